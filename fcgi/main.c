@@ -1,0 +1,97 @@
+/*
+ * main.c - registryd: reads the configuration, prepares the store once (schema migrations),
+ * opens the FastCGI unix socket $REGISTRY_DATA_DIR/run/registryd.sock and runs the master.
+ * The only code besides worker.c and fcgi_io.c that knows FastCGI.
+ */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "master.h"
+#include "reg.h"
+
+#define LISTEN_BACKLOG 1024
+
+static int
+ensure_dir(const char *path)
+{
+    if (mkdir(path, 0755) == 0 || errno == EEXIST)
+        return 0;
+    reg_log(REG_LOG_ERROR, "cannot create %s: %s", path, strerror(errno));
+    return -1;
+}
+
+/* Opens the store once in the master so that migrations run before any worker starts and a
+ * broken configuration fails here, loudly, instead of in a respawn loop. */
+static int
+prepare_store(const struct reg_config *cfg)
+{
+    struct reg_app *app;
+
+    if (reg_app_new(cfg, NULL, &app) != REG_OK) {
+        reg_log(REG_LOG_ERROR, "cannot open the store: %s", reg_error_detail());
+        return -1;
+    }
+    reg_app_free(app);
+    return 0;
+}
+
+static struct reg_pool_status *
+map_pool(void)
+{
+    void *p = mmap(NULL, sizeof(struct reg_pool_status), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    if (p == MAP_FAILED) {
+        reg_log(REG_LOG_ERROR, "mmap: %s", strerror(errno));
+        return NULL;
+    }
+    memset(p, 0, sizeof(struct reg_pool_status));
+    return p;
+}
+
+int
+main(void)
+{
+    struct reg_config cfg;
+    struct reg_pool_status *pool;
+    char run_dir[4096], sock_path[4200];
+    int fd, rc;
+
+    if (reg_config_load(&cfg) != REG_OK) {
+        reg_log(REG_LOG_ERROR, "configuration: %s", reg_error_detail());
+        return 2;
+    }
+    snprintf(run_dir, sizeof(run_dir), "%s/run", cfg.data_dir);
+    snprintf(sock_path, sizeof(sock_path), "%s/registryd.sock", run_dir);
+    if (ensure_dir(cfg.data_dir) || ensure_dir(run_dir) || prepare_store(&cfg))
+        return 1;
+    pool = map_pool();
+    if (!pool)
+        return 1;
+    pool->started_at = (int64_t)time(NULL);
+    if (FCGX_Init() != 0) {
+        reg_log(REG_LOG_ERROR, "FCGX_Init failed");
+        return 1;
+    }
+    unlink(sock_path);
+    fd = FCGX_OpenSocket(sock_path, LISTEN_BACKLOG);
+    if (fd < 0) {
+        reg_log(REG_LOG_ERROR, "cannot listen on %s", sock_path);
+        return 1;
+    }
+    chmod(sock_path, 0660);
+    rc = reg_master_run(fd, &cfg, pool);
+    close(fd);
+    unlink(sock_path);
+    munmap(pool, sizeof(*pool));
+    return rc;
+}

@@ -1,0 +1,47 @@
+/*
+ * app.h - the process-wide state a handler works with, and the worker-pool status that the
+ * master shares with its workers.
+ *
+ * Ownership: reg_app_new() (reg.h) creates the app and everything it points to except pool,
+ * which belongs to the caller (fcgi/master.c maps it before forking); reg_app_free() releases
+ * what reg_app_new() created.
+ */
+#ifndef REG_APP_H
+#define REG_APP_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "base/config.h"
+#include "core/search.h"
+#include "store/store.h"
+
+/* Requests per minute over the last day, in a ring indexed by minute. */
+#define REG_POOL_MINUTES 1440
+
+struct reg_minute_bucket {
+    int64_t minute; /* minutes since the epoch this bucket counts; older values are stale */
+    uint64_t requests;
+    uint64_t errors; /* answers with status >= 500 */
+};
+
+/* Shared memory: written by the master (workers, restarts) and by workers (counters, with
+ * atomic operations). */
+struct reg_pool_status {
+    int workers_configured;
+    int workers_alive;
+    uint64_t restarts;
+    int64_t started_at;
+    uint64_t requests;
+    struct reg_minute_bucket minutes[REG_POOL_MINUTES];
+};
+
+struct reg_app {
+    struct reg_config config;
+    struct reg_store *store;
+    struct reg_search *search;
+    struct reg_pool_status *pool; /* NULL outside registryd (unit tests) */
+    time_t started_at;
+};
+
+#endif

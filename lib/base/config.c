@@ -1,0 +1,55 @@
+/*
+ * config.c - environment variables with their documented defaults.
+ */
+#include "base/config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#define DEFAULT_ADMIN_PASSWORD "correcthorsebatterystaple123(!__+@**(A'\"`;DROP TABLE artifacts;"
+
+static const char *
+env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+
+    return (v && *v) ? v : fallback;
+}
+
+static enum reg_status
+env_int(const char *name, int fallback, int min, int max, int *out)
+{
+    const char *v = getenv(name);
+    char *end;
+    long n;
+
+    *out = fallback;
+    if (!v || !*v)
+        return REG_OK;
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno || *end || n < min || n > max)
+        return reg_errorf(REG_EINVAL, "%s must be an integer in [%d, %d], got '%s'", name, min, max,
+                          v);
+    *out = (int)n;
+    return REG_OK;
+}
+
+enum reg_status
+reg_config_load(struct reg_config *out)
+{
+    enum reg_status st;
+
+    st = env_int("PORT", 8080, 1, 65535, &out->port);
+    if (st == REG_OK)
+        st = env_int("REGISTRY_WORKERS", 8, 1, 256, &out->workers);
+    if (st != REG_OK)
+        return st;
+    out->data_dir = env_or("REGISTRY_DATA_DIR", "./var");
+    out->store = env_or("REGISTRY_STORE", "sqlite");
+    out->dynamodb_table = env_or("DYNAMODB_TABLE", "registry");
+    out->hf_endpoint = env_or("HF_ENDPOINT", "https://huggingface.co");
+    out->github_api_url = env_or("GITHUB_API_URL", "https://api.github.com");
+    out->admin_password = env_or("REGISTRY_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD);
+    return REG_OK;
+}

@@ -1,0 +1,26 @@
+/*
+ * config.h - the environment contract (DESIGN.md, "Configuration"), read once at start.
+ *
+ * Ownership: reg_config_load() fills a struct whose strings point into the process environment
+ * or at static defaults; nothing to free. The struct lives for the process.
+ */
+#ifndef REG_BASE_CONFIG_H
+#define REG_BASE_CONFIG_H
+
+#include "base/status.h"
+
+struct reg_config {
+    int port;                   /* PORT */
+    const char *data_dir;       /* REGISTRY_DATA_DIR */
+    const char *store;          /* REGISTRY_STORE: "sqlite" | "dynamodb" */
+    int workers;                /* REGISTRY_WORKERS */
+    const char *dynamodb_table; /* DYNAMODB_TABLE */
+    const char *hf_endpoint;    /* HF_ENDPOINT */
+    const char *github_api_url; /* GITHUB_API_URL */
+    const char *admin_password; /* REGISTRY_ADMIN_PASSWORD */
+};
+
+/* Reads the environment; a malformed value (PORT=abc) is REG_EINVAL with a detail. */
+enum reg_status reg_config_load(struct reg_config *out);
+
+#endif

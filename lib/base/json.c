@@ -1,0 +1,129 @@
+/*
+ * json.c - parsing with depth, UTF-8 and trailing-garbage checks; typed field access.
+ */
+#include "base/json.h"
+
+#include "base/limits.h"
+
+enum reg_status
+reg_json_parse(struct reg_arena *a, const char *text, size_t len, struct json_object **out)
+{
+    struct json_tokener *tok;
+    struct json_object *obj;
+    enum json_tokener_error jerr;
+    size_t end;
+
+    *out = NULL;
+    if (len == 0)
+        return reg_errorf(REG_EINVAL, "request body is empty; a JSON document is required");
+    if (len > REG_MAX_BODY)
+        return reg_errorf(REG_ETOOLARGE, "JSON body exceeds %d bytes", REG_MAX_BODY);
+    tok = json_tokener_new_ex(REG_JSON_MAX_DEPTH);
+    if (!tok)
+        reg_oom();
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    obj = json_tokener_parse_ex(tok, text, (int)len);
+    jerr = json_tokener_get_error(tok);
+    end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (jerr == json_tokener_continue) {
+        json_object_put(obj);
+        return reg_errorf(REG_EINVAL, "invalid JSON: unexpected end of input");
+    }
+    if (jerr != json_tokener_success) {
+        json_object_put(obj);
+        return reg_errorf(REG_EINVAL, "invalid JSON: %s", json_tokener_error_desc(jerr));
+    }
+    while (end < len &&
+           (text[end] == ' ' || text[end] == '\n' || text[end] == '\r' || text[end] == '\t'))
+        end++;
+    if (end != len) {
+        json_object_put(obj);
+        return reg_errorf(REG_EINVAL, "invalid JSON: unexpected data after the document");
+    }
+    if (!obj)
+        return reg_errorf(REG_EINVAL, "invalid JSON: null is not accepted here");
+    *out = reg_arena_own_json(a, obj);
+    return REG_OK;
+}
+
+enum reg_status
+reg_json_parse_object(struct reg_arena *a, const char *text, size_t len, struct json_object **out)
+{
+    enum reg_status st = reg_json_parse(a, text, len, out);
+
+    if (st != REG_OK)
+        return st;
+    if (!json_object_is_type(*out, json_type_object)) {
+        *out = NULL;
+        return reg_errorf(REG_EINVAL, "request body must be a JSON object");
+    }
+    return REG_OK;
+}
+
+static enum reg_status
+get_typed(struct json_object *obj, const char *key, enum json_type type, const char *type_name,
+          bool required, struct json_object **out)
+{
+    struct json_object *val = NULL;
+
+    *out = NULL;
+    if (!json_object_object_get_ex(obj, key, &val) || val == NULL) {
+        if (required)
+            return reg_errorf(REG_EINVAL, "field '%s' is required", key);
+        return REG_OK;
+    }
+    if (!json_object_is_type(val, type))
+        return reg_errorf(REG_EINVAL, "field '%s' must be %s", key, type_name);
+    *out = val;
+    return REG_OK;
+}
+
+enum reg_status
+reg_json_get_string(struct json_object *obj, const char *key, const char **out)
+{
+    struct json_object *val;
+    enum reg_status st = get_typed(obj, key, json_type_string, "a string", true, &val);
+
+    *out = st == REG_OK ? json_object_get_string(val) : NULL;
+    return st;
+}
+
+enum reg_status
+reg_json_opt_string(struct json_object *obj, const char *key, const char **out)
+{
+    struct json_object *val;
+    enum reg_status st = get_typed(obj, key, json_type_string, "a string", false, &val);
+
+    *out = (st == REG_OK && val) ? json_object_get_string(val) : NULL;
+    return st;
+}
+
+enum reg_status
+reg_json_get_bool(struct json_object *obj, const char *key, bool *out)
+{
+    struct json_object *val;
+    enum reg_status st = get_typed(obj, key, json_type_boolean, "a boolean", true, &val);
+
+    *out = st == REG_OK && json_object_get_boolean(val);
+    return st;
+}
+
+enum reg_status
+reg_json_get_object(struct json_object *obj, const char *key, struct json_object **out)
+{
+    return get_typed(obj, key, json_type_object, "an object", true, out);
+}
+
+enum reg_status
+reg_json_opt_array(struct json_object *obj, const char *key, struct json_object **out)
+{
+    return get_typed(obj, key, json_type_array, "an array", false, out);
+}
+
+const char *
+reg_json_text(struct json_object *obj, size_t *len)
+{
+    return json_object_to_json_string_length(
+        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+}

@@ -1,0 +1,41 @@
+/*
+ * json.h - json-c with bounded parsing and typed getters.
+ *
+ * Ownership: reg_json_parse() hands the parsed root to the arena (released at its cleanup).
+ * Getters return borrowed pointers into the object, valid while the object lives.
+ * Errors are REG_EINVAL with a detail naming the field ("field 'url' must be a string").
+ */
+#ifndef REG_BASE_JSON_H
+#define REG_BASE_JSON_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/status.h"
+
+/* Parses exactly one JSON value (valid UTF-8, depth <= REG_JSON_MAX_DEPTH, nothing after it). */
+enum reg_status reg_json_parse(struct reg_arena *a, const char *text, size_t len,
+                               struct json_object **out);
+
+/* Parses a JSON object body; a body of any other JSON type is REG_EINVAL. */
+enum reg_status reg_json_parse_object(struct reg_arena *a, const char *text, size_t len,
+                                      struct json_object **out);
+
+/* Required fields: absent or of another type is REG_EINVAL. */
+enum reg_status reg_json_get_string(struct json_object *obj, const char *key, const char **out);
+enum reg_status reg_json_get_bool(struct json_object *obj, const char *key, bool *out);
+enum reg_status reg_json_get_object(struct json_object *obj, const char *key,
+                                    struct json_object **out);
+
+/* Optional fields: absent (or JSON null) leaves *out NULL and returns REG_OK. */
+enum reg_status reg_json_opt_string(struct json_object *obj, const char *key, const char **out);
+enum reg_status reg_json_opt_array(struct json_object *obj, const char *key,
+                                   struct json_object **out);
+
+/* Compact serialisation without escaped slashes; owned by obj. */
+const char *reg_json_text(struct json_object *obj, size_t *len);
+
+#endif

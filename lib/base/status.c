@@ -1,0 +1,60 @@
+/*
+ * status.c - the status table and the per-thread error detail.
+ */
+#include "base/status.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "base/limits.h"
+
+static _Thread_local char detail[REG_ERROR_DETAIL_MAX];
+
+int
+reg_status_http(enum reg_status st)
+{
+    switch (st) {
+#define REG_STATUS_HTTP(name, http, text)                                                          \
+    case name:                                                                                     \
+        return http;
+        REG_STATUS_TABLE(REG_STATUS_HTTP)
+#undef REG_STATUS_HTTP
+    }
+    return 500;
+}
+
+const char *
+reg_status_name(enum reg_status st)
+{
+    switch (st) {
+#define REG_STATUS_TEXT(name, http, text)                                                          \
+    case name:                                                                                     \
+        return text;
+        REG_STATUS_TABLE(REG_STATUS_TEXT)
+#undef REG_STATUS_TEXT
+    }
+    return "internal_error";
+}
+
+enum reg_status
+reg_errorf(enum reg_status st, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+const char *
+reg_error_detail(void)
+{
+    return detail;
+}
+
+void
+reg_error_clear(void)
+{
+    detail[0] = '\0';
+}

@@ -1,0 +1,54 @@
+/*
+ * status.h - the registry's error codes and their one mapping to HTTP.
+ *
+ * Every fallible function returns an enum reg_status. Where the error happens it is written
+ *     return reg_errorf(REG_ENOTFOUND, "artifact %s", id);
+ * which records a human-readable detail (per thread, like git_error_set) and returns the code.
+ * Callers propagate the code; only http/response.c turns it into an HTTP status and a JSON
+ * body {"error": <name>, "detail": <detail>}.
+ */
+#ifndef REG_BASE_STATUS_H
+#define REG_BASE_STATUS_H
+
+/* X(enum name, HTTP status, machine-readable error name) */
+#define REG_STATUS_TABLE(X)                                                                        \
+    X(REG_OK, 200, "ok")                                                                           \
+    X(REG_EINVAL, 400, "bad_request")                                                              \
+    X(REG_EDENIED, 401, "not_permitted")                                                           \
+    X(REG_EAUTH, 403, "authentication_failed")                                                     \
+    X(REG_ENOTFOUND, 404, "not_found")                                                             \
+    X(REG_ENOROUTE, 404, "no_such_route")                                                          \
+    X(REG_EMETHOD, 405, "method_not_allowed")                                                      \
+    X(REG_ECONFLICT, 409, "conflict")                                                              \
+    X(REG_ETOOLARGE, 413, "too_large")                                                             \
+    X(REG_EDISQUALIFIED, 424, "disqualified")                                                      \
+    X(REG_ESTORE, 500, "store_error")                                                              \
+    X(REG_ENOMEM, 500, "out_of_memory")                                                            \
+    X(REG_EINTERNAL, 500, "internal_error")                                                        \
+    X(REG_ENOTIMPL, 501, "not_implemented")                                                        \
+    X(REG_EUPSTREAM, 502, "upstream_error")                                                        \
+    X(REG_EUNAVAILABLE, 503, "unavailable")
+
+enum reg_status {
+#define REG_STATUS_ENUM(name, http, text) name,
+    REG_STATUS_TABLE(REG_STATUS_ENUM)
+#undef REG_STATUS_ENUM
+};
+
+/* The HTTP status code for a status value. */
+int reg_status_http(enum reg_status st);
+
+/* The machine-readable name of a status ("not_found"); a static string. */
+const char *reg_status_name(enum reg_status st);
+
+/* Records a printf-style detail for the current thread and returns st. */
+enum reg_status reg_errorf(enum reg_status st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The detail recorded by the last reg_errorf on this thread ("" if none); borrowed. */
+const char *reg_error_detail(void);
+
+/* Forgets the recorded detail (at the start of each request). */
+void reg_error_clear(void);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * str.h - small string helpers: percent-decoding and query-string lookup.
+ *
+ * Ownership: results are allocated from the given arena.
+ */
+#ifndef REG_BASE_STR_H
+#define REG_BASE_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/arena.h"
+#include "base/status.h"
+
+/* Decodes %XX escapes of s[0..n) (and '+' as space when plus_is_space); a malformed escape or
+ * a decoded NUL is REG_EINVAL. */
+enum reg_status reg_str_percent_decode(struct reg_arena *a, const char *s, size_t n,
+                                       bool plus_is_space, char **out);
+
+/* The decoded value of parameter name in query string q ("a=1&b=2"); *out is NULL if absent. */
+enum reg_status reg_str_query_param(struct reg_arena *a, const char *q, const char *name,
+                                    char **out);
+
+/* True if s is valid UTF-8 without control characters. */
+bool reg_str_is_printable_utf8(const char *s);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * registry.c - create / read / update / delete / enumerate / reset, on top of the store.
+ */
+#include "core/registry.h"
+
+#include <string.h>
+
+/* Random 63-bit ids make a taken id vanishingly rare; a few retries make it harmless. */
+#define ID_ATTEMPTS 8
+
+enum reg_status
+reg_registry_create(struct reg_store *store, struct reg_arena *a, enum reg_artifact_type t,
+                    const char *url, const char *name, struct reg_artifact *out)
+{
+    struct reg_source src;
+    enum reg_status st;
+    bool id_taken = true;
+
+    memset(out, 0, sizeof(*out));
+    st = reg_artifact_source_parse(a, t, url, &src);
+    if (st != REG_OK)
+        return st;
+    if (name) {
+        st = reg_artifact_name_check(name);
+        if (st != REG_OK)
+            return st;
+    }
+    out->type = t;
+    out->url = reg_arena_strdup(a, url);
+    out->name = name ? reg_arena_strdup(a, name) : src.name;
+    for (int i = 0; i < ID_ATTEMPTS && id_taken; i++) {
+        reg_artifact_id_new(out->id);
+        st = reg_store_insert(store, out, &id_taken);
+        if (st != REG_ECONFLICT)
+            id_taken = false;
+    }
+    return st;
+}
+
+enum reg_status
+reg_registry_get(struct reg_store *store, struct reg_arena *a, enum reg_artifact_type t,
+                 const char *id, struct reg_artifact *out)
+{
+    enum reg_status st = reg_artifact_id_check(id);
+
+    if (st == REG_OK)
+        st = reg_store_get(store, a, id, out);
+    if (st == REG_OK && out->type != t)
+        return reg_errorf(REG_ENOTFOUND, "no %s with id %s", reg_artifact_type_name(t), id);
+    return st;
+}
+
+enum reg_status
+reg_registry_update(struct reg_store *store, struct reg_arena *a, enum reg_artifact_type t,
+                    const char *id, const char *name, const char *url, struct reg_artifact *out)
+{
+    struct reg_source src;
+    enum reg_status st = reg_registry_get(store, a, t, id, out);
+
+    if (st != REG_OK)
+        return st;
+    if (strcmp(name, out->name) != 0)
+        return reg_errorf(REG_EINVAL, "metadata.name '%.100s' does not match the stored name",
+                          name);
+    st = reg_artifact_source_parse(a, t, url, &src);
+    if (st != REG_OK)
+        return st;
+    out->url = reg_arena_strdup(a, url);
+    return reg_store_update(store, out);
+}
+
+enum reg_status
+reg_registry_delete(struct reg_store *store, struct reg_arena *a, enum reg_artifact_type t,
+                    const char *id, struct reg_artifact *out)
+{
+    enum reg_status st = reg_registry_get(store, a, t, id, out);
+
+    return st == REG_OK ? reg_store_remove(store, id) : st;
+}
+
+enum reg_status
+reg_registry_enumerate(struct reg_store *store, struct reg_arena *a,
+                       const struct reg_store_filter *filters, int nfilters, int64_t after,
+                       struct reg_store_page *out)
+{
+    return reg_store_list(store, a, filters, nfilters, after, REG_PAGE_SIZE, out);
+}
+
+enum reg_status
+reg_registry_reset(struct reg_store *store)
+{
+    return reg_store_reset(store);
+}

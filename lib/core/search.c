@@ -1,0 +1,233 @@
+/*
+ * search.c - the per-worker search cache and PCRE2 matching under limits.
+ *
+ * A subject on which the match or depth limit is reached counts as not matching: the limits
+ * exist for patterns whose backtracking explodes, and such a pattern has no meaningful answer
+ * on that subject. The time budget bounds the sum over all subjects.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include "core/search.h"
+
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/limits.h"
+#include "base/log.h"
+
+struct entry {
+    char id[REG_ID_MAX + 1];
+    enum reg_artifact_type type;
+    char *name;
+    char *readme;
+    size_t name_len, readme_len;
+};
+
+struct reg_search {
+    struct entry *entries;
+    size_t count, cap;
+    uint64_t generation;
+    bool loaded;
+    pcre2_match_context *mctx;
+    pcre2_compile_context *cctx;
+    pcre2_jit_stack *jit_stack;
+};
+
+static void
+clear_entries(struct reg_search *c)
+{
+    for (size_t i = 0; i < c->count; i++) {
+        free(c->entries[i].name);
+        free(c->entries[i].readme);
+    }
+    c->count = 0;
+}
+
+void
+reg_search_free(struct reg_search *c)
+{
+    if (!c)
+        return;
+    clear_entries(c);
+    free(c->entries);
+    pcre2_match_context_free(c->mctx);
+    pcre2_compile_context_free(c->cctx);
+    pcre2_jit_stack_free(c->jit_stack);
+    free(c);
+}
+
+enum reg_status
+reg_search_new(struct reg_search **out)
+{
+    struct reg_search *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        reg_oom();
+    c->mctx = pcre2_match_context_create(NULL);
+    c->cctx = pcre2_compile_context_create(NULL);
+    c->jit_stack = pcre2_jit_stack_create(REG_REGEX_JIT_STACK_MIN, REG_REGEX_JIT_STACK_MAX, NULL);
+    if (!c->mctx || !c->cctx || !c->jit_stack)
+        reg_oom();
+    pcre2_set_match_limit(c->mctx, REG_REGEX_MATCH_LIMIT);
+    pcre2_set_depth_limit(c->mctx, REG_REGEX_DEPTH_LIMIT);
+    pcre2_set_heap_limit(c->mctx, REG_REGEX_HEAP_LIMIT_KB);
+    pcre2_jit_stack_assign(c->mctx, NULL, c->jit_stack);
+    pcre2_set_parens_nest_limit(c->cctx, 64);
+    *out = c;
+    return REG_OK;
+}
+
+static char *
+dup_or_empty(const char *s, size_t *len)
+{
+    char *d;
+
+    *len = s ? strlen(s) : 0;
+    d = malloc(*len + 1);
+    if (!d)
+        reg_oom();
+    if (*len)
+        memcpy(d, s, *len);
+    d[*len] = '\0';
+    return d;
+}
+
+static enum reg_status
+add_entry(void *ctx, const struct reg_artifact *art)
+{
+    struct reg_search *c = ctx;
+    struct entry *e;
+
+    if (c->count == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        struct entry *p = realloc(c->entries, cap * sizeof(*p));
+        if (!p)
+            reg_oom();
+        c->entries = p;
+        c->cap = cap;
+    }
+    e = &c->entries[c->count++];
+    memcpy(e->id, art->id, sizeof(e->id));
+    e->type = art->type;
+    e->name = dup_or_empty(art->name, &e->name_len);
+    e->readme = dup_or_empty(art->readme, &e->readme_len);
+    return REG_OK;
+}
+
+/* Reloads the cache when the store changed since it was filled. */
+static enum reg_status
+refresh(struct reg_search *c, struct reg_store *store)
+{
+    uint64_t gen;
+    enum reg_status st = reg_store_generation(store, &gen);
+
+    if (st != REG_OK)
+        return st;
+    if (c->loaded && gen == c->generation)
+        return REG_OK;
+    clear_entries(c);
+    c->loaded = false;
+    st = reg_store_scan(store, add_entry, c);
+    if (st != REG_OK) {
+        clear_entries(c);
+        return st;
+    }
+    c->generation = gen;
+    c->loaded = true;
+    return REG_OK;
+}
+
+static enum reg_status
+compile(struct reg_search *c, const char *pattern, pcre2_code **out)
+{
+    int err;
+    PCRE2_SIZE off;
+    PCRE2_UCHAR msg[256];
+    size_t len = strlen(pattern);
+
+    *out = NULL;
+    if (len == 0)
+        return reg_errorf(REG_EINVAL, "regex must not be empty");
+    if (len > REG_REGEX_MAX_LEN)
+        return reg_errorf(REG_EINVAL, "regex is longer than %d characters", REG_REGEX_MAX_LEN);
+    *out = pcre2_compile((PCRE2_SPTR)pattern, len, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &err, &off,
+                         c->cctx);
+    if (!*out) {
+        pcre2_get_error_message(err, msg, sizeof(msg));
+        return reg_errorf(REG_EINVAL, "invalid regex at offset %zu: %s", (size_t)off, msg);
+    }
+    /* Without JIT (unsupported CPU) the interpreter runs under the same limits. */
+    (void)pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
+    return REG_OK;
+}
+
+/* 1 on a match, 0 on none or on a subject where a limit was reached. */
+static int
+matches(struct reg_search *c, pcre2_code *re, pcre2_match_data *md, const char *s, size_t len)
+{
+    int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, c->mctx);
+
+    if (rc >= 0)
+        return 1;
+    if (rc != PCRE2_ERROR_NOMATCH && rc != PCRE2_ERROR_MATCHLIMIT && rc != PCRE2_ERROR_DEPTHLIMIT &&
+        rc != PCRE2_ERROR_HEAPLIMIT && rc != PCRE2_ERROR_JIT_STACKLIMIT)
+        reg_log(REG_LOG_WARN, "regex match error %d", rc);
+    return 0;
+}
+
+static double
+elapsed_ms(const struct timespec *start)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) * 1e3 +
+           (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+enum reg_status
+reg_search_regex(struct reg_search *c, struct reg_store *store, struct reg_arena *a,
+                 const char *pattern, struct reg_artifact **out, int *count)
+{
+    struct timespec start;
+    pcre2_code *re;
+    pcre2_match_data *md;
+    enum reg_status st;
+    size_t n = 0;
+
+    *out = NULL;
+    *count = 0;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    st = compile(c, pattern, &re);
+    if (st == REG_OK)
+        st = refresh(c, store);
+    if (st != REG_OK) {
+        pcre2_code_free(re);
+        return st;
+    }
+    md = pcre2_match_data_create(1, NULL);
+    if (!md)
+        reg_oom();
+    *out = reg_arena_alloc(a, sizeof(**out) * (c->count ? c->count : 1));
+    for (size_t i = 0; i < c->count; i++) {
+        struct entry *e = &c->entries[i];
+        if ((i & 7) == 7 && elapsed_ms(&start) > REG_REGEX_BUDGET_MS) {
+            st = reg_errorf(REG_EINVAL, "regex is too expensive: search stopped after %d ms",
+                            REG_REGEX_BUDGET_MS);
+            break;
+        }
+        if (!matches(c, re, md, e->name, e->name_len) &&
+            !matches(c, re, md, e->readme, e->readme_len))
+            continue;
+        memcpy((*out)[n].id, e->id, sizeof(e->id));
+        (*out)[n].type = e->type;
+        (*out)[n].name = reg_arena_strndup(a, e->name, e->name_len);
+        n++;
+    }
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+    *count = st == REG_OK ? (int)n : 0;
+    return st;
+}

@@ -1,0 +1,253 @@
+/*
+ * artifacts.c - register (POST /artifact/{type}), read, update and delete
+ * (/artifacts/{type}/{id}) and enumerate (POST /artifacts).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "base/str.h"
+#include "core/registry.h"
+#include "handlers/handlers.h"
+
+enum reg_status
+reg_handler_type_param(struct reg_request *req, enum reg_artifact_type *out)
+{
+    return reg_artifact_type_parse(reg_request_param(req, "artifact_type"), out);
+}
+
+enum reg_status
+reg_handler_id_param(struct reg_request *req, const char **out)
+{
+    *out = reg_request_param(req, "id");
+    return reg_artifact_id_check(*out);
+}
+
+enum reg_status
+reg_handler_metadata_list(struct reg_request *req, struct reg_response *resp,
+                          const struct reg_artifact *items, int n)
+{
+    struct json_object *list = reg_arena_own_json(&req->arena, json_object_new_array());
+
+    for (int i = 0; i < n; i++)
+        json_object_array_add(list, reg_artifact_metadata_json(&items[i]));
+    return reg_response_json(resp, 200, list);
+}
+
+static enum reg_status
+send_artifact(struct reg_request *req, struct reg_response *resp, int status,
+              const struct reg_artifact *art)
+{
+    struct json_object *obj =
+        reg_arena_own_json(&req->arena, reg_artifact_json(art, req->base_url));
+
+    return reg_response_json(resp, status, obj);
+}
+
+enum reg_status
+reg_handle_artifact_create(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
+{
+    enum reg_artifact_type type;
+    struct json_object *body;
+    const char *url, *name;
+    struct reg_artifact art;
+    enum reg_status st;
+
+    st = reg_handler_type_param(req, &type);
+    if (st == REG_OK)
+        st = reg_json_parse_object(&req->arena, req->body, req->body_len, &body);
+    if (st == REG_OK)
+        st = reg_json_get_string(body, "url", &url);
+    if (st == REG_OK)
+        st = reg_json_opt_string(body, "name", &name);
+    if (st == REG_OK)
+        st = reg_registry_create(app->store, &req->arena, type, url, name, &art);
+    return st == REG_OK ? send_artifact(req, resp, 201, &art) : st;
+}
+
+enum reg_status
+reg_handle_artifact_get(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
+{
+    enum reg_artifact_type type;
+    const char *id;
+    struct reg_artifact art;
+    enum reg_status st;
+
+    st = reg_handler_type_param(req, &type);
+    if (st == REG_OK)
+        st = reg_handler_id_param(req, &id);
+    if (st == REG_OK)
+        st = reg_registry_get(app->store, &req->arena, type, id, &art);
+    return st == REG_OK ? send_artifact(req, resp, 200, &art) : st;
+}
+
+/* The Artifact envelope of a PUT: metadata.name, metadata.id (must equal the path's id),
+ * optional metadata.type (must equal the path's type) and data.url. */
+static enum reg_status
+parse_update(struct reg_request *req, enum reg_artifact_type type, const char *id,
+             const char **name, const char **url)
+{
+    struct json_object *body, *metadata, *data;
+    const char *body_id, *body_type;
+    enum reg_status st;
+
+    st = reg_json_parse_object(&req->arena, req->body, req->body_len, &body);
+    if (st == REG_OK)
+        st = reg_json_get_object(body, "metadata", &metadata);
+    if (st == REG_OK)
+        st = reg_json_get_object(body, "data", &data);
+    if (st == REG_OK)
+        st = reg_json_get_string(metadata, "name", name);
+    if (st == REG_OK)
+        st = reg_json_get_string(metadata, "id", &body_id);
+    if (st == REG_OK)
+        st = reg_json_opt_string(metadata, "type", &body_type);
+    if (st == REG_OK)
+        st = reg_json_get_string(data, "url", url);
+    if (st != REG_OK)
+        return st;
+    if (strcmp(body_id, id) != 0)
+        return reg_errorf(REG_EINVAL, "metadata.id '%.64s' does not match the path's id", body_id);
+    if (body_type && strcmp(body_type, reg_artifact_type_name(type)) != 0)
+        return reg_errorf(REG_EINVAL, "metadata.type '%.32s' does not match the path's type",
+                          body_type);
+    return REG_OK;
+}
+
+enum reg_status
+reg_handle_artifact_update(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
+{
+    enum reg_artifact_type type;
+    const char *id, *name, *url;
+    struct reg_artifact art;
+    enum reg_status st;
+
+    st = reg_handler_type_param(req, &type);
+    if (st == REG_OK)
+        st = reg_handler_id_param(req, &id);
+    if (st == REG_OK)
+        st = parse_update(req, type, id, &name, &url);
+    if (st == REG_OK)
+        st = reg_registry_update(app->store, &req->arena, type, id, name, url, &art);
+    return st == REG_OK ? send_artifact(req, resp, 200, &art) : st;
+}
+
+enum reg_status
+reg_handle_artifact_delete(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
+{
+    enum reg_artifact_type type;
+    const char *id;
+    struct reg_artifact art;
+    enum reg_status st;
+
+    st = reg_handler_type_param(req, &type);
+    if (st == REG_OK)
+        st = reg_handler_id_param(req, &id);
+    if (st == REG_OK)
+        st = reg_registry_delete(app->store, &req->arena, type, id, &art);
+    if (st != REG_OK)
+        return st;
+    return reg_response_json(resp, 200,
+                             reg_arena_own_json(&req->arena, reg_artifact_metadata_json(&art)));
+}
+
+/* The `offset` query parameter: the cursor a previous page's `offset` header named. */
+static enum reg_status
+parse_offset(struct reg_request *req, int64_t *out)
+{
+    char *raw, *end;
+    long long v;
+    enum reg_status st = reg_str_query_param(&req->arena, req->query, "offset", &raw);
+
+    *out = 0;
+    if (st != REG_OK || !raw || !*raw)
+        return st;
+    errno = 0;
+    v = strtoll(raw, &end, 10);
+    if (errno || *end || v < 0 || raw[0] == '-' || raw[0] == '+' || raw[0] == ' ')
+        return reg_errorf(REG_EINVAL, "offset must be a non-negative integer, got '%.32s'", raw);
+    *out = v;
+    return REG_OK;
+}
+
+/* One ArtifactQuery: {"name": string, "types": [type, ...] optional}. */
+static enum reg_status
+parse_query(struct json_object *q, int index, struct reg_store_filter *out)
+{
+    struct json_object *types;
+    const char *name;
+    enum reg_status st;
+
+    if (!json_object_is_type(q, json_type_object))
+        return reg_errorf(REG_EINVAL, "query %d must be an object with a 'name'", index);
+    st = reg_json_get_string(q, "name", &name);
+    if (st == REG_OK)
+        st = reg_json_opt_array(q, "types", &types);
+    if (st != REG_OK)
+        return st;
+    if (strcmp(name, "*") != 0 && reg_artifact_name_check(name) != REG_OK)
+        return reg_errorf(REG_EINVAL, "query %d: %s", index, reg_error_detail());
+    out->name = strcmp(name, "*") == 0 ? NULL : name;
+    out->types = types && json_object_array_length(types) > 0 ? 0 : REG_TYPE_ALL;
+    for (size_t i = 0; types && i < json_object_array_length(types); i++) {
+        struct json_object *t = json_object_array_get_idx(types, i);
+        enum reg_artifact_type type;
+        if (!json_object_is_type(t, json_type_string))
+            return reg_errorf(REG_EINVAL, "query %d: types must be strings", index);
+        st = reg_artifact_type_parse(json_object_get_string(t), &type);
+        if (st != REG_OK)
+            return st;
+        out->types |= REG_TYPE_BIT(type);
+    }
+    return REG_OK;
+}
+
+static enum reg_status
+parse_queries(struct reg_request *req, struct reg_store_filter **out, int *n)
+{
+    struct json_object *body;
+    enum reg_status st = reg_json_parse(&req->arena, req->body, req->body_len, &body);
+    size_t count;
+
+    if (st != REG_OK)
+        return st;
+    if (!json_object_is_type(body, json_type_array))
+        return reg_errorf(REG_EINVAL, "body must be a JSON array of artifact queries");
+    count = json_object_array_length(body);
+    if (count == 0)
+        return reg_errorf(REG_EINVAL, "at least one artifact query is required");
+    if (count > REG_MAX_QUERIES)
+        return reg_errorf(REG_ETOOLARGE, "at most %d artifact queries per request",
+                          REG_MAX_QUERIES);
+    *out = reg_arena_alloc(&req->arena, sizeof(**out) * count);
+    *n = (int)count;
+    for (size_t i = 0; i < count; i++) {
+        st = parse_query(json_object_array_get_idx(body, i), (int)i, &(*out)[i]);
+        if (st != REG_OK)
+            return st;
+    }
+    return REG_OK;
+}
+
+enum reg_status
+reg_handle_artifacts_list(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
+{
+    struct reg_store_filter *filters = NULL;
+    struct reg_store_page page;
+    int nfilters = 0;
+    int64_t after;
+    enum reg_status st;
+
+    st = parse_offset(req, &after);
+    if (st == REG_OK)
+        st = parse_queries(req, &filters, &nfilters);
+    if (st == REG_OK)
+        st = reg_registry_enumerate(app->store, &req->arena, filters, nfilters, after, &page);
+    if (st == REG_OK && page.next_after)
+        st = reg_response_header(
+            resp, "offset", reg_arena_sprintf(&req->arena, "%lld", (long long)page.next_after));
+    if (st != REG_OK)
+        return st;
+    return reg_handler_metadata_list(req, resp, page.items, page.count);
+}

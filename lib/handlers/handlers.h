@@ -1,0 +1,60 @@
+/*
+ * handlers.h - one handler per operation of the API, grouped by resource in one file each,
+ * and the route table that binds them to methods and paths (routes.c).
+ *
+ * A handler validates its input, calls core/, and renders the answer; it returns a status and
+ * leaves error answers to reg_http_dispatch(). Everything it allocates lives in req->arena.
+ */
+#ifndef REG_HANDLERS_H
+#define REG_HANDLERS_H
+
+#include "app.h"
+#include "core/artifact.h"
+#include "http/router.h"
+
+extern const struct reg_route reg_routes[];
+extern const int reg_nroutes;
+
+/* health.c */
+enum reg_status reg_handle_health(struct reg_app *, struct reg_request *, struct reg_response *);
+enum reg_status reg_handle_health_components(struct reg_app *, struct reg_request *,
+                                             struct reg_response *);
+enum reg_status reg_handle_tracks(struct reg_app *, struct reg_request *, struct reg_response *);
+
+/* artifacts.c */
+enum reg_status reg_handle_artifact_create(struct reg_app *, struct reg_request *,
+                                           struct reg_response *);
+enum reg_status reg_handle_artifact_get(struct reg_app *, struct reg_request *,
+                                        struct reg_response *);
+enum reg_status reg_handle_artifact_update(struct reg_app *, struct reg_request *,
+                                           struct reg_response *);
+enum reg_status reg_handle_artifact_delete(struct reg_app *, struct reg_request *,
+                                           struct reg_response *);
+enum reg_status reg_handle_artifacts_list(struct reg_app *, struct reg_request *,
+                                          struct reg_response *);
+
+/* search.c */
+enum reg_status reg_handle_by_name(struct reg_app *, struct reg_request *, struct reg_response *);
+enum reg_status reg_handle_by_regex(struct reg_app *, struct reg_request *, struct reg_response *);
+
+/* admin.c */
+enum reg_status reg_handle_reset(struct reg_app *, struct reg_request *, struct reg_response *);
+enum reg_status reg_handle_authenticate(struct reg_app *, struct reg_request *,
+                                        struct reg_response *);
+
+/* pending.c: contract operations whose issue has not landed */
+enum reg_status reg_handle_pending(struct reg_app *, struct reg_request *, struct reg_response *);
+
+/* download.c */
+enum reg_status reg_handle_download(struct reg_app *, struct reg_request *, struct reg_response *);
+
+/* Helpers shared by the handlers (artifacts.c). */
+/* The {artifact_type} path parameter, parsed. */
+enum reg_status reg_handler_type_param(struct reg_request *req, enum reg_artifact_type *out);
+/* The {id} path parameter, checked against the id pattern. */
+enum reg_status reg_handler_id_param(struct reg_request *req, const char **out);
+/* Renders a JSON array of {name, id, type} for n artifacts. */
+enum reg_status reg_handler_metadata_list(struct reg_request *req, struct reg_response *resp,
+                                          const struct reg_artifact *items, int n);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * request.h - the plain request a worker hands to the core: no FastCGI, no sockets.
+ *
+ * Ownership: the request owns its arena; every string in it (and everything a handler
+ * allocates for the request) lives in that arena until reg_request_cleanup().
+ */
+#ifndef REG_HTTP_REQUEST_H
+#define REG_HTTP_REQUEST_H
+
+#include <stddef.h>
+
+#include "base/arena.h"
+#include "base/limits.h"
+
+struct reg_param {
+    const char *name;  /* from the route pattern, e.g. "id" */
+    const char *value; /* percent-decoded path segment */
+};
+
+struct reg_request {
+    struct reg_arena arena;
+    const char *method;        /* "GET" */
+    const char *path;          /* raw path, no query: "/artifacts/model/123" */
+    const char *query;         /* raw query string without '?', "" if none */
+    const char *authorization; /* X-Authorization header, NULL if absent */
+    const char *content_type;  /* NULL if absent */
+    const char *remote_addr;   /* peer address as nginx saw it, "" if unknown */
+    const char *base_url;      /* scheme://host[:port] the client used, for absolute links */
+    const char *body;          /* NUL-terminated copy of the body, "" if none */
+    size_t body_len;
+    /* Filled by the router. */
+    const char *route; /* the matched pattern, e.g. "/artifacts/{artifact_type}/{id}" */
+    struct reg_param params[REG_MAX_SEGMENTS];
+    int nparams;
+};
+
+void reg_request_init(struct reg_request *req);
+void reg_request_cleanup(struct reg_request *req);
+
+/* The decoded path parameter called name; NULL if the route has none by that name. */
+const char *reg_request_param(const struct reg_request *req, const char *name);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * response.c - building answers; the status -> HTTP mapping is applied only here.
+ */
+#include "http/response.h"
+
+#include <string.h>
+
+#include "base/json.h"
+#include "base/limits.h"
+
+/* Bodies are bounded: enumerate pages and search results are far below this. */
+#define RESPONSE_MAX_BODY (64u * 1024 * 1024)
+
+void
+reg_response_init(struct reg_response *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    resp->status = 200;
+    resp->content_type = "application/json";
+    reg_buf_init(&resp->body, RESPONSE_MAX_BODY);
+}
+
+void
+reg_response_cleanup(struct reg_response *resp)
+{
+    if (resp)
+        reg_buf_cleanup(&resp->body);
+}
+
+enum reg_status
+reg_response_json(struct reg_response *resp, int status, struct json_object *obj)
+{
+    size_t len;
+    const char *text = reg_json_text(obj, &len);
+
+    reg_buf_reset(&resp->body);
+    resp->status = status;
+    resp->content_type = "application/json";
+    return reg_buf_append(&resp->body, text, len);
+}
+
+void
+reg_response_empty(struct reg_response *resp, int status)
+{
+    reg_buf_reset(&resp->body);
+    resp->status = status;
+}
+
+void
+reg_response_error(struct reg_response *resp, enum reg_status st)
+{
+    struct json_object *err = json_object_new_object();
+    const char *detail = reg_error_detail();
+
+    json_object_object_add(err, "error", json_object_new_string(reg_status_name(st)));
+    json_object_object_add(err, "detail", json_object_new_string(*detail ? detail : ""));
+    resp->nheaders = 0;
+    if (reg_response_json(resp, reg_status_http(st), err) != REG_OK)
+        reg_response_empty(resp, 500);
+    json_object_put(err);
+}
+
+enum reg_status
+reg_response_header(struct reg_response *resp, const char *name, const char *value)
+{
+    if (resp->nheaders == REG_RESPONSE_MAX_HEADERS)
+        return reg_errorf(REG_EINTERNAL, "too many response headers");
+    resp->headers[resp->nheaders].name = name;
+    resp->headers[resp->nheaders].value = value;
+    resp->nheaders++;
+    return REG_OK;
+}
+
+const char *
+reg_http_reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 424:
+        return "Failed Dependency";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status >= 500 ? "Internal Server Error" : "Unknown";
+    }
+}

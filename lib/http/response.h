@@ -1,0 +1,50 @@
+/*
+ * response.h - status, headers and body of an answer, and the one place where an internal
+ * status becomes an HTTP status with a JSON error body.
+ *
+ * Ownership: the response owns its body buffer (freed by reg_response_cleanup); header names
+ * and values must live at least as long as the response (arena or static strings).
+ */
+#ifndef REG_HTTP_RESPONSE_H
+#define REG_HTTP_RESPONSE_H
+
+#include <json-c/json.h>
+
+#include "base/buf.h"
+#include "base/status.h"
+
+#define REG_RESPONSE_MAX_HEADERS 8
+
+struct reg_header {
+    const char *name;
+    const char *value;
+};
+
+struct reg_response {
+    int status;
+    const char *content_type;
+    struct reg_header headers[REG_RESPONSE_MAX_HEADERS];
+    int nheaders;
+    struct reg_buf body;
+};
+
+void reg_response_init(struct reg_response *resp);
+void reg_response_cleanup(struct reg_response *resp);
+
+/* Sets the status and a JSON body serialised from obj (obj stays the caller's). */
+enum reg_status reg_response_json(struct reg_response *resp, int status, struct json_object *obj);
+
+/* An empty-bodied answer with this status. */
+void reg_response_empty(struct reg_response *resp, int status);
+
+/* Replaces the answer with the error for st: its HTTP status and
+ * {"error": reg_status_name(st), "detail": reg_error_detail()}. */
+void reg_response_error(struct reg_response *resp, enum reg_status st);
+
+/* The reason phrase of an HTTP status code ("Not Found"); a static string. */
+const char *reg_http_reason(int status);
+
+/* Adds a header (strings borrowed); extra headers past the limit are an internal error. */
+enum reg_status reg_response_header(struct reg_response *resp, const char *name, const char *value);
+
+#endif

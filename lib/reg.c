@@ -1,0 +1,86 @@
+/*
+ * reg.c - the app's lifetime and the request dispatcher: route, run, map errors, count.
+ */
+#include "reg.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "handlers/handlers.h"
+
+enum reg_status
+reg_app_new(const struct reg_config *cfg, struct reg_pool_status *pool, struct reg_app **out)
+{
+    struct reg_app *app = calloc(1, sizeof(*app));
+    enum reg_status st;
+
+    *out = NULL;
+    if (!app)
+        reg_oom();
+    app->config = *cfg;
+    app->pool = pool;
+    app->started_at = time(NULL);
+    st = reg_store_open(cfg, &app->store);
+    if (st == REG_OK)
+        st = reg_search_new(&app->search);
+    if (st != REG_OK) {
+        reg_app_free(app);
+        return st;
+    }
+    *out = app;
+    return REG_OK;
+}
+
+void
+reg_app_free(struct reg_app *app)
+{
+    if (!app)
+        return;
+    reg_search_free(app->search);
+    reg_store_close(app->store);
+    free(app);
+}
+
+/* Adds the answer to the shared per-minute counters of the worker pool. */
+static void
+count_request(struct reg_pool_status *pool, int status)
+{
+    int64_t minute = (int64_t)time(NULL) / 60;
+    struct reg_minute_bucket *b = &pool->minutes[minute % REG_POOL_MINUTES];
+    int64_t seen = __atomic_load_n(&b->minute, __ATOMIC_RELAXED);
+
+    /* The first worker to reach a new minute recycles its bucket. */
+    if (seen != minute && __atomic_compare_exchange_n(&b->minute, &seen, minute, false,
+                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&b->requests, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&b->errors, 0, __ATOMIC_RELAXED);
+    }
+    __atomic_fetch_add(&b->requests, 1, __ATOMIC_RELAXED);
+    if (status >= 500)
+        __atomic_fetch_add(&b->errors, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&pool->requests, 1, __ATOMIC_RELAXED);
+}
+
+void
+reg_http_dispatch(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
+{
+    const struct reg_route *route;
+    const char *allow;
+    enum reg_status st;
+
+    reg_error_clear();
+    st = reg_router_match(reg_routes, reg_nroutes, req, &route, &allow);
+    if (st == REG_OK)
+        st = route->handler(app, req, resp);
+    if (st != REG_OK) {
+        reg_response_error(resp, st);
+        if (allow)
+            reg_response_header(resp, "Allow", allow);
+        if (resp->status >= 500)
+            reg_log(REG_LOG_ERROR, "%s %s -> %d %s", req->method, req->path, resp->status,
+                    reg_error_detail());
+    }
+    if (app->pool)
+        count_request(app->pool, resp->status);
+}

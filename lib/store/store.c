@@ -1,0 +1,86 @@
+/*
+ * store.c - picks the backend named by REGISTRY_STORE.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum reg_status
+reg_store_open(const struct reg_config *cfg, struct reg_store **out)
+{
+    char path[4096];
+
+    *out = NULL;
+    if (strcmp(cfg->store, "sqlite") == 0) {
+        if (mkdir(cfg->data_dir, 0755) != 0 && errno != EEXIST)
+            return reg_errorf(REG_ESTORE, "cannot create %s: %s", cfg->data_dir, strerror(errno));
+        snprintf(path, sizeof(path), "%s/registry.db", cfg->data_dir);
+        return reg_store_sqlite_open(path, out);
+    }
+    return reg_errorf(REG_EINVAL, "REGISTRY_STORE '%s' is not available; use 'sqlite'", cfg->store);
+}
+
+void
+reg_store_close(struct reg_store *s)
+{
+    if (s)
+        s->ops->close(s);
+}
+
+enum reg_status
+reg_store_insert(struct reg_store *s, struct reg_artifact *art, bool *id_taken)
+{
+    return s->ops->insert(s, art, id_taken);
+}
+
+enum reg_status
+reg_store_get(struct reg_store *s, struct reg_arena *a, const char *id, struct reg_artifact *out)
+{
+    return s->ops->get(s, a, id, out);
+}
+
+enum reg_status
+reg_store_update(struct reg_store *s, const struct reg_artifact *art)
+{
+    return s->ops->update(s, art);
+}
+
+enum reg_status
+reg_store_remove(struct reg_store *s, const char *id)
+{
+    return s->ops->remove(s, id);
+}
+
+enum reg_status
+reg_store_list(struct reg_store *s, struct reg_arena *a, const struct reg_store_filter *filters,
+               int nfilters, int64_t after, int limit, struct reg_store_page *out)
+{
+    return s->ops->list(s, a, filters, nfilters, after, limit, out);
+}
+
+enum reg_status
+reg_store_scan(struct reg_store *s, reg_store_scan_fn fn, void *ctx)
+{
+    return s->ops->scan(s, fn, ctx);
+}
+
+enum reg_status
+reg_store_generation(struct reg_store *s, uint64_t *out)
+{
+    return s->ops->generation(s, out);
+}
+
+enum reg_status
+reg_store_count(struct reg_store *s, int64_t *out)
+{
+    return s->ops->count(s, out);
+}
+
+enum reg_status
+reg_store_reset(struct reg_store *s)
+{
+    return s->ops->reset(s);
+}

@@ -1,0 +1,89 @@
+/*
+ * store.h - the storage interface: a table of functions with one file per backend
+ * (store_sqlite.c; store_dynamodb.c arrives with the DynamoDB issue). core/ sees only this.
+ *
+ * Ownership: strings of artifacts a store returns are allocated from the arena the caller
+ * passes; arrays likewise. A store is opened per process (after fork) and closed with
+ * reg_store_close(), which accepts NULL.
+ */
+#ifndef REG_STORE_STORE_H
+#define REG_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/config.h"
+#include "base/status.h"
+#include "core/artifact.h"
+
+/* One enumerate query: name (NULL matches any name) and a REG_TYPE_BIT mask. */
+struct reg_store_filter {
+    const char *name;
+    unsigned types;
+};
+
+/* One page of artifacts in store order; next_after is 0 on the last page. */
+struct reg_store_page {
+    struct reg_artifact *items;
+    int count;
+    int64_t next_after;
+};
+
+/* Called for each artifact by scan; strings are valid only during the call. A non-OK
+ * return stops the scan and is returned by it. */
+typedef enum reg_status (*reg_store_scan_fn)(void *ctx, const struct reg_artifact *art);
+
+struct reg_store;
+
+struct reg_store_ops {
+    const char *name;
+    /* Inserts art (id already set). REG_ECONFLICT with *id_taken false: the type + url is
+     * registered; with *id_taken true: the id is in use (the caller picks another). */
+    enum reg_status (*insert)(struct reg_store *s, struct reg_artifact *art, bool *id_taken);
+    enum reg_status (*get)(struct reg_store *s, struct reg_arena *a, const char *id,
+                           struct reg_artifact *out);
+    /* Replaces name, url, readme and metadata of the artifact with art->id. */
+    enum reg_status (*update)(struct reg_store *s, const struct reg_artifact *art);
+    enum reg_status (*remove)(struct reg_store *s, const char *id);
+    /* Artifacts matching any filter, with seq > after, at most limit of them. */
+    enum reg_status (*list)(struct reg_store *s, struct reg_arena *a,
+                            const struct reg_store_filter *filters, int nfilters, int64_t after,
+                            int limit, struct reg_store_page *out);
+    /* Every artifact with its README, in store order. */
+    enum reg_status (*scan)(struct reg_store *s, reg_store_scan_fn fn, void *ctx);
+    /* A counter that changes whenever any artifact changes (for caches). */
+    enum reg_status (*generation)(struct reg_store *s, uint64_t *out);
+    /* Number of artifacts. */
+    enum reg_status (*count)(struct reg_store *s, int64_t *out);
+    /* Removes every artifact. */
+    enum reg_status (*reset)(struct reg_store *s);
+    void (*close)(struct reg_store *s);
+};
+
+struct reg_store {
+    const struct reg_store_ops *ops;
+};
+
+/* Opens the backend named by cfg->store ("sqlite"), creating or migrating its schema. */
+enum reg_status reg_store_open(const struct reg_config *cfg, struct reg_store **out);
+void reg_store_close(struct reg_store *s);
+
+/* The calls core/ makes; each forwards to the backend's function of the same name. */
+enum reg_status reg_store_insert(struct reg_store *s, struct reg_artifact *art, bool *id_taken);
+enum reg_status reg_store_get(struct reg_store *s, struct reg_arena *a, const char *id,
+                              struct reg_artifact *out);
+enum reg_status reg_store_update(struct reg_store *s, const struct reg_artifact *art);
+enum reg_status reg_store_remove(struct reg_store *s, const char *id);
+enum reg_status reg_store_list(struct reg_store *s, struct reg_arena *a,
+                               const struct reg_store_filter *filters, int nfilters, int64_t after,
+                               int limit, struct reg_store_page *out);
+enum reg_status reg_store_scan(struct reg_store *s, reg_store_scan_fn fn, void *ctx);
+enum reg_status reg_store_generation(struct reg_store *s, uint64_t *out);
+enum reg_status reg_store_count(struct reg_store *s, int64_t *out);
+enum reg_status reg_store_reset(struct reg_store *s);
+
+/* The SQLite backend on the file path (":memory:" for tests). */
+enum reg_status reg_store_sqlite_open(const char *path, struct reg_store **out);
+
+#endif

@@ -1,0 +1,467 @@
+/*
+ * store_sqlite.c - the embedded store: one SQLite file in WAL mode, one connection per worker
+ * process, every statement prepared once.
+ *
+ * Schema (PRAGMA user_version is the schema version; migrations[] brings older files up):
+ *   artifacts(seq INTEGER PRIMARY KEY AUTOINCREMENT, id UNIQUE, type, name, url, readme,
+ *             metadata, created_at, updated_at, UNIQUE(type, url))
+ *   meta(key PRIMARY KEY, value)   -- 'generation', bumped by triggers on every artifact change
+ * seq is the stable enumerate order and never reused (AUTOINCREMENT), so pagination by
+ * "seq > cursor" has no duplicates or gaps. synchronous=FULL: an acknowledged write survives
+ * a crash of the process and of the machine.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/limits.h"
+#include "base/log.h"
+#include "store/store.h"
+
+enum stmt_id {
+    ST_INSERT,
+    ST_GET,
+    ST_UPDATE,
+    ST_DELETE,
+    ST_LIST,
+    ST_SCAN,
+    ST_GENERATION,
+    ST_COUNT,
+    ST_RESET,
+    ST_ID_EXISTS,
+    ST_COUNT_ALL
+};
+
+static const char *const stmt_sql[ST_COUNT_ALL] = {
+    [ST_INSERT] = "INSERT INTO artifacts(id, type, name, url, readme, metadata, created_at, "
+                  "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    [ST_GET] = "SELECT seq, id, type, name, url, readme, metadata FROM artifacts WHERE id = ?1",
+    [ST_UPDATE] = "UPDATE artifacts SET name = ?2, url = ?3, readme = ?4, metadata = ?5, "
+                  "updated_at = ?6 WHERE id = ?1",
+    [ST_DELETE] = "DELETE FROM artifacts WHERE id = ?1",
+    /* ?2: type mask of the "*" queries; ?3: JSON array of {"n": name, "m": mask}. */
+    [ST_LIST] = "SELECT seq, id, type, name, url FROM artifacts AS a WHERE seq > ?1 AND "
+                "(((?2 >> type) & 1) OR EXISTS (SELECT 1 FROM json_each(?3) AS q WHERE "
+                "json_extract(q.value, '$.n') = a.name AND "
+                "((json_extract(q.value, '$.m') >> a.type) & 1))) ORDER BY seq LIMIT ?4",
+    [ST_SCAN] = "SELECT seq, id, type, name, url, readme FROM artifacts ORDER BY seq",
+    [ST_GENERATION] = "SELECT value FROM meta WHERE key = 'generation'",
+    [ST_COUNT] = "SELECT count(*) FROM artifacts",
+    [ST_RESET] = "DELETE FROM artifacts",
+    [ST_ID_EXISTS] = "SELECT 1 FROM artifacts WHERE id = ?1",
+};
+
+/* Each entry moves the schema from version i to i + 1. */
+static const char *const migrations[] = {
+    "CREATE TABLE artifacts ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  type INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  url TEXT NOT NULL,"
+    "  readme TEXT,"
+    "  metadata TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  UNIQUE (type, url));"
+    "CREATE INDEX artifacts_name ON artifacts(name);"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "INSERT INTO meta VALUES ('generation', 0);"
+    "CREATE TRIGGER artifacts_ins AFTER INSERT ON artifacts BEGIN"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;"
+    "CREATE TRIGGER artifacts_upd AFTER UPDATE ON artifacts BEGIN"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;"
+    "CREATE TRIGGER artifacts_del AFTER DELETE ON artifacts BEGIN"
+    "  UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;",
+};
+
+struct sqlite_store {
+    struct reg_store base;
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST_COUNT_ALL];
+};
+
+static enum reg_status
+db_error(struct sqlite_store *s, const char *what)
+{
+    reg_log(REG_LOG_ERROR, "sqlite %s: %s", what, sqlite3_errmsg(s->db));
+    return reg_errorf(REG_ESTORE, "store failure during %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+/* The statement, reset and with bindings cleared, ready to bind. */
+static sqlite3_stmt *
+stmt(struct sqlite_store *s, enum stmt_id id)
+{
+    sqlite3_stmt *st = s->stmt[id];
+
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static const char *
+col_text(struct reg_arena *a, sqlite3_stmt *st, int i)
+{
+    const unsigned char *v = sqlite3_column_text(st, i);
+
+    return v ? reg_arena_strndup(a, (const char *)v, (size_t)sqlite3_column_bytes(st, i)) : NULL;
+}
+
+/* Columns seq, id, type, name, url in that order, as every SELECT of artifacts has them. */
+static void
+row_head(sqlite3_stmt *st, struct reg_arena *a, struct reg_artifact *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->seq = sqlite3_column_int64(st, 0);
+    snprintf(out->id, sizeof(out->id), "%s", (const char *)sqlite3_column_text(st, 1));
+    out->type = (enum reg_artifact_type)sqlite3_column_int(st, 2);
+    out->name = col_text(a, st, 3);
+    out->url = col_text(a, st, 4);
+}
+
+static struct sqlite_store *
+self(struct reg_store *s)
+{
+    return (struct sqlite_store *)s;
+}
+
+static bool
+id_exists(struct sqlite_store *s, const char *id)
+{
+    sqlite3_stmt *st = stmt(s, ST_ID_EXISTS);
+    bool found;
+
+    bind_text(st, 1, id);
+    found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return found;
+}
+
+static enum reg_status
+sq_insert(struct reg_store *base, struct reg_artifact *art, bool *id_taken)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_INSERT);
+    int rc;
+
+    *id_taken = false;
+    bind_text(st, 1, art->id);
+    sqlite3_bind_int(st, 2, (int)art->type);
+    bind_text(st, 3, art->name);
+    bind_text(st, 4, art->url);
+    bind_text(st, 5, art->readme);
+    bind_text(st, 6, art->metadata);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) {
+        art->seq = sqlite3_last_insert_rowid(s->db);
+        return REG_OK;
+    }
+    if (rc == SQLITE_CONSTRAINT) {
+        *id_taken = id_exists(s, art->id);
+        if (*id_taken)
+            return reg_errorf(REG_ECONFLICT, "id %s is taken", art->id);
+        return reg_errorf(REG_ECONFLICT, "a %s with url %.200s is already registered",
+                          reg_artifact_type_name(art->type), art->url);
+    }
+    return db_error(s, "insert");
+}
+
+static enum reg_status
+sq_get(struct reg_store *base, struct reg_arena *a, const char *id, struct reg_artifact *out)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_GET);
+    int rc;
+
+    bind_text(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        row_head(st, a, out);
+        out->readme = col_text(a, st, 5);
+        out->metadata = col_text(a, st, 6);
+        sqlite3_reset(st);
+        return REG_OK;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return reg_errorf(REG_ENOTFOUND, "no artifact with id %s", id);
+    return db_error(s, "get");
+}
+
+static enum reg_status
+sq_update(struct reg_store *base, const struct reg_artifact *art)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_UPDATE);
+    int rc;
+
+    bind_text(st, 1, art->id);
+    bind_text(st, 2, art->name);
+    bind_text(st, 3, art->url);
+    bind_text(st, 4, art->readme);
+    bind_text(st, 5, art->metadata);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT)
+        return reg_errorf(REG_ECONFLICT, "a %s with url %.200s is already registered",
+                          reg_artifact_type_name(art->type), art->url);
+    if (rc != SQLITE_DONE)
+        return db_error(s, "update");
+    if (sqlite3_changes(s->db) == 0)
+        return reg_errorf(REG_ENOTFOUND, "no artifact with id %s", art->id);
+    return REG_OK;
+}
+
+static enum reg_status
+sq_remove(struct reg_store *base, const char *id)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_DELETE);
+    int rc;
+
+    bind_text(st, 1, id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_error(s, "delete");
+    if (sqlite3_changes(s->db) == 0)
+        return reg_errorf(REG_ENOTFOUND, "no artifact with id %s", id);
+    return REG_OK;
+}
+
+/* Splits filters into the type mask of "any name" queries and a JSON list of named ones. */
+static const char *
+filters_json(struct reg_arena *a, const struct reg_store_filter *f, int n, unsigned *any_mask)
+{
+    struct json_object *list = reg_arena_own_json(a, json_object_new_array());
+
+    *any_mask = 0;
+    for (int i = 0; i < n; i++) {
+        struct json_object *q;
+        if (!f[i].name) {
+            *any_mask |= f[i].types;
+            continue;
+        }
+        q = json_object_new_object();
+        json_object_object_add(q, "n", json_object_new_string(f[i].name));
+        json_object_object_add(q, "m", json_object_new_int((int)f[i].types));
+        json_object_array_add(list, q);
+    }
+    return json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN);
+}
+
+static enum reg_status
+sq_list(struct reg_store *base, struct reg_arena *a, const struct reg_store_filter *filters,
+        int nfilters, int64_t after, int limit, struct reg_store_page *out)
+{
+    struct sqlite_store *s = self(base);
+    unsigned any_mask;
+    const char *named = filters_json(a, filters, nfilters, &any_mask);
+    sqlite3_stmt *st = stmt(s, ST_LIST);
+    int rc;
+
+    out->items = reg_arena_alloc(a, sizeof(*out->items) * (size_t)(limit + 1));
+    out->count = 0;
+    out->next_after = 0;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int(st, 2, (int)any_mask);
+    bind_text(st, 3, named);
+    /* One more row than asked tells whether another page follows. */
+    sqlite3_bind_int(st, 4, limit + 1);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        row_head(st, a, &out->items[out->count++]);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_error(s, "list");
+    if (out->count > limit) {
+        out->count = limit;
+        out->next_after = out->items[limit - 1].seq;
+    }
+    return REG_OK;
+}
+
+static enum reg_status
+sq_scan(struct reg_store *base, reg_store_scan_fn fn, void *ctx)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_SCAN);
+    enum reg_status result = REG_OK;
+    struct reg_arena row_arena;
+    int rc;
+
+    reg_arena_init(&row_arena);
+    while (result == REG_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct reg_artifact art;
+        row_head(st, &row_arena, &art);
+        art.readme = (const char *)sqlite3_column_text(st, 5);
+        result = fn(ctx, &art);
+        reg_arena_cleanup(&row_arena);
+    }
+    sqlite3_reset(st);
+    if (result == REG_OK && rc != SQLITE_DONE)
+        return db_error(s, "scan");
+    return result;
+}
+
+static enum reg_status
+single_int(struct sqlite_store *s, enum stmt_id id, const char *what, int64_t *out)
+{
+    sqlite3_stmt *st = stmt(s, id);
+    int rc = sqlite3_step(st);
+
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return db_error(s, what);
+    }
+    *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return REG_OK;
+}
+
+static enum reg_status
+sq_generation(struct reg_store *base, uint64_t *out)
+{
+    int64_t v = 0;
+    enum reg_status st = single_int(self(base), ST_GENERATION, "generation", &v);
+
+    *out = (uint64_t)v;
+    return st;
+}
+
+static enum reg_status
+sq_count(struct reg_store *base, int64_t *out)
+{
+    return single_int(self(base), ST_COUNT, "count", out);
+}
+
+static enum reg_status
+sq_reset(struct reg_store *base)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_RESET);
+    int rc = sqlite3_step(st);
+
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? REG_OK : db_error(s, "reset");
+}
+
+static void
+sq_close(struct reg_store *base)
+{
+    struct sqlite_store *s = self(base);
+
+    for (int i = 0; i < ST_COUNT_ALL; i++)
+        sqlite3_finalize(s->stmt[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+static const struct reg_store_ops sqlite_ops = {
+    .name = "sqlite",
+    .insert = sq_insert,
+    .get = sq_get,
+    .update = sq_update,
+    .remove = sq_remove,
+    .list = sq_list,
+    .scan = sq_scan,
+    .generation = sq_generation,
+    .count = sq_count,
+    .reset = sq_reset,
+    .close = sq_close,
+};
+
+/* Applies the migrations the file has not seen, in one write transaction, so concurrent
+ * openers (workers starting together) migrate exactly once. */
+static enum reg_status
+migrate(struct sqlite_store *s)
+{
+    const int target = (int)(sizeof(migrations) / sizeof(migrations[0]));
+    sqlite3_stmt *st;
+    int version = 0;
+
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(s, "begin migration");
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > target) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return reg_errorf(REG_ESTORE, "database schema %d is newer than this build (%d)", version,
+                          target);
+    }
+    for (int v = version; v < target; v++) {
+        char bump[64];
+        snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
+        if (sqlite3_exec(s->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(s->db, bump, NULL, NULL, NULL) != SQLITE_OK) {
+            enum reg_status err = db_error(s, "migration");
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return err;
+        }
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(s, "commit migration");
+    return REG_OK;
+}
+
+static enum reg_status
+configure(struct sqlite_store *s)
+{
+    static const char *const pragmas = "PRAGMA journal_mode = WAL;"
+                                       "PRAGMA synchronous = FULL;"
+                                       "PRAGMA foreign_keys = ON;";
+    enum reg_status st;
+
+    sqlite3_busy_timeout(s->db, REG_SQLITE_BUSY_MS);
+    if (sqlite3_exec(s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(s, "configure");
+    st = migrate(s);
+    if (st != REG_OK)
+        return st;
+    for (int i = 0; i < ST_COUNT_ALL; i++)
+        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+                               NULL) != SQLITE_OK)
+            return db_error(s, "prepare");
+    return REG_OK;
+}
+
+enum reg_status
+reg_store_sqlite_open(const char *path, struct reg_store **out)
+{
+    struct sqlite_store *s = calloc(1, sizeof(*s));
+    enum reg_status st;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+
+    *out = NULL;
+    if (!s)
+        reg_oom();
+    s->base.ops = &sqlite_ops;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        st = reg_errorf(REG_ESTORE, "cannot open %s: %s", path,
+                        s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        sq_close(&s->base);
+        return st;
+    }
+    st = configure(s);
+    if (st != REG_OK) {
+        sq_close(&s->base);
+        return st;
+    }
+    *out = &s->base;
+    return REG_OK;
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build, the server and the tests need, and only those that are
+# missing. Idempotent and quiet when everything is there; `make run`, `make check` and
+# `make bench` call it first.
+set -euo pipefail
+
+packages=(
+    build-essential pkg-config clang-format
+    libfcgi-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libpcre2-dev libsqlite3-dev
+    libcmocka-dev nginx
+    python3 python3-pytest python3-requests
+    wrk curl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "deps: run as root or install: ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
