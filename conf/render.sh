@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Renders conf/nginx.conf.in into $REGISTRY_DATA_DIR/nginx.conf for this run's port and paths.
-#   usage: conf/render.sh   (reads PORT, REGISTRY_DATA_DIR, REGISTRY_WORKERS)
+#   usage: conf/render.sh   (reads PORT, REGISTRY_LISTEN, REGISTRY_DATA_DIR, REGISTRY_WORKERS)
 set -euo pipefail
 conf_dir=$(cd "$(dirname "$0")" && pwd)
 data_dir=$(mkdir -p "${REGISTRY_DATA_DIR:-./var}" && cd "${REGISTRY_DATA_DIR:-./var}" && pwd)
 port=${PORT:-8080}
+listen=${REGISTRY_LISTEN:-127.0.0.1}
 workers=${REGISTRY_WORKERS:-8}
 # 2 nginx workers x keepalive must stay <= registryd workers (see DESIGN.md).
 keepalive=$((workers / 2))
@@ -14,7 +15,7 @@ user_directive=""
 # can reach the socket and files of the data directory.
 [ "$(id -u)" -eq 0 ] && user_directive="user root $(id -gn);"
 mkdir -p "$data_dir"/{run,log,tmp,static}
-sed -e "s|@DATA_DIR@|$data_dir|g" -e "s|@CONF_DIR@|$conf_dir|g" -e "s|@PORT@|$port|g" \
+sed -e "s|@DATA_DIR@|$data_dir|g" -e "s|@CONF_DIR@|$conf_dir|g" -e "s|@PORT@|$port|g" -e "s|@LISTEN@|$listen|g" \
     -e "s|@UPSTREAM_KEEPALIVE@|$keepalive|g" -e "s|@USER_DIRECTIVE@|$user_directive|g" \
     "$conf_dir/nginx.conf.in" >"$data_dir/nginx.conf"
 echo "$data_dir/nginx.conf"

@@ -3,9 +3,7 @@
  */
 #include "fcgi_io.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "base/limits.h"
@@ -19,30 +17,35 @@ param(FCGX_Request *r, const char *name)
     return v ? v : "";
 }
 
-/* Reads CONTENT_LENGTH bytes of stdin into the arena (NUL-terminated). */
+/* Reads stdin to its end into the arena (NUL-terminated). CONTENT_LENGTH is not relied on:
+ * nginx leaves it empty for a chunked request body. */
 static enum reg_status
 read_body(FCGX_Request *r, struct reg_request *req)
 {
-    const char *cl = param(r, "CONTENT_LENGTH");
-    char *end, *buf;
-    long long len;
+    char chunk[16384];
+    size_t len = 0, cap = 0;
+    char *buf = NULL;
     int got;
 
-    if (!*cl)
-        return REG_OK;
-    errno = 0;
-    len = strtoll(cl, &end, 10);
-    if (errno || *end || len < 0)
-        return reg_errorf(REG_EINVAL, "bad Content-Length");
-    if (len > REG_MAX_BODY)
-        return reg_errorf(REG_ETOOLARGE, "request body exceeds %d bytes", REG_MAX_BODY);
-    buf = reg_arena_alloc(&req->arena, (size_t)len + 1);
-    got = len ? FCGX_GetStr(buf, (int)len, r->in) : 0;
-    if (got != (int)len)
-        return reg_errorf(REG_EINVAL, "request body ended after %d of %lld bytes", got, len);
-    buf[len] = '\0';
-    req->body = buf;
-    req->body_len = (size_t)len;
+    while ((got = FCGX_GetStr(chunk, (int)sizeof(chunk), r->in)) > 0) {
+        if (len + (size_t)got > REG_MAX_BODY)
+            return reg_errorf(REG_ETOOLARGE, "request body exceeds %d bytes", REG_MAX_BODY);
+        if (len + (size_t)got + 1 > cap) {
+            char *grown;
+            cap = (len + (size_t)got + 1) * 2;
+            grown = reg_arena_alloc(&req->arena, cap);
+            if (len)
+                memcpy(grown, buf, len);
+            buf = grown;
+        }
+        memcpy(buf + len, chunk, (size_t)got);
+        len += (size_t)got;
+    }
+    if (buf) {
+        buf[len] = '\0';
+        req->body = buf;
+        req->body_len = len;
+    }
     return REG_OK;
 }
 

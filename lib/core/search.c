@@ -4,6 +4,10 @@
  * A subject on which the match or depth limit is reached counts as not matching: the limits
  * exist for patterns whose backtracking explodes, and such a pattern has no meaningful answer
  * on that subject. The time budget bounds the sum over all subjects.
+ *
+ * PCRE2 refuses repeat bounds above 65,535, which other engines (Python, JavaScript) accept,
+ * so a bound {n,m} with m above that is read as {n,}: the two differ only on subjects holding
+ * more than m repetitions, and patterns like (a{1,99999}){1,99999}$ then get an answer.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
@@ -139,6 +143,68 @@ refresh(struct reg_search *c, struct reg_store *store)
     return REG_OK;
 }
 
+#define PCRE2_MAX_REPEAT 65535ul
+
+/* At p (just after '{'), a bound "n,m}" with m > PCRE2_MAX_REPEAT >= n: sets *n_len to the
+ * length of "n," and *len to that of "n,m}". */
+static bool
+oversized_bound(const char *p, size_t *n_len, size_t *len)
+{
+    char *end;
+    unsigned long n, m;
+
+    if (*p < '0' || *p > '9')
+        return false;
+    n = strtoul(p, &end, 10);
+    if (*end != ',' || end[1] < '0' || end[1] > '9')
+        return false;
+    *n_len = (size_t)(end + 1 - p);
+    m = strtoul(end + 1, &end, 10);
+    if (*end != '}' || m <= PCRE2_MAX_REPEAT || n > PCRE2_MAX_REPEAT)
+        return false;
+    *len = (size_t)(end + 1 - p);
+    return true;
+}
+
+/* The pattern with every oversized {n,m} outside classes and \Q...\E written {n,}. */
+static const char *
+widen_oversized_bounds(struct reg_arena *a, const char *pattern)
+{
+    size_t len = strlen(pattern), n_len, bound_len, o = 0;
+    char *out = reg_arena_alloc(a, len + 1);
+    bool in_class = false, in_quote = false;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = pattern[i];
+        if (in_quote) {
+            in_quote = !(c == '\\' && pattern[i + 1] == 'E');
+        } else if (c == '\\' && pattern[i + 1]) {
+            in_quote = pattern[i + 1] == 'Q';
+            out[o++] = c;
+            c = pattern[++i];
+        } else if (in_class) {
+            in_class = c != ']';
+        } else if (c == '[') {
+            in_class = true;
+            out[o++] = c;
+            /* A ']' first in a class (after an optional '^') is a literal. */
+            if (pattern[i + 1] == '^')
+                out[o++] = pattern[++i];
+            if (pattern[i + 1] == ']')
+                out[o++] = pattern[++i];
+            continue;
+        } else if (c == '{' && oversized_bound(pattern + i + 1, &n_len, &bound_len)) {
+            memcpy(out + o, pattern + i, n_len + 1);
+            o += n_len + 1;
+            c = '}';
+            i += bound_len;
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static enum reg_status
 compile(struct reg_search *c, const char *pattern, pcre2_code **out)
 {
@@ -200,7 +266,9 @@ reg_search_regex(struct reg_search *c, struct reg_store *store, struct reg_arena
     *out = NULL;
     *count = 0;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    st = compile(c, pattern, &re);
+    if (strlen(pattern) > REG_REGEX_MAX_LEN)
+        return reg_errorf(REG_EINVAL, "regex is longer than %d characters", REG_REGEX_MAX_LEN);
+    st = compile(c, widen_oversized_bounds(a, pattern), &re);
     if (st == REG_OK)
         st = refresh(c, store);
     if (st != REG_OK) {
