@@ -56,7 +56,7 @@ reg_arena_cleanup(struct reg_arena *a)
 static struct reg_arena_chunk *
 new_chunk(struct reg_arena *a, size_t size)
 {
-    struct reg_arena_chunk *c = malloc(sizeof(*c) + size);
+    struct reg_arena_chunk *c = size > SIZE_MAX - sizeof(*c) ? NULL : malloc(sizeof(*c) + size);
 
     if (!c)
         reg_oom();

@@ -4,6 +4,7 @@
 #include "base/json.h"
 
 #include "base/limits.h"
+#include "base/str.h"
 
 enum reg_status
 reg_json_parse(struct reg_arena *a, const char *text, size_t len, struct json_object **out)
@@ -25,6 +26,12 @@ reg_json_parse(struct reg_arena *a, const char *text, size_t len, struct json_ob
     obj = json_tokener_parse_ex(tok, text, (int)len);
     jerr = json_tokener_get_error(tok);
     end = json_tokener_get_parse_end(tok);
+    if (jerr == json_tokener_continue) {
+        /* A number or literal at the very end is complete only once something follows it. */
+        obj = json_tokener_parse_ex(tok, " ", 1);
+        jerr = json_tokener_get_error(tok);
+        end = len;
+    }
     json_tokener_free(tok);
     if (jerr == json_tokener_continue) {
         json_object_put(obj);
@@ -79,14 +86,28 @@ get_typed(struct json_object *obj, const char *key, enum json_type type, const c
     return REG_OK;
 }
 
+/* The string value of val, which must be well-formed UTF-8 without NUL: json-c accepts
+ * "\u0000" and overlong or surrogate forms, which would truncate or smuggle characters. */
+static enum reg_status
+string_value(struct json_object *val, const char *key, const char **out)
+{
+    const char *s = json_object_get_string(val);
+
+    *out = NULL;
+    if (!reg_str_is_utf8(s, (size_t)json_object_get_string_len(val)))
+        return reg_errorf(REG_EINVAL, "field '%s' must be valid UTF-8 without NUL characters", key);
+    *out = s;
+    return REG_OK;
+}
+
 enum reg_status
 reg_json_get_string(struct json_object *obj, const char *key, const char **out)
 {
     struct json_object *val;
     enum reg_status st = get_typed(obj, key, json_type_string, "a string", true, &val);
 
-    *out = st == REG_OK ? json_object_get_string(val) : NULL;
-    return st;
+    *out = NULL;
+    return st == REG_OK ? string_value(val, key, out) : st;
 }
 
 enum reg_status
@@ -95,8 +116,8 @@ reg_json_opt_string(struct json_object *obj, const char *key, const char **out)
     struct json_object *val;
     enum reg_status st = get_typed(obj, key, json_type_string, "a string", false, &val);
 
-    *out = (st == REG_OK && val) ? json_object_get_string(val) : NULL;
-    return st;
+    *out = NULL;
+    return (st == REG_OK && val) ? string_value(val, key, out) : st;
 }
 
 enum reg_status

@@ -4,6 +4,11 @@
  * Ownership: reg_json_parse() hands the parsed root to the arena (released at its cleanup).
  * Getters return borrowed pointers into the object, valid while the object lives.
  * Errors are REG_EINVAL with a detail naming the field ("field 'url' must be a string").
+ *
+ * json-c, even in strict mode, accepts a few non-JSON forms (NaN, Infinity, single-quoted
+ * strings, raw control characters in strings) and UTF-8 that RFC 3629 forbids (overlong forms,
+ * surrogates). Nothing reaches the registry unchecked through them: every field is read with
+ * a typed getter, and the string getters refuse malformed UTF-8 and NUL characters.
  */
 #ifndef REG_BASE_JSON_H
 #define REG_BASE_JSON_H

@@ -3,6 +3,7 @@
  */
 #include "base/str.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static int
@@ -66,33 +67,65 @@ reg_str_query_param(struct reg_arena *a, const char *q, const char *name, char *
     return REG_OK;
 }
 
+/* Decodes one UTF-8 sequence at p (n bytes available) into *cp; returns its length, or 0 if
+ * it is not well-formed (overlong forms, surrogates and code points past U+10FFFF included). */
+static size_t
+decode_utf8(const unsigned char *p, size_t n, uint32_t *cp)
+{
+    static const uint32_t min_cp[4] = {0, 0x80, 0x800, 0x10000};
+    size_t len;
+
+    if (p[0] < 0x80)
+        len = 1;
+    else if ((p[0] & 0xe0) == 0xc0)
+        len = 2;
+    else if ((p[0] & 0xf0) == 0xe0)
+        len = 3;
+    else if ((p[0] & 0xf8) == 0xf0)
+        len = 4;
+    else
+        return 0;
+    /* The lead byte keeps 7, 5, 4 or 3 payload bits. */
+    *cp = p[0] & (len == 1 ? 0x7fu : 0x7fu >> len);
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        *cp = (*cp << 6) | (p[i] & 0x3fu);
+    }
+    if (*cp < min_cp[len - 1] || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+bool
+reg_str_is_utf8(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    uint32_t cp;
+
+    for (size_t i = 0; i < n;) {
+        size_t len = decode_utf8(p + i, n - i, &cp);
+        if (len == 0 || cp == 0)
+            return false;
+        i += len;
+    }
+    return true;
+}
+
 bool
 reg_str_is_printable_utf8(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    uint32_t cp;
 
-    while (*p) {
-        int extra;
-        if (*p < 0x20 || *p == 0x7f)
+    for (size_t i = 0; i < n;) {
+        size_t len = decode_utf8(p + i, n - i, &cp);
+        if (len == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
             return false;
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-        if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
-            extra = 1;
-        else if ((*p & 0xf0) == 0xe0)
-            extra = 2;
-        else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
-            extra = 3;
-        else
-            return false;
-        p++;
-        while (extra--) {
-            if ((*p & 0xc0) != 0x80)
-                return false;
-            p++;
-        }
+        i += len;
     }
     return true;
 }

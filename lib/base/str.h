@@ -21,7 +21,11 @@ enum reg_status reg_str_percent_decode(struct reg_arena *a, const char *s, size_
 enum reg_status reg_str_query_param(struct reg_arena *a, const char *q, const char *name,
                                     char **out);
 
-/* True if s is valid UTF-8 without control characters. */
+/* True if s[0..n) is well-formed UTF-8 (no overlong forms, surrogates, code points past
+ * U+10FFFF) without NUL. */
+bool reg_str_is_utf8(const char *s, size_t n);
+
+/* True if s is well-formed UTF-8 without control characters (C0, DEL, C1). */
 bool reg_str_is_printable_utf8(const char *s);
 
 #endif

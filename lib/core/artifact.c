@@ -117,13 +117,13 @@ host_is(const char *host, const char *domain)
            (strncmp(host, "www.", 4) == 0 && strcmp(host + 4, domain) == 0);
 }
 
-/* A repository-name segment: letters, digits, '-', '_', '.'. */
+/* A repository-name segment: letters, digits, '-', '_', '.', but not "." or "..". */
 static bool
 repo_segment_ok(const char *s)
 {
     size_t n = strlen(s);
 
-    return n > 0 && n <= 96 &&
+    return n > 0 && n <= 96 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
            strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
 }
 

@@ -25,7 +25,7 @@ struct entry {
     char id[REG_ID_MAX + 1];
     enum reg_artifact_type type;
     char *name;
-    char *readme;
+    char *readme; /* NULL when the artifact has none, so that "^$" does not match it */
     size_t name_len, readme_len;
 };
 
@@ -116,7 +116,9 @@ add_entry(void *ctx, const struct reg_artifact *art)
     memcpy(e->id, art->id, sizeof(e->id));
     e->type = art->type;
     e->name = dup_or_empty(art->name, &e->name_len);
-    e->readme = dup_or_empty(art->readme, &e->readme_len);
+    e->readme = art->readme ? dup_or_empty(art->readme, &e->readme_len) : NULL;
+    if (!e->readme)
+        e->readme_len = 0;
     return REG_OK;
 }
 
@@ -287,7 +289,7 @@ reg_search_regex(struct reg_search *c, struct reg_store *store, struct reg_arena
             break;
         }
         if (!matches(c, re, md, e->name, e->name_len) &&
-            !matches(c, re, md, e->readme, e->readme_len))
+            !(e->readme && matches(c, re, md, e->readme, e->readme_len)))
             continue;
         memcpy((*out)[n].id, e->id, sizeof(e->id));
         (*out)[n].type = e->type;

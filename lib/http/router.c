@@ -9,8 +9,8 @@
 #include "base/str.h"
 
 struct segments {
-    const char *start[REG_MAX_SEGMENTS + 1];
-    size_t len[REG_MAX_SEGMENTS + 1];
+    const char *start[REG_MAX_SEGMENTS];
+    size_t len[REG_MAX_SEGMENTS];
     int n;
 };
 
@@ -27,7 +27,7 @@ split(const char *path, struct segments *out)
         const char *s = p + 1;
         const char *e = strchr(s, '/');
         size_t len = e ? (size_t)(e - s) : strlen(s);
-        if (out->n > REG_MAX_SEGMENTS)
+        if (out->n == REG_MAX_SEGMENTS)
             return false;
         out->start[out->n] = s;
         out->len[out->n] = len;
@@ -49,7 +49,7 @@ match(const char *pattern, const struct segments *path, struct reg_request *req,
     for (int i = 0; i < pat.n; i++) {
         bool is_param = pat.len[i] > 2 && pat.start[i][0] == '{';
         if (!is_param) {
-            if (pat.len[i] != path->len[i] || memcmp(pat.start[i], path->start[i], pat.len[i]))
+            if (pat.len[i] != path->len[i] || memcmp(pat.start[i], path->start[i], pat.len[i]) != 0)
                 return false;
             continue;
         }
@@ -81,6 +81,18 @@ decode_params(struct reg_request *req)
     return REG_OK;
 }
 
+/* The comma-separated list with method added, unless it is there already. */
+static const char *
+add_method(struct reg_arena *a, const char *list, const char *method)
+{
+    size_t n = strlen(method);
+
+    for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 2 : NULL)
+        if (strncmp(p, method, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+            return list;
+    return list ? reg_arena_sprintf(a, "%s, %s", list, method) : method;
+}
+
 enum reg_status
 reg_router_match(const struct reg_route *routes, int nroutes, struct reg_request *req,
                  const struct reg_route **out, const char **allow)
@@ -96,8 +108,7 @@ reg_router_match(const struct reg_route *routes, int nroutes, struct reg_request
         if (!match(routes[i].pattern, &path, req, false))
             continue;
         if (strcmp(routes[i].method, req->method) != 0) {
-            methods = methods ? reg_arena_sprintf(&req->arena, "%s, %s", methods, routes[i].method)
-                              : routes[i].method;
+            methods = add_method(&req->arena, methods, routes[i].method);
             continue;
         }
         match(routes[i].pattern, &path, req, true);

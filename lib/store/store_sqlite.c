@@ -419,15 +419,34 @@ migrate(struct sqlite_store *s)
     return REG_OK;
 }
 
+/* Switching a new file to WAL does not wait on the busy timeout, so processes opening a fresh
+ * store together retry here for as long as the timeout would have waited. */
+static enum reg_status
+enable_wal(struct sqlite_store *s)
+{
+    const struct timespec pause = {0, 10 * 1000000L};
+    int rc;
+
+    for (int waited_ms = 0;; waited_ms += 10) {
+        rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if (rc != SQLITE_BUSY || waited_ms >= REG_SQLITE_BUSY_MS)
+            break;
+        nanosleep(&pause, NULL);
+    }
+    return rc == SQLITE_OK ? REG_OK : db_error(s, "enable WAL");
+}
+
 static enum reg_status
 configure(struct sqlite_store *s)
 {
-    static const char *const pragmas = "PRAGMA journal_mode = WAL;"
-                                       "PRAGMA synchronous = FULL;"
+    static const char *const pragmas = "PRAGMA synchronous = FULL;"
                                        "PRAGMA foreign_keys = ON;";
     enum reg_status st;
 
     sqlite3_busy_timeout(s->db, REG_SQLITE_BUSY_MS);
+    st = enable_wal(s);
+    if (st != REG_OK)
+        return st;
     if (sqlite3_exec(s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
         return db_error(s, "configure");
     st = migrate(s);

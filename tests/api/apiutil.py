@@ -1,0 +1,155 @@
+"""Small helpers shared by the API tests (imported as a plain module: tests/api is on sys.path)."""
+
+import re
+import urllib.parse
+
+import requests
+
+TIMEOUT = 10
+ID_RE = re.compile(r"^[a-zA-Z0-9-]+$")
+ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+ERROR_STATUS = {
+    "bad_request": 400,
+    "not_found": 404,
+    "no_such_route": 404,
+    "method_not_allowed": 405,
+    "conflict": 409,
+    "too_large": 413,
+    "not_implemented": 501,
+}
+TYPES = ("model", "dataset", "code")
+
+
+def call(stack, method, path, session=None, **kw):
+    kw.setdefault("timeout", TIMEOUT)
+    return (session or stack.http).request(method, stack.url(path), **kw)
+
+
+def quote(segment):
+    """Percent-encodes one path segment (every reserved character, '/' included)."""
+    return urllib.parse.quote(segment, safe="")
+
+
+def json_body(r):
+    ctype = r.headers.get("Content-Type", "")
+    assert ctype.split(";")[0].strip() == "application/json", (
+        f"Content-Type {ctype!r} for {r.request.method} {r.url} -> {r.status_code}: {r.text[:300]}"
+    )
+    try:
+        return r.json()
+    except ValueError as e:  # pragma: no cover - reported as a failure
+        raise AssertionError(f"body is not JSON: {r.text[:300]!r}") from e
+
+
+def assert_error(r, name, status=None):
+    """The answer is the error `name` with its HTTP status and the {error, detail} body."""
+    status = status or ERROR_STATUS[name]
+    assert r.status_code == status, (
+        f"{r.request.method} {r.url}: expected {status} {name}, got {r.status_code}: {r.text[:300]}"
+    )
+    body = json_body(r)
+    assert isinstance(body, dict), body
+    assert body.get("error") == name, body
+    assert isinstance(body.get("detail"), str), body
+    return body
+
+
+def assert_json_status(r, status):
+    assert r.status_code == status, (
+        f"{r.request.method} {r.url}: expected {status}, got {r.status_code}: {r.text[:300]}"
+    )
+    return json_body(r)
+
+
+def register(stack, type_, url, name=None, session=None, expect=201):
+    body = {"url": url}
+    if name is not None:
+        body["name"] = name
+    r = call(stack, "POST", f"/artifact/{type_}", session=session, json=body)
+    if expect is None:
+        return r
+    data = assert_json_status(r, expect)
+    if expect == 201:
+        assert_artifact(data, stack, type_, url, name)
+    return data
+
+
+def assert_artifact(data, stack, type_, url, name=None):
+    """data is the contract's Artifact envelope for this type and url (and name if given)."""
+    assert set(data) == {"metadata", "data"}, data
+    meta = data["metadata"]
+    assert set(meta) == {"name", "id", "type"}, meta
+    assert meta["type"] == type_
+    assert isinstance(meta["id"], str) and ID_RE.match(meta["id"]), meta
+    assert isinstance(meta["name"], str) and meta["name"], meta
+    if name is not None:
+        assert meta["name"] == name
+    assert data["data"]["url"] == url
+    assert data["data"]["download_url"] == stack.url(f"/download/{type_}/{meta['id']}")
+
+
+def get_artifact(stack, type_, id_, session=None):
+    return call(stack, "GET", f"/artifacts/{type_}/{id_}", session=session)
+
+
+def enumerate_all(stack, queries, session=None, max_pages=100):
+    """Walks every page of POST /artifacts; returns (items, number of pages)."""
+    items, offset, pages = [], None, 0
+    while True:
+        path = "/artifacts" if offset is None else f"/artifacts?offset={quote(offset)}"
+        r = call(stack, "POST", path, session=session, json=queries)
+        page = assert_json_status(r, 200)
+        assert isinstance(page, list)
+        assert len(page) <= 100, len(page)
+        items.extend(page)
+        pages += 1
+        offset = r.headers.get("offset")
+        if offset is None:
+            return items, pages
+        assert len(page) == 100, "a page with a next cursor must be full"
+        assert pages < max_pages, "pagination does not end"
+
+
+def hf_model_url(i, org="apitest"):
+    return f"https://huggingface.co/{org}/model-{i:04d}"
+
+
+def new_session():
+    return requests.Session()
+
+
+def register_many(stack, specs, threads=2):
+    """Registers [(type, url, name or None)] from a few threads; returns the Artifacts in
+    the order of specs. Every registration must answer 201."""
+    import concurrent.futures
+    import threading
+
+    local = threading.local()
+    sessions = []
+
+    def one(spec):
+        if not hasattr(local, "session"):
+            local.session = new_session()
+            sessions.append(local.session)
+        type_, url, name = spec
+        return register(stack, type_, url, name=name, session=local.session)
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:
+            return list(pool.map(one, specs))
+    finally:
+        for s in sessions:
+            s.close()
+
+
+def raw_request(stack, method, path, body=None, headers=None, timeout=TIMEOUT):
+    """A request sent as given (no re-quoting of the path): (status, headers, body bytes)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()

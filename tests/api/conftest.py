@@ -1,0 +1,322 @@
+"""Harness for the API tests: starts the real stack (scripts/serve.sh: nginx in front of
+registryd) on a free loopback port and a fresh data directory, and tears it down again.
+
+  stack          session-scoped shared stack (tests that need a clean registry use `registry`)
+  registry       the shared stack after DELETE /reset
+  private_stack  a stack of its own for destructive tests (kill -9, restart)
+
+REGISTRYD (environment) names the binary; default build/registryd under the repo root. Every
+stack's logs are scanned for sanitizer reports at teardown; any report fails the session.
+"""
+
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SERVE = ROOT / "scripts" / "serve.sh"
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 25.0  # the master drains its workers for up to 10 s
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+DEFAULT_WORKERS = 4
+
+# Sanitizer reports found in any stack's logs during the session: (data dir, file, report).
+SANITIZER_REPORTS = []
+
+
+def registryd_path():
+    raw = os.environ.get("REGISTRYD") or "build/registryd"
+    path = pathlib.Path(raw)
+    if not path.is_absolute():
+        path = ROOT / path
+    return str(path)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tail(path, lines=40):
+    try:
+        with open(path, "r", errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError as e:
+        return f"<cannot read {path}: {e}>"
+
+
+def _proc_table():
+    """{pid: (ppid, comm)} for every process visible in /proc."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "r") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # comm may contain spaces and parentheses: it ends at the last ')'.
+        lpar, rpar = stat.index("("), stat.rindex(")")
+        comm = stat[lpar + 1 : rpar]
+        fields = stat[rpar + 2 :].split()
+        state, ppid = fields[0], int(fields[1])
+        if state == "Z":
+            continue
+        table[int(entry)] = (ppid, comm)
+    return table
+
+
+def children(pid, comm=None):
+    """Live child pids of pid (optionally only those whose comm starts with comm), sorted."""
+    return sorted(
+        p
+        for p, (ppid, c) in _proc_table().items()
+        if ppid == pid and (comm is None or c.startswith(comm))
+    )
+
+
+class Stack:
+    """One nginx + registryd stack started through scripts/serve.sh."""
+
+    def __init__(self, workers=DEFAULT_WORKERS, data_dir=None):
+        self.workers = workers
+        self.owns_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="registry-api-")
+        self.port = None
+        self.proc = None
+        self.http = requests.Session()
+        self._out = None
+
+    # -- addresses and logs -------------------------------------------------------------
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    @property
+    def log_dir(self):
+        return os.path.join(self.data_dir, "log")
+
+    def log_tails(self):
+        parts = []
+        for name in ("serve.out", "log/registryd.log", "log/nginx-error.log"):
+            parts.append(f"--- {name}\n{tail(os.path.join(self.data_dir, name))}")
+        return "\n".join(parts)
+
+    # -- process ids ----------------------------------------------------------------------
+    def master_pid(self):
+        if not self.proc:
+            return None
+        pids = children(self.proc.pid, "registryd")
+        return pids[0] if pids else None
+
+    def worker_pids(self):
+        master = self.master_pid()
+        return children(master) if master else []
+
+    # -- lifetime ---------------------------------------------------------------------------
+    def start(self):
+        if self.port is None:
+            self.port = free_port()
+        last_error = None
+        for attempt in range(3):
+            try:
+                self._start_once()
+                return self
+            except _StartFailed as e:
+                last_error = str(e)
+                self._kill_group()
+                # A port taken between free_port() and nginx's bind: try another one.
+                if "Address already in use" not in last_error:
+                    break
+                self.port = free_port()
+        pytest.fail(f"registry stack did not start:\n{last_error}", pytrace=False)
+
+    def _start_once(self):
+        env = dict(os.environ)
+        env.update(
+            PORT=str(self.port),
+            REGISTRY_DATA_DIR=self.data_dir,
+            REGISTRY_WORKERS=str(self.workers),
+            REGISTRYD=registryd_path(),
+        )
+        self._out = open(os.path.join(self.data_dir, "serve.out"), "ab")
+        self.proc = subprocess.Popen(
+            [str(SERVE)],
+            cwd=str(ROOT),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise _StartFailed(
+                    f"serve.sh exited with {self.proc.returncode}\n{self.log_tails()}"
+                )
+            try:
+                r = self.http.get(self.url("/health"), timeout=1)
+                if r.status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise _StartFailed(
+            f"GET /health did not answer 200 within {START_TIMEOUT:.0f} s\n{self.log_tails()}"
+        )
+
+    def _kill_group(self):
+        if not self.proc:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self._close_out()
+        self.proc = None
+
+    def _close_out(self):
+        if self._out:
+            self._out.close()
+            self._out = None
+
+    def stop(self):
+        """SIGTERM to serve.sh (it stops nginx and drains registryd); SIGKILL the group if it
+        hangs. Returns True on a clean stop."""
+        if not self.proc:
+            return True
+        self.http.close()
+        clean = True
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                clean = False
+        # Whatever is left of the group (a hung drain, an orphaned nginx) goes too.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            clean = False
+        self._close_out()
+        self.proc = None
+        return clean
+
+    def restart(self):
+        """Stops and starts again on the same data directory (and port)."""
+        self.stop()
+        self.http = requests.Session()
+        return self.start()
+
+    # -- sanitizer reports ------------------------------------------------------------------
+    def sanitizer_reports(self):
+        """Sanitizer reports in the registryd log (and any other non-nginx log file)."""
+        found = []
+        try:
+            names = sorted(os.listdir(self.log_dir))
+        except OSError:
+            return found
+        for name in names:
+            if name.startswith("nginx-"):
+                continue
+            path = os.path.join(self.log_dir, name)
+            try:
+                with open(path, "r", errors="replace") as f:
+                    lines = f.readlines()
+            except OSError:
+                continue
+            for i, line in enumerate(lines):
+                if any(m in line for m in SANITIZER_MARKERS):
+                    found.append((name, "".join(lines[max(0, i - 2) : i + 60])))
+                    break
+        return found
+
+    def teardown(self):
+        """Stops the stack, records sanitizer reports, removes the data dir when it is ours.
+        Returns a failure message or None."""
+        clean = self.stop()
+        problems = []
+        reports = self.sanitizer_reports()
+        for name, report in reports:
+            SANITIZER_REPORTS.append((self.data_dir, name, report))
+            problems.append(f"sanitizer report in {self.data_dir}/log/{name}:\n{report}")
+        if not clean:
+            problems.append(f"stack in {self.data_dir} did not stop within {STOP_TIMEOUT:.0f} s")
+        if self.owns_dir and not problems and not os.environ.get("REGISTRY_TEST_KEEP"):
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        return "\n".join(problems) or None
+
+
+class _StartFailed(Exception):
+    pass
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def stack():
+    binary = registryd_path()
+    if not os.access(binary, os.X_OK):
+        pytest.fail(f"REGISTRYD {binary} is not an executable; run make first", pytrace=False)
+    s = Stack()
+    s.start()
+    yield s
+    problem = s.teardown()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture
+def registry(stack):
+    """The shared stack with an empty registry."""
+    r = stack.http.delete(stack.url("/reset"), timeout=10)
+    assert r.status_code == 200, r.text
+    return stack
+
+
+@pytest.fixture
+def private_stack():
+    s = Stack()
+    s.start()
+    yield s
+    problem = s.teardown()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+
+
+# -- session result -----------------------------------------------------------------------------
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if SANITIZER_REPORTS and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not SANITIZER_REPORTS:
+        return
+    terminalreporter.section("sanitizer reports", sep="=", red=True)
+    for data_dir, name, report in SANITIZER_REPORTS:
+        terminalreporter.write_line(f"--- {data_dir}/log/{name}")
+        terminalreporter.write_line(report)

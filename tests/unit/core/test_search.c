@@ -1,0 +1,462 @@
+/*
+ * test_search.c - reg_search_regex on a real SQLite store (":memory:"): matches on names and
+ * README text in store order, pattern errors, catastrophic patterns that must answer promptly
+ * (never asserted on time), and the cache following the store's generation counter.
+ */
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/search.h"
+#include "store/store.h"
+
+struct fixture {
+    struct reg_store *store;
+    struct reg_search *search;
+    struct reg_arena arena;
+    int next_id;
+};
+
+static int
+setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    assert_int_equal(reg_store_sqlite_open(":memory:", &f->store), REG_OK);
+    assert_int_equal(reg_search_new(&f->search), REG_OK);
+    reg_arena_init(&f->arena);
+    f->next_id = 1000000000;
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    reg_search_free(f->search);
+    reg_store_close(f->store);
+    reg_arena_cleanup(&f->arena);
+    free(f);
+    return 0;
+}
+
+/* Inserts an artifact and returns its id (arena). */
+static const char *
+add(struct fixture *f, enum reg_artifact_type t, const char *name, const char *readme)
+{
+    struct reg_artifact art;
+    bool id_taken;
+
+    memset(&art, 0, sizeof(art));
+    snprintf(art.id, sizeof(art.id), "%d", f->next_id++);
+    art.type = t;
+    art.name = name;
+    art.url = reg_arena_sprintf(&f->arena, "https://example/%s", art.id);
+    art.readme = readme;
+    assert_int_equal(reg_store_insert(f->store, &art, &id_taken), REG_OK);
+    return reg_arena_strdup(&f->arena, art.id);
+}
+
+/* Runs the search; the names found are joined with ',' into out (arena). */
+static enum reg_status
+search(struct fixture *f, const char *pattern, const char **out)
+{
+    struct reg_artifact *items = NULL;
+    int count = -1;
+    enum reg_status st = reg_search_regex(f->search, f->store, &f->arena, pattern, &items, &count);
+    const char *joined = "";
+
+    assert_true(count >= 0);
+    if (st != REG_OK)
+        assert_int_equal(count, 0);
+    for (int i = 0; i < count; i++)
+        joined = reg_arena_sprintf(&f->arena, "%s%s%s", joined, i ? "," : "", items[i].name);
+    *out = joined;
+    return st;
+}
+
+static void
+expect(struct fixture *f, const char *pattern, const char *want)
+{
+    const char *got;
+    enum reg_status st = search(f, pattern, &got);
+
+    if (st != REG_OK)
+        fail_msg("/%s/: status %d (%s)", pattern, st, reg_error_detail());
+    if (strcmp(got, want) != 0)
+        fail_msg("/%s/: found [%s], want [%s]", pattern, got, want);
+}
+
+static void
+seed(struct fixture *f)
+{
+    add(f, REG_TYPE_MODEL, "bert-base-uncased", "# BERT\nA transformers model for masked LM.");
+    add(f, REG_TYPE_MODEL, "whisper-tiny", "Speech recognition by OpenAI.\nLicense: MIT");
+    add(f, REG_TYPE_DATASET, "bookcorpus", "Books used to pretrain BERT.");
+    add(f, REG_TYPE_CODE, "whisper", NULL);
+    add(f, REG_TYPE_MODEL, "distilbert-base", "");
+    add(f, REG_TYPE_DATASET, "caf\xc3\xa9-reviews",
+        "Reviews in fran\xc3\xa7"
+        "ais.");
+}
+
+static void
+test_matches_names_and_readmes(void **state)
+{
+    struct fixture *f = *state;
+
+    seed(f);
+    /* Names, in store order (insertion order), whatever the type. */
+    expect(f, "whisper", "whisper-tiny,whisper");
+    expect(f, "^whisper$", "whisper");
+    expect(f, "bert", "bert-base-uncased,distilbert-base");
+    expect(f, "^bert", "bert-base-uncased");
+    expect(f, "tiny|corpus", "whisper-tiny,bookcorpus");
+    /* README text only. */
+    expect(f, "Speech recognition", "whisper-tiny");
+    expect(f, "masked LM", "bert-base-uncased");
+    expect(f, "(?m)^License: MIT$", "whisper-tiny");
+    /* Name or README: BERT in bookcorpus's README, bert in the names. */
+    expect(f, "BERT", "bert-base-uncased,bookcorpus");
+    expect(f, "(?i)bert", "bert-base-uncased,bookcorpus,distilbert-base");
+    /* UTF-8 subjects and patterns. */
+    expect(f, "caf\xc3\xa9", "caf\xc3\xa9-reviews");
+    expect(f, "^caf.-", "caf\xc3\xa9-reviews");
+    expect(f, "fran\xc3\xa7", "caf\xc3\xa9-reviews");
+    /* Every artifact. */
+    expect(f, ".",
+           "bert-base-uncased,whisper-tiny,bookcorpus,whisper,distilbert-base,caf\xc3\xa9-reviews");
+    /* No result. */
+    expect(f, "no-such-thing", "");
+    expect(f, "^$x", "");
+}
+
+static void
+test_result_fields(void **state)
+{
+    struct fixture *f = *state;
+    const char *id1 = add(f, REG_TYPE_CODE, "alpha", NULL);
+    const char *id2 = add(f, REG_TYPE_DATASET, "beta", "alpha inside");
+    struct reg_artifact *items;
+    int count;
+
+    assert_int_equal(reg_search_regex(f->search, f->store, &f->arena, "alpha", &items, &count),
+                     REG_OK);
+    assert_int_equal(count, 2);
+    assert_string_equal(items[0].id, id1);
+    assert_int_equal(items[0].type, REG_TYPE_CODE);
+    assert_string_equal(items[0].name, "alpha");
+    assert_string_equal(items[1].id, id2);
+    assert_int_equal(items[1].type, REG_TYPE_DATASET);
+    assert_string_equal(items[1].name, "beta");
+}
+
+static void
+test_empty_store(void **state)
+{
+    struct fixture *f = *state;
+
+    expect(f, ".*", "");
+    expect(f, "x", "");
+}
+
+static void
+test_invalid_patterns(void **state)
+{
+    static const char *const invalid[] = {
+        "(",  ")",    "[",  "[a-",     "a{2,1}",         "*",
+        "+a", "(?<n", "\\", "(?P<>x)", "a{70000,80000}", "\\k<nope>",
+    };
+    struct fixture *f = *state;
+    int bad = 0;
+
+    seed(f);
+    for (int i = 0; i < NELEMS(invalid); i++) {
+        const char *got;
+        enum reg_status st = search(f, invalid[i], &got);
+        CHECK(&bad, st == REG_EINVAL, "/%s/: status %d, want REG_EINVAL", invalid[i], st);
+        CHECK(&bad, st != REG_EINVAL || strstr(reg_error_detail(), "regex") != NULL,
+              "/%s/: detail '%s'", invalid[i], reg_error_detail());
+    }
+    assert_int_equal(bad, 0);
+}
+
+static void
+test_empty_pattern(void **state)
+{
+    struct fixture *f = *state;
+    const char *got;
+
+    seed(f);
+    assert_int_equal(search(f, "", &got), REG_EINVAL);
+}
+
+static void
+test_pattern_length(void **state)
+{
+    struct fixture *f = *state;
+    char pattern[REG_REGEX_MAX_LEN + 2];
+    const char *got;
+    char *name = malloc(REG_REGEX_MAX_LEN + 1);
+
+    assert_non_null(name);
+    /* A README holding REG_REGEX_MAX_LEN 'a's, found by a pattern of that length. */
+    memset(name, 'a', REG_REGEX_MAX_LEN);
+    name[REG_REGEX_MAX_LEN] = '\0';
+    add(f, REG_TYPE_MODEL, "long", name);
+    memset(pattern, 'a', REG_REGEX_MAX_LEN);
+    pattern[REG_REGEX_MAX_LEN] = '\0';
+    expect(f, pattern, "long");
+    /* One character more is refused before compiling. */
+    pattern[REG_REGEX_MAX_LEN] = 'a';
+    pattern[REG_REGEX_MAX_LEN + 1] = '\0';
+    assert_int_equal(search(f, pattern, &got), REG_EINVAL);
+    assert_non_null(strstr(reg_error_detail(), "long"));
+    free(name);
+}
+
+static void
+test_oversized_bounds(void **state)
+{
+    struct fixture *f = *state;
+
+    add(f, REG_TYPE_MODEL, "aaa", NULL);
+    add(f, REG_TYPE_MODEL, "lit-x{1,99999}", NULL);
+    /* {n,m} with m past PCRE2's limit is read as {n,}. */
+    expect(f, "^a{2,70000}$", "aaa");
+    expect(f, "^a{4,70000}$", "");
+    /* Not inside \Q...\E, classes or after a backslash. */
+    expect(f, "x\\Q{1,99999}\\E", "lit-x{1,99999}");
+    expect(f, "x\\{1,99999}", "lit-x{1,99999}");
+    expect(f, "[{]1,99999}", "lit-x{1,99999}");
+}
+
+static void
+test_character_classes(void **state)
+{
+    struct fixture *f = *state;
+
+    add(f, REG_TYPE_MODEL, "abc", NULL);
+    add(f, REG_TYPE_MODEL, "xyz", NULL);
+    add(f, REG_TYPE_MODEL, "a]b", NULL);
+    add(f, REG_TYPE_MODEL, "[x", NULL);
+    expect(f, "^[ab]", "abc,a]b");
+    expect(f, "^[a-c]+$", "abc");
+    expect(f, "\\[", "[x");
+    expect(f, "[\\]]", "a]b");
+    /* Negated classes, and ']' first in a class, where it is a literal. */
+    expect(f, "^[^a]", "xyz,[x");
+    expect(f, "^[^a[]", "xyz");
+    expect(f, "^[^a-z]", "[x");
+    expect(f, "[]]", "a]b");
+    expect(f, "^a[]x]b$", "a]b");
+    expect(f, "^[^]a]", "xyz,[x");
+}
+
+/* The outcome of a catastrophic search: REG_EINVAL, or REG_OK with exactly the names that
+ * truly match (want). */
+static void
+expect_prompt(struct fixture *f, const char *pattern, const char *want)
+{
+    const char *got;
+    enum reg_status st = search(f, pattern, &got);
+
+    if (st == REG_EINVAL)
+        return;
+    if (st != REG_OK)
+        fail_msg("/%s/: status %d (%s)", pattern, st, reg_error_detail());
+    if (strcmp(got, want) != 0)
+        fail_msg("/%s/: found [%s], want [%s]", pattern, got, want);
+}
+
+/* None of these can match a subject of 'a's ending in 'b'. */
+static const char *const catastrophic[] = {
+    "(a{1,99999}){1,99999}$",
+    "(a|aa)+$",
+    "(a+)+$",
+    "(a|a?)+b$x",
+    "^(a+)+b?c$",
+    "(.*a){20}$",
+    "((a+)+)+$",
+};
+
+static void
+test_catastrophic_names(void **state)
+{
+    struct fixture *f = *state;
+    char subject[64];
+
+    /* 40 'a's and a 'b': no pattern above can match it. */
+    memset(subject, 'a', 40);
+    strcpy(subject + 40, "b");
+    for (int i = 0; i < 16; i++)
+        add(f, REG_TYPE_MODEL, subject, NULL);
+    for (int i = 0; i < NELEMS(catastrophic); i++)
+        expect_prompt(f, catastrophic[i], "");
+}
+
+static void
+test_catastrophic_readme(void **state)
+{
+    struct fixture *f = *state;
+    const size_t n = 100 * 1024;
+    char *readme = malloc(n + 2);
+
+    assert_non_null(readme);
+    memset(readme, 'a', n);
+    readme[n] = 'b';
+    readme[n + 1] = '\0';
+    add(f, REG_TYPE_MODEL, "big-readme", readme);
+    add(f, REG_TYPE_DATASET, "big-readme-2", readme);
+    for (int i = 0; i < NELEMS(catastrophic); i++)
+        expect_prompt(f, catastrophic[i], "");
+    free(readme);
+}
+
+static void
+test_catastrophic_keeps_true_matches(void **state)
+{
+    struct fixture *f = *state;
+    char subject[64];
+
+    memset(subject, 'a', 40);
+    strcpy(subject + 40, "b");
+    add(f, REG_TYPE_MODEL, subject, NULL);
+    /* Ends in 'a': every pattern below truly matches it. */
+    add(f, REG_TYPE_MODEL, "model-aaaa", NULL);
+    add(f, REG_TYPE_MODEL, subject, NULL);
+    expect_prompt(f, "(a{1,99999}){1,99999}$", "model-aaaa");
+    expect_prompt(f, "(a|aa)+$", "model-aaaa");
+    expect_prompt(f, "(a+)+$", "model-aaaa");
+}
+
+static void
+test_many_artifacts(void **state)
+{
+    struct fixture *f = *state;
+    char name[32];
+    const char *got;
+
+    for (int i = 0; i < 600; i++) {
+        snprintf(name, sizeof(name), "m-%04d", i);
+        add(f, REG_TYPE_MODEL, name, i % 100 == 7 ? "needle" : "hay");
+    }
+    expect(f, "needle", "m-0007,m-0107,m-0207,m-0307,m-0407,m-0507");
+    expect(f, "^m-059[89]$", "m-0598,m-0599");
+    assert_int_equal(search(f, ".", &got), REG_OK);
+    assert_int_equal(strlen(got), 600 * 7 - 1);
+}
+
+static void
+test_cache_follows_store(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_artifact art;
+    const char *id;
+    uint64_t gen0, gen1;
+
+    expect(f, "fresh", "");
+    assert_int_equal(reg_store_generation(f->store, &gen0), REG_OK);
+    /* Insert: seen by the next search. */
+    id = add(f, REG_TYPE_MODEL, "fresh-model", "first readme");
+    assert_int_equal(reg_store_generation(f->store, &gen1), REG_OK);
+    assert_true(gen1 != gen0);
+    expect(f, "fresh", "fresh-model");
+    expect(f, "first readme", "fresh-model");
+    /* Update of the name and README. */
+    assert_int_equal(reg_store_get(f->store, &f->arena, id, &art), REG_OK);
+    art.name = "renamed-model";
+    art.readme = "second readme";
+    assert_int_equal(reg_store_update(f->store, &art), REG_OK);
+    expect(f, "fresh", "");
+    expect(f, "renamed", "renamed-model");
+    expect(f, "first readme", "");
+    expect(f, "second readme", "renamed-model");
+    /* Delete. */
+    add(f, REG_TYPE_CODE, "other-model", NULL);
+    expect(f, "model", "renamed-model,other-model");
+    assert_int_equal(reg_store_remove(f->store, id), REG_OK);
+    expect(f, "model", "other-model");
+    expect(f, "renamed", "");
+    /* Reset. */
+    assert_int_equal(reg_store_reset(f->store), REG_OK);
+    expect(f, "model", "");
+    add(f, REG_TYPE_MODEL, "after-reset-model", NULL);
+    expect(f, "model", "after-reset-model");
+}
+
+static void
+test_cache_across_connections(void **state)
+{
+    struct fixture *f = *state;
+    char dir[] = "/tmp/reg-test-search-XXXXXX";
+    char path[sizeof(dir) + 16];
+    struct reg_store *writer, *reader;
+    struct reg_store *saved = f->store;
+    struct reg_artifact art;
+    bool taken;
+
+    /* Two connections on one file, as two workers: the reader's cache follows the writer. */
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/registry.db", dir);
+    assert_int_equal(reg_store_sqlite_open(path, &writer), REG_OK);
+    assert_int_equal(reg_store_sqlite_open(path, &reader), REG_OK);
+    f->store = reader;
+    expect(f, "shared", "");
+    memset(&art, 0, sizeof(art));
+    strcpy(art.id, "77");
+    art.type = REG_TYPE_MODEL;
+    art.name = "shared-model";
+    art.url = "https://huggingface.co/shared-model";
+    assert_int_equal(reg_store_insert(writer, &art, &taken), REG_OK);
+    expect(f, "shared", "shared-model");
+    assert_int_equal(reg_store_remove(writer, "77"), REG_OK);
+    expect(f, "shared", "");
+    f->store = saved;
+    reg_store_close(reader);
+    reg_store_close(writer);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/registry.db-wal", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/registry.db-shm", dir);
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+static void
+test_free_null(void **state)
+{
+    (void)state;
+    reg_search_free(NULL);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_matches_names_and_readmes),
+        T(test_result_fields),
+        T(test_empty_store),
+        T(test_invalid_patterns),
+        T(test_empty_pattern),
+        T(test_pattern_length),
+        T(test_oversized_bounds),
+        T(test_character_classes),
+        T(test_catastrophic_names),
+        T(test_catastrophic_readme),
+        T(test_catastrophic_keeps_true_matches),
+        T(test_many_artifacts),
+        T(test_cache_follows_store),
+        T(test_cache_across_connections),
+        cmocka_unit_test(test_free_null),
+    };
+    return cmocka_run_group_tests_name("core/search", tests, NULL, NULL);
+}
