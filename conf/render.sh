@@ -7,8 +7,10 @@ data_dir=$(mkdir -p "${REGISTRY_DATA_DIR:-./var}" && cd "${REGISTRY_DATA_DIR:-./
 port=${PORT:-8080}
 listen=${REGISTRY_LISTEN:-127.0.0.1}
 workers=${REGISTRY_WORKERS:-8}
-# 2 nginx workers x keepalive must stay <= registryd workers (see DESIGN.md).
-keepalive=$((workers / 2))
+# A libfcgi worker stays on its kept-alive connection, so the idle connections nginx caches
+# (2 nginx workers x keepalive) must leave workers free to accept new connections; if they
+# held every worker, requests on extra connections would wait for the 60 s keepalive timeout.
+keepalive=$((workers / 4))
 [ "$keepalive" -ge 1 ] || keepalive=1
 user_directive=""
 # As root, nginx would hand its workers to 'nobody'; keep them as the invoking user so they

@@ -3,7 +3,9 @@
  */
 #include "base/str.h"
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int
@@ -64,6 +66,23 @@ reg_str_query_param(struct reg_arena *a, const char *q, const char *name, char *
         }
         q = amp ? amp + 1 : NULL;
     }
+    return REG_OK;
+}
+
+enum reg_status
+reg_str_to_int64(const char *s, int64_t min, int64_t max, const char *what, int64_t *out)
+{
+    size_t n = strlen(s);
+    long long v = 0;
+
+    *out = 0;
+    errno = 0;
+    if (n > 0 && n <= 19 && strspn(s, "0123456789") == n)
+        v = strtoll(s, NULL, 10);
+    if (n == 0 || n > 19 || strspn(s, "0123456789") != n || errno || v < min || v > max)
+        return reg_errorf(REG_EINVAL, "%s must be an integer from %lld to %lld, got '%.32s'", what,
+                          (long long)min, (long long)max, s);
+    *out = v;
     return REG_OK;
 }
 

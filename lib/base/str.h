@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/arena.h"
 #include "base/status.h"
@@ -20,6 +21,11 @@ enum reg_status reg_str_percent_decode(struct reg_arena *a, const char *s, size_
 /* The decoded value of parameter name in query string q ("a=1&b=2"); *out is NULL if absent. */
 enum reg_status reg_str_query_param(struct reg_arena *a, const char *q, const char *name,
                                     char **out);
+
+/* Parses s as a decimal integer in [min, max]: digits only (no sign, space or suffix); what
+ * names the value for the error detail ("offset must be an integer from 0 to ..."). */
+enum reg_status reg_str_to_int64(const char *s, int64_t min, int64_t max, const char *what,
+                                 int64_t *out);
 
 /* True if s[0..n) is well-formed UTF-8 (no overlong forms, surrogates, code points past
  * U+10FFFF) without NUL. */

@@ -2,8 +2,7 @@
  * artifacts.c - register (POST /artifact/{type}), read, update and delete
  * (/artifacts/{type}/{id}) and enumerate (POST /artifacts).
  */
-#include <errno.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "base/json.h"
@@ -156,19 +155,13 @@ reg_handle_artifact_delete(struct reg_app *app, struct reg_request *req, struct 
 static enum reg_status
 parse_offset(struct reg_request *req, int64_t *out)
 {
-    char *raw, *end;
-    long long v;
+    char *raw;
     enum reg_status st = reg_str_query_param(&req->arena, req->query, "offset", &raw);
 
     *out = 0;
     if (st != REG_OK || !raw || !*raw)
         return st;
-    errno = 0;
-    v = strtoll(raw, &end, 10);
-    if (errno || *end || v < 0 || raw[0] == '-' || raw[0] == '+' || raw[0] == ' ')
-        return reg_errorf(REG_EINVAL, "offset must be a non-negative integer, got '%.32s'", raw);
-    *out = v;
-    return REG_OK;
+    return reg_str_to_int64(raw, 0, INT64_MAX, "offset", out);
 }
 
 /* One ArtifactQuery: {"name": string, "types": [type, ...] optional}. */

@@ -2,8 +2,6 @@
  * health.c - GET /health (liveness), GET /health/components (the store and the worker pool,
  * read live) and GET /tracks.
  */
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -161,8 +159,8 @@ pool_component(struct reg_app *app, time_t now, int window, bool timeline)
 static enum reg_status
 parse_health_query(struct reg_request *req, int *window, bool *timeline)
 {
-    char *w, *t, *end;
-    long v;
+    char *w, *t;
+    int64_t v;
     enum reg_status st = reg_str_query_param(&req->arena, req->query, "windowMinutes", &w);
 
     if (st == REG_OK)
@@ -172,10 +170,9 @@ parse_health_query(struct reg_request *req, int *window, bool *timeline)
     *window = 60;
     *timeline = false;
     if (w) {
-        errno = 0;
-        v = strtol(w, &end, 10);
-        if (errno || !*w || *end || v < 5 || v > 1440)
-            return reg_errorf(REG_EINVAL, "windowMinutes must be an integer from 5 to 1440");
+        st = reg_str_to_int64(w, 5, 1440, "windowMinutes", &v);
+        if (st != REG_OK)
+            return st;
         *window = (int)v;
     }
     if (t) {

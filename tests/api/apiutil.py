@@ -153,3 +153,51 @@ def raw_request(stack, method, path, body=None, headers=None, timeout=TIMEOUT):
         return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
     finally:
         conn.close()
+
+
+def _server_sockets(port):
+    """{client port: socket inode} of the server side of loopback connections to port."""
+    found = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+            if local_port == port:
+                found[remote_port] = fields[9]
+    return found
+
+
+def nginx_owners(stack, conns, timeout=2.0):
+    """{conn: pid of the nginx worker that accepted it} for connected http.client connections
+    (None where it could not be told, e.g. not accepted yet)."""
+    import os
+    import time
+
+    workers = stack.nginx_worker_pids()
+    owners = {}
+    deadline = time.monotonic() + timeout
+    while True:
+        inodes = _server_sockets(stack.port)
+        by_socket = {}
+        for pid in workers:
+            try:
+                fds = os.listdir(f"/proc/{pid}/fd")
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    by_socket[os.readlink(f"/proc/{pid}/fd/{fd}")] = pid
+                except OSError:
+                    pass
+        owners = {
+            c: by_socket.get(f"socket:[{inodes.get(c.sock.getsockname()[1])}]") for c in conns
+        }
+        if all(owners.values()) or time.monotonic() > deadline:
+            return owners
+        time.sleep(0.02)

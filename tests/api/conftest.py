@@ -122,6 +122,10 @@ class Stack:
         master = self.master_pid()
         return children(master) if master else []
 
+    def nginx_worker_pids(self):
+        masters = children(self.proc.pid, "nginx") if self.proc else []
+        return children(masters[0]) if masters else []
+
     # -- lifetime ---------------------------------------------------------------------------
     def start(self):
         if self.port is None:
