@@ -11,29 +11,30 @@ import yaml
 from apiutil import assert_error, call, raw_request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-CONTRACT_CANDIDATES = [
-    os.environ.get("REGISTRY_CONTRACT", ""),
-    "/work/shared/reference/ece461_fall_2025_openapi_spec.yaml",
-    str(ROOT / "openapi" / "ece461_fall_2025_openapi_spec.yaml"),
-]
-CONTRACT = next((pathlib.Path(p) for p in CONTRACT_CANDIDATES if p and os.path.exists(p)), None)
+# What the service documents (the course contract plus additions) is in the repository; the
+# course's own copy sits beside the clone in ../shared when it is there (CI, developers).
+CONTRACT = pathlib.Path(os.environ.get("REGISTRY_CONTRACT", ROOT / "openapi" / "registry.yaml"))
+COURSE_CONTRACT = ROOT.parent / "shared" / "reference" / "ece461_fall_2025_openapi_spec.yaml"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
-def load_operations():
-    if CONTRACT is None:
-        return []
-    with open(CONTRACT) as f:
+def load_operations(path):
+    with open(path) as f:
         spec = yaml.safe_load(f)
     ops = []
-    for path, item in sorted(spec["paths"].items()):
+    for route, item in sorted(spec["paths"].items()):
         for method in METHODS:
             if method in item:
-                ops.append((method.upper(), path))
+                ops.append((method.upper(), route))
     return ops
 
 
-OPERATIONS = load_operations()
+OPERATIONS = load_operations(CONTRACT)
+
+
+@pytest.mark.skipif(not COURSE_CONTRACT.exists(), reason="the course contract is not beside the clone")
+def test_documented_api_contains_the_course_contract():
+    assert set(load_operations(COURSE_CONTRACT)) <= set(OPERATIONS)
 PARAM_VALUES = {"artifact_type": "model", "id": "12345", "name": "some-name"}
 BODIES = {
     ("POST", "/artifacts"): [{"name": "*"}],
