@@ -8,16 +8,21 @@ port=${PORT:-8080}
 listen=${REGISTRY_LISTEN:-127.0.0.1}
 workers=${REGISTRY_WORKERS:-8}
 # A libfcgi worker stays on its kept-alive connection, so the idle connections nginx caches
-# (2 nginx workers x keepalive) must leave workers free to accept new connections; if they
-# held every worker, requests on extra connections would wait for the 60 s keepalive timeout.
-keepalive=$((workers / 4))
-[ "$keepalive" -ge 1 ] || keepalive=1
+# (2 nginx workers x keepalive) must leave at least one registryd worker free to accept new
+# connections: if they held every worker, requests on extra connections would wait for the
+# 60 s keepalive timeout. With fewer than 3 workers nothing can be cached safely.
+keepalive=$(((workers - 1) / 2))
+keep_conn=on
+if [ "$keepalive" -lt 1 ]; then
+    keepalive=1
+    keep_conn=off
+fi
 user_directive=""
 # As root, nginx would hand its workers to 'nobody'; keep them as the invoking user so they
 # can reach the socket and files of the data directory.
 [ "$(id -u)" -eq 0 ] && user_directive="user root $(id -gn);"
 mkdir -p "$data_dir"/{run,log,tmp,static}
 sed -e "s|@DATA_DIR@|$data_dir|g" -e "s|@CONF_DIR@|$conf_dir|g" -e "s|@PORT@|$port|g" -e "s|@LISTEN@|$listen|g" \
-    -e "s|@UPSTREAM_KEEPALIVE@|$keepalive|g" -e "s|@USER_DIRECTIVE@|$user_directive|g" \
+    -e "s|@UPSTREAM_KEEPALIVE@|$keepalive|g" -e "s|@KEEP_CONN@|$keep_conn|g" -e "s|@USER_DIRECTIVE@|$user_directive|g" \
     "$conf_dir/nginx.conf.in" >"$data_dir/nginx.conf"
 echo "$data_dir/nginx.conf"
