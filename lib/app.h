@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "auth/password.h"
 #include "base/config.h"
 #include "core/search.h"
 #include "store/store.h"
@@ -38,6 +39,9 @@ struct reg_pool_status {
 
 struct reg_app {
     struct reg_config config;
+    unsigned char token_secret[32];             /* shared through the store; signs access tokens */
+    char admin_record[REG_PASSWORD_RECORD_MAX]; /* default admin's password, derived once */
+    char dummy_record[REG_PASSWORD_RECORD_MAX]; /* checks against unknown users (users.c) */
     struct reg_store *store;
     struct reg_search *search;
     struct reg_pool_status *pool; /* NULL outside registryd (unit tests) */

@@ -6,8 +6,23 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "auth/users.h"
 #include "base/log.h"
 #include "handlers/handlers.h"
+
+/* The token secret: the first process to start stores a random one; everyone uses that. */
+static enum reg_status
+load_secret(struct reg_app *app)
+{
+    unsigned char candidate[sizeof(app->token_secret)];
+
+    if (RAND_bytes(candidate, sizeof(candidate)) != 1)
+        return reg_errorf(REG_EINTERNAL, "no randomness for the token secret");
+    return reg_store_secret(app->store, candidate, app->token_secret);
+}
 
 enum reg_status
 reg_app_new(const struct reg_config *cfg, struct reg_pool_status *pool, struct reg_app **out)
@@ -24,6 +39,10 @@ reg_app_new(const struct reg_config *cfg, struct reg_pool_status *pool, struct r
     st = reg_store_open(cfg, &app->store);
     if (st == REG_OK)
         st = reg_search_new(&app->search);
+    if (st == REG_OK)
+        st = load_secret(app);
+    if (st == REG_OK)
+        st = reg_users_ensure_admin(app);
     if (st != REG_OK) {
         reg_app_free(app);
         return st;
@@ -37,6 +56,7 @@ reg_app_free(struct reg_app *app)
 {
     if (!app)
         return;
+    OPENSSL_cleanse(app->token_secret, sizeof(app->token_secret));
     reg_search_free(app->search);
     reg_store_close(app->store);
     free(app);
@@ -62,6 +82,27 @@ count_request(struct reg_pool_status *pool, int status)
     __atomic_fetch_add(&pool->requests, 1, __ATOMIC_RELAXED);
 }
 
+/* Checks the caller's token and permissions for route; sets req->caller. */
+static enum reg_status
+authorize(struct reg_app *app, struct reg_request *req, const struct reg_route *route)
+{
+    struct reg_caller *caller;
+    unsigned needed = route->access & REG_PERM_ALL;
+    enum reg_status st;
+
+    if (route->access == REG_PUBLIC)
+        return REG_OK;
+    caller = reg_arena_alloc(&req->arena, sizeof(*caller));
+    st = reg_users_authorize(app, &req->arena, req->authorization, caller);
+    if (st != REG_OK)
+        return st;
+    req->caller = caller;
+    if ((caller->perms & needed) != needed)
+        return reg_errorf(REG_EDENIED, "user '%.100s' lacks the %s permission", caller->name,
+                          reg_perms_name(needed));
+    return REG_OK;
+}
+
 void
 reg_http_dispatch(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
@@ -71,6 +112,8 @@ reg_http_dispatch(struct reg_app *app, struct reg_request *req, struct reg_respo
 
     reg_error_clear();
     st = reg_router_match(reg_routes, reg_nroutes, req, &route, &allow);
+    if (st == REG_OK)
+        st = authorize(app, req, route);
     if (st == REG_OK)
         st = route->handler(app, req, resp);
     if (st != REG_OK) {

@@ -43,6 +43,13 @@ reg_config_load(struct reg_config *out)
     st = env_int("PORT", 8080, 1, 65535, &out->port);
     if (st == REG_OK)
         st = env_int("REGISTRY_WORKERS", 8, 1, 256, &out->workers);
+    if (st == REG_OK)
+        st = env_int("REGISTRY_TOKEN_TTL_SECONDS", 10 * 3600, 1, 366 * 24 * 3600,
+                     &out->token_ttl_seconds);
+    if (st == REG_OK)
+        st = env_int("REGISTRY_TOKEN_MAX_USES", 1000, 1, 1000000000, &out->token_max_uses);
+    if (st == REG_OK)
+        st = env_int("REGISTRY_PBKDF2_ITERATIONS", 600000, 1, 100000000, &out->pbkdf2_iterations);
     if (st != REG_OK)
         return st;
     out->data_dir = env_or("REGISTRY_DATA_DIR", "./var");

@@ -18,6 +18,9 @@ struct reg_config {
     const char *hf_endpoint;    /* HF_ENDPOINT */
     const char *github_api_url; /* GITHUB_API_URL */
     const char *admin_password; /* REGISTRY_ADMIN_PASSWORD */
+    int token_ttl_seconds;      /* REGISTRY_TOKEN_TTL_SECONDS: 10 hours */
+    int token_max_uses;         /* REGISTRY_TOKEN_MAX_USES: 1000 */
+    int pbkdf2_iterations;      /* REGISTRY_PBKDF2_ITERATIONS: for new password records */
 };
 
 /* Reads the environment; a malformed value (PORT=abc) is REG_EINVAL with a detail. */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int
 hexval(char c)
@@ -67,6 +68,43 @@ reg_str_query_param(struct reg_arena *a, const char *q, const char *name, char *
         q = amp ? amp + 1 : NULL;
     }
     return REG_OK;
+}
+
+void
+reg_str_iso8601(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    gmtime_r(&tt, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void
+reg_str_hex(const unsigned char *bytes, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+bool
+reg_str_unhex(const char *hex, size_t digits, unsigned char *bytes)
+{
+    if (digits % 2)
+        return false;
+    for (size_t i = 0; i < digits; i += 2) {
+        int hi = hexval(hex[i]);
+        int lo = hi < 0 ? -1 : hexval(hex[i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        bytes[i / 2] = (unsigned char)(hi * 16 + lo);
+    }
+    return true;
 }
 
 enum reg_status

@@ -22,6 +22,15 @@ enum reg_status reg_str_percent_decode(struct reg_arena *a, const char *s, size_
 enum reg_status reg_str_query_param(struct reg_arena *a, const char *q, const char *name,
                                     char **out);
 
+/* Writes 2n lowercase hex digits of bytes[0..n) and a NUL into out (2n + 1 bytes). */
+void reg_str_hex(const unsigned char *bytes, size_t n, char *out);
+
+/* Reads exactly 2n hex digits from hex into bytes[0..n); false on any other character. */
+bool reg_str_unhex(const char *hex, size_t digits, unsigned char *bytes);
+
+/* Writes t as ISO-8601 UTC, "2026-11-26T05:02:28Z", into out. */
+void reg_str_iso8601(int64_t t, char out[32]);
+
 /* Parses s as a decimal integer in [min, max]: digits only (no sign, space or suffix); what
  * names the value for the error detail ("offset must be an integer from 0 to ..."). */
 enum reg_status reg_str_to_int64(const char *s, int64_t min, int64_t max, const char *what,

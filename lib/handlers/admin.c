@@ -1,6 +1,8 @@
 /*
  * admin.c - DELETE /reset and PUT /authenticate.
  */
+#include "auth/users.h"
+#include "base/json.h"
 #include "core/registry.h"
 #include "handlers/handlers.h"
 
@@ -10,6 +12,8 @@ reg_handle_reset(struct reg_app *app, struct reg_request *req, struct reg_respon
     struct json_object *body;
     enum reg_status st = reg_registry_reset(app->store);
 
+    if (st == REG_OK)
+        st = reg_users_ensure_admin(app);
     if (st != REG_OK)
         return st;
     body = reg_arena_own_json(&req->arena, json_object_new_object());
@@ -17,14 +21,40 @@ reg_handle_reset(struct reg_app *app, struct reg_request *req, struct reg_respon
     return reg_response_json(resp, 200, body);
 }
 
-/* The contract's answer for a registry without authentication: 501, and X-Authorization is
- * ignored everywhere. The access-control issue replaces this. */
+/* {"user": {"name", "is_admin"}, "secret": {"password"}}. is_admin is required by the
+ * contract's schema but carries no weight: the stored user decides. */
+static enum reg_status
+parse_credentials(struct reg_request *req, const char **name, const char **password)
+{
+    struct json_object *body, *user, *secret;
+    bool is_admin;
+    enum reg_status st;
+
+    st = reg_json_parse_object(&req->arena, req->body, req->body_len, &body);
+    if (st == REG_OK)
+        st = reg_json_get_object(body, "user", &user);
+    if (st == REG_OK)
+        st = reg_json_get_object(body, "secret", &secret);
+    if (st == REG_OK)
+        st = reg_json_get_string(user, "name", name);
+    if (st == REG_OK)
+        st = reg_json_get_bool(user, "is_admin", &is_admin);
+    if (st == REG_OK)
+        st = reg_json_get_string(secret, "password", password);
+    return st;
+}
+
 enum reg_status
 reg_handle_authenticate(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
-    (void)app;
-    (void)req;
-    (void)resp;
-    return reg_errorf(REG_ENOTIMPL, "this registry does not authenticate users yet; "
-                                    "X-Authorization is ignored");
+    const char *name, *password, *token;
+    struct json_object *body;
+    enum reg_status st = parse_credentials(req, &name, &password);
+
+    if (st == REG_OK)
+        st = reg_users_login(app, &req->arena, name, password, &token);
+    if (st != REG_OK)
+        return st;
+    body = reg_arena_own_json(&req->arena, json_object_new_string(token));
+    return reg_response_json(resp, 200, body);
 }

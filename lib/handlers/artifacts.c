@@ -7,6 +7,7 @@
 
 #include "base/json.h"
 #include "base/str.h"
+#include "core/audit.h"
 #include "core/registry.h"
 #include "handlers/handlers.h"
 
@@ -62,7 +63,10 @@ reg_handle_artifact_create(struct reg_app *app, struct reg_request *req, struct 
         st = reg_json_opt_string(body, "name", &name);
     if (st == REG_OK)
         st = reg_registry_create(app->store, &req->arena, type, url, name, &art);
-    return st == REG_OK ? send_artifact(req, resp, 201, &art) : st;
+    if (st != REG_OK)
+        return st;
+    reg_handler_audit(app, req, &art, REG_AUDIT_CREATE);
+    return send_artifact(req, resp, 201, &art);
 }
 
 enum reg_status
@@ -129,7 +133,10 @@ reg_handle_artifact_update(struct reg_app *app, struct reg_request *req, struct 
         st = parse_update(req, type, id, &name, &url);
     if (st == REG_OK)
         st = reg_registry_update(app->store, &req->arena, type, id, name, url, &art);
-    return st == REG_OK ? send_artifact(req, resp, 200, &art) : st;
+    if (st != REG_OK)
+        return st;
+    reg_handler_audit(app, req, &art, REG_AUDIT_UPDATE);
+    return send_artifact(req, resp, 200, &art);
 }
 
 enum reg_status

@@ -12,6 +12,12 @@
 #include "core/artifact.h"
 #include "http/router.h"
 
+/* reg_route.access: REG_PUBLIC needs no token; REG_ANY_USER any valid token (the handler
+ * checks further, e.g. self or admin); otherwise the enum reg_perm bits the caller must hold
+ * (admins hold all). A missing or bad token is 403, a missing permission 401. */
+#define REG_PUBLIC 0u
+#define REG_ANY_USER (1u << 16)
+
 extern const struct reg_route reg_routes[];
 extern const int reg_nroutes;
 
@@ -42,6 +48,19 @@ enum reg_status reg_handle_reset(struct reg_app *, struct reg_request *, struct 
 enum reg_status reg_handle_authenticate(struct reg_app *, struct reg_request *,
                                         struct reg_response *);
 
+/* users.c */
+enum reg_status reg_handle_user_create(struct reg_app *, struct reg_request *,
+                                       struct reg_response *);
+enum reg_status reg_handle_user_list(struct reg_app *, struct reg_request *, struct reg_response *);
+enum reg_status reg_handle_user_get(struct reg_app *, struct reg_request *, struct reg_response *);
+enum reg_status reg_handle_user_delete(struct reg_app *, struct reg_request *,
+                                       struct reg_response *);
+enum reg_status reg_handle_user_permissions(struct reg_app *, struct reg_request *,
+                                            struct reg_response *);
+
+/* audit.c */
+enum reg_status reg_handle_audit(struct reg_app *, struct reg_request *, struct reg_response *);
+
 /* pending.c: contract operations whose issue has not landed */
 enum reg_status reg_handle_pending(struct reg_app *, struct reg_request *, struct reg_response *);
 
@@ -53,6 +72,10 @@ enum reg_status reg_handle_download(struct reg_app *, struct reg_request *, stru
 enum reg_status reg_handler_type_param(struct reg_request *req, enum reg_artifact_type *out);
 /* The {id} path parameter, checked against the id pattern. */
 enum reg_status reg_handler_id_param(struct reg_request *req, const char **out);
+/* Records an audit entry by the request's caller; a failure is logged, not returned: the
+ * operation it describes has happened. */
+void reg_handler_audit(struct reg_app *app, struct reg_request *req, const struct reg_artifact *art,
+                       int action);
 /* Renders a JSON array of {name, id, type} for n artifacts. */
 enum reg_status reg_handler_metadata_list(struct reg_request *req, struct reg_response *resp,
                                           const struct reg_artifact *items, int n);

@@ -37,10 +37,8 @@ static struct json_object *
 iso_time(time_t t)
 {
     char buf[32];
-    struct tm tm;
 
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    reg_str_iso8601((int64_t)t, buf);
     return json_object_new_string(buf);
 }
 

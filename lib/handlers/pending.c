@@ -1,6 +1,6 @@
 /*
  * pending.c - contract operations whose feature has not landed yet (rating, cost, lineage,
- * license check, audit). They are routed so that clients get a JSON 501 naming the missing
+ * license check). They are routed so that clients get a JSON 501 naming the missing
  * feature instead of a 404 that would suggest a wrong path.
  */
 #include <string.h>
@@ -16,9 +16,7 @@ feature_of(const char *route)
         return "lineage (the lineage, cost and license issue)";
     if (strstr(route, "/license-check"))
         return "license checks (the lineage, cost and license issue)";
-    if (strstr(route, "/cost"))
-        return "download cost (the lineage, cost and license issue)";
-    return "audit trails (the access-control issue)";
+    return "download cost (the lineage, cost and license issue)";
 }
 
 enum reg_status

@@ -1,28 +1,35 @@
 /*
  * routes.c - the route table: every operation of openapi/registry.yaml, literal paths before
- * the templates they overlap.
+ * the templates they overlap, and the access each needs (registering and updating: upload;
+ * reading and searching: search; downloads: download; reset and user management: admin).
  */
+#include "auth/users.h"
 #include "handlers/handlers.h"
 
 const struct reg_route reg_routes[] = {
-    {"GET", "/health", reg_handle_health},
-    {"GET", "/health/components", reg_handle_health_components},
-    {"GET", "/tracks", reg_handle_tracks},
-    {"PUT", "/authenticate", reg_handle_authenticate},
-    {"DELETE", "/reset", reg_handle_reset},
-    {"POST", "/artifacts", reg_handle_artifacts_list},
-    {"GET", "/artifacts/{artifact_type}/{id}", reg_handle_artifact_get},
-    {"PUT", "/artifacts/{artifact_type}/{id}", reg_handle_artifact_update},
-    {"DELETE", "/artifacts/{artifact_type}/{id}", reg_handle_artifact_delete},
-    {"GET", "/artifact/byName/{name}", reg_handle_by_name},
-    {"POST", "/artifact/byRegEx", reg_handle_by_regex},
-    {"POST", "/artifact/{artifact_type}", reg_handle_artifact_create},
-    {"GET", "/artifact/model/{id}/rate", reg_handle_pending},
-    {"GET", "/artifact/model/{id}/lineage", reg_handle_pending},
-    {"POST", "/artifact/model/{id}/license-check", reg_handle_pending},
-    {"GET", "/artifact/{artifact_type}/{id}/cost", reg_handle_pending},
-    {"GET", "/artifact/{artifact_type}/{id}/audit", reg_handle_pending},
-    {"GET", "/download/{artifact_type}/{id}", reg_handle_download},
+    {"GET", "/health", reg_handle_health, REG_PUBLIC},
+    {"GET", "/health/components", reg_handle_health_components, REG_PUBLIC},
+    {"GET", "/tracks", reg_handle_tracks, REG_PUBLIC},
+    {"PUT", "/authenticate", reg_handle_authenticate, REG_PUBLIC},
+    {"DELETE", "/reset", reg_handle_reset, REG_PERM_ADMIN},
+    {"POST", "/artifacts", reg_handle_artifacts_list, REG_PERM_SEARCH},
+    {"GET", "/artifacts/{artifact_type}/{id}", reg_handle_artifact_get, REG_PERM_SEARCH},
+    {"PUT", "/artifacts/{artifact_type}/{id}", reg_handle_artifact_update, REG_PERM_UPLOAD},
+    {"DELETE", "/artifacts/{artifact_type}/{id}", reg_handle_artifact_delete, REG_PERM_UPLOAD},
+    {"GET", "/artifact/byName/{name}", reg_handle_by_name, REG_PERM_SEARCH},
+    {"POST", "/artifact/byRegEx", reg_handle_by_regex, REG_PERM_SEARCH},
+    {"POST", "/artifact/{artifact_type}", reg_handle_artifact_create, REG_PERM_UPLOAD},
+    {"GET", "/artifact/model/{id}/rate", reg_handle_pending, REG_PERM_SEARCH},
+    {"GET", "/artifact/model/{id}/lineage", reg_handle_pending, REG_PERM_SEARCH},
+    {"POST", "/artifact/model/{id}/license-check", reg_handle_pending, REG_PERM_SEARCH},
+    {"GET", "/artifact/{artifact_type}/{id}/cost", reg_handle_pending, REG_PERM_SEARCH},
+    {"GET", "/artifact/{artifact_type}/{id}/audit", reg_handle_audit, REG_PERM_SEARCH},
+    {"GET", "/download/{artifact_type}/{id}", reg_handle_download, REG_PERM_DOWNLOAD},
+    {"POST", "/users", reg_handle_user_create, REG_PERM_ADMIN},
+    {"GET", "/users", reg_handle_user_list, REG_PERM_ADMIN},
+    {"GET", "/users/{username}", reg_handle_user_get, REG_ANY_USER},
+    {"DELETE", "/users/{username}", reg_handle_user_delete, REG_ANY_USER},
+    {"PUT", "/users/{username}/permissions", reg_handle_user_permissions, REG_PERM_ADMIN},
 };
 
 const int reg_nroutes = (int)(sizeof(reg_routes) / sizeof(reg_routes[0]));

@@ -12,6 +12,8 @@
 #include "base/arena.h"
 #include "base/limits.h"
 
+struct reg_caller;
+
 struct reg_param {
     const char *name;  /* from the route pattern, e.g. "id" */
     const char *value; /* percent-decoded path segment */
@@ -32,6 +34,8 @@ struct reg_request {
     const char *route; /* the matched pattern, e.g. "/artifacts/{artifact_type}/{id}" */
     struct reg_param params[REG_MAX_SEGMENTS];
     int nparams;
+    /* Set by the dispatcher for routes that need a token; NULL on public routes. */
+    const struct reg_caller *caller;
 };
 
 void reg_request_init(struct reg_request *req);

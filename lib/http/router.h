@@ -23,6 +23,7 @@ struct reg_route {
     const char *method;
     const char *pattern;
     reg_handler_fn handler;
+    unsigned access; /* who may call it: see handlers.h (REG_PUBLIC, REG_ANY_USER, permissions) */
 };
 
 /* Finds the route for req, fills req->route and req->params. On REG_EMETHOD, *allow (arena)

@@ -84,3 +84,64 @@ reg_store_reset(struct reg_store *s)
 {
     return s->ops->reset(s);
 }
+
+enum reg_status
+reg_store_user_insert(struct reg_store *s, const struct reg_user *u)
+{
+    return s->ops->user_insert(s, u);
+}
+
+enum reg_status
+reg_store_user_get(struct reg_store *s, struct reg_arena *a, const char *name, struct reg_user *out)
+{
+    return s->ops->user_get(s, a, name, out);
+}
+
+enum reg_status
+reg_store_user_list(struct reg_store *s, struct reg_arena *a, struct reg_user **out, int *count)
+{
+    return s->ops->user_list(s, a, out, count);
+}
+
+enum reg_status
+reg_store_user_update(struct reg_store *s, const struct reg_user *u)
+{
+    return s->ops->user_update(s, u);
+}
+
+enum reg_status
+reg_store_user_remove(struct reg_store *s, const char *name)
+{
+    return s->ops->user_remove(s, name);
+}
+
+enum reg_status
+reg_store_token_insert(struct reg_store *s, const char *id, const char *user)
+{
+    return s->ops->token_insert(s, id, user);
+}
+
+enum reg_status
+reg_store_token_use(struct reg_store *s, const char *id, int64_t max_uses, int64_t *uses)
+{
+    return s->ops->token_use(s, id, max_uses, uses);
+}
+
+enum reg_status
+reg_store_audit_append(struct reg_store *s, const struct reg_audit_entry *e)
+{
+    return s->ops->audit_append(s, e);
+}
+
+enum reg_status
+reg_store_audit_list(struct reg_store *s, struct reg_arena *a, const char *artifact_id,
+                     struct reg_audit_entry **out, int *count)
+{
+    return s->ops->audit_list(s, a, artifact_id, out, count);
+}
+
+enum reg_status
+reg_store_secret(struct reg_store *s, const unsigned char candidate[32], unsigned char out[32])
+{
+    return s->ops->secret(s, candidate, out);
+}

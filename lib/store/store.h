@@ -35,6 +35,8 @@ struct reg_store_page {
 typedef enum reg_status (*reg_store_scan_fn)(void *ctx, const struct reg_artifact *art);
 
 struct reg_store;
+struct reg_user;
+struct reg_audit_entry;
 
 struct reg_store_ops {
     const char *name;
@@ -56,8 +58,38 @@ struct reg_store_ops {
     enum reg_status (*generation)(struct reg_store *s, uint64_t *out);
     /* Number of artifacts. */
     enum reg_status (*count)(struct reg_store *s, int64_t *out);
-    /* Removes every artifact. */
+    /* Removes every artifact, user, token and audit entry (the token secret stays). */
     enum reg_status (*reset)(struct reg_store *s);
+
+    /* Users (auth/users.h). insert: REG_ECONFLICT if the name is taken. */
+    enum reg_status (*user_insert)(struct reg_store *s, const struct reg_user *u);
+    enum reg_status (*user_get)(struct reg_store *s, struct reg_arena *a, const char *name,
+                                struct reg_user *out);
+    enum reg_status (*user_list)(struct reg_store *s, struct reg_arena *a, struct reg_user **out,
+                                 int *count);
+    /* Replaces is_admin and perms of the user named u->name. */
+    enum reg_status (*user_update)(struct reg_store *s, const struct reg_user *u);
+    /* Removes the user and every token of theirs, together. */
+    enum reg_status (*user_remove)(struct reg_store *s, const char *name);
+
+    /* Tokens: a row per issued token, counting its uses. */
+    enum reg_status (*token_insert)(struct reg_store *s, const char *id, const char *user);
+    /* Spends one use of token id unless it has max_uses already; REG_EAUTH if the token is
+     * unknown (revoked) or exhausted. Exact under concurrency: two callers never both get the
+     * last use. *uses is the count after this use. */
+    enum reg_status (*token_use)(struct reg_store *s, const char *id, int64_t max_uses,
+                                 int64_t *uses);
+
+    /* Audit entries (core/audit.h), listed oldest first. */
+    enum reg_status (*audit_append)(struct reg_store *s, const struct reg_audit_entry *e);
+    enum reg_status (*audit_list)(struct reg_store *s, struct reg_arena *a, const char *artifact_id,
+                                  struct reg_audit_entry **out, int *count);
+
+    /* The server secret that signs tokens: candidate is stored if none is yet, and *out is
+     * the stored one, so every worker and host ends up with the same. */
+    enum reg_status (*secret)(struct reg_store *s, const unsigned char candidate[32],
+                              unsigned char out[32]);
+
     void (*close)(struct reg_store *s);
 };
 
@@ -82,6 +114,22 @@ enum reg_status reg_store_scan(struct reg_store *s, reg_store_scan_fn fn, void *
 enum reg_status reg_store_generation(struct reg_store *s, uint64_t *out);
 enum reg_status reg_store_count(struct reg_store *s, int64_t *out);
 enum reg_status reg_store_reset(struct reg_store *s);
+enum reg_status reg_store_user_insert(struct reg_store *s, const struct reg_user *u);
+enum reg_status reg_store_user_get(struct reg_store *s, struct reg_arena *a, const char *name,
+                                   struct reg_user *out);
+enum reg_status reg_store_user_list(struct reg_store *s, struct reg_arena *a, struct reg_user **out,
+                                    int *count);
+enum reg_status reg_store_user_update(struct reg_store *s, const struct reg_user *u);
+enum reg_status reg_store_user_remove(struct reg_store *s, const char *name);
+enum reg_status reg_store_token_insert(struct reg_store *s, const char *id, const char *user);
+enum reg_status reg_store_token_use(struct reg_store *s, const char *id, int64_t max_uses,
+                                    int64_t *uses);
+enum reg_status reg_store_audit_append(struct reg_store *s, const struct reg_audit_entry *e);
+enum reg_status reg_store_audit_list(struct reg_store *s, struct reg_arena *a,
+                                     const char *artifact_id, struct reg_audit_entry **out,
+                                     int *count);
+enum reg_status reg_store_secret(struct reg_store *s, const unsigned char candidate[32],
+                                 unsigned char out[32]);
 
 /* The SQLite backend on the file path (":memory:" for tests). */
 enum reg_status reg_store_sqlite_open(const char *path, struct reg_store **out);

@@ -6,9 +6,19 @@
  *   artifacts(seq INTEGER PRIMARY KEY AUTOINCREMENT, id UNIQUE, type, name, url, readme,
  *             metadata, created_at, updated_at, UNIQUE(type, url))
  *   meta(key PRIMARY KEY, value)   -- 'generation', bumped by triggers on every artifact change
+ *   users(name PRIMARY KEY, is_admin, perms, password, created_at)
+ *   tokens(id PRIMARY KEY, user REFERENCES users ON DELETE CASCADE, uses, issued_at)
+ *   audit(seq, artifact_id, artifact_type, artifact_name, user, is_admin, action, date)
+ *                                  -- an artifact's entries go with it (trigger)
+ *   secrets(name PRIMARY KEY, value)  -- 'token', the HMAC key of access tokens
  * seq is the stable enumerate order and never reused (AUTOINCREMENT), so pagination by
  * "seq > cursor" has no duplicates or gaps. synchronous=FULL: an acknowledged write survives
  * a crash of the process and of the machine.
+ *
+ * Token use counts are written on every authenticated request, so they go through a second
+ * connection with synchronous=NORMAL (no fsync per request; WAL keeps them safe from process
+ * crashes, and the next FULL commit makes them durable). Both connections wait for the write
+ * lock with short sleeps rather than SQLite's default millisecond back-off.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -16,8 +26,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/users.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "core/audit.h"
 #include "store/store.h"
 
 enum stmt_id {
@@ -29,8 +41,18 @@ enum stmt_id {
     ST_SCAN,
     ST_GENERATION,
     ST_COUNT,
-    ST_RESET,
     ST_ID_EXISTS,
+    ST_USER_INSERT,
+    ST_USER_GET,
+    ST_USER_LIST,
+    ST_USER_UPDATE,
+    ST_USER_REMOVE,
+    ST_TOKEN_INSERT,
+    ST_TOKEN_EXISTS,
+    ST_AUDIT_APPEND,
+    ST_AUDIT_LIST,
+    ST_SECRET_PUT,
+    ST_SECRET_GET,
     ST_COUNT_ALL
 };
 
@@ -53,9 +75,26 @@ static const char *const stmt_sql[ST_COUNT_ALL] = {
     [ST_SCAN] = "SELECT seq, id, type, name, url, readme FROM artifacts ORDER BY seq",
     [ST_GENERATION] = "SELECT value FROM meta WHERE key = 'generation'",
     [ST_COUNT] = "SELECT count(*) FROM artifacts",
-    [ST_RESET] = "DELETE FROM artifacts",
     [ST_ID_EXISTS] = "SELECT 1 FROM artifacts WHERE id = ?1",
+    [ST_USER_INSERT] = "INSERT INTO users(name, is_admin, perms, password, created_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_USER_GET] = "SELECT name, is_admin, perms, password FROM users WHERE name = ?1",
+    [ST_USER_LIST] = "SELECT name, is_admin, perms, password FROM users ORDER BY created_at, name",
+    [ST_USER_UPDATE] = "UPDATE users SET is_admin = ?2, perms = ?3 WHERE name = ?1",
+    [ST_USER_REMOVE] = "DELETE FROM users WHERE name = ?1",
+    [ST_TOKEN_INSERT] = "INSERT INTO tokens(id, user, uses, issued_at) VALUES (?1, ?2, 0, ?3)",
+    [ST_TOKEN_EXISTS] = "SELECT uses FROM tokens WHERE id = ?1",
+    [ST_AUDIT_APPEND] = "INSERT INTO audit(artifact_id, artifact_type, artifact_name, user, "
+                        "is_admin, action, date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_AUDIT_LIST] = "SELECT artifact_id, artifact_type, artifact_name, user, is_admin, action, "
+                      "date FROM audit WHERE artifact_id = ?1 ORDER BY seq",
+    [ST_SECRET_PUT] = "INSERT OR IGNORE INTO secrets(name, value) VALUES ('token', ?1)",
+    [ST_SECRET_GET] = "SELECT value FROM secrets WHERE name = 'token'",
 };
+
+/* Spends one use on the counter connection; see the file comment. */
+static const char *const token_use_sql =
+    "UPDATE tokens SET uses = uses + 1 WHERE id = ?1 AND uses < ?2 RETURNING uses";
 
 /* Each entry moves the schema from version i to i + 1. */
 static const char *const migrations[] = {
@@ -79,12 +118,41 @@ static const char *const migrations[] = {
     "  UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;"
     "CREATE TRIGGER artifacts_del AFTER DELETE ON artifacts BEGIN"
     "  UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;",
+
+    "CREATE TABLE users ("
+    "  name TEXT PRIMARY KEY,"
+    "  is_admin INTEGER NOT NULL,"
+    "  perms INTEGER NOT NULL,"
+    "  password TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE tokens ("
+    "  id TEXT PRIMARY KEY,"
+    "  user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+    "  uses INTEGER NOT NULL,"
+    "  issued_at INTEGER NOT NULL);"
+    "CREATE INDEX tokens_user ON tokens(user);"
+    "CREATE TABLE audit ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  artifact_id TEXT NOT NULL,"
+    "  artifact_type INTEGER NOT NULL,"
+    "  artifact_name TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  is_admin INTEGER NOT NULL,"
+    "  action INTEGER NOT NULL,"
+    "  date INTEGER NOT NULL);"
+    "CREATE INDEX audit_artifact ON audit(artifact_id, seq);"
+    "CREATE TRIGGER artifacts_del_audit AFTER DELETE ON artifacts BEGIN"
+    "  DELETE FROM audit WHERE artifact_id = old.id; END;"
+    "CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);",
 };
 
 struct sqlite_store {
     struct reg_store base;
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT_ALL];
+    sqlite3 *counter_db; /* token use counts only; NULL for ":memory:" (one connection) */
+    sqlite3_stmt *token_use;
+    sqlite3 *count_conn; /* counter_db, or db when there is no counter connection */
 };
 
 static enum reg_status
@@ -355,12 +423,243 @@ sq_count(struct reg_store *base, int64_t *out)
 static enum reg_status
 sq_reset(struct reg_store *base)
 {
+    static const char *const sql = "BEGIN IMMEDIATE;"
+                                   "DELETE FROM artifacts;"
+                                   "DELETE FROM audit;"
+                                   "DELETE FROM tokens;"
+                                   "DELETE FROM users;"
+                                   "COMMIT;";
     struct sqlite_store *s = self(base);
-    sqlite3_stmt *st = stmt(s, ST_RESET);
+
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        enum reg_status err = db_error(s, "reset");
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return err;
+    }
+    return REG_OK;
+}
+
+/* Runs a prepared statement that returns no rows; REG_ENOTFOUND if it changed nothing and
+ * must_change is set; REG_ECONFLICT on a constraint. */
+static enum reg_status
+exec_stmt(struct sqlite_store *s, sqlite3_stmt *st, const char *what, bool must_change)
+{
     int rc = sqlite3_step(st);
 
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? REG_OK : db_error(s, "reset");
+    if (rc == SQLITE_CONSTRAINT)
+        return reg_errorf(REG_ECONFLICT, "%s conflicts with existing data", what);
+    if (rc != SQLITE_DONE)
+        return db_error(s, what);
+    if (must_change && sqlite3_changes(s->db) == 0)
+        return reg_errorf(REG_ENOTFOUND, "%s: no such record", what);
+    return REG_OK;
+}
+
+static void
+user_row(sqlite3_stmt *st, struct reg_arena *a, struct reg_user *out)
+{
+    out->name = col_text(a, st, 0);
+    out->is_admin = sqlite3_column_int(st, 1) != 0;
+    out->perms = (unsigned)sqlite3_column_int(st, 2);
+    out->password = col_text(a, st, 3);
+}
+
+static enum reg_status
+sq_user_insert(struct reg_store *base, const struct reg_user *u)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_USER_INSERT);
+    enum reg_status rc;
+
+    bind_text(st, 1, u->name);
+    sqlite3_bind_int(st, 2, u->is_admin);
+    sqlite3_bind_int(st, 3, (int)u->perms);
+    bind_text(st, 4, u->password);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+    rc = exec_stmt(s, st, "user insert", false);
+    if (rc == REG_ECONFLICT)
+        return reg_errorf(REG_ECONFLICT, "user '%.100s' exists already", u->name);
+    return rc;
+}
+
+static enum reg_status
+sq_user_get(struct reg_store *base, struct reg_arena *a, const char *name, struct reg_user *out)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_USER_GET);
+    int rc;
+
+    bind_text(st, 1, name);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        user_row(st, a, out);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return REG_OK;
+    if (rc == SQLITE_DONE)
+        return reg_errorf(REG_ENOTFOUND, "no user named '%.100s'", name);
+    return db_error(s, "user get");
+}
+
+static enum reg_status
+sq_user_list(struct reg_store *base, struct reg_arena *a, struct reg_user **out, int *count)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_USER_LIST);
+    int cap = 16, rc;
+
+    *count = 0;
+    *out = reg_arena_alloc(a, sizeof(**out) * (size_t)cap);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*count == cap) {
+            struct reg_user *grown = reg_arena_alloc(a, sizeof(*grown) * (size_t)cap * 2);
+            memcpy(grown, *out, sizeof(*grown) * (size_t)cap);
+            *out = grown;
+            cap *= 2;
+        }
+        user_row(st, a, &(*out)[(*count)++]);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? REG_OK : db_error(s, "user list");
+}
+
+static enum reg_status
+sq_user_update(struct reg_store *base, const struct reg_user *u)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_USER_UPDATE);
+
+    bind_text(st, 1, u->name);
+    sqlite3_bind_int(st, 2, u->is_admin);
+    sqlite3_bind_int(st, 3, (int)u->perms);
+    return exec_stmt(s, st, "user update", true);
+}
+
+static enum reg_status
+sq_user_remove(struct reg_store *base, const char *name)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_USER_REMOVE);
+
+    /* The tokens go with the user: ON DELETE CASCADE, in the same statement. */
+    bind_text(st, 1, name);
+    return exec_stmt(s, st, "user remove", true);
+}
+
+static enum reg_status
+sq_token_insert(struct reg_store *base, const char *id, const char *user)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_INSERT);
+
+    bind_text(st, 1, id);
+    bind_text(st, 2, user);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+    return exec_stmt(s, st, "token insert", false);
+}
+
+static enum reg_status
+sq_token_use(struct reg_store *base, const char *id, int64_t max_uses, int64_t *uses)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = s->token_use;
+    int rc;
+
+    sqlite3_reset(st);
+    bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, max_uses);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *uses = sqlite3_column_int64(st, 0);
+    /* Stepping to the end finishes the UPDATE's transaction. */
+    while (rc == SQLITE_ROW)
+        rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        reg_log(REG_LOG_ERROR, "sqlite token use: %s", sqlite3_errmsg(s->count_conn));
+        return reg_errorf(REG_ESTORE, "store failure while counting a token use");
+    }
+    if (sqlite3_changes(s->count_conn) == 1)
+        return REG_OK;
+    st = stmt(s, ST_TOKEN_EXISTS);
+    bind_text(st, 1, id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return reg_errorf(REG_EAUTH,
+                          "the access token has been used %lld times, its limit; "
+                          "authenticate again",
+                          (long long)max_uses);
+    return reg_errorf(REG_EAUTH, "the access token has been revoked");
+}
+
+static enum reg_status
+sq_audit_append(struct reg_store *base, const struct reg_audit_entry *e)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_AUDIT_APPEND);
+
+    bind_text(st, 1, e->artifact.id);
+    sqlite3_bind_int(st, 2, (int)e->artifact.type);
+    bind_text(st, 3, e->artifact.name);
+    bind_text(st, 4, e->user);
+    sqlite3_bind_int(st, 5, e->is_admin);
+    sqlite3_bind_int(st, 6, (int)e->action);
+    sqlite3_bind_int64(st, 7, e->date);
+    return exec_stmt(s, st, "audit append", false);
+}
+
+static enum reg_status
+sq_audit_list(struct reg_store *base, struct reg_arena *a, const char *artifact_id,
+              struct reg_audit_entry **out, int *count)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_AUDIT_LIST);
+    int cap = 16, rc;
+
+    *count = 0;
+    *out = reg_arena_alloc(a, sizeof(**out) * (size_t)cap);
+    bind_text(st, 1, artifact_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct reg_audit_entry *e;
+        if (*count == cap) {
+            struct reg_audit_entry *grown = reg_arena_alloc(a, sizeof(*grown) * (size_t)cap * 2);
+            memcpy(grown, *out, sizeof(*grown) * (size_t)cap);
+            *out = grown;
+            cap *= 2;
+        }
+        e = &(*out)[(*count)++];
+        snprintf(e->artifact.id, sizeof(e->artifact.id), "%s", sqlite3_column_text(st, 0));
+        e->artifact.type = (enum reg_artifact_type)sqlite3_column_int(st, 1);
+        e->artifact.name = col_text(a, st, 2);
+        e->user = col_text(a, st, 3);
+        e->is_admin = sqlite3_column_int(st, 4) != 0;
+        e->action = (enum reg_audit_action)sqlite3_column_int(st, 5);
+        e->date = sqlite3_column_int64(st, 6);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? REG_OK : db_error(s, "audit list");
+}
+
+static enum reg_status
+sq_secret(struct reg_store *base, const unsigned char candidate[32], unsigned char out[32])
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_SECRET_PUT);
+    enum reg_status status;
+    int rc;
+
+    sqlite3_bind_blob(st, 1, candidate, 32, SQLITE_STATIC);
+    status = exec_stmt(s, st, "secret", false);
+    if (status != REG_OK)
+        return status;
+    st = stmt(s, ST_SECRET_GET);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32)
+        memcpy(out, sqlite3_column_blob(st, 0), 32);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? REG_OK : db_error(s, "secret");
 }
 
 static void
@@ -370,6 +669,8 @@ sq_close(struct reg_store *base)
 
     for (int i = 0; i < ST_COUNT_ALL; i++)
         sqlite3_finalize(s->stmt[i]);
+    sqlite3_finalize(s->token_use);
+    sqlite3_close(s->counter_db);
     sqlite3_close(s->db);
     free(s);
 }
@@ -385,6 +686,16 @@ static const struct reg_store_ops sqlite_ops = {
     .generation = sq_generation,
     .count = sq_count,
     .reset = sq_reset,
+    .user_insert = sq_user_insert,
+    .user_get = sq_user_get,
+    .user_list = sq_user_list,
+    .user_update = sq_user_update,
+    .user_remove = sq_user_remove,
+    .token_insert = sq_token_insert,
+    .token_use = sq_token_use,
+    .audit_append = sq_audit_append,
+    .audit_list = sq_audit_list,
+    .secret = sq_secret,
     .close = sq_close,
 };
 
@@ -423,6 +734,19 @@ migrate(struct sqlite_store *s)
     return REG_OK;
 }
 
+/* Waits for another connection's write lock in 100 us steps, up to REG_SQLITE_BUSY_MS. */
+static int
+short_busy_wait(void *arg, int attempts)
+{
+    const struct timespec pause = {0, 100 * 1000L};
+
+    (void)arg;
+    if (attempts >= REG_SQLITE_BUSY_MS * 10)
+        return 0;
+    nanosleep(&pause, NULL);
+    return 1;
+}
+
 /* Switching a new file to WAL does not wait on the busy timeout, so processes opening a fresh
  * store together retry here for as long as the timeout would have waited. */
 static enum reg_status
@@ -447,7 +771,7 @@ configure(struct sqlite_store *s)
                                        "PRAGMA foreign_keys = ON;";
     enum reg_status st;
 
-    sqlite3_busy_timeout(s->db, REG_SQLITE_BUSY_MS);
+    sqlite3_busy_handler(s->db, short_busy_wait, NULL);
     st = enable_wal(s);
     if (st != REG_OK)
         return st;
@@ -460,6 +784,29 @@ configure(struct sqlite_store *s)
         if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
                                NULL) != SQLITE_OK)
             return db_error(s, "prepare");
+    return REG_OK;
+}
+
+/* The second connection, for token use counts (see the file comment). */
+static enum reg_status
+open_counter(struct sqlite_store *s, const char *path, int flags)
+{
+    if (strcmp(path, ":memory:") == 0) {
+        /* Another connection would open another, empty, database. */
+        s->count_conn = s->db;
+        if (sqlite3_prepare_v3(s->db, token_use_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->token_use,
+                               NULL) != SQLITE_OK)
+            return db_error(s, "prepare");
+        return REG_OK;
+    }
+    if (sqlite3_open_v2(path, &s->counter_db, flags, NULL) != SQLITE_OK ||
+        sqlite3_exec(s->counter_db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(s->counter_db, token_use_sql, -1, SQLITE_PREPARE_PERSISTENT,
+                           &s->token_use, NULL) != SQLITE_OK)
+        return reg_errorf(REG_ESTORE, "cannot open the counter connection to %s: %s", path,
+                          s->counter_db ? sqlite3_errmsg(s->counter_db) : "out of memory");
+    sqlite3_busy_handler(s->counter_db, short_busy_wait, NULL);
+    s->count_conn = s->counter_db;
     return REG_OK;
 }
 
@@ -481,6 +828,8 @@ reg_store_sqlite_open(const char *path, struct reg_store **out)
         return st;
     }
     st = configure(s);
+    if (st == REG_OK)
+        st = open_counter(s, path, flags);
     if (st != REG_OK) {
         sq_close(&s->base);
         return st;

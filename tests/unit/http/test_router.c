@@ -22,19 +22,19 @@ h_any(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 }
 
 static const struct reg_route table[] = {
-    {"GET", "/health", h_any},
-    {"GET", "/health/components", h_any},
-    {"DELETE", "/reset", h_any},
-    {"POST", "/artifacts", h_any},
-    {"GET", "/artifacts/{artifact_type}/{id}", h_any},
-    {"PUT", "/artifacts/{artifact_type}/{id}", h_any},
-    {"DELETE", "/artifacts/{artifact_type}/{id}", h_any},
-    {"GET", "/artifact/byName/{name}", h_any},
-    {"POST", "/artifact/byRegEx", h_any},
-    {"POST", "/artifact/{artifact_type}", h_any},
-    {"GET", "/artifact/model/{id}/rate", h_any},
-    {"GET", "/artifact/{artifact_type}/{id}/cost", h_any},
-    {"GET", "/a/b/c/d/e/f/g/{h}", h_any},
+    {"GET", "/health", h_any, 0},
+    {"GET", "/health/components", h_any, 0},
+    {"DELETE", "/reset", h_any, 0},
+    {"POST", "/artifacts", h_any, 0},
+    {"GET", "/artifacts/{artifact_type}/{id}", h_any, 0},
+    {"PUT", "/artifacts/{artifact_type}/{id}", h_any, 0},
+    {"DELETE", "/artifacts/{artifact_type}/{id}", h_any, 0},
+    {"GET", "/artifact/byName/{name}", h_any, 0},
+    {"POST", "/artifact/byRegEx", h_any, 0},
+    {"POST", "/artifact/{artifact_type}", h_any, 0},
+    {"GET", "/artifact/model/{id}/rate", h_any, 0},
+    {"GET", "/artifact/{artifact_type}/{id}/cost", h_any, 0},
+    {"GET", "/a/b/c/d/e/f/g/{h}", h_any, 0},
 };
 #define NTABLE NELEMS(table)
 
@@ -297,7 +297,7 @@ test_reused_request(void **state)
 /* REG_MAX_SEGMENTS is the number of segments a route may have: a path with one more is not
  * routed, even where a (misconfigured) route of that length exists. */
 static const struct reg_route long_table[] = {
-    {"GET", "/1/2/3/4/5/6/7/8/9", h_any},
+    {"GET", "/1/2/3/4/5/6/7/8/9", h_any, 0},
 };
 
 static void

@@ -937,7 +937,7 @@ test_store_open_by_config(void **state)
     reg_store_close(s);
     snprintf(db, sizeof(db), "%s/registry.db", data_dir);
     assert_int_equal(access(db, F_OK), 0);
-    assert_int_equal(user_version(db), 1);
+    assert_true(user_version(db) >= 1);
     /* An existing directory is fine. */
     assert_int_equal(reg_store_open(&cfg, &s), REG_OK);
     reg_store_close(s);

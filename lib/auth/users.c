@@ -1,0 +1,283 @@
+/*
+ * users.c - logging in, checking tokens, and managing users and their permissions.
+ */
+#include "auth/users.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "auth/token.h"
+#include "base/str.h"
+#include "core/artifact.h"
+#include "store/store.h"
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} perm_names[] = {
+    {"upload", REG_PERM_UPLOAD},
+    {"search", REG_PERM_SEARCH},
+    {"download", REG_PERM_DOWNLOAD},
+    {"admin", REG_PERM_ADMIN},
+};
+#define NPERMS (sizeof(perm_names) / sizeof(perm_names[0]))
+
+enum reg_status
+reg_perms_parse(struct json_object *list, unsigned *out)
+{
+    *out = 0;
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        struct json_object *item = json_object_array_get_idx(list, i);
+        const char *name = json_object_get_string(item);
+        size_t p = 0;
+
+        if (!json_object_is_type(item, json_type_string))
+            return reg_errorf(REG_EINVAL, "permissions must be strings");
+        while (p < NPERMS && strcmp(perm_names[p].name, name) != 0)
+            p++;
+        if (p == NPERMS)
+            return reg_errorf(REG_EINVAL,
+                              "unknown permission '%.40s' (upload, search, download, admin)", name);
+        *out |= perm_names[p].bit;
+    }
+    return REG_OK;
+}
+
+const char *
+reg_perms_name(unsigned perms)
+{
+    for (size_t p = 0; p < NPERMS; p++)
+        if (perms & perm_names[p].bit)
+            return perm_names[p].name;
+    return "none";
+}
+
+struct json_object *
+reg_user_json(const struct reg_user *u)
+{
+    struct json_object *obj = json_object_new_object();
+    struct json_object *perms = json_object_new_array();
+
+    for (size_t p = 0; p < NPERMS; p++)
+        if (u->perms & perm_names[p].bit)
+            json_object_array_add(perms, json_object_new_string(perm_names[p].name));
+    json_object_object_add(obj, "name", json_object_new_string(u->name));
+    json_object_object_add(obj, "is_admin", json_object_new_boolean(u->is_admin));
+    json_object_object_add(obj, "permissions", perms);
+    return obj;
+}
+
+enum reg_status
+reg_users_check_name(const char *name)
+{
+    if (reg_artifact_name_check(name) != REG_OK)
+        return reg_errorf(REG_EINVAL, "user name: %s", reg_error_detail());
+    return REG_OK;
+}
+
+enum reg_status
+reg_users_check_password(const char *password)
+{
+    size_t n = strlen(password);
+
+    if (n == 0 || n > REG_PASSWORD_MAX)
+        return reg_errorf(REG_EINVAL, "password must be 1 to %d bytes", REG_PASSWORD_MAX);
+    if (!reg_str_is_utf8(password, n))
+        return reg_errorf(REG_EINVAL, "password must be valid UTF-8");
+    return REG_OK;
+}
+
+/* Admin holds every permission; the flag and the bit always agree. */
+static unsigned
+normalize_perms(unsigned perms)
+{
+    return (perms & REG_PERM_ADMIN) ? REG_PERM_ALL : perms;
+}
+
+/* Stores a user with the given password record; out->password is cleared afterwards. */
+static enum reg_status
+insert_user(struct reg_app *app, const char *name, const char *record, unsigned perms,
+            struct reg_user *out)
+{
+    enum reg_status st;
+
+    out->name = name;
+    out->perms = normalize_perms(perms);
+    out->is_admin = (out->perms & REG_PERM_ADMIN) != 0;
+    out->password = record;
+    st = reg_store_user_insert(app->store, out);
+    out->password = NULL;
+    return st;
+}
+
+enum reg_status
+reg_users_ensure_admin(struct reg_app *app)
+{
+    struct reg_arena a;
+    struct reg_user u;
+    enum reg_status st;
+
+    reg_arena_init(&a);
+    st = reg_store_user_get(app->store, &a, REG_DEFAULT_ADMIN, &u);
+    reg_arena_cleanup(&a);
+    if (st != REG_ENOTFOUND)
+        return st;
+    /* The record is derived once per process: every reset re-creates the admin, and a KDF run
+     * costs a fifth of a second by design. */
+    if (!app->admin_record[0]) {
+        st = reg_password_hash(app->config.admin_password, app->config.pbkdf2_iterations,
+                               app->admin_record);
+        if (st != REG_OK)
+            return st;
+    }
+    st = insert_user(app, REG_DEFAULT_ADMIN, app->admin_record, REG_PERM_ALL, &u);
+    /* Another worker may have created it in the meantime. */
+    return st == REG_ECONFLICT ? REG_OK : st;
+}
+
+/* Spends the time of one password check, so an unknown user name answers as slowly as a
+ * wrong password and names cannot be probed by timing. */
+static void
+burn_password_check(struct reg_app *app, const char *password)
+{
+    if (!app->dummy_record[0] && reg_password_hash("not a password", app->config.pbkdf2_iterations,
+                                                   app->dummy_record) != REG_OK)
+        return;
+    (void)reg_password_verify(password, app->dummy_record);
+}
+
+enum reg_status
+reg_users_login(struct reg_app *app, struct reg_arena *a, const char *name, const char *password,
+                const char **token)
+{
+    struct reg_token_claims claims;
+    struct reg_user u;
+    enum reg_status st = reg_store_user_get(app->store, a, name, &u);
+
+    *token = NULL;
+    if (st == REG_ENOTFOUND)
+        burn_password_check(app, password);
+    if (st == REG_ENOTFOUND || (st == REG_OK && !reg_password_verify(password, u.password)))
+        return reg_errorf(REG_EDENIED, "the user name or password is invalid");
+    if (st == REG_OK)
+        st = reg_token_new_id(&claims);
+    if (st != REG_OK)
+        return st;
+    snprintf(claims.user, sizeof(claims.user), "%s", name);
+    claims.expires_at = (int64_t)time(NULL) + app->config.token_ttl_seconds;
+    st = reg_store_token_insert(app->store, claims.id, name);
+    if (st != REG_OK)
+        return st;
+    *token = reg_arena_sprintf(a, "bearer %s", reg_token_sign(a, app->token_secret, &claims));
+    return REG_OK;
+}
+
+enum reg_status
+reg_users_authorize(struct reg_app *app, struct reg_arena *a, const char *header,
+                    struct reg_caller *out)
+{
+    struct reg_token_claims claims;
+    struct reg_user u;
+    int64_t uses;
+    enum reg_status st;
+
+    memset(out, 0, sizeof(*out));
+    if (!header || !*header)
+        return reg_errorf(REG_EAUTH, "X-Authorization is required: PUT /authenticate for a token");
+    while (*header == ' ')
+        header++;
+    if (strncasecmp(header, "bearer ", 7) == 0)
+        header += 7;
+    while (*header == ' ')
+        header++;
+    st = reg_token_verify(app->token_secret, header, (int64_t)time(NULL), &claims);
+    if (st == REG_OK)
+        st = reg_store_token_use(app->store, claims.id, app->config.token_max_uses, &uses);
+    if (st == REG_OK)
+        st = reg_store_user_get(app->store, a, claims.user, &u);
+    if (st == REG_ENOTFOUND)
+        return reg_errorf(REG_EAUTH, "the access token's user no longer exists");
+    if (st != REG_OK)
+        return st;
+    out->name = u.name;
+    out->is_admin = u.is_admin;
+    out->perms = u.perms;
+    return REG_OK;
+}
+
+enum reg_status
+reg_users_create(struct reg_app *app, const char *name, const char *password, unsigned perms,
+                 struct reg_user *out)
+{
+    char record[REG_PASSWORD_RECORD_MAX];
+    enum reg_status st = reg_users_check_name(name);
+
+    if (st == REG_OK)
+        st = reg_users_check_password(password);
+    if (st == REG_OK)
+        st = reg_password_hash(password, app->config.pbkdf2_iterations, record);
+    return st == REG_OK ? insert_user(app, name, record, perms, out) : st;
+}
+
+enum reg_status
+reg_users_get(struct reg_app *app, struct reg_arena *a, const char *name, struct reg_user *out)
+{
+    return reg_store_user_get(app->store, a, name, out);
+}
+
+enum reg_status
+reg_users_list(struct reg_app *app, struct reg_arena *a, struct reg_user **out, int *count)
+{
+    return reg_store_user_list(app->store, a, out, count);
+}
+
+/* REG_ECONFLICT if user is the only admin left. */
+static enum reg_status
+refuse_last_admin(struct reg_app *app, struct reg_arena *a, const struct reg_user *user,
+                  const char *what)
+{
+    struct reg_user *all;
+    int count, admins = 0;
+    enum reg_status st;
+
+    if (!user->is_admin)
+        return REG_OK;
+    st = reg_store_user_list(app->store, a, &all, &count);
+    if (st != REG_OK)
+        return st;
+    for (int i = 0; i < count; i++)
+        admins += all[i].is_admin;
+    if (admins <= 1)
+        return reg_errorf(REG_ECONFLICT, "cannot %s '%.100s': no other admin would remain", what,
+                          user->name);
+    return REG_OK;
+}
+
+enum reg_status
+reg_users_delete(struct reg_app *app, struct reg_arena *a, const char *name)
+{
+    struct reg_user u;
+    enum reg_status st = reg_store_user_get(app->store, a, name, &u);
+
+    if (st == REG_OK)
+        st = refuse_last_admin(app, a, &u, "delete");
+    return st == REG_OK ? reg_store_user_remove(app->store, name) : st;
+}
+
+enum reg_status
+reg_users_set_perms(struct reg_app *app, struct reg_arena *a, const char *name, unsigned perms,
+                    struct reg_user *out)
+{
+    enum reg_status st = reg_store_user_get(app->store, a, name, out);
+
+    perms = normalize_perms(perms);
+    if (st == REG_OK && !(perms & REG_PERM_ADMIN))
+        st = refuse_last_admin(app, a, out, "remove admin from");
+    if (st != REG_OK)
+        return st;
+    out->perms = perms;
+    out->is_admin = (perms & REG_PERM_ADMIN) != 0;
+    return reg_store_user_update(app->store, out);
+}

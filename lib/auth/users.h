@@ -1,0 +1,86 @@
+/*
+ * users.h - users, permissions and sessions: the access-control rules of the registry.
+ *
+ * A user has a name, an admin flag and a set of permissions (upload, search, download; admin
+ * implies all). Logging in checks the password against its PBKDF2 record and issues a signed
+ * token (auth/token.h) whose uses the store counts; every authenticated request spends one use.
+ *
+ * Ownership: users and callers returned are filled from the arena passed in; a struct
+ * reg_user's strings are borrowed from there.
+ */
+#ifndef REG_AUTH_USERS_H
+#define REG_AUTH_USERS_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "app.h"
+#include "auth/password.h"
+#include "base/arena.h"
+#include "base/status.h"
+
+enum reg_perm {
+    REG_PERM_UPLOAD = 1u << 0,
+    REG_PERM_SEARCH = 1u << 1,
+    REG_PERM_DOWNLOAD = 1u << 2,
+    REG_PERM_ADMIN = 1u << 3,
+};
+#define REG_PERM_ALL (REG_PERM_UPLOAD | REG_PERM_SEARCH | REG_PERM_DOWNLOAD | REG_PERM_ADMIN)
+
+#define REG_DEFAULT_ADMIN "ece30861defaultadminuser"
+#define REG_PASSWORD_MAX 1024
+
+struct reg_user {
+    const char *name;
+    bool is_admin;        /* same as (perms & REG_PERM_ADMIN) */
+    unsigned perms;       /* enum reg_perm bits */
+    const char *password; /* the PBKDF2 record; never rendered */
+};
+
+/* Who is calling: set on the request by the dispatcher once the token checked out. */
+struct reg_caller {
+    const char *name;
+    bool is_admin;
+    unsigned perms;
+};
+
+/* Parses a JSON array of permission names ("upload", "search", "download", "admin"). */
+enum reg_status reg_perms_parse(struct json_object *list, unsigned *out);
+/* The name of the first permission bit set in perms ("admin"); a static string. */
+const char *reg_perms_name(unsigned perms);
+/* {"name", "is_admin", "permissions": [...]} */
+struct json_object *reg_user_json(const struct reg_user *u);
+
+/* Creates the default admin (REGISTRY_ADMIN_PASSWORD) unless it exists. */
+enum reg_status reg_users_ensure_admin(struct reg_app *app);
+
+/* Checks name + password and issues a token; *token is "bearer <token>" in the arena.
+ * Unknown user or wrong password: REG_EDENIED. */
+enum reg_status reg_users_login(struct reg_app *app, struct reg_arena *a, const char *name,
+                                const char *password, const char **token);
+
+/* Checks an X-Authorization value ("bearer <token>" or the bare token), spends one use and
+ * fills *out. Missing, malformed, forged, expired, revoked or exhausted: REG_EAUTH. */
+enum reg_status reg_users_authorize(struct reg_app *app, struct reg_arena *a, const char *header,
+                                    struct reg_caller *out);
+
+/* Registers a user (admin only, checked by the route). REG_ECONFLICT if the name is taken. */
+enum reg_status reg_users_create(struct reg_app *app, const char *name, const char *password,
+                                 unsigned perms, struct reg_user *out);
+enum reg_status reg_users_get(struct reg_app *app, struct reg_arena *a, const char *name,
+                              struct reg_user *out);
+enum reg_status reg_users_list(struct reg_app *app, struct reg_arena *a, struct reg_user **out,
+                               int *count);
+/* Deletes a user and revokes their tokens; the last admin cannot be deleted (REG_ECONFLICT). */
+enum reg_status reg_users_delete(struct reg_app *app, struct reg_arena *a, const char *name);
+/* Replaces a user's permissions; the last admin cannot lose admin (REG_ECONFLICT). */
+enum reg_status reg_users_set_perms(struct reg_app *app, struct reg_arena *a, const char *name,
+                                    unsigned perms, struct reg_user *out);
+
+/* REG_EINVAL unless name is a valid user name (the artifact name rules). */
+enum reg_status reg_users_check_name(const char *name);
+/* REG_EINVAL unless password is 1..REG_PASSWORD_MAX bytes of UTF-8 without NUL. */
+enum reg_status reg_users_check_password(const char *password);
+
+#endif
