@@ -194,7 +194,8 @@ reg_users_authorize(struct reg_app *app, struct reg_arena *a, const char *header
         header++;
     st = reg_token_verify(app->token_secret, header, (int64_t)time(NULL), &claims);
     if (st == REG_OK)
-        st = reg_store_token_use(app->store, claims.id, app->config.token_max_uses, &uses);
+        st = reg_store_token_use(app->store, claims.user, claims.id, app->config.token_max_uses,
+                                 &uses);
     if (st == REG_OK)
         st = reg_store_user_get(app->store, a, claims.user, &u);
     if (st == REG_ENOTFOUND)

@@ -55,6 +55,11 @@ reg_config_load(struct reg_config *out)
     out->data_dir = env_or("REGISTRY_DATA_DIR", "./var");
     out->store = env_or("REGISTRY_STORE", "sqlite");
     out->dynamodb_table = env_or("DYNAMODB_TABLE", "registry");
+    out->dynamodb_endpoint = env_or("AWS_ENDPOINT_URL_DYNAMODB", NULL);
+    out->aws_region = env_or("AWS_REGION", env_or("AWS_DEFAULT_REGION", "us-east-1"));
+    out->aws_access_key_id = env_or("AWS_ACCESS_KEY_ID", NULL);
+    out->aws_secret_access_key = env_or("AWS_SECRET_ACCESS_KEY", NULL);
+    out->aws_session_token = env_or("AWS_SESSION_TOKEN", NULL);
     out->hf_endpoint = env_or("HF_ENDPOINT", "https://huggingface.co");
     out->github_api_url = env_or("GITHUB_API_URL", "https://api.github.com");
     out->admin_password = env_or("REGISTRY_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD);

@@ -10,17 +10,22 @@
 #include "base/status.h"
 
 struct reg_config {
-    int port;                   /* PORT */
-    const char *data_dir;       /* REGISTRY_DATA_DIR */
-    const char *store;          /* REGISTRY_STORE: "sqlite" | "dynamodb" */
-    int workers;                /* REGISTRY_WORKERS */
-    const char *dynamodb_table; /* DYNAMODB_TABLE */
-    const char *hf_endpoint;    /* HF_ENDPOINT */
-    const char *github_api_url; /* GITHUB_API_URL */
-    const char *admin_password; /* REGISTRY_ADMIN_PASSWORD */
-    int token_ttl_seconds;      /* REGISTRY_TOKEN_TTL_SECONDS: 10 hours */
-    int token_max_uses;         /* REGISTRY_TOKEN_MAX_USES: 1000 */
-    int pbkdf2_iterations;      /* REGISTRY_PBKDF2_ITERATIONS: for new password records */
+    int port;                      /* PORT */
+    const char *data_dir;          /* REGISTRY_DATA_DIR */
+    const char *store;             /* REGISTRY_STORE: "sqlite" | "dynamodb" */
+    int workers;                   /* REGISTRY_WORKERS */
+    const char *dynamodb_table;    /* DYNAMODB_TABLE */
+    const char *dynamodb_endpoint; /* AWS_ENDPOINT_URL_DYNAMODB; NULL: the region's endpoint */
+    const char *aws_region;        /* AWS_REGION (or AWS_DEFAULT_REGION) */
+    const char *aws_access_key_id;
+    const char *aws_secret_access_key;
+    const char *aws_session_token; /* NULL when none */
+    const char *hf_endpoint;       /* HF_ENDPOINT */
+    const char *github_api_url;    /* GITHUB_API_URL */
+    const char *admin_password;    /* REGISTRY_ADMIN_PASSWORD */
+    int token_ttl_seconds;         /* REGISTRY_TOKEN_TTL_SECONDS: 10 hours */
+    int token_max_uses;            /* REGISTRY_TOKEN_MAX_USES: 1000 */
+    int pbkdf2_iterations;         /* REGISTRY_PBKDF2_ITERATIONS: for new password records */
 };
 
 /* Reads the environment; a malformed value (PORT=abc) is REG_EINVAL with a detail. */

@@ -20,7 +20,10 @@ reg_store_open(const struct reg_config *cfg, struct reg_store **out)
         snprintf(path, sizeof(path), "%s/registry.db", cfg->data_dir);
         return reg_store_sqlite_open(path, out);
     }
-    return reg_errorf(REG_EINVAL, "REGISTRY_STORE '%s' is not available; use 'sqlite'", cfg->store);
+    if (strcmp(cfg->store, "dynamodb") == 0)
+        return reg_store_dynamodb_open(cfg, out);
+    return reg_errorf(REG_EINVAL, "REGISTRY_STORE must be 'sqlite' or 'dynamodb', not '%s'",
+                      cfg->store);
 }
 
 void
@@ -122,9 +125,10 @@ reg_store_token_insert(struct reg_store *s, const char *id, const char *user)
 }
 
 enum reg_status
-reg_store_token_use(struct reg_store *s, const char *id, int64_t max_uses, int64_t *uses)
+reg_store_token_use(struct reg_store *s, const char *user, const char *id, int64_t max_uses,
+                    int64_t *uses)
 {
-    return s->ops->token_use(s, id, max_uses, uses);
+    return s->ops->token_use(s, user, id, max_uses, uses);
 }
 
 enum reg_status

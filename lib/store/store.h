@@ -1,7 +1,8 @@
 /*
- * store.h - the storage interface: a table of functions with one file per backend
- * (store_sqlite.c; store_dynamodb.c arrives with the DynamoDB issue). core/ sees only this.
+ * store.h - the storage interface: a table of functions with one file per backend. core/
+ * sees only this.
  *
+ * Backends: store_sqlite.c (embedded, the default) and store_dynamodb.c (shared).
  * Ownership: strings of artifacts a store returns are allocated from the arena the caller
  * passes; arrays likewise. A store is opened per process (after fork) and closed with
  * reg_store_close(), which accepts NULL.
@@ -74,11 +75,11 @@ struct reg_store_ops {
 
     /* Tokens: a row per issued token, counting its uses. */
     enum reg_status (*token_insert)(struct reg_store *s, const char *id, const char *user);
-    /* Spends one use of token id unless it has max_uses already; REG_EAUTH if the token is
-     * unknown (revoked) or exhausted. Exact under concurrency: two callers never both get the
-     * last use. *uses is the count after this use. */
-    enum reg_status (*token_use)(struct reg_store *s, const char *id, int64_t max_uses,
-                                 int64_t *uses);
+    /* Spends one use of token id (issued to user) unless it has max_uses already; REG_EAUTH if
+     * the token is unknown (revoked) or exhausted. Exact under concurrency: two callers never
+     * both get the last use. *uses is the count after this use. */
+    enum reg_status (*token_use)(struct reg_store *s, const char *user, const char *id,
+                                 int64_t max_uses, int64_t *uses);
 
     /* Audit entries (core/audit.h), listed oldest first. */
     enum reg_status (*audit_append)(struct reg_store *s, const struct reg_audit_entry *e);
@@ -122,14 +123,17 @@ enum reg_status reg_store_user_list(struct reg_store *s, struct reg_arena *a, st
 enum reg_status reg_store_user_update(struct reg_store *s, const struct reg_user *u);
 enum reg_status reg_store_user_remove(struct reg_store *s, const char *name);
 enum reg_status reg_store_token_insert(struct reg_store *s, const char *id, const char *user);
-enum reg_status reg_store_token_use(struct reg_store *s, const char *id, int64_t max_uses,
-                                    int64_t *uses);
+enum reg_status reg_store_token_use(struct reg_store *s, const char *user, const char *id,
+                                    int64_t max_uses, int64_t *uses);
 enum reg_status reg_store_audit_append(struct reg_store *s, const struct reg_audit_entry *e);
 enum reg_status reg_store_audit_list(struct reg_store *s, struct reg_arena *a,
                                      const char *artifact_id, struct reg_audit_entry **out,
                                      int *count);
 enum reg_status reg_store_secret(struct reg_store *s, const unsigned char candidate[32],
                                  unsigned char out[32]);
+
+/* The DynamoDB backend on cfg->dynamodb_table (created when missing). */
+enum reg_status reg_store_dynamodb_open(const struct reg_config *cfg, struct reg_store **out);
 
 /* The SQLite backend on the file path (":memory:" for tests). */
 enum reg_status reg_store_sqlite_open(const char *path, struct reg_store **out);

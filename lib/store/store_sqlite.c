@@ -560,12 +560,14 @@ sq_token_insert(struct reg_store *base, const char *id, const char *user)
 }
 
 static enum reg_status
-sq_token_use(struct reg_store *base, const char *id, int64_t max_uses, int64_t *uses)
+sq_token_use(struct reg_store *base, const char *user, const char *id, int64_t max_uses,
+             int64_t *uses)
 {
     struct sqlite_store *s = self(base);
     sqlite3_stmt *st = s->token_use;
     int rc;
 
+    (void)user; /* the id alone names the row */
     sqlite3_reset(st);
     bind_text(st, 1, id);
     sqlite3_bind_int64(st, 2, max_uses);

@@ -1,4 +1,12 @@
-"""Small helpers shared by the API tests (imported as a plain module: tests/api is on sys.path)."""
+"""Small helpers shared by the API tests (imported as a plain module: tests/api is on sys.path).
+
+Authentication: every stack carries the token of the default admin (`stack.token`, logged in
+by the fixtures), and call() sends it as X-Authorization unless told otherwise:
+    call(stack, "GET", path)                 # as the stack's admin
+    call(stack, "GET", path, token=tok)      # as another user ("bearer <token>" or bare)
+    call(stack, "GET", path, token=None)     # without any X-Authorization header
+A successful DELETE /reset revokes every token, so call() logs the stack in again after one.
+"""
 
 import re
 import urllib.parse
@@ -19,10 +27,76 @@ ERROR_STATUS = {
 }
 TYPES = ("model", "dataset", "code")
 
+ADMIN_NAME = "ece30861defaultadminuser"
+# The contract's example password, and the registry's default for REGISTRY_ADMIN_PASSWORD.
+DEFAULT_ADMIN_PASSWORD = "correcthorsebatterystaple123(!__+@**(A'\"`;DROP TABLE artifacts;"
+PERMISSIONS = ("upload", "search", "download", "admin")
 
-def call(stack, method, path, session=None, **kw):
+# call()'s default for token: the stack's own (default admin) token.
+STACK_TOKEN = object()
+
+
+def _resolve_token(stack, token):
+    return stack.token if token is STACK_TOKEN else token
+
+
+def auth_headers(token):
+    return {"X-Authorization": token} if token is not None else {}
+
+
+def call(stack, method, path, session=None, token=STACK_TOKEN, **kw):
+    """One request. token: the X-Authorization value (default: the stack's admin token; None:
+    no header). An X-Authorization given in headers= wins over token."""
     kw.setdefault("timeout", TIMEOUT)
-    return (session or stack.http).request(method, stack.url(path), **kw)
+    token = _resolve_token(stack, token)
+    headers = dict(kw.pop("headers", None) or {})
+    if not any(k.lower() == "x-authorization" for k in headers):
+        headers.update(auth_headers(token))
+    r = (session or stack.http).request(method, stack.url(path), headers=headers, **kw)
+    if method.upper() == "DELETE" and path.split("?")[0] == "/reset" and r.status_code == 200:
+        # Every token is gone now, the stack's own included: log in again.
+        stack.login()
+    return r
+
+
+def credentials(name, password, is_admin=False):
+    """The body of PUT /authenticate."""
+    return {"user": {"name": name, "is_admin": is_admin}, "secret": {"password": password}}
+
+
+def login(stack, name, password, is_admin=False, expect=200):
+    """PUT /authenticate; returns the token ("bearer <token>") when expect is 200, else the
+    response."""
+    r = call(stack, "PUT", "/authenticate", token=None, json=credentials(name, password, is_admin))
+    if expect != 200:
+        return r
+    token = assert_json_status(r, 200)
+    assert isinstance(token, str) and token.startswith("bearer "), token
+    return token
+
+
+def create_user(stack, name, password, permissions=None, is_admin=None, token=STACK_TOKEN,
+                expect=201):
+    """POST /users; returns the created user when expect is 201, else the response."""
+    user = {"name": name}
+    if is_admin is not None:
+        user["is_admin"] = is_admin
+    body = {"user": user, "secret": {"password": password}}
+    if permissions is not None:
+        body["permissions"] = list(permissions)
+    r = call(stack, "POST", "/users", token=token, json=body)
+    if expect != 201:
+        return r
+    created = assert_json_status(r, 201)
+    assert created["name"] == name, created
+    return created
+
+
+def user_token(stack, name, permissions=(), is_admin=None, password=None):
+    """Creates a user (as the stack's admin) and logs them in; returns their token."""
+    password = password or f"pw of {name}"
+    create_user(stack, name, password, permissions=permissions, is_admin=is_admin)
+    return login(stack, name, password)
 
 
 def quote(segment):
@@ -61,11 +135,11 @@ def assert_json_status(r, status):
     return json_body(r)
 
 
-def register(stack, type_, url, name=None, session=None, expect=201):
+def register(stack, type_, url, name=None, session=None, expect=201, token=STACK_TOKEN):
     body = {"url": url}
     if name is not None:
         body["name"] = name
-    r = call(stack, "POST", f"/artifact/{type_}", session=session, json=body)
+    r = call(stack, "POST", f"/artifact/{type_}", session=session, token=token, json=body)
     if expect is None:
         return r
     data = assert_json_status(r, expect)
@@ -88,16 +162,16 @@ def assert_artifact(data, stack, type_, url, name=None):
     assert data["data"]["download_url"] == stack.url(f"/download/{type_}/{meta['id']}")
 
 
-def get_artifact(stack, type_, id_, session=None):
-    return call(stack, "GET", f"/artifacts/{type_}/{id_}", session=session)
+def get_artifact(stack, type_, id_, session=None, token=STACK_TOKEN):
+    return call(stack, "GET", f"/artifacts/{type_}/{id_}", session=session, token=token)
 
 
-def enumerate_all(stack, queries, session=None, max_pages=100):
+def enumerate_all(stack, queries, session=None, max_pages=100, token=STACK_TOKEN):
     """Walks every page of POST /artifacts; returns (items, number of pages)."""
     items, offset, pages = [], None, 0
     while True:
         path = "/artifacts" if offset is None else f"/artifacts?offset={quote(offset)}"
-        r = call(stack, "POST", path, session=session, json=queries)
+        r = call(stack, "POST", path, session=session, token=token, json=queries)
         page = assert_json_status(r, 200)
         assert isinstance(page, list)
         assert len(page) <= 100, len(page)
@@ -142,13 +216,16 @@ def register_many(stack, specs, threads=2):
             s.close()
 
 
-def raw_request(stack, method, path, body=None, headers=None, timeout=TIMEOUT):
+def raw_request(stack, method, path, body=None, headers=None, timeout=TIMEOUT, token=STACK_TOKEN):
     """A request sent as given (no re-quoting of the path): (status, headers, body bytes)."""
     import http.client
 
+    headers = dict(headers or {})
+    if not any(k.lower() == "x-authorization" for k in headers):
+        headers.update(auth_headers(_resolve_token(stack, token)))
     conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=timeout)
     try:
-        conn.request(method, path, body=body, headers=headers or {})
+        conn.request(method, path, body=body, headers=headers)
         r = conn.getresponse()
         return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
     finally:

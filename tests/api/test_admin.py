@@ -2,9 +2,16 @@
 
 import pytest
 
-from apiutil import assert_error, assert_json_status, call, enumerate_all, register, register_many
-
-ADMIN_PASSWORD = "correcthorsebatterystaple123(!__+@**(A'\"`;DROP TABLE artifacts;"
+from apiutil import (
+    ADMIN_NAME,
+    assert_error,
+    assert_json_status,
+    call,
+    credentials,
+    enumerate_all,
+    register,
+    register_many,
+)
 
 
 def test_reset_empties_the_registry(registry):
@@ -32,26 +39,35 @@ def test_reset_twice(registry):
 
 
 def test_reset_ignores_body_and_headers(registry):
-    r = call(registry, "DELETE", "/reset", headers={"X-Authorization": "bearer nothing"}, data=b"x")
+    r = call(registry, "DELETE", "/reset", headers={"X-Extra": "ignored"}, data=b"x")
     assert_json_status(r, 200)
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"user": {"name": "ece30861defaultadminuser", "is_admin": True},
-         "secret": {"password": ADMIN_PASSWORD}},
-        {},
-        None,
-    ],
-)
-def test_authenticate_not_implemented(stack, body):
-    r = call(stack, "PUT", "/authenticate", json=body)
-    body = assert_error(r, "not_implemented")
-    assert body["detail"]
+def test_reset_needs_a_token(registry):
+    register(registry, "model", "https://huggingface.co/auth/kept")
+    assert_error(call(registry, "DELETE", "/reset", token=None), "authentication_failed", 403)
+    r = call(registry, "DELETE", "/reset", token="bearer nothing")
+    assert_error(r, "authentication_failed", 403)
+    items, _ = enumerate_all(registry, [{"name": "*"}])
+    assert len(items) == 1
 
 
-def test_x_authorization_is_ignored(registry):
+@pytest.mark.parametrize("is_admin", [True, False])
+def test_authenticate_issues_a_token(stack, is_admin):
+    r = call(stack, "PUT", "/authenticate", token=None,
+             json=credentials(ADMIN_NAME, stack.admin_password, is_admin))
+    token = assert_json_status(r, 200)
+    assert isinstance(token, str) and token.startswith("bearer "), token
+    assert_json_status(call(stack, "POST", "/artifacts", token=token, json=[{"name": "*"}]), 200)
+
+
+@pytest.mark.parametrize("body", [{}, None])
+def test_authenticate_bad_body(stack, body):
+    r = call(stack, "PUT", "/authenticate", token=None, json=body)
+    assert assert_error(r, "bad_request")["detail"]
+
+
+def test_made_up_x_authorization_is_refused(registry):
     headers = {"X-Authorization": "bearer made-up"}
     r = call(
         registry,
@@ -60,7 +76,9 @@ def test_x_authorization_is_ignored(registry):
         headers=headers,
         json={"url": "https://huggingface.co/auth/ignored"},
     )
-    assert assert_json_status(r, 201)["metadata"]["name"] == "ignored"
+    assert_error(r, "authentication_failed", 403)
+    items, _ = enumerate_all(registry, [{"name": "*"}])
+    assert items == []
 
 
 @pytest.mark.parametrize("type_,url", [

@@ -59,8 +59,9 @@ def open_connections_per_worker(stack, per_worker):
     return chosen
 
 
-def post(conn, path, body):
-    conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+def post(conn, path, body, token):
+    headers = {"Content-Type": "application/json", "X-Authorization": token}
+    conn.request("POST", path, body=json.dumps(body), headers=headers)
     r = conn.getresponse()
     return r.status, r.read()
 
@@ -92,7 +93,7 @@ def test_concurrent_requests_on_both_nginx_workers(registry):
 
         threads = []
         for i, c in enumerate(slow):
-            fn = lambda c: post(c, "/artifact/byRegEx", {"regex": SLOW_REGEX})  # noqa: E731
+            fn = lambda c: post(c, "/artifact/byRegEx", {"regex": SLOW_REGEX}, registry.token)  # noqa: E731
             threads.append(threading.Thread(target=run, args=(c, f"slow-{i}", fn)))
         for t in threads:
             t.start()

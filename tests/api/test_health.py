@@ -1,4 +1,5 @@
-"""GET /health, GET /health/components and GET /tracks."""
+"""GET /health, GET /health/components and GET /tracks: public, so every call here goes without
+an X-Authorization header (token=None)."""
 
 import calendar
 import time
@@ -25,13 +26,13 @@ def components_by_id(body):
 
 
 def test_health_ok(stack):
-    r = call(stack, "GET", "/health")
+    r = call(stack, "GET", "/health", token=None)
     body = assert_json_status(r, 200)
     assert body == {"status": "ok"}
 
 
 def test_tracks_lists_every_contract_track(stack):
-    body = assert_json_status(call(stack, "GET", "/tracks"), 200)
+    body = assert_json_status(call(stack, "GET", "/tracks", token=None), 200)
     assert isinstance(body.get("plannedTracks"), list)
     tracks = body["plannedTracks"]
     assert set(tracks) == CONTRACT_TRACKS
@@ -40,7 +41,7 @@ def test_tracks_lists_every_contract_track(stack):
 
 
 def test_components_shape(stack):
-    body = assert_json_status(call(stack, "GET", "/health/components"), 200)
+    body = assert_json_status(call(stack, "GET", "/health/components", token=None), 200)
     assert isinstance(body["components"], list) and body["components"]
     assert ISO_RE.match(body["generated_at"]), body["generated_at"]
     assert body["window_minutes"] == 60
@@ -63,17 +64,18 @@ def test_components_shape(stack):
 
 def test_components_store_counts_artifacts(registry):
     call(registry, "POST", "/artifact/model", json={"url": "https://huggingface.co/h/one"})
-    body = assert_json_status(call(registry, "GET", "/health/components"), 200)
+    body = assert_json_status(call(registry, "GET", "/health/components", token=None), 200)
     assert components_by_id(body)["store"]["metrics"]["artifacts"] == 1
 
 
 @pytest.mark.parametrize("window", [5, 60, 1440])
 def test_components_timeline(stack, window):
-    call(stack, "GET", "/health")  # counted in the current minute's bucket
+    call(stack, "GET", "/health", token=None)  # counted in the current minute's bucket
     r = call(
         stack,
         "GET",
         "/health/components",
+        token=None,
         params={"includeTimeline": "true", "windowMinutes": str(window)},
     )
     body = assert_json_status(r, 200)
@@ -92,7 +94,7 @@ def test_components_timeline(stack, window):
 
 
 def test_components_timeline_false(stack):
-    r = call(stack, "GET", "/health/components", params={"includeTimeline": "false"})
+    r = call(stack, "GET", "/health/components", token=None, params={"includeTimeline": "false"})
     body = assert_json_status(r, 200)
     assert all("timeline" not in c for c in body["components"])
 
@@ -112,4 +114,4 @@ def test_components_timeline_false(stack):
     ],
 )
 def test_components_bad_query(stack, query):
-    assert_error(call(stack, "GET", f"/health/components?{query}"), "bad_request")
+    assert_error(call(stack, "GET", f"/health/components?{query}", token=None), "bad_request")

@@ -70,7 +70,12 @@ def test_kill_worker_during_burst(private_stack):
                 break
             url = f"https://huggingface.co/burst/t{t}-r{i:02d}"
             try:
-                r = session.post(s.url("/artifact/model"), json={"url": url}, timeout=REQUEST_TIMEOUT)
+                r = session.post(
+                    s.url("/artifact/model"),
+                    json={"url": url},
+                    headers={"X-Authorization": s.token},
+                    timeout=REQUEST_TIMEOUT,
+                )
             except requests.Timeout as e:
                 with lock:
                     hung.append((url, repr(e)[:120]))

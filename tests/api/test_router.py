@@ -132,7 +132,6 @@ def test_pending_operations_answer_501(registry):
         ("GET", "/artifact/model/12345/lineage"),
         ("POST", "/artifact/model/12345/license-check"),
         ("GET", "/artifact/dataset/12345/cost"),
-        ("GET", "/artifact/code/12345/audit"),
     ]:
         body = assert_error(call(registry, method, path), "not_implemented")
         assert body["detail"]

@@ -1,0 +1,810 @@
+/*
+ * test_users.c - the access-control rules (auth/users.h) through a struct reg_app built by hand
+ * around a ":memory:" store, the way reg_app_new() sets one up (config from the environment,
+ * the token secret from the store, the default admin); and once through reg_app_new() itself on
+ * a temporary data directory, where two apps share one file (secret and use counts).
+ *
+ * REGISTRY_PBKDF2_ITERATIONS is 1000 here, so every password record is cheap.
+ */
+#include "unit.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth/token.h"
+#include "auth/users.h"
+#include "base/json.h"
+#include "reg.h"
+#include "store/store.h"
+
+#define ADMIN REG_DEFAULT_ADMIN
+#define ADMIN_PASSWORD "correcthorsebatterystaple123(!__+@**(A'\"`;DROP TABLE artifacts;"
+
+struct fixture {
+    struct reg_app app;
+    struct reg_arena arena;
+};
+
+static void
+load_config(struct reg_config *cfg)
+{
+    static const char *const unset[] = {
+        "REGISTRY_ADMIN_PASSWORD", "REGISTRY_TOKEN_MAX_USES", "REGISTRY_TOKEN_TTL_SECONDS",
+        "REGISTRY_DATA_DIR",       "REGISTRY_STORE",
+    };
+
+    for (int i = 0; i < NELEMS(unset); i++)
+        assert_int_equal(unsetenv(unset[i]), 0);
+    assert_int_equal(setenv("REGISTRY_PBKDF2_ITERATIONS", "1000", 1), 0);
+    memset(cfg, 0, sizeof(*cfg));
+    assert_int_equal(reg_config_load(cfg), REG_OK);
+}
+
+/* What reg_app_new() does, on ":memory:" and without the search cache; the default admin
+ * only when with_admin. */
+static struct fixture *
+fixture_new(bool with_admin)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    unsigned char candidate[REG_SECRET_BYTES];
+
+    assert_non_null(f);
+    reg_arena_init(&f->arena);
+    load_config(&f->app.config);
+    f->app.started_at = time(NULL);
+    assert_int_equal(reg_store_sqlite_open(":memory:", &f->app.store), REG_OK);
+    for (int i = 0; i < REG_SECRET_BYTES; i++)
+        candidate[i] = (unsigned char)(i * 7 + 3);
+    assert_int_equal(reg_store_secret(f->app.store, candidate, f->app.token_secret), REG_OK);
+    assert_memory_equal(f->app.token_secret, candidate, REG_SECRET_BYTES);
+    if (with_admin)
+        assert_int_equal(reg_users_ensure_admin(&f->app), REG_OK);
+    return f;
+}
+
+static int
+setup(void **state)
+{
+    *state = fixture_new(true);
+    return 0;
+}
+
+static int
+setup_bare(void **state)
+{
+    *state = fixture_new(false);
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    reg_store_close(f->app.store);
+    reg_arena_cleanup(&f->arena);
+    free(f);
+    return 0;
+}
+
+/* Logs in and returns "bearer <token>"; fails the test unless that works. */
+static const char *
+login(struct fixture *f, const char *name, const char *password)
+{
+    const char *token = NULL;
+    enum reg_status st = reg_users_login(&f->app, &f->arena, name, password, &token);
+
+    if (st != REG_OK)
+        fail_msg("login of '%s': status %d (%s)", name, st, reg_error_detail());
+    assert_non_null(token);
+    return token;
+}
+
+static enum reg_status
+authorize(struct fixture *f, const char *header, struct reg_caller *caller)
+{
+    struct reg_caller ignored;
+
+    return reg_users_authorize(&f->app, &f->arena, header, caller ? caller : &ignored);
+}
+
+static void
+create(struct fixture *f, const char *name, const char *password, unsigned perms)
+{
+    struct reg_user u;
+    enum reg_status st = reg_users_create(&f->app, name, password, perms, &u);
+
+    if (st != REG_OK)
+        fail_msg("create '%s': status %d (%s)", name, st, reg_error_detail());
+}
+
+static int
+user_count(struct fixture *f)
+{
+    struct reg_user *all;
+    int n = -1;
+
+    assert_int_equal(reg_users_list(&f->app, &f->arena, &all, &n), REG_OK);
+    return n;
+}
+
+static void
+test_config(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(f->app.config.pbkdf2_iterations, 1000);
+    assert_int_equal(f->app.config.token_max_uses, 1000);
+    assert_int_equal(f->app.config.token_ttl_seconds, 10 * 3600);
+    assert_string_equal(f->app.config.admin_password, ADMIN_PASSWORD);
+    /* Out-of-range values are refused. */
+    {
+        struct reg_config cfg;
+        assert_int_equal(setenv("REGISTRY_TOKEN_MAX_USES", "0", 1), 0);
+        assert_int_equal(reg_config_load(&cfg), REG_EINVAL);
+        assert_int_equal(setenv("REGISTRY_TOKEN_MAX_USES", "1000000000", 1), 0);
+        assert_int_equal(reg_config_load(&cfg), REG_OK);
+        assert_int_equal(cfg.token_max_uses, 1000000000);
+        assert_int_equal(unsetenv("REGISTRY_TOKEN_MAX_USES"), 0);
+        assert_int_equal(setenv("REGISTRY_PBKDF2_ITERATIONS", "0", 1), 0);
+        assert_int_equal(reg_config_load(&cfg), REG_EINVAL);
+        assert_int_equal(setenv("REGISTRY_PBKDF2_ITERATIONS", "1000", 1), 0);
+    }
+}
+
+static void
+test_ensure_admin(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_user u;
+    const char *record, *token;
+
+    assert_int_equal(user_count(f), 0);
+    assert_int_equal(reg_users_ensure_admin(&f->app), REG_OK);
+    assert_int_equal(user_count(f), 1);
+    assert_int_equal(reg_users_get(&f->app, &f->arena, ADMIN, &u), REG_OK);
+    assert_string_equal(u.name, ADMIN);
+    assert_true(u.is_admin);
+    assert_int_equal(u.perms, REG_PERM_ALL);
+    /* The record is PBKDF2 with the configured iterations, of the default password. */
+    assert_int_equal(strncmp(u.password, "pbkdf2-sha256$1000$", 19), 0);
+    assert_true(reg_password_verify(ADMIN_PASSWORD, u.password));
+    record = u.password;
+
+    /* Once: a second call changes nothing. */
+    assert_int_equal(reg_users_ensure_admin(&f->app), REG_OK);
+    assert_int_equal(user_count(f), 1);
+    assert_int_equal(reg_users_get(&f->app, &f->arena, ADMIN, &u), REG_OK);
+    assert_string_equal(u.password, record);
+
+    /* After a reset the admin is gone, with every token; ensure_admin brings them back (with
+     * the record derived once per process) and the old token stays revoked. */
+    token = login(f, ADMIN, ADMIN_PASSWORD);
+    assert_int_equal(authorize(f, token, NULL), REG_OK);
+    assert_int_equal(reg_store_reset(f->app.store), REG_OK);
+    assert_int_equal(user_count(f), 0);
+    assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
+    assert_int_equal(reg_users_ensure_admin(&f->app), REG_OK);
+    assert_int_equal(user_count(f), 1);
+    assert_int_equal(reg_users_get(&f->app, &f->arena, ADMIN, &u), REG_OK);
+    assert_string_equal(u.password, record);
+    assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
+    assert_int_equal(authorize(f, login(f, ADMIN, ADMIN_PASSWORD), NULL), REG_OK);
+}
+
+static void
+test_ensure_admin_other_password(void **state)
+{
+    struct fixture *f = *state;
+    const char *token;
+
+    /* REGISTRY_ADMIN_PASSWORD decides the default admin's password. */
+    f->app.config.admin_password = "another secret";
+    assert_int_equal(reg_users_ensure_admin(&f->app), REG_OK);
+    assert_int_equal(reg_users_login(&f->app, &f->arena, ADMIN, ADMIN_PASSWORD, &token),
+                     REG_EDENIED);
+    login(f, ADMIN, "another secret");
+}
+
+static void
+test_login(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_token_claims claims;
+    const char *token, *token2, *detail_wrong;
+    int64_t now = (int64_t)time(NULL);
+
+    token = login(f, ADMIN, ADMIN_PASSWORD);
+    assert_int_equal(strncmp(token, "bearer ", 7), 0);
+    /* The token proper is signed with the app's secret, for the admin, valid for the TTL. */
+    assert_int_equal(reg_token_verify(f->app.token_secret, token + 7, now, &claims), REG_OK);
+    assert_string_equal(claims.user, ADMIN);
+    assert_true(claims.expires_at >= now + f->app.config.token_ttl_seconds);
+    assert_true(claims.expires_at <= now + f->app.config.token_ttl_seconds + 5);
+    /* Every login issues another token. */
+    token2 = login(f, ADMIN, ADMIN_PASSWORD);
+    assert_string_not_equal(token, token2);
+
+    /* Wrong password and unknown user: REG_EDENIED, indistinguishable by their detail. */
+    token = "untouched";
+    assert_int_equal(reg_users_login(&f->app, &f->arena, ADMIN, "wrong", &token), REG_EDENIED);
+    assert_null(token);
+    detail_wrong = reg_arena_strdup(&f->arena, reg_error_detail());
+    token = "untouched";
+    assert_int_equal(reg_users_login(&f->app, &f->arena, "nobody", ADMIN_PASSWORD, &token),
+                     REG_EDENIED);
+    assert_null(token);
+    assert_string_equal(reg_error_detail(), detail_wrong);
+    /* Near misses. */
+    assert_int_equal(reg_users_login(&f->app, &f->arena, ADMIN, "", &token), REG_EDENIED);
+    assert_int_equal(reg_users_login(&f->app, &f->arena, ADMIN, ADMIN_PASSWORD " ", &token),
+                     REG_EDENIED);
+    assert_int_equal(
+        reg_users_login(&f->app, &f->arena, "ECE30861DEFAULTADMINUSER", ADMIN_PASSWORD, &token),
+        REG_EDENIED);
+    assert_int_equal(reg_users_login(&f->app, &f->arena, ADMIN " ", ADMIN_PASSWORD, &token),
+                     REG_EDENIED);
+    assert_int_equal(reg_users_login(&f->app, &f->arena, "", ADMIN_PASSWORD, &token), REG_EDENIED);
+    assert_int_equal(reg_users_login(&f->app, &f->arena, "' OR '1'='1", "' OR '1'='1", &token),
+                     REG_EDENIED);
+    /* The record is not the password. */
+    {
+        struct reg_user u;
+        assert_int_equal(reg_users_get(&f->app, &f->arena, ADMIN, &u), REG_OK);
+        assert_int_equal(reg_users_login(&f->app, &f->arena, ADMIN, u.password, &token),
+                         REG_EDENIED);
+    }
+}
+
+static void
+test_authorize_forms(void **state)
+{
+    struct fixture *f = *state;
+    const char *token = login(f, ADMIN, ADMIN_PASSWORD);
+    const char *bare = token + 7;
+    struct reg_caller caller;
+    int bad = 0;
+    const char *accepted[] = {
+        token,
+        bare,
+        reg_arena_sprintf(&f->arena, "Bearer %s", bare),
+        reg_arena_sprintf(&f->arena, "BEARER %s", bare),
+        reg_arena_sprintf(&f->arena, "  bearer   %s", bare),
+        reg_arena_sprintf(&f->arena, " %s", bare),
+    };
+    const char *refused[] = {
+        "",
+        " ",
+        "bearer",
+        "bearer ",
+        "bearer  ",
+        "garbage",
+        "bearer garbage",
+        "bearer null",
+        "bearer bearer",
+        reg_arena_sprintf(&f->arena, "bearer bearer %s", bare),
+        reg_arena_sprintf(&f->arena, "basic %s", bare),
+        reg_arena_sprintf(&f->arena, "bearer:%s", bare),
+        reg_arena_sprintf(&f->arena, "bearer\t%s", bare),
+        reg_arena_sprintf(&f->arena, "bearer%s", bare),
+        reg_arena_sprintf(&f->arena, "%s ", token),
+        reg_arena_sprintf(&f->arena, "%sx", token),
+        reg_arena_sprintf(&f->arena, "%.*s", (int)strlen(token) - 1, token),
+        reg_arena_sprintf(&f->arena, "\"%s\"", token),
+    };
+
+    for (int i = 0; i < NELEMS(accepted); i++) {
+        enum reg_status st;
+        memset(&caller, 0x5a, sizeof(caller));
+        st = authorize(f, accepted[i], &caller);
+        CHECK(&bad, st == REG_OK, "'%.60s': status %d (%s)", accepted[i], st, reg_error_detail());
+        if (st == REG_OK)
+            CHECK(&bad,
+                  strcmp(caller.name, ADMIN) == 0 && caller.is_admin &&
+                      caller.perms == REG_PERM_ALL,
+                  "'%.60s': caller %s, admin %d, perms %u", accepted[i], caller.name,
+                  caller.is_admin, caller.perms);
+    }
+    for (int i = 0; i < NELEMS(refused); i++) {
+        enum reg_status st = authorize(f, refused[i], &caller);
+        CHECK(&bad, st == REG_EAUTH, "'%.60s': status %d, want REG_EAUTH", refused[i], st);
+        CHECK(&bad, caller.name == NULL && !caller.is_admin && caller.perms == 0,
+              "'%.60s': a refused caller has fields set", refused[i]);
+    }
+    /* Missing header. */
+    CHECK(&bad, authorize(f, NULL, &caller) == REG_EAUTH, "NULL header accepted");
+    CHECK(&bad, strstr(reg_error_detail(), "X-Authorization") != NULL, "detail: %s",
+          reg_error_detail());
+    assert_int_equal(bad, 0);
+}
+
+static void
+test_authorize_forged_and_expired(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_token_claims claims;
+    unsigned char other[REG_SECRET_BYTES];
+    const char *token;
+
+    /* A well-formed token for the admin, signed with another secret. */
+    memset(other, 0x42, sizeof(other));
+    assert_int_equal(reg_token_new_id(&claims), REG_OK);
+    claims.expires_at = (int64_t)time(NULL) + 3600;
+    snprintf(claims.user, sizeof(claims.user), "%s", ADMIN);
+    token = reg_token_sign(&f->arena, other, &claims);
+    assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
+    /* Signed with the right secret but never issued (no row in the store): revoked. */
+    token = reg_token_sign(&f->arena, f->app.token_secret, &claims);
+    assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
+    assert_non_null(strstr(reg_error_detail(), "revoked"));
+    /* Signed and stored, but for a user who does not exist. */
+    assert_int_equal(reg_token_new_id(&claims), REG_OK);
+    assert_int_equal(reg_store_token_insert(f->app.store, claims.id, ADMIN), REG_OK);
+    snprintf(claims.user, sizeof(claims.user), "%s", "ghost");
+    assert_int_equal(authorize(f, reg_token_sign(&f->arena, f->app.token_secret, &claims), NULL),
+                     REG_EAUTH);
+
+    /* A TTL of 0: expired as soon as issued. */
+    f->app.config.token_ttl_seconds = 0;
+    token = login(f, ADMIN, ADMIN_PASSWORD);
+    assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
+    assert_non_null(strstr(reg_error_detail(), "expired"));
+    f->app.config.token_ttl_seconds = 3600;
+    assert_int_equal(authorize(f, login(f, ADMIN, ADMIN_PASSWORD), NULL), REG_OK);
+}
+
+static void
+test_use_counting(void **state)
+{
+    struct fixture *f = *state;
+    const char *token, *token2, *forged;
+    int bad = 0;
+
+    f->app.config.token_max_uses = 5;
+    token = login(f, ADMIN, ADMIN_PASSWORD);
+    /* Refused attempts with this token's id but a bad signature spend nothing. */
+    forged = reg_arena_sprintf(&f->arena, "%.*s%c", (int)strlen(token) - 1, token,
+                               token[strlen(token) - 1] == '0' ? '1' : '0');
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(authorize(f, forged, NULL), REG_EAUTH);
+    for (int i = 1; i <= 5; i++)
+        CHECK(&bad, authorize(f, token, NULL) == REG_OK, "use %d refused: %s", i,
+              reg_error_detail());
+    assert_int_equal(bad, 0);
+    assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
+    assert_non_null(strstr(reg_error_detail(), "limit"));
+    assert_int_equal(authorize(f, token + 7, NULL), REG_EAUTH);
+    /* A new login has uses of its own. */
+    token2 = login(f, ADMIN, ADMIN_PASSWORD);
+    for (int i = 1; i <= 5; i++)
+        CHECK(&bad, authorize(f, token2, NULL) == REG_OK, "new token, use %d refused", i);
+    assert_int_equal(authorize(f, token2, NULL), REG_EAUTH);
+    assert_int_equal(bad, 0);
+    /* The limit is read at each use: raising it revives an exhausted token up to the new one. */
+    f->app.config.token_max_uses = 6;
+    assert_int_equal(authorize(f, token, NULL), REG_OK);
+    assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
+    /* A limit of 1. */
+    f->app.config.token_max_uses = 1;
+    token = login(f, ADMIN, ADMIN_PASSWORD);
+    assert_int_equal(authorize(f, token, NULL), REG_OK);
+    assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
+}
+
+static void
+test_delete_revokes(void **state)
+{
+    struct fixture *f = *state;
+    const char *alice, *bob, *alice2;
+    struct reg_caller caller;
+
+    create(f, "alice", "alice's password", REG_PERM_SEARCH);
+    create(f, "bob", "bob's password", REG_PERM_SEARCH | REG_PERM_DOWNLOAD);
+    alice = login(f, "alice", "alice's password");
+    alice2 = login(f, "alice", "alice's password");
+    bob = login(f, "bob", "bob's password");
+    assert_int_equal(authorize(f, alice, &caller), REG_OK);
+    assert_string_equal(caller.name, "alice");
+    assert_false(caller.is_admin);
+    assert_int_equal(caller.perms, REG_PERM_SEARCH);
+
+    assert_int_equal(reg_users_delete(&f->app, &f->arena, "alice"), REG_OK);
+    /* Every token of hers is revoked; bob's is not. */
+    assert_int_equal(authorize(f, alice, NULL), REG_EAUTH);
+    assert_int_equal(authorize(f, alice2, NULL), REG_EAUTH);
+    assert_int_equal(authorize(f, bob, &caller), REG_OK);
+    assert_string_equal(caller.name, "bob");
+    assert_int_equal(reg_users_login(&f->app, &f->arena, "alice", "alice's password", &alice2),
+                     REG_EDENIED);
+    /* A new user of the same name does not inherit the old tokens. */
+    create(f, "alice", "alice's password", REG_PERM_ALL);
+    assert_int_equal(authorize(f, alice, NULL), REG_EAUTH);
+    assert_int_equal(authorize(f, login(f, "alice", "alice's password"), &caller), REG_OK);
+    assert_true(caller.is_admin);
+    /* Deleting twice, or someone unknown. */
+    assert_int_equal(reg_users_delete(&f->app, &f->arena, "bob"), REG_OK);
+    assert_int_equal(reg_users_delete(&f->app, &f->arena, "bob"), REG_ENOTFOUND);
+    assert_int_equal(reg_users_delete(&f->app, &f->arena, "nobody"), REG_ENOTFOUND);
+}
+
+static void
+test_create_get_list(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_user u, *all;
+    int n, bad = 0;
+    static const struct {
+        const char *name;
+        unsigned perms, want;
+    } users[] = {
+        {"none", 0, 0},
+        {"uploader", REG_PERM_UPLOAD, REG_PERM_UPLOAD},
+        {"reader", REG_PERM_SEARCH | REG_PERM_DOWNLOAD, REG_PERM_SEARCH | REG_PERM_DOWNLOAD},
+        /* Admin implies every permission. */
+        {"boss", REG_PERM_ADMIN, REG_PERM_ALL},
+        {"boss2", REG_PERM_ADMIN | REG_PERM_UPLOAD, REG_PERM_ALL},
+        {"dotted.name with space", REG_PERM_SEARCH, REG_PERM_SEARCH},
+        {"\xc3\xa9l\xc3\xa8ve 'q' \"d\" `b`", REG_PERM_SEARCH, REG_PERM_SEARCH},
+    };
+
+    for (int i = 0; i < NELEMS(users); i++) {
+        memset(&u, 0, sizeof(u));
+        u.password = "sentinel";
+        assert_int_equal(reg_users_create(&f->app, users[i].name, "pw", users[i].perms, &u),
+                         REG_OK);
+        CHECK(&bad,
+              strcmp(u.name, users[i].name) == 0 && u.perms == users[i].want &&
+                  u.is_admin == ((users[i].want & REG_PERM_ADMIN) != 0) && !u.password,
+              "create %s: perms %u (want %u), admin %d, password %s", users[i].name, u.perms,
+              users[i].want, u.is_admin, u.password ? u.password : "(null)");
+        assert_int_equal(reg_users_get(&f->app, &f->arena, users[i].name, &u), REG_OK);
+        CHECK(&bad,
+              strcmp(u.name, users[i].name) == 0 && u.perms == users[i].want &&
+                  u.is_admin == ((users[i].want & REG_PERM_ADMIN) != 0),
+              "get %s: perms %u (want %u)", users[i].name, u.perms, users[i].want);
+        CHECK(&bad, u.password && reg_password_verify("pw", u.password),
+              "get %s: the stored record does not verify", users[i].name);
+        /* And each can log in. */
+        CHECK(&bad, authorize(f, login(f, users[i].name, "pw"), NULL) == REG_OK,
+              "%s cannot use a token", users[i].name);
+    }
+    assert_int_equal(bad, 0);
+
+    /* The list holds the admin and every user, once each. */
+    assert_int_equal(reg_users_list(&f->app, &f->arena, &all, &n), REG_OK);
+    assert_int_equal(n, NELEMS(users) + 1);
+    for (int i = 0; i < NELEMS(users); i++) {
+        int seen = 0;
+        for (int j = 0; j < n; j++)
+            if (strcmp(all[j].name, users[i].name) == 0) {
+                seen++;
+                CHECK(&bad, all[j].perms == users[i].want, "list %s: perms %u", all[j].name,
+                      all[j].perms);
+            }
+        CHECK(&bad, seen == 1, "list: %s seen %d times", users[i].name, seen);
+    }
+    assert_int_equal(bad, 0);
+
+    /* A name taken: REG_ECONFLICT, the first user untouched. */
+    assert_int_equal(reg_users_create(&f->app, "reader", "other", REG_PERM_ALL, &u), REG_ECONFLICT);
+    assert_int_equal(reg_users_create(&f->app, ADMIN, "other", REG_PERM_ALL, &u), REG_ECONFLICT);
+    assert_int_equal(reg_users_get(&f->app, &f->arena, "reader", &u), REG_OK);
+    assert_int_equal(u.perms, REG_PERM_SEARCH | REG_PERM_DOWNLOAD);
+    assert_true(reg_password_verify("pw", u.password));
+    assert_int_equal(reg_users_get(&f->app, &f->arena, "Reader", &u), REG_ENOTFOUND);
+    assert_int_equal(reg_users_get(&f->app, &f->arena, "nobody", &u), REG_ENOTFOUND);
+    assert_int_equal(user_count(f), NELEMS(users) + 1);
+}
+
+static void
+test_list_many(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_user *all;
+    int n;
+    bool seen[40] = {false};
+
+    /* More than the store's first allocation (16 rows). */
+    for (int i = 0; i < 40; i++)
+        create(f, reg_arena_sprintf(&f->arena, "user-%02d", i), "pw", REG_PERM_SEARCH);
+    assert_int_equal(reg_users_list(&f->app, &f->arena, &all, &n), REG_OK);
+    assert_int_equal(n, 41);
+    for (int j = 0; j < n; j++) {
+        int i;
+        if (strcmp(all[j].name, ADMIN) == 0)
+            continue;
+        assert_int_equal(sscanf(all[j].name, "user-%d", &i), 1);
+        assert_in_range(i, 0, 39);
+        assert_false(seen[i]);
+        seen[i] = true;
+        assert_int_equal(all[j].perms, REG_PERM_SEARCH);
+    }
+}
+
+static void
+test_create_invalid(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_user u;
+    char long_name[REG_NAME_MAX + 2], long_pw[REG_PASSWORD_MAX + 2];
+    int bad = 0;
+    const char *bad_names[] = {"",     "*",    "tab\there", "new\nline",
+                               "\x7f", "\xc3", "\xff\xfe",  long_name};
+    const char *bad_passwords[] = {"", "\xc3", "\xff", "a\xc0\xaf", long_pw};
+
+    memset(long_name, 'n', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    memset(long_pw, 'p', sizeof(long_pw) - 1);
+    long_pw[sizeof(long_pw) - 1] = '\0';
+    for (int i = 0; i < NELEMS(bad_names); i++)
+        CHECK(&bad, reg_users_create(&f->app, bad_names[i], "pw", 0, &u) == REG_EINVAL,
+              "name %d accepted", i);
+    for (int i = 0; i < NELEMS(bad_passwords); i++)
+        CHECK(&bad, reg_users_create(&f->app, "someone", bad_passwords[i], 0, &u) == REG_EINVAL,
+              "password %d accepted", i);
+    assert_int_equal(bad, 0);
+    assert_int_equal(user_count(f), 1);
+    /* The longest name and password are fine. */
+    long_name[REG_NAME_MAX] = '\0';
+    long_pw[REG_PASSWORD_MAX] = '\0';
+    assert_int_equal(reg_users_create(&f->app, long_name, long_pw, REG_PERM_SEARCH, &u), REG_OK);
+    assert_int_equal(authorize(f, login(f, long_name, long_pw), NULL), REG_OK);
+    assert_int_equal(reg_users_check_name("ok name"), REG_OK);
+    assert_int_equal(reg_users_check_password("ok"), REG_OK);
+}
+
+static void
+test_set_perms(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_user u;
+    struct reg_caller caller;
+    const char *token;
+
+    create(f, "alice", "pw", REG_PERM_SEARCH);
+    token = login(f, "alice", "pw");
+    assert_int_equal(
+        reg_users_set_perms(&f->app, &f->arena, "alice", REG_PERM_UPLOAD | REG_PERM_DOWNLOAD, &u),
+        REG_OK);
+    assert_string_equal(u.name, "alice");
+    assert_int_equal(u.perms, REG_PERM_UPLOAD | REG_PERM_DOWNLOAD);
+    assert_false(u.is_admin);
+    assert_int_equal(reg_users_get(&f->app, &f->arena, "alice", &u), REG_OK);
+    assert_int_equal(u.perms, REG_PERM_UPLOAD | REG_PERM_DOWNLOAD);
+    /* The next request of an existing token sees the new permissions. */
+    assert_int_equal(authorize(f, token, &caller), REG_OK);
+    assert_int_equal(caller.perms, REG_PERM_UPLOAD | REG_PERM_DOWNLOAD);
+    /* Promotion: admin implies all; and back. */
+    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, "alice", REG_PERM_ADMIN, &u), REG_OK);
+    assert_true(u.is_admin);
+    assert_int_equal(u.perms, REG_PERM_ALL);
+    assert_int_equal(authorize(f, token, &caller), REG_OK);
+    assert_true(caller.is_admin);
+    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, "alice", 0, &u), REG_OK);
+    assert_false(u.is_admin);
+    assert_int_equal(u.perms, 0);
+    assert_int_equal(authorize(f, token, &caller), REG_OK);
+    assert_int_equal(caller.perms, 0);
+    assert_false(caller.is_admin);
+    /* The password is untouched. */
+    login(f, "alice", "pw");
+    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, "nobody", REG_PERM_SEARCH, &u),
+                     REG_ENOTFOUND);
+}
+
+static void
+test_last_admin(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_user u;
+
+    /* The default admin alone can be neither deleted nor demoted. */
+    assert_int_equal(reg_users_delete(&f->app, &f->arena, ADMIN), REG_ECONFLICT);
+    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, ADMIN, REG_PERM_SEARCH, &u),
+                     REG_ECONFLICT);
+    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, ADMIN, 0, &u), REG_ECONFLICT);
+    assert_int_equal(reg_users_get(&f->app, &f->arena, ADMIN, &u), REG_OK);
+    assert_true(u.is_admin);
+    assert_int_equal(u.perms, REG_PERM_ALL);
+    /* Keeping admin is fine. */
+    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, ADMIN, REG_PERM_ADMIN, &u), REG_OK);
+    /* Non-admins do not count. */
+    create(f, "user", "pw", REG_PERM_ALL & ~REG_PERM_ADMIN);
+    assert_int_equal(reg_users_delete(&f->app, &f->arena, ADMIN), REG_ECONFLICT);
+    /* With a second admin, either may go, but not both. */
+    create(f, "root2", "pw", REG_PERM_ADMIN);
+    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, ADMIN, REG_PERM_SEARCH, &u), REG_OK);
+    assert_false(u.is_admin);
+    assert_int_equal(reg_users_delete(&f->app, &f->arena, "root2"), REG_ECONFLICT);
+    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, "root2", 0, &u), REG_ECONFLICT);
+    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, ADMIN, REG_PERM_ADMIN, &u), REG_OK);
+    assert_int_equal(reg_users_delete(&f->app, &f->arena, ADMIN), REG_OK);
+    assert_int_equal(reg_users_delete(&f->app, &f->arena, "root2"), REG_ECONFLICT);
+    assert_int_equal(reg_users_delete(&f->app, &f->arena, "user"), REG_OK);
+    assert_int_equal(user_count(f), 1);
+    /* ensure_admin brings the default admin back. */
+    assert_int_equal(reg_users_ensure_admin(&f->app), REG_OK);
+    assert_int_equal(user_count(f), 2);
+}
+
+static struct json_object *
+parse(struct fixture *f, const char *text)
+{
+    struct json_object *v = NULL;
+
+    assert_int_equal(reg_json_parse(&f->arena, text, strlen(text), &v), REG_OK);
+    return v;
+}
+
+static void
+test_perms_parse(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *json;
+        enum reg_status st;
+        unsigned want;
+    } cases[] = {
+        {"[]", REG_OK, 0},
+        {"[\"upload\"]", REG_OK, REG_PERM_UPLOAD},
+        {"[\"search\"]", REG_OK, REG_PERM_SEARCH},
+        {"[\"download\"]", REG_OK, REG_PERM_DOWNLOAD},
+        {"[\"admin\"]", REG_OK, REG_PERM_ADMIN},
+        {"[\"upload\",\"search\",\"download\"]", REG_OK,
+         REG_PERM_UPLOAD | REG_PERM_SEARCH | REG_PERM_DOWNLOAD},
+        {"[\"download\",\"upload\",\"download\"]", REG_OK, REG_PERM_UPLOAD | REG_PERM_DOWNLOAD},
+        {"[\"admin\",\"upload\",\"search\",\"download\"]", REG_OK, REG_PERM_ALL},
+        {"[\"Upload\"]", REG_EINVAL, 0},
+        {"[\"root\"]", REG_EINVAL, 0},
+        {"[\"\"]", REG_EINVAL, 0},
+        {"[\"upload \"]", REG_EINVAL, 0},
+        {"[\"upload\",\"nope\"]", REG_EINVAL, 0},
+        {"[1]", REG_EINVAL, 0},
+        {"[true]", REG_EINVAL, 0},
+        {"[null]", REG_EINVAL, 0},
+        {"[{}]", REG_EINVAL, 0},
+        {"[[\"upload\"]]", REG_EINVAL, 0},
+    };
+    int bad = 0;
+
+    for (int i = 0; i < NELEMS(cases); i++) {
+        unsigned got = 12345;
+        enum reg_status st = reg_perms_parse(parse(f, cases[i].json), &got);
+        CHECK(&bad, st == cases[i].st && (st != REG_OK || got == cases[i].want),
+              "%s: status %d perms %u, want %d %u", cases[i].json, st, got, cases[i].st,
+              cases[i].want);
+    }
+    assert_int_equal(bad, 0);
+    assert_string_equal(reg_perms_name(REG_PERM_ADMIN), "admin");
+    assert_string_equal(reg_perms_name(REG_PERM_UPLOAD | REG_PERM_SEARCH), "upload");
+    assert_string_equal(reg_perms_name(REG_PERM_DOWNLOAD), "download");
+    assert_string_equal(reg_perms_name(0), "none");
+}
+
+static void
+test_user_json(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_user u;
+    struct json_object *obj, *v;
+
+    assert_int_equal(reg_users_get(&f->app, &f->arena, ADMIN, &u), REG_OK);
+    obj = reg_arena_own_json(&f->arena, reg_user_json(&u));
+    assert_true(json_object_object_get_ex(obj, "name", &v));
+    assert_string_equal(json_object_get_string(v), ADMIN);
+    assert_true(json_object_object_get_ex(obj, "is_admin", &v));
+    assert_true(json_object_get_boolean(v));
+    assert_true(json_object_object_get_ex(obj, "permissions", &v));
+    assert_int_equal(json_object_array_length(v), 4);
+    /* The password record is never rendered. */
+    assert_null(strstr(json_object_to_json_string(obj), "pbkdf2"));
+    assert_int_equal(json_object_object_length(obj), 3);
+    /* The rendered list parses back to the same bits. */
+    {
+        unsigned perms;
+        assert_int_equal(reg_perms_parse(v, &perms), REG_OK);
+        assert_int_equal(perms, REG_PERM_ALL);
+    }
+}
+
+/* Through reg_app_new(): a file store in a temporary data directory, with its second (counter)
+ * connection. Two apps on one directory, as two workers: the secret is the same, a token from
+ * one works on the other, and its uses are counted in one place. */
+static void
+test_app_new_on_file(void **state)
+{
+    struct reg_config cfg;
+    struct reg_app *app1 = NULL, *app2 = NULL;
+    struct reg_arena a;
+    struct reg_caller caller;
+    char dir[] = "/tmp/reg-test-users-XXXXXX";
+    char path[128];
+    const char *token;
+    int bad = 0;
+
+    (void)state;
+    load_config(&cfg);
+    assert_non_null(mkdtemp(dir));
+    cfg.data_dir = dir;
+    cfg.token_max_uses = 5;
+    reg_arena_init(&a);
+    assert_int_equal(reg_app_new(&cfg, NULL, &app1), REG_OK);
+    assert_int_equal(reg_app_new(&cfg, NULL, &app2), REG_OK);
+    assert_memory_equal(app1->token_secret, app2->token_secret, REG_SECRET_BYTES);
+    /* The default admin exists once. */
+    {
+        struct reg_user *all;
+        int n;
+        assert_int_equal(reg_users_list(app2, &a, &all, &n), REG_OK);
+        assert_int_equal(n, 1);
+        assert_string_equal(all[0].name, ADMIN);
+    }
+    assert_int_equal(reg_users_login(app1, &a, ADMIN, ADMIN_PASSWORD, &token), REG_OK);
+    for (int i = 0; i < 5; i++)
+        CHECK(&bad, reg_users_authorize(i % 2 ? app1 : app2, &a, token, &caller) == REG_OK,
+              "use %d refused: %s", i + 1, reg_error_detail());
+    assert_int_equal(bad, 0);
+    assert_string_equal(caller.name, ADMIN);
+    assert_int_equal(reg_users_authorize(app1, &a, token, &caller), REG_EAUTH);
+    assert_int_equal(reg_users_authorize(app2, &a, token, &caller), REG_EAUTH);
+    /* A user created through one app is seen (and revoked) through the other. */
+    {
+        struct reg_user u;
+        assert_int_equal(reg_users_create(app1, "alice", "pw", REG_PERM_SEARCH, &u), REG_OK);
+        assert_int_equal(reg_users_login(app2, &a, "alice", "pw", &token), REG_OK);
+        assert_int_equal(reg_users_authorize(app1, &a, token, &caller), REG_OK);
+        assert_int_equal(reg_users_delete(app2, &a, "alice"), REG_OK);
+        assert_int_equal(reg_users_authorize(app1, &a, token, &caller), REG_EAUTH);
+    }
+    reg_app_free(app1);
+    reg_app_free(app2);
+    /* A restart keeps the secret: a token issued before still verifies after. */
+    assert_int_equal(reg_app_new(&cfg, NULL, &app1), REG_OK);
+    cfg.token_max_uses = 100;
+    assert_int_equal(reg_users_login(app1, &a, ADMIN, ADMIN_PASSWORD, &token), REG_OK);
+    reg_app_free(app1);
+    assert_int_equal(reg_app_new(&cfg, NULL, &app1), REG_OK);
+    assert_int_equal(reg_users_authorize(app1, &a, token, &caller), REG_OK);
+    reg_app_free(app1);
+
+    reg_arena_cleanup(&a);
+    snprintf(path, sizeof(path), "%s/registry.db", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/registry.db-wal", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/registry.db-shm", dir);
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+#define WITH_ADMIN(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define BARE(fn) cmocka_unit_test_setup_teardown(fn, setup_bare, teardown)
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        WITH_ADMIN(test_config),
+        BARE(test_ensure_admin),
+        BARE(test_ensure_admin_other_password),
+        WITH_ADMIN(test_login),
+        WITH_ADMIN(test_authorize_forms),
+        WITH_ADMIN(test_authorize_forged_and_expired),
+        WITH_ADMIN(test_use_counting),
+        WITH_ADMIN(test_delete_revokes),
+        WITH_ADMIN(test_create_get_list),
+        WITH_ADMIN(test_list_many),
+        WITH_ADMIN(test_create_invalid),
+        WITH_ADMIN(test_set_perms),
+        WITH_ADMIN(test_last_admin),
+        WITH_ADMIN(test_perms_parse),
+        WITH_ADMIN(test_user_json),
+        cmocka_unit_test(test_app_new_on_file),
+    };
+
+    return cmocka_run_group_tests_name("auth/users", tests, NULL, NULL);
+}
