@@ -2,6 +2,7 @@
 """Latency of enumerate and regex search over the seeded registry (bench/run.sh runs this).
 
     usage: latency.py BASE_URL ARTIFACT_TYPE ARTIFACT_ID [REPS]
+    env:   BENCH_AUTHORIZATION  the X-Authorization value, "bearer <token>" (bench/run.sh logs in)
 
 Every measured request goes over one kept-alive HTTP/1.1 connection (http.client), so the
 figures are server time plus one loopback round trip, without connection setup. Each case is
@@ -10,12 +11,18 @@ every registryd worker fills its own search cache on its first search. The refer
 GET /static/bench.json (a file nginx serves itself, the same size as one artifact's JSON),
 measured in the same run, so each line also shows its median as a multiple of the static one.
 
+Every request carries X-Authorization (the static file's too, so that all requests have the same
+size; nginx ignores it there). Each registry request therefore includes the token check: an
+HMAC verify and one counted use of the token in SQLite. The token needs enough uses for the whole
+run (bench/run.sh starts the stack with REGISTRY_TOKEN_MAX_USES=1000000000).
+
 Prints only; never asserts. Unexpected statuses are reported in the `result` column.
 """
 
 import http.client
 import json
 import math
+import os
 import statistics
 import sys
 import threading
@@ -25,6 +32,9 @@ import urllib.parse
 REGEX_TARGET_MS = 50.0
 # Above nginx's fastcgi_read_timeout (60 s), so a stalled request shows as its 504.
 REQUEST_TIMEOUT_S = 75
+
+
+AUTHORIZATION = os.environ.get("BENCH_AUTHORIZATION", "")
 
 
 class Client:
@@ -40,6 +50,8 @@ class Client:
         """(status, headers, body bytes, elapsed ms) of one request on the kept-alive connection."""
         data = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"} if data is not None else {}
+        if AUTHORIZATION:
+            headers["X-Authorization"] = AUTHORIZATION
         for attempt in range(2):
             try:
                 t0 = time.perf_counter()
@@ -156,6 +168,9 @@ def main():
         return 2
     base, art_type, art_id = sys.argv[1:4]
     reps = int(sys.argv[4]) if len(sys.argv) > 4 else 50
+    if not AUTHORIZATION:
+        print("latency.py: BENCH_AUTHORIZATION is not set; registry requests will answer 403",
+              file=sys.stderr)
     client = Client(base)
     rows = []  # (case, samples, result, is_regex)
 

@@ -4,10 +4,15 @@
 #   1. wrk: GET /artifacts/{type}/{id} against a static JSON file of the same size served by
 #      the same nginx, requests/s of both and their ratio;
 #   2. bench/latency.py: median and p99 latency of enumerate and regex search.
+# Every endpoint but /health, /health/components and /tracks needs a token: the script logs in
+# once as the default admin (PUT /authenticate) and sends `X-Authorization: bearer <token>` with
+# every request, wrk's included. Each authenticated request spends one use of the token, so the
+# stack runs with REGISTRY_TOKEN_MAX_USES=1000000000.
 # Prints figures and ratios against the targets; never asserts. Exits 0 unless the stack
-# cannot be seeded or started. See bench/README.md.
+# cannot be seeded or started, or the login fails. See bench/README.md.
 #   env: REGISTRYD (binary), BENCH_BIN (directory holding the built bench/*.c programs),
-#        BENCH_ARTIFACTS (default 10000), BENCH_WRK_DURATION (default 10s), BENCH_REPS (50)
+#        BENCH_ARTIFACTS (default 10000), BENCH_WRK_DURATION (default 10s), BENCH_REPS (50),
+#        REGISTRY_ADMIN_PASSWORD (the default admin's password, if the stack is to use another)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export REGISTRYD=${REGISTRYD:-$root/build/registryd}
@@ -49,8 +54,10 @@ print(s.getsockname()[1])'
 
 # One wrk run into file $2; its Requests/sec goes to $2.rps ("" if wrk printed none). wrk runs
 # in the background so that a signal to this script ends it at once (wait is interruptible).
+# Both runs send the same X-Authorization header (nginx ignores it for the static file), so the
+# requests are the same size.
 run_wrk() {
-    wrk -t2 -c32 -d"$duration" --latency "$1" >"$2" 2>&1 &
+    wrk -t2 -c32 -d"$duration" --latency -H "X-Authorization: $auth" "$1" >"$2" 2>&1 &
     wrk_pid=$!
     wait "$wrk_pid" || true
     wrk_pid=""
@@ -63,9 +70,9 @@ echo "== seeding $artifacts artifacts into $data"
 
 port=$(free_port)
 base=http://127.0.0.1:$port
-echo "== starting the stack on $base (REGISTRY_WORKERS=8)"
-PORT=$port REGISTRY_DATA_DIR=$data REGISTRY_WORKERS=8 "$root/scripts/serve.sh" \
-    >"$work/serve.out" 2>&1 &
+echo "== starting the stack on $base (REGISTRY_WORKERS=8, REGISTRY_TOKEN_MAX_USES=1000000000)"
+PORT=$port REGISTRY_DATA_DIR=$data REGISTRY_WORKERS=8 REGISTRY_TOKEN_MAX_USES=1000000000 \
+    "$root/scripts/serve.sh" >"$work/serve.out" 2>&1 &
 serve_pid=$!
 up=""
 for _ in $(seq 150); do
@@ -83,17 +90,38 @@ if [ -z "$up" ]; then
     exit 1
 fi
 
+# One login as the default admin. Its password (REGISTRY_ADMIN_PASSWORD's default) holds a
+# single quote, a double quote and a backtick, so the body is built by json.dumps, not by hand.
+default_password=$(
+    cat <<'EOF'
+correcthorsebatterystaple123(!__+@**(A'"`;DROP TABLE artifacts;
+EOF
+)
+login_body=$(BENCH_PASSWORD=${REGISTRY_ADMIN_PASSWORD:-$default_password} "$python" -c '
+import json, os
+print(json.dumps({"user": {"name": "ece30861defaultadminuser", "is_admin": True},
+                  "secret": {"password": os.environ["BENCH_PASSWORD"]}}))')
+# The answer is a JSON string, "bearer <token>": the whole X-Authorization value.
+auth=$(curl -fs -X PUT -H 'Content-Type: application/json' --data-binary "$login_body" \
+    "$base/authenticate" | "$python" -c 'import json, sys; print(json.load(sys.stdin))') || auth=""
+if [ -z "$auth" ]; then
+    echo "bench: PUT /authenticate as the default admin failed" >&2
+    exit 1
+fi
+export BENCH_AUTHORIZATION=$auth
+
 # One artifact to fetch: the first of the enumeration.
 read -r art_type art_id < <(curl -fs -X POST -H 'Content-Type: application/json' \
-    --data '[{"name":"*"}]' "$base/artifacts" |
+    -H "X-Authorization: $auth" --data '[{"name":"*"}]' "$base/artifacts" |
     "$python" -c 'import json, sys; a = json.load(sys.stdin)[0]; print(a["type"], a["id"])')
 get_url=$base/artifacts/$art_type/$art_id
 static_url=$base/static/bench.json
 
 # The static reference: a file of exactly the same bytes (hence size) as the artifact's JSON.
-curl -fs -o "$data/static/bench.json" "$get_url"
+curl -fs -H "X-Authorization: $auth" -o "$data/static/bench.json" "$get_url"
 size=$(wc -c <"$data/static/bench.json")
-echo "== wrk -t2 -c32 -d$duration: GET $art_type/$art_id ($size bytes) vs a static $size-byte file"
+echo "== wrk -t2 -c32 -d$duration, with X-Authorization:" \
+    "GET $art_type/$art_id ($size bytes) vs a static $size-byte file"
 
 run_wrk "$static_url" "$work/wrk-static.txt"
 run_wrk "$get_url" "$work/wrk-get.txt"
@@ -121,7 +149,7 @@ else
     echo "  ratio GET / static: n/a (wrk printed no Requests/sec)"
 fi
 
-echo "== latency (bench/latency.py)"
+echo "== latency (bench/latency.py, X-Authorization from BENCH_AUTHORIZATION)"
 "$python" "$root/bench/latency.py" "$base" "$art_type" "$art_id" "$reps" ||
     echo "bench: latency.py failed (exit $?); see above"
 exit 0

@@ -12,18 +12,30 @@ packages=(
     wrk curl procps
 )
 
+# Node.js runs the test-only servers (dynalite); a machine that has node and npm already keeps
+# its own, others get Debian's.
+command -v npm >/dev/null || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 
-echo "deps: installing ${missing[*]}"
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "deps: run as root or install: ${missing[*]}" >&2; exit 1; }
-    sudo=(sudo)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "deps: installing ${missing[*]}"
+    sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || { echo "deps: run as root or install: ${missing[*]}" >&2; exit 1; }
+        sudo=(sudo)
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -q
+    "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -q
-"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# Test-only npm packages, pinned by tests/dynamodb/package-lock.json.
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -x "$root/tests/dynamodb/node_modules/.bin/dynalite" ]; then
+    echo "deps: npm ci in tests/dynamodb"
+    (cd "$root/tests/dynamodb" && npm ci --no-audit --no-fund --loglevel=error)
+fi

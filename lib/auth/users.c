@@ -234,37 +234,11 @@ reg_users_list(struct reg_app *app, struct reg_arena *a, struct reg_user **out, 
     return reg_store_user_list(app->store, a, out, count);
 }
 
-/* REG_ECONFLICT if user is the only admin left. */
-static enum reg_status
-refuse_last_admin(struct reg_app *app, struct reg_arena *a, const struct reg_user *user,
-                  const char *what)
-{
-    struct reg_user *all;
-    int count, admins = 0;
-    enum reg_status st;
-
-    if (!user->is_admin)
-        return REG_OK;
-    st = reg_store_user_list(app->store, a, &all, &count);
-    if (st != REG_OK)
-        return st;
-    for (int i = 0; i < count; i++)
-        admins += all[i].is_admin;
-    if (admins <= 1)
-        return reg_errorf(REG_ECONFLICT, "cannot %s '%.100s': no other admin would remain", what,
-                          user->name);
-    return REG_OK;
-}
-
 enum reg_status
 reg_users_delete(struct reg_app *app, struct reg_arena *a, const char *name)
 {
-    struct reg_user u;
-    enum reg_status st = reg_store_user_get(app->store, a, name, &u);
-
-    if (st == REG_OK)
-        st = refuse_last_admin(app, a, &u, "delete");
-    return st == REG_OK ? reg_store_user_remove(app->store, name) : st;
+    (void)a;
+    return reg_store_user_remove(app->store, name);
 }
 
 enum reg_status
@@ -274,8 +248,6 @@ reg_users_set_perms(struct reg_app *app, struct reg_arena *a, const char *name, 
     enum reg_status st = reg_store_user_get(app->store, a, name, out);
 
     perms = normalize_perms(perms);
-    if (st == REG_OK && !(perms & REG_PERM_ADMIN))
-        st = refuse_last_admin(app, a, out, "remove admin from");
     if (st != REG_OK)
         return st;
     out->perms = perms;

@@ -88,7 +88,7 @@ text_finish(struct text *t, struct reg_arena *a, const char *what, char **out)
         *out = reg_arena_strndup(a, t->buf.data ? t->buf.data : "", t->buf.len);
     reg_buf_cleanup(&t->buf);
     if (st != REG_OK)
-        return reg_errorf(st, "the SigV4 %s exceeds %d bytes", what, REG_SIGV4_MAX_CANONICAL);
+        return reg_errorf(st, "the SigV4 %s exceeds %zu bytes", what, REG_SIGV4_MAX_CANONICAL);
     return REG_OK;
 }
 
@@ -234,6 +234,8 @@ reg_sigv4_canonical_uri(struct reg_arena *a, const char *path, bool normalize, c
     *out = NULL;
     if (!path || !*path)
         path = "/";
+    if (strlen(path) > REG_SIGV4_MAX_CANONICAL)
+        return reg_errorf(REG_ETOOLARGE, "the path exceeds %zu bytes", REG_SIGV4_MAX_CANONICAL);
     if (path[0] != '/')
         return reg_errorf(REG_EINVAL, "the path '%s' does not start with '/'", path);
     st = split_path(a, path, &segs, &n);
@@ -307,6 +309,9 @@ reg_sigv4_canonical_query(struct reg_arena *a, const char *query, char **out)
     enum reg_status st;
 
     *out = NULL;
+    if (query && strlen(query) > REG_SIGV4_MAX_CANONICAL)
+        return reg_errorf(REG_ETOOLARGE, "the query string exceeds %zu bytes",
+                          REG_SIGV4_MAX_CANONICAL);
     st = split_query(a, query ? query : "", &params, &n);
     if (st != REG_OK)
         return st;
@@ -399,8 +404,10 @@ is_authorization(const char *name)
     if (!name)
         return false;
     for (; *name && *want; name++, want++) {
-        char c = *name >= 'A' && *name <= 'Z' ? (char)(*name - 'A' + 'a') : *name;
-        if (c != *want)
+        unsigned char c = (unsigned char)*name;
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + ('a' - 'A'));
+        if (c != (unsigned char)*want)
             return false;
     }
     return !*name && !*want;
@@ -446,9 +453,10 @@ payload_hash(struct signing *s)
     const char *given = find_header(s, CONTENT_SHA_HEADER);
 
     if (given) {
-        if (strlen(given) >= sizeof(s->payload_hash))
+        size_t n = strlen(given);
+        if (n >= sizeof(s->payload_hash))
             return reg_errorf(REG_EINVAL, "header '%s' is too long", CONTENT_SHA_HEADER);
-        strcpy(s->payload_hash, given);
+        memcpy(s->payload_hash, given, n + 1);
         return REG_OK;
     }
     if (s->req->body_len > 0 && !s->req->body)
@@ -645,8 +653,9 @@ signature(const char *secret, const char *date, const char *region, const char *
     size_t secret_len = strlen(secret);
     bool ok;
 
-    memcpy(seed, "AWS4", 4);
-    memcpy(seed + 4, secret, secret_len);
+    /* Key bytes, not a string: no NUL. */
+    memcpy(seed, "AWS4", 4);              /* NOLINT(bugprone-not-null-terminated-result) */
+    memcpy(seed + 4, secret, secret_len); /* NOLINT(bugprone-not-null-terminated-result) */
     ok = hmac(seed, 4 + secret_len, date, k1) && hmac(k1, sizeof(k1), region, k2) &&
          hmac(k2, sizeof(k2), service, k1) && hmac(k1, sizeof(k1), TERMINATOR, k2) &&
          hmac(k2, sizeof(k2), sts, sig);
@@ -706,11 +715,14 @@ reg_sigv4_sign(struct reg_arena *a, const struct reg_sigv4_request *req,
         st = merge_headers(&s);
     if (st == REG_OK)
         st = canonical_request(&s, &creq);
+    if (st == REG_OK) {
+        out->canonical_request = creq;
+        out->signed_headers = s.signed_headers;
+        st = sign(a, cred, region, service, amz_date, out);
+    }
     if (st != REG_OK)
-        return st;
-    out->canonical_request = creq;
-    out->signed_headers = s.signed_headers;
-    return sign(a, cred, region, service, amz_date, out);
+        memset(out, 0, sizeof(*out));
+    return st;
 }
 
 void

@@ -26,7 +26,7 @@
 /* Headers a request may have (given plus the two the signer adds). */
 #define REG_SIGV4_MAX_HEADERS 64
 /* Longest canonical request (bytes); the body is in it only as its hash. */
-#define REG_SIGV4_MAX_CANONICAL (64 * 1024)
+#define REG_SIGV4_MAX_CANONICAL ((size_t)64 * 1024)
 
 struct reg_sigv4_header {
     const char *name;
@@ -86,7 +86,8 @@ struct reg_sigv4_result {
  * REG_EINVAL with a detail for a request that cannot be signed: a missing Host or X-Amz-Date,
  * X-Amz-Date other than amz_date, a malformed amz_date, header name, percent-escape or path,
  * an empty key/region/service, an x-amz-security-token header other than the session token.
- * REG_ETOOLARGE past REG_SIGV4_MAX_HEADERS or REG_SIGV4_MAX_CANONICAL.
+ * REG_ETOOLARGE past REG_SIGV4_MAX_HEADERS or REG_SIGV4_MAX_CANONICAL. On failure *out is
+ * zeroed.
  */
 enum reg_status reg_sigv4_sign(struct reg_arena *a, const struct reg_sigv4_request *req,
                                const struct reg_sigv4_credentials *cred, const char *region,

@@ -68,9 +68,11 @@ struct reg_store_ops {
                                 struct reg_user *out);
     enum reg_status (*user_list)(struct reg_store *s, struct reg_arena *a, struct reg_user **out,
                                  int *count);
-    /* Replaces is_admin and perms of the user named u->name. */
+    /* Replaces is_admin and perms of the user named u->name. Taking admin from the last admin
+     * is refused with REG_ECONFLICT, atomically with the change. */
     enum reg_status (*user_update)(struct reg_store *s, const struct reg_user *u);
-    /* Removes the user and every token of theirs, together. */
+    /* Removes the user and every token of theirs. Removing the last admin is refused with
+     * REG_ECONFLICT, atomically with the removal. */
     enum reg_status (*user_remove)(struct reg_store *s, const char *name);
 
     /* Tokens: a row per issued token, counting its uses. */

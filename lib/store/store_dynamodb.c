@@ -25,6 +25,8 @@
  *   reads. A conditional write retried after a 5xx that had in fact landed is recognised by its
  *   write_token, so nothing is written twice.
  * - Token uses are one conditional update ("uses < max"), exact under any concurrency.
+ * - The last admin is protected by the admins counter: taking an admin away first decrements
+ *   it on condition that it stays above zero, so two concurrent removals cannot both pass.
  * Reads of one artifact, user or counter are strongly consistent. Enumerate and by-name use
  * the indexes, which DynamoDB keeps eventually consistent (milliseconds behind a write).
  * Enumerate reads at most MAX_PAGES index pages per request and may answer a short page with a
@@ -933,7 +935,7 @@ dy_reset(struct reg_store *base)
     if (st == REG_OK) {
         req = request(s, &a);
         json_object_object_add(req, "Key", key("META", "COUNTERS"));
-        set_str(req, "UpdateExpression", "SET #count = :zero ADD generation :one");
+        set_str(req, "UpdateExpression", "SET #count = :zero, admins = :zero ADD generation :one");
         attr_name(req, "#count", "count");
         value(req, ":zero", av_n(0));
         value(req, ":one", av_n(1));
@@ -969,9 +971,30 @@ dy_user_insert(struct reg_store *base, const struct reg_user *u)
     json_object_object_add(item, "password", av_s(u->password));
     json_object_object_add(item, "created_at", av_n((int64_t)time(NULL)));
     st = put_item(s, &a, item, "attribute_not_exists(pk)");
+    if (st == REG_OK && u->is_admin)
+        st = bump(s, &a, "ADD admins :one", 1, NULL);
     reg_arena_cleanup(&a);
     if (st == REG_ECONFLICT)
         return reg_errorf(REG_ECONFLICT, "user '%.100s' exists already", u->name);
+    return st;
+}
+
+/* Takes one admin away from the admins counter unless it is the last one. */
+static enum reg_status
+release_admin(struct dynamo_store *s, struct reg_arena *a, const char *name, const char *what)
+{
+    struct json_object *req = request(s, a);
+    enum reg_status st;
+
+    json_object_object_add(req, "Key", key("META", "COUNTERS"));
+    set_str(req, "UpdateExpression", "ADD admins :minus");
+    set_str(req, "ConditionExpression", "admins > :one");
+    value(req, ":minus", av_n(-1));
+    value(req, ":one", av_n(1));
+    st = call(s, a, "UpdateItem", req, NULL);
+    if (st == REG_ECONFLICT)
+        return reg_errorf(REG_ECONFLICT, "cannot %s '%.100s': no other admin would remain", what,
+                          name);
     return st;
 }
 
@@ -1049,19 +1072,31 @@ dy_user_update(struct reg_store *base, const struct reg_user *u)
     struct dynamo_store *s = self(base);
     struct reg_arena a;
     struct json_object *req;
+    struct json_object *old;
+    bool was_admin;
     enum reg_status st;
 
     reg_arena_init(&a);
-    req = request(s, &a);
-    json_object_object_add(req, "Key", key("USERS", u->name));
-    set_str(req, "UpdateExpression", "SET is_admin = :a, perms = :p");
-    set_str(req, "ConditionExpression", "attribute_exists(pk)");
-    value(req, ":a", av_bool(u->is_admin));
-    value(req, ":p", av_n(u->perms));
-    st = call(s, &a, "UpdateItem", req, NULL);
+    st = get_item(s, &a, "USERS", u->name, &old);
+    if (st == REG_OK && !old)
+        st = reg_errorf(REG_ENOTFOUND, "no user named '%.100s'", u->name);
+    was_admin = get_bool(old, "is_admin");
+    if (st == REG_OK && was_admin && !u->is_admin)
+        st = release_admin(s, &a, u->name, "remove admin from");
+    if (st == REG_OK) {
+        req = request(s, &a);
+        json_object_object_add(req, "Key", key("USERS", u->name));
+        set_str(req, "UpdateExpression", "SET is_admin = :a, perms = :p");
+        set_str(req, "ConditionExpression", "attribute_exists(pk)");
+        value(req, ":a", av_bool(u->is_admin));
+        value(req, ":p", av_n(u->perms));
+        st = call(s, &a, "UpdateItem", req, NULL);
+        if (st == REG_ECONFLICT)
+            st = reg_errorf(REG_ENOTFOUND, "no user named '%.100s'", u->name);
+        if (st == REG_OK && !was_admin && u->is_admin)
+            st = bump(s, &a, "ADD admins :one", 1, NULL);
+    }
     reg_arena_cleanup(&a);
-    if (st == REG_ECONFLICT)
-        return reg_errorf(REG_ENOTFOUND, "no user named '%.100s'", u->name);
     return st;
 }
 
@@ -1070,12 +1105,19 @@ dy_user_remove(struct reg_store *base, const char *name)
 {
     struct dynamo_store *s = self(base);
     struct reg_arena a;
+    struct json_object *old;
     enum reg_status st;
 
     reg_arena_init(&a);
+    st = get_item(s, &a, "USERS", name, &old);
+    if (st == REG_OK && !old)
+        st = reg_errorf(REG_ENOTFOUND, "no user named '%.100s'", name);
+    if (st == REG_OK && get_bool(old, "is_admin"))
+        st = release_admin(s, &a, name, "delete");
     /* Tokens first: a crash in between leaves a user without tokens, never tokens of a user
      * that is gone. */
-    st = delete_partition(s, &a, reg_arena_sprintf(&a, "UTOK#%s", name));
+    if (st == REG_OK)
+        st = delete_partition(s, &a, reg_arena_sprintf(&a, "UTOK#%s", name));
     if (st == REG_OK)
         st = delete_item(s, &a, "USERS", name, "attribute_exists(pk)", NULL);
     reg_arena_cleanup(&a);

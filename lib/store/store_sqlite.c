@@ -80,8 +80,11 @@ static const char *const stmt_sql[ST_COUNT_ALL] = {
                        "VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_USER_GET] = "SELECT name, is_admin, perms, password FROM users WHERE name = ?1",
     [ST_USER_LIST] = "SELECT name, is_admin, perms, password FROM users ORDER BY created_at, name",
-    [ST_USER_UPDATE] = "UPDATE users SET is_admin = ?2, perms = ?3 WHERE name = ?1",
-    [ST_USER_REMOVE] = "DELETE FROM users WHERE name = ?1",
+    /* One statement each, so "another admin remains" is checked under the write lock. */
+    [ST_USER_UPDATE] = "UPDATE users SET is_admin = ?2, perms = ?3 WHERE name = ?1 AND (?2 = 1 "
+                       "OR is_admin = 0 OR (SELECT count(*) FROM users WHERE is_admin = 1) > 1)",
+    [ST_USER_REMOVE] = "DELETE FROM users WHERE name = ?1 AND (is_admin = 0 OR "
+                       "(SELECT count(*) FROM users WHERE is_admin = 1) > 1)",
     [ST_TOKEN_INSERT] = "INSERT INTO tokens(id, user, uses, issued_at) VALUES (?1, ?2, 0, ?3)",
     [ST_TOKEN_EXISTS] = "SELECT uses FROM tokens WHERE id = ?1",
     [ST_AUDIT_APPEND] = "INSERT INTO audit(artifact_id, artifact_type, artifact_name, user, "
@@ -524,16 +527,36 @@ sq_user_list(struct reg_store *base, struct reg_arena *a, struct reg_user **out,
     return rc == SQLITE_DONE ? REG_OK : db_error(s, "user list");
 }
 
+/* After a user statement changed nothing: the user is missing, or is the last admin. */
+static enum reg_status
+user_unchanged(struct sqlite_store *s, const char *name, const char *what)
+{
+    sqlite3_stmt *st = stmt(s, ST_USER_GET);
+    int rc;
+
+    bind_text(st, 1, name);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return reg_errorf(REG_ECONFLICT, "cannot %s '%.100s': no other admin would remain", what,
+                          name);
+    return reg_errorf(REG_ENOTFOUND, "no user named '%.100s'", name);
+}
+
 static enum reg_status
 sq_user_update(struct reg_store *base, const struct reg_user *u)
 {
     struct sqlite_store *s = self(base);
     sqlite3_stmt *st = stmt(s, ST_USER_UPDATE);
+    enum reg_status rc;
 
     bind_text(st, 1, u->name);
     sqlite3_bind_int(st, 2, u->is_admin);
     sqlite3_bind_int(st, 3, (int)u->perms);
-    return exec_stmt(s, st, "user update", true);
+    rc = exec_stmt(s, st, "user update", false);
+    if (rc == REG_OK && sqlite3_changes(s->db) == 0)
+        return user_unchanged(s, u->name, "remove admin from");
+    return rc;
 }
 
 static enum reg_status
@@ -541,10 +564,14 @@ sq_user_remove(struct reg_store *base, const char *name)
 {
     struct sqlite_store *s = self(base);
     sqlite3_stmt *st = stmt(s, ST_USER_REMOVE);
+    enum reg_status rc;
 
     /* The tokens go with the user: ON DELETE CASCADE, in the same statement. */
     bind_text(st, 1, name);
-    return exec_stmt(s, st, "user remove", true);
+    rc = exec_stmt(s, st, "user remove", false);
+    if (rc == REG_OK && sqlite3_changes(s->db) == 0)
+        return user_unchanged(s, name, "delete");
+    return rc;
 }
 
 static enum reg_status
@@ -658,7 +685,11 @@ sq_secret(struct reg_store *base, const unsigned char candidate[32], unsigned ch
         return status;
     st = stmt(s, ST_SECRET_GET);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32)
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) != 32) {
+        sqlite3_reset(st);
+        return reg_errorf(REG_ESTORE, "the stored token secret is malformed");
+    }
+    if (rc == SQLITE_ROW)
         memcpy(out, sqlite3_column_blob(st, 0), 32);
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? REG_OK : db_error(s, "secret");

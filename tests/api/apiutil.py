@@ -92,10 +92,11 @@ def create_user(stack, name, password, permissions=None, is_admin=None, token=ST
     return created
 
 
-def user_token(stack, name, permissions=(), is_admin=None, password=None):
-    """Creates a user (as the stack's admin) and logs them in; returns their token."""
+def user_token(stack, name, permissions=(), is_admin=None, password=None, token=STACK_TOKEN):
+    """Creates a user (as the stack's admin, or the admin whose token is given) and logs them
+    in; returns their token."""
     password = password or f"pw of {name}"
-    create_user(stack, name, password, permissions=permissions, is_admin=is_admin)
+    create_user(stack, name, password, permissions=permissions, is_admin=is_admin, token=token)
     return login(stack, name, password)
 
 

@@ -124,6 +124,16 @@ def test_audit_names_each_user(registry):
                                by("AUDIT", ADMIN)])
 
 
+def test_entries_keep_the_user_as_they_were(registry):
+    """An entry records the user's admin flag at the time: later changes do not rewrite it."""
+    tok = user_token(registry, "was-admin", is_admin=True)
+    art = register(registry, "model", "https://huggingface.co/audit/was-admin", token=tok)
+    assert_json_status(call(registry, "PUT", "/users/was-admin/permissions",
+                            json={"permissions": ["search"]}), 200)
+    entries = assert_json_status(audit(registry, art, token=tok), 200)
+    check_trail(entries, art, [by("CREATE", ("was-admin", True)), by("AUDIT", ("was-admin", False))])
+
+
 def test_trails_are_per_artifact(registry):
     a = register(registry, "model", "https://huggingface.co/audit/a")
     b = register(registry, "model", "https://huggingface.co/audit/b")

@@ -3,6 +3,7 @@ PUT /users/{username}/permissions; self vs admin vs another user; revocation and
 changes taking effect on the next call."""
 
 import json
+import threading
 
 import pytest
 
@@ -14,6 +15,7 @@ from apiutil import (
     call,
     create_user,
     login,
+    new_session,
     quote,
     register,
     user_token,
@@ -193,6 +195,16 @@ def test_list_users(registry):
     assert_user(by_name["u-two"], "u-two", True, PERMISSIONS)
     text = json.dumps(users)
     assert "pbkdf2" not in text and "password" not in text
+
+
+def test_list_many_users(registry):
+    names = [f"many-{i:02d}" for i in range(40)]
+    for i, name in enumerate(names):
+        create_user(registry, name, "pw", permissions=[PERMISSIONS[i % 3]])
+    users = assert_json_status(call(registry, "GET", "/users"), 200)
+    assert [u["name"] for u in users] == [ADMIN_NAME] + names
+    for i, u in enumerate(users[1:]):
+        assert_user(u, names[i], False, [PERMISSIONS[i % 3]])
 
 
 def test_list_users_after_reset_has_only_the_default_admin(registry):
@@ -410,3 +422,52 @@ def test_admin_can_demote_another_admin_and_be_restored(registry):
     r = set_perms(registry, ADMIN_NAME, [], is_admin=True, token=quinn)
     assert_user(assert_json_status(r, 200), ADMIN_NAME, True, PERMISSIONS)
     assert_json_status(call(registry, "GET", "/users"), 200)
+
+
+# -- the last admin under concurrency -----------------------------------------------------------------
+
+RACE_TRIALS = 200
+
+
+def test_last_admin_survives_concurrent_removal(stack_factory):
+    """The only two admins remove themselves at the same moment (both delete themselves, or
+    both drop their admin permission), through different registryd workers: one of the two
+    requests must be refused with 409, or the registry is left without any admin. (After two
+    concurrent demotions even a restart cannot bring an admin back: the default admin exists,
+    as a non-admin.) The race window is short, so the test tries up to RACE_TRIALS times."""
+    s = stack_factory()
+    current = (ADMIN_NAME, s.token)  # the admin that survived the previous trial
+    for trial in range(RACE_TRIALS):
+        mode = ("delete", "demote")[trial % 2]
+        name = f"race-admin-{trial}"
+        pair = [current, (name, user_token(s, name, is_admin=True, token=current[1]))]
+        statuses = [None, None]
+        barrier = threading.Barrier(2)
+
+        def remove(i):
+            who, token = pair[i]
+            session = new_session()
+            try:
+                barrier.wait(timeout=10)
+                if mode == "delete":
+                    r = call(s, "DELETE", f"/users/{quote(who)}", token=token, session=session)
+                else:
+                    r = call(s, "PUT", f"/users/{quote(who)}/permissions", token=token,
+                             session=session, json={"permissions": ["search"]})
+                statuses[i] = r.status_code
+            finally:
+                session.close()
+
+        threads = [threading.Thread(target=remove, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert sorted(statuses) != [200, 200], (
+            f"trial {trial}: two admins, {pair[0][0]!r} and {pair[1][0]!r}, each removed "
+            f"themselves concurrently ({mode}) and both got 200: no admin remains"
+        )
+        assert sorted(statuses) == [200, 409], (trial, mode, statuses)
+        current = pair[statuses.index(409)]
+        # The survivor is still an admin.
+        assert_json_status(call(s, "GET", "/users", token=current[1]), 200)

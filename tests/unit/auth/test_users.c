@@ -9,9 +9,11 @@
 #include "unit.h"
 
 #include <json-c/json.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -711,6 +713,21 @@ test_user_json(void **state)
     }
 }
 
+/* Removes the store files of a data directory and the directory. */
+static void
+remove_data_dir(const char *dir)
+{
+    static const char *const files[] = {"registry.db", "registry.db-wal", "registry.db-shm",
+                                        "registry.db-journal"};
+    char path[160];
+
+    for (int i = 0; i < NELEMS(files); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* Through reg_app_new(): a file store in a temporary data directory, with its second (counter)
  * connection. Two apps on one directory, as two workers: the secret is the same, a token from
  * one works on the other, and its uses are counted in one place. */
@@ -722,7 +739,6 @@ test_app_new_on_file(void **state)
     struct reg_arena a;
     struct reg_caller caller;
     char dir[] = "/tmp/reg-test-users-XXXXXX";
-    char path[128];
     const char *token;
     int bad = 0;
 
@@ -772,13 +788,120 @@ test_app_new_on_file(void **state)
     reg_app_free(app1);
 
     reg_arena_cleanup(&a);
+    remove_data_dir(dir);
+}
+
+/* What each of the two racing workers does to its admin. */
+enum race_op { RACE_DELETE, RACE_DEMOTE };
+
+/* Two workers at once, each removing a different one of the two admins (by deleting it or by
+ * taking admin away): the last-admin rule must hold, so exactly one of them is refused. To make
+ * both checks happen before either write (deterministically), the test holds the store's write
+ * lock while the two workers start: their reads go through (WAL), their writes wait for the
+ * lock, which the test releases after 500 ms. Any writer holding the lock at that moment (a
+ * token use, an upload) has the same effect in a running registry. */
+static void
+race_two_admins(enum race_op op0, enum race_op op1)
+{
+    struct reg_config cfg;
+    struct reg_app *app;
+    struct reg_user u, *all;
+    struct reg_arena a;
+    char dir[] = "/tmp/reg-test-admins-XXXXXX";
+    char path[128], c;
+    const char *victims[2] = {ADMIN, "root2"};
+    const enum race_op ops[2] = {op0, op1};
+    int ready[2], go[2], status[2], admins = 0, n;
+    pid_t pids[2];
+    sqlite3 *db;
+    const struct timespec hold = {0, 500 * 1000 * 1000};
+
+    load_config(&cfg);
+    assert_non_null(mkdtemp(dir));
+    cfg.data_dir = dir;
+    reg_arena_init(&a);
+    assert_int_equal(reg_app_new(&cfg, NULL, &app), REG_OK);
+    assert_int_equal(reg_users_create(app, "root2", "pw", REG_PERM_ADMIN, &u), REG_OK);
+    reg_app_free(app);
+
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(go), 0);
+    for (int p = 0; p < 2; p++) {
+        pids[p] = fork();
+        assert_true(pids[p] >= 0);
+        if (pids[p] == 0) {
+            struct reg_app *worker;
+            enum reg_status st;
+            if (!freopen("/dev/null", "w", stderr))
+                _exit(250);
+            close(ready[0]);
+            close(go[1]);
+            if (reg_app_new(&cfg, NULL, &worker) != REG_OK)
+                _exit(251);
+            if (write(ready[1], "x", 1) != 1)
+                _exit(252);
+            /* Starts when the parent closes the pipe. */
+            if (read(go[0], &c, 1) != 0)
+                _exit(253);
+            if (ops[p] == RACE_DELETE)
+                st = reg_users_delete(worker, &a, victims[p]);
+            else
+                st = reg_users_set_perms(worker, &a, victims[p], REG_PERM_SEARCH, &u);
+            _exit((int)st);
+        }
+    }
+    close(ready[1]);
+    close(go[0]);
+    for (int p = 0; p < 2; p++)
+        assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
     snprintf(path, sizeof(path), "%s/registry.db", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/registry.db-wal", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/registry.db-shm", dir);
-    unlink(path);
-    assert_int_equal(rmdir(dir), 0);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    close(go[1]);
+    nanosleep(&hold, NULL);
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    for (int p = 0; p < 2; p++) {
+        int ws;
+        assert_int_equal(waitpid(pids[p], &ws, 0), pids[p]);
+        assert_true(WIFEXITED(ws));
+        status[p] = WEXITSTATUS(ws);
+        assert_true(status[p] < 250);
+    }
+
+    /* Counted on the store itself: reg_app_new() would re-create the default admin. */
+    {
+        struct reg_store *store;
+        assert_int_equal(reg_store_sqlite_open(path, &store), REG_OK);
+        assert_int_equal(reg_store_user_list(store, &a, &all, &n), REG_OK);
+        for (int i = 0; i < n; i++)
+            admins += all[i].is_admin;
+        reg_store_close(store);
+    }
+    reg_arena_cleanup(&a);
+    remove_data_dir(dir);
+    if (admins < 1 || (status[0] == REG_ECONFLICT) == (status[1] == REG_ECONFLICT))
+        fail_msg("two workers at once, %s '%s' and %s '%s': statuses %d and %d (want one REG_OK "
+                 "and one REG_ECONFLICT = %d), %d admin(s) left (want 1)",
+                 op0 == RACE_DELETE ? "deleting" : "demoting", victims[0],
+                 op1 == RACE_DELETE ? "deleting" : "demoting", victims[1], status[0], status[1],
+                 REG_ECONFLICT, admins);
+}
+
+static void
+test_last_admin_concurrent_delete(void **state)
+{
+    (void)state;
+    race_two_admins(RACE_DELETE, RACE_DELETE);
+}
+
+static void
+test_last_admin_concurrent_demote(void **state)
+{
+    (void)state;
+    race_two_admins(RACE_DEMOTE, RACE_DELETE);
 }
 
 #define WITH_ADMIN(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -804,6 +927,8 @@ main(void)
         WITH_ADMIN(test_perms_parse),
         WITH_ADMIN(test_user_json),
         cmocka_unit_test(test_app_new_on_file),
+        cmocka_unit_test(test_last_admin_concurrent_delete),
+        cmocka_unit_test(test_last_admin_concurrent_demote),
     };
 
     return cmocka_run_group_tests_name("auth/users", tests, NULL, NULL);
