@@ -76,8 +76,15 @@ run: deps
 unit: all
 	@scripts/run-unit.sh $(UNIT_BIN)
 
+# The API suite runs twice: on the SQLite store, then on the DynamoDB store (a local dynalite
+# from tests/dynamodb, started by tests/api/conftest.py); it fails if either run fails.
 api: all
-	REGISTRYD=$(CURDIR)/$(B)/registryd $(PYTHON) -m pytest -q tests/api
+	@rc=0; \
+	echo "REGISTRY_TEST_STORE=sqlite REGISTRYD=$(CURDIR)/$(B)/registryd $(PYTHON) -m pytest -q tests/api"; \
+	REGISTRY_TEST_STORE=sqlite REGISTRYD=$(CURDIR)/$(B)/registryd $(PYTHON) -m pytest -q tests/api || rc=1; \
+	echo "REGISTRY_TEST_STORE=dynamodb REGISTRYD=$(CURDIR)/$(B)/registryd $(PYTHON) -m pytest -q tests/api"; \
+	REGISTRY_TEST_STORE=dynamodb REGISTRYD=$(CURDIR)/$(B)/registryd $(PYTHON) -m pytest -q tests/api || rc=1; \
+	exit $$rc
 
 asan-tests: all unit api
 

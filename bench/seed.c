@@ -1,13 +1,25 @@
 /*
- * seed.c - fills a data directory's SQLite store with N generated artifacts for the benchmarks.
+ * seed.c - fills a registry store with N generated artifacts for the benchmarks.
  *
- *   usage: seed <data_dir> <count>
+ *   usage: seed <data_dir> <count> [<workers>]
  *
- * Goes through the real store code (reg_store_sqlite_open + reg_store_insert), so the rows are
- * exactly what registryd stores and reads back. Each artifact gets a name "bench-<type>-NNNNN",
- * a valid and unique source URL of its type (checked with reg_artifact_source_parse), a random
- * id from reg_artifact_id_new and a ~4 KB README of generated English-like text (a fixed-seed
- * PRNG, so every run produces the same text). Words the latency benchmark searches for:
+ * The store is the one registryd would open with the same environment: reg_config_load() reads
+ * REGISTRY_STORE ("sqlite", the default, or "dynamodb") and, for DynamoDB,
+ * AWS_ENDPOINT_URL_DYNAMODB, DYNAMODB_TABLE, AWS_REGION, AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY; <data_dir> stands for REGISTRY_DATA_DIR (the SQLite file is
+ * <data_dir>/registry.db). reg_store_open() then opens it, creating the SQLite schema or the
+ * DynamoDB table, and every artifact goes in through reg_store_insert, so the items are exactly
+ * what registryd stores and reads back.
+ *
+ * <workers> (default 1) processes insert at once, each with its own store connection, artifact
+ * i going to worker i % workers (useful for DynamoDB, where every insert is several round
+ * trips); every worker generates the same README sequence, so the data does not depend on it,
+ * only the store order (seq) of the artifacts does.
+ *
+ * Each artifact gets a name "bench-<type>-NNNNN", a valid and unique source URL of its type
+ * (checked with reg_artifact_source_parse), a random id from reg_artifact_id_new and a ~4 KB
+ * README of generated English-like text (a fixed-seed PRNG, so every run produces the same
+ * text). Words the latency benchmark searches for:
  *   "zanzibarite"  only in the README of every 1000th artifact (i % 1000 == 123)
  *   "audience", "bert"  ordinary vocabulary words, in nearly every README
  */
@@ -17,9 +29,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/arena.h"
+#include "base/config.h"
 #include "base/status.h"
 #include "core/artifact.h"
 #include "store/store.h"
@@ -313,8 +328,10 @@ seconds_since(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+/* Inserts the artifacts i < count with i % workers == worker; prints a summary when worker is
+ * 0 of 1. */
 static int
-seed(struct reg_store *store, long count)
+seed(struct reg_store *store, long count, long worker, long workers)
 {
     static char readme[README_TARGET + 1];
     char name[64], url[256];
@@ -332,13 +349,17 @@ seed(struct reg_store *store, long count)
 
         memset(&art, 0, sizeof(art));
         art.type = make_identity(i, name, sizeof(name), url, sizeof(url));
+        /* Every worker walks the whole README sequence, so artifact i gets the same text
+         * whichever worker inserts it. */
+        make_readme(readme, sizeof(readme), &rng, name, i);
+        readme_bytes += strlen(readme);
+        if (i % workers != worker)
+            continue;
         reg_arena_init(&arena);
         st = reg_artifact_source_parse(&arena, art.type, url, &src);
         reg_arena_cleanup(&arena);
         if (st != REG_OK)
             return fail("url check", i);
-        make_readme(readme, sizeof(readme), &rng, name, i);
-        readme_bytes += strlen(readme);
         art.name = name;
         art.url = url;
         art.readme = readme;
@@ -352,39 +373,104 @@ seed(struct reg_store *store, long count)
         if (st != REG_OK)
             return fail("insert", i);
     }
-    printf("seed: inserted %ld artifacts (README %zu bytes on average) in %.1f s\n", count,
-           count ? readme_bytes / (size_t)count : 0, seconds_since(&start));
+    if (workers == 1)
+        printf("seed: inserted %ld artifacts (README %zu bytes on average) in %.1f s\n", count,
+               count ? readme_bytes / (size_t)count : 0, seconds_since(&start));
     return 0;
+}
+
+/* Opens the store the environment names, with data_dir as REGISTRY_DATA_DIR. */
+static int
+open_store(const char *data_dir, struct reg_store **store)
+{
+    struct reg_config cfg;
+
+    memset(&cfg, 0, sizeof(cfg));
+    if (reg_config_load(&cfg) != REG_OK) {
+        fprintf(stderr, "seed: %s\n", reg_error_detail());
+        return 1;
+    }
+    cfg.data_dir = data_dir;
+    if (reg_store_open(&cfg, store) != REG_OK) {
+        if (strcmp(cfg.store, "dynamodb") == 0)
+            fprintf(stderr, "seed: cannot open the DynamoDB store (table %s at %s): %s\n",
+                    cfg.dynamodb_table,
+                    cfg.dynamodb_endpoint ? cfg.dynamodb_endpoint : "the region's endpoint",
+                    reg_error_detail());
+        else
+            fprintf(stderr, "seed: cannot open the %s store in %s: %s\n", cfg.store, data_dir,
+                    reg_error_detail());
+        return 1;
+    }
+    return 0;
+}
+
+static long
+parse_count(const char *arg, const char *what, long max)
+{
+    char *end;
+    long n;
+
+    errno = 0;
+    n = strtol(arg, &end, 10);
+    if (errno || *end || n < 0 || n > max) {
+        fprintf(stderr, "seed: %s must be an integer from 0 to %ld, got '%s'\n", what, max, arg);
+        return -1;
+    }
+    return n;
 }
 
 int
 main(int argc, char **argv)
 {
     struct reg_store *store = NULL;
-    char path[4096];
-    char *end;
-    long count;
-    int rc;
+    struct timespec start;
+    long count, workers = 1;
+    int rc = 0;
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s <data_dir> <count>\n", argv[0]);
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: %s <data_dir> <count> [<workers>]\n", argv[0]);
         return 2;
     }
-    errno = 0;
-    count = strtol(argv[2], &end, 10);
-    if (errno || *end || count < 0 || count > 99999) {
-        fprintf(stderr, "seed: count must be an integer from 0 to 99999, got '%s'\n", argv[2]);
+    count = parse_count(argv[2], "count", 99999);
+    if (argc == 4)
+        workers = parse_count(argv[3], "workers", 64);
+    if (count < 0 || workers < 0)
         return 2;
-    }
-    if ((size_t)snprintf(path, sizeof(path), "%s/registry.db", argv[1]) >= sizeof(path)) {
-        fprintf(stderr, "seed: data directory path is too long\n");
-        return 2;
-    }
-    if (reg_store_sqlite_open(path, &store) != REG_OK) {
-        fprintf(stderr, "seed: cannot open %s: %s\n", path, reg_error_detail());
+    if (workers == 0)
+        workers = 1;
+    /* Opened once before any fork: creates the SQLite schema or the DynamoDB table, so the
+     * workers do not race to. No connection crosses the fork. */
+    if (open_store(argv[1], &store) != 0)
         return 1;
+    if (workers == 1) {
+        rc = seed(store, count, 0, 1);
+        reg_store_close(store);
+        return rc;
     }
-    rc = seed(store, count);
     reg_store_close(store);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (long w = 0; w < workers; w++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            perror("seed: fork");
+            return 1;
+        }
+        if (pid == 0) {
+            int wrc = open_store(argv[1], &store);
+            if (wrc == 0)
+                wrc = seed(store, count, w, workers);
+            reg_store_close(store);
+            _exit(wrc);
+        }
+    }
+    for (long w = 0; w < workers; w++) {
+        int status;
+        if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            rc = 1;
+    }
+    if (rc == 0)
+        printf("seed: inserted %ld artifacts (~4 KB README each) with %ld workers in %.1f s\n",
+               count, workers, seconds_since(&start));
     return rc;
 }

@@ -1,7 +1,90 @@
 #!/usr/bin/env bash
 # Runs every cmocka unit-test binary given as an argument; fails if any fails.
 # Prints one closing line "unit: N passed, N failed".
+#
+# The DynamoDB store's tests (tests/unit/store/test_store_dynamodb.c) need a DynamoDB: for the
+# duration of the run this script starts one in-memory dynalite (tests/dynamodb, installed by
+# scripts/deps.sh) on a free loopback port and exports
+# REGISTRY_TEST_DYNAMODB_ENDPOINT=http://127.0.0.1:<port> to every test; each test works on a
+# table of its own. dynalite is stopped when the run ends, also on failure or Ctrl-C. If it
+# cannot start, the run fails before any test, saying why.
 set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+dynalite=$root/tests/dynamodb/node_modules/.bin/dynalite
+python=/usr/bin/python3
+dyn_pid=""
+dyn_log=""
+
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+stop_dynalite() {
+    if [ -n "$dyn_pid" ]; then
+        kill -TERM "$dyn_pid" 2>/dev/null || true
+        wait "$dyn_pid" 2>/dev/null || true
+        dyn_pid=""
+    fi
+    if [ -n "$dyn_log" ]; then
+        rm -f "$dyn_log"
+    fi
+}
+trap stop_dynalite EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    "$python" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# Starts dynalite on a free port and waits (up to 20 s) until it answers HTTP; sets
+# REGISTRY_TEST_DYNAMODB_ENDPOINT. Returns 1 with a message on stderr if it cannot.
+start_dynalite() {
+    local port endpoint attempt
+    if [ ! -x "$dynalite" ]; then
+        echo "unit: cannot start dynalite for the DynamoDB store tests: $dynalite is missing;" \
+            "run scripts/deps.sh (npm ci in tests/dynamodb)" >&2
+        return 1
+    fi
+    dyn_log=$(mktemp "${TMPDIR:-/tmp}/unit-dynalite.XXXXXX")
+    # A port taken between free_port and dynalite's bind: try another, three times.
+    for attempt in 1 2 3; do
+        port=$(free_port) || {
+            echo "unit: cannot find a free loopback port for dynalite" >&2
+            return 1
+        }
+        endpoint=http://127.0.0.1:$port
+        "$dynalite" --host 127.0.0.1 --port "$port" --createTableMs 0 --deleteTableMs 0 \
+            --updateTableMs 0 </dev/null >"$dyn_log" 2>&1 &
+        dyn_pid=$!
+        for _ in $(seq 200); do
+            if ! kill -0 "$dyn_pid" 2>/dev/null; then
+                break
+            fi
+            # Any HTTP answer (dynalite answers 400 to a bare GET) means it is serving.
+            if curl -s -o /dev/null -m 2 "$endpoint/"; then
+                export REGISTRY_TEST_DYNAMODB_ENDPOINT=$endpoint
+                echo "unit: dynalite (in-memory DynamoDB) serving $endpoint for the unit tests"
+                return 0
+            fi
+            sleep 0.1
+        done
+        kill -TERM "$dyn_pid" 2>/dev/null || true
+        wait "$dyn_pid" 2>/dev/null || true
+        dyn_pid=""
+        grep -q EADDRINUSE "$dyn_log" || break
+        echo "unit: port $port was taken before dynalite could bind it (attempt $attempt)" >&2
+    done
+    echo "unit: cannot start dynalite on 127.0.0.1:$port for the DynamoDB store tests;" \
+        "its output:" >&2
+    tail -n 20 "$dyn_log" >&2
+    return 1
+}
+
+if ! start_dynalite; then
+    echo "unit: 0 passed, $# failed"
+    exit 1
+fi
+
 passed=0
 failed=0
 for t in "$@"; do
@@ -12,5 +95,6 @@ for t in "$@"; do
         echo "unit: FAILED $t" >&2
     fi
 done
+stop_dynalite
 echo "unit: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -79,11 +79,18 @@ reg_dynamodb_free(struct reg_dynamodb *c)
     free(c);
 }
 
+/* localhost, [::1] or a dotted-quad address in 127.0.0.0/8, nothing else. */
 static bool
 is_loopback(const char *host)
 {
-    return strncmp(host, "127.", 4) == 0 || strcmp(host, "localhost") == 0 ||
-           strcmp(host, "[::1]") == 0;
+    unsigned a, b, c, d;
+    char tail;
+
+    if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+        return true;
+    return strspn(host, "0123456789.") == strlen(host) &&
+           sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 &&
+           c < 256 && d < 256;
 }
 
 /* Splits the endpoint into the URL to post to and the Host header, and applies the rule that
@@ -104,6 +111,8 @@ parse_endpoint(struct reg_dynamodb *c, const char *endpoint)
         return reg_errorf(REG_EINVAL, "DynamoDB endpoint has no host: %.200s", endpoint);
     memcpy(host, hostpart, n);
     host[n] = '\0';
+    if (strchr(host, '@'))
+        return reg_errorf(REG_EINVAL, "DynamoDB endpoint must not carry user information");
     snprintf(bare, sizeof(bare), "%s", host);
     if (bare[0] != '[')
         bare[strcspn(bare, ":")] = '\0';
@@ -357,7 +366,7 @@ judge(struct reg_arena *a, const char *op, struct attempt *at, struct json_objec
         return reg_errorf(REG_EUNAVAILABLE, "DynamoDB %s: response failed its CRC32 check", op);
     }
     if (at->body.len)
-        (void)reg_json_parse(a, at->body.data, at->body.len, &doc);
+        (void)reg_json_parse_bounded(a, at->body.data, at->body.len, RESPONSE_MAX, &doc);
     if (at->http_status == 200 && doc) {
         *out = doc;
         return REG_OK;

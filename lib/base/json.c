@@ -9,6 +9,13 @@
 enum reg_status
 reg_json_parse(struct reg_arena *a, const char *text, size_t len, struct json_object **out)
 {
+    return reg_json_parse_bounded(a, text, len, REG_MAX_BODY, out);
+}
+
+enum reg_status
+reg_json_parse_bounded(struct reg_arena *a, const char *text, size_t len, size_t max_len,
+                       struct json_object **out)
+{
     struct json_tokener *tok;
     struct json_object *obj;
     enum json_tokener_error jerr;
@@ -17,8 +24,8 @@ reg_json_parse(struct reg_arena *a, const char *text, size_t len, struct json_ob
     *out = NULL;
     if (len == 0)
         return reg_errorf(REG_EINVAL, "request body is empty; a JSON document is required");
-    if (len > REG_MAX_BODY)
-        return reg_errorf(REG_ETOOLARGE, "JSON body exceeds %d bytes", REG_MAX_BODY);
+    if (len > max_len || len > INT32_MAX)
+        return reg_errorf(REG_ETOOLARGE, "JSON document exceeds %zu bytes", max_len);
     tok = json_tokener_new_ex(REG_JSON_MAX_DEPTH);
     if (!tok)
         reg_oom();

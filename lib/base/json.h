@@ -21,9 +21,14 @@
 #include "base/arena.h"
 #include "base/status.h"
 
-/* Parses exactly one JSON value (valid UTF-8, depth <= REG_JSON_MAX_DEPTH, nothing after it). */
+/* Parses exactly one JSON value (valid UTF-8, depth <= REG_JSON_MAX_DEPTH, nothing after it)
+ * of at most REG_MAX_BODY bytes (a request body). */
 enum reg_status reg_json_parse(struct reg_arena *a, const char *text, size_t len,
                                struct json_object **out);
+
+/* The same for a document that may be up to max_len bytes (upstream responses). */
+enum reg_status reg_json_parse_bounded(struct reg_arena *a, const char *text, size_t len,
+                                       size_t max_len, struct json_object **out);
 
 /* Parses a JSON object body; a body of any other JSON type is REG_EINVAL. */
 enum reg_status reg_json_parse_object(struct reg_arena *a, const char *text, size_t len,

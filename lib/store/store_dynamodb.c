@@ -5,12 +5,14 @@
  * Keys: pk (S) and sk (S). Indexes: "bySeq" (gsi1pk S, gsi1sk N) and "byName" (gsi2pk S,
  * gsi2sk N), both projecting all attributes. Items:
  *   artifact      pk "A#<id>"           sk "A"          id, type, name, url, metadata, seq,
- *                                                       readme_chunks, write_token,
+ *                                                       readme_token, readme_chunks, write_token,
  *                                                       gsi1pk "ART" gsi1sk seq,
  *                                                       gsi2pk "N#<name>" gsi2sk seq
- *   README chunk  pk "A#<id>"           sk "B#0000"...  text: at most CHUNK_BYTES of the README,
+ *   README chunk  pk "A#<id>"   sk "B#<token>#0000"...  text: at most CHUNK_BYTES of the README,
  *                                                       so a 1 MB README stays far below the
- *                                                       400 KB item limit
+ *                                                       400 KB item limit; only the chunks of
+ *                                                       the artifact's readme_token are read, so
+ *                                                       a failed or replaced write never mixes in
  *   audit entry   pk "A#<id>"           sk "L#<ms>#<rand>"  user, is_admin, action, date, name,
  * type URL claim     pk "U#<type>#<url>"   sk "U"          id: makes type + url unique counters pk
  * "META"             sk "COUNTERS"   seq (enumerate order), generation (bumped by every artifact
@@ -21,9 +23,9 @@
  * No correctness property depends on transactions (DynamoDB-compatible test servers lack them):
  * - A registration claims its URL first (conditional put), writes the README chunks, then the
  *   artifact item (conditional put): a crash in between leaves at most a claim whose artifact
- *   does not exist, which the next registration of that URL takes over, and chunks that nothing
- *   reads. A conditional write retried after a 5xx that had in fact landed is recognised by its
- *   write_token, so nothing is written twice.
+ *   does not exist, which a registration of that URL takes over once it is STALE_CLAIM_SECONDS
+ *   old, and chunks that nothing reads. A conditional write retried after a 5xx that had in
+ *   fact landed is recognised by its token, so nothing is written twice.
  * - Token uses are one conditional update ("uses < max"), exact under any concurrency.
  * - The last admin is protected by the admins counter: taking an admin away first decrements
  *   it on condition that it stays above zero, so two concurrent removals cannot both pass.
@@ -33,6 +35,7 @@
  * cursor, so no request reads the whole table.
  */
 #include <json-c/json.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +55,9 @@
 #define MAX_PAGES 8
 #define BATCH_MAX 25
 #define TABLE_WAIT_SECONDS 60
+/* A URL claim whose artifact never appeared is taken over after this long: a registration in
+ * progress finishes far sooner. */
+#define STALE_CLAIM_SECONDS 60
 
 struct dynamo_store {
     struct reg_store base;
@@ -346,10 +352,11 @@ delete_partition(struct dynamo_store *s, struct reg_arena *a, const char *pk)
 
 /* ---- counters ------------------------------------------------------------------------------ */
 
-/* Applies expr (ADD ... with :one and :d = delta) to the counters item; *seq_out, when
- * given, is the new seq. */
+/* Applies expr (ADD ... with :one and :d = delta) to the counters item; *out, when given, is
+ * the new value of the counter named read. */
 static enum reg_status
-bump(struct dynamo_store *s, struct reg_arena *a, const char *expr, int64_t delta, int64_t *seq_out)
+bump(struct dynamo_store *s, struct reg_arena *a, const char *expr, int64_t delta, const char *read,
+     int64_t *out)
 {
     struct json_object *req = request(s, a), *resp, *attrs;
     enum reg_status st;
@@ -365,8 +372,8 @@ bump(struct dynamo_store *s, struct reg_arena *a, const char *expr, int64_t delt
         attr_name(req, "#count", "count");
     set_str(req, "ReturnValues", "UPDATED_NEW");
     st = call(s, a, "UpdateItem", req, &resp);
-    if (st == REG_OK && seq_out && json_object_object_get_ex(resp, "Attributes", &attrs))
-        *seq_out = get_n(attrs, "seq");
+    if (st == REG_OK && out && json_object_object_get_ex(resp, "Attributes", &attrs))
+        *out = get_n(attrs, read);
     return st;
 }
 
@@ -409,10 +416,17 @@ artifact_pk(struct reg_arena *a, const char *id)
     return reg_arena_sprintf(a, "A#%s", id);
 }
 
+/* The claim key: the URL's SHA-256, since a URL may exceed DynamoDB's 2048-byte key limit. */
 static const char *
 url_pk(struct reg_arena *a, const struct reg_artifact *art)
 {
-    return reg_arena_sprintf(a, "U#%d#%s", (int)art->type, art->url);
+    unsigned char digest[32];
+    char hex[65];
+    unsigned int len = 0;
+
+    EVP_Digest(art->url, strlen(art->url), digest, &len, EVP_sha256(), NULL);
+    reg_str_hex(digest, sizeof(digest), hex);
+    return reg_arena_sprintf(a, "U#%d#%s", (int)art->type, hex);
 }
 
 /* Length of the next README chunk at text: at most CHUNK_BYTES, never splitting a UTF-8
@@ -427,10 +441,16 @@ chunk_len(const char *text, size_t left)
     return n;
 }
 
-/* Writes the README as chunk items; *chunks is their number. */
+static const char *
+chunk_sk(struct reg_arena *a, const char *token, int64_t i)
+{
+    return reg_arena_sprintf(a, "B#%s#%04lld", token, (long long)i);
+}
+
+/* Writes the README as chunk items under token; *chunks is their number. */
 static enum reg_status
-put_readme(struct dynamo_store *s, struct reg_arena *a, const char *id, const char *readme,
-           int64_t *chunks)
+put_readme(struct dynamo_store *s, struct reg_arena *a, const char *id, const char *token,
+           const char *readme, int64_t *chunks)
 {
     size_t left = readme ? strlen(readme) : 0;
     const char *p = readme;
@@ -439,8 +459,7 @@ put_readme(struct dynamo_store *s, struct reg_arena *a, const char *id, const ch
     *chunks = 0;
     while (st == REG_OK && left > 0) {
         size_t n = chunk_len(p, left);
-        struct json_object *item =
-            key(artifact_pk(a, id), reg_arena_sprintf(a, "B#%04lld", (long long)*chunks));
+        struct json_object *item = key(artifact_pk(a, id), chunk_sk(a, token, *chunks));
         json_object_object_add(item, "text", av_s(reg_arena_strndup(a, p, n)));
         st = put_item(s, a, item, NULL);
         p += n;
@@ -448,6 +467,29 @@ put_readme(struct dynamo_store *s, struct reg_arena *a, const char *id, const ch
         (*chunks)++;
     }
     return st;
+}
+
+/* Deletes the chunks of an earlier README write. */
+static enum reg_status
+drop_readme(struct dynamo_store *s, struct reg_arena *a, const char *id, const char *token,
+            int64_t chunks)
+{
+    enum reg_status st = REG_OK;
+
+    for (int64_t i = 0; token && st == REG_OK && i < chunks; i++)
+        st = delete_item(s, a, artifact_pk(a, id), chunk_sk(a, token, i), NULL, NULL);
+    return st;
+}
+
+/* True if item is a README chunk of the artifact item head. */
+static bool
+chunk_of(struct json_object *head, struct json_object *item)
+{
+    const char *token = get_s(head, "readme_token"), *sk = get_s(item, "sk");
+    size_t n = token ? strlen(token) : 0;
+
+    return token && sk && strncmp(sk, "B#", 2) == 0 && strncmp(sk + 2, token, n) == 0 &&
+           sk[2 + n] == '#';
 }
 
 static struct json_object *
@@ -464,6 +506,7 @@ artifact_item(struct reg_arena *a, const struct reg_artifact *art, int64_t chunk
         json_object_object_add(item, "metadata", av_s(art->metadata));
     json_object_object_add(item, "seq", av_n(art->seq));
     json_object_object_add(item, "readme_chunks", av_n(chunks));
+    json_object_object_add(item, "readme_token", av_s(write_token));
     json_object_object_add(item, "write_token", av_s(write_token));
     json_object_object_add(item, "created_at", av_n((int64_t)time(NULL)));
     json_object_object_add(item, "gsi1pk", av_s("ART"));
@@ -487,15 +530,21 @@ artifact_head(struct reg_arena *a, struct json_object *item, struct reg_artifact
     out->seq = get_n(item, "seq");
 }
 
-/* Claims type + url for art->id. REG_ECONFLICT when another live artifact holds it. */
+/* Claims type + url for art->id; token names this write, so a claim that an earlier attempt
+ * of the same write landed is recognised. REG_ECONFLICT when a live artifact holds the URL or
+ * another registration of it is in progress. */
 static enum reg_status
-claim_url(struct dynamo_store *s, struct reg_arena *a, const struct reg_artifact *art)
+claim_url(struct dynamo_store *s, struct reg_arena *a, const struct reg_artifact *art,
+          const char *token)
 {
-    struct json_object *item = key(url_pk(a, art), "U"), *held, *live;
-    const char *holder;
+    struct json_object *item = key(url_pk(a, art), "U"), *held, *live = NULL, *req;
+    const char *holder, *held_token;
     enum reg_status st;
 
     json_object_object_add(item, "id", av_s(art->id));
+    json_object_object_add(item, "url", av_s(art->url));
+    json_object_object_add(item, "claim_token", av_s(token));
+    json_object_object_add(item, "claimed_at", av_n((int64_t)time(NULL)));
     st = put_item(s, a, json_object_get(item), "attribute_not_exists(pk)");
     if (st != REG_ECONFLICT) {
         json_object_put(item);
@@ -503,37 +552,44 @@ claim_url(struct dynamo_store *s, struct reg_arena *a, const struct reg_artifact
     }
     st = get_item(s, a, url_pk(a, art), "U", &held);
     holder = get_s(held, "id");
-    if (st == REG_OK && holder && strcmp(holder, art->id) == 0) {
-        json_object_put(item); /* our own claim, landed by an earlier attempt */
+    held_token = get_s(held, "claim_token");
+    if (st == REG_OK && held_token && strcmp(held_token, token) == 0) {
+        json_object_put(item); /* ours, landed by an earlier attempt of this write */
         return REG_OK;
     }
     if (st == REG_OK && holder)
         st = get_item(s, a, artifact_pk(a, holder), "A", &live);
-    if (st == REG_OK && holder && live) {
-        json_object_put(item);
-        return reg_errorf(REG_ECONFLICT, "a %s with url %.200s is already registered",
-                          reg_artifact_type_name(art->type), art->url);
-    }
+    if (st == REG_OK &&
+        (live || (int64_t)time(NULL) - get_n(held, "claimed_at") < STALE_CLAIM_SECONDS))
+        st = reg_errorf(REG_ECONFLICT, "a %s with url %.200s is already registered",
+                        reg_artifact_type_name(art->type), art->url);
     if (st != REG_OK) {
         json_object_put(item);
         return st;
     }
-    /* A claim left by a registration that never completed: take it over. */
-    {
-        struct json_object *req = request(s, a);
-        json_object_object_add(req, "Item", item);
-        set_str(req, "ConditionExpression", "attribute_not_exists(pk) OR id = :old");
-        value(req, ":old", av_s(holder ? holder : ""));
-        st = call(s, a, "PutItem", req, NULL);
-    }
+    /* A claim left long ago by a registration that never completed: take it over. */
+    req = request(s, a);
+    json_object_object_add(req, "Item", item);
+    set_str(req, "ConditionExpression", "claim_token = :old");
+    value(req, ":old", av_s(held_token ? held_token : ""));
+    st = call(s, a, "PutItem", req, NULL);
     if (st == REG_ECONFLICT)
         return reg_errorf(REG_ECONFLICT, "a %s with url %.200s is already registered",
                           reg_artifact_type_name(art->type), art->url);
     return st;
 }
 
+/* Drops the claim on art's URL if this write (token) holds it. */
 static void
-release_url(struct dynamo_store *s, struct reg_arena *a, const struct reg_artifact *art)
+release_url(struct dynamo_store *s, struct reg_arena *a, const struct reg_artifact *art,
+            const char *token)
+{
+    (void)delete_item(s, a, url_pk(a, art), "U", "claim_token = :v", av_s(token));
+}
+
+/* Drops the claim on art's URL held by art->id (removal of the artifact). */
+static void
+release_url_of(struct dynamo_store *s, struct reg_arena *a, const struct reg_artifact *art)
 {
     (void)delete_item(s, a, url_pk(a, art), "U", "id = :v", av_s(art->id));
 }
@@ -565,11 +621,21 @@ dy_insert(struct reg_store *base, struct reg_artifact *art, bool *id_taken)
     reg_arena_init(&a);
     RAND_bytes(raw, sizeof(raw));
     reg_str_hex(raw, sizeof(raw), write_token);
-    st = claim_url(s, &a, art);
+    st = claim_url(s, &a, art, write_token);
+    if (st == REG_ECONFLICT) {
+        /* As on SQLite, a taken id is reported as such, so the caller draws another. */
+        struct json_object *holder;
+        if (get_item(s, &a, artifact_pk(&a, art->id), "A", &holder) == REG_OK && holder) {
+            *id_taken = true;
+            st = reg_errorf(REG_ECONFLICT, "id %s is taken", art->id);
+        }
+        reg_arena_cleanup(&a);
+        return st;
+    }
     if (st == REG_OK)
-        st = bump(s, &a, "ADD seq :one", 1, &art->seq);
+        st = bump(s, &a, "ADD seq :one", 1, "seq", &art->seq);
     if (st == REG_OK)
-        st = put_readme(s, &a, art->id, art->readme, &chunks);
+        st = put_readme(s, &a, art->id, write_token, art->readme, &chunks);
     if (st == REG_OK) {
         st = put_item(s, &a, artifact_item(&a, art, chunks, write_token),
                       "attribute_not_exists(pk)");
@@ -578,14 +644,14 @@ dy_insert(struct reg_store *base, struct reg_artifact *art, bool *id_taken)
             st = REG_OK;
         if (st == REG_ECONFLICT) {
             *id_taken = true;
-            release_url(s, &a, art);
+            (void)drop_readme(s, &a, art->id, write_token, chunks);
             st = reg_errorf(REG_ECONFLICT, "id %s is taken", art->id);
         }
-    } else if (st != REG_ECONFLICT) {
-        release_url(s, &a, art);
     }
+    if (st != REG_OK)
+        release_url(s, &a, art, write_token);
     if (st == REG_OK)
-        st = bump(s, &a, "ADD generation :one, #count :one", 1, NULL);
+        st = bump(s, &a, "ADD generation :one, #count :one", 1, NULL, NULL);
     reg_arena_cleanup(&a);
     return st;
 }
@@ -605,7 +671,7 @@ gather(void *ctx, struct json_object *item)
 
     if (sk && strcmp(sk, "A") == 0)
         g->head = item;
-    else if (sk && strncmp(sk, "B#", 2) == 0 && text)
+    else if (g->head && text && chunk_of(g->head, item))
         return reg_buf_puts(&g->readme, text);
     return REG_OK;
 }
@@ -635,15 +701,33 @@ dy_get(struct reg_store *base, struct reg_arena *a, const char *id, struct reg_a
     return st;
 }
 
-/* Deletes README chunks from index `from` on. */
+/* The UpdateItem that points the artifact at its new name, URL, metadata and README. */
 static enum reg_status
-trim_readme(struct dynamo_store *s, struct reg_arena *a, const char *id, int64_t from, int64_t to)
+rewrite_item(struct dynamo_store *s, struct reg_arena *a, const struct reg_artifact *art,
+             const char *token, int64_t chunks)
 {
-    enum reg_status st = REG_OK;
+    struct json_object *req = request(s, a);
+    enum reg_status st;
 
-    for (int64_t i = from; st == REG_OK && i < to; i++)
-        st = delete_item(s, a, artifact_pk(a, id), reg_arena_sprintf(a, "B#%04lld", (long long)i),
-                         NULL, NULL);
+    json_object_object_add(req, "Key", key(artifact_pk(a, art->id), "A"));
+    set_str(req, "UpdateExpression",
+            art->metadata ? "SET #n = :n, #u = :u, readme_token = :t, readme_chunks = :c, "
+                            "gsi2pk = :g, metadata = :m"
+                          : "SET #n = :n, #u = :u, readme_token = :t, readme_chunks = :c, "
+                            "gsi2pk = :g REMOVE metadata");
+    set_str(req, "ConditionExpression", "attribute_exists(pk)");
+    attr_name(req, "#n", "name");
+    attr_name(req, "#u", "url");
+    value(req, ":n", av_s(art->name));
+    value(req, ":u", av_s(art->url));
+    value(req, ":t", av_s(token));
+    value(req, ":c", av_n(chunks));
+    value(req, ":g", av_s(reg_arena_sprintf(a, "N#%s", art->name)));
+    if (art->metadata)
+        value(req, ":m", av_s(art->metadata));
+    st = call(s, a, "UpdateItem", req, NULL);
+    if (st == REG_ECONFLICT)
+        return reg_errorf(REG_ENOTFOUND, "no artifact with id %s", art->id);
     return st;
 }
 
@@ -652,46 +736,39 @@ dy_update(struct reg_store *base, const struct reg_artifact *art)
 {
     struct dynamo_store *s = self(base);
     struct reg_arena a;
-    struct json_object *old, *req;
+    struct json_object *old;
     struct reg_artifact before;
+    unsigned char raw[8];
+    char token[17];
     int64_t chunks = 0;
+    bool moved = false;
     enum reg_status st;
 
     reg_arena_init(&a);
+    RAND_bytes(raw, sizeof(raw));
+    reg_str_hex(raw, sizeof(raw), token);
     st = get_item(s, &a, artifact_pk(&a, art->id), "A", &old);
     if (st == REG_OK && !old)
         st = reg_errorf(REG_ENOTFOUND, "no artifact with id %s", art->id);
     if (st == REG_OK) {
         artifact_head(&a, old, &before);
-        if (strcmp(before.url, art->url) != 0)
-            st = claim_url(s, &a, art);
+        moved = strcmp(before.url, art->url) != 0;
+        if (moved)
+            st = claim_url(s, &a, art, token);
     }
     if (st == REG_OK)
-        st = put_readme(s, &a, art->id, art->readme, &chunks);
-    if (st == REG_OK) {
-        req = request(s, &a);
-        json_object_object_add(req, "Key", key(artifact_pk(&a, art->id), "A"));
-        set_str(req, "UpdateExpression",
-                "SET #n = :n, #u = :u, readme_chunks = :c, gsi2pk = :g"
-                ", metadata = :m");
-        set_str(req, "ConditionExpression", "attribute_exists(pk)");
-        attr_name(req, "#n", "name");
-        attr_name(req, "#u", "url");
-        value(req, ":n", av_s(art->name));
-        value(req, ":u", av_s(art->url));
-        value(req, ":c", av_n(chunks));
-        value(req, ":g", av_s(reg_arena_sprintf(&a, "N#%s", art->name)));
-        value(req, ":m", av_s(art->metadata ? art->metadata : ""));
-        st = call(s, &a, "UpdateItem", req, NULL);
-        if (st == REG_ECONFLICT)
-            st = reg_errorf(REG_ENOTFOUND, "no artifact with id %s", art->id);
-    }
+        st = put_readme(s, &a, art->id, token, art->readme, &chunks);
     if (st == REG_OK)
-        st = trim_readme(s, &a, art->id, chunks, get_n(old, "readme_chunks"));
-    if (st == REG_OK && strcmp(before.url, art->url) != 0)
-        release_url(s, &a, &before);
+        st = rewrite_item(s, &a, art, token, chunks);
+    if (st != REG_OK && moved)
+        release_url(s, &a, art, token);
+    /* The old README and URL claim are unreachable now; dropping them is housekeeping. */
     if (st == REG_OK)
-        st = bump(s, &a, "ADD generation :one", 1, NULL);
+        (void)drop_readme(s, &a, art->id, get_s(old, "readme_token"), get_n(old, "readme_chunks"));
+    if (st == REG_OK && moved)
+        release_url_of(s, &a, &before);
+    if (st == REG_OK)
+        st = bump(s, &a, "ADD generation :one", 1, NULL, NULL);
     reg_arena_cleanup(&a);
     return st;
 }
@@ -716,12 +793,12 @@ dy_remove(struct reg_store *base, const char *id)
             st = reg_errorf(REG_ENOTFOUND, "no artifact with id %s", id);
     }
     if (st == REG_OK)
-        st = bump(s, &a, "ADD generation :one, #count :d", -1, NULL);
+        st = bump(s, &a, "ADD generation :one, #count :d", -1, NULL, NULL);
     /* What remains (README chunks, audit entries, the URL claim) is unreachable now. */
     if (st == REG_OK)
         st = delete_partition(s, &a, artifact_pk(&a, id));
     if (st == REG_OK)
-        release_url(s, &a, &art);
+        release_url_of(s, &a, &art);
     reg_arena_cleanup(&a);
     return st;
 }
@@ -729,16 +806,18 @@ dy_remove(struct reg_store *base, const char *id)
 /* ---- enumerate ----------------------------------------------------------------------------- */
 
 /* The filter expression for the index query: any filter with a NULL name matches on type
- * alone; named filters match name and type. NULL when every item matches. */
+ * alone; named filters match name and type. NULL when every item matches. Only the names and
+ * values the expression uses are added to req (DynamoDB refuses unused ones). */
 static const char *
 list_filter(struct reg_arena *a, struct json_object *req, const struct reg_store_filter *f, int n)
 {
     const char *expr = NULL;
 
+    for (int i = 0; i < n; i++)
+        if (!f[i].name && (f[i].types & REG_TYPE_ALL) == REG_TYPE_ALL)
+            return NULL;
     for (int i = 0; i < n; i++) {
         const char *types = NULL, *term;
-        if (!f[i].name && f[i].types == REG_TYPE_ALL)
-            return NULL;
         for (int t = 0; t < REG_TYPE_COUNT; t++) {
             const char *alias;
             if (!(f[i].types & REG_TYPE_BIT(t)))
@@ -758,11 +837,82 @@ list_filter(struct reg_arena *a, struct json_object *req, const struct reg_store
         expr = expr ? reg_arena_sprintf(a, "%s OR %s", expr, term) : term;
     }
     if (!expr)
-        expr = "attribute_not_exists(pk)"; /* no type selected: nothing matches */
+        return "attribute_not_exists(pk)"; /* no type selected: nothing matches */
     attr_name(req, "#ty", "type");
     if (strstr(expr, "#nm"))
         attr_name(req, "#nm", "name");
     return expr;
+}
+
+static int by_seq(const void *x, const void *y);
+
+/* Reads the byName index for one named filter, adding its matches after `after` to out (up
+ * to limit + 1 of them); *horizon drops to the last seq this name is known complete up to. */
+static enum reg_status
+list_one_name(struct dynamo_store *s, struct reg_arena *a, const struct reg_store_filter *f,
+              int64_t after, int limit, struct reg_store_page *out, int64_t *horizon)
+{
+    struct json_object *req = request(s, a);
+    const char *filter = list_filter(a, req, f, 1);
+    bool more = true;
+    int got = 0;
+
+    set_str(req, "IndexName", "byName");
+    set_str(req, "KeyConditionExpression", "gsi2pk = :k AND gsi2sk > :after");
+    value(req, ":k", av_s(reg_arena_sprintf(a, "N#%s", f->name)));
+    value(req, ":after", av_n(after));
+    json_object_object_add(req, "Limit", json_object_new_int(limit + 1));
+    if (filter)
+        set_str(req, "FilterExpression", filter);
+    for (int page = 0; page < MAX_PAGES && more && got <= limit; page++) {
+        struct json_object *resp, *items, *last;
+        enum reg_status st = call(s, a, "Query", req, &resp);
+        if (st != REG_OK)
+            return st;
+        json_object_object_get_ex(resp, "Items", &items);
+        for (size_t i = 0; items && i < json_object_array_length(items) && got <= limit; i++, got++)
+            artifact_head(a, json_object_array_get_idx(items, i), &out->items[out->count++]);
+        more = json_object_object_get_ex(resp, "LastEvaluatedKey", &last);
+        if (more)
+            json_object_object_add(req, "ExclusiveStartKey", json_object_get(last));
+        if (more && (got > limit || page + 1 == MAX_PAGES)) {
+            int64_t complete_to =
+                got > limit ? out->items[out->count - 1].seq : get_n(last, "gsi2sk");
+            if (complete_to < *horizon)
+                *horizon = complete_to;
+        }
+    }
+    return REG_OK;
+}
+
+/* Enumerate when every filter names a name: each name's index partition, merged by seq. */
+static enum reg_status
+list_by_names(struct dynamo_store *s, struct reg_arena *a, const struct reg_store_filter *f, int n,
+              int64_t after, int limit, struct reg_store_page *out)
+{
+    int64_t horizon = INT64_MAX;
+    int kept = 0;
+
+    out->items = reg_arena_alloc(a, sizeof(*out->items) * (size_t)n * (size_t)(limit + 1));
+    for (int i = 0; i < n; i++) {
+        enum reg_status st = list_one_name(s, a, &f[i], after, limit, out, &horizon);
+        if (st != REG_OK)
+            return st;
+    }
+    qsort(out->items, (size_t)out->count, sizeof(*out->items), by_seq);
+    /* Two filters may name the same artifact; nothing past a partial name is certain yet. */
+    for (int i = 0; i < out->count; i++)
+        if (out->items[i].seq <= horizon &&
+            (kept == 0 || out->items[kept - 1].seq != out->items[i].seq))
+            out->items[kept++] = out->items[i];
+    out->count = kept;
+    if (out->count > limit) {
+        out->count = limit;
+        out->next_after = out->items[limit - 1].seq;
+    } else if (horizon != INT64_MAX) {
+        out->next_after = horizon;
+    }
+    return REG_OK;
 }
 
 static enum reg_status
@@ -771,10 +921,18 @@ dy_list(struct reg_store *base, struct reg_arena *a, const struct reg_store_filt
 {
     struct dynamo_store *s = self(base);
     struct json_object *req = request(s, a);
-    const char *filter = list_filter(a, req, filters, nfilters);
+    const char *filter;
     int64_t examined = after;
     bool more = true;
+    bool named = true;
 
+    out->count = 0;
+    out->next_after = 0;
+    for (int i = 0; i < nfilters; i++)
+        named = named && filters[i].name;
+    if (named)
+        return list_by_names(s, a, filters, nfilters, after, limit, out);
+    filter = list_filter(a, req, filters, nfilters);
     out->items = reg_arena_alloc(a, sizeof(*out->items) * (size_t)(limit + 1));
     out->count = 0;
     out->next_after = 0;
@@ -863,7 +1021,7 @@ assemble(struct reg_arena *a, struct json_object *items, struct reg_artifact *ar
             struct json_object *chunk = json_object_array_get_idx(items, j);
             if (strcmp(get_s(chunk, "pk"), pk) != 0)
                 break;
-            if (get_s(chunk, "text"))
+            if (get_s(chunk, "text") && chunk_of(item, chunk))
                 (void)reg_buf_puts(&text, get_s(chunk, "text"));
         }
         artifact_head(a, item, &arts[count]);
@@ -972,7 +1130,7 @@ dy_user_insert(struct reg_store *base, const struct reg_user *u)
     json_object_object_add(item, "created_at", av_n((int64_t)time(NULL)));
     st = put_item(s, &a, item, "attribute_not_exists(pk)");
     if (st == REG_OK && u->is_admin)
-        st = bump(s, &a, "ADD admins :one", 1, NULL);
+        st = bump(s, &a, "ADD admins :one", 1, NULL, NULL);
     reg_arena_cleanup(&a);
     if (st == REG_ECONFLICT)
         return reg_errorf(REG_ECONFLICT, "user '%.100s' exists already", u->name);
@@ -1001,8 +1159,9 @@ release_admin(struct dynamo_store *s, struct reg_arena *a, const char *name, con
 static enum reg_status
 dy_user_get(struct reg_store *base, struct reg_arena *a, const char *name, struct reg_user *out)
 {
-    struct json_object *item;
-    enum reg_status st = get_item(self(base), a, "USERS", name, &item);
+    struct json_object *item = NULL;
+    /* DynamoDB refuses empty key strings; no user has an empty name. */
+    enum reg_status st = *name ? get_item(self(base), a, "USERS", name, &item) : REG_OK;
 
     if (st == REG_OK && !item)
         return reg_errorf(REG_ENOTFOUND, "no user named '%.100s'", name);
@@ -1076,6 +1235,8 @@ dy_user_update(struct reg_store *base, const struct reg_user *u)
     bool was_admin;
     enum reg_status st;
 
+    if (!*u->name)
+        return reg_errorf(REG_ENOTFOUND, "no user named ''");
     reg_arena_init(&a);
     st = get_item(s, &a, "USERS", u->name, &old);
     if (st == REG_OK && !old)
@@ -1094,7 +1255,7 @@ dy_user_update(struct reg_store *base, const struct reg_user *u)
         if (st == REG_ECONFLICT)
             st = reg_errorf(REG_ENOTFOUND, "no user named '%.100s'", u->name);
         if (st == REG_OK && !was_admin && u->is_admin)
-            st = bump(s, &a, "ADD admins :one", 1, NULL);
+            st = bump(s, &a, "ADD admins :one", 1, NULL, NULL);
     }
     reg_arena_cleanup(&a);
     return st;
@@ -1108,6 +1269,8 @@ dy_user_remove(struct reg_store *base, const char *name)
     struct json_object *old;
     enum reg_status st;
 
+    if (!*name)
+        return reg_errorf(REG_ENOTFOUND, "no user named ''");
     reg_arena_init(&a);
     st = get_item(s, &a, "USERS", name, &old);
     if (st == REG_OK && !old)
@@ -1118,11 +1281,12 @@ dy_user_remove(struct reg_store *base, const char *name)
      * that is gone. */
     if (st == REG_OK)
         st = delete_partition(s, &a, reg_arena_sprintf(&a, "UTOK#%s", name));
-    if (st == REG_OK)
+    if (st == REG_OK) {
         st = delete_item(s, &a, "USERS", name, "attribute_exists(pk)", NULL);
+        if (st == REG_ECONFLICT)
+            st = reg_errorf(REG_ENOTFOUND, "no user named '%.100s'", name);
+    }
     reg_arena_cleanup(&a);
-    if (st == REG_ECONFLICT)
-        return reg_errorf(REG_ENOTFOUND, "no user named '%.100s'", name);
     return st;
 }
 
@@ -1134,10 +1298,21 @@ dy_token_insert(struct reg_store *base, const char *id, const char *user)
     struct json_object *item;
     enum reg_status st;
 
+    struct json_object *owner;
+
+    if (!*user || !*id)
+        return reg_errorf(REG_EINVAL, "a token needs a user and an id");
     reg_arena_init(&a);
     item = key(reg_arena_sprintf(&a, "UTOK#%s", user), id);
     json_object_object_add(item, "uses", av_n(0));
-    st = put_item(s, &a, item, NULL);
+    st = put_item(s, &a, item, "attribute_not_exists(pk)");
+    /* A user deleted meanwhile must not leave a token behind for a later namesake. */
+    if (st == REG_OK)
+        st = get_item(s, &a, "USERS", user, &owner);
+    if (st == REG_OK && !owner) {
+        (void)delete_item(s, &a, reg_arena_sprintf(&a, "UTOK#%s", user), id, NULL, NULL);
+        st = reg_errorf(REG_ECONFLICT, "no user named '%.100s' to hold a token", user);
+    }
     reg_arena_cleanup(&a);
     return st;
 }
@@ -1152,6 +1327,8 @@ dy_token_use(struct reg_store *base, const char *user, const char *id, int64_t m
     const char *pk;
     enum reg_status st;
 
+    if (!*user || !*id)
+        return reg_errorf(REG_EAUTH, "the access token has been revoked");
     reg_arena_init(&a);
     pk = reg_arena_sprintf(&a, "UTOK#%s", user);
     req = request(s, &a);
@@ -1185,16 +1362,17 @@ dy_audit_append(struct reg_store *base, const struct reg_audit_entry *e)
     struct dynamo_store *s = self(base);
     struct reg_arena a;
     struct json_object *item;
-    struct timespec now;
-    unsigned int r = 0;
+    int64_t seq = 0;
     enum reg_status st;
 
     reg_arena_init(&a);
-    clock_gettime(CLOCK_REALTIME, &now);
-    RAND_bytes((unsigned char *)&r, sizeof(r));
-    item = key(artifact_pk(&a, e->artifact.id),
-               reg_arena_sprintf(&a, "L#%013lld#%08x",
-                                 (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000, r));
+    /* A table-wide sequence orders the entries, also those written in the same millisecond. */
+    st = bump(s, &a, "ADD audit_seq :one", 1, "audit_seq", &seq);
+    if (st != REG_OK) {
+        reg_arena_cleanup(&a);
+        return st;
+    }
+    item = key(artifact_pk(&a, e->artifact.id), reg_arena_sprintf(&a, "L#%019lld", (long long)seq));
     json_object_object_add(item, "user", av_s(e->user));
     json_object_object_add(item, "is_admin", av_bool(e->is_admin));
     json_object_object_add(item, "action", av_n(e->action));

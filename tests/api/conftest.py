@@ -5,6 +5,7 @@ registryd) on a free loopback port and a fresh data directory, and tears it down
   registry       the shared stack after DELETE /reset
   private_stack  a stack of its own for destructive tests (kill -9, restart)
   stack_factory  starts private stacks with extra environment: stack_factory(VAR=value, ...)
+  module_stack_factory  the same, for stacks shared by the tests of one module
 
 Every stack is logged in as the default admin (stack.token), which apiutil.call() sends as
 X-Authorization. Stacks run with TEST_ENV (a cheap PBKDF2 and a token that never runs out of
@@ -12,6 +13,12 @@ uses) unless the stack's env overrides it; a None value removes a variable.
 
 REGISTRYD (environment) names the binary; default build/registryd under the repo root. Every
 stack's logs are scanned for sanitizer reports at teardown; any report fails the session.
+
+REGISTRY_TEST_STORE (environment) picks the store every stack runs on: sqlite (default) or
+dynamodb. For dynamodb the session starts one in-memory dynalite (tests/api/faulty_dynamo.py)
+and every Stack gets a DynamoDB table of its own ("registry-<n>"), kept across restart(), so
+private stacks never share state. `backend` is the store's name; on_store(name) /
+skip_on_store(name, reason) mark the few tests that cannot apply to one backend.
 """
 
 import os
@@ -23,9 +30,12 @@ import subprocess
 import tempfile
 import time
 
+import itertools
+
 import pytest
 import requests
 
+import faulty_dynamo
 from apiutil import ADMIN_NAME, DEFAULT_ADMIN_PASSWORD, call, login
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -39,6 +49,26 @@ TEST_ENV = {"REGISTRY_PBKDF2_ITERATIONS": "1000", "REGISTRY_TOKEN_MAX_USES": "10
 
 # Sanitizer reports found in any stack's logs during the session: (data dir, file, report).
 SANITIZER_REPORTS = []
+
+STORES = ("sqlite", "dynamodb")
+TEST_STORE = os.environ.get("REGISTRY_TEST_STORE") or "sqlite"
+# The session's dynalite endpoint when TEST_STORE is dynamodb (set by the store_server fixture).
+DYNAMODB_ENDPOINT = None
+_TABLES = itertools.count(1)
+
+
+def store_env():
+    """The store part of a new stack's environment: {} for SQLite; for DynamoDB the session's
+    dynalite, the test credentials and a table no other stack uses."""
+    if TEST_STORE != "dynamodb":
+        return {}
+    assert DYNAMODB_ENDPOINT, "the store_server fixture has not started dynalite"
+    return faulty_dynamo.store_env(DYNAMODB_ENDPOINT, f"registry-{next(_TABLES)}")
+
+
+def skip_on_store(store, reason):
+    """Marks a test that cannot apply to one backend: skipped (with reason) on that one only."""
+    return pytest.mark.skipif(TEST_STORE == store, reason=f"{store}: {reason}")
 
 
 def registryd_path():
@@ -102,6 +132,8 @@ class Stack:
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="registry-api-")
         self.env = dict(TEST_ENV)
+        # The table is chosen once, here: restart() keeps it, so data survives a restart.
+        self.env.update(store_env())
         self.env.update(env or {})
         self.port = None
         self.proc = None
@@ -312,8 +344,45 @@ class _StartFailed(Exception):
 # -- fixtures ---------------------------------------------------------------------------------
 
 
+def pytest_configure(config):
+    if TEST_STORE not in STORES:
+        raise pytest.UsageError(
+            f"REGISTRY_TEST_STORE must be one of {', '.join(STORES)}, not {TEST_STORE!r}"
+        )
+
+
+def pytest_report_header(config):
+    return f"registry store: {TEST_STORE} (REGISTRY_TEST_STORE)"
+
+
 @pytest.fixture(scope="session")
-def stack():
+def backend():
+    """The store the suite runs on: "sqlite" or "dynamodb"."""
+    return TEST_STORE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def store_server():
+    """For REGISTRY_TEST_STORE=dynamodb: one in-memory dynalite for the whole session (every
+    stack has a table of its own in it). None for SQLite."""
+    global DYNAMODB_ENDPOINT
+    if TEST_STORE != "dynamodb":
+        yield None
+        return
+    server = faulty_dynamo.Dynalite()
+    try:
+        server.start()
+    except faulty_dynamo.DynaliteError as e:
+        server.cleanup()
+        pytest.fail(f"cannot start dynalite for REGISTRY_TEST_STORE=dynamodb: {e}", pytrace=False)
+    DYNAMODB_ENDPOINT = server.endpoint
+    yield server
+    DYNAMODB_ENDPOINT = None
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def stack(store_server):
     binary = registryd_path()
     if not os.access(binary, os.X_OK):
         pytest.fail(f"REGISTRYD {binary} is not an executable; run make first", pytrace=False)
@@ -339,10 +408,7 @@ def registry(stack):
     return stack
 
 
-@pytest.fixture
-def stack_factory():
-    """stack_factory(workers=4, **env) starts a private stack with env on top of TEST_ENV,
-    logged in as the default admin; every stack started is torn down after the test."""
+def _stack_factory():
     stacks = []
 
     def start(workers=DEFAULT_WORKERS, **env):
@@ -356,6 +422,19 @@ def stack_factory():
     problems = [p for p in (s.teardown() for s in stacks) if p]
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def stack_factory(store_server):
+    """stack_factory(workers=4, **env) starts a private stack with env on top of TEST_ENV,
+    logged in as the default admin; every stack started is torn down after the test."""
+    yield from _stack_factory()
+
+
+@pytest.fixture(scope="module")
+def module_stack_factory(store_server):
+    """stack_factory for stacks that the tests of one module share (torn down after it)."""
+    yield from _stack_factory()
 
 
 @pytest.fixture

@@ -224,16 +224,79 @@ test_user_update(void **state)
     assert_int_equal(got.perms, REG_PERM_ALL);
     /* The password stays. */
     assert_string_equal(got.password, "pbkdf2-sha256$1$x$y");
+    /* With another admin, bob can lose admin. */
+    add_user(f, "root", REG_PERM_ALL);
     u = user("bob", false, 0, NULL);
     assert_int_equal(reg_store_user_update(f->store, &u), REG_OK);
     assert_int_equal(reg_store_user_get(f->store, &f->arena, "bob", &got), REG_OK);
     assert_false(got.is_admin);
     assert_int_equal(got.perms, 0);
-    /* Unknown user. */
+    assert_string_equal(got.password, "pbkdf2-sha256$1$x$y");
+    /* A non-admin's permissions change freely. */
+    u = user("bob", false, REG_PERM_UPLOAD | REG_PERM_DOWNLOAD, NULL);
+    assert_int_equal(reg_store_user_update(f->store, &u), REG_OK);
+    assert_int_equal(reg_store_user_get(f->store, &f->arena, "bob", &got), REG_OK);
+    assert_int_equal(got.perms, REG_PERM_UPLOAD | REG_PERM_DOWNLOAD);
+    /* Unknown user: REG_ENOTFOUND, whatever the update would do. */
     u = user("nobody", true, REG_PERM_ALL, NULL);
     assert_int_equal(reg_store_user_update(f->store, &u), REG_ENOTFOUND);
+    u = user("nobody", false, 0, NULL);
+    assert_int_equal(reg_store_user_update(f->store, &u), REG_ENOTFOUND);
     assert_int_equal(reg_store_user_get(f->store, &f->arena, "nobody", &got), REG_ENOTFOUND);
-    assert_int_equal(user_count(f), 1);
+    assert_int_equal(user_count(f), 2);
+}
+
+static int
+admin_count(struct fixture *f)
+{
+    struct reg_user *all;
+    int n = -1, admins = 0;
+
+    assert_int_equal(reg_store_user_list(f->store, &f->arena, &all, &n), REG_OK);
+    for (int i = 0; i < n; i++)
+        admins += all[i].is_admin;
+    return admins;
+}
+
+/* The store refuses to remove the last admin, by removal or by update, in the same statement
+ * as the change (REG_ECONFLICT); everything else about admins is allowed. */
+static void
+test_last_admin(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_user u, got;
+
+    add_user(f, "root", REG_PERM_ALL);
+    add_user(f, "user", REG_PERM_SEARCH);
+    assert_int_equal(reg_store_user_remove(f->store, "root"), REG_ECONFLICT);
+    assert_non_null(strstr(reg_error_detail(), "root"));
+    u = user("root", false, REG_PERM_SEARCH, NULL);
+    assert_int_equal(reg_store_user_update(f->store, &u), REG_ECONFLICT);
+    assert_int_equal(reg_store_user_get(f->store, &f->arena, "root", &got), REG_OK);
+    assert_true(got.is_admin);
+    assert_int_equal(got.perms, REG_PERM_ALL);
+    /* Staying admin is an update like any other. */
+    u = user("root", true, REG_PERM_ADMIN | REG_PERM_SEARCH, NULL);
+    assert_int_equal(reg_store_user_update(f->store, &u), REG_OK);
+    u = user("root", true, REG_PERM_ALL, NULL);
+    assert_int_equal(reg_store_user_update(f->store, &u), REG_OK);
+    /* Non-admins come and go; unknown names are not found, not conflicts. */
+    assert_int_equal(reg_store_user_remove(f->store, "user"), REG_OK);
+    assert_int_equal(reg_store_user_remove(f->store, "nobody"), REG_ENOTFOUND);
+    /* With a second admin, either one may go, but not both. */
+    add_user(f, "root2", REG_PERM_ALL);
+    assert_int_equal(reg_store_user_remove(f->store, "root"), REG_OK);
+    assert_int_equal(reg_store_user_remove(f->store, "root2"), REG_ECONFLICT);
+    u = user("root2", false, 0, NULL);
+    assert_int_equal(reg_store_user_update(f->store, &u), REG_ECONFLICT);
+    add_user(f, "root3", REG_PERM_ALL);
+    assert_int_equal(reg_store_user_update(f->store, &u), REG_OK);
+    assert_int_equal(reg_store_user_remove(f->store, "root3"), REG_ECONFLICT);
+    assert_int_equal(admin_count(f), 1);
+    /* A store without any admin (users written without one) lets non-admins go. */
+    assert_int_equal(reg_store_reset(f->store), REG_OK);
+    add_user(f, "plain", REG_PERM_SEARCH);
+    assert_int_equal(reg_store_user_remove(f->store, "plain"), REG_OK);
 }
 
 static void
@@ -852,6 +915,7 @@ main(void)
         ON_MEMORY(test_user_insert_get),
         ON_MEMORY(test_user_list),
         ON_MEMORY(test_user_update),
+        ON_MEMORY(test_last_admin),
         ON_MEMORY(test_user_remove_cascades),
         ON_MEMORY(test_token_use_counts),
         ON_MEMORY(test_token_unknown),
@@ -865,6 +929,7 @@ main(void)
         ON_FILE(test_user_insert_get),
         ON_FILE(test_user_list),
         ON_FILE(test_user_update),
+        ON_FILE(test_last_admin),
         ON_FILE(test_user_remove_cascades),
         ON_FILE(test_token_use_counts),
         ON_FILE(test_token_unknown),
