@@ -352,29 +352,69 @@ delete_partition(struct dynamo_store *s, struct reg_arena *a, const char *pk)
 
 /* ---- counters ------------------------------------------------------------------------------ */
 
-/* Applies expr (ADD ... with :one and :d = delta) to the counters item; *out, when given, is
- * the new value of the counter named read. */
+/* A fresh random token naming one write, for recognising it after a retry. */
+static const char *
+new_token(struct reg_arena *a)
+{
+    unsigned char raw[8];
+    char *hex = reg_arena_alloc(a, 2 * sizeof(raw) + 1);
+
+    RAND_bytes(raw, sizeof(raw));
+    reg_str_hex(raw, sizeof(raw), hex);
+    return hex;
+}
+
+/* Applies an UpdateItem to the counters item once, even when a 5xx made the client retry an
+ * attempt that had landed: each update stamps last_op with its own token and is conditional
+ * on last_op differing, so a retry of a landed update fails its condition and is recognised.
+ * (An update by someone else between the two attempts would let the retry apply again: a
+ * window of one backoff, tens of milliseconds.) extra_cond, when given, is ANDed in; its
+ * failure is REG_ECONFLICT. */
+static enum reg_status
+update_counters(struct dynamo_store *s, struct reg_arena *a, const char *add_expr,
+                const char *extra_cond, int64_t delta, const char *read, int64_t *out)
+{
+    struct json_object *req = request(s, a), *resp, *attrs, *item;
+    const char *token = new_token(a);
+    enum reg_status st;
+
+    json_object_object_add(req, "Key", key("META", "COUNTERS"));
+    set_str(req, "UpdateExpression", reg_arena_sprintf(a, "SET last_op = :tok %s", add_expr));
+    set_str(req, "ConditionExpression",
+            extra_cond ? reg_arena_sprintf(a,
+                                           "(attribute_not_exists(last_op) OR last_op <> :tok) "
+                                           "AND %s",
+                                           extra_cond)
+                       : "attribute_not_exists(last_op) OR last_op <> :tok");
+    value(req, ":tok", av_s(token));
+    /* DynamoDB refuses names and values an expression does not use. */
+    if (strstr(add_expr, ":d"))
+        value(req, ":d", av_n(delta));
+    if (strstr(add_expr, ":one") || (extra_cond && strstr(extra_cond, ":one")))
+        value(req, ":one", av_n(1));
+    if (strstr(add_expr, "#count"))
+        attr_name(req, "#count", "count");
+    set_str(req, "ReturnValues", "ALL_NEW");
+    st = call(s, a, "UpdateItem", req, &resp);
+    if (st == REG_OK && json_object_object_get_ex(resp, "Attributes", &attrs) && out)
+        *out = get_n(attrs, read);
+    if (st == REG_ECONFLICT && reg_dynamodb_last_call_retried(s->db) &&
+        get_item(s, a, "META", "COUNTERS", &item) == REG_OK && get_s(item, "last_op") &&
+        strcmp(get_s(item, "last_op"), token) == 0) {
+        if (out)
+            *out = get_n(item, read);
+        return REG_OK;
+    }
+    return st;
+}
+
+/* ADD to counters (expr like "ADD generation :one, #count :d"); *out, when given, is the new
+ * value of the counter named read. */
 static enum reg_status
 bump(struct dynamo_store *s, struct reg_arena *a, const char *expr, int64_t delta, const char *read,
      int64_t *out)
 {
-    struct json_object *req = request(s, a), *resp, *attrs;
-    enum reg_status st;
-
-    json_object_object_add(req, "Key", key("META", "COUNTERS"));
-    set_str(req, "UpdateExpression", expr);
-    /* DynamoDB refuses names and values an expression does not use. */
-    if (strstr(expr, ":d"))
-        value(req, ":d", av_n(delta));
-    if (strstr(expr, ":one"))
-        value(req, ":one", av_n(1));
-    if (strstr(expr, "#count"))
-        attr_name(req, "#count", "count");
-    set_str(req, "ReturnValues", "UPDATED_NEW");
-    st = call(s, a, "UpdateItem", req, &resp);
-    if (st == REG_OK && out && json_object_object_get_ex(resp, "Attributes", &attrs))
-        *out = get_n(attrs, read);
-    return st;
+    return update_counters(s, a, expr, NULL, delta, read, out);
 }
 
 static enum reg_status
@@ -648,7 +688,11 @@ dy_insert(struct reg_store *base, struct reg_artifact *art, bool *id_taken)
             st = reg_errorf(REG_ECONFLICT, "id %s is taken", art->id);
         }
     }
-    if (st != REG_OK)
+    /* The artifact put may have landed although the answer was an error (a 5xx after the
+     * write): then the claim is the artifact's and must stay. */
+    if (st != REG_OK && !*id_taken && written_by(s, &a, art->id, write_token))
+        st = REG_OK;
+    else if (st != REG_OK)
         release_url(s, &a, art, write_token);
     if (st == REG_OK)
         st = bump(s, &a, "ADD generation :one, #count :one", 1, NULL, NULL);
@@ -789,7 +833,10 @@ dy_remove(struct reg_store *base, const char *id)
     if (st == REG_OK) {
         artifact_head(&a, item, &art);
         st = delete_item(s, &a, artifact_pk(&a, id), "A", "attribute_exists(pk)", NULL);
-        if (st == REG_ECONFLICT)
+        /* A retry of a delete that had landed finds nothing to delete: it was ours. */
+        if (st == REG_ECONFLICT && reg_dynamodb_last_call_retried(s->db))
+            st = REG_OK;
+        else if (st == REG_ECONFLICT)
             st = reg_errorf(REG_ENOTFOUND, "no artifact with id %s", id);
     }
     if (st == REG_OK)
@@ -1119,7 +1166,8 @@ dy_user_insert(struct reg_store *base, const struct reg_user *u)
 {
     struct dynamo_store *s = self(base);
     struct reg_arena a;
-    struct json_object *item;
+    struct json_object *item, *held;
+    const char *token;
     enum reg_status st;
 
     reg_arena_init(&a);
@@ -1128,7 +1176,13 @@ dy_user_insert(struct reg_store *base, const struct reg_user *u)
     json_object_object_add(item, "perms", av_n(u->perms));
     json_object_object_add(item, "password", av_s(u->password));
     json_object_object_add(item, "created_at", av_n((int64_t)time(NULL)));
+    token = new_token(&a);
+    json_object_object_add(item, "write_token", av_s(token));
     st = put_item(s, &a, item, "attribute_not_exists(pk)");
+    if (st == REG_ECONFLICT && reg_dynamodb_last_call_retried(s->db) &&
+        get_item(s, &a, "USERS", u->name, &held) == REG_OK && get_s(held, "write_token") &&
+        strcmp(get_s(held, "write_token"), token) == 0)
+        st = REG_OK; /* an earlier attempt of this very put landed */
     if (st == REG_OK && u->is_admin)
         st = bump(s, &a, "ADD admins :one", 1, NULL, NULL);
     reg_arena_cleanup(&a);
@@ -1141,15 +1195,8 @@ dy_user_insert(struct reg_store *base, const struct reg_user *u)
 static enum reg_status
 release_admin(struct dynamo_store *s, struct reg_arena *a, const char *name, const char *what)
 {
-    struct json_object *req = request(s, a);
-    enum reg_status st;
+    enum reg_status st = update_counters(s, a, "ADD admins :d", "admins > :one", -1, NULL, NULL);
 
-    json_object_object_add(req, "Key", key("META", "COUNTERS"));
-    set_str(req, "UpdateExpression", "ADD admins :minus");
-    set_str(req, "ConditionExpression", "admins > :one");
-    value(req, ":minus", av_n(-1));
-    value(req, ":one", av_n(1));
-    st = call(s, a, "UpdateItem", req, NULL);
     if (st == REG_ECONFLICT)
         return reg_errorf(REG_ECONFLICT, "cannot %s '%.100s': no other admin would remain", what,
                           name);
@@ -1324,7 +1371,7 @@ dy_token_use(struct reg_store *base, const char *user, const char *id, int64_t m
     struct dynamo_store *s = self(base);
     struct reg_arena a;
     struct json_object *req, *resp, *attrs, *item;
-    const char *pk;
+    const char *pk, *token;
     enum reg_status st;
 
     if (!*user || !*id)
@@ -1333,17 +1380,23 @@ dy_token_use(struct reg_store *base, const char *user, const char *id, int64_t m
     pk = reg_arena_sprintf(&a, "UTOK#%s", user);
     req = request(s, &a);
     json_object_object_add(req, "Key", key(pk, id));
-    set_str(req, "UpdateExpression", "ADD uses :one");
-    set_str(req, "ConditionExpression", "attribute_exists(pk) AND uses < :max");
+    token = new_token(&a);
+    set_str(req, "UpdateExpression", "SET last_use = :tok ADD uses :one");
+    set_str(req, "ConditionExpression",
+            "attribute_exists(pk) AND uses < :max AND "
+            "(attribute_not_exists(last_use) OR last_use <> :tok)");
     value(req, ":one", av_n(1));
     value(req, ":max", av_n(max_uses));
+    value(req, ":tok", av_s(token));
     set_str(req, "ReturnValues", "UPDATED_NEW");
     st = call(s, &a, "UpdateItem", req, &resp);
     if (st == REG_OK && json_object_object_get_ex(resp, "Attributes", &attrs))
         *uses = get_n(attrs, "uses");
     if (st == REG_ECONFLICT) {
         st = get_item(s, &a, pk, id, &item);
-        if (st == REG_OK)
+        if (st == REG_OK && get_s(item, "last_use") && strcmp(get_s(item, "last_use"), token) == 0)
+            *uses = get_n(item, "uses"); /* a retry of a use that had landed */
+        else if (st == REG_OK)
             st = item ? reg_errorf(REG_EAUTH,
                                    "the access token has been used %lld times, its limit; "
                                    "authenticate again",

@@ -17,8 +17,8 @@ stack's logs are scanned for sanitizer reports at teardown; any report fails the
 REGISTRY_TEST_STORE (environment) picks the store every stack runs on: sqlite (default) or
 dynamodb. For dynamodb the session starts one in-memory dynalite (tests/api/faulty_dynamo.py)
 and every Stack gets a DynamoDB table of its own ("registry-<n>"), kept across restart(), so
-private stacks never share state. `backend` is the store's name; on_store(name) /
-skip_on_store(name, reason) mark the few tests that cannot apply to one backend.
+private stacks never share state. `backend` (fixture) is the store's name;
+skip_on_store(name, reason) marks the few tests that cannot apply to one backend.
 """
 
 import os
