@@ -44,7 +44,7 @@ FCGI_OBJ := $(FCGI_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(B)/%)
 C_FILES := $(shell find lib fcgi tests/unit bench -name '*.[ch]')
 
-.PHONY: all deps run check unit api asan asan-tests format format-check tidy bench clean
+.PHONY: all deps run check unit api fixtures asan asan-tests format format-check tidy bench clean
 
 all: $(B)/registryd $(UNIT_BIN) $(BENCH_BIN)
 
@@ -86,6 +86,10 @@ api: all
 	REGISTRY_TEST_STORE=dynamodb REGISTRYD=$(CURDIR)/$(B)/registryd $(PYTHON) -m pytest -q tests/api || rc=1; \
 	exit $$rc
 
+# The upstream fixture server's own tests (it replays recorded Hugging Face and GitHub data).
+fixtures:
+	$(PYTHON) -m pytest -q tests/fixtures
+
 asan-tests: all unit api
 
 # Only registryd and the unit tests are instrumented; a sanitizer report in a worker's log fails
@@ -98,7 +102,7 @@ asan:
 
 check: deps
 	@$(MAKE) --no-print-directory format-check
-	@$(MAKE) --no-print-directory unit api
+	@$(MAKE) --no-print-directory unit api fixtures
 	@$(MAKE) --no-print-directory asan
 
 format:
