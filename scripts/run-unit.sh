@@ -6,16 +6,37 @@
 # duration of the run this script starts one in-memory dynalite (tests/dynamodb, installed by
 # scripts/deps.sh) on a free loopback port and exports
 # REGISTRY_TEST_DYNAMODB_ENDPOINT=http://127.0.0.1:<port> to every test; each test works on a
-# table of its own. dynalite is stopped when the run ends, also on failure or Ctrl-C. If it
-# cannot start, the run fails before any test, saying why.
+# table of its own.
+#
+# The upstream HTTP client's tests (tests/unit/upstream/test_http_client.c) need the Hugging
+# Face / GitHub fixture server (tests/fixtures/upstream_server.py): the script starts it with
+# --port 0 --ready-file and exports REGISTRY_TEST_UPSTREAM_URL=http://127.0.0.1:<port>.
+#
+# Both servers are stopped when the run ends, also on failure or Ctrl-C. If one cannot start,
+# the run fails before any test, saying why.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 dynalite=$root/tests/dynamodb/node_modules/.bin/dynalite
 python=/usr/bin/python3
 dyn_pid=""
 dyn_log=""
+up_pid=""
+up_dir=""
 
-# shellcheck disable=SC2317  # invoked by the EXIT trap
+# shellcheck disable=SC2317  # invoked by stop_servers
+stop_upstream() {
+    if [ -n "$up_pid" ]; then
+        kill -TERM "$up_pid" 2>/dev/null || true
+        wait "$up_pid" 2>/dev/null || true
+        up_pid=""
+    fi
+    if [ -n "$up_dir" ]; then
+        rm -rf "$up_dir"
+        up_dir=""
+    fi
+}
+
+# shellcheck disable=SC2317  # invoked by stop_servers
 stop_dynalite() {
     if [ -n "$dyn_pid" ]; then
         kill -TERM "$dyn_pid" 2>/dev/null || true
@@ -26,7 +47,12 @@ stop_dynalite() {
         rm -f "$dyn_log"
     fi
 }
-trap stop_dynalite EXIT
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+stop_servers() {
+    stop_upstream
+    stop_dynalite
+}
+trap stop_servers EXIT
 trap 'exit 130' INT TERM
 
 free_port() {
@@ -80,7 +106,37 @@ start_dynalite() {
     return 1
 }
 
-if ! start_dynalite; then
+# Starts the upstream fixture server on a port of its own choosing (--port 0) and waits (up to
+# 20 s) for its ready file; sets REGISTRY_TEST_UPSTREAM_URL. Returns 1 with a message if it
+# cannot.
+start_upstream() {
+    local port=""
+    up_dir=$(mktemp -d "${TMPDIR:-/tmp}/unit-upstream.XXXXXX")
+    "$python" "$root/tests/fixtures/upstream_server.py" --host 127.0.0.1 --port 0 \
+        --ready-file "$up_dir/port" </dev/null >"$up_dir/log" 2>&1 &
+    up_pid=$!
+    for _ in $(seq 200); do
+        if [ -s "$up_dir/port" ]; then
+            port=$(head -n 1 "$up_dir/port")
+            break
+        fi
+        if ! kill -0 "$up_pid" 2>/dev/null; then
+            break
+        fi
+        sleep 0.1
+    done
+    if [ -n "$port" ] && kill -0 "$up_pid" 2>/dev/null; then
+        export REGISTRY_TEST_UPSTREAM_URL=http://127.0.0.1:$port
+        echo "unit: upstream fixture server serving $REGISTRY_TEST_UPSTREAM_URL for the unit tests"
+        return 0
+    fi
+    echo "unit: cannot start the upstream fixture server (tests/fixtures/upstream_server.py);" \
+        "its output:" >&2
+    tail -n 20 "$up_dir/log" >&2
+    return 1
+}
+
+if ! start_dynalite || ! start_upstream; then
     echo "unit: 0 passed, $# failed"
     exit 1
 fi
@@ -95,6 +151,6 @@ for t in "$@"; do
         echo "unit: FAILED $t" >&2
     fi
 done
-stop_dynalite
+stop_servers
 echo "unit: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

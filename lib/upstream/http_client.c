@@ -1,0 +1,851 @@
+/*
+ * http_client.c - concurrent, bounded GETs to the allowed upstream bases (see http_client.h).
+ *
+ * Every request is a small state machine driven by one curl multi loop:
+ *     PENDING --(its wake time comes)--> RUNNING --(transfer done)--> judged:
+ *         answer          -> DONE
+ *         redirect        -> PENDING now (new URL, checked against the bases)
+ *         429/5xx/failure -> PENDING after the retry delay, or DONE when out of attempts/time
+ * A PENDING request is not in the multi handle, so waiting for a retry never blocks the
+ * others; the loop sleeps in curl_multi_poll until a socket is ready or the next wake time.
+ */
+#include "upstream/http_client.h"
+
+#include <curl/curl.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "base/arena.h"
+
+/* Longest Retry-After value kept from a response. */
+#define RETRY_AFTER_MAX 64
+/* Longest sleep of the multi loop when nothing is due (curl's own timers cut it shorter). */
+#define POLL_MAX_MS 1000
+/* Retry-After seconds beyond this are treated as this (they are capped far below anyway). */
+#define RETRY_AFTER_SECONDS_MAX 86400L
+
+/* An allowed base, or a URL split the same way for comparison. All fields malloc'd. */
+struct parts {
+    char *scheme;
+    char *host;
+    char *path; /* for a base: without its trailing '/' ("" for the root) */
+    long port;
+};
+
+enum xfer_state { PENDING, RUNNING, DONE };
+
+/* The running state of one request. */
+struct xfer {
+    struct reg_http_request *req;
+    CURL *easy;
+    struct curl_slist *headers;
+    char *url;  /* the current hop, as curl sends it; malloc'd */
+    int origin; /* index of the base the request's own URL lies under */
+    int base;   /* index of the base the current hop lies under */
+    int redirects;
+    enum xfer_state state;
+    bool answered;  /* the last transfer delivered a complete HTTP answer */
+    bool too_large; /* the body callback refused bytes past the cap */
+    double started; /* monotonic ms */
+    double wake;    /* when a PENDING transfer may start */
+    double deadline;
+    char retry_after[RETRY_AFTER_MAX];
+    char curl_error[CURL_ERROR_SIZE];
+};
+
+/* One reg_http_fetch_all call. */
+struct fetch {
+    struct reg_http_config cfg; /* with the defaults filled in */
+    struct parts *bases;
+    int nbases;
+    CURLM *multi;
+    struct xfer *x;
+    int n;
+    int active; /* transfers not DONE */
+};
+
+static double
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---------------------------------------------------------------- configuration */
+
+static struct reg_http_config
+with_defaults(const struct reg_http_config *cfg)
+{
+    struct reg_http_config c = *cfg;
+
+    if (c.connect_timeout_ms <= 0)
+        c.connect_timeout_ms = REG_HTTP_CONNECT_TIMEOUT_MS;
+    if (c.total_timeout_ms <= 0)
+        c.total_timeout_ms = REG_HTTP_TOTAL_TIMEOUT_MS;
+    if (c.max_attempts <= 0)
+        c.max_attempts = REG_HTTP_MAX_ATTEMPTS;
+    if (c.max_retry_after_ms <= 0)
+        c.max_retry_after_ms = REG_HTTP_MAX_RETRY_AFTER_MS;
+    return c;
+}
+
+/* The whole time a request may take: every attempt plus the capped waits between them. */
+static double
+request_budget_ms(const struct reg_http_config *c)
+{
+    return (double)c->max_attempts * (double)c->total_timeout_ms +
+           (double)(c->max_attempts - 1) * (double)c->max_retry_after_ms;
+}
+
+/* ---------------------------------------------------------------- URLs and the allow-list */
+
+static void
+parts_cleanup(struct parts *p)
+{
+    free(p->scheme);
+    free(p->host);
+    free(p->path);
+    memset(p, 0, sizeof(*p));
+}
+
+/* A part of u as a malloc'd string, or NULL when absent. */
+static char *
+get_part(CURLU *u, CURLUPart what, unsigned int flags)
+{
+    char *s = NULL, *copy;
+
+    if (curl_url_get(u, what, &s, flags) != CURLUE_OK || !s)
+        return NULL;
+    copy = strdup(s);
+    curl_free(s);
+    if (!copy)
+        reg_oom();
+    return copy;
+}
+
+static bool
+has_part(CURLU *u, CURLUPart what)
+{
+    char *s = get_part(u, what, 0);
+    bool present = s != NULL;
+
+    free(s);
+    return present;
+}
+
+/* Splits u into p; false unless it is an http(s) URL with a host. */
+static bool
+split(CURLU *u, struct parts *p)
+{
+    char *port = get_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+
+    p->scheme = get_part(u, CURLUPART_SCHEME, 0);
+    p->host = get_part(u, CURLUPART_HOST, 0);
+    p->path = get_part(u, CURLUPART_PATH, 0);
+    p->port = port ? strtol(port, NULL, 10) : 0;
+    free(port);
+    return p->scheme && p->host && p->path && *p->host && p->port > 0 &&
+           (strcasecmp(p->scheme, "https") == 0 || strcasecmp(p->scheme, "http") == 0);
+}
+
+/* Parses text as an absolute URL without user information (dot segments are removed, as curl
+ * does before sending). NULL if it is not one. */
+static CURLU *
+parse_url(const char *text)
+{
+    CURLU *u;
+
+    if (!text || strlen(text) > REG_HTTP_URL_MAX)
+        return NULL;
+    u = curl_url();
+    if (!u)
+        reg_oom();
+    if (curl_url_set(u, CURLUPART_URL, text, CURLU_DISALLOW_USER) != CURLUE_OK) {
+        curl_url_cleanup(u);
+        return NULL;
+    }
+    return u;
+}
+
+/* Parses an allowed base into p: an http(s) URL, no query, no fragment. */
+static bool
+parse_base(const char *text, struct parts *p)
+{
+    CURLU *u = parse_url(text);
+    bool ok = u && split(u, p) && !has_part(u, CURLUPART_QUERY) &&
+              !has_part(u, CURLUPART_FRAGMENT);
+    size_t len;
+
+    curl_url_cleanup(u);
+    if (!ok)
+        return false;
+    len = strlen(p->path);
+    while (len > 0 && p->path[len - 1] == '/')
+        p->path[--len] = '\0';
+    return true;
+}
+
+/* True for a path segment that a server could read as "." or ".." ("%2e", ".%2E", ...). */
+static bool
+is_dot_segment(const char *seg, size_t len)
+{
+    size_t i = 0;
+    int dots = 0;
+
+    while (i < len) {
+        if (seg[i] == '.') {
+            i++;
+        } else if (len - i >= 3 && seg[i] == '%' && seg[i + 1] == '2' &&
+                   (seg[i + 2] == 'e' || seg[i + 2] == 'E')) {
+            i += 3;
+        } else {
+            return false;
+        }
+        dots++;
+    }
+    return dots == 1 || dots == 2;
+}
+
+/* Whether a path could climb out of its prefix on a server that decodes before resolving. */
+static bool
+path_is_tricky(const char *path)
+{
+    const char *p = path;
+
+    if (strstr(path, "%2f") || strstr(path, "%2F") || strchr(path, '\\'))
+        return true;
+    while (*p == '/') {
+        size_t n;
+
+        p++;
+        n = strcspn(p, "/");
+        if (is_dot_segment(p, n))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+static bool
+under_base(const struct parts *base, const struct parts *t)
+{
+    size_t n = strlen(base->path);
+
+    return strcasecmp(base->scheme, t->scheme) == 0 && strcasecmp(base->host, t->host) == 0 &&
+           base->port == t->port && strncmp(t->path, base->path, n) == 0 && t->path[n] == '/';
+}
+
+/* The index of the first base url lies under, or -1; *normalized (malloc'd) receives the URL
+ * as curl will request it when url is allowed. */
+static int
+match_base(const struct parts *bases, int nbases, const char *url, char **normalized)
+{
+    CURLU *u = parse_url(url);
+    struct parts t = {0};
+    int found = -1;
+
+    *normalized = NULL;
+    if (u && split(u, &t) && !path_is_tricky(t.path)) {
+        for (int i = 0; i < nbases && found < 0; i++)
+            if (under_base(&bases[i], &t))
+                found = i;
+    }
+    if (found >= 0)
+        *normalized = get_part(u, CURLUPART_URL, 0);
+    if (!*normalized)
+        found = -1;
+    parts_cleanup(&t);
+    curl_url_cleanup(u);
+    return found;
+}
+
+static void
+free_bases(struct parts *bases, int n)
+{
+    for (int i = 0; bases && i < n; i++)
+        parts_cleanup(&bases[i]);
+    free(bases);
+}
+
+/* Parses every allowed base; on a bad one returns REG_EINVAL naming it (and *out is NULL). */
+static enum reg_status
+parse_bases(const struct reg_http_config *cfg, struct parts **out)
+{
+    struct parts *b = calloc((size_t)cfg->nallowed + 1, sizeof(*b));
+
+    *out = NULL;
+    if (!b)
+        reg_oom();
+    for (int i = 0; i < cfg->nallowed; i++) {
+        if (!parse_base(cfg->allowed_bases[i], &b[i])) {
+            free_bases(b, cfg->nallowed);
+            return reg_errorf(REG_EINVAL, "allowed base '%.200s' is not an http(s) base URL",
+                              cfg->allowed_bases[i] ? cfg->allowed_bases[i] : "(null)");
+        }
+    }
+    *out = b;
+    return REG_OK;
+}
+
+bool
+reg_http_url_allowed(const struct reg_http_config *cfg, const char *url)
+{
+    struct parts *bases;
+    char *normalized;
+    bool ok;
+
+    if (!cfg || cfg->nallowed < 0 || parse_bases(cfg, &bases) != REG_OK)
+        return false;
+    ok = match_base(bases, cfg->nallowed, url, &normalized) >= 0;
+    free(normalized);
+    free_bases(bases, cfg->nallowed);
+    return ok;
+}
+
+/* ---------------------------------------------------------------- retry delays */
+
+/* Retry-After as milliseconds from now: delta-seconds or an HTTP date; -1 if unreadable. */
+static long
+parse_retry_after(const char *v)
+{
+    size_t digits = strspn(v, "0123456789");
+    time_t when, now;
+    long seconds;
+
+    if (digits > 0 && v[digits] == '\0') {
+        seconds = digits > 6 ? RETRY_AFTER_SECONDS_MAX : strtol(v, NULL, 10);
+    } else {
+        when = curl_getdate(v, NULL);
+        now = time(NULL);
+        if (when == (time_t)-1)
+            return -1;
+        seconds = when <= now ? 0 : (when - now > RETRY_AFTER_SECONDS_MAX ? RETRY_AFTER_SECONDS_MAX : (long)(when - now));
+    }
+    return (seconds > RETRY_AFTER_SECONDS_MAX ? RETRY_AFTER_SECONDS_MAX : seconds) * 1000L;
+}
+
+/* Full jitter: uniform in [0, base << (attempt - 1)], the bound capped at cap. */
+static long
+backoff_ms(int attempt, long cap)
+{
+    long bound = REG_HTTP_BACKOFF_BASE_MS;
+    unsigned int r = 0;
+
+    for (int i = 1; i < attempt && bound < cap; i++)
+        bound *= 2;
+    if (bound > cap)
+        bound = cap;
+    if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+        return bound / 2;
+    return (long)((unsigned long)r % (unsigned long)(bound + 1));
+}
+
+long
+reg_http_retry_delay_ms(const struct reg_http_config *cfg, long status, const char *retry_after,
+                        int attempt)
+{
+    struct reg_http_config c = with_defaults(cfg);
+    long ms = -1;
+
+    if ((status == 429 || status == 503) && retry_after && *retry_after)
+        ms = parse_retry_after(retry_after);
+    if (ms < 0)
+        ms = backoff_ms(attempt < 1 ? 1 : attempt, c.max_retry_after_ms);
+    return ms > c.max_retry_after_ms ? c.max_retry_after_ms : ms;
+}
+
+/* ---------------------------------------------------------------- curl callbacks */
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct xfer *x = arg;
+    size_t n = size * nmemb;
+
+    if (reg_buf_append(&x->req->body, data, n) == REG_OK)
+        return n;
+    x->too_large = true;
+    return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+}
+
+/* Keeps the Retry-After value of the latest response (a new status line forgets it). */
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+    static const char name[] = "retry-after:";
+    struct xfer *x = arg;
+    size_t n = size * nmemb, len;
+    const char *v;
+
+    if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        x->retry_after[0] = '\0';
+        return n;
+    }
+    if (n < sizeof(name) || strncasecmp(data, name, sizeof(name) - 1) != 0)
+        return n;
+    v = data + sizeof(name) - 1;
+    while (v < data + n && (*v == ' ' || *v == '\t'))
+        v++;
+    len = (size_t)(data + n - v);
+    while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+        len--;
+    if (len < sizeof(x->retry_after)) {
+        memcpy(x->retry_after, v, len);
+        x->retry_after[len] = '\0';
+    }
+    return n;
+}
+
+/* ---------------------------------------------------------------- one request's life */
+
+static void __attribute__((format(printf, 2, 3)))
+set_error(struct xfer *x, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(x->req->error, sizeof(x->req->error), fmt, ap);
+    va_end(ap);
+}
+
+/* Ends the request with st; the body is kept only for a complete answer worth reading. */
+static void
+finish(struct fetch *f, struct xfer *x, enum reg_status st)
+{
+    struct reg_http_request *r = x->req;
+
+    r->result = st;
+    r->seconds = (now_ms() - x->started) / 1000.0;
+    if (st == REG_OK)
+        r->error[0] = '\0';
+    if (!x->answered || st == REG_EINVAL || st == REG_ETOOLARGE)
+        reg_buf_cleanup(&r->body);
+    x->state = DONE;
+    f->active--;
+}
+
+/* A header value must be one line of printable text. */
+static bool
+header_value_ok(const char *v)
+{
+    if (strlen(v) > REG_HTTP_HEADER_VALUE_MAX)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* Validates a request before anything goes out; sets x->url and x->origin. */
+static bool
+admissible(struct fetch *f, struct xfer *x)
+{
+    struct reg_http_request *r = x->req;
+
+    if ((r->accept && !header_value_ok(r->accept)) || (r->bearer && !header_value_ok(r->bearer))) {
+        set_error(x, "accept or bearer value is too long or contains control characters");
+        return false;
+    }
+    x->origin = match_base(f->bases, f->nbases, r->url, &x->url);
+    if (x->origin < 0) {
+        set_error(x, "URL '%.150s' is not under an allowed upstream base",
+                  r->url ? r->url : "(null)");
+        return false;
+    }
+    x->base = x->origin;
+    return true;
+}
+
+static CURL *
+new_easy(const struct fetch *f, struct xfer *x)
+{
+    CURL *h = curl_easy_init(); /* performs curl_global_init if the process did not */
+
+    if (!h)
+        reg_oom();
+    curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)x);
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_USERAGENT, REG_HTTP_USER_AGENT);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, f->cfg.connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)x);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)x);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->curl_error);
+    return h;
+}
+
+static void
+append_header(struct curl_slist **list, const char *name, const char *value)
+{
+    size_t len = strlen(name) + strlen(value) + 3;
+    char *line = malloc(len);
+    struct curl_slist *l;
+
+    if (!line)
+        reg_oom();
+    snprintf(line, len, "%s: %s", name, value);
+    l = curl_slist_append(*list, line);
+    free(line);
+    if (!l)
+        reg_oom();
+    *list = l;
+}
+
+/* The headers of the current hop: the token only while under the original base. */
+static void
+build_headers(struct xfer *x)
+{
+    const struct reg_http_request *r = x->req;
+
+    curl_slist_free_all(x->headers);
+    x->headers = NULL;
+    if (r->accept)
+        append_header(&x->headers, "Accept", r->accept);
+    if (r->bearer && x->base == x->origin) {
+        size_t len = strlen(r->bearer) + 8;
+        char *v = malloc(len);
+
+        if (!v)
+            reg_oom();
+        snprintf(v, len, "Bearer %s", r->bearer);
+        append_header(&x->headers, "Authorization", v);
+        free(v);
+    }
+}
+
+/* Adds x to the multi handle for one attempt (or hop), within what is left of its time. */
+static void
+start(struct fetch *f, struct xfer *x, double now)
+{
+    double left = x->deadline - now;
+    long timeout = f->cfg.total_timeout_ms;
+
+    if (left < 1.0) {
+        set_error(x, "no time left for '%.150s' (budget %.0f ms)", x->url,
+                  request_budget_ms(&f->cfg));
+        finish(f, x, REG_EUPSTREAM);
+        return;
+    }
+    if (left < (double)timeout)
+        timeout = (long)left;
+    build_headers(x);
+    reg_buf_reset(&x->req->body);
+    x->answered = x->too_large = false;
+    x->retry_after[0] = x->curl_error[0] = '\0';
+    curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, timeout);
+    if (curl_multi_add_handle(f->multi, x->easy) != CURLM_OK) {
+        set_error(x, "cannot start the transfer of '%.150s'", x->url);
+        finish(f, x, REG_EUPSTREAM);
+        return;
+    }
+    x->state = RUNNING;
+}
+
+/* After a failed attempt (x->req->error says why): schedules the next one, or gives up. */
+static void
+retry_or_fail(struct fetch *f, struct xfer *x)
+{
+    struct reg_http_request *r = x->req;
+    long delay;
+    size_t len = strlen(r->error);
+
+    if (r->attempts >= f->cfg.max_attempts) {
+        snprintf(r->error + len, sizeof(r->error) - len, " (after %d attempts)", r->attempts);
+        finish(f, x, REG_EUPSTREAM);
+        return;
+    }
+    delay = reg_http_retry_delay_ms(&f->cfg, r->status, x->retry_after, r->attempts);
+    if (now_ms() + (double)delay >= x->deadline) {
+        snprintf(r->error + len, sizeof(r->error) - len, " (no time left to retry)");
+        finish(f, x, REG_EUPSTREAM);
+        return;
+    }
+    r->attempts++;
+    x->wake = now_ms() + (double)delay;
+    x->state = PENDING;
+}
+
+static bool
+is_redirect(long status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* Follows a 3xx to its Location if that lies under an allowed base. */
+static void
+follow(struct fetch *f, struct xfer *x)
+{
+    char *location = NULL, *next;
+    int base;
+
+    curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &location);
+    if (!location) { /* a 3xx without Location is an answer like any other */
+        finish(f, x, REG_OK);
+        return;
+    }
+    if (x->redirects >= REG_HTTP_MAX_REDIRECTS) {
+        set_error(x, "more than %d redirects from '%.150s'", REG_HTTP_MAX_REDIRECTS, x->req->url);
+        finish(f, x, REG_EUPSTREAM);
+        return;
+    }
+    base = match_base(f->bases, f->nbases, location, &next);
+    if (base < 0) {
+        set_error(x, "redirect to '%.150s' leaves the allowed upstream bases", location);
+        finish(f, x, REG_EINVAL);
+        return;
+    }
+    free(x->url);
+    x->url = next;
+    x->base = base;
+    x->redirects++;
+    x->wake = now_ms();
+    x->state = PENDING;
+}
+
+/* Transport failures worth another attempt: the network, not our request or the peer's TLS. */
+static bool
+retryable(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_OUT_OF_MEMORY:
+    case CURLE_WRITE_ERROR:
+        return false;
+    default:
+        return true;
+    }
+}
+
+static enum reg_status
+answer_status(long status)
+{
+    if (status < 400)
+        return REG_OK;
+    if (status == 404 || status == 410)
+        return REG_ENOTFOUND;
+    return REG_EUPSTREAM;
+}
+
+/* Judges a finished transfer. */
+static void
+complete(struct fetch *f, struct xfer *x, CURLcode rc)
+{
+    struct reg_http_request *r = x->req;
+
+    r->status = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
+    x->answered = rc == CURLE_OK && !x->too_large;
+    if (x->too_large) {
+        set_error(x, "response of '%.150s' exceeds %zu bytes", x->url, r->body.max);
+        finish(f, x, REG_ETOOLARGE);
+    } else if (rc != CURLE_OK) {
+        set_error(x, "'%.150s': %.80s", x->url, x->curl_error[0] ? x->curl_error
+                                                                  : curl_easy_strerror(rc));
+        if (retryable(rc))
+            retry_or_fail(f, x);
+        else
+            finish(f, x, REG_EUPSTREAM);
+    } else if (is_redirect(r->status)) {
+        follow(f, x);
+    } else if (r->status == 429 || r->status >= 500) {
+        set_error(x, "HTTP %ld from '%.150s'", r->status, x->url);
+        retry_or_fail(f, x);
+    } else {
+        if (r->status >= 400)
+            set_error(x, "HTTP %ld from '%.150s'", r->status, x->url);
+        finish(f, x, answer_status(r->status));
+    }
+}
+
+/* ---------------------------------------------------------------- the multi loop */
+
+static void
+start_due(struct fetch *f)
+{
+    double now = now_ms();
+
+    for (int i = 0; i < f->n; i++)
+        if (f->x[i].state == PENDING && f->x[i].wake <= now)
+            start(f, &f->x[i], now);
+}
+
+static void
+collect(struct fetch *f)
+{
+    for (;;) {
+        int left;
+        CURLMsg *m = curl_multi_info_read(f->multi, &left);
+        void *p = NULL;
+        CURLcode rc;
+
+        if (!m)
+            break;
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        rc = m->data.result;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &p);
+        curl_multi_remove_handle(f->multi, m->easy_handle); /* m is invalid from here */
+        complete(f, p, rc);
+    }
+}
+
+/* How long the loop may sleep: until the next PENDING transfer is due (at most POLL_MAX_MS). */
+static int
+poll_timeout(const struct fetch *f)
+{
+    double now = now_ms(), wait = POLL_MAX_MS;
+
+    for (int i = 0; i < f->n; i++)
+        if (f->x[i].state == PENDING && f->x[i].wake - now < wait)
+            wait = f->x[i].wake - now;
+    return wait <= 0 ? 0 : (int)wait + 1;
+}
+
+static void
+run(struct fetch *f)
+{
+    while (f->active > 0) {
+        int running = 0;
+
+        start_due(f);
+        curl_multi_perform(f->multi, &running);
+        collect(f);
+        if (f->active > 0)
+            curl_multi_poll(f->multi, NULL, 0, poll_timeout(f), NULL);
+    }
+}
+
+/* ---------------------------------------------------------------- setup and teardown */
+
+static void
+reset_results(struct reg_http_request *r)
+{
+    r->result = REG_EINTERNAL;
+    r->status = 0;
+    r->seconds = 0;
+    r->attempts = 0;
+    r->error[0] = '\0';
+    reg_buf_cleanup(&r->body);
+    reg_buf_init(&r->body, r->max_bytes ? r->max_bytes : REG_HTTP_DEFAULT_MAX_BYTES);
+}
+
+/* Takes request r into x: validated and PENDING, or DONE with REG_EINVAL. */
+static void
+admit(struct fetch *f, struct xfer *x, struct reg_http_request *r)
+{
+    x->req = r;
+    x->started = x->wake = now_ms();
+    x->deadline = x->started + request_budget_ms(&f->cfg);
+    reset_results(r);
+    f->active++;
+    if (!admissible(f, x)) {
+        finish(f, x, REG_EINVAL);
+        return;
+    }
+    r->attempts = 1;
+    x->state = PENDING;
+    x->easy = new_easy(f, x);
+}
+
+static void
+fetch_cleanup(struct fetch *f)
+{
+    for (int i = 0; f->x && i < f->n; i++) {
+        struct xfer *x = &f->x[i];
+
+        if (x->state == RUNNING)
+            curl_multi_remove_handle(f->multi, x->easy);
+        curl_easy_cleanup(x->easy);
+        curl_slist_free_all(x->headers);
+        free(x->url);
+    }
+    free(f->x);
+    curl_multi_cleanup(f->multi);
+    free_bases(f->bases, f->nbases);
+}
+
+/* Marks every request REG_EINVAL for a configuration that cannot be used. */
+static void
+refuse_all(struct reg_http_request *reqs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        reset_results(&reqs[i]);
+        reqs[i].result = REG_EINVAL;
+        snprintf(reqs[i].error, sizeof(reqs[i].error), "%s", reg_error_detail());
+    }
+}
+
+enum reg_status
+reg_http_fetch_all(const struct reg_http_config *cfg, struct reg_http_request *reqs, int n)
+{
+    struct fetch f = {0};
+
+    if (n < 0 || (n > 0 && !reqs))
+        return reg_errorf(REG_EINVAL, "reg_http_fetch_all: %d requests at %p", n, (void *)reqs);
+    if (!cfg || cfg->nallowed < 0 || (cfg->nallowed > 0 && !cfg->allowed_bases)) {
+        reg_errorf(REG_EINVAL, "reg_http_fetch_all: no usable configuration");
+        refuse_all(reqs, n);
+        return REG_EINVAL;
+    }
+    if (parse_bases(cfg, &f.bases) != REG_OK) {
+        refuse_all(reqs, n);
+        return REG_EINVAL;
+    }
+    f.cfg = with_defaults(cfg);
+    f.nbases = cfg->nallowed;
+    f.n = n;
+    f.x = calloc((size_t)n + 1, sizeof(*f.x));
+    if (!f.x)
+        reg_oom();
+    for (int i = 0; i < n; i++)
+        admit(&f, &f.x[i], &reqs[i]);
+    if (f.active > 0) {
+        f.multi = curl_multi_init(); /* after curl_easy_init, which initialised libcurl */
+        if (!f.multi)
+            reg_oom();
+        run(&f);
+    }
+    fetch_cleanup(&f);
+    return REG_OK;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+void
+reg_http_request_init(struct reg_http_request *r, const char *url, size_t max_bytes)
+{
+    memset(r, 0, sizeof(*r));
+    r->url = url;
+    r->max_bytes = max_bytes;
+    r->result = REG_EINTERNAL;
+    reg_buf_init(&r->body, max_bytes ? max_bytes : REG_HTTP_DEFAULT_MAX_BYTES);
+}
+
+void
+reg_http_request_cleanup(struct reg_http_request *r)
+{
+    if (!r)
+        return;
+    reg_buf_cleanup(&r->body);
+}

@@ -1,0 +1,134 @@
+/*
+ * http_client.h - the registry's only way out to the network: GET requests to the configured
+ * upstream APIs (HF_ENDPOINT, GITHUB_API_URL), run concurrently on one curl multi handle so
+ * that all the metadata calls of a registration cost about one round trip.
+ *
+ * What it guarantees:
+ *   - Allow-list (no SSRF): a URL is fetched only if it lies under one of the configured allowed
+ *     bases: same scheme, host (case-insensitive) and port, and a path that starts with the
+ *     base's path followed by '/'. The check runs on the URL as curl will send it (dot segments
+ *     removed); user information, encoded dot segments ("%2e%2e") and encoded slashes are
+ *     refused. It runs before any network activity, and again for every redirect hop.
+ *   - Redirects (301, 302, 303, 307, 308) are followed here, at most REG_HTTP_MAX_REDIRECTS
+ *     hops, only within the allowed bases. The bearer token is sent only while the hop lies
+ *     under the same base as the original URL.
+ *   - HTTPS verifies the peer and host name; plain http is possible only when an allowed base
+ *     is itself http (the loopback fixture server under test). Protocols: http and https.
+ *   - Retries: 429, 5xx and transport failures (timeouts, resets, refused connections) are
+ *     retried up to max_attempts. A 429 or 503 with Retry-After (seconds or an HTTP date)
+ *     waits that long; anything else waits a full-jitter exponential backoff from
+ *     REG_HTTP_BACKOFF_BASE_MS. Every wait is capped at max_retry_after_ms.
+ *   - Time: each attempt (or redirect hop) is bounded by total_timeout_ms, and each request by
+ *     max_attempts x total_timeout_ms + (max_attempts - 1) x max_retry_after_ms overall.
+ *   - The response body is capped at max_bytes while it streams: the transfer is aborted
+ *     at the first byte past the cap, never buffered beyond it. Gzip/deflate are accepted and
+ *     the cap applies to the decoded body.
+ *   - No signals (CURLOPT_NOSIGNAL), so it is safe in the pre-forked workers.
+ *
+ * libcurl initialisation: curl_global_init(CURL_GLOBAL_DEFAULT) is the process's concern; call
+ * it once at start-up while only one thread runs. If it was never called, the first
+ * curl_easy_init made here performs it lazily (libcurl's documented behaviour), which is also
+ * correct as long as no other thread is inside libcurl at that moment.
+ *
+ * Ownership: the caller owns the config, the request array and every string they point to
+ * (url, accept, bearer, allowed_bases); all are borrowed for the duration of
+ * reg_http_fetch_all only. Each request owns its body buffer from reg_http_request_init until
+ * reg_http_request_cleanup (or until the caller takes the data with reg_buf_take). Nothing is
+ * allocated from an arena and nothing outlives the call but the bodies.
+ */
+#ifndef REG_UPSTREAM_HTTP_CLIENT_H
+#define REG_UPSTREAM_HTTP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "base/status.h"
+
+/* Defaults for the config fields left at 0 (or set negative). */
+#define REG_HTTP_CONNECT_TIMEOUT_MS 3000L
+#define REG_HTTP_TOTAL_TIMEOUT_MS 15000L
+#define REG_HTTP_MAX_ATTEMPTS 3
+#define REG_HTTP_MAX_RETRY_AFTER_MS 5000L
+/* The first backoff is at most this long; each further one doubles the bound. */
+#define REG_HTTP_BACKOFF_BASE_MS 100L
+/* Redirect hops followed per request. */
+#define REG_HTTP_MAX_REDIRECTS 5
+/* Longest URL accepted (bytes). */
+#define REG_HTTP_URL_MAX 8192
+/* Longest Accept or bearer value accepted (bytes). */
+#define REG_HTTP_HEADER_VALUE_MAX 4096
+/* Response body cap used when a request's max_bytes is 0. */
+#define REG_HTTP_DEFAULT_MAX_BYTES (8u * 1024 * 1024)
+/* Sent with every request. */
+#define REG_HTTP_USER_AGENT "trustworthy-model-registry/1.0 (+libcurl)"
+
+struct reg_http_config {
+    /* Bases a request URL must lie under, e.g. {"https://huggingface.co",
+     * "https://api.github.com"}: absolute http(s) URLs without user information, query or
+     * fragment; a path is allowed ("https://mirror.example/hf"), a trailing '/' is ignored. */
+    const char *const *allowed_bases;
+    int nallowed;
+    long connect_timeout_ms; /* default REG_HTTP_CONNECT_TIMEOUT_MS */
+    long total_timeout_ms;   /* per attempt (and per redirect hop); default 15000 */
+    int max_attempts;        /* including the first; default 3 */
+    long max_retry_after_ms; /* cap on every wait between attempts; default 5000 */
+};
+
+/*
+ * One GET. The caller fills url, accept, bearer and max_bytes (reg_http_request_init sets the
+ * first and the last); reg_http_fetch_all fills the results, overwriting those of any earlier
+ * call.
+ */
+struct reg_http_request {
+    const char *url;
+    const char *accept; /* Accept header, or NULL for curl's default */
+    const char *bearer; /* "Authorization: Bearer <bearer>" when non-NULL (HF_TOKEN, ...) */
+    size_t max_bytes;   /* decoded body cap; 0 means REG_HTTP_DEFAULT_MAX_BYTES */
+
+    /* Results. */
+    /* REG_OK: an HTTP answer < 400 after redirects.
+     * REG_ENOTFOUND: 404 or 410.
+     * REG_EUPSTREAM: any other 4xx (401/403 included: look at status), 429 or 5xx once the
+     *   attempts are used up, a transport failure or timeout, too many redirects.
+     * REG_ETOOLARGE: the body exceeded max_bytes.
+     * REG_EINVAL: the URL (or a redirect target) lies outside the allowed bases or is not a
+     *   valid http(s) URL; or accept/bearer contain control characters or are too long. */
+    enum reg_status result;
+    long status;          /* the last HTTP status received (0 if none) */
+    struct reg_buf body;  /* the last answer's body when result is REG_OK, REG_ENOTFOUND or
+                           * REG_EUPSTREAM with a status; empty otherwise. Owned here. */
+    double seconds;       /* wall time of this request, retries and redirects included */
+    int attempts;         /* attempts made (redirect hops are not counted) */
+    char error[256];      /* why, when result != REG_OK; "" otherwise */
+};
+
+/* Zeroes r and sets its url and body cap. url is borrowed. */
+void reg_http_request_init(struct reg_http_request *r, const char *url, size_t max_bytes);
+
+/* Frees the body. Accepts NULL; r can be initialised again afterwards. */
+void reg_http_request_cleanup(struct reg_http_request *r);
+
+/*
+ * Runs the n requests concurrently, each with its own retries and redirects, and waits until
+ * all are finished. Returns REG_OK when every request was attempted: its outcome is in its
+ * result fields. Returns REG_EINVAL (with reg_errorf) only for a misuse: n < 0, a NULL array or
+ * config, or an allowed base that is not a valid base URL (every request then gets REG_EINVAL
+ * too). Blocks at most about max_attempts x total_timeout_ms plus the capped waits.
+ */
+enum reg_status reg_http_fetch_all(const struct reg_http_config *cfg,
+                                   struct reg_http_request *reqs, int n);
+
+/* Whether reg_http_fetch_all would fetch url under cfg (no network activity). */
+bool reg_http_url_allowed(const struct reg_http_config *cfg, const char *url);
+
+/*
+ * How long to wait (ms) before attempt number attempt + 1, after attempt number attempt
+ * (1-based) answered status (0 for a transport failure) with the Retry-After header value
+ * retry_after (NULL or "" if absent). Retry-After counts only for 429 and 503. The result is
+ * in [0, max_retry_after_ms]. Exposed for the unit tests.
+ */
+long reg_http_retry_delay_ms(const struct reg_http_config *cfg, long status,
+                             const char *retry_after, int attempt);
+
+#endif
