@@ -5,6 +5,7 @@
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcgiapp.h>
 #include <stdio.h>
@@ -72,6 +73,11 @@ main(void)
     }
     snprintf(run_dir, sizeof(run_dir), "%s/run", cfg.data_dir);
     snprintf(sock_path, sizeof(sock_path), "%s/registryd.sock", run_dir);
+    /* Once, before any worker exists: libcurl's global state (DynamoDB and upstream clients). */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        reg_log(REG_LOG_ERROR, "curl_global_init failed");
+        return 1;
+    }
     if (ensure_dir(cfg.data_dir) || ensure_dir(run_dir) || prepare_store(&cfg))
         return 1;
     pool = map_pool();
@@ -93,5 +99,6 @@ main(void)
     close(fd);
     unlink(sock_path);
     munmap(pool, sizeof(*pool));
+    curl_global_cleanup();
     return rc;
 }

@@ -179,8 +179,7 @@ static bool
 parse_base(const char *text, struct parts *p)
 {
     CURLU *u = parse_url(text);
-    bool ok = u && split(u, p) && !has_part(u, CURLUPART_QUERY) &&
-              !has_part(u, CURLUPART_FRAGMENT);
+    bool ok = u && split(u, p) && !has_part(u, CURLUPART_QUERY) && !has_part(u, CURLUPART_FRAGMENT);
     size_t len;
 
     curl_url_cleanup(u);
@@ -323,10 +322,13 @@ parse_retry_after(const char *v)
         seconds = digits > 6 ? RETRY_AFTER_SECONDS_MAX : strtol(v, NULL, 10);
     } else {
         when = curl_getdate(v, NULL);
-        now = time(NULL);
         if (when == (time_t)-1)
             return -1;
-        seconds = when <= now ? 0 : (when - now > RETRY_AFTER_SECONDS_MAX ? RETRY_AFTER_SECONDS_MAX : (long)(when - now));
+        now = time(NULL);
+        if (when <= now)
+            return 0;
+        seconds =
+            when - now > RETRY_AFTER_SECONDS_MAX ? RETRY_AFTER_SECONDS_MAX : (long)(when - now);
     }
     return (seconds > RETRY_AFTER_SECONDS_MAX ? RETRY_AFTER_SECONDS_MAX : seconds) * 1000L;
 }
@@ -405,7 +407,10 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 
 /* ---------------------------------------------------------------- one request's life */
 
-static void __attribute__((format(printf, 2, 3)))
+static void set_error(struct xfer *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Records why the request failed (or is being retried) in its error field. */
+static void
 set_error(struct xfer *x, const char *fmt, ...)
 {
     va_list ap;
@@ -660,8 +665,8 @@ complete(struct fetch *f, struct xfer *x, CURLcode rc)
         set_error(x, "response of '%.150s' exceeds %zu bytes", x->url, r->body.max);
         finish(f, x, REG_ETOOLARGE);
     } else if (rc != CURLE_OK) {
-        set_error(x, "'%.150s': %.80s", x->url, x->curl_error[0] ? x->curl_error
-                                                                  : curl_easy_strerror(rc));
+        set_error(x, "'%.150s': %.80s", x->url,
+                  x->curl_error[0] ? x->curl_error : curl_easy_strerror(rc));
         if (retryable(rc))
             retry_or_fail(f, x);
         else

@@ -59,7 +59,7 @@
 /* Longest Accept or bearer value accepted (bytes). */
 #define REG_HTTP_HEADER_VALUE_MAX 4096
 /* Response body cap used when a request's max_bytes is 0. */
-#define REG_HTTP_DEFAULT_MAX_BYTES (8u * 1024 * 1024)
+#define REG_HTTP_DEFAULT_MAX_BYTES ((size_t)8 * 1024 * 1024)
 /* Sent with every request. */
 #define REG_HTTP_USER_AGENT "trustworthy-model-registry/1.0 (+libcurl)"
 
@@ -95,12 +95,12 @@ struct reg_http_request {
      * REG_EINVAL: the URL (or a redirect target) lies outside the allowed bases or is not a
      *   valid http(s) URL; or accept/bearer contain control characters or are too long. */
     enum reg_status result;
-    long status;          /* the last HTTP status received (0 if none) */
-    struct reg_buf body;  /* the last answer's body when result is REG_OK, REG_ENOTFOUND or
-                           * REG_EUPSTREAM with a status; empty otherwise. Owned here. */
-    double seconds;       /* wall time of this request, retries and redirects included */
-    int attempts;         /* attempts made (redirect hops are not counted) */
-    char error[256];      /* why, when result != REG_OK; "" otherwise */
+    long status;         /* the last HTTP status received (0 if none) */
+    struct reg_buf body; /* the last answer's body when result is REG_OK, REG_ENOTFOUND or
+                          * REG_EUPSTREAM with a status; empty otherwise. Owned here. */
+    double seconds;      /* wall time of this request, retries and redirects included */
+    int attempts;        /* attempts made (redirect hops are not counted) */
+    char error[256];     /* why, when result != REG_OK; "" otherwise */
 };
 
 /* Zeroes r and sets its url and body cap. url is borrowed. */
@@ -116,8 +116,8 @@ void reg_http_request_cleanup(struct reg_http_request *r);
  * config, or an allowed base that is not a valid base URL (every request then gets REG_EINVAL
  * too). Blocks at most about max_attempts x total_timeout_ms plus the capped waits.
  */
-enum reg_status reg_http_fetch_all(const struct reg_http_config *cfg,
-                                   struct reg_http_request *reqs, int n);
+enum reg_status reg_http_fetch_all(const struct reg_http_config *cfg, struct reg_http_request *reqs,
+                                   int n);
 
 /* Whether reg_http_fetch_all would fetch url under cfg (no network activity). */
 bool reg_http_url_allowed(const struct reg_http_config *cfg, const char *url);

@@ -1,0 +1,933 @@
+/*
+ * test_http_client.c - the upstream HTTP client (lib/upstream/http_client.c) against the
+ * Hugging Face / GitHub fixture server: concurrent fetches, status mapping, retries on 500,
+ * 429 (Retry-After), resets and hangs, the allow-list (also for redirects), the body cap and
+ * the Authorization header. What reached the server is read back from its /__fixture/log.
+ * Also, without any network: the allow-list and the retry delays, as tables of cases.
+ *
+ * The server: REGISTRY_TEST_UPSTREAM_URL (http://127.0.0.1:<port>), which scripts/run-unit.sh
+ * sets after starting tests/fixtures/upstream_server.py for the unit run. Every test starts
+ * with POST /__fixture/reset (default config, empty log). Timing is printed, never asserted;
+ * the only time check is a lower bound (a Retry-After of 1 s was waited for).
+ */
+#include "unit.h"
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "upstream/http_client.h"
+
+#define UPSTREAM_ENV "REGISTRY_TEST_UPSTREAM_URL"
+#define BIG (4u * 1024 * 1024)
+
+static char upstream[256]; /* the fixture server's base URL, without a trailing '/' */
+
+/* ---------------------------------------------------------------- helpers */
+
+static void
+url_of(char *out, size_t cap, const char *path)
+{
+    int n = snprintf(out, cap, "%s%s", upstream, path);
+
+    assert_true(n > 0 && (size_t)n < cap);
+}
+
+/* A config allowing only the fixture server, with short waits. */
+static struct reg_http_config
+config_for(const char *const *bases, int n)
+{
+    struct reg_http_config c = {0};
+
+    c.allowed_bases = bases;
+    c.nallowed = n;
+    c.total_timeout_ms = 10000;
+    return c;
+}
+
+static size_t
+collect_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    return reg_buf_append(arg, data, size * nmemb) == REG_OK ? size * nmemb : 0;
+}
+
+/* Calls a fixture control (never logged by the server) and returns its JSON answer. */
+static struct json_object *
+control(const char *method, const char *path, const char *json)
+{
+    char url[512];
+    struct reg_buf b;
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    CURL *c = curl_easy_init();
+    long status = 0;
+    struct json_object *doc;
+
+    assert_non_null(c);
+    url_of(url, sizeof(url), path);
+    reg_buf_init(&b, BIG);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (json)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (curl_easy_perform(c) != CURLE_OK)
+        fail_msg("fixture control %s %s failed", method, path);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    if (status != 200)
+        fail_msg("fixture control %s %s %s: HTTP %ld: %s", method, path, json ? json : "", status,
+                 b.data ? b.data : "");
+    doc = json_tokener_parse(b.data ? b.data : "");
+    reg_buf_cleanup(&b);
+    assert_non_null(doc);
+    return doc;
+}
+
+static void
+fixture_config(const char *json)
+{
+    json_object_put(control("POST", "/__fixture/config", json));
+}
+
+/* The requests the server saw since the last reset: {"requests": [...], "count": n}. */
+static struct json_object *
+fixture_log(void)
+{
+    return control("GET", "/__fixture/log", NULL);
+}
+
+static int
+log_count(struct json_object *log)
+{
+    struct json_object *c;
+
+    assert_true(json_object_object_get_ex(log, "count", &c));
+    return json_object_get_int(c);
+}
+
+static struct json_object *
+log_entry(struct json_object *log, int i)
+{
+    struct json_object *reqs;
+
+    assert_true(json_object_object_get_ex(log, "requests", &reqs));
+    assert_true(i < (int)json_object_array_length(reqs));
+    return json_object_array_get_idx(reqs, (size_t)i);
+}
+
+/* A field of a log entry as a string ("" when null or absent). */
+static const char *
+entry_str(struct json_object *e, const char *key)
+{
+    struct json_object *v;
+
+    if (!json_object_object_get_ex(e, key, &v) || !v)
+        return "";
+    return json_object_get_string(v);
+}
+
+static double
+entry_num(struct json_object *e, const char *key)
+{
+    struct json_object *v;
+
+    assert_true(json_object_object_get_ex(e, key, &v));
+    return json_object_get_double(v);
+}
+
+static bool
+entry_bool(struct json_object *e, const char *key)
+{
+    struct json_object *v;
+
+    assert_true(json_object_object_get_ex(e, key, &v));
+    return json_object_get_boolean(v);
+}
+
+/* The number of logged requests, from a fresh log. */
+static int
+requests_seen(void)
+{
+    struct json_object *log = fixture_log();
+    int n = log_count(log);
+
+    json_object_put(log);
+    return n;
+}
+
+/* Fetches one URL with cfg; r must be cleaned up by the caller. */
+static void
+fetch_one(const struct reg_http_config *cfg, struct reg_http_request *r, const char *url,
+          size_t max)
+{
+    reg_http_request_init(r, url, max);
+    assert_int_equal(reg_http_fetch_all(cfg, r, 1), REG_OK);
+}
+
+static int
+reset_fixture(void **state)
+{
+    (void)state;
+    json_object_put(control("POST", "/__fixture/reset", NULL));
+    return 0;
+}
+
+/* ---------------------------------------------------------------- without network */
+
+static void
+test_url_allowed(void **state)
+{
+    static const char *const bases[] = {"https://huggingface.co", "https://api.github.com/",
+                                        "http://127.0.0.1:8080/mirror"};
+    static const struct {
+        const char *url;
+        bool allowed;
+    } cases[] = {
+        {"https://huggingface.co/api/models/gpt2", true},
+        {"HTTPS://HuggingFace.CO/api/models/gpt2", true},
+        {"https://huggingface.co:443/api/models/gpt2", true},
+        {"https://huggingface.co/api/models/gpt2#readme", true},
+        {"https://huggingface.co/api/models/gpt2?blobs=true", true},
+        {"https://huggingface.co", true},
+        {"https://api.github.com/repos/openai/whisper", true},
+        {"http://127.0.0.1:8080/mirror/api/models/gpt2", true},
+        {"http://127.0.0.1:8080/mirror/a/../b", true},
+        {"http://huggingface.co/api/models/gpt2", false},
+        {"https://huggingface.co:8443/api/models/gpt2", false},
+        {"https://huggingface.co.evil.example/api/models/gpt2", false},
+        {"https://evil.example/https://huggingface.co/api", false},
+        {"https://user@huggingface.co/api/models/gpt2", false},
+        {"https://user:pw@huggingface.co/api/models/gpt2", false},
+        {"https://huggingface.co@evil.example/api/models/gpt2", false},
+        {"https://github.com/openai/whisper", false},
+        {"https://127.0.0.1:8080/mirror/api", false},
+        {"http://127.0.0.1:8081/mirror/api", false},
+        {"http://localhost:8080/mirror/api", false},
+        {"http://127.0.0.1:8080/mirrorx/api", false},
+        {"http://127.0.0.1:8080/mirror", false},
+        {"http://127.0.0.1:8080/mirror/../secret", false},
+        {"http://127.0.0.1:8080/mirror/%2e%2e/secret", false},
+        {"http://127.0.0.1:8080/mirror/.%2E/secret", false},
+        {"http://127.0.0.1:8080/mirror/a%2Fb", false},
+        {"http://127.0.0.1:8080/mirror/a\\..\\b", false},
+        {"ftp://huggingface.co/api/models/gpt2", false},
+        {"file:///etc/passwd", false},
+        {"huggingface.co/api/models/gpt2", false},
+        {"https://huggingface.co/api/models/a b", false},
+        {"", false},
+    };
+    struct reg_http_config cfg = config_for(bases, NELEMS(bases));
+    int bad = 0;
+
+    (void)state;
+    for (int i = 0; i < NELEMS(cases); i++)
+        CHECK(&bad, reg_http_url_allowed(&cfg, cases[i].url) == cases[i].allowed,
+              "%s: allowed should be %d", cases[i].url, cases[i].allowed);
+    CHECK(&bad, !reg_http_url_allowed(&cfg, NULL), "NULL URL allowed");
+    cfg.nallowed = 0;
+    CHECK(&bad, !reg_http_url_allowed(&cfg, cases[0].url), "allowed with no bases");
+    assert_int_equal(bad, 0);
+}
+
+static void
+test_retry_delay(void **state)
+{
+    char future[64];
+    time_t t = time(NULL) + 2;
+    struct tm tm;
+    struct {
+        long cap, status;
+        const char *retry_after;
+        int attempt;
+        long min, max;
+    } cases[] = {
+        {0, 429, "1", 1, 1000, 1000},
+        {0, 503, "2", 2, 2000, 2000},
+        {0, 429, " 1 ", 1, 0, 100}, /* not delta-seconds: backoff */
+        {0, 429, "0", 1, 0, 0},
+        {0, 429, "3600", 1, 5000, 5000},
+        {0, 429, "99999999999999999999", 1, 5000, 5000},
+        {0, 429, "Wed, 21 Oct 2015 07:28:00 GMT", 1, 0, 0},
+        {0, 429, future, 1, 1000, 3000},
+        {0, 429, "soon", 1, 0, 100},
+        {0, 500, "1", 1, 0, 100}, /* Retry-After counts only for 429 and 503 */
+        {0, 0, NULL, 1, 0, 100},
+        {0, 0, NULL, 2, 0, 200},
+        {0, 0, NULL, 3, 0, 400},
+        {0, 502, "", 6, 0, 3200},
+        {0, 0, NULL, 40, 0, 5000},
+        {0, 0, NULL, 0, 0, 100},
+        {50, 429, "1", 1, 50, 50},
+        {50, 0, NULL, 5, 0, 50},
+    };
+    int bad = 0;
+
+    (void)state;
+    gmtime_r(&t, &tm);
+    strftime(future, sizeof(future), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    for (int i = 0; i < NELEMS(cases); i++) {
+        struct reg_http_config cfg = {0};
+
+        cfg.max_retry_after_ms = cases[i].cap;
+        for (int k = 0; k < 50; k++) { /* the jitter is random: try it a few times */
+            long ms = reg_http_retry_delay_ms(&cfg, cases[i].status, cases[i].retry_after,
+                                              cases[i].attempt);
+            CHECK(&bad, ms >= cases[i].min && ms <= cases[i].max,
+                  "case %d (%ld, '%s', attempt %d): %ld ms not in [%ld, %ld]", i, cases[i].status,
+                  cases[i].retry_after ? cases[i].retry_after : "(null)", cases[i].attempt, ms,
+                  cases[i].min, cases[i].max);
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
+static void
+test_misuse(void **state)
+{
+    static const char *const bad_bases[] = {"https://huggingface.co", "not a url"};
+    static const char *const query_base[] = {"https://huggingface.co/?x=1"};
+    const char *const good[] = {upstream};
+    struct reg_http_config cfg = config_for(good, 1);
+    struct reg_http_request r;
+
+    (void)state;
+    assert_int_equal(reg_http_fetch_all(&cfg, NULL, -1), REG_EINVAL);
+    assert_int_equal(reg_http_fetch_all(&cfg, NULL, 0), REG_OK);
+    reg_http_request_init(&r, "https://huggingface.co/api/models/gpt2", 0);
+    assert_int_equal(reg_http_fetch_all(&cfg, &r, -1), REG_EINVAL);
+    assert_int_equal(reg_http_fetch_all(NULL, &r, 1), REG_EINVAL);
+    assert_int_equal(r.result, REG_EINVAL);
+    cfg = config_for(bad_bases, 2);
+    assert_int_equal(reg_http_fetch_all(&cfg, &r, 1), REG_EINVAL);
+    assert_int_equal(r.result, REG_EINVAL);
+    assert_non_null(strstr(r.error, "not a url"));
+    cfg = config_for(query_base, 1);
+    assert_int_equal(reg_http_fetch_all(&cfg, &r, 1), REG_EINVAL);
+    assert_int_equal(r.result, REG_EINVAL);
+    reg_http_request_cleanup(&r);
+    reg_http_request_cleanup(NULL);
+    assert_int_equal(requests_seen(), 0);
+}
+
+/* ---------------------------------------------------------------- against the fixture */
+
+/* HF and GitHub routes a registration asks for. */
+static const struct {
+    const char *path;
+    const char *accept;
+} routes[] = {
+    {"/api/models/google-bert/bert-base-uncased", NULL},
+    {"/api/models/openai/whisper-tiny?blobs=true", NULL},
+    {"/api/datasets/rajpurkar/squad", NULL},
+    {"/google-bert/bert-base-uncased/resolve/main/README.md", NULL},
+    {"/repos/openai/whisper", "application/vnd.github+json"},
+    {"/repos/openai/whisper/contributors?per_page=100", "application/vnd.github+json"},
+    {"/repos/google-research/bert/readme", "application/vnd.github.raw"},
+    {"/repos/fixture-lab/bert-squad-finetune/pulls?state=closed", "application/vnd.github+json"},
+};
+#define NROUTES NELEMS(routes)
+
+/* Whether every request of the log was in flight at one moment: the latest start comes before
+ * the earliest end. */
+static bool
+overlapped(struct json_object *log)
+{
+    double last_start = 0, first_end = 1e300;
+
+    for (int i = 0; i < log_count(log); i++) {
+        struct json_object *e = log_entry(log, i);
+        double t = entry_num(e, "time"), end = t + entry_num(e, "duration_ms") / 1000.0;
+
+        last_start = t > last_start ? t : last_start;
+        first_end = end < first_end ? end : first_end;
+    }
+    return last_start < first_end;
+}
+
+static void
+test_concurrent_same_as_single(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char urls[NROUTES][512];
+    struct reg_http_request single[NROUTES], all[NROUTES];
+    struct json_object *log;
+    double sum = 0, t0, wall;
+    struct timespec ts;
+
+    (void)state;
+    for (int i = 0; i < NROUTES; i++) {
+        url_of(urls[i], sizeof(urls[i]), routes[i].path);
+        reg_http_request_init(&single[i], urls[i], BIG);
+        single[i].accept = routes[i].accept;
+        assert_int_equal(reg_http_fetch_all(&cfg, &single[i], 1), REG_OK);
+        if (single[i].result != REG_OK)
+            fail_msg("%s: %s", routes[i].path, single[i].error);
+        assert_int_equal(single[i].status, 200);
+        assert_true(single[i].body.len > 0);
+    }
+    reset_fixture(NULL);
+    fixture_config("{\"delay_ms\": 200}");
+    for (int i = 0; i < NROUTES; i++) {
+        reg_http_request_init(&all[i], urls[i], BIG);
+        all[i].accept = routes[i].accept;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    t0 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    assert_int_equal(reg_http_fetch_all(&cfg, all, NROUTES), REG_OK);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    wall = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - t0;
+    for (int i = 0; i < NROUTES; i++) {
+        if (all[i].result != REG_OK)
+            fail_msg("%s: %s", routes[i].path, all[i].error);
+        assert_int_equal(all[i].status, 200);
+        assert_int_equal(all[i].body.len, single[i].body.len);
+        assert_memory_equal(all[i].body.data, single[i].body.data, single[i].body.len);
+        assert_int_equal(all[i].attempts, 1);
+        sum += all[i].seconds;
+    }
+    log = fixture_log();
+    assert_int_equal(log_count(log), NROUTES);
+    assert_true(overlapped(log));
+    json_object_put(log);
+    printf("upstream: %d requests with a 200 ms delay each took %.3f s together "
+           "(their own times add up to %.3f s)\n",
+           NROUTES, wall, sum);
+    for (int i = 0; i < NROUTES; i++) {
+        reg_http_request_cleanup(&single[i]);
+        reg_http_request_cleanup(&all[i]);
+    }
+}
+
+static void
+test_not_found(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u1[512], u2[512];
+    struct reg_http_request r[2];
+
+    (void)state;
+    url_of(u1, sizeof(u1), "/api/models/fixture-lab/no-such-model");
+    url_of(u2, sizeof(u2), "/repos/fixture-lab/no-such-repo");
+    reg_http_request_init(&r[0], u1, BIG);
+    reg_http_request_init(&r[1], u2, BIG);
+    assert_int_equal(reg_http_fetch_all(&cfg, r, 2), REG_OK);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(r[i].result, REG_ENOTFOUND);
+        assert_int_equal(r[i].status, 404);
+        assert_int_equal(r[i].attempts, 1);
+        assert_non_null(strstr(r[i].error, "404"));
+        reg_http_request_cleanup(&r[i]);
+    }
+    assert_int_equal(requests_seen(), 2);
+}
+
+static void
+test_not_found_keeps_body(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u[512];
+    struct reg_http_request r;
+
+    (void)state;
+    url_of(u, sizeof(u), "/api/models/fixture-lab/no-such-model");
+    fetch_one(&cfg, &r, u, BIG);
+    assert_int_equal(r.result, REG_ENOTFOUND);
+    assert_non_null(r.body.data);
+    assert_non_null(strstr(r.body.data, "Repository not found"));
+    reg_http_request_cleanup(&r);
+}
+
+/* A status other than 404 is the caller's to interpret: a gated file answers 401 without a
+ * token and 200 with one. */
+static void
+test_gated_keeps_status(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u[512];
+    struct reg_http_request r[2];
+
+    (void)state;
+    url_of(u, sizeof(u), "/google/gemma-2-2b/resolve/main/config.json");
+    reg_http_request_init(&r[0], u, BIG);
+    reg_http_request_init(&r[1], u, BIG);
+    r[1].bearer = "hf_unit_test_token";
+    assert_int_equal(reg_http_fetch_all(&cfg, r, 2), REG_OK);
+    assert_int_equal(r[0].result, REG_EUPSTREAM);
+    assert_int_equal(r[0].status, 401);
+    assert_int_equal(r[0].attempts, 1);
+    assert_int_equal(r[1].result, REG_OK);
+    assert_int_equal(r[1].status, 200);
+    reg_http_request_cleanup(&r[0]);
+    reg_http_request_cleanup(&r[1]);
+    assert_int_equal(requests_seen(), 2);
+}
+
+static void
+test_500_twice_then_ok(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u[512];
+    struct reg_http_request r;
+    struct json_object *log;
+
+    (void)state;
+    fixture_config("{\"fail\": \"500\", \"fail_count\": 2}");
+    url_of(u, sizeof(u), "/repos/openai/whisper");
+    fetch_one(&cfg, &r, u, BIG);
+    assert_int_equal(r.result, REG_OK);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.attempts, 3);
+    assert_string_equal(r.error, "");
+    assert_non_null(strstr(r.body.data, "\"full_name\""));
+    log = fixture_log();
+    assert_int_equal(log_count(log), 3);
+    assert_string_equal(entry_str(log_entry(log, 0), "fault"), "500");
+    assert_string_equal(entry_str(log_entry(log, 1), "fault"), "500");
+    assert_string_equal(entry_str(log_entry(log, 2), "route"), "gh.repo");
+    json_object_put(log);
+    reg_http_request_cleanup(&r);
+}
+
+static void
+test_429_retry_after(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u[512];
+    struct reg_http_request r;
+    struct json_object *log;
+    double gap;
+
+    (void)state;
+    fixture_config("{\"fail\": \"429\", \"fail_count\": 1}");
+    url_of(u, sizeof(u), "/api/models/openai/whisper-tiny");
+    fetch_one(&cfg, &r, u, BIG);
+    assert_int_equal(r.result, REG_OK);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.attempts, 2);
+    log = fixture_log();
+    assert_int_equal(log_count(log), 2);
+    assert_string_equal(entry_str(log_entry(log, 0), "fault"), "429");
+    /* Retry-After: 1 was honoured (a lower bound: no load can make it shorter). */
+    gap = entry_num(log_entry(log, 1), "time") - entry_num(log_entry(log, 0), "time");
+    assert_true(gap >= 0.95);
+    json_object_put(log);
+    printf("upstream: 429 with Retry-After: 1, retried after %.3f s; request took %.3f s\n", gap,
+           r.seconds);
+    reg_http_request_cleanup(&r);
+}
+
+static void
+test_persistent_500(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u[512];
+    struct reg_http_request r;
+
+    (void)state;
+    fixture_config("{\"fail\": \"500\"}");
+    url_of(u, sizeof(u), "/api/datasets/rajpurkar/squad");
+    cfg.max_attempts = 3;
+    fetch_one(&cfg, &r, u, BIG);
+    assert_int_equal(r.result, REG_EUPSTREAM);
+    assert_int_equal(r.status, 500);
+    assert_int_equal(r.attempts, 3);
+    assert_non_null(strstr(r.error, "HTTP 500"));
+    assert_non_null(strstr(r.error, "after 3 attempts"));
+    assert_int_equal(requests_seen(), 3);
+    reg_http_request_cleanup(&r);
+
+    reset_fixture(NULL);
+    fixture_config("{\"fail\": \"500\"}");
+    cfg.max_attempts = 1;
+    fetch_one(&cfg, &r, u, BIG);
+    assert_int_equal(r.result, REG_EUPSTREAM);
+    assert_int_equal(requests_seen(), 1);
+    reg_http_request_cleanup(&r);
+}
+
+/* Only the failing path is retried; the others of the same batch are not held up or repeated. */
+static void
+test_retry_is_per_request(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u1[512], u2[512];
+    struct reg_http_request r[2];
+    struct json_object *log;
+
+    (void)state;
+    fixture_config("{\"fail\": \"500\", \"fail_paths\": \"/contributors\", \"fail_count\": 1}");
+    url_of(u1, sizeof(u1), "/repos/openai/whisper");
+    url_of(u2, sizeof(u2), "/repos/openai/whisper/contributors");
+    reg_http_request_init(&r[0], u1, BIG);
+    reg_http_request_init(&r[1], u2, BIG);
+    assert_int_equal(reg_http_fetch_all(&cfg, r, 2), REG_OK);
+    assert_int_equal(r[0].result, REG_OK);
+    assert_int_equal(r[0].attempts, 1);
+    assert_int_equal(r[1].result, REG_OK);
+    assert_int_equal(r[1].attempts, 2);
+    log = fixture_log();
+    assert_int_equal(log_count(log), 3);
+    json_object_put(log);
+    reg_http_request_cleanup(&r[0]);
+    reg_http_request_cleanup(&r[1]);
+}
+
+static void
+test_reset_then_ok(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u[512];
+    struct reg_http_request r;
+
+    (void)state;
+    fixture_config("{\"fail\": \"reset\", \"fail_count\": 1}");
+    url_of(u, sizeof(u), "/repos/google-research/bert");
+    fetch_one(&cfg, &r, u, BIG);
+    assert_int_equal(r.result, REG_OK);
+    assert_int_equal(r.attempts, 2);
+    assert_int_equal(requests_seen(), 2);
+    reg_http_request_cleanup(&r);
+}
+
+static void
+test_hang_times_out(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u[512];
+    struct reg_http_request r;
+
+    (void)state;
+    fixture_config("{\"fail\": \"hang\", \"hang_s\": 10}");
+    url_of(u, sizeof(u), "/api/models/gpt2");
+    cfg.total_timeout_ms = 300;
+    cfg.max_attempts = 2;
+    fetch_one(&cfg, &r, u, BIG);
+    assert_int_equal(r.result, REG_EUPSTREAM);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.attempts, 2);
+    assert_int_equal(r.body.len, 0);
+    assert_non_null(strstr(r.error, "after 2 attempts"));
+    assert_int_equal(requests_seen(), 2);
+    printf("upstream: 2 attempts of 300 ms against a hang gave up after %.3f s: %s\n", r.seconds,
+           r.error);
+    reg_http_request_cleanup(&r);
+}
+
+/* A closed port: refused connections are retried, then reported. */
+static void
+test_connection_refused(void **state)
+{
+    struct sockaddr_in sa = {0};
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    char base[64], u[128];
+    const char *bases[1];
+    struct reg_http_config cfg;
+    struct reg_http_request r;
+
+    (void)state;
+    assert_true(fd >= 0);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    close(fd); /* nobody listens there now */
+    snprintf(base, sizeof(base), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    snprintf(u, sizeof(u), "%s/api/models/gpt2", base);
+    bases[0] = base;
+    cfg = config_for(bases, 1);
+    fetch_one(&cfg, &r, u, BIG);
+    assert_int_equal(r.result, REG_EUPSTREAM);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.attempts, REG_HTTP_MAX_ATTEMPTS);
+    reg_http_request_cleanup(&r);
+}
+
+static void
+test_outside_bases_not_fetched(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    const char *port = strrchr(upstream, ':');
+    char urls[6][512];
+    struct reg_http_request r[6];
+
+    (void)state;
+    snprintf(urls[0], sizeof(urls[0]), "http://localhost%s/api/models/gpt2", port);
+    snprintf(urls[1], sizeof(urls[1]), "https://127.0.0.1%s/api/models/gpt2", port);
+    snprintf(urls[2], sizeof(urls[2]), "http://user@127.0.0.1%s/api/models/gpt2", port);
+    snprintf(urls[3], sizeof(urls[3]), "https://huggingface.co/api/models/gpt2");
+    snprintf(urls[4], sizeof(urls[4]), "file:///etc/passwd");
+    url_of(urls[5], sizeof(urls[5]), "/api/models/gpt2"); /* allowed URL, bad header value */
+    for (int i = 0; i < 6; i++)
+        reg_http_request_init(&r[i], urls[i], BIG);
+    r[5].bearer = "token\r\nX-Injected: 1";
+    assert_int_equal(reg_http_fetch_all(&cfg, r, 6), REG_OK);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(r[i].result, REG_EINVAL);
+        assert_int_equal(r[i].status, 0);
+        assert_int_equal(r[i].attempts, 0);
+        assert_true(r[i].error[0] != '\0');
+        reg_http_request_cleanup(&r[i]);
+    }
+    assert_int_equal(requests_seen(), 0);
+}
+
+static void
+test_redirect_followed(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u[512];
+    struct reg_http_request r;
+    struct json_object *log;
+
+    (void)state;
+    url_of(u, sizeof(u), "/api/datasets/squad");
+    fetch_one(&cfg, &r, u, BIG);
+    if (r.result != REG_OK)
+        fail_msg("%s", r.error);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.attempts, 1);
+    assert_non_null(strstr(r.body.data, "\"rajpurkar/squad\""));
+    log = fixture_log();
+    assert_int_equal(log_count(log), 2);
+    assert_string_equal(entry_str(log_entry(log, 0), "route"), "hf.redirect");
+    assert_string_equal(entry_str(log_entry(log, 1), "path"), "/api/datasets/rajpurkar/squad");
+    json_object_put(log);
+    reg_http_request_cleanup(&r);
+}
+
+/* With the allowed base narrowed to the alias, the 307 to the canonical id leaves it. */
+static void
+test_redirect_leaving_bases_refused(void **state)
+{
+    char base[512], u[512];
+    const char *bases[1];
+    struct reg_http_config cfg;
+    struct reg_http_request r;
+
+    (void)state;
+    url_of(base, sizeof(base), "/api/datasets/squad");
+    url_of(u, sizeof(u), "/api/datasets/squad/revision/main");
+    bases[0] = base;
+    cfg = config_for(bases, 1);
+    fetch_one(&cfg, &r, u, BIG);
+    assert_int_equal(r.result, REG_EINVAL);
+    assert_int_equal(r.status, 307);
+    assert_int_equal(r.body.len, 0);
+    assert_non_null(strstr(r.error, "/api/datasets/rajpurkar/squad/revision/main"));
+    assert_int_equal(requests_seen(), 1);
+    reg_http_request_cleanup(&r);
+}
+
+/* A redirect into another allowed base is followed, but without the token. */
+static void
+test_redirect_drops_token_across_bases(void **state)
+{
+    char narrow[512], u[512];
+    const char *bases[2];
+    struct reg_http_config cfg;
+    struct reg_http_request r;
+    struct json_object *log;
+
+    (void)state;
+    url_of(narrow, sizeof(narrow), "/api/datasets/squad");
+    url_of(u, sizeof(u), "/api/datasets/squad/revision/main");
+    bases[0] = narrow;
+    bases[1] = upstream;
+    cfg = config_for(bases, 2);
+    reg_http_request_init(&r, u, BIG);
+    r.bearer = "hf_unit_test_token";
+    assert_int_equal(reg_http_fetch_all(&cfg, &r, 1), REG_OK);
+    assert_int_equal(r.result, REG_OK);
+    log = fixture_log();
+    assert_int_equal(log_count(log), 2);
+    assert_true(entry_bool(log_entry(log, 0), "authorization"));
+    assert_false(entry_bool(log_entry(log, 1), "authorization"));
+    json_object_put(log);
+    reg_http_request_cleanup(&r);
+}
+
+static void
+test_body_cap(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u[512];
+    struct reg_http_request r;
+    size_t size;
+
+    (void)state;
+    url_of(u, sizeof(u), "/api/models/openai/whisper-tiny?blobs=true");
+    fetch_one(&cfg, &r, u, BIG);
+    assert_int_equal(r.result, REG_OK);
+    size = r.body.len;
+    assert_true(size > 100);
+    reg_http_request_cleanup(&r);
+
+    fetch_one(&cfg, &r, u, size); /* exactly at the cap */
+    assert_int_equal(r.result, REG_OK);
+    assert_int_equal(r.body.len, size);
+    reg_http_request_cleanup(&r);
+
+    fetch_one(&cfg, &r, u, size - 1);
+    assert_int_equal(r.result, REG_ETOOLARGE);
+    assert_int_equal(r.body.len, 0);
+    assert_int_equal(r.attempts, 1);
+    assert_non_null(strstr(r.error, "exceeds"));
+    reg_http_request_cleanup(&r);
+}
+
+/* A 151 MB generated file with a 64 KiB cap: the transfer stops at the cap. */
+static void
+test_body_cap_aborts_stream(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u[512];
+    struct reg_http_request r;
+
+    (void)state;
+    url_of(u, sizeof(u), "/openai/whisper-tiny/resolve/main/model.safetensors");
+    fetch_one(&cfg, &r, u, 64 * 1024);
+    assert_int_equal(r.result, REG_ETOOLARGE);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body.len, 0);
+    printf("upstream: a large body was refused at the 64 KiB cap after %.3f s\n", r.seconds);
+    reg_http_request_cleanup(&r);
+}
+
+static void
+test_headers_sent(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u1[512], u2[512];
+    struct reg_http_request r[2];
+    struct json_object *log;
+    int bad = 0;
+
+    (void)state;
+    url_of(u1, sizeof(u1), "/repos/openai/whisper?with=token");
+    url_of(u2, sizeof(u2), "/repos/openai/whisper?without=token");
+    reg_http_request_init(&r[0], u1, BIG);
+    reg_http_request_init(&r[1], u2, BIG);
+    r[0].bearer = "ghp_unit_test_token";
+    r[0].accept = "application/vnd.github+json";
+    assert_int_equal(reg_http_fetch_all(&cfg, r, 2), REG_OK);
+    assert_int_equal(r[0].result, REG_OK);
+    assert_int_equal(r[1].result, REG_OK);
+    log = fixture_log();
+    assert_int_equal(log_count(log), 2);
+    for (int i = 0; i < 2; i++) {
+        struct json_object *e = log_entry(log, i);
+        bool with = strstr(entry_str(e, "path"), "with=token") != NULL;
+
+        CHECK(&bad, entry_bool(e, "authorization") == with, "%s: authorization sent: %d",
+              entry_str(e, "path"), !with);
+        CHECK(&bad, !with || strcmp(entry_str(e, "authorization_scheme"), "Bearer") == 0,
+              "scheme %s", entry_str(e, "authorization_scheme"));
+        CHECK(&bad, !with || strcmp(entry_str(e, "accept"), "application/vnd.github+json") == 0,
+              "accept %s", entry_str(e, "accept"));
+        CHECK(&bad, strcmp(entry_str(e, "user_agent"), REG_HTTP_USER_AGENT) == 0, "user agent %s",
+              entry_str(e, "user_agent"));
+    }
+    json_object_put(log);
+    assert_int_equal(bad, 0);
+    reg_http_request_cleanup(&r[0]);
+    reg_http_request_cleanup(&r[1]);
+}
+
+/* Results are overwritten by a second call with the same request. */
+static void
+test_refetch_resets_results(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u[512];
+    struct reg_http_request r;
+
+    (void)state;
+    url_of(u, sizeof(u), "/api/models/fixture-lab/no-such-model");
+    fetch_one(&cfg, &r, u, BIG);
+    assert_int_equal(r.result, REG_ENOTFOUND);
+    url_of(u, sizeof(u), "/api/models/gpt2");
+    assert_int_equal(reg_http_fetch_all(&cfg, &r, 1), REG_OK);
+    assert_int_equal(r.result, REG_OK);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.error, "");
+    assert_null(strstr(r.body.data, "Repository not found"));
+    reg_http_request_cleanup(&r);
+}
+
+#define TEST(f) cmocka_unit_test_setup(f, reset_fixture)
+
+int
+main(void)
+{
+    const struct CMUnitTest offline[] = {
+        cmocka_unit_test(test_url_allowed),
+        cmocka_unit_test(test_retry_delay),
+    };
+    const struct CMUnitTest online[] = {
+        TEST(test_misuse),
+        TEST(test_concurrent_same_as_single),
+        TEST(test_not_found),
+        TEST(test_not_found_keeps_body),
+        TEST(test_gated_keeps_status),
+        TEST(test_500_twice_then_ok),
+        TEST(test_429_retry_after),
+        TEST(test_persistent_500),
+        TEST(test_retry_is_per_request),
+        TEST(test_reset_then_ok),
+        TEST(test_hang_times_out),
+        TEST(test_connection_refused),
+        TEST(test_outside_bases_not_fetched),
+        TEST(test_redirect_followed),
+        TEST(test_redirect_leaving_bases_refused),
+        TEST(test_redirect_drops_token_across_bases),
+        TEST(test_body_cap),
+        TEST(test_body_cap_aborts_stream),
+        TEST(test_headers_sent),
+        TEST(test_refetch_resets_results),
+    };
+    const char *env = getenv(UPSTREAM_ENV);
+    int failed;
+
+    failed = cmocka_run_group_tests_name("upstream/http_client offline", offline, NULL, NULL);
+    if (!env || !*env) {
+        fprintf(stderr,
+                "test_http_client: %s is not set. These tests need the upstream fixture server; "
+                "run them through scripts/run-unit.sh (`make unit`), which starts it and sets "
+                "%s=http://127.0.0.1:<port>.\n",
+                UPSTREAM_ENV, UPSTREAM_ENV);
+        return 1;
+    }
+    snprintf(upstream, sizeof(upstream), "%s", env);
+    while (strlen(upstream) > 0 && upstream[strlen(upstream) - 1] == '/')
+        upstream[strlen(upstream) - 1] = '\0';
+    failed += cmocka_run_group_tests_name("upstream/http_client", online, NULL, NULL);
+    return failed;
+}
