@@ -267,7 +267,6 @@ reg_search_regex(struct reg_search *c, struct reg_store *store, struct reg_arena
 
     *out = NULL;
     *count = 0;
-    clock_gettime(CLOCK_MONOTONIC, &start);
     if (strlen(pattern) > REG_REGEX_MAX_LEN)
         return reg_errorf(REG_EINVAL, "regex is longer than %d characters", REG_REGEX_MAX_LEN);
     st = compile(c, widen_oversized_bounds(a, pattern), &re);
@@ -277,6 +276,8 @@ reg_search_regex(struct reg_search *c, struct reg_store *store, struct reg_arena
         pcre2_code_free(re);
         return st;
     }
+    /* The budget is the pattern's: reloading the cache is not charged to it. */
+    clock_gettime(CLOCK_MONOTONIC, &start);
     md = pcre2_match_data_create(1, NULL);
     if (!md)
         reg_oom();
