@@ -235,9 +235,8 @@ reg_users_list(struct reg_app *app, struct reg_arena *a, struct reg_user **out, 
 }
 
 enum reg_status
-reg_users_delete(struct reg_app *app, struct reg_arena *a, const char *name)
+reg_users_delete(struct reg_app *app, const char *name)
 {
-    (void)a;
     return reg_store_user_remove(app->store, name);
 }
 

@@ -73,7 +73,7 @@ enum reg_status reg_users_get(struct reg_app *app, struct reg_arena *a, const ch
 enum reg_status reg_users_list(struct reg_app *app, struct reg_arena *a, struct reg_user **out,
                                int *count);
 /* Deletes a user and revokes their tokens; the last admin cannot be deleted (REG_ECONFLICT). */
-enum reg_status reg_users_delete(struct reg_app *app, struct reg_arena *a, const char *name);
+enum reg_status reg_users_delete(struct reg_app *app, const char *name);
 /* Replaces a user's permissions; the last admin cannot lose admin (REG_ECONFLICT). */
 enum reg_status reg_users_set_perms(struct reg_app *app, struct reg_arena *a, const char *name,
                                     unsigned perms, struct reg_user *out);

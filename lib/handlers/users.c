@@ -105,7 +105,7 @@ reg_handle_user_delete(struct reg_app *app, struct reg_request *req, struct reg_
     enum reg_status st = self_or_admin(req, &name);
 
     if (st == REG_OK)
-        st = reg_users_delete(app, &req->arena, name);
+        st = reg_users_delete(app, name);
     if (st != REG_OK)
         return st;
     body = reg_arena_own_json(&req->arena, json_object_new_object());

@@ -414,7 +414,7 @@ test_delete_revokes(void **state)
     assert_false(caller.is_admin);
     assert_int_equal(caller.perms, REG_PERM_SEARCH);
 
-    assert_int_equal(reg_users_delete(&f->app, &f->arena, "alice"), REG_OK);
+    assert_int_equal(reg_users_delete(&f->app, "alice"), REG_OK);
     /* Every token of hers is revoked; bob's is not. */
     assert_int_equal(authorize(f, alice, NULL), REG_EAUTH);
     assert_int_equal(authorize(f, alice2, NULL), REG_EAUTH);
@@ -428,9 +428,9 @@ test_delete_revokes(void **state)
     assert_int_equal(authorize(f, login(f, "alice", "alice's password"), &caller), REG_OK);
     assert_true(caller.is_admin);
     /* Deleting twice, or someone unknown. */
-    assert_int_equal(reg_users_delete(&f->app, &f->arena, "bob"), REG_OK);
-    assert_int_equal(reg_users_delete(&f->app, &f->arena, "bob"), REG_ENOTFOUND);
-    assert_int_equal(reg_users_delete(&f->app, &f->arena, "nobody"), REG_ENOTFOUND);
+    assert_int_equal(reg_users_delete(&f->app, "bob"), REG_OK);
+    assert_int_equal(reg_users_delete(&f->app, "bob"), REG_ENOTFOUND);
+    assert_int_equal(reg_users_delete(&f->app, "nobody"), REG_ENOTFOUND);
 }
 
 static void
@@ -605,7 +605,7 @@ test_last_admin(void **state)
     struct reg_user u;
 
     /* The default admin alone can be neither deleted nor demoted. */
-    assert_int_equal(reg_users_delete(&f->app, &f->arena, ADMIN), REG_ECONFLICT);
+    assert_int_equal(reg_users_delete(&f->app, ADMIN), REG_ECONFLICT);
     assert_int_equal(reg_users_set_perms(&f->app, &f->arena, ADMIN, REG_PERM_SEARCH, &u),
                      REG_ECONFLICT);
     assert_int_equal(reg_users_set_perms(&f->app, &f->arena, ADMIN, 0, &u), REG_ECONFLICT);
@@ -616,17 +616,17 @@ test_last_admin(void **state)
     assert_int_equal(reg_users_set_perms(&f->app, &f->arena, ADMIN, REG_PERM_ADMIN, &u), REG_OK);
     /* Non-admins do not count. */
     create(f, "user", "pw", REG_PERM_ALL & ~REG_PERM_ADMIN);
-    assert_int_equal(reg_users_delete(&f->app, &f->arena, ADMIN), REG_ECONFLICT);
+    assert_int_equal(reg_users_delete(&f->app, ADMIN), REG_ECONFLICT);
     /* With a second admin, either may go, but not both. */
     create(f, "root2", "pw", REG_PERM_ADMIN);
     assert_int_equal(reg_users_set_perms(&f->app, &f->arena, ADMIN, REG_PERM_SEARCH, &u), REG_OK);
     assert_false(u.is_admin);
-    assert_int_equal(reg_users_delete(&f->app, &f->arena, "root2"), REG_ECONFLICT);
+    assert_int_equal(reg_users_delete(&f->app, "root2"), REG_ECONFLICT);
     assert_int_equal(reg_users_set_perms(&f->app, &f->arena, "root2", 0, &u), REG_ECONFLICT);
     assert_int_equal(reg_users_set_perms(&f->app, &f->arena, ADMIN, REG_PERM_ADMIN, &u), REG_OK);
-    assert_int_equal(reg_users_delete(&f->app, &f->arena, ADMIN), REG_OK);
-    assert_int_equal(reg_users_delete(&f->app, &f->arena, "root2"), REG_ECONFLICT);
-    assert_int_equal(reg_users_delete(&f->app, &f->arena, "user"), REG_OK);
+    assert_int_equal(reg_users_delete(&f->app, ADMIN), REG_OK);
+    assert_int_equal(reg_users_delete(&f->app, "root2"), REG_ECONFLICT);
+    assert_int_equal(reg_users_delete(&f->app, "user"), REG_OK);
     assert_int_equal(user_count(f), 1);
     /* ensure_admin brings the default admin back. */
     assert_int_equal(reg_users_ensure_admin(&f->app), REG_OK);
@@ -773,7 +773,7 @@ test_app_new_on_file(void **state)
         assert_int_equal(reg_users_create(app1, "alice", "pw", REG_PERM_SEARCH, &u), REG_OK);
         assert_int_equal(reg_users_login(app2, &a, "alice", "pw", &token), REG_OK);
         assert_int_equal(reg_users_authorize(app1, &a, token, &caller), REG_OK);
-        assert_int_equal(reg_users_delete(app2, &a, "alice"), REG_OK);
+        assert_int_equal(reg_users_delete(app2, "alice"), REG_OK);
         assert_int_equal(reg_users_authorize(app1, &a, token, &caller), REG_EAUTH);
     }
     reg_app_free(app1);
@@ -844,7 +844,7 @@ race_two_admins(enum race_op op0, enum race_op op1)
             if (read(go[0], &c, 1) != 0)
                 _exit(253);
             if (ops[p] == RACE_DELETE)
-                st = reg_users_delete(worker, &a, victims[p]);
+                st = reg_users_delete(worker, victims[p]);
             else
                 st = reg_users_set_perms(worker, &a, victims[p], REG_PERM_SEARCH, &u);
             _exit((int)st);
