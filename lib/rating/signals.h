@@ -22,26 +22,26 @@ struct reg_file_info {
 
 /* A GitHub repository linked to the model (card or README link). */
 struct reg_code_signals {
-    const char *repo_id;        /* "openai/whisper" */
-    const char *license_spdx;   /* license.spdx_id, NULL when none */
-    const char *readme;         /* raw README text, NULL when none */
+    const char *repo_id;      /* "openai/whisper" */
+    const char *license_spdx; /* license.spdx_id, NULL when none */
+    const char *readme;       /* raw README text, NULL when none */
     int64_t stars, forks, open_issues;
     const int64_t *contributions; /* commits per contributor, largest first */
     int ncontributors;
     const struct reg_file_info *files; /* the file tree (git/trees/HEAD?recursive=1) */
     int nfiles;
-    int commits_seen;           /* recent commits fetched */
-    int commits_reviewed;       /* of those, introduced by a merged pull request with a review */
-    int64_t pushed_at;          /* Unix time of the last push, 0 when unknown */
-    double fetch_seconds;       /* wall time of the GitHub calls */
+    int commits_seen;     /* recent commits fetched */
+    int commits_reviewed; /* of those, introduced by a merged pull request with a review */
+    int64_t pushed_at;    /* Unix time of the last push, 0 when unknown */
+    double fetch_seconds; /* wall time of the GitHub calls */
 };
 
 /* A Hugging Face dataset the model names (card `datasets:`), when it could be fetched or is
  * registered. */
 struct reg_dataset_signals {
-    const char *repo_id;        /* "rajpurkar/squad" */
-    const char *readme;         /* dataset card text, NULL when none */
-    const char *license;        /* cardData.license, NULL when none */
+    const char *repo_id; /* "rajpurkar/squad" */
+    const char *readme;  /* dataset card text, NULL when none */
+    const char *license; /* cardData.license, NULL when none */
     int64_t downloads, likes;
     const char *const *tags;
     int ntags;
@@ -51,31 +51,31 @@ struct reg_dataset_signals {
 };
 
 struct reg_model_signals {
-    const char *repo_id;        /* "google-bert/bert-base-uncased" */
-    const char *name;           /* the artifact's name */
-    const char *readme;         /* model card text (README.md), NULL when none */
-    const char *card_json;      /* cardData as JSON text (license, datasets, base_model,
-                                 * model-index with reported results...), NULL when none */
-    const char *config_json;    /* config.json text, NULL when none */
-    const char *license;        /* cardData.license, else the "license:xxx" tag; NULL when none */
+    const char *repo_id;     /* "google-bert/bert-base-uncased" */
+    const char *name;        /* the artifact's name */
+    const char *readme;      /* model card text (README.md), NULL when none */
+    const char *card_json;   /* cardData as JSON text (license, datasets, base_model,
+                              * model-index with reported results...), NULL when none */
+    const char *config_json; /* config.json text, NULL when none */
+    const char *license;     /* cardData.license, else the "license:xxx" tag; NULL when none */
     int64_t downloads, likes;
-    int64_t last_modified;      /* Unix time, 0 when unknown */
+    int64_t last_modified; /* Unix time, 0 when unknown */
     const char *const *tags;
     int ntags;
-    const char *pipeline_tag;   /* NULL when none */
-    const char *library_name;   /* NULL when none */
+    const char *pipeline_tag; /* NULL when none */
+    const char *library_name; /* NULL when none */
     const struct reg_file_info *files;
     int nfiles;
     const char *const *datasets; /* dataset ids the card names */
     int ndatasets;
     const char *const *code_urls; /* GitHub repository URLs the card or README names */
     int ncode_urls;
-    const struct reg_code_signals *code;   /* the first linked repository, fetched; NULL if none */
+    const struct reg_code_signals *code; /* the first linked repository, fetched; NULL if none */
     const struct reg_dataset_signals *dataset_info; /* the named datasets that were found */
     int ndataset_info;
     const double *parent_scores; /* net_score of the model's lineage parents in the registry */
     int nparents;
-    double hub_seconds;         /* wall time of the Hugging Face calls (info, README, config) */
+    double hub_seconds; /* wall time of the Hugging Face calls (info, README, config) */
 };
 
 #endif
