@@ -150,6 +150,27 @@ reg_json_opt_array(struct json_object *obj, const char *key, struct json_object 
 }
 
 const char *
+reg_json_str(struct json_object *obj, const char *key)
+{
+    struct json_object *v;
+
+    if (!obj || !json_object_object_get_ex(obj, key, &v) ||
+        !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+int64_t
+reg_json_int(struct json_object *obj, const char *key)
+{
+    struct json_object *v;
+
+    if (!obj || !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_int))
+        return 0;
+    return json_object_get_int64(v);
+}
+
+const char *
 reg_json_text(struct json_object *obj, size_t *len)
 {
     return json_object_to_json_string_length(

@@ -45,6 +45,11 @@ enum reg_status reg_json_opt_string(struct json_object *obj, const char *key, co
 enum reg_status reg_json_opt_array(struct json_object *obj, const char *key,
                                    struct json_object **out);
 
+/* Lenient readers for documents from elsewhere (upstream APIs, stores): a field that is absent
+ * or of another type reads as NULL or 0. Strings are borrowed from obj. */
+const char *reg_json_str(struct json_object *obj, const char *key);
+int64_t reg_json_int(struct json_object *obj, const char *key);
+
 /* Compact serialisation without escaped slashes; owned by obj. */
 const char *reg_json_text(struct json_object *obj, size_t *len);
 

@@ -70,6 +70,16 @@ reg_str_query_param(struct reg_arena *a, const char *q, const char *name, char *
     return REG_OK;
 }
 
+char *
+reg_str_rtrim(struct reg_arena *a, const char *s, char c)
+{
+    size_t len = strlen(s);
+
+    while (len > 0 && s[len - 1] == c)
+        len--;
+    return reg_arena_strndup(a, s, len);
+}
+
 void
 reg_str_iso8601(int64_t t, char out[32])
 {

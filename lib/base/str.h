@@ -28,6 +28,9 @@ void reg_str_hex(const unsigned char *bytes, size_t n, char *out);
 /* Reads exactly 2n hex digits from hex into bytes[0..n); false on any other character. */
 bool reg_str_unhex(const char *hex, size_t digits, unsigned char *bytes);
 
+/* s without trailing copies of c ("https://x/" -> "https://x"), in the arena. */
+char *reg_str_rtrim(struct reg_arena *a, const char *s, char c);
+
 /* Writes t as ISO-8601 UTC, "2026-11-26T05:02:28Z", into out. */
 void reg_str_iso8601(int64_t t, char out[32]);
 

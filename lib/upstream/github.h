@@ -1,0 +1,77 @@
+/*
+ * github.h - the GitHub REST API facts the rating reads about one repository (struct
+ * reg_code_signals), fetched through the upstream HTTP client; plus the GitHub-link and
+ * ISO-time helpers that the Hugging Face fetcher shares.
+ *
+ * Calls (all under github_api_url, e.g. https://api.github.com or the fixture server):
+ *   round 1, concurrently: /repos/{o}/{r}, /contributors?per_page=100&anon=1,
+ *     /readme (Accept: application/vnd.github.raw), /git/trees/HEAD?recursive=1,
+ *     /commits?per_page=100, /pulls?state=closed&per_page=100
+ *   round 2, concurrently: /pulls/{n}/reviews?per_page=100 for at most REG_GH_MAX_PULLS merged
+ *     pull requests that the fetched commits name.
+ *
+ * Reviewedness, as decided here: a commit is "reviewed" when its message names a pull request
+ * ("Merge pull request #N ..." or "... (#N)" on the first line), that pull request was merged
+ * (merged_at in the closed list; when the list is full and does not hold N, the message is
+ * trusted), and it has at least one review with state APPROVED. COMMENTED and
+ * CHANGES_REQUESTED are not approval. Only the pull requests of the newest commits are
+ * checked (REG_GH_MAX_PULLS distinct numbers); commits naming any other pull request count as
+ * seen but not reviewed. commits_seen is the number of commits fetched (at most 100).
+ *
+ * Contributors: anonymous ones are asked for (anon=1) and kept, bots (type "Bot") are left
+ * out, as tests/unit/rating/corpus_loader.h maps the corpus.
+ *
+ * Ownership: everything *out points to is allocated from the arena a (or owned by JSON
+ * objects the arena releases) and lives until reg_arena_cleanup(a). Strings passed in are
+ * borrowed for the call only.
+ */
+#ifndef REG_UPSTREAM_GITHUB_H
+#define REG_UPSTREAM_GITHUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/status.h"
+#include "rating/signals.h"
+#include "upstream/http_client.h"
+
+/* Cap on every JSON answer (repository, lists, tree). */
+#define REG_GH_JSON_MAX ((size_t)8 * 1024 * 1024)
+/* Cap on a README download; the text kept is then truncated to REG_README_MAX. */
+#define REG_GH_README_FETCH_MAX ((size_t)8 * 1024 * 1024)
+/* Pull requests whose reviews are fetched (second round, all at once). */
+#define REG_GH_MAX_PULLS 20
+/* Items asked per list page (GitHub's maximum). */
+#define REG_GH_PER_PAGE 100
+
+/*
+ * Fetches repository repo_id ("owner/repo") into *out. token, when non-NULL and non-empty, is
+ * sent as a bearer token. Errors: REG_EINVAL for a malformed repo_id; REG_ENOTFOUND
+ * "repository X does not exist on GitHub" when /repos answers 404; REG_EUPSTREAM (detail:
+ * which call, what happened) when a call fails otherwise. A 404 (or 409, an empty
+ * repository) on the lists, tree or README only leaves that part empty.
+ */
+enum reg_status reg_gh_fetch_repo(const struct reg_http_config *cfg, const char *github_api_url,
+                                  const char *token, struct reg_arena *a, const char *repo_id,
+                                  struct reg_code_signals *out);
+
+/*
+ * Appends to urls (capacity max, *n entries so far) every github.com/{owner}/{repo} named in
+ * text, as "https://github.com/owner/repo" (".git" and deeper paths dropped, trailing dots
+ * dropped), skipping any already present (case-insensitively), first mention first. NULL text
+ * appends nothing. The strings are allocated from a.
+ */
+void reg_gh_find_repo_urls(struct reg_arena *a, const char *text, const char **urls, int *n,
+                           int max);
+
+/* "2024-02-19T11:06:12.000Z" (or "...+00:00") -> Unix time; 0 for NULL or unparsable text. */
+int64_t reg_gh_iso_time(const char *iso);
+
+/*
+ * An arena copy of len bytes of text, truncated to at most max bytes at a UTF-8 character
+ * boundary (never splitting a multi-byte sequence). NULL when text is NULL.
+ */
+char *reg_gh_text_copy(struct reg_arena *a, const char *text, size_t len, size_t max);
+
+#endif
