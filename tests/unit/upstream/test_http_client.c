@@ -22,12 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "upstream/fixture_control.h"
 #include "upstream/http_client.h"
 
-#define UPSTREAM_ENV "REGISTRY_TEST_UPSTREAM_URL"
 #define BIG (4u * 1024 * 1024)
-
-static char upstream[256]; /* the fixture server's base URL, without a trailing '/' */
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -49,49 +47,6 @@ config_for(const char *const *bases, int n)
     c.nallowed = n;
     c.total_timeout_ms = 10000;
     return c;
-}
-
-static size_t
-collect_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-    return reg_buf_append(arg, data, size * nmemb) == REG_OK ? size * nmemb : 0;
-}
-
-/* Calls a fixture control (never logged by the server) and returns its JSON answer. */
-static struct json_object *
-control(const char *method, const char *path, const char *json)
-{
-    char url[512];
-    struct reg_buf b;
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    CURL *c = curl_easy_init();
-    long status = 0;
-    struct json_object *doc;
-
-    assert_non_null(c);
-    url_of(url, sizeof(url), path);
-    reg_buf_init(&b, BIG);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    if (json)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (curl_easy_perform(c) != CURLE_OK)
-        fail_msg("fixture control %s %s failed", method, path);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(h);
-    if (status != 200)
-        fail_msg("fixture control %s %s %s: HTTP %ld: %s", method, path, json ? json : "", status,
-                 b.data ? b.data : "");
-    doc = json_tokener_parse(b.data ? b.data : "");
-    reg_buf_cleanup(&b);
-    assert_non_null(doc);
-    return doc;
 }
 
 static void
@@ -173,14 +128,6 @@ fetch_one(const struct reg_http_config *cfg, struct reg_http_request *r, const c
 {
     reg_http_request_init(r, url, max);
     assert_int_equal(reg_http_fetch_all(cfg, r, 1), REG_OK);
-}
-
-static int
-reset_fixture(void **state)
-{
-    (void)state;
-    json_object_put(control("POST", "/__fixture/reset", NULL));
-    return 0;
 }
 
 /* ---------------------------------------------------------------- without network */

@@ -25,6 +25,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "rating/corpus_loader.h"
+#include "upstream/fixture_control.h"
 #pragma GCC diagnostic pop
 
 #define UPSTREAM_ENV "REGISTRY_TEST_UPSTREAM_URL"
@@ -45,56 +46,6 @@ config(void)
     c.max_attempts = 2;
     c.max_retry_after_ms = 200;
     return c;
-}
-
-static size_t
-collect(char *data, size_t size, size_t nmemb, void *arg)
-{
-    return reg_buf_append(arg, data, size * nmemb) == REG_OK ? size * nmemb : 0;
-}
-
-/* Calls a fixture control and returns its JSON answer (caller puts it). */
-static struct json_object *
-control(const char *method, const char *path, const char *json)
-{
-    char url[512];
-    struct reg_buf b;
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    CURL *c = curl_easy_init();
-    long status = 0;
-    struct json_object *doc;
-
-    assert_non_null(c);
-    snprintf(url, sizeof(url), "%s%s", upstream, path);
-    reg_buf_init(&b, 4u * 1024 * 1024);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    if (json)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (curl_easy_perform(c) != CURLE_OK)
-        fail_msg("fixture control %s %s failed", method, path);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(h);
-    if (status != 200)
-        fail_msg("fixture control %s %s: HTTP %ld", method, path, status);
-    doc = json_tokener_parse(b.data ? b.data : "");
-    reg_buf_cleanup(&b);
-    assert_non_null(doc);
-    return doc;
-}
-
-static int
-reset_fixture(void **state)
-{
-    (void)state;
-    json_object_put(control("POST", "/__fixture/reset", NULL));
-    return 0;
 }
 
 static void
