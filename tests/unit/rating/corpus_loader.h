@@ -47,6 +47,7 @@
 
 #include "base/arena.h"
 #include "rating/signals.h"
+#include "upstream/github.h"
 
 #define CORPUS "tests/fixtures/corpus"
 #define LOADER_MAX_URLS 32
@@ -207,50 +208,15 @@ corpus_license(struct json_object *info, struct json_object *card)
     return NULL;
 }
 
-static bool
-corpus_repo_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.';
-}
-
-/* "https://github.com/owner/repo" for every github.com/owner/repo in text, deduplicated. */
+/* "https://github.com/owner/repo" for every github.com/owner/repo in text, deduplicated: the
+ * same parser the GitHub fetcher uses on live answers. */
 static const char *const *
 corpus_code_urls(struct reg_arena *a, const char *text, int *n)
 {
     const char **out = reg_arena_alloc(a, LOADER_MAX_URLS * sizeof(*out));
-    const char *p = text ? strstr(text, "github.com/") : NULL;
 
     *n = 0;
-    for (; p && *n < LOADER_MAX_URLS; p = strstr(p, "github.com/")) {
-        const char *owner = p + 11, *repo, *end;
-        char *url;
-        size_t olen, rlen;
-        bool dup = false;
-
-        p = owner;
-        for (end = owner; corpus_repo_char(*end); end++)
-            ;
-        olen = (size_t)(end - owner);
-        if (olen == 0 || *end != '/')
-            continue;
-        repo = end + 1;
-        for (end = repo; corpus_repo_char(*end); end++)
-            ;
-        rlen = (size_t)(end - repo);
-        if (rlen > 4 && strncmp(end - 4, ".git", 4) == 0)
-            rlen -= 4;
-        while (rlen > 0 && repo[rlen - 1] == '.')
-            rlen--;
-        if (rlen == 0)
-            continue;
-        url =
-            reg_arena_sprintf(a, "https://github.com/%.*s/%.*s", (int)olen, owner, (int)rlen, repo);
-        for (int i = 0; i < *n; i++)
-            dup = dup || strcasecmp(out[i], url) == 0;
-        if (!dup)
-            out[(*n)++] = url;
-    }
+    reg_gh_find_repo_urls(a, text, out, n, LOADER_MAX_URLS);
     return out;
 }
 

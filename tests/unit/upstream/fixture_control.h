@@ -12,11 +12,27 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "upstream/http_client.h"
 
 #define UPSTREAM_ENV "REGISTRY_TEST_UPSTREAM_URL"
 
 /* The fixture server's base URL, without a trailing '/'. */
 static char upstream[256];
+static const char *upstream_bases[1] = {upstream};
+
+/* Client settings for fetches from the fixture: short retry waits, a generous timeout. */
+static inline struct reg_http_config
+fixture_http_config(void)
+{
+    struct reg_http_config c = {0};
+
+    c.allowed_bases = upstream_bases;
+    c.nallowed = 1;
+    c.total_timeout_ms = 10000;
+    c.max_attempts = 2;
+    c.max_retry_after_ms = 200;
+    return c;
+}
 
 static size_t
 collect(char *data, size_t size, size_t nmemb, void *arg)

@@ -23,25 +23,10 @@
 #include "upstream/fixture_control.h"
 #include "upstream/github.h"
 
-static const char *bases[1] = {upstream};
-
-static struct reg_http_config
-config(void)
-{
-    struct reg_http_config c = {0};
-
-    c.allowed_bases = bases;
-    c.nallowed = 1;
-    c.total_timeout_ms = 10000;
-    c.max_attempts = 2;
-    c.max_retry_after_ms = 200;
-    return c;
-}
-
 static enum reg_status
 fetch(struct reg_arena *a, const char *id, struct reg_code_signals *out)
 {
-    struct reg_http_config cfg = config();
+    struct reg_http_config cfg = fixture_http_config();
 
     return reg_gh_fetch_repo(&cfg, upstream, NULL, a, id, out);
 }

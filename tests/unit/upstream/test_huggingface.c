@@ -32,22 +32,6 @@
 #define TOLERANCE 0.05
 #define MAX_DATASETS 16
 
-static char upstream[256];
-static const char *bases[1] = {upstream};
-
-static struct reg_http_config
-config(void)
-{
-    struct reg_http_config c = {0};
-
-    c.allowed_bases = bases;
-    c.nallowed = 1;
-    c.total_timeout_ms = 10000;
-    c.max_attempts = 2;
-    c.max_retry_after_ms = 200;
-    return c;
-}
-
 static void
 fixture_config(const char *json)
 {
@@ -57,7 +41,7 @@ fixture_config(const char *json)
 static enum reg_status
 fetch_model(struct reg_arena *a, const char *id, const char *token, struct reg_model_signals *out)
 {
-    struct reg_http_config cfg = config();
+    struct reg_http_config cfg = fixture_http_config();
 
     return reg_hf_fetch_model(&cfg, upstream, token, a, id, out);
 }
@@ -65,7 +49,7 @@ fetch_model(struct reg_arena *a, const char *id, const char *token, struct reg_m
 static enum reg_status
 fetch_dataset(struct reg_arena *a, const char *id, struct reg_dataset_signals *out)
 {
-    struct reg_http_config cfg = config();
+    struct reg_http_config cfg = fixture_http_config();
 
     return reg_hf_fetch_dataset(&cfg, upstream, NULL, a, id, out);
 }
@@ -382,7 +366,7 @@ test_requests_made(void **state)
 static void
 fetch_all_signals(struct reg_arena *a, const char *id, struct reg_model_signals *s)
 {
-    struct reg_http_config cfg = config();
+    struct reg_http_config cfg = fixture_http_config();
     struct reg_code_signals *code = reg_arena_alloc(a, sizeof(*code));
     struct reg_dataset_signals *ds = reg_arena_alloc(a, MAX_DATASETS * sizeof(*ds));
     const char *slash = strrchr(id, '/');
