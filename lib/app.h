@@ -14,6 +14,8 @@
 
 #include "auth/password.h"
 #include "base/config.h"
+#include "core/catalog.h"
+#include "core/ingest.h"
 #include "core/search.h"
 #include "store/store.h"
 
@@ -43,6 +45,8 @@ struct reg_app {
     char admin_record[REG_PASSWORD_RECORD_MAX]; /* default admin's password, derived once */
     char dummy_record[REG_PASSWORD_RECORD_MAX]; /* checks against unknown users (users.c) */
     struct reg_store *store;
+    struct reg_catalog *catalog; /* this worker's snapshot of every artifact */
+    struct reg_ingest ingest;    /* upstream hosts, tokens, timeouts and the ingest gate */
     struct reg_search *search;
     struct reg_pool_status *pool; /* NULL outside registryd (unit tests) */
     time_t started_at;

@@ -34,9 +34,12 @@ reg_app_new(const struct reg_config *cfg, struct reg_pool_status *pool, struct r
     if (!app)
         reg_oom();
     app->config = *cfg;
+    reg_ingest_init(&app->ingest, &app->config);
     app->pool = pool;
     app->started_at = time(NULL);
     st = reg_store_open(cfg, &app->store);
+    if (st == REG_OK)
+        st = reg_catalog_new(&app->catalog);
     if (st == REG_OK)
         st = reg_search_new(&app->search);
     if (st == REG_OK)
@@ -58,6 +61,7 @@ reg_app_free(struct reg_app *app)
         return;
     OPENSSL_cleanse(app->token_secret, sizeof(app->token_secret));
     reg_search_free(app->search);
+    reg_catalog_free(app->catalog);
     reg_store_close(app->store);
     free(app);
 }

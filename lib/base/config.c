@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define DEFAULT_ADMIN_PASSWORD "correcthorsebatterystaple123(!__+@**(A'\"`;DROP TABLE artifacts;"
 
@@ -50,6 +51,8 @@ reg_config_load(struct reg_config *out)
         st = env_int("REGISTRY_TOKEN_MAX_USES", 1000, 1, 1000000000, &out->token_max_uses);
     if (st == REG_OK)
         st = env_int("REGISTRY_PBKDF2_ITERATIONS", 600000, 1, 100000000, &out->pbkdf2_iterations);
+    if (st == REG_OK)
+        st = env_int("REGISTRY_UPSTREAM_TIMEOUT_MS", 15000, 100, 600000, &out->upstream_timeout_ms);
     if (st != REG_OK)
         return st;
     out->data_dir = env_or("REGISTRY_DATA_DIR", "./var");
@@ -62,6 +65,12 @@ reg_config_load(struct reg_config *out)
     out->aws_session_token = env_or("AWS_SESSION_TOKEN", NULL);
     out->hf_endpoint = env_or("HF_ENDPOINT", "https://huggingface.co");
     out->github_api_url = env_or("GITHUB_API_URL", "https://api.github.com");
+    out->hf_token = env_or("HF_TOKEN", NULL);
+    out->github_token = env_or("GITHUB_TOKEN", NULL);
+    out->ingest_gate = env_or("REGISTRY_INGEST_GATE", "net");
+    if (strcmp(out->ingest_gate, "net") != 0 && strcmp(out->ingest_gate, "strict") != 0)
+        return reg_errorf(REG_EINVAL, "REGISTRY_INGEST_GATE must be 'net' or 'strict', got '%s'",
+                          out->ingest_gate);
     out->admin_password = env_or("REGISTRY_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD);
     return REG_OK;
 }

@@ -22,6 +22,10 @@ struct reg_config {
     const char *aws_session_token; /* NULL when none */
     const char *hf_endpoint;       /* HF_ENDPOINT */
     const char *github_api_url;    /* GITHUB_API_URL */
+    const char *hf_token;          /* HF_TOKEN; NULL when none */
+    const char *github_token;      /* GITHUB_TOKEN; NULL when none */
+    int upstream_timeout_ms;       /* REGISTRY_UPSTREAM_TIMEOUT_MS: per upstream attempt, 15000 */
+    const char *ingest_gate;       /* REGISTRY_INGEST_GATE: "net" (default) | "strict" */
     const char *admin_password;    /* REGISTRY_ADMIN_PASSWORD */
     int token_ttl_seconds;         /* REGISTRY_TOKEN_TTL_SECONDS: 10 hours */
     int token_max_uses;            /* REGISTRY_TOKEN_MAX_USES: 1000 */

@@ -150,14 +150,19 @@ reg_json_opt_array(struct json_object *obj, const char *key, struct json_object 
 }
 
 const char *
+reg_json_str_of(struct json_object *v)
+{
+    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+const char *
 reg_json_str(struct json_object *obj, const char *key)
 {
     struct json_object *v;
 
-    if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-        !json_object_is_type(v, json_type_string))
+    if (!obj || !json_object_object_get_ex(obj, key, &v))
         return NULL;
-    return json_object_get_string(v);
+    return reg_json_str_of(v);
 }
 
 int64_t

@@ -48,6 +48,8 @@ enum reg_status reg_json_opt_array(struct json_object *obj, const char *key,
 /* Lenient readers for documents from elsewhere (upstream APIs, stores): a field that is absent
  * or of another type reads as NULL or 0. Strings are borrowed from obj. */
 const char *reg_json_str(struct json_object *obj, const char *key);
+/* v's text when v is a JSON string, else NULL. */
+const char *reg_json_str_of(struct json_object *v);
 int64_t reg_json_int(struct json_object *obj, const char *key);
 
 /* Compact serialisation without escaped slashes; owned by obj. */

@@ -3,34 +3,40 @@
  */
 #include "core/registry.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "core/metadata.h"
 
 /* Random 63-bit ids make a taken id vanishingly rare; a few retries make it harmless. */
 #define ID_ATTEMPTS 8
 
 enum reg_status
-reg_registry_create(struct reg_store *store, struct reg_arena *a, enum reg_artifact_type t,
+reg_registry_create(const struct reg_registry *r, struct reg_arena *a, enum reg_artifact_type t,
                     const char *url, const char *name, struct reg_artifact *out)
 {
     struct reg_source src;
+    struct reg_ingest_result got;
     enum reg_status st;
     bool id_taken = true;
 
     memset(out, 0, sizeof(*out));
     st = reg_artifact_source_parse(a, t, url, &src);
+    if (st == REG_OK && name)
+        st = reg_artifact_name_check(name);
     if (st != REG_OK)
         return st;
-    if (name) {
-        st = reg_artifact_name_check(name);
-        if (st != REG_OK)
-            return st;
-    }
     out->type = t;
     out->url = reg_arena_strdup(a, url);
     out->name = name ? reg_arena_strdup(a, name) : src.name;
+    st = reg_ingest_fetch(r->ingest, r->catalog, r->store, a, t, &src, out->name, &got);
+    if (st != REG_OK)
+        return st;
+    out->readme = got.readme;
+    out->metadata = got.metadata;
     for (int i = 0; i < ID_ATTEMPTS && id_taken; i++) {
         reg_artifact_id_new(out->id);
-        st = reg_store_insert(store, out, &id_taken);
+        st = reg_store_insert(r->store, out, &id_taken);
         if (st != REG_ECONFLICT)
             id_taken = false;
     }
@@ -51,11 +57,12 @@ reg_registry_get(struct reg_store *store, struct reg_arena *a, enum reg_artifact
 }
 
 enum reg_status
-reg_registry_update(struct reg_store *store, struct reg_arena *a, enum reg_artifact_type t,
+reg_registry_update(const struct reg_registry *r, struct reg_arena *a, enum reg_artifact_type t,
                     const char *id, const char *name, const char *url, struct reg_artifact *out)
 {
     struct reg_source src;
-    enum reg_status st = reg_registry_get(store, a, t, id, out);
+    struct reg_ingest_result got;
+    enum reg_status st = reg_registry_get(r->store, a, t, id, out);
 
     if (st != REG_OK)
         return st;
@@ -63,10 +70,34 @@ reg_registry_update(struct reg_store *store, struct reg_arena *a, enum reg_artif
         return reg_errorf(REG_EINVAL, "metadata.name '%.100s' does not match the stored name",
                           name);
     st = reg_artifact_source_parse(a, t, url, &src);
+    if (st == REG_OK)
+        st = reg_ingest_fetch(r->ingest, r->catalog, r->store, a, t, &src, out->name, &got);
     if (st != REG_OK)
         return st;
     out->url = reg_arena_strdup(a, url);
-    return reg_store_update(store, out);
+    out->readme = got.readme;
+    out->metadata = got.metadata;
+    return reg_store_update(r->store, out);
+}
+
+enum reg_status
+reg_registry_rating(struct reg_arena *a, const struct reg_artifact *model, struct reg_rating *out)
+{
+    struct reg_metadata md;
+    enum reg_status st = reg_metadata_read(a, model->metadata, &md);
+
+    if (st == REG_OK && !md.rated)
+        st = REG_ENOTFOUND;
+    if (st != REG_OK) {
+        char why[REG_ERROR_DETAIL_MAX];
+        snprintf(why, sizeof(why), "%s", st == REG_ENOTFOUND ? "none stored" : reg_error_detail());
+        return reg_errorf(REG_EINTERNAL,
+                          "no readable rating is stored for model %s (%s); PUT the artifact to "
+                          "rate it again",
+                          model->id, why);
+    }
+    *out = md.rating;
+    return REG_OK;
 }
 
 enum reg_status

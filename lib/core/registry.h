@@ -10,11 +10,25 @@
 #include "base/arena.h"
 #include "base/status.h"
 #include "core/artifact.h"
+#include "core/catalog.h"
+#include "core/ingest.h"
 #include "store/store.h"
 
-/* Registers url as a new artifact of type t. name NULL derives the name from the url.
- * REG_EINVAL for a url the type does not accept, REG_ECONFLICT if type + url exists. */
-enum reg_status reg_registry_create(struct reg_store *store, struct reg_arena *a,
+/* What registration works with: the store, the worker's catalog (parents' ratings) and the
+ * upstream configuration. Borrowed. */
+struct reg_registry {
+    struct reg_store *store;
+    struct reg_catalog *catalog;
+    const struct reg_ingest *ingest;
+};
+
+/* Registers url as a new artifact of type t: validates, ingests (core/ingest.h: fetch, rate,
+ * gate), then stores the artifact with its README, metadata and rating in one write; on any
+ * error nothing is stored. name NULL derives the name from the url. REG_EINVAL for a url the
+ * type does not accept or an upstream repository that does not exist, REG_EDISQUALIFIED when
+ * the gate refuses a model, REG_EUPSTREAM when upstream fails, REG_ECONFLICT if type + url
+ * exists. the rating is in out->metadata. */
+enum reg_status reg_registry_create(const struct reg_registry *r, struct reg_arena *a,
                                     enum reg_artifact_type t, const char *url, const char *name,
                                     struct reg_artifact *out);
 
@@ -23,10 +37,17 @@ enum reg_status reg_registry_get(struct reg_store *store, struct reg_arena *a,
                                  enum reg_artifact_type t, const char *id,
                                  struct reg_artifact *out);
 
-/* Replaces the source url of artifact id of type t. name and id must equal the stored ones. */
-enum reg_status reg_registry_update(struct reg_store *store, struct reg_arena *a,
+/* Replaces the source url of artifact id of type t and ingests it again (a model is rated
+ * again and must pass the gate); on any error the stored artifact is unchanged. name must
+ * equal the stored one. */
+enum reg_status reg_registry_update(const struct reg_registry *r, struct reg_arena *a,
                                     enum reg_artifact_type t, const char *id, const char *name,
                                     const char *url, struct reg_artifact *out);
+
+/* The rating stored with a model (read with reg_registry_get): REG_EINTERNAL if its stored
+ * metadata holds no readable rating. */
+enum reg_status reg_registry_rating(struct reg_arena *a, const struct reg_artifact *model,
+                                    struct reg_rating *out);
 
 /* Deletes artifact id of type t; *out is what was deleted. */
 enum reg_status reg_registry_delete(struct reg_store *store, struct reg_arena *a,

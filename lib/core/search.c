@@ -1,5 +1,5 @@
 /*
- * search.c - the per-worker search cache and PCRE2 matching under limits.
+ * search.c - PCRE2 matching under limits over the worker's catalog.
  *
  * A subject on which the match or depth limit is reached counts as not matching: the limits
  * exist for patterns whose backtracking explodes, and such a pattern has no meaningful answer
@@ -21,41 +21,17 @@
 #include "base/limits.h"
 #include "base/log.h"
 
-struct entry {
-    char id[REG_ID_MAX + 1];
-    enum reg_artifact_type type;
-    char *name;
-    char *readme; /* NULL when the artifact has none, so that "^$" does not match it */
-    size_t name_len, readme_len;
-};
-
 struct reg_search {
-    struct entry *entries;
-    size_t count, cap;
-    uint64_t generation;
-    bool loaded;
     pcre2_match_context *mctx;
     pcre2_compile_context *cctx;
     pcre2_jit_stack *jit_stack;
 };
-
-static void
-clear_entries(struct reg_search *c)
-{
-    for (size_t i = 0; i < c->count; i++) {
-        free(c->entries[i].name);
-        free(c->entries[i].readme);
-    }
-    c->count = 0;
-}
 
 void
 reg_search_free(struct reg_search *c)
 {
     if (!c)
         return;
-    clear_entries(c);
-    free(c->entries);
     pcre2_match_context_free(c->mctx);
     pcre2_compile_context_free(c->cctx);
     pcre2_jit_stack_free(c->jit_stack);
@@ -80,68 +56,6 @@ reg_search_new(struct reg_search **out)
     pcre2_jit_stack_assign(c->mctx, NULL, c->jit_stack);
     pcre2_set_parens_nest_limit(c->cctx, 64);
     *out = c;
-    return REG_OK;
-}
-
-static char *
-dup_or_empty(const char *s, size_t *len)
-{
-    char *d;
-
-    *len = s ? strlen(s) : 0;
-    d = malloc(*len + 1);
-    if (!d)
-        reg_oom();
-    if (*len)
-        memcpy(d, s, *len);
-    d[*len] = '\0';
-    return d;
-}
-
-static enum reg_status
-add_entry(void *ctx, const struct reg_artifact *art)
-{
-    struct reg_search *c = ctx;
-    struct entry *e;
-
-    if (c->count == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        struct entry *p = realloc(c->entries, cap * sizeof(*p));
-        if (!p)
-            reg_oom();
-        c->entries = p;
-        c->cap = cap;
-    }
-    e = &c->entries[c->count++];
-    memcpy(e->id, art->id, sizeof(e->id));
-    e->type = art->type;
-    e->name = dup_or_empty(art->name, &e->name_len);
-    e->readme = art->readme ? dup_or_empty(art->readme, &e->readme_len) : NULL;
-    if (!e->readme)
-        e->readme_len = 0;
-    return REG_OK;
-}
-
-/* Reloads the cache when the store changed since it was filled. */
-static enum reg_status
-refresh(struct reg_search *c, struct reg_store *store)
-{
-    uint64_t gen;
-    enum reg_status st = reg_store_generation(store, &gen);
-
-    if (st != REG_OK)
-        return st;
-    if (c->loaded && gen == c->generation)
-        return REG_OK;
-    clear_entries(c);
-    c->loaded = false;
-    st = reg_store_scan(store, add_entry, c);
-    if (st != REG_OK) {
-        clear_entries(c);
-        return st;
-    }
-    c->generation = gen;
-    c->loaded = true;
     return REG_OK;
 }
 
@@ -256,9 +170,11 @@ elapsed_ms(const struct timespec *start)
 }
 
 enum reg_status
-reg_search_regex(struct reg_search *c, struct reg_store *store, struct reg_arena *a,
-                 const char *pattern, struct reg_artifact **out, int *count)
+reg_search_regex(struct reg_search *c, struct reg_catalog *cat, struct reg_store *store,
+                 struct reg_arena *a, const char *pattern, struct reg_artifact **out, int *count)
 {
+    const struct reg_catalog_entry *entries;
+    size_t nentries;
     struct timespec start;
     pcre2_code *re;
     pcre2_match_data *md;
@@ -271,7 +187,7 @@ reg_search_regex(struct reg_search *c, struct reg_store *store, struct reg_arena
         return reg_errorf(REG_EINVAL, "regex is longer than %d characters", REG_REGEX_MAX_LEN);
     st = compile(c, widen_oversized_bounds(a, pattern), &re);
     if (st == REG_OK)
-        st = refresh(c, store);
+        st = reg_catalog_refresh(cat, store);
     if (st != REG_OK) {
         pcre2_code_free(re);
         return st;
@@ -281,9 +197,10 @@ reg_search_regex(struct reg_search *c, struct reg_store *store, struct reg_arena
     md = pcre2_match_data_create(1, NULL);
     if (!md)
         reg_oom();
-    *out = reg_arena_alloc(a, sizeof(**out) * (c->count ? c->count : 1));
-    for (size_t i = 0; i < c->count; i++) {
-        struct entry *e = &c->entries[i];
+    entries = reg_catalog_entries(cat, &nentries);
+    *out = reg_arena_alloc(a, sizeof(**out) * (nentries ? nentries : 1));
+    for (size_t i = 0; i < nentries; i++) {
+        const struct reg_catalog_entry *e = &entries[i];
         if ((i & 7) == 7 && elapsed_ms(&start) > REG_REGEX_BUDGET_MS) {
             st = reg_errorf(REG_EINVAL, "regex is too expensive: search stopped after %d ms",
                             REG_REGEX_BUDGET_MS);

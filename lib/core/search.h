@@ -1,14 +1,14 @@
 /*
  * search.h - regular-expression search over artifact names and README text.
  *
- * Each worker keeps a copy of every artifact's id, type, name and README (the search cache),
- * reloaded from the store when the store's generation counter changes, so a search costs one
- * small query plus the matching itself. Patterns are PCRE2 with JIT, under a match limit, a
+ * Searches run over the worker's catalog (core/catalog.h: every artifact's id, type, name and
+ * README, reloaded when the store changes), so a search costs one small query plus the
+ * matching itself. Patterns are PCRE2 with JIT, under a match limit, a
  * depth limit, a heap limit, a bounded JIT stack, a length cap and a time budget for the whole
  * search, so catastrophic patterns answer promptly and never hold a worker.
  *
- * Ownership: reg_search_new() returns a cache the caller frees with reg_search_free();
- * results are allocated from the arena passed to reg_search_regex().
+ * Ownership: reg_search_new() returns the matcher state (PCRE2 contexts) the caller frees with
+ * reg_search_free(); results are allocated from the arena passed to reg_search_regex().
  */
 #ifndef REG_CORE_SEARCH_H
 #define REG_CORE_SEARCH_H
@@ -16,17 +16,18 @@
 #include "base/arena.h"
 #include "base/status.h"
 #include "core/artifact.h"
+#include "core/catalog.h"
 #include "store/store.h"
 
 struct reg_search;
 
 enum reg_status reg_search_new(struct reg_search **out);
-void reg_search_free(struct reg_search *cache);
+void reg_search_free(struct reg_search *search);
 
 /* Artifacts whose name or README matches pattern, in store order. An invalid or over-long
  * pattern, or one that exhausts the time budget, is REG_EINVAL. */
-enum reg_status reg_search_regex(struct reg_search *cache, struct reg_store *store,
-                                 struct reg_arena *a, const char *pattern,
+enum reg_status reg_search_regex(struct reg_search *search, struct reg_catalog *cat,
+                                 struct reg_store *store, struct reg_arena *a, const char *pattern,
                                  struct reg_artifact **out, int *count);
 
 #endif

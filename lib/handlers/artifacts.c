@@ -24,6 +24,12 @@ reg_handler_id_param(struct reg_request *req, const char **out)
     return reg_artifact_id_check(*out);
 }
 
+struct reg_registry
+reg_handler_registry(struct reg_app *app)
+{
+    return (struct reg_registry){app->store, app->catalog, &app->ingest};
+}
+
 enum reg_status
 reg_handler_metadata_list(struct reg_request *req, struct reg_response *resp,
                           const struct reg_artifact *items, int n)
@@ -48,6 +54,7 @@ send_artifact(struct reg_request *req, struct reg_response *resp, int status,
 enum reg_status
 reg_handle_artifact_create(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
+    struct reg_registry registry = reg_handler_registry(app);
     enum reg_artifact_type type;
     struct json_object *body;
     const char *url, *name;
@@ -62,7 +69,7 @@ reg_handle_artifact_create(struct reg_app *app, struct reg_request *req, struct 
     if (st == REG_OK)
         st = reg_json_opt_string(body, "name", &name);
     if (st == REG_OK)
-        st = reg_registry_create(app->store, &req->arena, type, url, name, &art);
+        st = reg_registry_create(&registry, &req->arena, type, url, name, &art);
     if (st != REG_OK)
         return st;
     reg_handler_audit(app, req, &art, REG_AUDIT_CREATE);
@@ -121,6 +128,7 @@ parse_update(struct reg_request *req, enum reg_artifact_type type, const char *i
 enum reg_status
 reg_handle_artifact_update(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
+    struct reg_registry registry = reg_handler_registry(app);
     enum reg_artifact_type type;
     const char *id, *name, *url;
     struct reg_artifact art;
@@ -132,7 +140,7 @@ reg_handle_artifact_update(struct reg_app *app, struct reg_request *req, struct 
     if (st == REG_OK)
         st = parse_update(req, type, id, &name, &url);
     if (st == REG_OK)
-        st = reg_registry_update(app->store, &req->arena, type, id, name, url, &art);
+        st = reg_registry_update(&registry, &req->arena, type, id, name, url, &art);
     if (st != REG_OK)
         return st;
     reg_handler_audit(app, req, &art, REG_AUDIT_UPDATE);

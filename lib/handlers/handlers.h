@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "core/artifact.h"
+#include "core/registry.h"
 #include "http/router.h"
 
 /* reg_route.access: REG_PUBLIC needs no token; REG_ANY_USER any valid token (the handler
@@ -61,13 +62,18 @@ enum reg_status reg_handle_user_permissions(struct reg_app *, struct reg_request
 /* audit.c */
 enum reg_status reg_handle_audit(struct reg_app *, struct reg_request *, struct reg_response *);
 
-/* pending.c: contract operations whose issue has not landed */
+/* pending.c: contract operations whose issue has not landed (lineage, cost, license check) */
 enum reg_status reg_handle_pending(struct reg_app *, struct reg_request *, struct reg_response *);
 
 /* download.c */
 enum reg_status reg_handle_download(struct reg_app *, struct reg_request *, struct reg_response *);
 
+/* rate.c */
+enum reg_status reg_handle_rate(struct reg_app *, struct reg_request *, struct reg_response *);
+
 /* Helpers shared by the handlers (artifacts.c). */
+/* What core/registry.h works with, from the app. */
+struct reg_registry reg_handler_registry(struct reg_app *app);
 /* The {artifact_type} path parameter, parsed. */
 enum reg_status reg_handler_type_param(struct reg_request *req, enum reg_artifact_type *out);
 /* The {id} path parameter, checked against the id pattern. */

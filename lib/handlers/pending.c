@@ -1,6 +1,6 @@
 /*
- * pending.c - contract operations whose feature has not landed yet (rating, cost, lineage,
- * license check). They are routed so that clients get a JSON 501 naming the missing
+ * pending.c - contract operations whose feature has not landed yet (cost, lineage, license
+ * check). They are routed so that clients get a JSON 501 naming the missing
  * feature instead of a 404 that would suggest a wrong path.
  */
 #include <string.h>
@@ -10,8 +10,6 @@
 static const char *
 feature_of(const char *route)
 {
-    if (strstr(route, "/rate"))
-        return "model rating (the ingest and rating issue)";
     if (strstr(route, "/lineage"))
         return "lineage (the lineage, cost and license issue)";
     if (strstr(route, "/license-check"))

@@ -19,7 +19,7 @@ const struct reg_route reg_routes[] = {
     {"GET", "/artifact/byName/{name}", reg_handle_by_name, REG_PERM_SEARCH},
     {"POST", "/artifact/byRegEx", reg_handle_by_regex, REG_PERM_SEARCH},
     {"POST", "/artifact/{artifact_type}", reg_handle_artifact_create, REG_PERM_UPLOAD},
-    {"GET", "/artifact/model/{id}/rate", reg_handle_pending, REG_PERM_SEARCH},
+    {"GET", "/artifact/model/{id}/rate", reg_handle_rate, REG_PERM_SEARCH},
     {"GET", "/artifact/model/{id}/lineage", reg_handle_pending, REG_PERM_SEARCH},
     {"POST", "/artifact/model/{id}/license-check", reg_handle_pending, REG_PERM_SEARCH},
     {"GET", "/artifact/{artifact_type}/{id}/cost", reg_handle_pending, REG_PERM_SEARCH},

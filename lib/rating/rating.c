@@ -231,21 +231,20 @@ fails(double v)
 }
 
 bool
-reg_rating_gate(const struct reg_rating *r, char *why, size_t len)
+reg_rating_gate(const struct reg_rating *r, enum reg_rating_gate_policy policy, char *why,
+                size_t len)
 {
     double best = 0.0;
     char none[1];
-    bool ok = true;
+    bool net_ok = !fails(r->net_score), all_ok = net_ok;
 
     if (!why || len == 0) {
         why = none;
         len = sizeof(none);
     }
     why[0] = '\0';
-    if (fails(r->net_score)) {
-        ok = false;
+    if (!net_ok)
         note(why, len, "net_score", r->net_score);
-    }
     for (int i = 0; i < NMETRICS; i++) {
         double v = get(r, metrics[i].value);
 
@@ -253,17 +252,21 @@ reg_rating_gate(const struct reg_rating *r, char *why, size_t len)
             v == REG_RATING_NO_REPO)
             continue;
         if (fails(v)) {
-            ok = false;
+            all_ok = false;
             note(why, len, metrics[i].key, v);
         }
     }
     for (int i = 0; i < 4; i++)
         best = device_value(&r->size_score, i) > best ? device_value(&r->size_score, i) : best;
     if (fails(best)) {
-        ok = false;
+        all_ok = false;
         note(why, len, "size_score", best);
     }
-    return ok;
+    if (policy == REG_RATING_GATE_STRICT ? all_ok : net_ok) {
+        why[0] = '\0';
+        return true;
+    }
+    return false;
 }
 
 /* v rounded to `decimals` places, as a JSON number written exactly so ("0.95", "0.013"). */

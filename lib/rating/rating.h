@@ -93,14 +93,22 @@ void reg_rating_compute(const struct reg_model_signals *s, struct reg_rating *ou
 double reg_rating_net_score(const struct reg_rating *r);
 
 /*
- * The ingest rule: true when net_score and every non-latency metric are at least
- * REG_RATING_GATE_MIN. Exceptions: reviewedness -1 (no repository) passes; size_score passes
- * when at least one device reaches the minimum (a model is refused only when it suits no
- * target). tree_score needs no exception: it is 1 when there are no parents. When the rating
- * fails, why (if len > 0) receives the failing metrics, "license=0.00, code_quality=0.10"
- * (truncated to len - 1 bytes); otherwise an empty string.
+ * The ingest gate (REGISTRY_INGEST_GATE). A metric "fails" below REG_RATING_GATE_MIN, with two
+ * exceptions: reviewedness -1 (no repository) does not fail; size_score fails only when no
+ * device reaches the minimum (a model is refused only when it suits no target). tree_score
+ * needs no exception: it is 1 when there are no parents.
+ *   REG_RATING_GATE_NET (default): the model passes when net_score does not fail. Metrics about
+ *     evidence a model does not link (no dataset named, no repository) score 0, and most
+ *     well-known models (bert-base-uncased, whisper-tiny) link some of it only in prose; the
+ *     weighted net_score keeps one missing piece from refusing an otherwise trustworthy model.
+ *   REG_RATING_GATE_STRICT: the course's literal rule: net_score and every metric must pass.
+ * When the rating does not pass, why (if len > 0) receives net_score (when it fails) and every
+ * failing metric, "net_score=0.21, license=0.00, code_quality=0.10" (truncated to len - 1
+ * bytes); when it passes, an empty string.
  */
-bool reg_rating_gate(const struct reg_rating *r, char *why, size_t len);
+enum reg_rating_gate_policy { REG_RATING_GATE_NET, REG_RATING_GATE_STRICT };
+bool reg_rating_gate(const struct reg_rating *r, enum reg_rating_gate_policy policy, char *why,
+                     size_t len);
 
 /* The ModelRating JSON object, in the contract's field order: scores rounded to 2 decimals,
  * latencies to 3. A new reference owned by the caller. */

@@ -53,7 +53,7 @@ struct reg_store_ops {
     enum reg_status (*list)(struct reg_store *s, struct reg_arena *a,
                             const struct reg_store_filter *filters, int nfilters, int64_t after,
                             int limit, struct reg_store_page *out);
-    /* Every artifact with its README, in store order. */
+    /* Every artifact with its README and metadata, in store order. */
     enum reg_status (*scan)(struct reg_store *s, reg_store_scan_fn fn, void *ctx);
     /* A counter that changes whenever any artifact changes (for caches). */
     enum reg_status (*generation)(struct reg_store *s, uint64_t *out);

@@ -72,7 +72,7 @@ static const char *const stmt_sql[ST_COUNT_ALL] = {
                 "JOIN artifacts AS a ON a.name = json_extract(q.value, '$.n') "
                 "WHERE a.seq > ?1 AND ((json_extract(q.value, '$.m') >> a.type) & 1) "
                 "ORDER BY 1 LIMIT ?4",
-    [ST_SCAN] = "SELECT seq, id, type, name, url, readme FROM artifacts ORDER BY seq",
+    [ST_SCAN] = "SELECT seq, id, type, name, url, readme, metadata FROM artifacts ORDER BY seq",
     [ST_GENERATION] = "SELECT value FROM meta WHERE key = 'generation'",
     [ST_COUNT] = "SELECT count(*) FROM artifacts",
     [ST_ID_EXISTS] = "SELECT 1 FROM artifacts WHERE id = ?1",
@@ -383,6 +383,7 @@ sq_scan(struct reg_store *base, reg_store_scan_fn fn, void *ctx)
         struct reg_artifact art;
         row_head(st, &row_arena, &art);
         art.readme = (const char *)sqlite3_column_text(st, 5);
+        art.metadata = (const char *)sqlite3_column_text(st, 6);
         result = fn(ctx, &art);
         reg_arena_cleanup(&row_arena);
     }

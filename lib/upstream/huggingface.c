@@ -142,8 +142,8 @@ id_char(char c)
 
 /* "name" or "org/name": [A-Za-z0-9._-] parts, none of them "." or "..", at most 96 bytes each
  * (the Hub's own limit). */
-static bool
-repo_id_ok(const char *id)
+bool
+reg_hf_repo_id_ok(const char *id)
 {
     int parts = 0;
 
@@ -192,7 +192,7 @@ fetch(const struct reg_http_config *cfg, const char *endpoint, const char *token
     const char *base;
     int n = with_config ? R_COUNT : R_CONFIG;
 
-    if (!repo_id_ok(repo_id))
+    if (!reg_hf_repo_id_ok(repo_id))
         return reg_errorf(REG_EINVAL, "'%s' is not a Hugging Face %s id", repo_id ? repo_id : "",
                           k->name);
     if (!endpoint || !*endpoint)

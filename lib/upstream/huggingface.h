@@ -22,6 +22,7 @@
 #ifndef REG_UPSTREAM_HUGGINGFACE_H
 #define REG_UPSTREAM_HUGGINGFACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/arena.h"
@@ -38,6 +39,10 @@
 #define REG_HF_README_FETCH_MAX ((size_t)8 * 1024 * 1024)
 /* GitHub repository links kept per model. */
 #define REG_HF_MAX_CODE_URLS 32
+
+/* Whether id is a Hugging Face repository id: "name" or "org/name", parts of [A-Za-z0-9._-]
+ * other than "." and "..", at most 96 bytes each (the Hub's own limit). */
+bool reg_hf_repo_id_ok(const char *id);
 
 /*
  * Fetches model repo_id ("org/name" or a legacy "name") into *out: repo_id (as the Hub names

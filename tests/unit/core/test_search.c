@@ -16,6 +16,7 @@
 struct fixture {
     struct reg_store *store;
     struct reg_search *search;
+    struct reg_catalog *catalog;
     struct reg_arena arena;
     int next_id;
 };
@@ -28,6 +29,7 @@ setup(void **state)
     assert_non_null(f);
     assert_int_equal(reg_store_sqlite_open(":memory:", &f->store), REG_OK);
     assert_int_equal(reg_search_new(&f->search), REG_OK);
+    assert_int_equal(reg_catalog_new(&f->catalog), REG_OK);
     reg_arena_init(&f->arena);
     f->next_id = 1000000000;
     *state = f;
@@ -40,6 +42,7 @@ teardown(void **state)
     struct fixture *f = *state;
 
     reg_search_free(f->search);
+    reg_catalog_free(f->catalog);
     reg_store_close(f->store);
     reg_arena_cleanup(&f->arena);
     free(f);
@@ -69,7 +72,7 @@ search(struct fixture *f, const char *pattern, const char **out)
 {
     struct reg_artifact *items = NULL;
     int count = -1;
-    enum reg_status st = reg_search_regex(f->search, f->store, &f->arena, pattern, &items, &count);
+    enum reg_status st = reg_search_regex(f->search, f->catalog, f->store, &f->arena, pattern, &items, &count);
     const char *joined = "";
 
     assert_true(count >= 0);
@@ -146,7 +149,7 @@ test_result_fields(void **state)
     struct reg_artifact *items;
     int count;
 
-    assert_int_equal(reg_search_regex(f->search, f->store, &f->arena, "alpha", &items, &count),
+    assert_int_equal(reg_search_regex(f->search, f->catalog, f->store, &f->arena, "alpha", &items, &count),
                      REG_OK);
     assert_int_equal(count, 2);
     assert_string_equal(items[0].id, id1);

@@ -185,7 +185,7 @@ test_gate_on_recorded_data(void **state)
     (void)state;
     assert_true(corpus_model_load(&m, "parvk11/audience_classifier_model"));
     reg_rating_compute(&m.s, &r);
-    assert_false(reg_rating_gate(&r, why, sizeof(why)));
+    assert_false(reg_rating_gate(&r, REG_RATING_GATE_STRICT, why, sizeof(why)));
     printf("audience_classifier_model refused: %s\n", why);
     assert_non_null(strstr(why, "license=0.00"));
     assert_null(strstr(why, "reviewedness")); /* -1: no repository, excepted */
@@ -257,6 +257,13 @@ test_whole_corpus(void **state)
         o = reg_rating_to_json(&r);
         CHECK(&bad, reg_rating_from_json(o, &back) == REG_OK, "%s: JSON round trip", id);
         json_object_put(o);
+        /* The default gate admits every model with real metadata and refuses the two whose
+         * cards are empty templates. */
+        CHECK(&bad,
+              reg_rating_gate(&r, REG_RATING_GATE_NET, NULL, 0) ==
+                  !(strstr(id, "audience_classifier") || strstr(id, "poor-metadata")),
+              "%s: net gate says %d at net_score %.2f", id,
+              reg_rating_gate(&r, REG_RATING_GATE_NET, NULL, 0), r.net_score);
         printf("%-42s %5.2f %5.2f %5.2f %5.2f %5.2f %5.2f %5.2f %5.2f %5.2f %5.2f %5.2f %4.2f\n",
                id, r.net_score, r.ramp_up_time, r.bus_factor, r.performance_claims, r.license,
                (r.size_score.raspberry_pi + r.size_score.jetson_nano + r.size_score.desktop_pc +

@@ -193,7 +193,7 @@ test_empty_signals(void **state)
     assert_true(r.license == 0.0 && r.ramp_up_time == 0.0 && r.size_score.aws_server == 0.0);
     /* net = tree_score's weight alone (reviewedness -1 counts 0) */
     assert_true(NEAR(r.net_score, REG_RATING_W_TREE_SCORE));
-    assert_false(reg_rating_gate(&r, why, sizeof(why)));
+    assert_false(reg_rating_gate(&r, REG_RATING_GATE_STRICT, why, sizeof(why)));
     assert_non_null(strstr(why, "size_score=0.00"));
     assert_null(strstr(why, "reviewedness"));
     assert_null(strstr(why, "tree_score"));
@@ -354,11 +354,32 @@ test_gate(void **state)
             r.size_score = (struct reg_size_score){0.1, 0.2, 0.3, cases[i].value};
         else
             memcpy((char *)&r + cases[i].off, &cases[i].value, sizeof(double));
-        ok = reg_rating_gate(&r, why, sizeof(why));
+        ok = reg_rating_gate(&r, REG_RATING_GATE_STRICT, why, sizeof(why));
         CHECK(&bad, ok == cases[i].want && strcmp(why, cases[i].why) == 0,
               "%s: %d '%s', want %d '%s'", cases[i].name, ok, why, cases[i].want, cases[i].why);
     }
     assert_int_equal(bad, 0);
+}
+
+/* The default policy decides on net_score alone, and still names every weak metric. */
+static void
+test_gate_net_policy(void **state)
+{
+    struct reg_rating r;
+    char why[256];
+
+    (void)state;
+    set_all(&r, 0.9);
+    r.license = 0.0;
+    assert_true(reg_rating_gate(&r, REG_RATING_GATE_NET, why, sizeof(why)));
+    assert_string_equal(why, "");
+    assert_false(reg_rating_gate(&r, REG_RATING_GATE_STRICT, why, sizeof(why)));
+    assert_string_equal(why, "license=0.00");
+    set_all(&r, 0.4);
+    r.license = 0.9;
+    assert_false(reg_rating_gate(&r, REG_RATING_GATE_NET, why, sizeof(why)));
+    assert_true(strncmp(why, "net_score=0.40, ramp_up_time=0.40", 33) == 0);
+    assert_null(strstr(why, "license"));
 }
 
 static void
@@ -370,7 +391,7 @@ test_gate_one_device_suffices(void **state)
     (void)state;
     set_all(&r, 0.9);
     r.size_score = (struct reg_size_score){0.0, 0.0, 0.1, 0.5};
-    assert_true(reg_rating_gate(&r, why, sizeof(why)));
+    assert_true(reg_rating_gate(&r, REG_RATING_GATE_STRICT, why, sizeof(why)));
     assert_string_equal(why, "");
 }
 
@@ -383,20 +404,20 @@ test_gate_why_bounded(void **state)
 
     (void)state;
     set_all(&r, 0.0);
-    assert_false(reg_rating_gate(&r, full, sizeof(full)));
+    assert_false(reg_rating_gate(&r, REG_RATING_GATE_STRICT, full, sizeof(full)));
     assert_string_equal(full, "net_score=0.00, ramp_up_time=0.00, bus_factor=0.00, "
                               "performance_claims=0.00, license=0.00, "
                               "dataset_and_code_score=0.00, dataset_quality=0.00, "
                               "code_quality=0.00, reproducibility=0.00, reviewedness=0.00, "
                               "tree_score=0.00, size_score=0.00");
     memset(why, 'x', sizeof(why));
-    assert_false(reg_rating_gate(&r, why, sizeof(why)));
+    assert_false(reg_rating_gate(&r, REG_RATING_GATE_STRICT, why, sizeof(why)));
     assert_int_equal(strlen(why), sizeof(why) - 1);
     assert_memory_equal(why, full, sizeof(why) - 1);
-    assert_false(reg_rating_gate(&r, NULL, 0));
-    assert_false(reg_rating_gate(&r, why, 0));
+    assert_false(reg_rating_gate(&r, REG_RATING_GATE_STRICT, NULL, 0));
+    assert_false(reg_rating_gate(&r, REG_RATING_GATE_STRICT, why, 0));
     set_all(&r, 1.0);
-    assert_true(reg_rating_gate(&r, NULL, 0));
+    assert_true(reg_rating_gate(&r, REG_RATING_GATE_STRICT, NULL, 0));
 }
 
 /* The contract's ModelRating keys, in its order. */
@@ -616,6 +637,7 @@ main(void)
         cmocka_unit_test(test_concurrent_raters),
         cmocka_unit_test(test_net_score),
         cmocka_unit_test(test_gate),
+        cmocka_unit_test(test_gate_net_policy),
         cmocka_unit_test(test_gate_one_device_suffices),
         cmocka_unit_test(test_gate_why_bounded),
         cmocka_unit_test(test_to_json),

@@ -1,0 +1,61 @@
+/*
+ * catalog.h - each worker's snapshot of every artifact: what regex search, lineage and the
+ * rating of parents read without a store query per artifact.
+ *
+ * The snapshot is reloaded from the store (one scan) when the store's generation counter has
+ * moved since it was filled, so a read costs one small query when nothing changed. Entries
+ * keep the store's order.
+ *
+ * Ownership: reg_catalog_new() returns a catalog the caller frees with reg_catalog_free().
+ * Entries returned are owned by the catalog and valid until its next refresh or its free.
+ */
+#ifndef REG_CORE_CATALOG_H
+#define REG_CORE_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/status.h"
+#include "core/artifact.h"
+#include "core/lineage.h"
+#include "store/store.h"
+
+struct reg_catalog_parent {
+    char *repo_id;
+    enum reg_lineage_source source;
+};
+
+struct reg_catalog_entry {
+    char id[REG_ID_MAX + 1];
+    enum reg_artifact_type type;
+    char *name;
+    size_t name_len;
+    char *readme; /* NULL when the artifact has none, so that "^$" does not match it */
+    size_t readme_len;
+    char *repo_id; /* the upstream repository id from the stored metadata; NULL when none */
+    struct reg_catalog_parent *parents; /* the lineage parents the metadata names */
+    int nparents;
+    double net_score;   /* NAN when no rating is stored */
+    int64_t size_bytes; /* -1 when unknown */
+};
+
+struct reg_catalog;
+
+enum reg_status reg_catalog_new(struct reg_catalog **out);
+void reg_catalog_free(struct reg_catalog *cat);
+
+/* Reloads the snapshot when the store changed since it was filled. */
+enum reg_status reg_catalog_refresh(struct reg_catalog *cat, struct reg_store *store);
+
+/* The entries of the last refresh, in store order. */
+const struct reg_catalog_entry *reg_catalog_entries(const struct reg_catalog *cat, size_t *count);
+
+/* The artifact of type t whose upstream repository is repo_id (ASCII case-insensitive), the
+ * first registered when several are; NULL when none. */
+const struct reg_catalog_entry *
+reg_catalog_find_repo(const struct reg_catalog *cat, enum reg_artifact_type t, const char *repo_id);
+
+/* The artifact with this id; NULL when none. */
+const struct reg_catalog_entry *reg_catalog_find_id(const struct reg_catalog *cat, const char *id);
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * ingest.c - fetch, rate and gate one artifact (see ingest.h).
+ */
+#include "core/ingest.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "base/limits.h"
+#include "core/lineage.h"
+#include "core/metadata.h"
+#include "upstream/github.h"
+#include "upstream/huggingface.h"
+
+#define GITHUB_PREFIX "https://github.com/"
+
+void
+reg_ingest_init(struct reg_ingest *ing, const struct reg_config *cfg)
+{
+    memset(ing, 0, sizeof(*ing));
+    ing->hf_endpoint = cfg->hf_endpoint;
+    ing->github_api_url = cfg->github_api_url;
+    ing->hf_token = cfg->hf_token;
+    ing->github_token = cfg->github_token;
+    ing->gate =
+        strcmp(cfg->ingest_gate, "strict") == 0 ? REG_RATING_GATE_STRICT : REG_RATING_GATE_NET;
+    ing->bases[0] = cfg->hf_endpoint;
+    ing->bases[1] = cfg->github_api_url;
+    ing->http.allowed_bases = ing->bases;
+    ing->http.nallowed = 2;
+    ing->http.total_timeout_ms = cfg->upstream_timeout_ms;
+}
+
+/* The primary fetch's "does not exist" is the client's mistake (400), not a missing
+ * registry resource (404). */
+static enum reg_status
+primary_status(enum reg_status st)
+{
+    char detail[REG_ERROR_DETAIL_MAX];
+
+    if (st != REG_ENOTFOUND)
+        return st;
+    snprintf(detail, sizeof(detail), "%s", reg_error_detail());
+    return reg_errorf(REG_EINVAL, "%s", detail);
+}
+
+/* Stores the document as text in the result, dropping the file list if it is too large. */
+static enum reg_status
+finish(struct reg_arena *a, struct json_object *doc, struct reg_ingest_result *out)
+{
+    size_t len;
+    const char *text;
+
+    reg_arena_own_json(a, doc);
+    text = reg_json_text(doc, &len);
+    if (len > REG_METADATA_MAX) {
+        json_object_object_add(doc, "files", json_object_new_array());
+        text = reg_json_text(doc, &len);
+    }
+    if (len > REG_METADATA_MAX)
+        return reg_errorf(REG_ETOOLARGE, "the upstream metadata is too large to store");
+    out->metadata = reg_arena_strndup(a, text, len);
+    return REG_OK;
+}
+
+/* ---------------------------------------------------------------- linked fetches */
+
+/* One fetch of a repository or dataset a model links, run on a thread of its own. */
+struct linked {
+    const struct reg_ingest *ing;
+    bool is_code;
+    const char *repo_id;
+    struct reg_arena arena; /* the thread's own: arenas are not shared between threads */
+    struct reg_code_signals code;
+    struct reg_dataset_signals dataset;
+    enum reg_status st;
+    char detail[REG_ERROR_DETAIL_MAX];
+    pthread_t thread;
+    bool started;
+};
+
+static void *
+run_linked(void *arg)
+{
+    struct linked *l = arg;
+    const struct reg_ingest *ing = l->ing;
+
+    if (l->is_code)
+        l->st = reg_gh_fetch_repo(&ing->http, ing->github_api_url, ing->github_token, &l->arena,
+                                  l->repo_id, &l->code);
+    else
+        l->st = reg_hf_fetch_dataset(&ing->http, ing->hf_endpoint, ing->hf_token, &l->arena,
+                                     l->repo_id, &l->dataset);
+    if (l->st != REG_OK)
+        snprintf(l->detail, sizeof(l->detail), "%s", reg_error_detail());
+    return NULL;
+}
+
+static void
+start_linked(struct linked *l)
+{
+    reg_arena_init(&l->arena);
+    l->started = pthread_create(&l->thread, NULL, run_linked, l) == 0;
+    if (!l->started)
+        run_linked(l); /* no thread to be had: fetch on the caller's */
+}
+
+/* The repository id of the first github.com/{owner}/{repo} link, or NULL. */
+static const char *
+first_repo(const struct reg_model_signals *s)
+{
+    for (int i = 0; i < s->ncode_urls; i++)
+        if (strncmp(s->code_urls[i], GITHUB_PREFIX, sizeof(GITHUB_PREFIX) - 1) == 0)
+            return s->code_urls[i] + sizeof(GITHUB_PREFIX) - 1;
+    return NULL;
+}
+
+/*
+ * Fetches the model's linked repository and datasets concurrently and points s at what was
+ * found. jobs (capacity 1 + REG_INGEST_MAX_DATASETS) must outlive the use of s; the caller
+ * cleans their arenas. An upstream failure of any of them is the ingest's failure.
+ */
+static enum reg_status
+fetch_linked(const struct reg_ingest *ing, struct reg_arena *a, struct reg_model_signals *s,
+             struct linked *jobs, int *njobs)
+{
+    const char *repo = first_repo(s);
+    struct reg_dataset_signals *found;
+    enum reg_status st = REG_OK;
+    int n = 0, nfound = 0;
+
+    if (repo)
+        jobs[n++] = (struct linked){.ing = ing, .is_code = true, .repo_id = repo};
+    for (int i = 0; i < s->ndatasets && i < REG_INGEST_MAX_DATASETS; i++)
+        jobs[n++] = (struct linked){.ing = ing, .repo_id = s->datasets[i]};
+    for (int i = 0; i < n; i++)
+        start_linked(&jobs[i]);
+    *njobs = n;
+    found = reg_arena_alloc(a, sizeof(*found) * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        struct linked *l = &jobs[i];
+        if (l->started)
+            pthread_join(l->thread, NULL);
+        if (l->st == REG_OK && l->is_code)
+            s->code = &l->code;
+        else if (l->st == REG_OK)
+            found[nfound++] = l->dataset;
+        else if (l->st != REG_ENOTFOUND && l->st != REG_EINVAL && st == REG_OK)
+            st = reg_errorf(REG_EUPSTREAM, "%s (linked by the model card)", l->detail);
+    }
+    s->dataset_info = found;
+    s->ndataset_info = nfound;
+    return st;
+}
+
+/* ---------------------------------------------------------------- the three kinds */
+
+/* net_score of each parent that is a registered, rated model. */
+static void
+parent_scores(struct reg_arena *a, struct reg_catalog *cat, const struct reg_lineage_parent *p,
+              int n, struct reg_model_signals *s)
+{
+    double *scores = reg_arena_alloc(a, sizeof(*scores) * (size_t)(n ? n : 1));
+
+    s->nparents = 0;
+    for (int i = 0; i < n; i++) {
+        const struct reg_catalog_entry *e =
+            reg_catalog_find_repo(cat, REG_TYPE_MODEL, p[i].repo_id);
+        if (e && !isnan(e->net_score))
+            scores[s->nparents++] = e->net_score;
+    }
+    s->parent_scores = scores;
+}
+
+static enum reg_status
+ingest_model(const struct reg_ingest *ing, struct reg_catalog *cat, struct reg_store *store,
+             struct reg_arena *a, const struct reg_source *src, const char *name,
+             struct reg_ingest_result *out)
+{
+    struct reg_model_signals s;
+    struct reg_lineage_parent parents[REG_LINEAGE_MAX_PARENTS];
+    struct linked jobs[1 + REG_INGEST_MAX_DATASETS];
+    char why[REG_ERROR_DETAIL_MAX - 96];
+    int njobs = 0, nparents;
+    enum reg_status st;
+
+    st = reg_hf_fetch_model(&ing->http, ing->hf_endpoint, ing->hf_token, a, src->repo_id, &s);
+    if (st != REG_OK)
+        return primary_status(st);
+    s.name = name;
+    st = fetch_linked(ing, a, &s, jobs, &njobs);
+    nparents = reg_lineage_parents(a, s.repo_id, s.card_json, s.config_json, parents,
+                                   REG_LINEAGE_MAX_PARENTS);
+    if (st == REG_OK)
+        st = reg_catalog_refresh(cat, store);
+    if (st == REG_OK) {
+        parent_scores(a, cat, parents, nparents, &s);
+        reg_rating_compute(&s, &out->rating);
+        out->rated = true;
+        out->readme = s.readme;
+        if (!reg_rating_gate(&out->rating, ing->gate, why, sizeof(why)))
+            st = reg_errorf(REG_EDISQUALIFIED, "model %s is not trustworthy enough to register: %s",
+                            s.repo_id, why);
+    }
+    if (st == REG_OK)
+        st = finish(a, reg_metadata_model(&s, parents, nparents, &out->rating), out);
+    for (int i = 0; i < njobs; i++)
+        reg_arena_cleanup(&jobs[i].arena);
+    return st;
+}
+
+static enum reg_status
+ingest_dataset(const struct reg_ingest *ing, struct reg_arena *a, const struct reg_source *src,
+               struct reg_ingest_result *out)
+{
+    struct reg_dataset_signals d;
+    enum reg_status st;
+
+    if (src->host == REG_SOURCE_KAGGLE)
+        return finish(a, reg_metadata_source_only(src, REG_TYPE_DATASET), out);
+    st = reg_hf_fetch_dataset(&ing->http, ing->hf_endpoint, ing->hf_token, a, src->repo_id, &d);
+    if (st != REG_OK)
+        return primary_status(st);
+    out->readme = d.readme;
+    return finish(a, reg_metadata_dataset(&d), out);
+}
+
+static enum reg_status
+ingest_code(const struct reg_ingest *ing, struct reg_arena *a, const struct reg_source *src,
+            struct reg_ingest_result *out)
+{
+    struct reg_code_signals c;
+    enum reg_status st;
+
+    st = reg_gh_fetch_repo(&ing->http, ing->github_api_url, ing->github_token, a, src->repo_id, &c);
+    if (st != REG_OK)
+        return primary_status(st);
+    out->readme = c.readme;
+    return finish(a, reg_metadata_code(&c, src->subdir), out);
+}
+
+enum reg_status
+reg_ingest_fetch(const struct reg_ingest *ing, struct reg_catalog *cat, struct reg_store *store,
+                 struct reg_arena *a, enum reg_artifact_type t, const struct reg_source *src,
+                 const char *name, struct reg_ingest_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    switch (t) {
+    case REG_TYPE_MODEL:
+        return ingest_model(ing, cat, store, a, src, name, out);
+    case REG_TYPE_DATASET:
+        return ingest_dataset(ing, a, src, out);
+    case REG_TYPE_CODE:
+        return ingest_code(ing, a, src, out);
+    }
+    return reg_errorf(REG_EINVAL, "unknown artifact type");
+}

@@ -1,0 +1,63 @@
+/*
+ * ingest.h - what registering (or re-registering) an artifact learns upstream: fetch, rate,
+ * gate. No store writes here: core/registry.c stores what this returns, or nothing.
+ *
+ *   model    Hugging Face model info (with file sizes), card and config.json in one concurrent
+ *            round; then, at the same time (one thread each), the first GitHub repository the
+ *            card links and up to REG_INGEST_MAX_DATASETS datasets it names; then the rating
+ *            (tree_score from the registered parents' stored net_score, via the catalog) and
+ *            the gate (REGISTRY_INGEST_GATE, rating.h).
+ *   dataset  Hugging Face dataset info and card, one round. Kaggle has no public API without
+ *            credentials: a Kaggle dataset is registered from its URL alone.
+ *   code     the GitHub repository (see upstream/github.h); a /tree/{ref}/{subdir} URL counts
+ *            only the files under subdir for size.
+ *
+ * Errors: REG_EINVAL when the upstream repository does not exist ("model X does not exist on
+ * Hugging Face"); REG_EUPSTREAM when an upstream could not be reached or answered wrongly,
+ * for the artifact itself or for a repository or dataset it links (a rating from partial data
+ * would be stored as if it were whole); REG_EDISQUALIFIED when the gate refuses a model (the
+ * detail names the failing metrics). A linked repository or dataset that does not exist only
+ * counts as not linked.
+ *
+ * Ownership: struct reg_ingest is filled by reg_ingest_init and must not move afterwards
+ * (its HTTP config points into it). Results are allocated from the arena passed in.
+ */
+#ifndef REG_CORE_INGEST_H
+#define REG_CORE_INGEST_H
+
+#include "base/arena.h"
+#include "base/config.h"
+#include "base/status.h"
+#include "core/artifact.h"
+#include "core/catalog.h"
+#include "rating/rating.h"
+#include "store/store.h"
+#include "upstream/http_client.h"
+
+/* Datasets named by a model card that are fetched for its rating. */
+#define REG_INGEST_MAX_DATASETS 4
+
+struct reg_ingest {
+    const char *bases[2]; /* HF_ENDPOINT, GITHUB_API_URL: the only hosts ever contacted */
+    struct reg_http_config http;
+    const char *hf_endpoint, *github_api_url;
+    const char *hf_token, *github_token; /* NULL when none */
+    enum reg_rating_gate_policy gate;
+};
+
+void reg_ingest_init(struct reg_ingest *ing, const struct reg_config *cfg);
+
+struct reg_ingest_result {
+    const char *readme;   /* card / README text, NULL when none */
+    const char *metadata; /* the stored document (core/metadata.h) */
+    bool rated;
+    struct reg_rating rating; /* models */
+};
+
+/* Fetches and rates the artifact of type t at src, to be registered under name. */
+enum reg_status reg_ingest_fetch(const struct reg_ingest *ing, struct reg_catalog *cat,
+                                 struct reg_store *store, struct reg_arena *a,
+                                 enum reg_artifact_type t, const struct reg_source *src,
+                                 const char *name, struct reg_ingest_result *out);
+
+#endif
