@@ -14,6 +14,17 @@ uses) unless the stack's env overrides it; a None value removes a variable.
 REGISTRYD (environment) names the binary; default build/registryd under the repo root. Every
 stack's logs are scanned for sanitizer reports at teardown; any report fails the session.
 
+Upstream APIs: the session starts ONE upstream fixture server (tests/fixtures/upstream_server.py
+--synthesize, see tests/fixtures/README.md) and every Stack's environment points HF_ENDPOINT and
+GITHUB_API_URL at it (stack_factory(HF_ENDPOINT=...) still overrides). It serves the recorded
+corpus and answers any other model, dataset or GitHub repository with a generated one, except ids
+whose last segment starts with "missing" (404).
+  upstream       the server: .url, .port, .config(**keys) (POST /__fixture/config; no keys: read
+                 it), .reset(), .log(since=None) (the requests it served), .mark() (the last
+                 logged seq, for log(since=...))
+After every test (before its fixtures are torn down) the server is reset: faults, delays and the
+request log never leak into the next test.
+
 REGISTRY_TEST_STORE (environment) picks the store every stack runs on: sqlite (default) or
 dynamodb. For dynamodb the session starts one in-memory dynalite (tests/api/faulty_dynamo.py)
 and every Stack gets a DynamoDB table of its own ("registry-<n>"), kept across restart(), so
@@ -27,6 +38,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -50,6 +62,13 @@ TEST_ENV = {"REGISTRY_PBKDF2_ITERATIONS": "1000", "REGISTRY_TOKEN_MAX_USES": "10
 # Sanitizer reports found in any stack's logs during the session: (data dir, file, report).
 SANITIZER_REPORTS = []
 
+# The upstream fixture server (Hugging Face + GitHub APIs), one per session.
+UPSTREAM_SERVER = ROOT / "tests" / "fixtures" / "upstream_server.py"
+UPSTREAM_PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
+UPSTREAM_START_TIMEOUT = 15.0
+# The session's upstream fixture server (set by the upstream_server fixture).
+UPSTREAM = None
+
 STORES = ("sqlite", "dynamodb")
 TEST_STORE = os.environ.get("REGISTRY_TEST_STORE") or "sqlite"
 # The session's dynalite endpoint when TEST_STORE is dynamodb (set by the store_server fixture).
@@ -64,6 +83,120 @@ def store_env():
         return {}
     assert DYNAMODB_ENDPOINT, "the store_server fixture has not started dynalite"
     return faulty_dynamo.store_env(DYNAMODB_ENDPOINT, f"registry-{next(_TABLES)}")
+
+
+def upstream_env():
+    """The upstream part of a new stack's environment: HF_ENDPOINT and GITHUB_API_URL, both the
+    session's upstream fixture server."""
+    assert UPSTREAM is not None, "the upstream_server fixture has not started the fixture server"
+    return {"HF_ENDPOINT": UPSTREAM.url, "GITHUB_API_URL": UPSTREAM.url}
+
+
+class UpstreamError(Exception):
+    pass
+
+
+class Upstream:
+    """The upstream fixture server, run as a subprocess:
+    /usr/bin/python3 tests/fixtures/upstream_server.py --port 0 --ready-file F --synthesize.
+    Its output goes to upstream.out in a temporary directory (kept when it fails)."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="upstream-fixture-")
+        self.proc = None
+        self.port = None
+        self._out = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self):
+        return tail(os.path.join(self.dir, "upstream.out"))
+
+    # -- lifetime ---------------------------------------------------------------------------
+    def start(self):
+        ready = os.path.join(self.dir, "port")
+        self._out = open(os.path.join(self.dir, "upstream.out"), "ab")
+        self.proc = subprocess.Popen(
+            [UPSTREAM_PYTHON, str(UPSTREAM_SERVER), "--port", "0", "--ready-file", ready,
+             "--synthesize"],
+            cwd=str(ROOT),
+            stdin=subprocess.DEVNULL,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + UPSTREAM_START_TIMEOUT
+        while not os.path.exists(ready):
+            if self.proc.poll() is not None:
+                raise UpstreamError(f"it exited with status {self.proc.returncode}")
+            if time.monotonic() > deadline:
+                raise UpstreamError(f"no ready file within {UPSTREAM_START_TIMEOUT:.0f} s")
+            time.sleep(0.02)
+        with open(ready) as f:
+            self.port = int(f.read().strip())
+        cfg = self.config()
+        if cfg.get("synthesize") is not True:
+            raise UpstreamError(f"it does not synthesize: {cfg}")
+        return self
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after 5 s. Returns True on a clean stop (exit status 0)."""
+        if not self.proc:
+            return True
+        clean = True
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+                clean = False
+        clean = clean and self.proc.returncode == 0
+        self.proc = None
+        if self._out:
+            self._out.close()
+            self._out = None
+        if clean:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return clean
+
+    # -- controls (never logged, delayed or failed by the server) ----------------------------
+    def _control(self, method, path, body=None):
+        try:
+            r = requests.request(method, self.url + path, json=body, timeout=10)
+        except requests.RequestException as e:
+            raise UpstreamError(f"{method} {path}: {e}\n{self.output()}") from e
+        if r.status_code != 200:
+            raise UpstreamError(f"{method} {path} {body!r}: {r.status_code} {r.text}")
+        return r.json()
+
+    def config(self, **keys):
+        """Merges keys into the configuration (delay_ms, fail, fail_paths, fail_count, hang_s,
+        enforce_gating, hf_not_found_status, synthesize) and returns the whole configuration
+        (with fail_remaining). Without keys it only reads it. A bad key or value raises."""
+        return self._control("POST", "/__fixture/config", keys)
+
+    def reset(self):
+        """Clears the log and restores the default configuration (releasing hung requests);
+        synthesis stays on. Returns the configuration."""
+        cfg = self._control("POST", "/__fixture/reset")["config"]
+        if cfg.get("synthesize") is not True:  # a test switched it off: reset keeps that
+            cfg = self.config(synthesize=True)
+        return cfg
+
+    def log(self, since=None):
+        """The requests the server answered since the last reset (or after seq `since`), oldest
+        first: dicts with seq, time, method, path (with query), route ("hf.model_info",
+        "gh.repo", ..., "unknown"), status, fault, authorization, accept, range, bytes, ..."""
+        path = "/__fixture/log" if since is None else f"/__fixture/log?since={int(since)}"
+        return self._control("GET", path)["requests"]
+
+    def mark(self):
+        """The seq of the last logged request (0 when none): pass it to log(since=...)."""
+        entries = self.log()
+        return entries[-1]["seq"] if entries else 0
 
 
 def skip_on_store(store, reason):
@@ -134,6 +267,7 @@ class Stack:
         self.env = dict(TEST_ENV)
         # The table is chosen once, here: restart() keeps it, so data survives a restart.
         self.env.update(store_env())
+        self.env.update(upstream_env())
         self.env.update(env or {})
         self.port = None
         self.proc = None
@@ -381,8 +515,50 @@ def store_server():
     server.cleanup()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def upstream_server():
+    """The session's upstream fixture server (one for the whole session; every Stack's
+    HF_ENDPOINT and GITHUB_API_URL point at it). The session stops when it cannot start."""
+    global UPSTREAM
+    server = Upstream()
+    try:
+        server.start()
+    except (UpstreamError, OSError, ValueError) as e:
+        output = server.output()
+        server.stop()
+        shutil.rmtree(server.dir, ignore_errors=True)
+        pytest.exit(
+            f"cannot start the upstream fixture server ({UPSTREAM_SERVER}): {e}\n{output}",
+            returncode=pytest.ExitCode.TESTS_FAILED,
+        )
+    UPSTREAM = server
+    yield server
+    UPSTREAM = None
+    if not server.stop():
+        pytest.fail(
+            f"the upstream fixture server did not stop cleanly on SIGTERM; see {server.dir}",
+            pytrace=False,
+        )
+
+
 @pytest.fixture(scope="session")
-def stack(store_server):
+def upstream(upstream_server):
+    """The upstream fixture server: .url, .port, .config(**keys), .reset(), .log(since=None),
+    .mark(). Whatever a test configures is reset after it."""
+    return upstream_server
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Resets the upstream fixture server after every test, before the test's fixtures (its
+    stacks) are torn down, so a fault (a hang, say) is released before they stop and never
+    reaches the next test."""
+    if UPSTREAM is not None and UPSTREAM.proc is not None:
+        UPSTREAM.reset()
+
+
+@pytest.fixture(scope="session")
+def stack(store_server, upstream_server):
     binary = registryd_path()
     if not os.access(binary, os.X_OK):
         pytest.fail(f"REGISTRYD {binary} is not an executable; run make first", pytrace=False)
@@ -425,14 +601,14 @@ def _stack_factory():
 
 
 @pytest.fixture
-def stack_factory(store_server):
+def stack_factory(store_server, upstream_server):
     """stack_factory(workers=4, **env) starts a private stack with env on top of TEST_ENV,
     logged in as the default admin; every stack started is torn down after the test."""
     yield from _stack_factory()
 
 
 @pytest.fixture(scope="module")
-def module_stack_factory(store_server):
+def module_stack_factory(store_server, upstream_server):
     """stack_factory for stacks that the tests of one module share (torn down after it)."""
     yield from _stack_factory()
 

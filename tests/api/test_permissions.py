@@ -36,7 +36,7 @@ def endpoints(model, dataset):
         ("get", "search", "GET", f"/artifacts/model/{mid}", None, 200),
         ("byName", "search", "GET", f"/artifact/byName/{quote(name)}", None, 200),
         ("byRegEx", "search", "POST", "/artifact/byRegEx", {"regex": "target"}, 200),
-        ("rate", "search", "GET", f"/artifact/model/{mid}/rate", None, 501),
+        ("rate", "search", "GET", f"/artifact/model/{mid}/rate", None, 200),
         ("cost", "search", "GET", f"/artifact/model/{mid}/cost", None, 501),
         ("lineage", "search", "GET", f"/artifact/model/{mid}/lineage", None, 501),
         ("license-check", "search", "POST", f"/artifact/model/{mid}/license-check",

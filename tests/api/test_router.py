@@ -128,7 +128,6 @@ def test_query_string_does_not_affect_routing(stack):
 
 def test_pending_operations_answer_501(registry):
     for method, path in [
-        ("GET", "/artifact/model/12345/rate"),
         ("GET", "/artifact/model/12345/lineage"),
         ("POST", "/artifact/model/12345/license-check"),
         ("GET", "/artifact/dataset/12345/cost"),
