@@ -378,12 +378,24 @@ fetch_reviews(const struct reg_http_config *cfg, const char *base, const char *t
     return st;
 }
 
+/* Counts reviewed commits among those the checked pull requests cover: all fetched commits,
+ * or, when the pull requests checked were capped, only the commits down to the oldest one
+ * that names a checked pull request (older ones could not be judged, so they are not seen). */
 static void
 count_reviewed(struct json_object *commits, const struct pull *pulls, int n,
                struct reg_code_signals *out)
 {
     size_t len = commits ? json_object_array_length(commits) : 0;
 
+    if (n == REG_GH_MAX_PULLS) {
+        size_t covered = 0;
+        for (size_t i = 0; i < len; i++) {
+            long num = pull_of_message(commit_message(json_object_array_get_idx(commits, i)));
+            if (num > 0 && find_pull(pulls, n, num) >= 0)
+                covered = i + 1;
+        }
+        len = covered;
+    }
     out->commits_seen = (int)len;
     out->commits_reviewed = 0;
     for (size_t i = 0; i < len; i++) {

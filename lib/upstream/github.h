@@ -15,8 +15,10 @@
  * (merged_at in the closed list; when the list is full and does not hold N, the message is
  * trusted), and it has at least one review with state APPROVED. COMMENTED and
  * CHANGES_REQUESTED are not approval. Only the pull requests of the newest commits are
- * checked (REG_GH_MAX_PULLS distinct numbers); commits naming any other pull request count as
- * seen but not reviewed. commits_seen is the number of commits fetched (at most 100).
+ * checked (REG_GH_MAX_PULLS distinct numbers). commits_seen is the number of commits fetched
+ * (at most 100), except when that many pull requests were checked: then only the commits down
+ * to the oldest one naming a checked pull request count, since older commits could not be
+ * judged.
  *
  * Contributors: anonymous ones are asked for (anon=1) and kept, bots (type "Bot") are left
  * out, as tests/unit/rating/corpus_loader.h maps the corpus.

@@ -72,7 +72,8 @@ search(struct fixture *f, const char *pattern, const char **out)
 {
     struct reg_artifact *items = NULL;
     int count = -1;
-    enum reg_status st = reg_search_regex(f->search, f->catalog, f->store, &f->arena, pattern, &items, &count);
+    enum reg_status st =
+        reg_search_regex(f->search, f->catalog, f->store, &f->arena, pattern, &items, &count);
     const char *joined = "";
 
     assert_true(count >= 0);
@@ -149,8 +150,9 @@ test_result_fields(void **state)
     struct reg_artifact *items;
     int count;
 
-    assert_int_equal(reg_search_regex(f->search, f->catalog, f->store, &f->arena, "alpha", &items, &count),
-                     REG_OK);
+    assert_int_equal(
+        reg_search_regex(f->search, f->catalog, f->store, &f->arena, "alpha", &items, &count),
+        REG_OK);
     assert_int_equal(count, 2);
     assert_string_equal(items[0].id, id1);
     assert_int_equal(items[0].type, REG_TYPE_CODE);
