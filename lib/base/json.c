@@ -3,6 +3,9 @@
  */
 #include "base/json.h"
 
+#include <math.h>
+#include <stdio.h>
+
 #include "base/limits.h"
 #include "base/str.h"
 
@@ -180,4 +183,21 @@ reg_json_text(struct json_object *obj, size_t *len)
 {
     return json_object_to_json_string_length(
         obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+}
+
+struct json_object *
+reg_json_decimal(double v, int decimals)
+{
+    double scale = pow(10.0, decimals);
+    char text[64];
+    struct json_object *num;
+
+    v = isfinite(v) ? round(v * scale) / scale : 0.0;
+    if (v == 0.0)
+        v = 0.0; /* no "-0.00" */
+    snprintf(text, sizeof(text), "%.*f", decimals, v);
+    num = json_object_new_double_s(v, text);
+    if (!num)
+        reg_oom();
+    return num;
 }

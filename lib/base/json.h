@@ -52,6 +52,10 @@ const char *reg_json_str(struct json_object *obj, const char *key);
 const char *reg_json_str_of(struct json_object *v);
 int64_t reg_json_int(struct json_object *obj, const char *key);
 
+/* v rounded to decimals (0..9) places, as a JSON number written exactly so ("0.95",
+ * "416.326"); non-finite v is 0, and -0 is 0. A new reference owned by the caller. */
+struct json_object *reg_json_decimal(double v, int decimals);
+
 /* Compact serialisation without escaped slashes; owned by obj. */
 const char *reg_json_text(struct json_object *obj, size_t *len);
 

@@ -32,6 +32,26 @@ dup_n(const char *s, size_t len)
     return d;
 }
 
+static char **
+dup_list(const char *const *items, int n)
+{
+    char **out = calloc((size_t)(n ? n : 1), sizeof(*out));
+
+    if (!out)
+        reg_oom();
+    for (int i = 0; i < n; i++)
+        out[i] = dup_n(items[i], strlen(items[i]));
+    return out;
+}
+
+static void
+free_list(char **items, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(items[i]);
+    free(items);
+}
+
 static void
 clear_entries(struct reg_catalog *c)
 {
@@ -43,6 +63,8 @@ clear_entries(struct reg_catalog *c)
         for (int p = 0; p < e->nparents; p++)
             free(e->parents[p].repo_id);
         free(e->parents);
+        free_list(e->datasets, e->ndatasets);
+        free_list(e->code, e->ncode);
     }
     c->count = 0;
 }
@@ -87,6 +109,10 @@ read_metadata(struct reg_catalog_entry *e, const char *text)
             e->parents[i].source = md.parents[i].source;
         }
         e->nparents = md.nparents;
+        e->datasets = dup_list(md.datasets, md.ndatasets);
+        e->ndatasets = md.ndatasets;
+        e->code = dup_list(md.code, md.ncode);
+        e->ncode = md.ncode;
     } else if (text) {
         reg_log(REG_LOG_WARN, "artifact %s: stored metadata unreadable: %s", e->id,
                 reg_error_detail());

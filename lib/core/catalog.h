@@ -35,6 +35,10 @@ struct reg_catalog_entry {
     char *repo_id; /* the upstream repository id from the stored metadata; NULL when none */
     struct reg_catalog_parent *parents; /* the lineage parents the metadata names */
     int nparents;
+    char **datasets; /* Hugging Face dataset ids a model's card names */
+    int ndatasets;
+    char **code; /* GitHub "owner/repo" ids a model's card links */
+    int ncode;
     double net_score;   /* NAN when no rating is stored */
     int64_t size_bytes; /* -1 when unknown */
 };

@@ -194,6 +194,33 @@ read_parents(struct json_object *doc, struct reg_metadata *out)
     return REG_OK;
 }
 
+/* The strings of list `key` (absent: none), without prefix where they start with it. */
+static enum reg_status
+read_list(struct reg_arena *a, struct json_object *doc, const char *key, const char *prefix,
+          const char ***out, int *n)
+{
+    struct json_object *list;
+    size_t len, plen = prefix ? strlen(prefix) : 0;
+
+    *out = NULL;
+    *n = 0;
+    if (!json_object_object_get_ex(doc, key, &list))
+        return REG_OK;
+    if (!json_object_is_type(list, json_type_array))
+        return reg_errorf(REG_EINVAL, "stored metadata: %s is not a list", key);
+    len = json_object_array_length(list);
+    *out = reg_arena_alloc(a, sizeof(**out) * (len ? len : 1));
+    for (size_t i = 0; i < len; i++) {
+        const char *v = reg_json_str_of(json_object_array_get_idx(list, i));
+        if (!v)
+            return reg_errorf(REG_EINVAL, "stored metadata: %s holds a non-string", key);
+        if (plen && strncmp(v, prefix, plen) == 0)
+            v += plen;
+        (*out)[(*n)++] = v;
+    }
+    return REG_OK;
+}
+
 enum reg_status
 reg_metadata_read(struct reg_arena *a, const char *text, struct reg_metadata *out)
 {
@@ -219,6 +246,10 @@ reg_metadata_read(struct reg_arena *a, const char *text, struct reg_metadata *ou
         out->size_bytes = json_object_get_int64(size);
     }
     st = read_parents(doc, out);
+    if (st == REG_OK)
+        st = read_list(a, doc, "datasets", NULL, &out->datasets, &out->ndatasets);
+    if (st == REG_OK)
+        st = read_list(a, doc, "code", "https://github.com/", &out->code, &out->ncode);
     if (st == REG_OK && json_object_object_get_ex(doc, "rating", &rating)) {
         st = reg_rating_from_json(rating, &out->rating);
         out->rated = st == REG_OK;

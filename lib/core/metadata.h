@@ -48,6 +48,10 @@ struct reg_metadata {
     int64_t size_bytes;  /* -1 when unknown */
     struct reg_lineage_parent parents[REG_LINEAGE_MAX_PARENTS];
     int nparents;
+    const char **datasets; /* Hugging Face dataset ids the card names */
+    int ndatasets;
+    const char **code; /* GitHub "owner/repo" ids the card links */
+    int ncode;
     bool rated;
     struct reg_rating rating;
     struct json_object *doc; /* the whole document (owned by the arena) */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/metadata.h"
+#include "upstream/github.h"
 
 /* Random 63-bit ids make a taken id vanishingly rare; a few retries make it harmless. */
 #define ID_ATTEMPTS 8
@@ -121,4 +122,29 @@ enum reg_status
 reg_registry_reset(struct reg_store *store)
 {
     return reg_store_reset(store);
+}
+
+enum reg_status
+reg_registry_license_check(const struct reg_registry *r, struct reg_arena *a, const char *id,
+                           const char *github_url, struct reg_license_verdict *out)
+{
+    const struct reg_ingest *ing = r->ingest;
+    struct reg_artifact model;
+    struct reg_source src;
+    struct reg_metadata md;
+    const char *code_license = NULL;
+    enum reg_status st = reg_artifact_source_parse(a, REG_TYPE_CODE, github_url, &src);
+
+    if (st == REG_OK)
+        st = reg_registry_get(r->store, a, REG_TYPE_MODEL, id, &model);
+    if (st == REG_OK)
+        st = reg_gh_fetch_license(&ing->http, ing->github_api_url, ing->github_token, a,
+                                  src.repo_id, &code_license);
+    if (st != REG_OK)
+        return st;
+    /* Unreadable metadata leaves the model's license unknown, which the table refuses. */
+    if (reg_metadata_read(a, model.metadata, &md) != REG_OK)
+        md.license = NULL;
+    reg_license_check(code_license, md.license, out);
+    return REG_OK;
 }

@@ -12,6 +12,7 @@
 #include "core/artifact.h"
 #include "core/catalog.h"
 #include "core/ingest.h"
+#include "core/license.h"
 #include "store/store.h"
 
 /* What registration works with: the store, the worker's catalog (parents' ratings) and the
@@ -61,5 +62,15 @@ enum reg_status reg_registry_enumerate(struct reg_store *store, struct reg_arena
 
 /* Empties the registry. */
 enum reg_status reg_registry_reset(struct reg_store *store);
+
+/*
+ * Whether code from GitHub repository github_url may be used with model id for fine-tuning and
+ * inference (core/license.h): the model's license from its stored card, the repository's
+ * from GitHub. REG_EINVAL for a URL that is not a GitHub repository; REG_ENOTFOUND for an
+ * unknown model or a repository GitHub does not have; REG_EUPSTREAM when GitHub fails.
+ */
+enum reg_status reg_registry_license_check(const struct reg_registry *r, struct reg_arena *a,
+                                           const char *id, const char *github_url,
+                                           struct reg_license_verdict *out);
 
 #endif

@@ -62,8 +62,11 @@ enum reg_status reg_handle_user_permissions(struct reg_app *, struct reg_request
 /* audit.c */
 enum reg_status reg_handle_audit(struct reg_app *, struct reg_request *, struct reg_response *);
 
-/* pending.c: contract operations whose issue has not landed (lineage, cost, license check) */
-enum reg_status reg_handle_pending(struct reg_app *, struct reg_request *, struct reg_response *);
+/* lineage.c, cost.c, license.c */
+enum reg_status reg_handle_lineage(struct reg_app *, struct reg_request *, struct reg_response *);
+enum reg_status reg_handle_cost(struct reg_app *, struct reg_request *, struct reg_response *);
+enum reg_status reg_handle_license_check(struct reg_app *, struct reg_request *,
+                                         struct reg_response *);
 
 /* download.c */
 enum reg_status reg_handle_download(struct reg_app *, struct reg_request *, struct reg_response *);

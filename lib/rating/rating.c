@@ -269,22 +269,10 @@ reg_rating_gate(const struct reg_rating *r, enum reg_rating_gate_policy policy, 
     return false;
 }
 
-/* v rounded to `decimals` places, as a JSON number written exactly so ("0.95", "0.013"). */
 static void
 add_number(struct json_object *o, const char *key, double v, int decimals)
 {
-    double scale = decimals == 2 ? 100.0 : 1000.0;
-    char text[64];
-    struct json_object *num;
-
-    v = isfinite(v) ? round(v * scale) / scale : 0.0;
-    if (v == 0.0)
-        v = 0.0; /* no "-0.00" */
-    snprintf(text, sizeof(text), "%.*f", decimals, v);
-    num = json_object_new_double_s(v, text);
-    if (!num)
-        reg_oom();
-    json_object_object_add(o, key, num);
+    json_object_object_add(o, key, reg_json_decimal(v, decimals));
 }
 
 static void

@@ -461,6 +461,53 @@ map_round1(struct reg_arena *a, const struct reg_http_request *reqs, const char 
     return REG_OK;
 }
 
+/* Checks the repository id and the configured base; *base is the base without a trailing '/'. */
+static enum reg_status
+prepare(struct reg_arena *a, const char *github_api_url, const char *repo_id, const char **base)
+{
+    if (!repo_id_ok(repo_id))
+        return reg_errorf(REG_EINVAL, "'%s' is not a GitHub owner/repository", repo_id);
+    if (!github_api_url || !*github_api_url)
+        return reg_errorf(REG_EINVAL, "no GitHub API URL is configured");
+    *base = reg_str_rtrim(a, github_api_url, '/');
+    return REG_OK;
+}
+
+enum reg_status
+reg_gh_fetch_license(const struct reg_http_config *cfg, const char *github_api_url,
+                     const char *token, struct reg_arena *a, const char *repo_id, const char **spdx)
+{
+    struct reg_http_request r;
+    struct reg_code_signals c;
+    struct json_object *repo;
+    const char *base;
+    enum reg_status st = prepare(a, github_api_url, repo_id, &base);
+
+    *spdx = NULL;
+    if (st != REG_OK)
+        return st;
+    memset(&c, 0, sizeof(c));
+    reg_http_request_init(&r, reg_arena_sprintf(a, "%s/repos/%s", base, repo_id), REG_GH_JSON_MAX);
+    r.accept = GH_ACCEPT_JSON;
+    r.bearer = token && *token ? token : NULL;
+    st = reg_http_fetch_all(cfg, &r, 1);
+    if (st == REG_OK && r.result == REG_ENOTFOUND)
+        st = reg_errorf(REG_ENOTFOUND, "repository %s does not exist on GitHub", repo_id);
+    else if (st == REG_OK && r.result != REG_OK)
+        st = failure(&r, round1_names[R_REPO], repo_id);
+    if (st == REG_OK) {
+        repo = body_json(a, &r);
+        if (repo && json_object_is_type(repo, json_type_object))
+            map_repo(repo, &c);
+        else
+            st = reg_errorf(REG_EUPSTREAM, "GitHub repository %s: the answer is not a JSON object",
+                            repo_id);
+    }
+    *spdx = c.license_spdx;
+    reg_http_request_cleanup(&r);
+    return st;
+}
+
 enum reg_status
 reg_gh_fetch_repo(const struct reg_http_config *cfg, const char *github_api_url, const char *token,
                   struct reg_arena *a, const char *repo_id, struct reg_code_signals *out)
@@ -474,11 +521,9 @@ reg_gh_fetch_repo(const struct reg_http_config *cfg, const char *github_api_url,
     int npulls = 0;
 
     memset(out, 0, sizeof(*out));
-    if (!repo_id_ok(repo_id))
-        return reg_errorf(REG_EINVAL, "'%s' is not a GitHub owner/repository", repo_id);
-    if (!github_api_url || !*github_api_url)
-        return reg_errorf(REG_EINVAL, "no GitHub API URL is configured");
-    base = reg_str_rtrim(a, github_api_url, '/');
+    st = prepare(a, github_api_url, repo_id, &base);
+    if (st != REG_OK)
+        return st;
     token = token && *token ? token : NULL;
     init_round1(reqs, a, base, repo_id, token);
     st = reg_http_fetch_all(cfg, reqs, R_COUNT);

@@ -59,6 +59,14 @@ enum reg_status reg_gh_fetch_repo(const struct reg_http_config *cfg, const char 
                                   struct reg_code_signals *out);
 
 /*
+ * The SPDX id GitHub detected for repository repo_id (license.spdx_id; NULL when none or
+ * NOASSERTION), in one call to /repos/{o}/{r}. Errors as for reg_gh_fetch_repo.
+ */
+enum reg_status reg_gh_fetch_license(const struct reg_http_config *cfg, const char *github_api_url,
+                                     const char *token, struct reg_arena *a, const char *repo_id,
+                                     const char **spdx);
+
+/*
  * Appends to urls (capacity max, *n entries so far) every github.com/{owner}/{repo} named in
  * text, as "https://github.com/owner/repo" (".git" and deeper paths dropped, trailing dots
  * dropped), skipping any already present (case-insensitively), first mention first. NULL text

@@ -126,16 +126,6 @@ def test_query_string_does_not_affect_routing(stack):
     assert r.json() == {"status": "ok"}
 
 
-def test_pending_operations_answer_501(registry):
-    for method, path in [
-        ("GET", "/artifact/model/12345/lineage"),
-        ("POST", "/artifact/model/12345/license-check"),
-        ("GET", "/artifact/dataset/12345/cost"),
-    ]:
-        body = assert_error(call(registry, method, path), "not_implemented")
-        assert body["detail"]
-
-
 def test_nginx_own_errors_are_json(stack):
     """Requests nginx refuses before registryd sees them still get the API's JSON error body."""
     cases = [

@@ -1,0 +1,30 @@
+/*
+ * license.c - POST /artifact/model/{id}/license-check with {"github_url": ...}: a bare JSON
+ * boolean, whether the repository's code may be used with the model (core/license.h).
+ */
+#include "base/json.h"
+#include "core/registry.h"
+#include "handlers/handlers.h"
+
+enum reg_status
+reg_handle_license_check(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
+{
+    struct reg_registry registry = reg_handler_registry(app);
+    struct reg_license_verdict verdict;
+    struct json_object *body;
+    const char *id, *url;
+    enum reg_status st;
+
+    st = reg_handler_id_param(req, &id);
+    if (st == REG_OK)
+        st = reg_json_parse_object(&req->arena, req->body, req->body_len, &body);
+    if (st == REG_OK)
+        st = reg_json_get_string(body, "github_url", &url);
+    if (st == REG_OK)
+        st = reg_registry_license_check(&registry, &req->arena, id, url, &verdict);
+    if (st != REG_OK)
+        return st;
+    reg_response_header(resp, "X-License-Reason", verdict.reason);
+    return reg_response_json(
+        resp, 200, reg_arena_own_json(&req->arena, json_object_new_boolean(verdict.allowed)));
+}

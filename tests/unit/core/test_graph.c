@@ -1,0 +1,244 @@
+/*
+ * test_graph.c - the lineage graph (lib/core/lineage.c) and the cost closure (lib/core/cost.c)
+ * over a catalog on an in-memory SQLite store, with hand-written metadata documents: a chain,
+ * a shared parent (diamond), a cycle, datasets and code as dependencies, unknown sizes and
+ * malformed metadata.
+ */
+#include "unit.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "core/catalog.h"
+#include "core/cost.h"
+#include "core/lineage.h"
+#include "store/store.h"
+
+struct fixture {
+    struct reg_store *store;
+    struct reg_catalog *catalog;
+    struct reg_arena arena;
+    int next;
+};
+
+static int
+setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    assert_int_equal(reg_store_sqlite_open(":memory:", &f->store), REG_OK);
+    assert_int_equal(reg_catalog_new(&f->catalog), REG_OK);
+    reg_arena_init(&f->arena);
+    f->next = 1000;
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    reg_catalog_free(f->catalog);
+    reg_store_close(f->store);
+    reg_arena_cleanup(&f->arena);
+    free(f);
+    return 0;
+}
+
+/* Stores an artifact named name whose metadata is doc (NULL: none); returns its id. */
+static const char *
+add(struct fixture *f, enum reg_artifact_type t, const char *name, const char *doc)
+{
+    struct reg_artifact art;
+    bool taken;
+
+    memset(&art, 0, sizeof(art));
+    snprintf(art.id, sizeof(art.id), "%d", f->next++);
+    art.type = t;
+    art.name = name;
+    art.url = reg_arena_sprintf(&f->arena, "https://huggingface.co/o/%s", name);
+    art.metadata = doc;
+    assert_int_equal(reg_store_insert(f->store, &art, &taken), REG_OK);
+    return reg_arena_strdup(&f->arena, art.id);
+}
+
+/* A model document: repository o/<name>, size in MB, parents "p1,p2", datasets, code. */
+static const char *
+model_doc(struct fixture *f, const char *name, int mb, const char *parents, const char *datasets,
+          const char *code)
+{
+    const char *plist = "";
+    char buf[256], *save = NULL;
+
+    snprintf(buf, sizeof(buf), "%s", parents ? parents : "");
+    for (char *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save))
+        plist = reg_arena_sprintf(&f->arena, "%s%s{\"repo_id\":\"o/%s\",\"source\":\"model_card\"}",
+                                  plist, *plist ? "," : "", p);
+    return reg_arena_sprintf(
+        &f->arena,
+        "{\"format\":1,\"source\":{\"host\":\"huggingface\",\"kind\":\"model\","
+        "\"repo_id\":\"o/%s\"},\"size_bytes\":%lld,\"parents\":[%s],"
+        "\"datasets\":[%s],\"code\":[%s]}",
+        name, mb * 1048576LL, plist, datasets ? datasets : "", code ? code : "");
+}
+
+static const char *
+plain_doc(struct fixture *f, const char *kind, const char *host, const char *repo, long long bytes)
+{
+    return reg_arena_sprintf(
+        &f->arena,
+        "{\"format\":1,\"source\":{\"host\":\"%s\",\"kind\":\"%s\",\"repo_id\":"
+        "\"%s\"},\"size_bytes\":%lld}",
+        host, kind, repo, bytes);
+}
+
+static bool
+has_edge(const struct reg_lineage_graph *g, const char *from, const char *to)
+{
+    for (int i = 0; i < g->nedges; i++)
+        if (strcmp(g->edges[i].from, from) == 0 && strcmp(g->edges[i].to, to) == 0)
+            return true;
+    return false;
+}
+
+static const struct reg_cost_item *
+item(const struct reg_cost_item *items, int n, const char *id)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(items[i].id, id) == 0)
+            return &items[i];
+    static const struct reg_cost_item none;
+
+    fail_msg("no cost item for %s", id);
+    return &none;
+}
+
+/* a <- b <- c, and d with parents b and c: a diamond over b. */
+static void
+test_diamond(void **state)
+{
+    struct fixture *f = *state;
+    const char *d = add(f, REG_TYPE_MODEL, "d", model_doc(f, "d", 1, "b,c", NULL, NULL));
+    const char *c = add(f, REG_TYPE_MODEL, "c", model_doc(f, "c", 2, "b", NULL, NULL));
+    const char *b = add(f, REG_TYPE_MODEL, "b", model_doc(f, "b", 4, "a", NULL, NULL));
+    const char *a = add(f, REG_TYPE_MODEL, "a", model_doc(f, "a", 8, NULL, NULL, NULL));
+    struct reg_lineage_graph g;
+    struct reg_cost_item *items;
+    int n;
+
+    assert_int_equal(reg_lineage_graph(f->catalog, f->store, &f->arena, b, &g), REG_OK);
+    assert_int_equal(g.nnodes, 4);
+    assert_string_equal(g.nodes[0].id, b);
+    assert_string_equal(g.nodes[0].source, "registry");
+    assert_int_equal(g.nedges, 4);
+    assert_true(has_edge(&g, a, b) && has_edge(&g, b, c) && has_edge(&g, b, d) &&
+                has_edge(&g, c, d));
+
+    assert_int_equal(reg_cost(f->catalog, f->store, &f->arena, REG_TYPE_MODEL, d, true, &items, &n),
+                     REG_OK);
+    assert_int_equal(n, 4); /* b once, though both d and c name it */
+    assert_string_equal(items[0].id, d);
+    assert_true(fabs(item(items, n, d)->total_mb - 15.0) < 1e-9);
+    assert_true(fabs(item(items, n, c)->total_mb - 14.0) < 1e-9);
+    assert_true(fabs(item(items, n, a)->standalone_mb - 8.0) < 1e-9);
+    assert_int_equal(
+        reg_cost(f->catalog, f->store, &f->arena, REG_TYPE_MODEL, d, false, &items, &n), REG_OK);
+    assert_int_equal(n, 1);
+    assert_true(fabs(items[0].total_mb - 1.0) < 1e-9);
+}
+
+/* x names y and y names x: both walks end, each artifact counted once. */
+static void
+test_cycle(void **state)
+{
+    struct fixture *f = *state;
+    const char *x = add(f, REG_TYPE_MODEL, "x", model_doc(f, "x", 1, "y", NULL, NULL));
+    const char *y = add(f, REG_TYPE_MODEL, "y", model_doc(f, "y", 2, "x,y", NULL, NULL));
+    struct reg_lineage_graph g;
+    struct reg_cost_item *items;
+    int n;
+
+    assert_int_equal(reg_lineage_graph(f->catalog, f->store, &f->arena, x, &g), REG_OK);
+    assert_int_equal(g.nnodes, 2);
+    assert_int_equal(g.nedges, 2);
+    assert_true(has_edge(&g, y, x) && has_edge(&g, x, y));
+    assert_int_equal(reg_cost(f->catalog, f->store, &f->arena, REG_TYPE_MODEL, y, true, &items, &n),
+                     REG_OK);
+    assert_int_equal(n, 2);
+    assert_true(fabs(items[0].total_mb - 3.0) < 1e-9);
+    assert_true(fabs(items[1].total_mb - 3.0) < 1e-9);
+}
+
+/* Registered datasets and code the card names are dependencies; they are not lineage nodes. */
+static void
+test_datasets_and_code(void **state)
+{
+    struct fixture *f = *state;
+    const char *m = add(f, REG_TYPE_MODEL, "m",
+                        model_doc(f, "m", 1, NULL, "\"org/data\",\"org/absent\"",
+                                  "\"https://github.com/org/code\""));
+    const char *ds = add(f, REG_TYPE_DATASET, "data",
+                         plain_doc(f, "dataset", "huggingface", "org/data", 3145728));
+    const char *code =
+        add(f, REG_TYPE_CODE, "code", plain_doc(f, "code", "github", "Org/Code", 1048576));
+    struct reg_lineage_graph g;
+    struct reg_cost_item *items;
+    int n;
+
+    assert_int_equal(reg_lineage_graph(f->catalog, f->store, &f->arena, m, &g), REG_OK);
+    assert_int_equal(g.nnodes, 1);
+    assert_int_equal(reg_cost(f->catalog, f->store, &f->arena, REG_TYPE_MODEL, m, true, &items, &n),
+                     REG_OK);
+    assert_int_equal(n, 3);
+    assert_true(fabs(item(items, n, m)->total_mb - 5.0) < 1e-9);
+    assert_true(fabs(item(items, n, ds)->total_mb - 3.0) < 1e-9);
+    assert_true(fabs(item(items, n, code)->standalone_mb - 1.0) < 1e-9);
+}
+
+static void
+test_errors(void **state)
+{
+    struct fixture *f = *state;
+    const char *ok = add(f, REG_TYPE_MODEL, "ok", model_doc(f, "ok", 1, "kaggled", NULL, NULL));
+    const char *bad = add(f, REG_TYPE_MODEL, "bad", "{\"format\":1}");
+    const char *none = add(f, REG_TYPE_MODEL, "none", NULL);
+    const char *ds =
+        add(f, REG_TYPE_DATASET, "kaggled", plain_doc(f, "dataset", "kaggle", "o/k", -1));
+    struct reg_lineage_graph g;
+    struct reg_cost_item *items;
+    int n;
+
+    (void)ok;
+    assert_int_equal(reg_lineage_graph(f->catalog, f->store, &f->arena, bad, &g), REG_EINVAL);
+    assert_int_equal(reg_lineage_graph(f->catalog, f->store, &f->arena, none, &g), REG_EINVAL);
+    assert_int_equal(reg_lineage_graph(f->catalog, f->store, &f->arena, ds, &g), REG_ENOTFOUND);
+    assert_int_equal(reg_lineage_graph(f->catalog, f->store, &f->arena, "42", &g), REG_ENOTFOUND);
+    assert_int_equal(
+        reg_cost(f->catalog, f->store, &f->arena, REG_TYPE_DATASET, ds, false, &items, &n),
+        REG_EINTERNAL);
+    assert_non_null(strstr(reg_error_detail(), "no download size"));
+    assert_int_equal(
+        reg_cost(f->catalog, f->store, &f->arena, REG_TYPE_MODEL, ds, false, &items, &n),
+        REG_ENOTFOUND);
+    assert_int_equal(
+        reg_cost(f->catalog, f->store, &f->arena, REG_TYPE_MODEL, bad, false, &items, &n),
+        REG_EINTERNAL);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_diamond, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_datasets_and_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
