@@ -22,7 +22,7 @@ endif
 
 CC ?= cc
 PYTHON := /usr/bin/python3
-PKGS := fcgi libcurl openssl json-c libpcre2-8 sqlite3 zlib
+PKGS := fcgi libcurl openssl json-c libpcre2-8 sqlite3 zlib libarchive
 
 WARN := -Wall -Wextra -Werror -Wpedantic -Wstrict-prototypes -Wmissing-prototypes \
 	-Wmissing-declarations -Wshadow -Wpointer-arith -Wcast-qual -Wcast-align \

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
     build-essential pkg-config clang-format
-    libfcgi-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libpcre2-dev libsqlite3-dev zlib1g-dev
+    libfcgi-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libpcre2-dev libsqlite3-dev zlib1g-dev libarchive-dev
     libcmocka-dev nginx
     python3 python3-pytest python3-requests python3-yaml
     wrk curl procps
