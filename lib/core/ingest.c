@@ -194,7 +194,8 @@ ingest_model(const struct reg_ingest *ing, struct reg_catalog *cat, struct reg_s
     st = fetch_linked(ing, a, &s, jobs, &njobs);
     nparents = reg_lineage_parents(a, s.repo_id, s.card_json, s.config_json, parents,
                                    REG_LINEAGE_MAX_PARENTS);
-    if (st == REG_OK)
+    /* The catalog is reloaded only for a model with parents: a reload reads every artifact. */
+    if (st == REG_OK && nparents > 0)
         st = reg_catalog_refresh(cat, store);
     if (st == REG_OK) {
         parent_scores(a, cat, parents, nparents, &s);

@@ -8,6 +8,10 @@
  *         429/5xx/failure -> PENDING after the retry delay, or DONE when out of attempts/time
  * A PENDING request is not in the multi handle, so waiting for a retry never blocks the
  * others; the loop sleeps in curl_multi_poll until a socket is ready or the next wake time.
+ *
+ * reg_http_stream runs the same machine on one request whose xfer carries a struct stream:
+ * the body callback hands 2xx bytes to the sink instead of the buffer, and once a byte has
+ * been handed over, a failure is final instead of retried.
  */
 #include "upstream/http_client.h"
 
@@ -39,14 +43,24 @@ struct parts {
 
 enum xfer_state { PENDING, RUNNING, DONE };
 
+/* The sink of a streamed request (reg_http_stream) and what it was given. */
+struct stream {
+    reg_http_sink_fn sink;
+    void *ctx;
+    int64_t max_bytes;
+    int64_t delivered;         /* bytes the sink accepted */
+    enum reg_status sink_said; /* REG_OK until the sink refuses a chunk */
+};
+
 /* The running state of one request. */
 struct xfer {
     struct reg_http_request *req;
     CURL *easy;
     struct curl_slist *headers;
-    char *url;  /* the current hop, as curl sends it; malloc'd */
-    int origin; /* index of the base the request's own URL lies under */
-    int base;   /* index of the base the current hop lies under */
+    struct stream *stream; /* NULL unless the body is streamed */
+    char *url;             /* the current hop, as curl sends it; malloc'd */
+    int origin;            /* index of the base the request's own URL lies under */
+    int base;              /* index of the base the current hop lies under */
     int redirects;
     enum xfer_state state;
     bool answered;  /* the last transfer delivered a complete HTTP answer */
@@ -365,12 +379,38 @@ reg_http_retry_delay_ms(const struct reg_http_config *cfg, long status, const ch
 
 /* ---------------------------------------------------------------- curl callbacks */
 
+/* A streamed body: only a 2xx answer's bytes go to the sink, within the cap. */
+static size_t
+on_stream_body(struct xfer *x, char *data, size_t n)
+{
+    struct stream *s = x->stream;
+    long status = 0;
+    enum reg_status st;
+
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299)
+        return n; /* a redirect, an error or an answer to be retried: not the content */
+    if ((uint64_t)n > (uint64_t)(s->max_bytes - s->delivered)) {
+        x->too_large = true;
+        return 0;
+    }
+    st = s->sink(s->ctx, data, n);
+    if (st != REG_OK) {
+        s->sink_said = st;
+        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    s->delivered += (int64_t)n;
+    return n;
+}
+
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
     struct xfer *x = arg;
     size_t n = size * nmemb;
 
+    if (x->stream)
+        return on_stream_body(x, data, n);
     if (reg_buf_append(&x->req->body, data, n) == REG_OK)
         return n;
     x->too_large = true;
@@ -571,6 +611,12 @@ retry_or_fail(struct fetch *f, struct xfer *x)
     long delay;
     size_t len = strlen(r->error);
 
+    if (x->stream && x->stream->delivered > 0) {
+        snprintf(r->error + len, sizeof(r->error) - len,
+                 " (after %lld bytes were streamed: not retried)", (long long)x->stream->delivered);
+        finish(f, x, REG_EUPSTREAM);
+        return;
+    }
     if (r->attempts >= f->cfg.max_attempts) {
         snprintf(r->error + len, sizeof(r->error) - len, " (after %d attempts)", r->attempts);
         finish(f, x, REG_EUPSTREAM);
@@ -661,8 +707,12 @@ complete(struct fetch *f, struct xfer *x, CURLcode rc)
     r->status = 0;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
     x->answered = rc == CURLE_OK && !x->too_large;
-    if (x->too_large) {
-        set_error(x, "response of '%.150s' exceeds %zu bytes", x->url, r->body.max);
+    if (x->stream && x->stream->sink_said != REG_OK) {
+        set_error(x, "'%.150s': %s", x->url, reg_error_detail());
+        finish(f, x, x->stream->sink_said);
+    } else if (x->too_large) {
+        set_error(x, "response of '%.150s' exceeds %lld bytes", x->url,
+                  x->stream ? (long long)x->stream->max_bytes : (long long)r->body.max);
         finish(f, x, REG_ETOOLARGE);
     } else if (rc != CURLE_OK) {
         set_error(x, "'%.150s': %.80s", x->url,
@@ -801,18 +851,12 @@ refuse_all(struct reg_http_request *reqs, int n)
     }
 }
 
-enum reg_status
-reg_http_fetch_all(const struct reg_http_config *cfg, struct reg_http_request *reqs, int n)
+/* Runs the n requests (the first one streamed into s when s is non-NULL); cfg is usable. */
+static enum reg_status
+fetch(const struct reg_http_config *cfg, struct reg_http_request *reqs, int n, struct stream *s)
 {
     struct fetch f = {0};
 
-    if (n < 0 || (n > 0 && !reqs))
-        return reg_errorf(REG_EINVAL, "reg_http_fetch_all: %d requests at %p", n, (void *)reqs);
-    if (!cfg || cfg->nallowed < 0 || (cfg->nallowed > 0 && !cfg->allowed_bases)) {
-        reg_errorf(REG_EINVAL, "reg_http_fetch_all: no usable configuration");
-        refuse_all(reqs, n);
-        return REG_EINVAL;
-    }
     if (parse_bases(cfg, &f.bases) != REG_OK) {
         refuse_all(reqs, n);
         return REG_EINVAL;
@@ -823,6 +867,8 @@ reg_http_fetch_all(const struct reg_http_config *cfg, struct reg_http_request *r
     f.x = calloc((size_t)n + 1, sizeof(*f.x));
     if (!f.x)
         reg_oom();
+    if (n > 0)
+        f.x[0].stream = s;
     for (int i = 0; i < n; i++)
         admit(&f, &f.x[i], &reqs[i]);
     if (f.active > 0) {
@@ -833,6 +879,72 @@ reg_http_fetch_all(const struct reg_http_config *cfg, struct reg_http_request *r
     }
     fetch_cleanup(&f);
     return REG_OK;
+}
+
+static bool
+config_usable(const struct reg_http_config *cfg)
+{
+    return cfg && cfg->nallowed >= 0 && (cfg->nallowed == 0 || cfg->allowed_bases);
+}
+
+enum reg_status
+reg_http_fetch_all(const struct reg_http_config *cfg, struct reg_http_request *reqs, int n)
+{
+    if (n < 0 || (n > 0 && !reqs))
+        return reg_errorf(REG_EINVAL, "reg_http_fetch_all: %d requests at %p", n, (void *)reqs);
+    if (!config_usable(cfg)) {
+        reg_errorf(REG_EINVAL, "reg_http_fetch_all: no usable configuration");
+        refuse_all(reqs, n);
+        return REG_EINVAL;
+    }
+    return fetch(cfg, reqs, n, NULL);
+}
+
+/* The outcome of a streamed request: only a whole 2xx answer is success. */
+static enum reg_status
+stream_outcome(struct reg_http_request *r, struct reg_http_stream_result *out)
+{
+    enum reg_status st = r->result;
+
+    if (st == REG_OK && (r->status < 200 || r->status > 299)) {
+        snprintf(r->error, sizeof(r->error), "HTTP %ld from '%.150s' is not a body to stream",
+                 r->status, r->url);
+        st = REG_EUPSTREAM;
+    }
+    out->status = r->status;
+    out->attempts = r->attempts;
+    out->seconds = r->seconds;
+    snprintf(out->error, sizeof(out->error), "%s", r->error);
+    if (st != REG_OK)
+        reg_errorf(st, "%s", out->error);
+    return st;
+}
+
+enum reg_status
+reg_http_stream(const struct reg_http_config *cfg, const char *url, const char *accept,
+                const char *bearer, int64_t max_bytes, reg_http_sink_fn sink, void *ctx,
+                struct reg_http_stream_result *out)
+{
+    struct stream s = {sink, ctx, max_bytes, 0, REG_OK};
+    struct reg_http_request r;
+    enum reg_status st;
+
+    if (!out)
+        return reg_errorf(REG_EINVAL, "reg_http_stream: no result");
+    memset(out, 0, sizeof(*out));
+    if (!config_usable(cfg) || !sink || max_bytes <= 0) {
+        st = reg_errorf(REG_EINVAL, "reg_http_stream: no usable configuration, sink or cap");
+        snprintf(out->error, sizeof(out->error), "%s", reg_error_detail());
+        return st;
+    }
+    reg_http_request_init(&r, url, 1); /* the body buffer stays unused */
+    r.accept = accept;
+    r.bearer = bearer;
+    fetch(cfg, &r, 1, &s); /* its outcome, a refused base included, is in r */
+    out->bytes = s.delivered;
+    st = stream_outcome(&r, out);
+    reg_http_request_cleanup(&r);
+    return st;
 }
 
 /* ---------------------------------------------------------------- requests */

@@ -32,15 +32,17 @@
  *
  * Ownership: the caller owns the config, the request array and every string they point to
  * (url, accept, bearer, allowed_bases); all are borrowed for the duration of
- * reg_http_fetch_all only. Each request owns its body buffer from reg_http_request_init until
- * reg_http_request_cleanup (or until the caller takes the data with reg_buf_take). Nothing is
- * allocated from an arena and nothing outlives the call but the bodies.
+ * reg_http_fetch_all (or reg_http_stream) only. Each request owns its body buffer from
+ * reg_http_request_init until reg_http_request_cleanup (or until the caller takes the data
+ * with reg_buf_take). Nothing is allocated from an arena and nothing outlives the call but the
+ * bodies.
  */
 #ifndef REG_UPSTREAM_HTTP_CLIENT_H
 #define REG_UPSTREAM_HTTP_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 #include "base/status.h"
@@ -118,6 +120,47 @@ void reg_http_request_cleanup(struct reg_http_request *r);
  */
 enum reg_status reg_http_fetch_all(const struct reg_http_config *cfg, struct reg_http_request *reqs,
                                    int n);
+
+/*
+ * Streaming: one GET whose body is handed over chunk by chunk instead of being buffered, for
+ * files of any size (bundles). The sink receives, in order, every byte of the final 2xx
+ * answer's (decoded) body in chunks of at most CURL_MAX_WRITE_SIZE (16 KiB) bytes, len > 0;
+ * bodies of redirects, errors and retried answers never reach it. It returns REG_OK to go on;
+ * any other status (with a detail recorded by reg_errorf) stops the transfer, and
+ * reg_http_stream returns that status.
+ */
+typedef enum reg_status (*reg_http_sink_fn)(void *ctx, const void *data, size_t len);
+
+/* What a streamed GET did. */
+struct reg_http_stream_result {
+    long status;     /* the last HTTP status received (0 if none) */
+    int64_t bytes;   /* bytes handed to the sink */
+    int attempts;    /* attempts made (redirect hops are not counted) */
+    double seconds;  /* wall time, retries and redirects included */
+    char error[256]; /* why, when the call failed; "" otherwise */
+};
+
+/*
+ * GETs url and streams its body into sink(ctx, ...). The rules of reg_http_fetch_all apply:
+ * the allow-list (checked before any network activity and for every redirect hop), redirects,
+ * the Accept and bearer headers, timeouts (each attempt is bounded by total_timeout_ms, so a
+ * caller streaming large files passes a config whose total_timeout_ms covers one whole
+ * transfer), and retries of 429, 5xx and transport failures, but only while no byte has been
+ * handed to the sink: once one has, a failure ends the call (the sink cannot take bytes back).
+ *
+ * Returns REG_OK when a 2xx answer was received whole (out->bytes is its length);
+ * REG_ETOOLARGE as soon as the body would pass max_bytes (> 0; the bytes past it are never
+ * handed over); REG_ENOTFOUND for 404/410; REG_EUPSTREAM for any other answer (a 3xx without
+ * Location included), a transport failure or timeout, too many redirects, or a failure after
+ * bytes were handed over; REG_EINVAL for a URL or redirect outside the allowed bases, a bad
+ * header value or a misuse (no config, sink or out; max_bytes <= 0); or the sink's own status.
+ * Every failure records its detail (also in out->error) with reg_errorf. url, accept and
+ * bearer are borrowed for the call; nothing outlives it.
+ */
+enum reg_status reg_http_stream(const struct reg_http_config *cfg, const char *url,
+                                const char *accept, const char *bearer, int64_t max_bytes,
+                                reg_http_sink_fn sink, void *ctx,
+                                struct reg_http_stream_result *out);
 
 /* Whether reg_http_fetch_all would fetch url under cfg (no network activity). */
 bool reg_http_url_allowed(const struct reg_http_config *cfg, const char *url);
