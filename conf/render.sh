@@ -3,6 +3,7 @@
 #   usage: conf/render.sh   (reads PORT, REGISTRY_LISTEN, REGISTRY_DATA_DIR, REGISTRY_WORKERS)
 set -euo pipefail
 conf_dir=$(cd "$(dirname "$0")" && pwd)
+www_dir=$(cd "$conf_dir/../www" && pwd)
 data_dir=$(mkdir -p "${REGISTRY_DATA_DIR:-./var}" && cd "${REGISTRY_DATA_DIR:-./var}" && pwd)
 port=${PORT:-8080}
 listen=${REGISTRY_LISTEN:-127.0.0.1}
@@ -22,7 +23,7 @@ user_directive=""
 # can reach the socket and files of the data directory.
 [ "$(id -u)" -eq 0 ] && user_directive="user root $(id -gn);"
 mkdir -p "$data_dir"/{run,log,tmp,static}
-sed -e "s|@DATA_DIR@|$data_dir|g" -e "s|@CONF_DIR@|$conf_dir|g" -e "s|@PORT@|$port|g" -e "s|@LISTEN@|$listen|g" \
+sed -e "s|@DATA_DIR@|$data_dir|g" -e "s|@CONF_DIR@|$conf_dir|g" -e "s|@WWW_DIR@|$www_dir|g" -e "s|@PORT@|$port|g" -e "s|@LISTEN@|$listen|g" \
     -e "s|@UPSTREAM_KEEPALIVE@|$keepalive|g" -e "s|@KEEP_CONN@|$keep_conn|g" -e "s|@USER_DIRECTIVE@|$user_directive|g" \
     "$conf_dir/nginx.conf.in" >"$data_dir/nginx.conf"
 echo "$data_dir/nginx.conf"

@@ -70,11 +70,21 @@ def test_every_contract_operation_is_routed(registry, method, path):
     assert r.headers.get("Content-Type", "").startswith("application/json")
 
 
+def test_root_serves_the_web_interface(stack):
+    """nginx serves www/ itself: the page at /, its files under /ui/; the API is unaffected."""
+    r = call(stack, "GET", "/", token=None)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert "<html" in r.text
+    r = call(stack, "GET", "/ui/index.html", token=None)
+    assert r.status_code == 200 and "<html" in r.text
+    assert_error(call(stack, "GET", "/ui/absent.js", token=None), "not_found")
+
+
 @pytest.mark.parametrize(
     "path",
     [
         "/nope",
-        "/",
         "/health/",
         "/health/components/extra",
         "/artifacts/model",
