@@ -17,6 +17,7 @@
 #include "core/catalog.h"
 #include "core/ingest.h"
 #include "core/search.h"
+#include "http/stats.h"
 #include "store/store.h"
 
 /* Requests per minute over the last day, in a ring indexed by minute. */
@@ -37,6 +38,7 @@ struct reg_pool_status {
     int64_t started_at;
     uint64_t requests;
     struct reg_minute_bucket minutes[REG_POOL_MINUTES];
+    struct reg_stats stats; /* per route, per type and upstream figures for the dashboard */
 };
 
 struct reg_app {

@@ -4,6 +4,7 @@
 #include "reg.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -24,6 +25,15 @@ load_secret(struct reg_app *app)
     return reg_store_secret(app->store, candidate, app->token_secret);
 }
 
+/* Upstream outcomes, from ingest, into the shared statistics. */
+static void
+observe_upstream(void *ctx, enum reg_upstream u, bool ok, const char *detail)
+{
+    struct reg_pool_status *pool = ctx;
+
+    reg_stats_upstream(&pool->stats, u, ok, detail);
+}
+
 enum reg_status
 reg_app_new(const struct reg_config *cfg, struct reg_pool_status *pool, struct reg_app **out)
 {
@@ -35,6 +45,10 @@ reg_app_new(const struct reg_config *cfg, struct reg_pool_status *pool, struct r
         reg_oom();
     app->config = *cfg;
     reg_ingest_init(&app->ingest, &app->config);
+    if (pool) {
+        app->ingest.observe = observe_upstream;
+        app->ingest.observe_ctx = pool;
+    }
     app->pool = pool;
     app->started_at = time(NULL);
     st = reg_store_open(cfg, &app->store);
@@ -66,17 +80,29 @@ reg_app_free(struct reg_app *app)
     free(app);
 }
 
-/* Adds the answer to the shared per-minute counters of the worker pool. */
+/* The artifact type a request is about: its {artifact_type}, or the type its route names. */
+static int
+request_type(struct reg_request *req, const struct reg_route *route)
+{
+    enum reg_artifact_type t;
+    const char *param = route ? reg_request_param(req, "artifact_type") : NULL;
+
+    if (param && reg_artifact_type_parse(param, &t) == REG_OK)
+        return (int)t;
+    if (route && strncmp(route->pattern, "/artifact/model/", 16) == 0)
+        return REG_TYPE_MODEL;
+    return -1;
+}
+
+/* Adds the answer to the shared counters of the worker pool. */
 static void
-count_request(struct reg_pool_status *pool, int status)
+count_request(struct reg_pool_status *pool, struct reg_request *req, const struct reg_route *route,
+              int status, double ms)
 {
     int64_t minute = (int64_t)time(NULL) / 60;
     struct reg_minute_bucket *b = &pool->minutes[minute % REG_POOL_MINUTES];
-    int64_t seen = __atomic_load_n(&b->minute, __ATOMIC_RELAXED);
 
-    /* The first worker to reach a new minute recycles its bucket. */
-    if (seen != minute && __atomic_compare_exchange_n(&b->minute, &seen, minute, false,
-                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    if (reg_stats_claim(&b->minute, minute)) {
         __atomic_store_n(&b->requests, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&b->errors, 0, __ATOMIC_RELAXED);
     }
@@ -84,6 +110,17 @@ count_request(struct reg_pool_status *pool, int status)
     if (status >= 500)
         __atomic_fetch_add(&b->errors, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&pool->requests, 1, __ATOMIC_RELAXED);
+    reg_stats_record(&pool->stats, route ? (int)(route - reg_routes) : REG_STATS_UNROUTED,
+                     request_type(req, route), status, ms);
+}
+
+static double
+now_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
 /* Checks the caller's token and permissions for route; sets req->caller. */
@@ -110,8 +147,9 @@ authorize(struct reg_app *app, struct reg_request *req, const struct reg_route *
 void
 reg_http_dispatch(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
-    const struct reg_route *route;
+    const struct reg_route *route = NULL;
     const char *allow;
+    double start = now_ms();
     enum reg_status st;
 
     reg_error_clear();
@@ -129,5 +167,5 @@ reg_http_dispatch(struct reg_app *app, struct reg_request *req, struct reg_respo
                     reg_error_detail());
     }
     if (app->pool)
-        count_request(app->pool, resp->status);
+        count_request(app->pool, req, route, resp->status, now_ms() - start);
 }

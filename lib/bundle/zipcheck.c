@@ -10,6 +10,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -619,7 +620,7 @@ check_duplicates(struct reading *r)
 
 /* Pass 2: every entry through libarchive; count is what pass 1 found. */
 static enum reg_status
-read_all(struct source *s, struct reading *r, int count)
+read_entries(struct source *s, struct reading *r, int count)
 {
     struct archive *ar = archive_read_new();
     enum reg_status st = REG_OK;
@@ -655,6 +656,26 @@ read_all(struct source *s, struct reading *r, int count)
     if (st == REG_OK && n != count)
         st = not_a_zip("fewer entries than its central directory lists");
     archive_read_free(ar);
+    return st;
+}
+
+/*
+ * Pass 2 in a UTF-8 character type locale, for this thread only: libarchive converts the
+ * names of UTF-8 zips to the current locale's charset, and in the "C" locale (which a process
+ * has until it calls setlocale) a name that is not ASCII cannot be converted and reads as no
+ * name at all. Without C.UTF-8 such names are refused, which is safe.
+ */
+static enum reg_status
+read_all(struct source *s, struct reading *r, int count)
+{
+    locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    locale_t old = utf8 ? uselocale(utf8) : (locale_t)0;
+    enum reg_status st = read_entries(s, r, count);
+
+    if (utf8) {
+        uselocale(old);
+        freelocale(utf8);
+    }
     return st;
 }
 

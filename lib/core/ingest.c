@@ -34,6 +34,14 @@ reg_ingest_init(struct reg_ingest *ing, const struct reg_config *cfg)
     ing->http.total_timeout_ms = cfg->upstream_timeout_ms;
 }
 
+void
+reg_ingest_observe(const struct reg_ingest *ing, enum reg_upstream u, enum reg_status st)
+{
+    if (ing->observe)
+        ing->observe(ing->observe_ctx, u, st != REG_EUPSTREAM,
+                     st == REG_EUPSTREAM ? reg_error_detail() : NULL);
+}
+
 /* The primary fetch's "does not exist" is the client's mistake (400), not a missing
  * registry resource (404). */
 static enum reg_status
@@ -144,6 +152,10 @@ fetch_linked(const struct reg_ingest *ing, struct reg_arena *a, struct reg_model
         struct linked *l = &jobs[i];
         if (l->started)
             pthread_join(l->thread, NULL);
+        if (ing->observe)
+            ing->observe(ing->observe_ctx,
+                         l->is_code ? REG_UPSTREAM_GITHUB : REG_UPSTREAM_HUGGINGFACE,
+                         l->st != REG_EUPSTREAM, l->st == REG_EUPSTREAM ? l->detail : NULL);
         if (l->st == REG_OK && l->is_code)
             s->code = &l->code;
         else if (l->st == REG_OK)
@@ -188,6 +200,7 @@ ingest_model(const struct reg_ingest *ing, struct reg_catalog *cat, struct reg_s
     enum reg_status st;
 
     st = reg_hf_fetch_model(&ing->http, ing->hf_endpoint, ing->hf_token, a, src->repo_id, &s);
+    reg_ingest_observe(ing, REG_UPSTREAM_HUGGINGFACE, st);
     if (st != REG_OK)
         return primary_status(st);
     s.name = name;
@@ -223,6 +236,7 @@ ingest_dataset(const struct reg_ingest *ing, struct reg_arena *a, const struct r
     if (src->host == REG_SOURCE_KAGGLE)
         return finish(a, reg_metadata_source_only(src, REG_TYPE_DATASET), out);
     st = reg_hf_fetch_dataset(&ing->http, ing->hf_endpoint, ing->hf_token, a, src->repo_id, &d);
+    reg_ingest_observe(ing, REG_UPSTREAM_HUGGINGFACE, st);
     if (st != REG_OK)
         return primary_status(st);
     out->readme = d.readme;
@@ -237,6 +251,7 @@ ingest_code(const struct reg_ingest *ing, struct reg_arena *a, const struct reg_
     enum reg_status st;
 
     st = reg_gh_fetch_repo(&ing->http, ing->github_api_url, ing->github_token, a, src->repo_id, &c);
+    reg_ingest_observe(ing, REG_UPSTREAM_GITHUB, st);
     if (st != REG_OK)
         return primary_status(st);
     out->readme = c.readme;

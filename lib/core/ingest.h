@@ -33,9 +33,13 @@
 #include "rating/rating.h"
 #include "store/store.h"
 #include "upstream/http_client.h"
+#include "upstream/upstream.h"
 
 /* Datasets named by a model card that are fetched for its rating. */
 #define REG_INGEST_MAX_DATASETS 4
+
+/* Told the outcome of every upstream fetch (ok: the host answered, even "not found"). */
+typedef void (*reg_ingest_observer)(void *ctx, enum reg_upstream u, bool ok, const char *detail);
 
 struct reg_ingest {
     const char *bases[2]; /* HF_ENDPOINT, GITHUB_API_URL: the only hosts ever contacted */
@@ -43,6 +47,8 @@ struct reg_ingest {
     const char *hf_endpoint, *github_api_url;
     const char *hf_token, *github_token; /* NULL when none */
     enum reg_rating_gate_policy gate;
+    reg_ingest_observer observe; /* NULL: nobody listens */
+    void *observe_ctx;
 };
 
 void reg_ingest_init(struct reg_ingest *ing, const struct reg_config *cfg);
@@ -53,6 +59,10 @@ struct reg_ingest_result {
     bool rated;
     struct reg_rating rating; /* models */
 };
+
+/* Reports the outcome st of a fetch from u to the observer, if any: REG_EUPSTREAM is a
+ * failure of the host, anything else (found, not found, refused input) shows it answered. */
+void reg_ingest_observe(const struct reg_ingest *ing, enum reg_upstream u, enum reg_status st);
 
 /* Fetches and rates the artifact of type t at src, to be registered under name. */
 enum reg_status reg_ingest_fetch(const struct reg_ingest *ing, struct reg_catalog *cat,

@@ -137,9 +137,11 @@ reg_registry_license_check(const struct reg_registry *r, struct reg_arena *a, co
 
     if (st == REG_OK)
         st = reg_registry_get(r->store, a, REG_TYPE_MODEL, id, &model);
-    if (st == REG_OK)
+    if (st == REG_OK) {
         st = reg_gh_fetch_license(&ing->http, ing->github_api_url, ing->github_token, a,
                                   src.repo_id, &code_license);
+        reg_ingest_observe(ing, REG_UPSTREAM_GITHUB, st);
+    }
     if (st != REG_OK)
         return st;
     /* Unreadable metadata leaves the model's license unknown, which the table refuses. */

@@ -27,6 +27,10 @@ enum reg_status reg_handle_health(struct reg_app *, struct reg_request *, struct
 enum reg_status reg_handle_health_components(struct reg_app *, struct reg_request *,
                                              struct reg_response *);
 enum reg_status reg_handle_tracks(struct reg_app *, struct reg_request *, struct reg_response *);
+enum reg_status reg_handle_health_activity(struct reg_app *, struct reg_request *,
+                                           struct reg_response *);
+enum reg_status reg_handle_health_logs(struct reg_app *, struct reg_request *,
+                                       struct reg_response *);
 
 /* artifacts.c */
 enum reg_status reg_handle_artifact_create(struct reg_app *, struct reg_request *,

@@ -2,9 +2,14 @@
  * health.c - GET /health (liveness), GET /health/components (the store and the worker pool,
  * read live) and GET /tracks.
  */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
+#include "base/json.h"
 #include "base/str.h"
 #include "handlers/handlers.h"
 
@@ -154,6 +159,76 @@ pool_component(struct reg_app *app, time_t now, int window, bool timeline)
     return c;
 }
 
+/* What the workers saw of an upstream service in their recent fetches. */
+static struct json_object *
+upstream_component(struct reg_app *app, enum reg_upstream u, time_t now)
+{
+    static const char *const ids[] = {"upstream-huggingface", "upstream-github"};
+    static const char *const names[] = {"Hugging Face Hub", "GitHub API"};
+    const char *base =
+        u == REG_UPSTREAM_GITHUB ? app->config.github_api_url : app->config.hf_endpoint;
+    struct json_object *c = new_component(ids[u], names[u], base, now);
+    const struct reg_upstream_health *h;
+    int64_t last_ok, last_error;
+
+    if (!app->pool) {
+        json_object_object_add(c, "status", json_object_new_string("unknown"));
+        return c;
+    }
+    h = &app->pool->stats.upstream[u];
+    last_ok = __atomic_load_n(&h->last_ok, __ATOMIC_RELAXED);
+    last_error = __atomic_load_n(&h->last_error, __ATOMIC_RELAXED);
+    set_metric(c, "calls_ok",
+               json_object_new_int64((int64_t)__atomic_load_n(&h->ok, __ATOMIC_RELAXED)));
+    set_metric(c, "calls_failed",
+               json_object_new_int64((int64_t)__atomic_load_n(&h->errors, __ATOMIC_RELAXED)));
+    if (last_ok)
+        set_metric(c, "last_ok", iso_time((time_t)last_ok));
+    if (last_error)
+        set_metric(c, "last_failure", iso_time((time_t)last_error));
+    if (!last_ok && !last_error) {
+        json_object_object_add(c, "status", json_object_new_string("unknown"));
+        add_issue(c, "not_contacted", "info", "not contacted since the service started");
+    } else if (last_error > last_ok) {
+        json_object_object_add(c, "status", json_object_new_string("degraded"));
+        add_issue(c, "last_call_failed", "warning", h->detail);
+    } else {
+        json_object_object_add(c, "status", json_object_new_string("ok"));
+    }
+    return c;
+}
+
+/* Room left on the file system of the data directory (store, logs, bundles). */
+static struct json_object *
+disk_component(struct reg_app *app, time_t now)
+{
+    struct json_object *c =
+        new_component("disk", "Data directory disk", "File system holding REGISTRY_DATA_DIR", now);
+    struct statvfs fs;
+    double free_share;
+
+    if (statvfs(app->config.data_dir, &fs) != 0 || fs.f_blocks == 0) {
+        json_object_object_add(c, "status", json_object_new_string("unknown"));
+        add_issue(c, "statvfs_failed", "warning", strerror(errno));
+        return c;
+    }
+    free_share = (double)fs.f_bavail / (double)fs.f_blocks;
+    set_metric(c, "free_bytes", json_object_new_int64((int64_t)fs.f_bavail * (int64_t)fs.f_frsize));
+    set_metric(c, "total_bytes",
+               json_object_new_int64((int64_t)fs.f_blocks * (int64_t)fs.f_frsize));
+    set_metric(c, "free_ratio", reg_json_decimal(free_share, 3));
+    if (free_share < 0.02) {
+        json_object_object_add(c, "status", json_object_new_string("critical"));
+        add_issue(c, "disk_full", "error", "less than 2 % of the disk is free");
+    } else if (free_share < 0.10) {
+        json_object_object_add(c, "status", json_object_new_string("degraded"));
+        add_issue(c, "disk_low", "warning", "less than 10 % of the disk is free");
+    } else {
+        json_object_object_add(c, "status", json_object_new_string("ok"));
+    }
+    return c;
+}
+
 static enum reg_status
 parse_health_query(struct reg_request *req, int *window, bool *timeline)
 {
@@ -197,8 +272,177 @@ reg_handle_health_components(struct reg_app *app, struct reg_request *req,
     components = json_object_new_array();
     json_object_array_add(components, store_component(app, now));
     json_object_array_add(components, pool_component(app, now, window, timeline));
+    json_object_array_add(components, upstream_component(app, REG_UPSTREAM_HUGGINGFACE, now));
+    json_object_array_add(components, upstream_component(app, REG_UPSTREAM_GITHUB, now));
+    json_object_array_add(components, disk_component(app, now));
     json_object_object_add(body, "components", components);
     json_object_object_add(body, "generated_at", iso_time(now));
     json_object_object_add(body, "window_minutes", json_object_new_int(window));
+    return reg_response_json(resp, 200, body);
+}
+
+/* ---------------------------------------------------------------- activity */
+
+static struct json_object *
+route_json(const char *label, const struct reg_route_summary *r)
+{
+    struct json_object *o = json_object_new_object(), *lat = json_object_new_object();
+
+    json_object_object_add(o, "route", json_object_new_string(label));
+    json_object_object_add(o, "requests", json_object_new_int64((int64_t)r->requests));
+    json_object_object_add(o, "errors", json_object_new_int64((int64_t)r->errors));
+    json_object_object_add(o, "client_errors", json_object_new_int64((int64_t)r->client_errors));
+    json_object_object_add(o, "error_rate",
+                           reg_json_decimal((double)r->errors / (double)r->requests, 3));
+    json_object_object_add(lat, "p50", reg_json_decimal(r->p50_ms, 1));
+    json_object_object_add(lat, "p95", reg_json_decimal(r->p95_ms, 1));
+    json_object_object_add(lat, "p99", reg_json_decimal(r->p99_ms, 1));
+    json_object_object_add(o, "latency_ms", lat);
+    return o;
+}
+
+enum reg_status
+reg_handle_health_activity(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
+{
+    struct json_object *body, *routes, *types;
+    struct reg_route_summary r;
+    uint64_t per_type[REG_TYPE_COUNT];
+    time_t now = time(NULL);
+    int64_t minute = (int64_t)now / 60;
+    int window;
+    bool unused;
+    enum reg_status st = parse_health_query(req, &window, &unused);
+
+    if (st != REG_OK)
+        return st;
+    if (window > REG_STATS_MINUTES)
+        window = REG_STATS_MINUTES;
+    body = reg_arena_own_json(&req->arena, json_object_new_object());
+    routes = json_object_new_array();
+    types = json_object_new_array();
+    for (int i = 0; app->pool && i < REG_STATS_ROUTES; i++) {
+        const char *label;
+        if (i >= reg_nroutes && i != REG_STATS_UNROUTED)
+            continue;
+        reg_stats_route(&app->pool->stats, i, minute, window, &r);
+        if (r.requests == 0)
+            continue;
+        label = i == REG_STATS_UNROUTED
+                    ? "(no route)"
+                    : reg_arena_sprintf(&req->arena, "%s %s", reg_routes[i].method,
+                                        reg_routes[i].pattern);
+        json_object_array_add(routes, route_json(label, &r));
+    }
+    if (app->pool)
+        reg_stats_types(&app->pool->stats, minute, window, per_type);
+    for (int t = 0; app->pool && t < REG_TYPE_COUNT; t++) {
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "type", json_object_new_string(reg_artifact_type_name(t)));
+        json_object_object_add(o, "requests", json_object_new_int64((int64_t)per_type[t]));
+        json_object_array_add(types, o);
+    }
+    json_object_object_add(body, "window_minutes", json_object_new_int(window));
+    json_object_object_add(body, "generated_at", iso_time(now));
+    json_object_object_add(body, "routes", routes);
+    json_object_object_add(body, "artifact_types", types);
+    return reg_response_json(resp, 200, body);
+}
+
+/* ---------------------------------------------------------------- logs */
+
+/* Lines returned per call at most, and bytes read back per call at most. */
+#define LOG_LINES_MAX 1000
+#define LOG_READ_MAX (256 * 1024)
+
+static enum reg_status
+parse_log_query(struct reg_request *req, int64_t *lines, int64_t *before)
+{
+    char *l, *b;
+    enum reg_status st = reg_str_query_param(&req->arena, req->query, "lines", &l);
+
+    if (st == REG_OK)
+        st = reg_str_query_param(&req->arena, req->query, "before", &b);
+    *lines = 100;
+    *before = -1;
+    if (st == REG_OK && l)
+        st = reg_str_to_int64(l, 1, LOG_LINES_MAX, "lines", lines);
+    if (st == REG_OK && b)
+        st = reg_str_to_int64(b, 0, INT64_MAX, "before", before);
+    return st;
+}
+
+/* Reads the bytes of the log that end at offset `end` (at most LOG_READ_MAX); *start is where
+ * they begin in the file. */
+static enum reg_status
+read_tail(struct reg_arena *a, const char *path, int64_t *end, char **text, int64_t *start)
+{
+    FILE *f = fopen(path, "rb");
+    int64_t size;
+    size_t got;
+
+    if (!f)
+        return reg_errorf(REG_ENOTFOUND, "no log file at %s", path);
+    if (fseeko(f, 0, SEEK_END) != 0 || (size = (int64_t)ftello(f)) < 0) {
+        fclose(f);
+        return reg_errorf(REG_EINTERNAL, "cannot read the log file");
+    }
+    if (*end < 0 || *end > size)
+        *end = size;
+    *start = *end > LOG_READ_MAX ? *end - LOG_READ_MAX : 0;
+    *text = reg_arena_alloc(a, (size_t)(*end - *start) + 1);
+    if (fseeko(f, (off_t)*start, SEEK_SET) != 0) {
+        fclose(f);
+        return reg_errorf(REG_EINTERNAL, "cannot read the log file");
+    }
+    got = fread(*text, 1, (size_t)(*end - *start), f);
+    (*text)[got] = '\0';
+    *end = *start + (int64_t)got;
+    fclose(f);
+    return REG_OK;
+}
+
+enum reg_status
+reg_handle_health_logs(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
+{
+    struct json_object *body, *list;
+    int64_t want, end, start = 0, offset;
+    ptrdiff_t *offsets;
+    char *text = NULL, *p;
+    int nlines = 0, first;
+    const char *path = reg_arena_sprintf(&req->arena, "%s/log/registryd.log", app->config.data_dir);
+    enum reg_status st = parse_log_query(req, &want, &end);
+
+    if (st == REG_OK)
+        st = read_tail(&req->arena, path, &end, &text, &start);
+    if (st != REG_OK)
+        return st;
+    if (!text)
+        return reg_errorf(REG_EINTERNAL, "cannot read the log file");
+    /* Whole lines only: a first line cut by the read window is skipped, unless the window
+     * starts at the beginning of the file. */
+    p = text;
+    if (start > 0) {
+        while (*p && *p != '\n')
+            p++;
+        if (*p)
+            p++;
+    }
+    offsets = reg_arena_alloc(&req->arena, sizeof(*offsets) * (size_t)(end - start + 1));
+    while (*p) {
+        char *nl = strchr(p, '\n');
+        offsets[nlines++] = p - text;
+        p = nl ? nl + 1 : p + strlen(p);
+    }
+    list = json_object_new_array();
+    first = nlines > want ? nlines - (int)want : 0;
+    for (int i = first; i < nlines; i++) {
+        const char *line = text + offsets[i];
+        size_t len = strcspn(line, "\n");
+        json_object_array_add(list, json_object_new_string_len(line, (int)len));
+    }
+    body = reg_arena_own_json(&req->arena, json_object_new_object());
+    json_object_object_add(body, "lines", list);
+    offset = nlines ? start + offsets[first] : start;
+    json_object_object_add(body, "before", offset > 0 ? json_object_new_int64(offset) : NULL);
     return reg_response_json(resp, 200, body);
 }

@@ -9,6 +9,8 @@
 const struct reg_route reg_routes[] = {
     {"GET", "/health", reg_handle_health, REG_PUBLIC},
     {"GET", "/health/components", reg_handle_health_components, REG_PUBLIC},
+    {"GET", "/health/activity", reg_handle_health_activity, REG_PUBLIC},
+    {"GET", "/health/logs", reg_handle_health_logs, REG_PERM_ADMIN},
     {"GET", "/tracks", reg_handle_tracks, REG_PUBLIC},
     {"PUT", "/authenticate", reg_handle_authenticate, REG_PUBLIC},
     {"DELETE", "/reset", reg_handle_reset, REG_PERM_ADMIN},

@@ -115,3 +115,57 @@ def test_components_timeline_false(stack):
 )
 def test_components_bad_query(stack, query):
     assert_error(call(stack, "GET", f"/health/components?{query}", token=None), "bad_request")
+
+
+def test_components_include_upstreams_and_disk(registry, upstream):
+    call(registry, "POST", "/artifact/model", json={"url": "https://huggingface.co/h/seen"})
+    comps = components_by_id(
+        assert_json_status(call(registry, "GET", "/health/components", token=None), 200))
+    assert comps["upstream-huggingface"]["status"] == "ok"
+    assert comps["upstream-huggingface"]["metrics"]["calls_ok"] >= 1
+    assert comps["disk"]["status"] in HEALTH_STATUSES
+    assert comps["disk"]["metrics"]["free_bytes"] > 0
+    upstream.config(fail="500")
+    r = call(registry, "POST", "/artifact/code", json={"url": "https://github.com/h/down"})
+    assert_error(r, "upstream_error", 502)
+    comps = components_by_id(
+        assert_json_status(call(registry, "GET", "/health/components", token=None), 200))
+    gh = comps["upstream-github"]
+    assert gh["status"] == "degraded", gh
+    assert gh["metrics"]["calls_failed"] >= 1
+    assert gh["issues"] and "HTTP 500" in gh["issues"][0]["summary"], gh
+
+
+def test_activity_counts_routes_and_types(private_stack):
+    s = private_stack
+    for _ in range(3):
+        call(s, "POST", "/artifacts", json=[{"name": "*"}])
+    call(s, "GET", "/artifacts/model/1234567890")  # 404
+    call(s, "GET", "/artifacts/dataset/1234567890")
+    call(s, "GET", "/no/such/route")
+    body = assert_json_status(call(s, "GET", "/health/activity", token=None), 200)
+    assert body["window_minutes"] == 60 and ISO_RE.match(body["generated_at"])
+    routes = {r["route"]: r for r in body["routes"]}
+    listing = routes["POST /artifacts"]
+    assert listing["requests"] == 3 and listing["errors"] == 0 and listing["error_rate"] == 0
+    lat = listing["latency_ms"]
+    assert 0 < lat["p50"] <= lat["p95"] <= lat["p99"]
+    get = routes["GET /artifacts/{artifact_type}/{id}"]
+    assert get["requests"] == 2 and get["client_errors"] == 2
+    assert routes["(no route)"]["requests"] == 1
+    types = {t["type"]: t["requests"] for t in body["artifact_types"]}
+    assert types == {"model": 1, "dataset": 1, "code": 0}
+    assert_error(call(s, "GET", "/health/activity?windowMinutes=2", token=None), "bad_request")
+
+
+def test_logs_for_admins(registry):
+    body = assert_json_status(call(registry, "GET", "/health/logs?lines=5"), 200)
+    assert isinstance(body["lines"], list) and 0 < len(body["lines"]) <= 5
+    assert all(isinstance(line, str) and "\n" not in line for line in body["lines"])
+    if body["before"] is not None:
+        older = assert_json_status(
+            call(registry, "GET", f"/health/logs?lines=5&before={body['before']}"), 200)
+        assert older["lines"] and older["lines"] != body["lines"]
+    assert_error(call(registry, "GET", "/health/logs?lines=0"), "bad_request")
+    assert_error(call(registry, "GET", "/health/logs?lines=x"), "bad_request")
+    assert_error(call(registry, "GET", "/health/logs", token=None), "authentication_failed", 403)

@@ -4,6 +4,9 @@
  * 429 (Retry-After), resets and hangs, the allow-list (also for redirects), the body cap and
  * the Authorization header. What reached the server is read back from its /__fixture/log.
  * Also, without any network: the allow-list and the retry delays, as tables of cases.
+ * Streaming (reg_http_stream): chunked delivery equal to the buffered body, the cap, the
+ * allow-list and redirects (whose bodies never reach the sink), retries only before the first
+ * byte, a sink that refuses, the token on a gated file.
  *
  * The server: REGISTRY_TEST_UPSTREAM_URL (http://127.0.0.1:<port>), which scripts/run-unit.sh
  * sets after starting tests/fixtures/upstream_server.py for the unit run. Every test starts
@@ -15,6 +18,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -830,6 +834,370 @@ test_refetch_resets_results(void **state)
     reg_http_request_cleanup(&r);
 }
 
+/* ---------------------------------------------------------------- streaming */
+
+/* What a test sink saw. */
+struct sink {
+    EVP_MD_CTX *md;
+    int64_t bytes;
+    int chunks;
+    size_t max_chunk;
+    bool saw_redirect_text; /* "Temporary Redirect" appeared in a chunk */
+    long sleep_us;          /* per chunk: a slow consumer */
+    int refuse_after;       /* chunks accepted before refusing; 0 = never refuse */
+};
+
+static void
+sink_init(struct sink *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->md = EVP_MD_CTX_new();
+    assert_non_null(k->md);
+    assert_int_equal(EVP_DigestInit_ex(k->md, EVP_sha256(), NULL), 1);
+}
+
+/* Finishes the digest into out (32 bytes) and frees the context. */
+static void
+sink_done(struct sink *k, unsigned char out[32])
+{
+    unsigned int n = 0;
+
+    assert_int_equal(EVP_DigestFinal_ex(k->md, out, &n), 1);
+    assert_int_equal(n, 32);
+    EVP_MD_CTX_free(k->md);
+    k->md = NULL;
+}
+
+/* Whether the NUL-free text needle occurs in data[0..len). */
+static bool
+contains(const void *data, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp((const char *)data + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+static enum reg_status
+test_sink(void *ctx, const void *data, size_t len)
+{
+    struct sink *k = ctx;
+
+    assert_true(len > 0);
+    if (k->refuse_after > 0 && k->chunks >= k->refuse_after)
+        return reg_errorf(REG_ESTORE, "test sink: disk full after %lld bytes", (long long)k->bytes);
+    if (contains(data, len, "Temporary Redirect"))
+        k->saw_redirect_text = true;
+    assert_int_equal(EVP_DigestUpdate(k->md, data, len), 1);
+    k->bytes += (int64_t)len;
+    k->chunks++;
+    if (len > k->max_chunk)
+        k->max_chunk = len;
+    if (k->sleep_us > 0) {
+        struct timespec ts = {0, k->sleep_us * 1000L};
+
+        nanosleep(&ts, NULL);
+    }
+    return REG_OK;
+}
+
+static void
+digest_of(const void *data, size_t len, unsigned char out[32])
+{
+    unsigned int n = 0;
+
+    assert_int_equal(EVP_Digest(data, len, out, &n, EVP_sha256(), NULL), 1);
+}
+
+/* A generated 2.4 MB file arrives in many chunks, byte for byte what the buffered fetch gets. */
+static void
+test_stream_equals_buffered(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    struct reg_http_stream_result res;
+    struct reg_http_request r;
+    unsigned char want[32], got[32];
+    struct sink k;
+    char u[512];
+
+    (void)state;
+    url_of(u, sizeof(u), "/openai/whisper-tiny/resolve/main/tokenizer.json");
+    fetch_one(&cfg, &r, u, BIG);
+    assert_int_equal(r.result, REG_OK);
+    assert_int_equal(r.body.len, 2480466);
+    digest_of(r.body.data, r.body.len, want);
+    reg_http_request_cleanup(&r);
+
+    sink_init(&k);
+    assert_int_equal(reg_http_stream(&cfg, u, NULL, NULL, BIG, test_sink, &k, &res), REG_OK);
+    sink_done(&k, got);
+    assert_int_equal(res.status, 200);
+    assert_int_equal(res.bytes, 2480466);
+    assert_int_equal(k.bytes, res.bytes);
+    assert_int_equal(res.attempts, 1);
+    assert_string_equal(res.error, "");
+    assert_memory_equal(got, want, 32);
+    assert_true(k.chunks > 10);
+    assert_true(k.max_chunk <= CURL_MAX_WRITE_SIZE);
+    printf("stream: %lld bytes in %d chunks (largest %zu) in %.3f s\n", (long long)res.bytes,
+           k.chunks, k.max_chunk, res.seconds);
+}
+
+/* The cap: exactly at it passes; one byte less refuses; a 151 MB file stops at 64 KiB. */
+static void
+test_stream_cap(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    struct reg_http_stream_result res;
+    unsigned char d[32];
+    struct sink k;
+    char u[512];
+
+    (void)state;
+    url_of(u, sizeof(u), "/openai/whisper-tiny/resolve/main/vocab.json");
+    sink_init(&k);
+    assert_int_equal(reg_http_stream(&cfg, u, NULL, NULL, 835550, test_sink, &k, &res), REG_OK);
+    sink_done(&k, d);
+    assert_int_equal(res.bytes, 835550);
+
+    sink_init(&k);
+    assert_int_equal(reg_http_stream(&cfg, u, NULL, NULL, 835549, test_sink, &k, &res),
+                     REG_ETOOLARGE);
+    sink_done(&k, d);
+    assert_true(res.bytes <= 835549);
+    assert_int_equal(k.bytes, res.bytes);
+    assert_int_equal(res.attempts, 1);
+    assert_non_null(strstr(res.error, "exceeds 835549 bytes"));
+    assert_non_null(strstr(reg_error_detail(), "exceeds 835549 bytes"));
+
+    url_of(u, sizeof(u), "/openai/whisper-tiny/resolve/main/model.safetensors");
+    sink_init(&k);
+    assert_int_equal(reg_http_stream(&cfg, u, NULL, NULL, 64 * 1024, test_sink, &k, &res),
+                     REG_ETOOLARGE);
+    sink_done(&k, d);
+    assert_true(res.bytes <= 64 * 1024);
+    assert_int_equal(res.status, 200);
+    printf("stream: a 151 MB body stopped at the 64 KiB cap after %.3f s\n", res.seconds);
+}
+
+/* URLs outside the bases are refused before any request, and the sink never runs. */
+static void
+test_stream_outside_bases(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    const char *port = strrchr(upstream, ':');
+    struct reg_http_stream_result res;
+    char urls[4][512];
+    unsigned char d[32];
+    struct sink k;
+
+    (void)state;
+    snprintf(urls[0], sizeof(urls[0]), "http://localhost%s/gpt2/resolve/main/config.json", port);
+    snprintf(urls[1], sizeof(urls[1]), "https://huggingface.co/gpt2/resolve/main/config.json");
+    snprintf(urls[2], sizeof(urls[2]), "file:///etc/passwd");
+    url_of(urls[3], sizeof(urls[3]), "/gpt2/resolve/main/%2e%2e/%2e%2e/etc/passwd");
+    for (int i = 0; i < 4; i++) {
+        sink_init(&k);
+        assert_int_equal(reg_http_stream(&cfg, urls[i], NULL, NULL, BIG, test_sink, &k, &res),
+                         REG_EINVAL);
+        sink_done(&k, d);
+        assert_int_equal(k.chunks, 0);
+        assert_int_equal(res.attempts, 0);
+        assert_non_null(strstr(res.error, "not under an allowed upstream base"));
+    }
+    url_of(urls[0], sizeof(urls[0]), "/gpt2/resolve/main/config.json");
+    sink_init(&k);
+    assert_int_equal(
+        reg_http_stream(&cfg, urls[0], NULL, "bad\r\nX-Injected: 1", BIG, test_sink, &k, &res),
+        REG_EINVAL);
+    sink_done(&k, d);
+    assert_int_equal(reg_http_stream(&cfg, urls[0], NULL, NULL, 0, test_sink, &k, &res),
+                     REG_EINVAL); /* no cap */
+    assert_int_equal(reg_http_stream(&cfg, urls[0], NULL, NULL, BIG, NULL, &k, &res), REG_EINVAL);
+    assert_int_equal(reg_http_stream(NULL, urls[0], NULL, NULL, BIG, test_sink, &k, &res),
+                     REG_EINVAL);
+    assert_int_equal(requests_seen(), 0);
+}
+
+/* The 307 of a renamed dataset is followed; its body never reaches the sink. Narrowing the
+ * base to the alias makes the same redirect leave it: refused, nothing streamed. */
+static void
+test_stream_redirects(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    struct reg_http_stream_result res;
+    struct reg_http_request r;
+    unsigned char want[32], got[32];
+    char u[512], direct[512], narrow[512];
+    const char *narrow_bases[1];
+    struct sink k;
+    struct json_object *log;
+
+    (void)state;
+    url_of(direct, sizeof(direct), "/datasets/rajpurkar/squad/resolve/main/README.md");
+    fetch_one(&cfg, &r, direct, BIG);
+    assert_int_equal(r.result, REG_OK);
+    digest_of(r.body.data, r.body.len, want);
+    reset_fixture(NULL);
+
+    url_of(u, sizeof(u), "/datasets/squad/resolve/main/README.md");
+    sink_init(&k);
+    assert_int_equal(reg_http_stream(&cfg, u, NULL, NULL, BIG, test_sink, &k, &res), REG_OK);
+    sink_done(&k, got);
+    assert_int_equal(res.status, 200);
+    assert_int_equal(res.bytes, (int64_t)r.body.len);
+    assert_memory_equal(got, want, 32);
+    assert_false(k.saw_redirect_text);
+    log = fixture_log();
+    assert_int_equal(log_count(log), 2);
+    assert_string_equal(entry_str(log_entry(log, 0), "route"), "hf.redirect");
+    json_object_put(log);
+    reg_http_request_cleanup(&r);
+
+    reset_fixture(NULL);
+    url_of(narrow, sizeof(narrow), "/datasets/squad");
+    narrow_bases[0] = narrow;
+    cfg = config_for(narrow_bases, 1);
+    sink_init(&k);
+    assert_int_equal(reg_http_stream(&cfg, u, NULL, NULL, BIG, test_sink, &k, &res), REG_EINVAL);
+    sink_done(&k, got);
+    assert_int_equal(res.status, 307);
+    assert_int_equal(k.chunks, 0);
+    assert_non_null(strstr(res.error, "leaves the allowed upstream bases"));
+    assert_int_equal(requests_seen(), 1);
+}
+
+/* A 500 before the first byte is retried, and its body is not streamed. */
+static void
+test_stream_retry_before_first_byte(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    struct reg_http_stream_result res;
+    struct reg_http_request r;
+    unsigned char want[32], got[32];
+    struct sink k;
+    char u[512];
+
+    (void)state;
+    url_of(u, sizeof(u), "/openai/whisper-tiny/resolve/main/merges.txt");
+    fetch_one(&cfg, &r, u, BIG);
+    assert_int_equal(r.result, REG_OK);
+    digest_of(r.body.data, r.body.len, want);
+    fixture_config("{\"fail\": \"500\", \"fail_paths\": \"merges\", \"fail_count\": 1}");
+    sink_init(&k);
+    assert_int_equal(reg_http_stream(&cfg, u, NULL, NULL, BIG, test_sink, &k, &res), REG_OK);
+    sink_done(&k, got);
+    assert_int_equal(res.attempts, 2);
+    assert_int_equal(res.bytes, (int64_t)r.body.len);
+    assert_memory_equal(got, want, 32);
+    reg_http_request_cleanup(&r);
+
+    fixture_config("{\"fail\": \"reset\", \"fail_paths\": \"merges\", \"fail_count\": 1}");
+    sink_init(&k);
+    assert_int_equal(reg_http_stream(&cfg, u, NULL, NULL, BIG, test_sink, &k, &res), REG_OK);
+    sink_done(&k, got);
+    assert_int_equal(res.attempts, 2);
+    assert_memory_equal(got, want, 32);
+
+    fixture_config("{\"fail\": \"500\", \"fail_paths\": \"merges\", \"fail_count\": null}");
+    sink_init(&k);
+    assert_int_equal(reg_http_stream(&cfg, u, NULL, NULL, BIG, test_sink, &k, &res), REG_EUPSTREAM);
+    sink_done(&k, got);
+    assert_int_equal(res.attempts, REG_HTTP_MAX_ATTEMPTS);
+    assert_int_equal(res.status, 500);
+    assert_int_equal(k.chunks, 0);
+}
+
+/* A transfer that fails after bytes were streamed (a per-attempt timeout hitting a slow sink)
+ * is not retried: one request only. */
+static void
+test_stream_no_retry_after_bytes(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    struct reg_http_stream_result res;
+    unsigned char d[32];
+    struct sink k;
+    char u[512];
+
+    (void)state;
+    cfg.total_timeout_ms = 200;
+    url_of(u, sizeof(u), "/openai/whisper-tiny/resolve/main/model.safetensors");
+    sink_init(&k);
+    k.sleep_us = 4000;
+    assert_int_equal(reg_http_stream(&cfg, u, NULL, NULL, INT64_MAX, test_sink, &k, &res),
+                     REG_EUPSTREAM);
+    sink_done(&k, d);
+    assert_int_equal(res.attempts, 1);
+    assert_true(res.bytes > 0);
+    assert_int_equal(k.bytes, res.bytes);
+    assert_non_null(strstr(res.error, "not retried"));
+    assert_int_equal(requests_seen(), 1);
+    printf("stream: gave up after %lld bytes and %.3f s, without a retry\n", (long long)res.bytes,
+           res.seconds);
+}
+
+/* The sink's own failure ends the transfer with its status and detail, without a retry. */
+static void
+test_stream_sink_refuses(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    struct reg_http_stream_result res;
+    unsigned char d[32];
+    struct sink k;
+    char u[512];
+
+    (void)state;
+    url_of(u, sizeof(u), "/openai/whisper-tiny/resolve/main/tokenizer.json");
+    sink_init(&k);
+    k.refuse_after = 2;
+    assert_int_equal(reg_http_stream(&cfg, u, NULL, NULL, BIG, test_sink, &k, &res), REG_ESTORE);
+    sink_done(&k, d);
+    assert_int_equal(k.chunks, 2);
+    assert_int_equal(res.bytes, k.bytes);
+    assert_int_equal(res.attempts, 1);
+    assert_non_null(strstr(res.error, "disk full"));
+    assert_non_null(strstr(reg_error_detail(), "disk full"));
+    assert_int_equal(requests_seen(), 1);
+}
+
+/* 404, and a gated file: 401 without the token, streamed with it. */
+static void
+test_stream_status_and_token(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    struct reg_http_stream_result res;
+    unsigned char d[32];
+    struct sink k;
+    char u[512];
+
+    (void)state;
+    url_of(u, sizeof(u), "/openai/whisper-tiny/resolve/main/no-such-file.bin");
+    sink_init(&k);
+    assert_int_equal(reg_http_stream(&cfg, u, NULL, NULL, BIG, test_sink, &k, &res), REG_ENOTFOUND);
+    assert_int_equal(res.status, 404);
+    assert_int_equal(k.chunks, 0);
+
+    url_of(u, sizeof(u), "/datasets/LanguageShades/BiasShades/resolve/main/all/all.csv");
+    assert_int_equal(reg_http_stream(&cfg, u, NULL, NULL, BIG, test_sink, &k, &res), REG_EUPSTREAM);
+    assert_int_equal(res.status, 401);
+    assert_int_equal(k.chunks, 0);
+    assert_int_equal(reg_http_stream(&cfg, u, "application/octet-stream", "hf_unit_test_token", BIG,
+                                     test_sink, &k, &res),
+                     REG_OK);
+    sink_done(&k, d);
+    assert_int_equal(res.bytes, 175780);
+}
+
 #define TEST(f) cmocka_unit_test_setup(f, reset_fixture)
 
 int
@@ -860,6 +1228,14 @@ main(void)
         TEST(test_body_cap_aborts_stream),
         TEST(test_headers_sent),
         TEST(test_refetch_resets_results),
+        TEST(test_stream_equals_buffered),
+        TEST(test_stream_cap),
+        TEST(test_stream_outside_bases),
+        TEST(test_stream_redirects),
+        TEST(test_stream_retry_before_first_byte),
+        TEST(test_stream_no_retry_after_bytes),
+        TEST(test_stream_sink_refuses),
+        TEST(test_stream_status_and_token),
     };
     const char *env = getenv(UPSTREAM_ENV);
     int failed;
