@@ -8,6 +8,8 @@ data_dir=$(mkdir -p "${REGISTRY_DATA_DIR:-./var}" && cd "${REGISTRY_DATA_DIR:-./
 port=${PORT:-8080}
 listen=${REGISTRY_LISTEN:-127.0.0.1}
 workers=${REGISTRY_WORKERS:-8}
+# Uploads (zip bodies) may be as large as a bundle.
+upload_max=${REGISTRY_BUNDLE_MAX_BYTES:-1073741824}
 # A libfcgi worker stays on its kept-alive connection, so the idle connections nginx caches
 # (2 nginx workers x keepalive) must leave at least one registryd worker free to accept new
 # connections: if they held every worker, requests on extra connections would wait for the
@@ -23,7 +25,7 @@ user_directive=""
 # can reach the socket and files of the data directory.
 [ "$(id -u)" -eq 0 ] && user_directive="user root $(id -gn);"
 mkdir -p "$data_dir"/{run,log,tmp,static}
-sed -e "s|@DATA_DIR@|$data_dir|g" -e "s|@CONF_DIR@|$conf_dir|g" -e "s|@WWW_DIR@|$www_dir|g" -e "s|@PORT@|$port|g" -e "s|@LISTEN@|$listen|g" \
+sed -e "s|@DATA_DIR@|$data_dir|g" -e "s|@CONF_DIR@|$conf_dir|g" -e "s|@WWW_DIR@|$www_dir|g" -e "s|@PORT@|$port|g" -e "s|@UPLOAD_MAX@|$upload_max|g" -e "s|@LISTEN@|$listen|g" \
     -e "s|@UPSTREAM_KEEPALIVE@|$keepalive|g" -e "s|@KEEP_CONN@|$keep_conn|g" -e "s|@USER_DIRECTIVE@|$user_directive|g" \
     "$conf_dir/nginx.conf.in" >"$data_dir/nginx.conf"
 echo "$data_dir/nginx.conf"

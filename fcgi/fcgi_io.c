@@ -65,6 +65,9 @@ fill_request(FCGX_Request *r, struct reg_request *req)
     req->authorization = auth;
     req->content_type = ctype;
     req->remote_addr = param(r, "REMOTE_ADDR");
+    /* Upload locations hand over the body as a file nginx wrote (conf/nginx.conf.in). */
+    if (*param(r, "REQUEST_BODY_FILE"))
+        req->body_file = param(r, "REQUEST_BODY_FILE");
     if (*host)
         req->base_url = reg_arena_sprintf(&req->arena, "%s://%s", *scheme ? scheme : "http", host);
 }

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "bundle/bundler.h"
 #include "worker.h"
 
 /* A worker that dies this soon after its start is respawned only after a pause, so a worker
@@ -62,17 +64,48 @@ install_handlers(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* The bundler child's stop flag (set by its own SIGTERM handler). */
+static volatile sig_atomic_t bundler_stop;
+
+static void
+on_bundler_stop(int sig)
+{
+    (void)sig;
+    bundler_stop = 1;
+}
+
+/* The bundler process: builds bundles in the background until SIGTERM. */
+static int
+run_bundler(int listen_fd, const struct reg_config *cfg, struct reg_pool_status *pool)
+{
+    struct sigaction sa;
+    sigset_t none;
+
+    close(listen_fd);
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_bundler_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &sa, NULL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    return reg_bundler_run(cfg, pool, &bundler_stop);
+}
+
+/* Slot index cfg->workers is the bundler; the others are request workers. */
 static pid_t
-spawn(int listen_fd, const struct reg_config *cfg, struct reg_pool_status *pool)
+spawn(int listen_fd, const struct reg_config *cfg, struct reg_pool_status *pool, bool bundler)
 {
     pid_t pid = fork();
 
+    /* exit, not _exit: LeakSanitizer runs at exit */
     if (pid == 0)
-        exit(
-            reg_worker_run(listen_fd, cfg, pool)); /* exit, not _exit: LeakSanitizer runs at exit */
+        exit(bundler ? run_bundler(listen_fd, cfg, pool) : reg_worker_run(listen_fd, cfg, pool));
     if (pid < 0)
         reg_log(REG_LOG_ERROR, "fork failed: %s", strerror(errno));
-    else
+    else if (!bundler)
         __atomic_fetch_add(&pool->workers_alive, 1, __ATOMIC_RELAXED);
     return pid;
 }
@@ -105,22 +138,26 @@ reap(struct slot *slots, int n, int listen_fd, const struct reg_config *cfg,
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         struct slot *s = find_slot(slots, n, pid);
+        bool bundler;
         if (!s)
             continue;
-        __atomic_fetch_sub(&pool->workers_alive, 1, __ATOMIC_RELAXED);
+        bundler = s - slots == cfg->workers;
+        if (!bundler)
+            __atomic_fetch_sub(&pool->workers_alive, 1, __ATOMIC_RELAXED);
         s->pid = 0;
         if (stop_requested)
             continue;
         if (WIFSIGNALED(status))
-            reg_log(REG_LOG_WARN, "worker %d killed by signal %d; respawning", (int)pid,
-                    WTERMSIG(status));
+            reg_log(REG_LOG_WARN, "%s %d killed by signal %d; respawning",
+                    bundler ? "bundler" : "worker", (int)pid, WTERMSIG(status));
         else
-            reg_log(REG_LOG_WARN, "worker %d exited with %d; respawning", (int)pid,
-                    WEXITSTATUS(status));
+            reg_log(REG_LOG_WARN, "%s %d exited with %d; respawning",
+                    bundler ? "bundler" : "worker", (int)pid, WEXITSTATUS(status));
         if (time(NULL) - s->started < QUICK_DEATH_SECONDS)
             sleep_ms(RESPAWN_PAUSE_MS);
-        pool->restarts++;
-        s->pid = spawn(listen_fd, cfg, pool);
+        if (!bundler)
+            pool->restarts++;
+        s->pid = spawn(listen_fd, cfg, pool, bundler);
         s->started = time(NULL);
     }
 }
@@ -161,7 +198,8 @@ drain(struct slot *slots, int n, int listen_fd, const struct reg_config *cfg,
 int
 reg_master_run(int listen_fd, const struct reg_config *cfg, struct reg_pool_status *pool)
 {
-    struct slot *slots = calloc((size_t)cfg->workers, sizeof(*slots));
+    int nslots = cfg->workers + (cfg->bundler ? 1 : 0);
+    struct slot *slots = calloc((size_t)nslots, sizeof(*slots));
     sigset_t block, old;
 
     if (!slots)
@@ -173,8 +211,8 @@ reg_master_run(int listen_fd, const struct reg_config *cfg, struct reg_pool_stat
     sigprocmask(SIG_BLOCK, &block, &old);
     install_handlers();
     pool->workers_configured = cfg->workers;
-    for (int i = 0; i < cfg->workers; i++) {
-        slots[i].pid = spawn(listen_fd, cfg, pool);
+    for (int i = 0; i < nslots; i++) {
+        slots[i].pid = spawn(listen_fd, cfg, pool, i == cfg->workers);
         slots[i].started = time(NULL);
     }
     reg_log(REG_LOG_INFO, "master %d serving with %d workers", (int)getpid(), cfg->workers);
@@ -182,12 +220,12 @@ reg_master_run(int listen_fd, const struct reg_config *cfg, struct reg_pool_stat
         sigsuspend(&old);
         if (child_exited) {
             child_exited = 0;
-            reap(slots, cfg->workers, listen_fd, cfg, pool);
+            reap(slots, nslots, listen_fd, cfg, pool);
         }
     }
     reg_log(REG_LOG_INFO, "master draining workers");
     sigprocmask(SIG_SETMASK, &old, NULL);
-    drain(slots, cfg->workers, listen_fd, cfg, pool);
+    drain(slots, nslots, listen_fd, cfg, pool);
     free(slots);
     return 0;
 }

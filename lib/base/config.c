@@ -18,23 +18,34 @@ env_or(const char *name, const char *fallback)
 }
 
 static enum reg_status
-env_int(const char *name, int fallback, int min, int max, int *out)
+env_int64(const char *name, int64_t fallback, int64_t min, int64_t max, int64_t *out)
 {
     const char *v = getenv(name);
     char *end;
-    long n;
+    long long n;
 
     *out = fallback;
     if (!v || !*v)
         return REG_OK;
     errno = 0;
-    n = strtol(v, &end, 10);
+    n = strtoll(v, &end, 10);
     if (errno || *end || n < min || n > max)
-        return reg_errorf(REG_EINVAL, "%s must be an integer in [%d, %d], got '%s'", name, min, max,
-                          v);
-    *out = (int)n;
+        return reg_errorf(REG_EINVAL, "%s must be an integer in [%lld, %lld], got '%s'", name,
+                          (long long)min, (long long)max, v);
+    *out = (int64_t)n;
     return REG_OK;
 }
+
+static enum reg_status
+env_int(const char *name, int fallback, int min, int max, int *out)
+{
+    int64_t v;
+    enum reg_status st = env_int64(name, fallback, min, max, &v);
+
+    *out = (int)v;
+    return st;
+}
+
 
 enum reg_status
 reg_config_load(struct reg_config *out)
@@ -53,6 +64,11 @@ reg_config_load(struct reg_config *out)
         st = env_int("REGISTRY_PBKDF2_ITERATIONS", 600000, 1, 100000000, &out->pbkdf2_iterations);
     if (st == REG_OK)
         st = env_int("REGISTRY_UPSTREAM_TIMEOUT_MS", 15000, 100, 600000, &out->upstream_timeout_ms);
+    if (st == REG_OK)
+        st = env_int("REGISTRY_BUNDLER", 1, 0, 1, &out->bundler);
+    if (st == REG_OK)
+        st = env_int64("REGISTRY_BUNDLE_MAX_BYTES", (int64_t)1 << 30, 1, INT64_MAX,
+                       &out->bundle_max_bytes);
     if (st != REG_OK)
         return st;
     out->data_dir = env_or("REGISTRY_DATA_DIR", "./var");
@@ -68,6 +84,12 @@ reg_config_load(struct reg_config *out)
     out->hf_token = env_or("HF_TOKEN", NULL);
     out->github_token = env_or("GITHUB_TOKEN", NULL);
     out->ingest_gate = env_or("REGISTRY_INGEST_GATE", "net");
+    out->bundle_hosts = env_or("REGISTRY_BUNDLE_HOSTS",
+                               strcmp(out->hf_endpoint, "https://huggingface.co") == 0
+                                   ? "https://cdn-lfs.huggingface.co https://cdn-lfs.hf.co "
+                                     "https://cdn-lfs-us-1.hf.co https://cdn-lfs-eu-1.hf.co "
+                                     "https://cas-bridge.xethub.hf.co"
+                                   : "");
     if (strcmp(out->ingest_gate, "net") != 0 && strcmp(out->ingest_gate, "strict") != 0)
         return reg_errorf(REG_EINVAL, "REGISTRY_INGEST_GATE must be 'net' or 'strict', got '%s'",
                           out->ingest_gate);

@@ -7,6 +7,8 @@
 #ifndef REG_BASE_CONFIG_H
 #define REG_BASE_CONFIG_H
 
+#include <stdint.h>
+
 #include "base/status.h"
 
 struct reg_config {
@@ -26,6 +28,11 @@ struct reg_config {
     const char *github_token;      /* GITHUB_TOKEN; NULL when none */
     int upstream_timeout_ms;       /* REGISTRY_UPSTREAM_TIMEOUT_MS: per upstream attempt, 15000 */
     const char *ingest_gate;       /* REGISTRY_INGEST_GATE: "net" (default) | "strict" */
+    int64_t bundle_max_bytes;      /* REGISTRY_BUNDLE_MAX_BYTES: largest bundle kept, 1 GiB */
+    const char *bundle_hosts;      /* REGISTRY_BUNDLE_HOSTS: extra bases files may come from
+                                    * (space-separated); default: the Hub's CDN hosts when
+                                    * HF_ENDPOINT is https://huggingface.co, else none */
+    int bundler;                   /* REGISTRY_BUNDLER: 1 runs the bundle builder, 0 not */
     const char *admin_password;    /* REGISTRY_ADMIN_PASSWORD */
     int token_ttl_seconds;         /* REGISTRY_TOKEN_TTL_SECONDS: 10 hours */
     int token_max_uses;            /* REGISTRY_TOKEN_MAX_USES: 1000 */

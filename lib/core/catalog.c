@@ -58,6 +58,8 @@ clear_entries(struct reg_catalog *c)
     for (size_t i = 0; i < c->count; i++) {
         struct reg_catalog_entry *e = &c->entries[i];
         free(e->name);
+        free(e->url);
+        free(e->host);
         free(e->readme);
         free(e->repo_id);
         for (int p = 0; p < e->nparents; p++)
@@ -99,6 +101,7 @@ read_metadata(struct reg_catalog_entry *e, const char *text)
     reg_arena_init(&a);
     if (text && reg_metadata_read(&a, text, &md) == REG_OK) {
         e->repo_id = dup_n(md.repo_id, strlen(md.repo_id));
+        e->host = dup_n(md.host, strlen(md.host));
         e->size_bytes = md.size_bytes;
         e->net_score = md.rated ? md.rating.net_score : (double)NAN;
         e->parents = calloc((size_t)(md.nparents ? md.nparents : 1), sizeof(*e->parents));
@@ -140,6 +143,7 @@ add_entry(void *ctx, const struct reg_artifact *art)
     e->type = art->type;
     e->name_len = art->name ? strlen(art->name) : 0;
     e->name = dup_n(art->name ? art->name : "", e->name_len);
+    e->url = dup_n(art->url ? art->url : "", art->url ? strlen(art->url) : 0);
     e->readme_len = art->readme ? strlen(art->readme) : 0;
     e->readme = art->readme ? dup_n(art->readme, e->readme_len) : NULL;
     e->net_score = (double)NAN;

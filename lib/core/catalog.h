@@ -30,6 +30,9 @@ struct reg_catalog_entry {
     enum reg_artifact_type type;
     char *name;
     size_t name_len;
+    char *url;    /* the source URL it was registered from */
+    char *host;   /* "huggingface", "github", "kaggle", "upload"; NULL when the metadata is
+                   * unreadable */
     char *readme; /* NULL when the artifact has none, so that "^$" does not match it */
     size_t readme_len;
     char *repo_id; /* the upstream repository id from the stored metadata; NULL when none */

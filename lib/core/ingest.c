@@ -187,6 +187,25 @@ parent_scores(struct reg_arena *a, struct reg_catalog *cat, const struct reg_lin
     s->parent_scores = scores;
 }
 
+enum reg_status
+reg_ingest_rate(const struct reg_ingest *ing, struct reg_catalog *cat, struct reg_store *store,
+                struct reg_arena *a, struct reg_model_signals *s,
+                const struct reg_lineage_parent *parents, int nparents, struct reg_rating *out)
+{
+    char why[REG_ERROR_DETAIL_MAX - 96];
+    /* The catalog is reloaded only for a model with parents: a reload reads every artifact. */
+    enum reg_status st = nparents > 0 ? reg_catalog_refresh(cat, store) : REG_OK;
+
+    if (st != REG_OK)
+        return st;
+    parent_scores(a, cat, parents, nparents, s);
+    reg_rating_compute(s, out);
+    if (!reg_rating_gate(out, ing->gate, why, sizeof(why)))
+        return reg_errorf(REG_EDISQUALIFIED, "model %s is not trustworthy enough to register: %s",
+                          s->repo_id, why);
+    return REG_OK;
+}
+
 static enum reg_status
 ingest_model(const struct reg_ingest *ing, struct reg_catalog *cat, struct reg_store *store,
              struct reg_arena *a, const struct reg_source *src, const char *name,
@@ -195,7 +214,6 @@ ingest_model(const struct reg_ingest *ing, struct reg_catalog *cat, struct reg_s
     struct reg_model_signals s;
     struct reg_lineage_parent parents[REG_LINEAGE_MAX_PARENTS];
     struct linked jobs[1 + REG_INGEST_MAX_DATASETS];
-    char why[REG_ERROR_DETAIL_MAX - 96];
     int njobs = 0, nparents;
     enum reg_status st;
 
@@ -207,17 +225,10 @@ ingest_model(const struct reg_ingest *ing, struct reg_catalog *cat, struct reg_s
     st = fetch_linked(ing, a, &s, jobs, &njobs);
     nparents = reg_lineage_parents(a, s.repo_id, s.card_json, s.config_json, parents,
                                    REG_LINEAGE_MAX_PARENTS);
-    /* The catalog is reloaded only for a model with parents: a reload reads every artifact. */
-    if (st == REG_OK && nparents > 0)
-        st = reg_catalog_refresh(cat, store);
     if (st == REG_OK) {
-        parent_scores(a, cat, parents, nparents, &s);
-        reg_rating_compute(&s, &out->rating);
-        out->rated = true;
         out->readme = s.readme;
-        if (!reg_rating_gate(&out->rating, ing->gate, why, sizeof(why)))
-            st = reg_errorf(REG_EDISQUALIFIED, "model %s is not trustworthy enough to register: %s",
-                            s.repo_id, why);
+        out->rated = true;
+        st = reg_ingest_rate(ing, cat, store, a, &s, parents, nparents, &out->rating);
     }
     if (st == REG_OK)
         st = finish(a, reg_metadata_model(&s, parents, nparents, &out->rating), out);

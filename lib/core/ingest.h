@@ -30,6 +30,7 @@
 #include "base/status.h"
 #include "core/artifact.h"
 #include "core/catalog.h"
+#include "core/lineage.h"
 #include "rating/rating.h"
 #include "store/store.h"
 #include "upstream/http_client.h"
@@ -63,6 +64,15 @@ struct reg_ingest_result {
 /* Reports the outcome st of a fetch from u to the observer, if any: REG_EUPSTREAM is a
  * failure of the host, anything else (found, not found, refused input) shows it answered. */
 void reg_ingest_observe(const struct reg_ingest *ing, enum reg_upstream u, enum reg_status st);
+
+/* Rates a model from its signals s (s->parent_scores is filled here: the net_score of each
+ * of the parents that is a registered, rated model) and applies the gate: REG_EDISQUALIFIED
+ * naming the failing metrics when it refuses. Shared by ingest and uploads. */
+enum reg_status reg_ingest_rate(const struct reg_ingest *ing, struct reg_catalog *cat,
+                                struct reg_store *store, struct reg_arena *a,
+                                struct reg_model_signals *s,
+                                const struct reg_lineage_parent *parents, int nparents,
+                                struct reg_rating *out);
 
 /* Fetches and rates the artifact of type t at src, to be registered under name. */
 enum reg_status reg_ingest_fetch(const struct reg_ingest *ing, struct reg_catalog *cat,

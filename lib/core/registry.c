@@ -19,7 +19,6 @@ reg_registry_create(const struct reg_registry *r, struct reg_arena *a, enum reg_
     struct reg_source src;
     struct reg_ingest_result got;
     enum reg_status st;
-    bool id_taken = true;
 
     memset(out, 0, sizeof(*out));
     st = reg_artifact_source_parse(a, t, url, &src);
@@ -35,9 +34,18 @@ reg_registry_create(const struct reg_registry *r, struct reg_arena *a, enum reg_
         return st;
     out->readme = got.readme;
     out->metadata = got.metadata;
+    return reg_registry_insert_new(r->store, out);
+}
+
+enum reg_status
+reg_registry_insert_new(struct reg_store *store, struct reg_artifact *art)
+{
+    enum reg_status st = REG_OK;
+    bool id_taken = true;
+
     for (int i = 0; i < ID_ATTEMPTS && id_taken; i++) {
-        reg_artifact_id_new(out->id);
-        st = reg_store_insert(r->store, out, &id_taken);
+        reg_artifact_id_new(art->id);
+        st = reg_store_insert(store, art, &id_taken);
         if (st != REG_ECONFLICT)
             id_taken = false;
     }

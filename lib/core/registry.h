@@ -33,6 +33,10 @@ enum reg_status reg_registry_create(const struct reg_registry *r, struct reg_are
                                     enum reg_artifact_type t, const char *url, const char *name,
                                     struct reg_artifact *out);
 
+/* Stores art (type, name, url, readme, metadata filled) under a fresh id (art->id), drawing
+ * again when the id is taken. REG_ECONFLICT when its type + url is registered. */
+enum reg_status reg_registry_insert_new(struct reg_store *store, struct reg_artifact *art);
+
 /* The artifact id of type t; REG_ENOTFOUND if absent or of another type. */
 enum reg_status reg_registry_get(struct reg_store *store, struct reg_arena *a,
                                  enum reg_artifact_type t, const char *id,

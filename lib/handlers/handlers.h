@@ -72,6 +72,9 @@ enum reg_status reg_handle_cost(struct reg_app *, struct reg_request *, struct r
 enum reg_status reg_handle_license_check(struct reg_app *, struct reg_request *,
                                          struct reg_response *);
 
+/* upload.c */
+enum reg_status reg_handle_upload(struct reg_app *, struct reg_request *, struct reg_response *);
+
 /* download.c */
 enum reg_status reg_handle_download(struct reg_app *, struct reg_request *, struct reg_response *);
 

@@ -26,6 +26,7 @@ const struct reg_route reg_routes[] = {
     {"POST", "/artifact/model/{id}/license-check", reg_handle_license_check, REG_PERM_SEARCH},
     {"GET", "/artifact/{artifact_type}/{id}/cost", reg_handle_cost, REG_PERM_SEARCH},
     {"GET", "/artifact/{artifact_type}/{id}/audit", reg_handle_audit, REG_PERM_SEARCH},
+    {"POST", "/artifact/{artifact_type}/upload", reg_handle_upload, REG_PERM_UPLOAD},
     {"GET", "/download/{artifact_type}/{id}", reg_handle_download, REG_PERM_DOWNLOAD},
     {"POST", "/users", reg_handle_user_create, REG_PERM_ADMIN},
     {"GET", "/users", reg_handle_user_list, REG_PERM_ADMIN},

@@ -30,6 +30,8 @@ struct reg_request {
     const char *base_url;      /* scheme://host[:port] the client used, for absolute links */
     const char *body;          /* NUL-terminated copy of the body, "" if none */
     size_t body_len;
+    const char *body_file; /* uploads: the file nginx stored the body in (then body is ""),
+                            * NULL otherwise */
     /* Filled by the router. */
     const char *route; /* the matched pattern, e.g. "/artifacts/{artifact_type}/{id}" */
     struct reg_param params[REG_MAX_SEGMENTS];

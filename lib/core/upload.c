@@ -1,0 +1,197 @@
+/*
+ * upload.c - registering an uploaded zip (see upload.h).
+ */
+#include "core/upload.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/json.h"
+#include "blob/blobstore.h"
+#include "bundle/bundler.h"
+#include "bundle/zipcheck.h"
+#include "core/lineage.h"
+#include "core/metadata.h"
+
+/* The license a README's YAML front matter names ("license: mit"), or NULL. */
+static const char *
+front_matter_license(struct reg_arena *a, const char *readme)
+{
+    const char *p = readme, *end;
+
+    if (!p || strncmp(p, "---", 3) != 0)
+        return NULL;
+    p = strchr(p, '\n');
+    while (p && *++p && strncmp(p, "---", 3) != 0) {
+        end = strchr(p, '\n');
+        if (strncmp(p, "license:", 8) == 0) {
+            const char *v = p + 8;
+            size_t len;
+            while (*v == ' ' || *v == '"' || *v == '\'')
+                v++;
+            len = strcspn(v, "\"'\r\n");
+            return len ? reg_arena_strndup(a, v, len) : NULL;
+        }
+        p = end;
+    }
+    return NULL;
+}
+
+/* The files of the zip, as the rating sees a repository's listing. */
+static struct reg_file_info *
+file_infos(struct reg_arena *a, const struct reg_zip_report *z)
+{
+    struct reg_file_info *files = reg_arena_alloc(a, sizeof(*files) * (size_t)(z->nfiles + 1));
+
+    for (int i = 0; i < z->nfiles; i++) {
+        files[i].path = z->files[i].path;
+        files[i].size = z->files[i].size;
+    }
+    return files;
+}
+
+/* Rates and gates an uploaded model; fills the metadata document. */
+static enum reg_status
+rate_model(const struct reg_registry *r, struct reg_arena *a, const char *name,
+           const struct reg_zip_report *z, struct json_object **doc)
+{
+    struct reg_model_signals s;
+    struct reg_rating rating;
+    struct reg_lineage_parent parents[REG_LINEAGE_MAX_PARENTS];
+    int nparents;
+    enum reg_status st;
+
+    memset(&s, 0, sizeof(s));
+    s.repo_id = name;
+    s.name = name;
+    s.readme = z->readme;
+    s.config_json = z->config_json;
+    s.license = front_matter_license(a, z->readme);
+    s.files = file_infos(a, z);
+    s.nfiles = z->nfiles;
+    nparents = reg_lineage_parents(a, name, NULL, z->config_json, parents, REG_LINEAGE_MAX_PARENTS);
+    st = reg_ingest_rate(r->ingest, r->catalog, r->store, a, &s, parents, nparents, &rating);
+    if (st != REG_OK)
+        return st;
+    *doc = reg_metadata_model(&s, parents, nparents, &rating);
+    return REG_OK;
+}
+
+/* The metadata document of an upload: the model's (rated), or the listing of a dataset or
+ * code; its source is the upload. */
+static enum reg_status
+describe(const struct reg_registry *r, struct reg_arena *a, enum reg_artifact_type t,
+         const char *name, const struct reg_zip_report *z, struct json_object **doc)
+{
+    struct json_object *src;
+    enum reg_status st = REG_OK;
+
+    if (t == REG_TYPE_MODEL) {
+        st = rate_model(r, a, name, z, doc);
+    } else if (t == REG_TYPE_DATASET) {
+        struct reg_dataset_signals d = {0};
+        d.repo_id = name;
+        d.files = file_infos(a, z);
+        d.nfiles = z->nfiles;
+        *doc = reg_metadata_dataset(&d);
+    } else {
+        struct reg_code_signals c = {0};
+        c.repo_id = name;
+        c.files = file_infos(a, z);
+        c.nfiles = z->nfiles;
+        *doc = reg_metadata_code(&c, NULL);
+    }
+    if (st != REG_OK)
+        return st;
+    reg_arena_own_json(a, *doc);
+    if (json_object_object_get_ex(*doc, "source", &src))
+        json_object_object_add(src, "host", json_object_new_string("upload"));
+    return REG_OK;
+}
+
+/* Copies the zip into the blob store. */
+static enum reg_status
+store_zip(const char *blob_dir, int64_t max_bytes, const struct reg_upload_body *body,
+          struct reg_blob_info *out)
+{
+    struct reg_blob_writer w;
+    char chunk[65536];
+    ssize_t got;
+    int fd = -1;
+    enum reg_status st = reg_blob_begin(&w, blob_dir, max_bytes);
+
+    if (st == REG_OK && body->path) {
+        fd = open(body->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            st = reg_errorf(REG_EINTERNAL, "cannot read the uploaded body");
+        while (st == REG_OK && (got = read(fd, chunk, sizeof(chunk))) > 0)
+            st = reg_blob_write(&w, chunk, (size_t)got);
+        if (fd >= 0)
+            close(fd);
+    } else if (st == REG_OK) {
+        st = reg_blob_write(&w, body->data, body->len);
+    }
+    if (st == REG_OK)
+        return reg_blob_commit(&w, out);
+    reg_blob_abort(&w);
+    return st;
+}
+
+/* The full bundle of the upload is the zip itself; its other aspects are not built. */
+static void
+record_bundles(const char *data_dir, const struct reg_artifact *art,
+               const struct reg_blob_info *blob)
+{
+    static const enum reg_bundle_aspect others[] = {REG_BUNDLE_WEIGHTS, REG_BUNDLE_CARD,
+                                                    REG_BUNDLE_DATASETS};
+    struct reg_bundle_record rec;
+
+    memset(&rec, 0, sizeof(rec));
+    snprintf(rec.url, sizeof(rec.url), "%s", art->url);
+    rec.at = (int64_t)time(NULL);
+    rec.ok = true;
+    snprintf(rec.sha256, sizeof(rec.sha256), "%s", blob->sha256);
+    rec.size = blob->size;
+    (void)reg_bundle_record_write(data_dir, art->id, REG_BUNDLE_FULL, &rec);
+    rec.ok = false;
+    rec.permanent = true;
+    snprintf(rec.error, sizeof(rec.error),
+             "an uploaded artifact is kept as uploaded: download the full bundle");
+    for (size_t i = 0; art->type == REG_TYPE_MODEL && i < sizeof(others) / sizeof(others[0]); i++)
+        (void)reg_bundle_record_write(data_dir, art->id, others[i], &rec);
+}
+
+enum reg_status
+reg_upload(const struct reg_registry *r, const char *data_dir, int64_t max_bytes,
+           struct reg_arena *a, enum reg_artifact_type t, const char *name,
+           const struct reg_upload_body *body, struct reg_artifact *out)
+{
+    struct reg_zipcheck_limits limits = {0, max_bytes};
+    struct reg_zip_report z;
+    struct reg_blob_info blob;
+    struct json_object *doc = NULL;
+    enum reg_status st = reg_artifact_name_check(name);
+
+    memset(out, 0, sizeof(*out));
+    if (st == REG_OK)
+        st = body->path ? reg_zipcheck_file(a, body->path, &limits, &z)
+                        : reg_zipcheck_memory(a, body->data, body->len, &limits, &z);
+    if (st == REG_OK)
+        st = describe(r, a, t, name, &z, &doc);
+    if (st == REG_OK)
+        st = store_zip(reg_arena_sprintf(a, "%s/blobs", data_dir), max_bytes, body, &blob);
+    if (st != REG_OK)
+        return st;
+    out->type = t;
+    out->name = reg_arena_strdup(a, name);
+    out->url = reg_arena_sprintf(a, "upload://%s", blob.sha256);
+    out->readme = z.readme;
+    out->metadata = reg_arena_strdup(a, reg_json_text(doc, NULL));
+    st = reg_registry_insert_new(r->store, out);
+    if (st == REG_OK)
+        record_bundles(data_dir, out, &blob);
+    return st;
+}
