@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,6 +83,7 @@ run_bundler(int listen_fd, const struct reg_config *cfg, struct reg_pool_status 
     sigset_t none;
 
     close(listen_fd);
+    prctl(PR_SET_NAME, "reg-bundler"); /* tells it from the workers in ps and /proc */
     memset(&sa, 0, sizeof(sa));
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = on_bundler_stop;
