@@ -5,7 +5,7 @@
 #   make check      installs what is missing, format check, unit + API tests, then both
 #                   again on the AddressSanitizer+UBSan build (build/asan/)
 #   make asan       only the sanitizer pass
-#   make bench      wrk, latency and ingest benchmarks (print ratios, never assert)
+#   make bench      wrk, latency, ingest and download benchmarks (print ratios, never assert)
 #
 # VARIANT=asan selects the sanitizer build directory and flags; the asan target sets it.
 
@@ -118,6 +118,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	REGISTRYD=$(CURDIR)/$(B)/registryd BENCH_BIN=$(CURDIR)/$(B)/bench bench/run.sh
 	REGISTRYD=$(CURDIR)/$(B)/registryd $(PYTHON) bench/ingest.py
+	REGISTRYD=$(CURDIR)/$(B)/registryd $(PYTHON) bench/download.py
 
 clean:
 	rm -rf build

@@ -26,99 +26,17 @@ trip (target for a model ingest: under 3x). Prints only; never asserts.
 import concurrent.futures
 import json
 import os
-import pathlib
-import signal
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-PYTHON = "/usr/bin/python3"
+from stack import ROOT, login, request, start_stack, start_upstream, stop
+
 DELAY_MS = int(os.environ.get("BENCH_INGEST_DELAY_MS", "50"))
 MODELS = int(os.environ.get("BENCH_INGEST_MODELS", "30"))
 CONCURRENT = int(os.environ.get("BENCH_INGEST_CONCURRENT", "48"))
 TARGET = 3.0
-ADMIN = "ece30861defaultadminuser"
-DEFAULT_PASSWORD = "correcthorsebatterystaple123(!__+@**(A'\"`;DROP TABLE artifacts;"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def request(method, url, body=None, token=None, timeout=120):
-    """(status, parsed JSON or None, elapsed ms)."""
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("X-Authorization", token)
-    start = time.perf_counter()
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            status, raw = r.status, r.read()
-    except urllib.error.HTTPError as e:
-        status, raw = e.code, e.read()
-    elapsed = (time.perf_counter() - start) * 1000
-    try:
-        return status, json.loads(raw or b"null"), elapsed
-    except ValueError:
-        return status, None, elapsed
-
-
-def wait_for(path, proc, what, timeout=30):
-    deadline = time.time() + timeout
-    while not os.path.exists(path):
-        if proc.poll() is not None or time.time() > deadline:
-            sys.exit(f"bench: {what} did not start")
-        time.sleep(0.05)
-
-
-def start_upstream(work):
-    ready = os.path.join(work, "upstream.port")
-    proc = subprocess.Popen(
-        [PYTHON, str(ROOT / "tests/fixtures/upstream_server.py"), "--port", "0", "--ready-file",
-         ready, "--synthesize"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
-    wait_for(ready, proc, "the upstream fixture server")
-    with open(ready) as f:
-        return proc, f"http://127.0.0.1:{int(f.read().strip())}"
-
-
-def start_stack(work, upstream):
-    port = free_port()
-    env = dict(os.environ, PORT=str(port), REGISTRY_DATA_DIR=os.path.join(work, "data"),
-               REGISTRY_WORKERS="4", REGISTRY_STORE="sqlite", HF_ENDPOINT=upstream,
-               GITHUB_API_URL=upstream, REGISTRY_TOKEN_MAX_USES="1000000000",
-               REGISTRYD=os.environ.get("REGISTRYD", str(ROOT / "build/registryd")))
-    proc = subprocess.Popen([str(ROOT / "scripts/serve.sh")], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            if request("GET", base + "/health", timeout=2)[0] == 200:
-                return proc, base
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            sys.exit("bench: the registry stack did not start")
-        time.sleep(0.1)
-
-
-def stop(proc):
-    if proc and proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def corpus():
@@ -159,13 +77,9 @@ def main():
     try:
         upstream_proc, upstream = start_upstream(work)
         request("POST", upstream + "/__fixture/config", {"delay_ms": DELAY_MS})
-        stack_proc, base = start_stack(work, upstream)
-        password = os.environ.get("REGISTRY_ADMIN_PASSWORD") or DEFAULT_PASSWORD
-        status, token, _ = request("PUT", base + "/authenticate",
-                                   {"user": {"name": ADMIN, "is_admin": True},
-                                    "secret": {"password": password}})
-        if status != 200:
-            sys.exit(f"bench: login failed ({status})")
+        # The bundler is off: this measures ingest, not bundle downloads competing with it.
+        stack_proc, base, _ = start_stack(work, upstream, REGISTRY_BUNDLER=0)
+        token = login(base)
 
         trips = [request("GET", f"{upstream}/api/models/bench-ref/m-{i}?blobs=true")[2]
                  for i in range(20)]

@@ -46,7 +46,6 @@ env_int(const char *name, int fallback, int min, int max, int *out)
     return st;
 }
 
-
 enum reg_status
 reg_config_load(struct reg_config *out)
 {

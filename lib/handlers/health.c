@@ -189,7 +189,8 @@ upstream_component(struct reg_app *app, enum reg_upstream u, time_t now)
     if (!last_ok && !last_error) {
         json_object_object_add(c, "status", json_object_new_string("unknown"));
         add_issue(c, "not_contacted", "info", "not contacted since the service started");
-    } else if (last_error > last_ok) {
+    } else if (__atomic_load_n(&h->last_error_seq, __ATOMIC_RELAXED) >
+               __atomic_load_n(&h->last_ok_seq, __ATOMIC_RELAXED)) {
         json_object_object_add(c, "status", json_object_new_string("degraded"));
         add_issue(c, "last_call_failed", "warning", h->detail);
     } else {

@@ -74,14 +74,17 @@ reg_stats_upstream(struct reg_stats *s, enum reg_upstream u, bool ok, const char
 {
     struct reg_upstream_health *h = &s->upstream[u];
     int64_t now = (int64_t)time(NULL);
+    uint64_t seq = ADD(&h->events, 1) + 1;
 
     if (ok) {
         ADD(&h->ok, 1);
         STORE(&h->last_ok, now);
+        STORE(&h->last_ok_seq, seq);
         return;
     }
     ADD(&h->errors, 1);
     STORE(&h->last_error, now);
+    STORE(&h->last_error_seq, seq);
     /* Racing writers may interleave their texts; the last byte is always a terminator. */
     strncpy(h->detail, detail ? detail : "", sizeof(h->detail) - 1);
     h->detail[sizeof(h->detail) - 1] = '\0';

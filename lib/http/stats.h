@@ -46,7 +46,9 @@ struct reg_type_minute {
 struct reg_upstream_health {
     int64_t last_ok, last_error; /* Unix times, 0 when never */
     uint64_t ok, errors;
-    char detail[REG_STATS_DETAIL_MAX]; /* the last failure's detail (best effort under races) */
+    uint64_t events;                      /* outcomes so far: orders them within a second */
+    uint64_t last_ok_seq, last_error_seq; /* events value of the newest success / failure */
+    char detail[REG_STATS_DETAIL_MAX];    /* the last failure's detail (best effort under races) */
 };
 
 struct reg_stats {

@@ -102,6 +102,12 @@ test_upstream(void **state)
     assert_int_equal(s->upstream[REG_UPSTREAM_GITHUB].errors, 1);
     assert_int_equal(strlen(s->upstream[REG_UPSTREAM_GITHUB].detail), REG_STATS_DETAIL_MAX - 1);
     assert_true(s->upstream[REG_UPSTREAM_GITHUB].last_error > 0);
+    /* within one second, the order of outcomes still tells which came last */
+    assert_true(s->upstream[REG_UPSTREAM_GITHUB].last_error_seq >
+                s->upstream[REG_UPSTREAM_GITHUB].last_ok_seq);
+    reg_stats_upstream(s, REG_UPSTREAM_GITHUB, true, NULL);
+    assert_true(s->upstream[REG_UPSTREAM_GITHUB].last_ok_seq >
+                s->upstream[REG_UPSTREAM_GITHUB].last_error_seq);
     assert_int_equal(s->upstream[REG_UPSTREAM_HUGGINGFACE].ok, 0);
     free(s);
 }
