@@ -86,14 +86,20 @@ def test_made_up_x_authorization_is_refused(registry):
     ("dataset", "https://huggingface.co/datasets/bookcorpus/bookcorpus"),
     ("code", "https://github.com/openai/whisper"),
 ])
-def test_download_without_bundle(registry, type_, url):
+def test_download_url_answers(registry, type_, url):
+    """download_url points at the download route, which answers the zip once the bundler has
+    built it, and until then (or when it cannot be built) a 404 that says why."""
     art = register(registry, type_, url)
     m = art["metadata"]
     path = f"/download/{type_}/{m['id']}"
     assert art["data"]["download_url"] == registry.url(path)
-    body = assert_error(call(registry, "GET", path), "not_found")
-    assert "bundle" in body["detail"]  # not built yet, or why it cannot be
-    assert m["id"] in body["detail"]
+    r = call(registry, "GET", path)
+    if r.status_code == 200:
+        assert r.headers["Content-Type"] == "application/zip" and r.content[:2] == b"PK"
+    else:
+        body = assert_error(r, "not_found")
+        assert "bundle" in body["detail"]  # not built yet, or why it cannot be
+        assert m["id"] in body["detail"]
 
 
 def test_download_unknown_or_bad(registry):

@@ -42,7 +42,8 @@ def endpoints(model, dataset):
         ("license-check", "search", "POST", f"/artifact/model/{mid}/license-check",
          {"github_url": "https://github.com/matrix/lic"}, 200),
         ("audit", "search", "GET", f"/artifact/model/{mid}/audit", None, 200),
-        ("download", "download", "GET", f"/download/model/{mid}", None, 404),
+        # 404 while the bundler has not built the bundle yet, 200 once it has
+        ("download", "download", "GET", f"/download/model/{mid}", None, (200, 404)),
         ("users create", "admin", "POST", "/users",
          {"user": {"name": "matrix-new", "is_admin": False}, "secret": {"password": "pw"}}, 201),
         ("users list", "admin", "GET", "/users", None, 200),
@@ -82,7 +83,7 @@ def test_permission_matrix(registry, permissions, is_admin):
         allowed = needed is None or needed in held
         r = call(registry, method, path, token=token, json=body)
         want = ok_status if allowed else 401
-        if r.status_code != want:
+        if r.status_code not in (want if isinstance(want, tuple) else (want,)):
             wrong.append(f"{label}: {method} {path} -> {r.status_code} (want {want}) {r.text[:120]}")
         elif not allowed:
             assert_error(r, "not_permitted", 401)
