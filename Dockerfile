@@ -5,7 +5,7 @@ WORKDIR /srv/registry
 COPY . .
 RUN apt-get update \
     && apt-get install -y --no-install-recommends make ca-certificates \
-    && scripts/deps.sh \
+    && REGISTRY_DEPS=runtime scripts/deps.sh \
     && make build/registryd \
     && rm -rf /var/lib/apt/lists/*
 ENV PORT=8080 REGISTRY_LISTEN=0.0.0.0 REGISTRY_DATA_DIR=/var/lib/registry REGISTRY_WORKERS=8

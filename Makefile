@@ -2,8 +2,8 @@
 #
 #   make            lib/ as a static library, fcgi/registryd and the unit tests (build/)
 #   make run        installs what is missing, builds, serves http://127.0.0.1:$(PORT)
-#   make check      installs what is missing, format check, unit + API tests, then both
-#                   again on the AddressSanitizer+UBSan build (build/asan/)
+#   make check      installs what is missing, format check, unit + API + browser tests, then
+#                   unit + API again on the AddressSanitizer+UBSan build (build/asan/)
 #   make asan       only the sanitizer pass
 #   make bench      wrk, latency, ingest and download benchmarks (print ratios, never assert)
 #
@@ -44,7 +44,7 @@ FCGI_OBJ := $(FCGI_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(B)/%)
 C_FILES := $(shell find lib fcgi tests/unit bench -name '*.[ch]')
 
-.PHONY: all deps run check unit api fixtures asan asan-tests format format-check tidy bench clean
+.PHONY: all deps run check unit api fixtures ui asan asan-tests format format-check tidy bench clean
 
 all: $(B)/registryd $(UNIT_BIN) $(BENCH_BIN)
 
@@ -90,6 +90,11 @@ api: all
 fixtures:
 	$(PYTHON) -m pytest -q tests/fixtures
 
+# The web interface in headless Chromium (Playwright), with axe-core and Lighthouse audits,
+# against a stack of its own; screenshots go to tests/ui/output/ and docs/screenshots/.
+ui: all
+	REGISTRYD=$(CURDIR)/$(B)/registryd tests/ui/run.sh
+
 asan-tests: all unit api
 
 # Only registryd and the unit tests are instrumented; a sanitizer report in a worker's log fails
@@ -102,7 +107,7 @@ asan:
 
 check: deps
 	@$(MAKE) --no-print-directory format-check
-	@$(MAKE) --no-print-directory unit api fixtures
+	@$(MAKE) --no-print-directory unit api fixtures ui
 	@$(MAKE) --no-print-directory asan
 
 format:

@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, the server and the tests need, and only those that are
 # missing. Idempotent and quiet when everything is there; `make run`, `make check` and
-# `make bench` call it first.
+# `make bench` call it first. REGISTRY_DEPS=runtime installs only what building and running
+# the service needs (the Dockerfile): no test tools, browser or npm packages.
 set -euo pipefail
 
 packages=(
-    build-essential pkg-config clang-format
+    build-essential pkg-config
     libfcgi-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libpcre2-dev libsqlite3-dev zlib1g-dev libarchive-dev
-    libcmocka-dev nginx
-    python3 python3-pytest python3-requests python3-yaml
-    wrk curl procps
+    nginx ca-certificates
 )
-
-# Node.js runs the test-only servers (dynalite); a machine that has node and npm already keeps
-# its own, others get Debian's.
-command -v npm >/dev/null || packages+=(nodejs npm)
+runtime_only=false
+[ "${REGISTRY_DEPS:-all}" = runtime ] && runtime_only=true
+if ! $runtime_only; then
+    packages+=(
+        clang-format libcmocka-dev
+        python3 python3-pytest python3-requests python3-yaml
+        wrk curl procps
+        chromium fonts-liberation fonts-dejavu-core
+    )
+    # Node.js runs the test-only servers and tools (dynalite, Playwright, Lighthouse); a machine
+    # that has node and npm already keeps its own, others get Debian's.
+    command -v npm >/dev/null || packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -33,9 +41,19 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Test-only npm packages, pinned by tests/dynamodb/package-lock.json.
+$runtime_only && exit 0
+
+# Test-only npm packages, pinned by the lockfiles of tests/dynamodb (dynalite) and tests/ui
+# (playwright-core, axe-core, lighthouse; the browser is Debian's chromium above).
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [ ! -x "$root/tests/dynamodb/node_modules/.bin/dynalite" ]; then
     echo "deps: npm ci in tests/dynamodb"
     (cd "$root/tests/dynamodb" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+for m in playwright-core axe-core lighthouse; do
+    if [ ! -d "$root/tests/ui/node_modules/$m" ]; then
+        echo "deps: npm ci in tests/ui"
+        (cd "$root/tests/ui" && npm ci --no-audit --no-fund --loglevel=error)
+        break
+    fi
+done

@@ -1,0 +1,667 @@
+// End-to-end tests of the web interface in headless Chromium (Debian's /usr/bin/chromium, driven
+// by playwright-core), against a real registry stack and the upstream fixture server, both
+// started by tests/ui/run.sh. Every page is checked with axe-core (WCAG 2.1 A and AA); the main
+// pages get a Lighthouse accessibility audit (score >= 0.95). Screenshots go to UI_OUTPUT.
+//   env: BASE_URL (the stack), UPSTREAM_URL (the fixture server), UI_OUTPUT, REPO_ROOT, CHROMIUM,
+//        UI_WORK (run.sh's temporary directory: the browser's pid is written there)
+
+import {test, before, after} from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import net from 'node:net';
+import {createRequire} from 'node:module';
+import {fileURLToPath} from 'node:url';
+import {chromium} from 'playwright-core';
+import lighthouse from 'lighthouse';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+// Lighthouse drives a page through its own puppeteer-core (a dependency it pins).
+const puppeteer = createRequire(require.resolve('lighthouse'))('puppeteer-core');
+
+const BASE = (process.env.BASE_URL || '').replace(/\/$/, '');
+const OUT = process.env.UI_OUTPUT || path.join(here, 'output');
+const ROOT = process.env.REPO_ROOT || path.resolve(here, '..', '..');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const UPSTREAM = (process.env.UPSTREAM_URL || '').replace(/\/$/, '');
+const ADMIN = 'ece30861defaultadminuser';
+const PASSWORD = 'correcthorsebatterystaple123(!__+@**(A\'"`;DROP TABLE artifacts;';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const LIGHTHOUSE_MIN = 0.95;
+const WAIT = 15000;
+
+if (!BASE) throw new Error('BASE_URL is not set: run tests/ui/run.sh');
+
+let browser;
+let context;
+let page;
+let debugPort;
+const pageErrors = [];
+const consoleErrors = [];
+const summary = {axe: [], lighthouse: [], screenshots: []};
+const ids = {};
+
+// ---- helpers --------------------------------------------------------------------------------
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const {port} = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function apiCall(method, p, {token, body} = {}) {
+  const res = await fetch(BASE + p, {
+    method,
+    headers: {...(token ? {'X-Authorization': token} : {}), ...(body !== undefined ? {'Content-Type': 'application/json'} : {})},
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  return {status: res.status, data, headers: res.headers};
+}
+
+async function apiLogin() {
+  const r = await apiCall('PUT', '/authenticate', {body: {user: {name: ADMIN, is_admin: true}, secret: {password: PASSWORD}}});
+  assert.equal(r.status, 200, `login: ${JSON.stringify(r.data)}`);
+  return r.data;
+}
+
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Runs axe-core (WCAG 2.1 A + AA) on the page as it is; fails on any violation. */
+async function axe(name) {
+  const hasAxe = await page.evaluate(() => typeof window.axe !== 'undefined');
+  if (!hasAxe) await page.addScriptTag({content: axeSource});
+  const r = await page.evaluate(async (tags) => {
+    const res = await window.axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+    return {
+      violations: res.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`)})),
+      passes: res.passes.length,
+      incomplete: res.incomplete.length,
+      incompleteIds: res.incomplete.map((v) => v.id),
+    };
+  }, AXE_TAGS);
+  summary.axe.push({page: name, violations: r.violations.length, rulesPassed: r.passes, needsReview: r.incomplete});
+  console.log(`  axe ${name}: ${r.violations.length} violations, ${r.passes} rules passed, ${r.incomplete} need review${r.incomplete ? ` (${r.incompleteIds.join(', ')})` : ''}`);
+  assert.deepEqual(r.violations, [], `axe violations on ${name}:\n${JSON.stringify(r.violations, null, 2)}`);
+}
+
+async function shot(name, {fullPage = true, copyTo} = {}) {
+  const file = path.join(OUT, `${name}.png`);
+  await page.screenshot({path: file, fullPage});
+  summary.screenshots.push(file);
+  if (copyTo) {
+    const dest = path.join(ROOT, copyTo);
+    fs.mkdirSync(path.dirname(dest), {recursive: true});
+    fs.copyFileSync(file, dest);
+  }
+}
+
+async function go(hash) {
+  await page.goto(`${BASE}/${hash}`);
+  await page.locator('main h1').first().waitFor({timeout: WAIT});
+}
+
+/** Waits for the notice (aria-live region) inside `scope` to show a result, not progress. */
+async function result(scope) {
+  const n = page.locator(`${scope} .notice`).first();
+  await page.waitForFunction((sel) => {
+    const el = document.querySelector(`${sel} .notice`);
+    return el && /\b(success|error|warning)\b/.test(el.className) && el.textContent.trim();
+  }, scope, {timeout: WAIT});
+  const cls = await n.getAttribute('class');
+  const text = (await n.innerText()).replace(/\s+/g, ' ').trim();
+  const kind = /\bsuccess\b/.test(cls) ? 'success' : /\berror\b/.test(cls) ? 'error' : 'warning';
+  return {kind, text};
+}
+
+function noRawJson(text) {
+  assert.ok(!/[{}]|"error"|"detail"/.test(text), `raw JSON shown to the user: ${text}`);
+}
+
+async function liveRegion(locator) {
+  const live = await locator.evaluate((el) => el.closest('[aria-live]') !== null);
+  assert.ok(live, 'the message is not inside an aria-live region');
+}
+
+async function register(type, url, name) {
+  await page.selectOption('#register-type', type);
+  await page.getByLabel('Source URL').fill(url);
+  await page.getByLabel('Name (optional)').fill(name || '');
+  await page.getByRole('button', {name: 'Register'}).click();
+  const r = await result('main form');
+  if (r.kind === 'success') {
+    const href = await page.locator('main form .notice a').first().getAttribute('href');
+    r.id = href.split('/').pop();
+  }
+  return r;
+}
+
+// ---- setup ----------------------------------------------------------------------------------
+
+before(async () => {
+  fs.mkdirSync(OUT, {recursive: true});
+  debugPort = await freePort();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_ARGS, `--remote-debugging-port=${debugPort}`],
+  });
+  // The browser's pid, so run.sh can stop it even if this process is killed.
+  if (process.env.UI_WORK) {
+    try {
+      const cdp = await browser.newBrowserCDPSession();
+      const info = await cdp.send('SystemInfo.getProcessInfo');
+      const main = info.processInfo.find((p) => p.type === 'browser');
+      if (main) fs.writeFileSync(path.join(process.env.UI_WORK, 'chromium.pid'), `${main.id}\n`);
+      await cdp.detach();
+    } catch (e) {
+      console.log(`  (could not record the browser's pid: ${e.message})`);
+    }
+  }
+  context = await browser.newContext({viewport: {width: 1280, height: 900}, acceptDownloads: true});
+  page = await context.newPage();
+  page.setDefaultTimeout(WAIT);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) consoleErrors.push(m.text());
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  fs.writeFileSync(path.join(OUT, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  console.log('\naxe-core (WCAG 2.1 A/AA) per page:');
+  for (const a of summary.axe) console.log(`  ${a.page}: ${a.violations} violations`);
+  console.log('Lighthouse accessibility scores:');
+  for (const l of summary.lighthouse) console.log(`  ${l.page}: ${l.score}`);
+});
+
+// ---- tests ----------------------------------------------------------------------------------
+
+test('a page that needs a token sends the visitor to sign in; signing in works', async () => {
+  await page.goto(`${BASE}/#/artifacts`);
+  await page.waitForURL(/#\/login/);
+  await page.getByRole('heading', {level: 1, name: 'Sign in'}).waitFor();
+  await page.getByText('Please sign in to continue.').waitFor();
+  await axe('login');
+  await shot('login');
+
+  await page.getByLabel('User name').fill(ADMIN);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', {name: 'Sign in'}).click();
+  const bad = await result('main form');
+  assert.equal(bad.kind, 'error');
+  assert.match(bad.text, /user name or password is not correct/);
+  noRawJson(bad.text);
+  await liveRegion(page.locator('main form .notice'));
+  await axe('login with an error');
+
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', {name: 'Sign in'}).click();
+  await page.waitForURL(/#\/artifacts$/);
+  await page.getByText(`Signed in as ${ADMIN}`).waitFor();
+  await page.getByRole('link', {name: 'Administration'}).waitFor();
+  const stored = await page.evaluate(() => JSON.parse(sessionStorage.getItem('registry.session')));
+  assert.match(stored.token, /^bearer /);
+  assert.equal(stored.isAdmin, true);
+});
+
+test('register models, a dataset and code by URL; refusals and errors are shown in words', async () => {
+  await page.getByRole('link', {name: 'Register', exact: true}).click();
+  await page.getByRole('heading', {level: 1, name: 'Register an artifact'}).waitFor();
+  await axe('register');
+
+  const a = await register('model', 'https://huggingface.co/ui-lab/model-a');
+  assert.equal(a.kind, 'success', a.text);
+  assert.match(a.text, /Registered model-a as model \d+/);
+  ids.modelA = a.id;
+  const w = await register('model', 'https://huggingface.co/openai/whisper-tiny');
+  assert.equal(w.kind, 'success', w.text);
+  ids.whisper = w.id;
+  const b = await register('model', 'https://huggingface.co/google-bert/bert-base-uncased');
+  assert.equal(b.kind, 'success', b.text);
+  ids.bert = b.id;
+  const sq = await register('model', 'https://huggingface.co/fixture-lab/bert-base-uncased-squad');
+  assert.equal(sq.kind, 'success', sq.text);
+  ids.squad = sq.id;
+  const ds = await register('dataset', 'https://huggingface.co/datasets/ui-lab/corpus-a', 'ui-corpus');
+  assert.equal(ds.kind, 'success', ds.text);
+  assert.match(ds.text, /Registered ui-corpus as dataset/);
+  const code = await register('code', 'https://github.com/ui-lab/toolkit');
+  assert.equal(code.kind, 'success', code.text);
+
+  const dup = await register('model', 'https://huggingface.co/ui-lab/model-a');
+  assert.equal(dup.kind, 'error');
+  assert.match(dup.text, /already registered/);
+  noRawJson(dup.text);
+
+  const missing = await register('model', 'https://huggingface.co/ui-lab/missing-model');
+  assert.equal(missing.kind, 'error');
+  assert.match(missing.text, /could not be registered/);
+  noRawJson(missing.text);
+
+  // Hugging Face failing (HTTP 500 on every attempt): 502, said in words.
+  if (UPSTREAM) {
+    await fetch(`${UPSTREAM}/__fixture/config`, {method: 'POST', body: JSON.stringify({fail: '500', fail_paths: 'ui-lab/flaky'})});
+    try {
+      const down = await register('model', 'https://huggingface.co/ui-lab/flaky-model');
+      assert.equal(down.kind, 'error');
+      assert.match(down.text, /Hugging Face or GitHub could not be reached/);
+      noRawJson(down.text);
+    } finally {
+      await fetch(`${UPSTREAM}/__fixture/reset`, {method: 'POST'});
+    }
+  }
+
+  const refused = await register('model', 'https://huggingface.co/parvk11/audience_classifier_model');
+  assert.equal(refused.kind, 'error');
+  assert.match(refused.text, /refused this model/);
+  assert.match(refused.text, /Net score: 0\.2\d/);
+  assert.match(refused.text, /License: 0\.00/);
+  noRawJson(refused.text);
+  await liveRegion(page.locator('main form .notice'));
+  await axe('register with a 424 refusal');
+  await shot('register-refused');
+});
+
+test('the artifact list pages with the offset cursor and filters by type', async () => {
+  // 101 more datasets, registered directly through the API, make a second page.
+  const token = await apiLogin();
+  const urls = Array.from({length: 101}, (_, i) => `https://huggingface.co/datasets/page-lab/ds-${String(i).padStart(3, '0')}`);
+  for (let i = 0; i < urls.length; i += 4) {
+    const rs = await Promise.all(urls.slice(i, i + 4).map((url) => apiCall('POST', '/artifact/dataset', {token, body: {url}})));
+    for (const r of rs) assert.equal(r.status, 201, JSON.stringify(r.data));
+  }
+
+  await go('#/artifacts');
+  const rows = page.locator('#results-heading ~ div table tbody tr');
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 100);
+  await page.locator('#page-info', {hasText: /^Page 1$/}).waitFor();
+  const next = page.getByRole('button', {name: 'Next page'});
+  assert.equal(await next.isEnabled(), true);
+  await axe('artifact list');
+  await next.click();
+  await page.locator('#page-info', {hasText: 'Page 2 (last page)'}).waitFor();
+  assert.equal(await rows.count(), 107 - 100);
+  assert.equal(await next.isDisabled(), true);
+  await page.getByRole('button', {name: 'Previous page'}).click();
+  await page.locator('#page-info', {hasText: /^Page 1$/}).waitFor();
+
+  await page.selectOption('#type-filter', 'model');
+  await page.getByRole('button', {name: 'Show'}).click();
+  await page.waitForURL(/#\/artifacts\?type=model$/);
+  await page.getByRole('heading', {name: 'Model artifacts'}).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('main table tbody tr').length === 4);
+  const badges = await page.locator('main table tbody .badge').allInnerTexts();
+  assert.deepEqual([...new Set(badges)], ['Model']);
+  await axe('artifact list filtered');
+  await shot('list');
+});
+
+test('search by name and by regular expression', async () => {
+  await page.getByRole('link', {name: 'Search', exact: true}).click();
+  await page.getByRole('heading', {level: 1, name: 'Search'}).waitFor();
+  await axe('search');
+
+  await page.getByLabel('Regular expression', {exact: true}).fill('.*(bert|whisper).*');
+  await page.getByRole('button', {name: 'Search by regular expression'}).click();
+  let r = await result('main');
+  assert.equal(r.kind, 'success', r.text);
+  const names = await page.locator('#search-results table tbody tr a').allInnerTexts();
+  for (const n of ['bert-base-uncased', 'bert-base-uncased-squad', 'whisper-tiny']) assert.ok(names.includes(n), `${n} not in ${names}`);
+  await axe('search results');
+  await shot('search');
+
+  await page.getByLabel('Artifact name', {exact: true}).fill('whisper-tiny');
+  await page.getByRole('button', {name: 'Search by name'}).click();
+  await page.waitForFunction(() => /named “whisper-tiny”/.test(document.querySelector('main .notice').textContent));
+  assert.deepEqual(await page.locator('#search-results table tbody tr a').allInnerTexts(), ['whisper-tiny']);
+
+  await page.getByLabel('Artifact name', {exact: true}).fill('no-such-model');
+  await page.getByRole('button', {name: 'Search by name'}).click();
+  await page.getByText('No artifact is named “no-such-model”').waitFor();
+
+  await page.getByLabel('Regular expression', {exact: true}).fill('(unclosed');
+  await page.getByRole('button', {name: 'Search by regular expression'}).click();
+  r = await result('main');
+  assert.equal(r.kind, 'error');
+  assert.match(r.text, /cannot be used/);
+  noRawJson(r.text);
+  await axe('search with an error');
+});
+
+test('an artifact page shows metadata, rating, lineage, cost, license check, download and audit', async () => {
+  await page.getByLabel('Regular expression', {exact: true}).fill('^bert-base-uncased-squad$');
+  await page.getByRole('button', {name: 'Search by regular expression'}).click();
+  await page.locator('#search-results a', {hasText: 'bert-base-uncased-squad'}).click();
+  await page.waitForURL(new RegExp(`#/artifact/model/${ids.squad}$`));
+  await page.getByRole('heading', {level: 1, name: /bert-base-uncased-squad/}).waitFor();
+
+  // rating: every metric with a bar, its value and latency; size_score's four devices
+  await page.locator('#net-score').waitFor();
+  assert.match(await page.locator('#net-score').innerText(), /^0\.\d\d$/);
+  const metricRows = page.locator('#rating tbody tr[data-metric]');
+  assert.equal(await metricRows.count(), 12);
+  assert.equal(await page.locator('#rating tbody svg.bar').count(), 11 + 4);
+  const size = await page.locator('#rating tr[data-metric="size_score"]').innerText();
+  for (const d of ['Raspberry Pi', 'Jetson Nano', 'Desktop PC', 'AWS server']) assert.match(size, new RegExp(`${d}: \\d\\.\\d\\d`));
+  for (const t of await page.locator('#rating tbody tr td:last-child').allInnerTexts()) assert.match(t, /^\d[\d.,]* (ms|s)$/);
+
+  // lineage: the SVG graph (bert-base-uncased -> squad) and its text alternative
+  await page.locator('#lineage svg[role="img"]').waitFor();
+  assert.equal(await page.locator('#lineage svg g.node').count(), 2);
+  assert.equal(await page.locator('#lineage svg path.edge').count(), 1);
+  assert.match(await page.locator('#lineage svg').getAttribute('aria-label'), /2 artifacts and 1 relationship/);
+  assert.match(await page.locator('#lineage .lineage-list').innerText(), /bert-base-uncased is the parent of bert-base-uncased-squad \(this artifact\)/);
+
+  // cost alone and with dependencies
+  await page.locator('#cost-total').waitFor();
+  assert.match(await page.locator('#cost-alone').innerText(), /^[\d,.]+ MB$/);
+  assert.match(await page.locator('#cost-total').innerText(), /^[\d,.]+ MB \(1 dependency\)$/);
+
+  // audit trail
+  await page.locator('#audit table').waitFor();
+  const audit = await page.locator('#audit table tbody').innerText();
+  assert.match(audit, /create/);
+  assert.match(audit, /rate/);
+
+  // license check: a bare boolean, the reason from X-License-Reason
+  await page.getByLabel('GitHub repository URL').fill('https://github.com/google-research/bert');
+  await page.getByRole('button', {name: 'Check license'}).click();
+  const lic = await result('#license');
+  assert.ok(['success', 'warning'].includes(lic.kind), lic.text);
+  assert.match(lic.text, /^(Compatible|Not compatible)/);
+  assert.match(lic.text, /Reason: \S+/);
+
+  // download: 404 "no stored bundle yet" (or "being built") in words; a real download once the
+  // registry has stored the bundle
+  const dlButton = page.getByRole('button', {name: 'Download', exact: true});
+  await dlButton.click();
+  let dl = await result('#download');
+  noRawJson(dl.text);
+  const token = await apiLogin();
+  const dlPath = `/download/model/${ids.squad}`;
+  let api = await apiCall('GET', dlPath, {token});
+  if (dl.kind === 'warning') {
+    assert.match(dl.text, /nothing to download yet/);
+    assert.match(dl.text, /bundle/);
+    // A bundle that is being built lands within seconds; "no stored bundle yet" never does.
+    for (let i = 0; i < 40 && api.status === 404 && /being built|try again/i.test(api.data && api.data.detail); i += 1) {
+      await new Promise((r) => setTimeout(r, 250));
+      api = await apiCall('GET', dlPath, {token});
+    }
+  }
+  if (api.status === 200) {
+    const [download] = await Promise.all([page.waitForEvent('download'), dlButton.click()]);
+    dl = await result('#download');
+    assert.equal(dl.kind, 'success', dl.text);
+    assert.match(dl.text, /has started/);
+    assert.ok(download.suggestedFilename(), 'the download has no file name');
+    summary.download = {status: 200, file: download.suggestedFilename()};
+  } else {
+    assert.equal(dl.kind, 'warning', dl.text);
+    summary.download = {status: api.status, detail: api.data && api.data.detail};
+  }
+  console.log(`  download: ${JSON.stringify(summary.download)}`);
+
+  await axe('artifact');
+  await shot('artifact', {copyTo: 'docs/screenshots/artifact.png'});
+});
+
+test('reviewedness -1 reads "no repository linked"; download; update and delete an artifact', async () => {
+  await go(`#/artifact/model/${ids.modelA}`);
+  await page.locator('#net-score').waitFor();
+  assert.match(await page.locator('#rating tr[data-metric="reviewedness"]').innerText(), /No repository linked/);
+
+  // a real download: model-a's bundle is a few MB; wait until the bundler has stored it
+  const token0 = await apiLogin();
+  let got = await apiCall('GET', `/download/model/${ids.modelA}`, {token: token0});
+  for (let i = 0; i < 240 && got.status === 404; i += 1) {
+    await new Promise((r) => setTimeout(r, 250));
+    got = await apiCall('GET', `/download/model/${ids.modelA}`, {token: token0});
+  }
+  assert.equal(got.status, 200, `model-a's bundle: ${JSON.stringify(got.data).slice(0, 200)}`);
+  const [download] = await Promise.all([page.waitForEvent('download'),
+    page.getByRole('button', {name: 'Download', exact: true}).click()]);
+  const done = await result('#download');
+  assert.equal(done.kind, 'success', done.text);
+  const bytes = fs.readFileSync(await download.path());
+  assert.equal(bytes.subarray(0, 2).toString('latin1'), 'PK', 'the download is not a zip');
+  assert.equal(download.suggestedFilename(), 'model-a-full.zip');
+
+  await page.getByLabel('New source URL').fill('https://huggingface.co/ui-lab/model-a-v2');
+  await page.getByRole('button', {name: 'Update', exact: true}).click();
+  const up = await result('#update');
+  assert.equal(up.kind, 'success', up.text);
+  assert.match(await page.locator('#source-url').innerText(), /ui-lab\/model-a-v2/);
+
+  await page.getByRole('button', {name: 'Delete model-a'}).click();
+  const dialog = page.getByRole('dialog', {name: 'Delete model-a?'});
+  await dialog.waitFor();
+  await axe('delete confirmation');
+  await dialog.getByRole('button', {name: 'Cancel'}).click();
+  await page.getByText('Nothing was deleted.').waitFor();
+  await page.getByRole('button', {name: 'Delete model-a'}).click();
+  await dialog.getByRole('button', {name: 'Delete'}).click();
+  await page.waitForURL(/#\/artifacts$/);
+  await page.getByText(/Deleted model-a/).waitFor();
+  const token = await apiLogin();
+  assert.equal((await apiCall('GET', `/artifacts/model/${ids.modelA}`, {token})).status, 404);
+
+  await go(`#/artifact/model/${ids.modelA}`);
+  const gone = await page.locator('main .notice.error').innerText();
+  assert.match(gone, /There is no model with id/);
+});
+
+test('keyboard: skip link first, visible focus; the pages reflow at 200 % zoom and at 320 px', async () => {
+  await go('#/artifacts');
+  await page.reload();
+  await page.locator('main table').waitFor();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'skip-link');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
+  const focusStyle = async () => page.evaluate(() => {
+    const cs = getComputedStyle(document.activeElement);
+    return {style: cs.outlineStyle, width: parseFloat(cs.outlineWidth), tag: document.activeElement.tagName};
+  });
+  // Tab onto the navigation: each stop shows a 3 px outline.
+  await page.getByRole('link', {name: 'Search', exact: true}).focus();
+  await page.keyboard.press('Tab');
+  const f = await focusStyle();
+  assert.equal(f.style, 'solid', JSON.stringify(f));
+  assert.ok(f.width >= 2, JSON.stringify(f));
+
+  // 200 % zoom of a 1280 px window is a 640 px wide viewport.
+  await page.setViewportSize({width: 640, height: 450});
+  for (const hash of [`#/artifact/model/${ids.squad}`, '#/dashboard']) {
+    await go(hash);
+    await page.waitForTimeout(300);
+    const {sw, cw} = await page.evaluate(() => ({sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth}));
+    assert.ok(sw <= cw, `${hash}: the page scrolls sideways at 200 % zoom (${sw} > ${cw})`);
+  }
+  await page.setViewportSize({width: 320, height: 800});
+  for (const [name, hash] of [['artifact-320px', `#/artifact/model/${ids.squad}`], ['list-320px', '#/artifacts'], ['dashboard-320px', '#/dashboard'], ['register-320px', '#/register']]) {
+    await go(hash);
+    await page.waitForTimeout(300);
+    if (name.startsWith('artifact')) await page.locator('#audit table').waitFor();
+    const {sw, cw} = await page.evaluate(() => ({sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth}));
+    assert.ok(sw <= cw, `${name}: the page scrolls sideways at 320 px (${sw} > ${cw})`);
+    await axe(name);
+    await shot(name);
+  }
+  await page.setViewportSize({width: 1280, height: 900});
+});
+
+test('the dashboard shows the requests just made, components, activity and logs; it refreshes every 10 s', async () => {
+  const token = await apiLogin();
+  const activity = await apiCall('GET', '/health/activity?windowMinutes=60');
+  const logs = await apiCall('GET', '/health/logs?lines=5', {token});
+  const comps = await apiCall('GET', '/health/components?windowMinutes=60&includeTimeline=true');
+  assert.equal(comps.status, 200);
+
+  await page.getByRole('link', {name: 'Health', exact: true}).click();
+  await page.getByRole('heading', {level: 1, name: 'System health'}).waitFor();
+  await page.waitForFunction(() => /^Last updated/.test(document.getElementById('last-updated').textContent));
+
+  // requests per minute (the worker pool's timeline), with its table
+  const summaryText = await page.locator('#requests .chart-summary').innerText();
+  const m = /^([\d,]+) requests in the last/.exec(summaryText);
+  assert.ok(m, summaryText);
+  assert.ok(Number(m[1].replace(/,/g, '')) >= 120, `expected the requests just made: ${summaryText}`);
+  assert.equal(await page.locator('#requests svg[role="img"]').count(), 1);
+  await page.locator('#requests summary').click();
+  assert.ok(await page.locator('#requests table tbody tr').count() >= 60);
+  await page.locator('#requests summary').click(); // closed again for the screenshot
+
+  // every component with its status
+  const names = comps.data.components.map((c) => c.id);
+  assert.deepEqual(await page.locator('li.component').evaluateAll((els) => els.map((e) => e.dataset.component)), names);
+  for (const st of await page.locator('li.component .status').allInnerTexts()) assert.match(st, /OK|Degraded|Critical|Unknown/);
+
+  // per-route activity and artifact types: real numbers, or said to be unavailable
+  if (activity.status === 200) {
+    // the registrations just made: 6 + 101 accepted, 3 refused (409, 400, 424)
+    const reg = activity.data.routes.find((r) => r.route === 'POST /artifact/{artifact_type}');
+    assert.ok(reg && reg.requests >= 110, JSON.stringify(reg));
+    const row = page.locator('#routes tbody tr', {has: page.locator('code', {hasText: /^POST \/artifact\/\{artifact_type\}$/})});
+    const cells = await row.locator('th, td').allInnerTexts();
+    assert.ok(Number(cells[1].replace(/,/g, '')) >= 110, cells.join(' | '));
+    assert.ok(await page.locator('#types svg[role="img"]').count() === 1);
+    assert.match(await page.locator('#types table').innerText(), /Model/);
+    assert.match(await page.locator('#overall-error-rate').innerText(), /of [\d,]+ requests failed/);
+  } else {
+    await page.locator('#routes', {hasText: 'Per-route activity is unavailable'}).waitFor();
+    await page.locator('#types', {hasText: 'is unavailable'}).waitFor();
+  }
+
+  // recent log lines with "read more", or said to be unavailable
+  if (logs.status === 200) {
+    await page.locator('#logs .log-box li').first().waitFor();
+    const before = await page.locator('#logs .log-box li').count();
+    assert.ok(before > 0);
+    const older = page.locator('#log-older');
+    if (await older.isEnabled()) {
+      await older.click();
+      await page.waitForFunction(() => /older|start of the log/.test(document.querySelector('#logs .notice').textContent));
+      assert.ok(await page.locator('#logs .log-box li').count() >= before);
+    }
+  } else {
+    await page.locator('#logs .notice', {hasText: /log is unavailable|administrator/}).waitFor();
+  }
+
+  await axe('dashboard');
+  await shot('dashboard', {copyTo: 'docs/screenshots/dashboard.png'});
+
+  // Auto-refresh every 10 s, and the pause control stops it (on a fake clock).
+  const seen = [];
+  const onRequest = (r) => { if (r.url().includes('/health/components')) seen.push(Date.now()); };
+  await page.clock.install();
+  await page.reload();
+  await page.waitForFunction(() => /^Last updated/.test(document.getElementById('last-updated').textContent));
+  page.on('request', onRequest);
+  await page.clock.runFor(10500);
+  await page.waitForFunction(() => true);
+  await page.waitForTimeout(300);
+  assert.ok(seen.length >= 1, 'no refresh after 10 s');
+  await page.getByRole('button', {name: 'Pause automatic refresh'}).click();
+  await page.getByText('Automatic refresh paused.').waitFor();
+  const n = seen.length;
+  await page.clock.runFor(30000);
+  await page.waitForTimeout(300);
+  assert.equal(seen.length, n, 'it refreshed while paused');
+  await page.getByRole('button', {name: 'Resume automatic refresh'}).click();
+  await page.waitForTimeout(300);
+  assert.ok(seen.length > n, 'resuming did not refresh');
+  page.off('request', onRequest);
+  await axe('dashboard paused');
+});
+
+test('administration: users and permissions', async () => {
+  await go('#/admin');
+  await page.locator(`li.user-card[data-user="${ADMIN}"]`).waitFor();
+  await page.getByLabel('User name').fill('ui-tester');
+  await page.getByLabel('Password').fill('a-long-test-password!');
+  const create = page.locator('form[aria-labelledby="new-user-heading"]');
+  await create.getByLabel(/^Download/).check();
+  await page.getByRole('button', {name: 'Create user'}).click();
+  const c = await result('form[aria-labelledby="new-user-heading"]');
+  assert.equal(c.kind, 'success', c.text);
+  const card = page.locator('li.user-card[data-user="ui-tester"]');
+  await card.waitFor();
+  assert.equal(await card.getByLabel('Search').isChecked(), true);
+  assert.equal(await card.getByLabel('Upload').isChecked(), false);
+  await card.getByLabel('Upload').check();
+  await card.getByRole('button', {name: 'Save permissions of ui-tester'}).click();
+  await page.getByText(/Saved: ui-tester now has upload, search, download permissions/).waitFor();
+  await axe('administration');
+  await shot('admin');
+  await page.locator('li.user-card[data-user="ui-tester"]').getByRole('button', {name: 'Delete ui-tester'}).click();
+  await page.getByRole('dialog').getByRole('button', {name: 'Delete ui-tester'}).click();
+  await page.getByText('Deleted the user ui-tester.').waitFor();
+  assert.equal(await page.locator('li.user-card[data-user="ui-tester"]').count(), 0);
+});
+
+test(`Lighthouse accessibility of the main pages scores at least ${LIGHTHOUSE_MIN}`, async () => {
+  const token = await apiLogin();
+  const pp = await puppeteer.connect({browserURL: `http://127.0.0.1:${debugPort}`, defaultViewport: null});
+  try {
+    const lhPage = await pp.newPage();
+    await lhPage.goto(`${BASE}/#/dashboard`);
+    await lhPage.evaluate((t, name) => sessionStorage.setItem('registry.session', JSON.stringify({token: t, name, isAdmin: true, permissions: ['upload', 'search', 'download', 'admin']})), token, ADMIN);
+    const failures = [];
+    for (const [name, hash] of [['list', '#/artifacts'], ['artifact', `#/artifact/model/${ids.squad}`], ['dashboard', '#/dashboard'],
+      ['search', '#/search'], ['register', '#/register'], ['administration', '#/admin'], ['login', '#/login']]) {
+      const t0 = Date.now();
+      const res = await lighthouse(`${BASE}/${hash}`, {
+        logLevel: 'error', output: 'json', onlyCategories: ['accessibility'], disableStorageReset: true,
+      }, undefined, lhPage);
+      const lhr = res.lhr;
+      const score = lhr.categories.accessibility.score;
+      const failed = Object.values(lhr.audits).filter((a) => a.score !== null && a.score < 1 && a.scoreDisplayMode === 'binary').map((a) => a.id);
+      summary.lighthouse.push({page: name, url: lhr.finalDisplayedUrl, score, failedAudits: failed});
+      console.log(`  Lighthouse accessibility ${name} (${lhr.finalDisplayedUrl}): ${score} in ${((Date.now() - t0) / 1000).toFixed(1)} s${failed.length ? `; failed audits: ${failed.join(', ')}` : ''}`);
+      if (!(score >= LIGHTHOUSE_MIN)) failures.push(`${name}: ${score} (${failed.join(', ')})`);
+      if (!lhr.finalDisplayedUrl.includes(hash.replace(/\?.*/, ''))) failures.push(`${name}: audited ${lhr.finalDisplayedUrl} instead of ${hash}`);
+    }
+    await lhPage.close();
+    assert.deepEqual(failures, [], `Lighthouse accessibility below ${LIGHTHOUSE_MIN}`);
+  } finally {
+    await pp.disconnect();
+  }
+});
+
+test('reset the registry (admin) after a confirmation', async () => {
+  await go('#/admin');
+  await page.getByRole('button', {name: 'Reset the registry'}).click();
+  const dialog = page.getByRole('dialog', {name: 'Reset the registry?'});
+  await dialog.waitFor();
+  await axe('reset confirmation');
+  await dialog.getByRole('button', {name: 'Reset everything'}).click();
+  await page.waitForURL(/#\/login$/);
+  await page.getByText('The registry was reset to its initial state.').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('registry.session')), null);
+  await page.getByLabel('User name').fill(ADMIN);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', {name: 'Sign in'}).click();
+  await page.waitForURL(/#\/artifacts$/);
+  await page.getByText('No artifacts are registered yet.').waitFor();
+  await axe('empty artifact list');
+  await page.getByRole('button', {name: 'Sign out'}).click();
+  await page.waitForURL(/#\/login$/);
+  await page.getByText('You are signed out.').waitFor();
+});
+
+test('no script errors in the pages', () => {
+  assert.deepEqual(pageErrors, [], `uncaught errors: ${pageErrors.join('\n')}`);
+  assert.deepEqual(consoleErrors, [], `console errors: ${consoleErrors.join('\n')}`);
+});
