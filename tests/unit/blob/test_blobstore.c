@@ -21,42 +21,12 @@
 #include <unistd.h>
 
 #include "base/str.h"
+#include "blob/blob_test.h"
 #include "blob/blobstore.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 /* ---------------------------------------------------------------- helpers */
-
-/* Removes path and everything under it. */
-static void
-remove_tree(const char *path)
-{
-    struct stat st;
-    DIR *d;
-
-    if (lstat(path, &st) != 0)
-        return;
-    if (!S_ISDIR(st.st_mode)) {
-        unlink(path);
-        return;
-    }
-    d = opendir(path);
-    if (d) {
-        for (;;) {
-            struct dirent *e = readdir(d);
-            char child[REG_BLOB_PATH_MAX];
-
-            if (!e)
-                break;
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(child, sizeof(child), "%s/%s", path, e->d_name);
-            remove_tree(child);
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
 
 /* Every test gets a store directory <tmp>/blobs that does not exist yet. */
 struct fixture {

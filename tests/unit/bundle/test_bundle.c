@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "base/arena.h"
+#include "blob/blob_test.h"
 #include "blob/blobstore.h"
 #include "bundle/bundle.h"
 #include "bundle/zipcheck.h"
@@ -40,36 +41,6 @@
 
 static char store_root[256];
 static char store[300];
-
-static void
-remove_tree(const char *path)
-{
-    struct stat st;
-    DIR *d;
-
-    if (lstat(path, &st) != 0)
-        return;
-    if (!S_ISDIR(st.st_mode)) {
-        unlink(path);
-        return;
-    }
-    d = opendir(path);
-    if (d) {
-        for (;;) {
-            struct dirent *e = readdir(d);
-            char child[REG_BLOB_PATH_MAX];
-
-            if (!e)
-                break;
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(child, sizeof(child), "%s/%s", path, e->d_name);
-            remove_tree(child);
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
 
 /* Each online test: a fresh fixture configuration and an empty store. */
 static int
