@@ -106,24 +106,36 @@ store_component(struct reg_app *app, time_t now)
     return c;
 }
 
-/* Requests per minute for each minute of the window, oldest first. */
-static struct json_object *
-pool_timeline(const struct reg_pool_status *pool, time_t now, int window)
+/* One series of the pool's timeline: for each minute of the window, oldest first, the
+ * requests (errors false) or the answers >= 500 (errors true) of that minute. */
+static void
+add_series(struct json_object *timeline, const struct reg_pool_status *pool, time_t now, int window,
+           bool errors)
 {
-    struct json_object *timeline = json_object_new_array();
     int64_t current = (int64_t)now / 60;
 
     for (int64_t m = current - window + 1; m <= current; m++) {
         const struct reg_minute_bucket *b = &pool->minutes[m % REG_POOL_MINUTES];
         struct json_object *entry = json_object_new_object();
-        uint64_t requests = __atomic_load_n(&b->requests, __ATOMIC_RELAXED);
+        uint64_t v = errors ? __atomic_load_n(&b->errors, __ATOMIC_RELAXED)
+                            : __atomic_load_n(&b->requests, __ATOMIC_RELAXED);
         bool fresh = __atomic_load_n(&b->minute, __ATOMIC_RELAXED) == m;
         json_object_object_add(entry, "bucket", iso_time((time_t)(m * 60)));
-        json_object_object_add(entry, "value",
-                               json_object_new_int64(fresh ? (int64_t)requests : 0));
-        json_object_object_add(entry, "unit", json_object_new_string("requests/min"));
+        json_object_object_add(entry, "value", json_object_new_int64(fresh ? (int64_t)v : 0));
+        json_object_object_add(entry, "unit",
+                               json_object_new_string(errors ? "errors/min" : "requests/min"));
         json_object_array_add(timeline, entry);
     }
+}
+
+/* Requests per minute, then server errors (5xx) per minute, over the window. */
+static struct json_object *
+pool_timeline(const struct reg_pool_status *pool, time_t now, int window)
+{
+    struct json_object *timeline = json_object_new_array();
+
+    add_series(timeline, pool, now, window, false);
+    add_series(timeline, pool, now, window, true);
     return timeline;
 }
 

@@ -81,16 +81,19 @@ def test_components_timeline(stack, window):
     body = assert_json_status(r, 200)
     assert body["window_minutes"] == window
     pool = components_by_id(body)["worker-pool"]
-    timeline = pool["timeline"]
-    assert len(timeline) == window
-    buckets = []
-    for entry in timeline:
+    # two series, one bucket per minute each: requests, then server errors (5xx)
+    series = {}
+    for entry in pool["timeline"]:
         assert ISO_RE.match(entry["bucket"]), entry
         assert isinstance(entry["value"], (int, float)) and entry["value"] >= 0
-        buckets.append(iso_to_epoch(entry["bucket"]))
-    assert all(b - a == 60 for a, b in zip(buckets, buckets[1:])), "one bucket per minute"
+        series.setdefault(entry["unit"], []).append(entry)
+    assert set(series) == {"requests/min", "errors/min"}
+    for entries in series.values():
+        assert len(entries) == window
+        buckets = [iso_to_epoch(e["bucket"]) for e in entries]
+        assert all(b - a == 60 for a, b in zip(buckets, buckets[1:])), "one bucket per minute"
     # This very session has sent requests, within the last couple of minutes.
-    assert sum(e["value"] for e in timeline[-3:]) > 0
+    assert sum(e["value"] for e in series["requests/min"][-3:]) > 0
 
 
 def test_components_timeline_false(stack):
