@@ -92,13 +92,6 @@ text_finish(struct text *t, struct reg_arena *a, const char *what, char **out)
     return REG_OK;
 }
 
-static bool
-is_unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.' || c == '~';
-}
-
 /* An RFC 7230 token character (header names, methods). */
 static bool
 is_tchar(unsigned char c)
@@ -160,7 +153,7 @@ canon_component(struct reg_arena *a, const char *s, size_t n, char **out)
             c = (unsigned char)(hi * 16 + lo);
             i += 2;
         }
-        if (is_unreserved(c)) {
+        if (reg_str_is_unreserved(c)) {
             d[j++] = (char)c;
         } else {
             d[j++] = '%';

@@ -196,3 +196,10 @@ reg_str_is_printable_utf8(const char *s)
     }
     return true;
 }
+
+bool
+reg_str_is_unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}

@@ -22,6 +22,10 @@ enum reg_status reg_str_percent_decode(struct reg_arena *a, const char *s, size_
 enum reg_status reg_str_query_param(struct reg_arena *a, const char *q, const char *name,
                                     char **out);
 
+/* Whether c is an RFC 3986 unreserved character (A-Z a-z 0-9 - . _ ~), which percent-encoding
+ * leaves as it is. */
+bool reg_str_is_unreserved(unsigned char c);
+
 /* Writes 2n lowercase hex digits of bytes[0..n) and a NUL into out (2n + 1 bytes). */
 void reg_str_hex(const unsigned char *bytes, size_t n, char *out);
 

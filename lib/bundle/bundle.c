@@ -118,13 +118,6 @@ reg_bundle_aspect_includes(enum reg_bundle_aspect aspect, const char *path)
 
 /* ---------------------------------------------------------------- file lists */
 
-static bool
-unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
-
 /* Appends path with every segment percent-encoded ('/' kept between segments). */
 static void
 append_encoded(struct reg_buf *b, const char *path)
@@ -134,7 +127,7 @@ append_encoded(struct reg_buf *b, const char *path)
     for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
         char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
 
-        if (*p == '/' || unreserved(*p))
+        if (*p == '/' || reg_str_is_unreserved(*p))
             reg_buf_append(b, p, 1);
         else
             reg_buf_append(b, esc, 3);
@@ -240,7 +233,7 @@ gh_part_ok(const char *p, size_t n)
         (n == 2 && p[0] == '.' && p[1] == '.'))
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!unreserved((unsigned char)p[i]) || p[i] == '~')
+        if (!reg_str_is_unreserved((unsigned char)p[i]) || p[i] == '~')
             return false;
     return true;
 }

@@ -34,12 +34,18 @@ reg_ingest_init(struct reg_ingest *ing, const struct reg_config *cfg)
     ing->http.total_timeout_ms = cfg->upstream_timeout_ms;
 }
 
+/* Reports a fetch's outcome st, with the detail of a failure. */
+static void
+observe(const struct reg_ingest *ing, enum reg_upstream u, enum reg_status st, const char *detail)
+{
+    if (ing->observe)
+        ing->observe(ing->observe_ctx, u, st != REG_EUPSTREAM, st == REG_EUPSTREAM ? detail : NULL);
+}
+
 void
 reg_ingest_observe(const struct reg_ingest *ing, enum reg_upstream u, enum reg_status st)
 {
-    if (ing->observe)
-        ing->observe(ing->observe_ctx, u, st != REG_EUPSTREAM,
-                     st == REG_EUPSTREAM ? reg_error_detail() : NULL);
+    observe(ing, u, st, reg_error_detail());
 }
 
 /* The primary fetch's "does not exist" is the client's mistake (400), not a missing
@@ -152,10 +158,8 @@ fetch_linked(const struct reg_ingest *ing, struct reg_arena *a, struct reg_model
         struct linked *l = &jobs[i];
         if (l->started)
             pthread_join(l->thread, NULL);
-        if (ing->observe)
-            ing->observe(ing->observe_ctx,
-                         l->is_code ? REG_UPSTREAM_GITHUB : REG_UPSTREAM_HUGGINGFACE,
-                         l->st != REG_EUPSTREAM, l->st == REG_EUPSTREAM ? l->detail : NULL);
+        /* the thread's detail: error details are per thread */
+        observe(ing, l->is_code ? REG_UPSTREAM_GITHUB : REG_UPSTREAM_HUGGINGFACE, l->st, l->detail);
         if (l->st == REG_OK && l->is_code)
             s->code = &l->code;
         else if (l->st == REG_OK)

@@ -24,6 +24,8 @@
 
 #include <string.h>
 
+#include "base/license_id.h"
+
 /* Short names for the table below only. */
 #define PERM REG_LICENSE_PERMISSIVE
 #define WEAK REG_LICENSE_WEAK_COPYLEFT
@@ -203,11 +205,9 @@ static const char *const family_names[NFAM] = {
     [ND] = "no_derivatives",     [UNK] = "unknown",
 };
 
-enum match { EXACT, PREFIX, CONTAINS };
-
 struct id_rule {
     const char *id; /* normalised: lower case, no SPDX suffix */
-    enum match match;
+    enum reg_license_match match;
     enum reg_license_family family;
 };
 
@@ -218,132 +218,74 @@ struct id_rule {
  */
 static const struct id_rule rules[] = {
     /* non-commercial first: cc-by-nc-sa is not share-alike here, nor cc-by-nc-nd ND */
-    {"cc-by-nc", PREFIX, NC},
-    {"noncommercial", CONTAINS, NC},
-    {"non-commercial", CONTAINS, NC},
-    {"research", CONTAINS, NC},
-    {"deepfloyd-if-license", EXACT, NC},
-    {"apple-amlr", EXACT, NC},
-    {"cc-by-nd", PREFIX, ND},
-    {"cc-by-sa", PREFIX, WEAK},
-    {"cc-by-", PREFIX, PERM},
-    {"cc0-", PREFIX, PERM},
+    {"cc-by-nc", REG_LICENSE_PREFIX, NC},
+    {"noncommercial", REG_LICENSE_CONTAINS, NC},
+    {"non-commercial", REG_LICENSE_CONTAINS, NC},
+    {"research", REG_LICENSE_CONTAINS, NC},
+    {"deepfloyd-if-license", REG_LICENSE_EXACT, NC},
+    {"apple-amlr", REG_LICENSE_EXACT, NC},
+    {"cc-by-nd", REG_LICENSE_PREFIX, ND},
+    {"cc-by-sa", REG_LICENSE_PREFIX, WEAK},
+    {"cc-by-", REG_LICENSE_PREFIX, PERM},
+    {"cc0-", REG_LICENSE_PREFIX, PERM},
     /* copyleft ("gpl" as a prefix matches neither lgpl nor agpl) */
-    {"agpl", PREFIX, AGPL},
-    {"sspl", PREFIX, AGPL},
-    {"osl-3.0", EXACT, AGPL},
-    {"lgpl", PREFIX, WEAK},
-    {"gpl", PREFIX, GPL},
-    {"mpl-", PREFIX, WEAK},
-    {"epl-", PREFIX, WEAK},
-    {"eupl-", PREFIX, WEAK},
-    {"cddl-", PREFIX, WEAK},
-    {"ms-pl", EXACT, WEAK},
-    {"ms-rl", EXACT, WEAK},
-    {"odbl", PREFIX, WEAK},
-    {"cdla-sharing-", PREFIX, WEAK},
-    {"gfdl", PREFIX, WEAK},
-    {"ofl-", PREFIX, WEAK},
+    {"agpl", REG_LICENSE_PREFIX, AGPL},
+    {"sspl", REG_LICENSE_PREFIX, AGPL},
+    {"osl-3.0", REG_LICENSE_EXACT, AGPL},
+    {"lgpl", REG_LICENSE_PREFIX, WEAK},
+    {"gpl", REG_LICENSE_PREFIX, GPL},
+    {"mpl-", REG_LICENSE_PREFIX, WEAK},
+    {"epl-", REG_LICENSE_PREFIX, WEAK},
+    {"eupl-", REG_LICENSE_PREFIX, WEAK},
+    {"cddl-", REG_LICENSE_PREFIX, WEAK},
+    {"ms-pl", REG_LICENSE_EXACT, WEAK},
+    {"ms-rl", REG_LICENSE_EXACT, WEAK},
+    {"odbl", REG_LICENSE_PREFIX, WEAK},
+    {"cdla-sharing-", REG_LICENSE_PREFIX, WEAK},
+    {"gfdl", REG_LICENSE_PREFIX, WEAK},
+    {"ofl-", REG_LICENSE_PREFIX, WEAK},
     /* responsible-AI and community model licenses */
-    {"openrail", CONTAINS, RAI},
-    {"bigscience-bloom-rail-", PREFIX, RAI},
-    {"llama", PREFIX, RAI},
-    {"gemma", EXACT, RAI},
+    {"openrail", REG_LICENSE_CONTAINS, RAI},
+    {"bigscience-bloom-rail-", REG_LICENSE_PREFIX, RAI},
+    {"llama", REG_LICENSE_PREFIX, RAI},
+    {"gemma", REG_LICENSE_EXACT, RAI},
     /* permissive */
-    {"mit", EXACT, PERM},
-    {"mit-0", EXACT, PERM},
-    {"apache-2.0", EXACT, PERM},
-    {"apache-1.1", EXACT, PERM},
-    {"bsd-", PREFIX, PERM},
-    {"0bsd", EXACT, PERM},
-    {"isc", EXACT, PERM},
-    {"zlib", EXACT, PERM},
-    {"unlicense", EXACT, PERM},
-    {"wtfpl", EXACT, PERM},
-    {"bsl-1.0", EXACT, PERM},
-    {"artistic-2.0", EXACT, PERM},
-    {"afl-3.0", EXACT, PERM},
-    {"ecl-2.0", EXACT, PERM},
-    {"postgresql", EXACT, PERM},
-    {"ncsa", EXACT, PERM},
-    {"python-2.0", EXACT, PERM},
-    {"psf-2.0", EXACT, PERM},
-    {"upl-1.0", EXACT, PERM},
-    {"pddl", EXACT, PERM},
-    {"odc-by", EXACT, PERM},
-    {"cdla-permissive-", PREFIX, PERM},
-    {"openmdw-", PREFIX, PERM},
+    {"mit", REG_LICENSE_EXACT, PERM},
+    {"mit-0", REG_LICENSE_EXACT, PERM},
+    {"apache-2.0", REG_LICENSE_EXACT, PERM},
+    {"apache-1.1", REG_LICENSE_EXACT, PERM},
+    {"bsd-", REG_LICENSE_PREFIX, PERM},
+    {"0bsd", REG_LICENSE_EXACT, PERM},
+    {"isc", REG_LICENSE_EXACT, PERM},
+    {"zlib", REG_LICENSE_EXACT, PERM},
+    {"unlicense", REG_LICENSE_EXACT, PERM},
+    {"wtfpl", REG_LICENSE_EXACT, PERM},
+    {"bsl-1.0", REG_LICENSE_EXACT, PERM},
+    {"artistic-2.0", REG_LICENSE_EXACT, PERM},
+    {"afl-3.0", REG_LICENSE_EXACT, PERM},
+    {"ecl-2.0", REG_LICENSE_EXACT, PERM},
+    {"postgresql", REG_LICENSE_EXACT, PERM},
+    {"ncsa", REG_LICENSE_EXACT, PERM},
+    {"python-2.0", REG_LICENSE_EXACT, PERM},
+    {"psf-2.0", REG_LICENSE_EXACT, PERM},
+    {"upl-1.0", REG_LICENSE_EXACT, PERM},
+    {"pddl", REG_LICENSE_EXACT, PERM},
+    {"odc-by", REG_LICENSE_EXACT, PERM},
+    {"cdla-permissive-", REG_LICENSE_PREFIX, PERM},
+    {"openmdw-", REG_LICENSE_PREFIX, PERM},
 };
-
-static bool
-ends_with(const char *s, size_t len, const char *suffix)
-{
-    size_t n = strlen(suffix);
-
-    return len >= n && memcmp(s + len - n, suffix, n) == 0;
-}
-
-static bool
-is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* The id lower-cased and trimmed, without a "license:" tag prefix (Hugging Face tags) and
- * without one SPDX suffix, into out; false when nothing is left or the id is too long. */
-static bool
-normalise(const char *id, char out[REG_LICENSE_ID_MAX + 1])
-{
-    static const char *const suffixes[] = {"-only", "-or-later", "+"};
-    size_t len = 0;
-
-    while (is_blank(*id))
-        id++;
-    for (; id[len]; len++) {
-        if (len == REG_LICENSE_ID_MAX)
-            return false;
-        out[len] = id[len] >= 'A' && id[len] <= 'Z' ? (char)(id[len] - 'A' + 'a') : id[len];
-    }
-    while (len > 0 && is_blank(out[len - 1]))
-        len--;
-    out[len] = '\0';
-    if (strncmp(out, "license:", 8) == 0) {
-        len -= 8;
-        memmove(out, out + 8, len + 1);
-    }
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        if (ends_with(out, len, suffixes[i])) {
-            len -= strlen(suffixes[i]);
-            break;
-        }
-    }
-    out[len] = '\0';
-    return len > 0;
-}
-
-static bool
-matches(const struct id_rule *r, const char *id)
-{
-    switch (r->match) {
-    case PREFIX:
-        return strncmp(id, r->id, strlen(r->id)) == 0;
-    case CONTAINS:
-        return strstr(id, r->id) != NULL;
-    case EXACT:
-        break;
-    }
-    return strcmp(id, r->id) == 0;
-}
 
 enum reg_license_family
 reg_license_family_of(const char *license)
 {
     char id[REG_LICENSE_ID_MAX + 1];
 
-    if (!license || !normalise(license, id))
+    /* An id too long for any license is no license; the rating's table cuts it instead. */
+    if (!license || strlen(license) > REG_LICENSE_ID_MAX ||
+        !reg_license_id_normalise(license, id, sizeof(id)))
         return UNK;
     for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
-        if (matches(&rules[i], id))
+        if (reg_license_id_matches(rules[i].match, rules[i].id, id))
             return rules[i].family;
     return UNK;
 }

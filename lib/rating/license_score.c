@@ -38,140 +38,92 @@
 
 #include "rating/rating.h"
 
-#define LICENSE_ID_MAX 128
+#include "base/license_id.h"
 
-enum match { EXACT, PREFIX, CONTAINS };
+#define LICENSE_ID_MAX 128
 
 struct compat {
     const char *id; /* normalised */
-    enum match match;
+    enum reg_license_match match;
     double score;
 };
 
 /* Order matters where patterns overlap: cc-by-nc* before cc-by-*, lgpl-lr before lgpl-*. */
 static const struct compat table[] = {
-    {"mit", EXACT, 1.0},
-    {"mit-0", EXACT, 1.0},
-    {"apache-2.0", EXACT, 1.0},
-    {"ecl-2.0", EXACT, 1.0},
-    {"bsd-", PREFIX, 1.0},
-    {"bsd", EXACT, 1.0},
-    {"0bsd", EXACT, 1.0},
-    {"isc", EXACT, 1.0},
-    {"zlib", EXACT, 1.0},
-    {"unlicense", EXACT, 1.0},
-    {"cc0-", PREFIX, 1.0},
-    {"wtfpl", EXACT, 1.0},
-    {"bsl-1.0", EXACT, 1.0},
-    {"afl-3.0", EXACT, 1.0},
-    {"artistic-2.0", EXACT, 1.0},
-    {"postgresql", EXACT, 1.0},
-    {"ncsa", EXACT, 1.0},
-    {"python-2.0", EXACT, 1.0},
-    {"psf-2.0", EXACT, 1.0},
-    {"upl-1.0", EXACT, 1.0},
-    {"pddl", EXACT, 1.0},
-    {"odc-by", EXACT, 1.0},
-    {"cdla-permissive-", PREFIX, 1.0},
-    {"cc-by-nc", PREFIX, 0.0},
-    {"cc-by-nd", PREFIX, 0.0},
-    {"cc-by-sa", PREFIX, 0.6},
-    {"cc-by-", PREFIX, 1.0},
-    {"lgpl-lr", EXACT, 0.9},
-    {"lgpl-2", PREFIX, 1.0},
-    {"lgpl-3", PREFIX, 0.8},
-    {"ofl-1.1", EXACT, 0.9},
-    {"mpl-2.0", EXACT, 0.8},
-    {"mpl-1", PREFIX, 0.3},
-    {"openrail", CONTAINS, 0.7},
-    {"bigscience-bloom-rail-", PREFIX, 0.7},
-    {"gemma", EXACT, 0.7},
-    {"cdla-sharing-", PREFIX, 0.6},
-    {"odbl", EXACT, 0.6},
-    {"epl-2.0", EXACT, 0.6},
-    {"epl-1.0", EXACT, 0.3},
-    {"eupl-1.2", EXACT, 0.6},
-    {"eupl-1.1", EXACT, 0.5},
-    {"ms-pl", EXACT, 0.6},
-    {"llama", PREFIX, 0.6},
-    {"gfdl", PREFIX, 0.5},
-    {"apple-ascl", EXACT, 0.5},
-    {"cddl-", PREFIX, 0.3},
-    {"osl-3.0", EXACT, 0.3},
-    {"c-uda", EXACT, 0.3},
-    {"gpl-2", PREFIX, 0.2},
-    {"gpl-3", PREFIX, 0.1},
-    {"gpl", EXACT, 0.1},
-    {"agpl", PREFIX, 0.0},
-    {"sspl", PREFIX, 0.0},
-    {"deepfloyd-if-license", EXACT, 0.0},
-    {"apple-amlr", EXACT, 0.0},
-    {"noncommercial", CONTAINS, 0.0},
-    {"non-commercial", CONTAINS, 0.0},
-    {"research", CONTAINS, 0.0},
-    {"unknown", EXACT, 0.0},
-    {"other", EXACT, 0.3},
+    {"mit", REG_LICENSE_EXACT, 1.0},
+    {"mit-0", REG_LICENSE_EXACT, 1.0},
+    {"apache-2.0", REG_LICENSE_EXACT, 1.0},
+    {"ecl-2.0", REG_LICENSE_EXACT, 1.0},
+    {"bsd-", REG_LICENSE_PREFIX, 1.0},
+    {"bsd", REG_LICENSE_EXACT, 1.0},
+    {"0bsd", REG_LICENSE_EXACT, 1.0},
+    {"isc", REG_LICENSE_EXACT, 1.0},
+    {"zlib", REG_LICENSE_EXACT, 1.0},
+    {"unlicense", REG_LICENSE_EXACT, 1.0},
+    {"cc0-", REG_LICENSE_PREFIX, 1.0},
+    {"wtfpl", REG_LICENSE_EXACT, 1.0},
+    {"bsl-1.0", REG_LICENSE_EXACT, 1.0},
+    {"afl-3.0", REG_LICENSE_EXACT, 1.0},
+    {"artistic-2.0", REG_LICENSE_EXACT, 1.0},
+    {"postgresql", REG_LICENSE_EXACT, 1.0},
+    {"ncsa", REG_LICENSE_EXACT, 1.0},
+    {"python-2.0", REG_LICENSE_EXACT, 1.0},
+    {"psf-2.0", REG_LICENSE_EXACT, 1.0},
+    {"upl-1.0", REG_LICENSE_EXACT, 1.0},
+    {"pddl", REG_LICENSE_EXACT, 1.0},
+    {"odc-by", REG_LICENSE_EXACT, 1.0},
+    {"cdla-permissive-", REG_LICENSE_PREFIX, 1.0},
+    {"cc-by-nc", REG_LICENSE_PREFIX, 0.0},
+    {"cc-by-nd", REG_LICENSE_PREFIX, 0.0},
+    {"cc-by-sa", REG_LICENSE_PREFIX, 0.6},
+    {"cc-by-", REG_LICENSE_PREFIX, 1.0},
+    {"lgpl-lr", REG_LICENSE_EXACT, 0.9},
+    {"lgpl-2", REG_LICENSE_PREFIX, 1.0},
+    {"lgpl-3", REG_LICENSE_PREFIX, 0.8},
+    {"ofl-1.1", REG_LICENSE_EXACT, 0.9},
+    {"mpl-2.0", REG_LICENSE_EXACT, 0.8},
+    {"mpl-1", REG_LICENSE_PREFIX, 0.3},
+    {"openrail", REG_LICENSE_CONTAINS, 0.7},
+    {"bigscience-bloom-rail-", REG_LICENSE_PREFIX, 0.7},
+    {"gemma", REG_LICENSE_EXACT, 0.7},
+    {"cdla-sharing-", REG_LICENSE_PREFIX, 0.6},
+    {"odbl", REG_LICENSE_EXACT, 0.6},
+    {"epl-2.0", REG_LICENSE_EXACT, 0.6},
+    {"epl-1.0", REG_LICENSE_EXACT, 0.3},
+    {"eupl-1.2", REG_LICENSE_EXACT, 0.6},
+    {"eupl-1.1", REG_LICENSE_EXACT, 0.5},
+    {"ms-pl", REG_LICENSE_EXACT, 0.6},
+    {"llama", REG_LICENSE_PREFIX, 0.6},
+    {"gfdl", REG_LICENSE_PREFIX, 0.5},
+    {"apple-ascl", REG_LICENSE_EXACT, 0.5},
+    {"cddl-", REG_LICENSE_PREFIX, 0.3},
+    {"osl-3.0", REG_LICENSE_EXACT, 0.3},
+    {"c-uda", REG_LICENSE_EXACT, 0.3},
+    {"gpl-2", REG_LICENSE_PREFIX, 0.2},
+    {"gpl-3", REG_LICENSE_PREFIX, 0.1},
+    {"gpl", REG_LICENSE_EXACT, 0.1},
+    {"agpl", REG_LICENSE_PREFIX, 0.0},
+    {"sspl", REG_LICENSE_PREFIX, 0.0},
+    {"deepfloyd-if-license", REG_LICENSE_EXACT, 0.0},
+    {"apple-amlr", REG_LICENSE_EXACT, 0.0},
+    {"noncommercial", REG_LICENSE_CONTAINS, 0.0},
+    {"non-commercial", REG_LICENSE_CONTAINS, 0.0},
+    {"research", REG_LICENSE_CONTAINS, 0.0},
+    {"unknown", REG_LICENSE_EXACT, 0.0},
+    {"other", REG_LICENSE_EXACT, 0.3},
 };
 
 #define UNLISTED 0.3
-
-static bool
-ends_with(const char *s, size_t len, const char *suffix)
-{
-    size_t n = strlen(suffix);
-
-    return len >= n && memcmp(s + len - n, suffix, n) == 0;
-}
-
-/* The id lower-cased, without prefix and suffix, into out (an id longer than LICENSE_ID_MAX
- * is cut there: no listed id is that long); false when nothing is left. */
-static bool
-normalise(const char *id, char out[LICENSE_ID_MAX + 1])
-{
-    static const char *const suffixes[] = {"-only", "-or-later", "+"};
-    size_t len = 0;
-
-    while (*id == ' ' || *id == '\t')
-        id++;
-    if (strncmp(id, "license:", 8) == 0 || strncmp(id, "LICENSE:", 8) == 0)
-        id += 8;
-    for (; id[len] && len < LICENSE_ID_MAX; len++) {
-        out[len] = id[len];
-        if (id[len] >= 'A' && id[len] <= 'Z')
-            out[len] = (char)(id[len] - 'A' + 'a');
-    }
-    while (len > 0 && (out[len - 1] == ' ' || out[len - 1] == '\t'))
-        len--;
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
-        if (ends_with(out, len, suffixes[i]))
-            len -= strlen(suffixes[i]);
-    out[len] = '\0';
-    return len > 0;
-}
-
-static bool
-matches(const struct compat *c, const char *id)
-{
-    switch (c->match) {
-    case PREFIX:
-        return strncmp(c->id, id, strlen(c->id)) == 0;
-    case CONTAINS:
-        return strstr(id, c->id) != NULL;
-    case EXACT:
-        break;
-    }
-    return strcmp(c->id, id) == 0;
-}
 
 double
 reg_rating_license_compat(const char *license)
 {
     char id[LICENSE_ID_MAX + 1];
 
-    if (!license || !normalise(license, id))
+    if (!license || !reg_license_id_normalise(license, id, sizeof(id)))
         return 0.0;
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-        if (matches(&table[i], id))
+        if (reg_license_id_matches(table[i].match, table[i].id, id))
             return table[i].score;
     return UNLISTED;
 }

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from apiutil import ISO_RE, assert_error, assert_json_status, call
+from apiutil import ISO_RE, assert_error, assert_json_status, call, user_token
 
 CONTRACT_TRACKS = {
     "Performance track",
@@ -172,3 +172,5 @@ def test_logs_for_admins(registry):
     assert_error(call(registry, "GET", "/health/logs?lines=0"), "bad_request")
     assert_error(call(registry, "GET", "/health/logs?lines=x"), "bad_request")
     assert_error(call(registry, "GET", "/health/logs", token=None), "authentication_failed", 403)
+    searcher = user_token(registry, "log-reader", permissions=["search", "download", "upload"])
+    assert_error(call(registry, "GET", "/health/logs", token=searcher), "not_permitted", 401)
