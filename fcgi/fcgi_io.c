@@ -3,6 +3,8 @@
  */
 #include "fcgi_io.h"
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,14 +74,33 @@ fill_request(FCGX_Request *r, struct reg_request *req)
         req->base_url = reg_arena_sprintf(&req->arena, "%s://%s", *scheme ? scheme : "http", host);
 }
 
+/* A streamed body's pieces onto the FastCGI stream; a failed write means nginx (the client)
+ * has gone. */
+static enum reg_status
+put_piece(void *wctx, const void *data, size_t len)
+{
+    FCGX_Stream *out = wctx;
+
+    while (len > 0) {
+        int n = len > (size_t)INT_MAX ? INT_MAX : (int)len;
+        if (FCGX_PutStr(data, n, out) != n)
+            return reg_errorf(REG_EUPSTREAM, "the client went away");
+        data = (const char *)data + n;
+        len -= (size_t)n;
+    }
+    return REG_OK;
+}
+
 /* Headers are formatted with snprintf: libfcgi's FCGX_FPrintF knows no %zu. */
 static void
-write_response(FCGX_Request *r, const struct reg_response *resp)
+write_response(FCGX_Request *r, const struct reg_response *resp, bool head_only)
 {
     char head[4096];
-    int n =
-        snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
-                 resp->status, reg_http_reason(resp->status), resp->content_type, resp->body.len);
+    long long length = resp->stream.produce ? (long long)resp->stream.length
+                                            : (long long)resp->body.len;
+    int n = snprintf(head, sizeof(head),
+                     "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lld\r\n",
+                     resp->status, reg_http_reason(resp->status), resp->content_type, length);
 
     for (int i = 0; i < resp->nheaders && n < (int)sizeof(head); i++)
         n += snprintf(head + n, sizeof(head) - (size_t)n, "%s: %s\r\n", resp->headers[i].name,
@@ -91,8 +112,14 @@ write_response(FCGX_Request *r, const struct reg_response *resp)
     head[n++] = '\r';
     head[n++] = '\n';
     FCGX_PutStr(head, n, r->out);
-    if (resp->body.len)
+    if (head_only)
+        return;
+    if (resp->stream.produce) {
+        if (resp->stream.produce(resp->stream.ctx, put_piece, r->out) != REG_OK)
+            reg_log(REG_LOG_WARN, "streamed answer cut short: %s", reg_error_detail());
+    } else if (resp->body.len) {
         FCGX_PutStr(resp->body.data, (int)resp->body.len, r->out);
+    }
 }
 
 void
@@ -111,7 +138,7 @@ reg_fcgi_serve(struct reg_app *app, FCGX_Request *r)
     } else {
         reg_response_error(&resp, st);
     }
-    write_response(r, &resp);
+    write_response(r, &resp, strcmp(req.method, "HEAD") == 0);
     reg_response_cleanup(&resp);
     reg_request_cleanup(&req);
 }

@@ -9,13 +9,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
-#include "bundle/bundler.h"
 #include "worker.h"
 
 /* A worker that dies this soon after its start is respawned only after a pause, so a worker
@@ -65,49 +63,17 @@ install_handlers(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* The bundler child's stop flag (set by its own SIGTERM handler). */
-static volatile sig_atomic_t bundler_stop;
-
-static void
-on_bundler_stop(int sig)
-{
-    (void)sig;
-    bundler_stop = 1;
-}
-
-/* The bundler process: builds bundles in the background until SIGTERM. */
-static int
-run_bundler(int listen_fd, const struct reg_config *cfg, struct reg_pool_status *pool)
-{
-    struct sigaction sa;
-    sigset_t none;
-
-    close(listen_fd);
-    prctl(PR_SET_NAME, "reg-bundler"); /* tells it from the workers in ps and /proc */
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_bundler_stop;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = SIG_DFL;
-    sigaction(SIGCHLD, &sa, NULL);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    return reg_bundler_run(cfg, pool, &bundler_stop);
-}
-
-/* Slot index cfg->workers is the bundler; the others are request workers. */
 static pid_t
-spawn(int listen_fd, const struct reg_config *cfg, struct reg_pool_status *pool, bool bundler)
+spawn(int listen_fd, const struct reg_config *cfg, struct reg_pool_status *pool)
 {
     pid_t pid = fork();
 
     /* exit, not _exit: LeakSanitizer runs at exit */
     if (pid == 0)
-        exit(bundler ? run_bundler(listen_fd, cfg, pool) : reg_worker_run(listen_fd, cfg, pool));
+        exit(reg_worker_run(listen_fd, cfg, pool));
     if (pid < 0)
         reg_log(REG_LOG_ERROR, "fork failed: %s", strerror(errno));
-    else if (!bundler)
+    else
         __atomic_fetch_add(&pool->workers_alive, 1, __ATOMIC_RELAXED);
     return pid;
 }
@@ -140,26 +106,22 @@ reap(struct slot *slots, int n, int listen_fd, const struct reg_config *cfg,
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         struct slot *s = find_slot(slots, n, pid);
-        bool bundler;
         if (!s)
             continue;
-        bundler = s - slots == cfg->workers;
-        if (!bundler)
-            __atomic_fetch_sub(&pool->workers_alive, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_sub(&pool->workers_alive, 1, __ATOMIC_RELAXED);
         s->pid = 0;
         if (stop_requested)
             continue;
         if (WIFSIGNALED(status))
-            reg_log(REG_LOG_WARN, "%s %d killed by signal %d; respawning",
-                    bundler ? "bundler" : "worker", (int)pid, WTERMSIG(status));
+            reg_log(REG_LOG_WARN, "worker %d killed by signal %d; respawning", (int)pid,
+                    WTERMSIG(status));
         else
-            reg_log(REG_LOG_WARN, "%s %d exited with %d; respawning",
-                    bundler ? "bundler" : "worker", (int)pid, WEXITSTATUS(status));
+            reg_log(REG_LOG_WARN, "worker %d exited with %d; respawning", (int)pid,
+                    WEXITSTATUS(status));
         if (time(NULL) - s->started < QUICK_DEATH_SECONDS)
             sleep_ms(RESPAWN_PAUSE_MS);
-        if (!bundler)
-            pool->restarts++;
-        s->pid = spawn(listen_fd, cfg, pool, bundler);
+        pool->restarts++;
+        s->pid = spawn(listen_fd, cfg, pool);
         s->started = time(NULL);
     }
 }
@@ -200,7 +162,7 @@ drain(struct slot *slots, int n, int listen_fd, const struct reg_config *cfg,
 int
 reg_master_run(int listen_fd, const struct reg_config *cfg, struct reg_pool_status *pool)
 {
-    int nslots = cfg->workers + (cfg->bundler ? 1 : 0);
+    int nslots = cfg->workers;
     struct slot *slots = calloc((size_t)nslots, sizeof(*slots));
     sigset_t block, old;
 
@@ -214,7 +176,7 @@ reg_master_run(int listen_fd, const struct reg_config *cfg, struct reg_pool_stat
     install_handlers();
     pool->workers_configured = cfg->workers;
     for (int i = 0; i < nslots; i++) {
-        slots[i].pid = spawn(listen_fd, cfg, pool, i == cfg->workers);
+        slots[i].pid = spawn(listen_fd, cfg, pool);
         slots[i].started = time(NULL);
     }
     reg_log(REG_LOG_INFO, "master %d serving with %d workers", (int)getpid(), cfg->workers);

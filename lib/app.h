@@ -14,6 +14,8 @@
 
 #include "auth/password.h"
 #include "base/config.h"
+#include "base/limits.h"
+#include "blob/blobs.h"
 #include "core/catalog.h"
 #include "core/ingest.h"
 #include "core/search.h"
@@ -39,6 +41,8 @@ struct reg_pool_status {
     uint64_t requests;
     struct reg_minute_bucket minutes[REG_POOL_MINUTES];
     struct reg_stats stats; /* per route, per type and upstream figures for the dashboard */
+    /* Workers streaming a bundle that is being fetched (their pids; 0 = free slot). */
+    int streaming[REG_STREAM_SLOTS_MAX];
 };
 
 struct reg_app {
@@ -47,6 +51,7 @@ struct reg_app {
     char admin_record[REG_PASSWORD_RECORD_MAX]; /* default admin's password, derived once */
     char dummy_record[REG_PASSWORD_RECORD_MAX]; /* checks against unknown users (users.c) */
     struct reg_store *store;
+    struct reg_blobs *blobs; /* bundles and their index (bundle/index.h) */
     struct reg_catalog *catalog; /* this worker's snapshot of every artifact */
     struct reg_ingest ingest;    /* upstream hosts, tokens, timeouts and the ingest gate */
     struct reg_search *search;

@@ -53,6 +53,8 @@ reg_app_new(const struct reg_config *cfg, struct reg_pool_status *pool, struct r
     app->started_at = time(NULL);
     st = reg_store_open(cfg, &app->store);
     if (st == REG_OK)
+        st = reg_blobs_open(cfg, &app->blobs);
+    if (st == REG_OK)
         st = reg_catalog_new(&app->catalog);
     if (st == REG_OK)
         st = reg_search_new(&app->search);
@@ -76,6 +78,7 @@ reg_app_free(struct reg_app *app)
     OPENSSL_cleanse(app->token_secret, sizeof(app->token_secret));
     reg_search_free(app->search);
     reg_catalog_free(app->catalog);
+    reg_blobs_free(app->blobs);
     reg_store_close(app->store);
     free(app);
 }

@@ -64,10 +64,13 @@ reg_config_load(struct reg_config *out)
     if (st == REG_OK)
         st = env_int("REGISTRY_UPSTREAM_TIMEOUT_MS", 15000, 100, 600000, &out->upstream_timeout_ms);
     if (st == REG_OK)
-        st = env_int("REGISTRY_BUNDLER", 1, 0, 1, &out->bundler);
+        st = env_int64("REGISTRY_BUNDLE_MAX_BYTES", 0, 0, INT64_MAX, &out->bundle_max_bytes);
     if (st == REG_OK)
-        st = env_int64("REGISTRY_BUNDLE_MAX_BYTES", (int64_t)1 << 30, 1, INT64_MAX,
-                       &out->bundle_max_bytes);
+        st = env_int64("REGISTRY_UPLOAD_MAX_BYTES", (int64_t)1 << 30, 1, INT64_MAX,
+                       &out->upload_max_bytes);
+    if (st == REG_OK)
+        st = env_int64("REGISTRY_BLOB_RESERVE_BYTES", (int64_t)1 << 30, 0, INT64_MAX,
+                       &out->blob_reserve_bytes);
     if (st != REG_OK)
         return st;
     out->data_dir = env_or("REGISTRY_DATA_DIR", "./var");
@@ -83,6 +86,14 @@ reg_config_load(struct reg_config *out)
     out->hf_token = env_or("HF_TOKEN", NULL);
     out->github_token = env_or("GITHUB_TOKEN", NULL);
     out->ingest_gate = env_or("REGISTRY_INGEST_GATE", "net");
+    out->blobs = env_or("REGISTRY_BLOBS", "disk");
+    out->s3_bucket = env_or("S3_BUCKET", NULL);
+    out->s3_endpoint = env_or("AWS_ENDPOINT_URL_S3", NULL);
+    if (strcmp(out->blobs, "disk") != 0 && strcmp(out->blobs, "s3") != 0)
+        return reg_errorf(REG_EINVAL, "REGISTRY_BLOBS must be 'disk' or 's3', got '%s'",
+                          out->blobs);
+    if (strcmp(out->blobs, "s3") == 0 && !out->s3_bucket)
+        return reg_errorf(REG_EINVAL, "REGISTRY_BLOBS=s3 needs S3_BUCKET");
     out->bundle_hosts = env_or("REGISTRY_BUNDLE_HOSTS",
                                strcmp(out->hf_endpoint, "https://huggingface.co") == 0
                                    ? "https://cdn-lfs.huggingface.co https://cdn-lfs.hf.co "

@@ -28,11 +28,15 @@ struct reg_config {
     const char *github_token;      /* GITHUB_TOKEN; NULL when none */
     int upstream_timeout_ms;       /* REGISTRY_UPSTREAM_TIMEOUT_MS: per upstream attempt, 15000 */
     const char *ingest_gate;       /* REGISTRY_INGEST_GATE: "net" (default) | "strict" */
-    int64_t bundle_max_bytes;      /* REGISTRY_BUNDLE_MAX_BYTES: largest bundle kept, 1 GiB */
+    int64_t bundle_max_bytes;      /* REGISTRY_BUNDLE_MAX_BYTES: largest bundle kept, 0 = any */
+    int64_t upload_max_bytes;      /* REGISTRY_UPLOAD_MAX_BYTES: largest upload, 1 GiB */
+    int64_t blob_reserve_bytes;    /* REGISTRY_BLOB_RESERVE_BYTES: free space kept, 1 GiB */
+    const char *blobs;             /* REGISTRY_BLOBS: "disk" | "s3" */
+    const char *s3_bucket;         /* S3_BUCKET (REGISTRY_BLOBS=s3) */
+    const char *s3_endpoint;       /* AWS_ENDPOINT_URL_S3; NULL: the region's endpoint */
     const char *bundle_hosts;      /* REGISTRY_BUNDLE_HOSTS: extra bases files may come from
                                     * (space-separated); default: the Hub's CDN hosts when
                                     * HF_ENDPOINT is https://huggingface.co, else none */
-    int bundler;                   /* REGISTRY_BUNDLER: 1 runs the bundle builder, 0 not */
     const char *admin_password;    /* REGISTRY_ADMIN_PASSWORD */
     int token_ttl_seconds;         /* REGISTRY_TOKEN_TTL_SECONDS: 10 hours */
     int token_max_uses;            /* REGISTRY_TOKEN_MAX_USES: 1000 */

@@ -39,4 +39,11 @@
 /* SQLite busy timeout while another worker holds the write lock. */
 #define REG_SQLITE_BUSY_MS 5000
 
+/* Retry-After of a 503 (the store, or upstream when no copy is stored), in seconds. */
+#define REG_RETRY_AFTER_SECONDS_TEXT "30"
+
+/* Workers that may stream a bundle being fetched at once: the others keep answering the API. */
+#define REG_STREAM_SLOTS_MAX 64
+#define REG_STREAM_WORKERS_KEPT 2
+
 #endif

@@ -27,7 +27,8 @@
     X(REG_EINTERNAL, 500, "internal_error")                                                        \
     X(REG_ENOTIMPL, 501, "not_implemented")                                                        \
     X(REG_EUPSTREAM, 502, "upstream_error")                                                        \
-    X(REG_EUNAVAILABLE, 503, "unavailable")
+    X(REG_EUNAVAILABLE, 503, "unavailable")                                                        \
+    X(REG_ENOSPACE, 507, "insufficient_storage")
 
 enum reg_status {
 #define REG_STATUS_ENUM(name, http, text) name,

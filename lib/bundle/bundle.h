@@ -1,33 +1,24 @@
 /*
- * bundle.h - the registry's own copy of an artifact's files: one zip (a "bundle") built by
- * streaming each upstream file, as it arrives, into a zip entry written by libarchive straight
- * into a blob writer (lib/blob/blobstore.h). No file is ever whole in memory; the bundle
- * appears in the blob store complete or not at all.
+ * bundle.h - the registry's own copy of an artifact's files: one zip (a "bundle") streamed
+ * from upstream, each file fetched with reg_http_stream (allow-list, redirects, retries before
+ * the first byte, timeouts: see http_client.h) and written, as it arrives, into a zip entry
+ * (zipstream.h). No file is ever whole in memory.
  *
- * Input: a list of {path, url, expected size} (reg_bundle_hf_files and reg_bundle_gh_files
- * make it from an upstream file listing) and the fetch settings. Each file is fetched with
- * reg_http_stream (allow-list, redirects, retries before the first byte, timeouts: see
- * http_client.h; a config for large files needs a total_timeout_ms that covers one whole
- * transfer).
+ * Input: a list of {path, url, size} sorted by path (reg_bundle_hf_files and
+ * reg_bundle_gh_files make it from an upstream file listing; bundle/plan.h sorts it) and the
+ * fetch settings.
  *
- * The zip, byte for byte the same for the same files and bytes (so the same blob digest):
- *   - entries sorted by path (bytewise), whatever the order of the list; regular files, mode
- *     0644, uid/gid 0, no directory entries; names as UTF-8 (flagged as such when not ASCII);
- *   - no timestamp but the DOS one, which is then the zip epoch 1980-01-01 00:00 in every
- *     time zone (libarchive clamps an unset mtime to it);
- *   - stored (no compression) for weights and formats that are compressed already
- *     (reg_bundle_is_incompressible), deflated otherwise;
- *   - the entry size is set from the expected size; a file of unknown size (-1) is written
- *     deflated with Zip64 sizes after the data.
+ * The zip, byte for byte the same for the same files (so the same blob digest), and of a length
+ * known before its first byte (reg_bundle_zip_size), so that it can be sent while it is being
+ * fetched: entries in path order, STORED (no compression: weights do not compress, and a
+ * stored entry's place in the zip is known up front), data descriptors, Zip64 past 4 GiB, no
+ * time but the zip epoch. See zipstream.h.
  *
- * Refusals and failures (the blob writer is aborted: no blob and no temp file remain):
- *   - before any request: a path that reg_zipcheck_name refuses or that ends in '/', a
- *     missing URL, the same path twice, more than REG_BUNDLE_MAX_FILES files (REG_EINVAL);
- *     expected sizes that already add up past the cap (REG_ETOOLARGE);
- *   - while streaming: the content passing the cap (REG_ETOOLARGE, at the first byte past it);
- *     a file whose byte count differs from a known expected size, a fetch that fails (404
- *     included: the listing named the file) or is refused by the allow-list (REG_EUPSTREAM);
- *     the disk (REG_ESTORE).
+ * Failures while streaming: a file whose byte count differs from its listed size, a fetch that
+ * fails (404 included: the listing named the file) or is refused by the allow-list
+ * (REG_EUPSTREAM; REG_EUNAVAILABLE when upstream could not be reached), or the sink's own
+ * status. The zip's first byte reaches the sink only once upstream has answered for the
+ * first file, so a failure to reach upstream at all leaves the sink untouched.
  *
  * Aspects: which files of a model a bundle holds (reg_bundle_aspect_includes):
  *   full     every file;
@@ -39,8 +30,7 @@
  *            of the model itself.
  *
  * Ownership: lists made here are allocated from the arena a (the strings too) and live until
- * reg_arena_cleanup(a). reg_bundle_build borrows everything passed to it for the call and
- * allocates nothing that outlives it but the blob on disk.
+ * reg_arena_cleanup(a). reg_bundle_stream borrows everything passed to it for the call.
  */
 #ifndef REG_BUNDLE_BUNDLE_H
 #define REG_BUNDLE_BUNDLE_H
@@ -50,7 +40,7 @@
 
 #include "base/arena.h"
 #include "base/status.h"
-#include "blob/blobstore.h"
+#include "bundle/zipstream.h"
 #include "rating/signals.h"
 #include "upstream/http_client.h"
 
@@ -58,10 +48,6 @@
 #define REG_BUNDLE_MAX_FILES 10000
 /* Accept header for GitHub's contents API to answer with the raw file. */
 #define REG_BUNDLE_GH_ACCEPT "application/vnd.github.raw"
-/* The blob may exceed the content it holds by the zip's own records: this much in all, plus
- * REG_BUNDLE_ENTRY_OVERHEAD and twice the name per file, plus 1% for deflate's worst case. */
-#define REG_BUNDLE_ZIP_OVERHEAD 4096
-#define REG_BUNDLE_ENTRY_OVERHEAD 512
 
 enum reg_bundle_aspect {
     REG_BUNDLE_FULL,
@@ -102,10 +88,6 @@ bool reg_bundle_aspect_includes(enum reg_bundle_aspect aspect, const char *path)
 /* Whether path names a weight file (the suffixes of the weights aspect). */
 bool reg_bundle_is_weight(const char *path);
 
-/* Whether path names a file stored without compression: weights, and archives, images,
- * audio, video and columnar data formats that are compressed already. */
-bool reg_bundle_is_incompressible(const char *path);
-
 /*
  * The files of Hugging Face repository repo_id (a model or dataset id, reg_hf_repo_id_ok)
  * that the aspect includes, in listing order, each with its resolve URL
@@ -136,16 +118,15 @@ enum reg_status reg_bundle_gh_files(struct reg_arena *a, const char *github_api_
                                     int nfiles, struct reg_bundle_file **out, int *nout);
 
 /*
- * Builds the zip of the n files into the blob store directory blob_dir and fills *out with the
- * committed blob (its digest names it; existed when the store already held these bytes).
- * max_bytes (> 0) caps the content: the sum of the files' bytes; the blob may exceed it by the
- * zip's records (REG_BUNDLE_ZIP_OVERHEAD and the per-file allowance). Errors: REG_EINVAL for a
- * misuse (no directory, fetch settings or list; n < 0; max_bytes <= 0) or a bad list (path,
- * URL, duplicate, too many files); the others as in the file comment. On any failure nothing
- * is left in the store.
+ * The length of the zip of files[0..n): REG_EINVAL for a list reg_bundle_stream would refuse
+ * (more than REG_BUNDLE_MAX_FILES files, a path reg_zipcheck_name refuses or that ends in '/',
+ * a missing URL or size, paths not sorted or listed twice).
  */
-enum reg_status reg_bundle_build(const char *blob_dir, const struct reg_bundle_fetch *fetch,
-                                 const struct reg_bundle_file *files, int n, int64_t max_bytes,
-                                 struct reg_blob_info *out);
+enum reg_status reg_bundle_zip_size(const struct reg_bundle_file *files, int n, int64_t *out);
+
+/* Streams the zip of files[0..n) into sink (see the file comment). */
+enum reg_status reg_bundle_stream(const struct reg_bundle_fetch *fetch,
+                                  const struct reg_bundle_file *files, int n, reg_zip_sink_fn sink,
+                                  void *ctx);
 
 #endif

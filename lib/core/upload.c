@@ -3,15 +3,16 @@
  */
 #include "core/upload.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/json.h"
-#include "blob/blobstore.h"
-#include "bundle/bundler.h"
+#include "bundle/index.h"
 #include "bundle/zipcheck.h"
 #include "core/lineage.h"
 #include "core/metadata.h"
@@ -112,66 +113,63 @@ describe(const struct reg_registry *r, struct reg_arena *a, enum reg_artifact_ty
     return REG_OK;
 }
 
-/* Copies the zip into the blob store. */
+/* The body as a file: nginx's stored request body, or the in-memory body written to a temp
+ * file under tmp_dir (*made then says it must be removed). */
 static enum reg_status
-store_zip(const char *blob_dir, int64_t max_bytes, const struct reg_upload_body *body,
-          struct reg_blob_info *out)
+body_file(struct reg_arena *a, const char *tmp_dir, const struct reg_upload_body *body,
+          const char **path, bool *made)
 {
-    struct reg_blob_writer w;
-    char chunk[65536];
-    ssize_t got;
-    int fd = -1;
-    enum reg_status st = reg_blob_begin(&w, blob_dir, max_bytes);
+    char *tmpl;
+    int fd;
+    enum reg_status st = REG_OK;
 
-    if (st == REG_OK && body->path) {
-        fd = open(body->path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            st = reg_errorf(REG_EINTERNAL, "cannot read the uploaded body");
-        while (st == REG_OK && (got = read(fd, chunk, sizeof(chunk))) > 0)
-            st = reg_blob_write(&w, chunk, (size_t)got);
-        if (fd >= 0)
-            close(fd);
-    } else if (st == REG_OK) {
-        st = reg_blob_write(&w, body->data, body->len);
+    *made = false;
+    if (body->path) {
+        *path = body->path;
+        return REG_OK;
     }
+    tmpl = reg_arena_sprintf(a, "%s/upload-XXXXXX", tmp_dir);
+    fd = mkstemp(tmpl);
+    if (fd < 0)
+        return reg_errorf(REG_ESTORE, "cannot create %s: %s", tmpl, strerror(errno));
+    if (write(fd, body->data, body->len) != (ssize_t)body->len)
+        st = reg_errorf(REG_ESTORE, "cannot write %s: %s", tmpl, strerror(errno));
+    close(fd);
+    if (st != REG_OK) {
+        unlink(tmpl);
+        return st;
+    }
+    *path = tmpl;
+    *made = true;
+    return REG_OK;
+}
+
+/* Puts the zip into the blob store. */
+static enum reg_status
+store_zip(struct reg_blobs *blobs, struct reg_arena *a, const char *tmp_dir,
+          const struct reg_upload_body *body, char sha256[65], int64_t *size)
+{
+    const char *path = NULL;
+    bool made = false;
+    enum reg_status st = body_file(a, tmp_dir, body, &path, &made);
+
     if (st == REG_OK)
-        return reg_blob_commit(&w, out);
-    reg_blob_abort(&w);
+        st = reg_blobs_hash_file(path, sha256, size);
+    if (st == REG_OK)
+        st = reg_blobs_put_file(blobs, path, sha256);
+    if (made)
+        unlink(path);
     return st;
 }
 
-/* The full bundle of the upload is the zip itself; its other aspects are not built. */
-static void
-record_bundles(const char *data_dir, const struct reg_artifact *art,
-               const struct reg_blob_info *blob)
-{
-    static const enum reg_bundle_aspect others[] = {REG_BUNDLE_WEIGHTS, REG_BUNDLE_CARD,
-                                                    REG_BUNDLE_DATASETS};
-    struct reg_bundle_record rec;
-
-    memset(&rec, 0, sizeof(rec));
-    snprintf(rec.url, sizeof(rec.url), "%s", art->url);
-    rec.at = (int64_t)time(NULL);
-    rec.ok = true;
-    snprintf(rec.sha256, sizeof(rec.sha256), "%s", blob->sha256);
-    rec.size = blob->size;
-    (void)reg_bundle_record_write(data_dir, art->id, REG_BUNDLE_FULL, &rec);
-    rec.ok = false;
-    rec.permanent = true;
-    snprintf(rec.error, sizeof(rec.error),
-             "an uploaded artifact is kept as uploaded: download the full bundle");
-    for (size_t i = 0; art->type == REG_TYPE_MODEL && i < sizeof(others) / sizeof(others[0]); i++)
-        (void)reg_bundle_record_write(data_dir, art->id, others[i], &rec);
-}
-
 enum reg_status
-reg_upload(const struct reg_registry *r, const char *data_dir, int64_t max_bytes,
+reg_upload(const struct reg_registry *r, const struct reg_upload_place *place,
            struct reg_arena *a, enum reg_artifact_type t, const char *name,
            const struct reg_upload_body *body, struct reg_artifact *out)
 {
-    struct reg_zipcheck_limits limits = {0, max_bytes};
+    struct reg_zipcheck_limits limits = {0, place->max_bytes};
+    struct reg_bundle_record rec;
     struct reg_zip_report z;
-    struct reg_blob_info blob;
     struct json_object *doc = NULL;
     enum reg_status st = reg_artifact_name_check(name);
 
@@ -181,17 +179,21 @@ reg_upload(const struct reg_registry *r, const char *data_dir, int64_t max_bytes
                         : reg_zipcheck_memory(a, body->data, body->len, &limits, &z);
     if (st == REG_OK)
         st = describe(r, a, t, name, &z, &doc);
+    memset(&rec, 0, sizeof(rec));
     if (st == REG_OK)
-        st = store_zip(reg_arena_sprintf(a, "%s/blobs", data_dir), max_bytes, body, &blob);
+        st = store_zip(place->blobs, a, place->tmp_dir, body, rec.sha256, &rec.size);
     if (st != REG_OK)
         return st;
     out->type = t;
     out->name = reg_arena_strdup(a, name);
-    out->url = reg_arena_sprintf(a, "upload://%s", blob.sha256);
+    out->url = reg_arena_sprintf(a, "upload://%s", rec.sha256);
     out->readme = z.readme;
     out->metadata = reg_arena_strdup(a, reg_json_text(doc, NULL));
+    snprintf(rec.url, sizeof(rec.url), "%s", out->url);
     st = reg_registry_insert_new(r->store, out);
     if (st == REG_OK)
-        record_bundles(data_dir, out, &blob);
+        st = reg_bundle_index_set(place->blobs, out->id, REG_BUNDLE_FULL, &rec);
+    else
+        (void)reg_bundle_index_drop_unused(place->blobs, rec.sha256);
     return st;
 }

@@ -7,8 +7,8 @@
  * entries and decompressed size: zip slip and zip bombs are refused with 400), a model is then
  * rated from what the zip holds (its README as the card, the license its front matter names,
  * config.json, the file sizes; parents from config.json) and gated like an ingested model;
- * only then is the zip stored as the artifact's bundle (content-addressed) and the artifact
- * created. The source URL is "upload://<sha256>", so the same zip uploaded twice is a
+ * only then is the zip stored in the blob store (content-addressed), the artifact created and
+ * the zip recorded as its full bundle (bundle/index.h). The source URL is "upload://<sha256>", so the same zip uploaded twice is a
  * conflict (409). Nothing is stored when any step fails.
  *
  * Ownership: the artifact's strings are allocated from the arena passed in.
@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "blob/blobs.h"
 #include "core/registry.h"
 
 /* Where the zip is: a file (nginx's stored request body) or, failing that, memory. */
@@ -27,9 +28,16 @@ struct reg_upload_body {
     size_t len;
 };
 
-/* Registers the zip as a new artifact of type t named name. data_dir holds the blob store;
- * max_bytes caps the decompressed content and the stored zip. */
-enum reg_status reg_upload(const struct reg_registry *r, const char *data_dir, int64_t max_bytes,
+/* Where an upload goes: the blob store, a directory for temp files (an in-memory body is
+ * written there first), and max_bytes, which caps the decompressed content. */
+struct reg_upload_place {
+    struct reg_blobs *blobs;
+    const char *tmp_dir;
+    int64_t max_bytes;
+};
+
+/* Registers the zip as a new artifact of type t named name; its full bundle is the zip. */
+enum reg_status reg_upload(const struct reg_registry *r, const struct reg_upload_place *place,
                            struct reg_arena *a, enum reg_artifact_type t, const char *name,
                            const struct reg_upload_body *body, struct reg_artifact *out);
 

@@ -3,6 +3,8 @@
  */
 #include "auth/users.h"
 #include "base/json.h"
+#include "base/log.h"
+#include "bundle/index.h"
 #include "core/registry.h"
 #include "handlers/handlers.h"
 
@@ -16,6 +18,9 @@ reg_handle_reset(struct reg_app *app, struct reg_request *req, struct reg_respon
         st = reg_users_ensure_admin(app);
     if (st != REG_OK)
         return st;
+    /* The artifacts are gone: their bundles go too (a failure leaves blobs, not data). */
+    if (reg_bundle_index_forget_all(app->blobs) != REG_OK)
+        reg_log(REG_LOG_WARN, "bundles not removed by the reset: %s", reg_error_detail());
     body = reg_arena_own_json(&req->arena, json_object_new_object());
     json_object_object_add(body, "message", json_object_new_string("registry reset"));
     return reg_response_json(resp, 200, body);

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "base/log.h"
 #include "base/str.h"
+#include "bundle/index.h"
 #include "core/audit.h"
 #include "core/registry.h"
 #include "handlers/handlers.h"
@@ -125,6 +127,15 @@ parse_update(struct reg_request *req, enum reg_artifact_type type, const char *i
     return REG_OK;
 }
 
+/* Drops the artifact's stored bundles and the blobs nothing else uses. The artifact's own
+ * change is done and acknowledged: a failure here only leaves a blob behind, so it is logged. */
+static void
+forget_bundles(struct reg_app *app, const char *id)
+{
+    if (reg_bundle_index_forget(app->blobs, id) != REG_OK)
+        reg_log(REG_LOG_WARN, "bundles of %s not removed: %s", id, reg_error_detail());
+}
+
 enum reg_status
 reg_handle_artifact_update(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
@@ -143,6 +154,7 @@ reg_handle_artifact_update(struct reg_app *app, struct reg_request *req, struct 
         st = reg_registry_update(&registry, &req->arena, type, id, name, url, &art);
     if (st != REG_OK)
         return st;
+    forget_bundles(app, id); /* a new ingest: the next download fetches it afresh */
     reg_handler_audit(app, req, &art, REG_AUDIT_UPDATE);
     return send_artifact(req, resp, 200, &art);
 }
@@ -162,6 +174,7 @@ reg_handle_artifact_delete(struct reg_app *app, struct reg_request *req, struct 
         st = reg_registry_delete(app->store, &req->arena, type, id, &art);
     if (st != REG_OK)
         return st;
+    forget_bundles(app, id);
     return reg_response_json(resp, 200,
                              reg_arena_own_json(&req->arena, reg_artifact_metadata_json(&art)));
 }

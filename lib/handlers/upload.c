@@ -13,6 +13,9 @@ reg_handle_upload(struct reg_app *app, struct reg_request *req, struct reg_respo
 {
     struct reg_registry registry = reg_handler_registry(app);
     struct reg_upload_body body = {req->body_file, req->body, req->body_len};
+    struct reg_upload_place place = {
+        app->blobs, reg_arena_sprintf(&req->arena, "%s/tmp", app->config.data_dir),
+        app->config.upload_max_bytes};
     enum reg_artifact_type type;
     struct reg_artifact art;
     char *name = NULL;
@@ -26,8 +29,7 @@ reg_handle_upload(struct reg_app *app, struct reg_request *req, struct reg_respo
     if (st == REG_OK && !body.path && body.len == 0)
         st = reg_errorf(REG_EINVAL, "the body must be a zip file");
     if (st == REG_OK)
-        st = reg_upload(&registry, app->config.data_dir, app->config.bundle_max_bytes, &req->arena,
-                        type, name, &body, &art);
+        st = reg_upload(&registry, &place, &req->arena, type, name, &body, &art);
     if (st != REG_OK)
         return st;
     reg_handler_audit(app, req, &art, REG_AUDIT_CREATE);

@@ -20,11 +20,31 @@ reg_response_init(struct reg_response *resp)
     reg_buf_init(&resp->body, RESPONSE_MAX_BODY);
 }
 
+/* Releases a streamed body that will not be sent (or was). */
+static void
+drop_stream(struct reg_response *resp)
+{
+    if (resp->stream.release)
+        resp->stream.release(resp->stream.ctx);
+    memset(&resp->stream, 0, sizeof(resp->stream));
+}
+
 void
 reg_response_cleanup(struct reg_response *resp)
 {
-    if (resp)
+    if (resp) {
+        drop_stream(resp);
         reg_buf_cleanup(&resp->body);
+    }
+}
+
+void
+reg_response_stream(struct reg_response *resp, int status, const struct reg_response_stream *stream)
+{
+    drop_stream(resp);
+    reg_buf_reset(&resp->body);
+    resp->status = status;
+    resp->stream = *stream;
 }
 
 enum reg_status
@@ -55,9 +75,13 @@ reg_response_error(struct reg_response *resp, enum reg_status st)
     json_object_object_add(err, "error", json_object_new_string(reg_status_name(st)));
     json_object_object_add(err, "detail", json_object_new_string(*detail ? detail : ""));
     resp->nheaders = 0;
+    drop_stream(resp);
     if (reg_response_json(resp, reg_status_http(st), err) != REG_OK)
         reg_response_empty(resp, 500);
     json_object_put(err);
+    /* Whatever is unavailable (the store, or upstream with no stored copy) is worth a retry. */
+    if (st == REG_EUNAVAILABLE)
+        reg_response_header(resp, "Retry-After", REG_RETRY_AFTER_SECONDS_TEXT);
 }
 
 enum reg_status
@@ -105,6 +129,8 @@ reg_http_reason(int status)
         return "Bad Gateway";
     case 503:
         return "Service Unavailable";
+    case 507:
+        return "Insufficient Storage";
     default:
         return status >= 500 ? "Internal Server Error" : "Unknown";
     }

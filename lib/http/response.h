@@ -9,6 +9,7 @@
 #define REG_HTTP_RESPONSE_H
 
 #include <json-c/json.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 #include "base/status.h"
@@ -20,12 +21,30 @@ struct reg_header {
     const char *value;
 };
 
+/* Hands the caller's bytes to the client; REG_EUPSTREAM once the client has gone. */
+typedef enum reg_status (*reg_response_write_fn)(void *wctx, const void *data, size_t len);
+
+/*
+ * A body produced while it is sent (a download streamed as it is fetched), instead of one
+ * held in body: the front end sends the status, the headers and Content-Length: length, then
+ * calls produce, which calls write for each piece, exactly length bytes in all unless it
+ * fails (the client then sees a short body). release runs once, whether produce ran or not
+ * (HEAD, or an error replaced the answer), from reg_response_cleanup.
+ */
+struct reg_response_stream {
+    enum reg_status (*produce)(void *ctx, reg_response_write_fn write, void *wctx);
+    void (*release)(void *ctx);
+    void *ctx;
+    int64_t length;
+};
+
 struct reg_response {
     int status;
     const char *content_type;
     struct reg_header headers[REG_RESPONSE_MAX_HEADERS];
     int nheaders;
     struct reg_buf body;
+    struct reg_response_stream stream; /* produce is NULL for an ordinary answer */
 };
 
 void reg_response_init(struct reg_response *resp);
@@ -40,6 +59,10 @@ void reg_response_empty(struct reg_response *resp, int status);
 /* Replaces the answer with the error for st: its HTTP status and
  * {"error": reg_status_name(st), "detail": reg_error_detail()}. */
 void reg_response_error(struct reg_response *resp, enum reg_status st);
+
+/* Makes the answer a streamed one (see struct reg_response_stream). */
+void reg_response_stream(struct reg_response *resp, int status,
+                         const struct reg_response_stream *stream);
 
 /* The reason phrase of an HTTP status code ("Not Found"); a static string. */
 const char *reg_http_reason(int status);

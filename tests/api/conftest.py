@@ -57,10 +57,7 @@ STOP_TIMEOUT = 25.0  # the master drains its workers for up to 10 s
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 DEFAULT_WORKERS = 4
 # Logins cost ~1 ms instead of ~0.2 s, and the suite never exhausts a token.
-TEST_ENV = {"REGISTRY_PBKDF2_ITERATIONS": "1000", "REGISTRY_TOKEN_MAX_USES": "1000000",
-            # The bundler fetches every registered artifact's files: keep the recorded models'
-            # gigabytes out of the tests (their bundles are refused before any request).
-            "REGISTRY_BUNDLE_MAX_BYTES": str(64 * 1024 * 1024)}
+TEST_ENV = {"REGISTRY_PBKDF2_ITERATIONS": "1000", "REGISTRY_TOKEN_MAX_USES": "1000000"}
 
 # Sanitizer reports found in any stack's logs during the session: (data dir, file, report).
 SANITIZER_REPORTS = []
@@ -320,14 +317,9 @@ class Stack:
         return pids[0] if pids else None
 
     def worker_pids(self):
-        """The request workers (the bundler, a child named reg-bundler, is not one)."""
+        """The request workers."""
         master = self.master_pid()
         return children(master, "registryd") if master else []
-
-    def bundler_pid(self):
-        master = self.master_pid()
-        pids = children(master, "reg-bundler") if master else []
-        return pids[0] if pids else None
 
     def nginx_worker_pids(self):
         masters = children(self.proc.pid, "nginx") if self.proc else []

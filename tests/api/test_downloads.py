@@ -1,11 +1,13 @@
-"""Downloads and uploads through the real stack: the bundler builds each artifact's bundle from
-the fixture server's files, GET /download answers through nginx (X-Accel-Redirect), and zip
-uploads are checked before anything is stored.
+"""Downloads and uploads through the real stack.
 
-Bundles are built in the background, so tests wait for a download to answer 200 (bounded by
-BUNDLE_WAIT; a wait, not a timing assertion).
+A registered artifact is downloadable at once: the first GET /download pulls its bundle through
+from the fixture server (a worker streams the zip while a filler process fetches it, once, into
+the blob store), later ones are sent by nginx from the stored copy (X-Accel-Redirect). Zip
+uploads are checked before anything is stored. Models named "-<N>mb" have N MiB of weights,
+served by the fixture at their real size.
 """
 
+import concurrent.futures
 import hashlib
 import io
 import os
@@ -24,7 +26,8 @@ from apiutil import (
 )
 
 HF = "https://huggingface.co/"
-BUNDLE_WAIT = 60
+# A filler still running when a test ends (an earlier test's) finishes within this.
+SETTLE = 60
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".gguf", ".h5", ".msgpack",
                    ".ckpt")
 
@@ -34,32 +37,26 @@ def download(stack, type_, id_, aspect=None, **kw):
     return call(stack, "GET", path, **kw)
 
 
-def wait_bundle(stack, type_, id_, aspect=None):
-    """The 200 answer once the bundle exists; fails with the last answer after BUNDLE_WAIT."""
-    deadline = time.time() + BUNDLE_WAIT
-    while True:
-        r = download(stack, type_, id_, aspect)
-        if r.status_code == 200 or time.time() > deadline:
-            assert r.status_code == 200, r.text[:300]
-            return r
-        assert r.status_code == 404, r.text[:300]
-        time.sleep(0.2)
+def ok_zip(r, copy=None):
+    """The 200 answer's zip; copy: "pull-through" (streamed while fetched) or "stored"."""
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["Content-Type"] == "application/zip"
+    assert int(r.headers["Content-Length"]) == len(r.content)
+    if copy == "pull-through":
+        assert r.headers.get("X-Registry-Copy") == "pull-through"
+    elif copy == "stored":
+        assert r.headers["ETag"] == '"%s"' % hashlib.sha256(r.content).hexdigest()
+    return zipfile.ZipFile(io.BytesIO(r.content))
 
 
-def wait_refusal(stack, type_, id_, aspect=None):
-    """The 404 detail once the bundler has recorded why there is no bundle."""
-    deadline = time.time() + BUNDLE_WAIT
-    while True:
-        body = assert_error(download(stack, type_, id_, aspect), "not_found")
-        if "being built" not in body["detail"] or time.time() > deadline:
-            return body["detail"]
-        time.sleep(0.2)
-
-
-def upstream_file(upstream, repo_path):
-    r = requests.get(f"{upstream.url}/{repo_path}", timeout=30)
-    assert r.status_code == 200, (repo_path, r.status_code)
-    return r.content
+def upstream_sha256(upstream, repo_path):
+    """The sha256 of a file as the fixture serves it (streamed: files are hundreds of MB)."""
+    h = hashlib.sha256()
+    with requests.get(f"{upstream.url}/{repo_path}", timeout=60, stream=True) as r:
+        assert r.status_code == 200, (repo_path, r.status_code)
+        for chunk in r.iter_content(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def upstream_listing(upstream, api_path):
@@ -68,98 +65,109 @@ def upstream_listing(upstream, api_path):
     return {s["rfilename"]: s.get("size") for s in r.json()["siblings"]}
 
 
-def temp_files(stack):
-    """Files in the blob store's temporary directory (bundles being written)."""
-    root = os.path.join(stack.data_dir, "blobs", "tmp")
-    return sorted(os.listdir(root)) if os.path.isdir(root) else []
+def assert_same_as_upstream(zf, upstream, repo):
+    listing = upstream_listing(upstream, f"/api/models/{repo}")
+    assert zf.namelist() == sorted(listing)  # sorted entries: a deterministic zip
+    for info in zf.infolist():
+        assert info.compress_type == zipfile.ZIP_STORED, info.filename
+        assert info.file_size == listing[info.filename], info.filename
+        h = hashlib.sha256()
+        with zf.open(info) as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        assert h.hexdigest() == upstream_sha256(upstream, f"{repo}/resolve/main/{info.filename}")
 
 
-def blob_files(stack):
-    """Every file under the data directory's blob store (tmp/ included)."""
-    root = os.path.join(stack.data_dir, "blobs")
+def files_under(stack, *parts):
+    root = os.path.join(stack.data_dir, *parts)
     found = []
     for d, _, files in os.walk(root):
-        found += [os.path.join(d, f) for f in files]
+        found += [os.path.relpath(os.path.join(d, f), root) for f in files]
     return sorted(found)
 
 
-def recorded_blobs(stack):
-    """The sha256 of every bundle a record names."""
-    import json
-    found = set()
-    for d, _, files in os.walk(os.path.join(stack.data_dir, "bundles")):
-        for f in files:
-            with open(os.path.join(d, f)) as fh:
-                sha = json.load(fh).get("sha256")
-            if sha:
-                found.add(sha)
-    return found
+def settle(stack):
+    """Waits until no filler runs (no part file is left), so the blob store stands still."""
+    deadline = time.time() + SETTLE
+    while any(f.endswith(".part") for f in files_under(stack, "fills")):
+        assert time.time() < deadline, files_under(stack, "fills")
+        time.sleep(0.1)
 
 
-def assert_nothing_left(stack):
-    """No temporary file and no blob that no record names. Builds still running (an earlier
-    test's artifacts) pass through both states for an instant, so this waits for them to
-    settle; a leak never does."""
-    deadline = time.time() + BUNDLE_WAIT
-    while True:
-        temps = temp_files(stack)
-        unnamed = {os.path.basename(f)[:-4] for f in blob_files(stack)
-                   if "/tmp/" not in f[len(stack.data_dir):]} - recorded_blobs(stack)
-        if (not temps and not unnamed) or time.time() > deadline:
-            break
-        time.sleep(0.2)
-    assert temps == [] and not unnamed, (temps, unnamed)
+def resolve_fetches(upstream, since):
+    """{path: number of GETs} of the fixture's resolve URLs since the mark."""
+    counts = {}
+    for e in upstream.log(since=since):
+        if "/resolve/" in e["path"] and e["method"] == "GET":
+            counts[e["path"]] = counts.get(e["path"], 0) + 1
+    return counts
 
 
-def test_bundle_holds_the_upstream_files(registry, upstream):
-    model = register(registry, "model", HF + "dl-lab/model-a")
-    id_ = model["metadata"]["id"]
-    r = wait_bundle(registry, "model", id_)
-    assert r.headers["Content-Type"] == "application/zip"
-    assert r.headers["Content-Disposition"] == 'attachment; filename="model-a-full.zip"'
-    assert r.headers["ETag"] == '"%s"' % hashlib.sha256(r.content).hexdigest()
-    assert int(r.headers["Content-Length"]) == len(r.content)
-    zf = zipfile.ZipFile(io.BytesIO(r.content))
-    listing = upstream_listing(upstream, "/api/models/dl-lab/model-a")
-    assert sorted(zf.namelist()) == sorted(listing)
-    for name in zf.namelist():
-        data = zf.read(name)
-        assert len(data) == listing[name], name
-        want = upstream_file(upstream, f"dl-lab/model-a/resolve/main/{name}")
-        assert hashlib.sha256(data).digest() == hashlib.sha256(want).digest(), name
+def test_download_right_after_registration(registry, upstream):
+    """Register, then download at once: the 300 MiB model is streamed while it is fetched,
+    byte-equal to upstream; the next download is the stored copy, sent by nginx."""
+    repo = "dl-lab/first-300mb"
+    id_ = register(registry, "model", HF + repo)["metadata"]["id"]
+    first = download(registry, "model", id_)
+    zf = ok_zip(first, "pull-through")
+    assert first.headers["Content-Disposition"] == 'attachment; filename="first-300mb-full.zip"'
+    assert_same_as_upstream(zf, upstream, repo)
+    assert sum(i.file_size for i in zf.infolist()) > 300 * 1024 * 1024
+    settle(registry)
+    second = download(registry, "model", id_)
+    ok_zip(second, "stored")
+    assert second.content == first.content
     trail = assert_json_status(call(registry, "GET", f"/artifact/model/{id_}/audit"), 200)
-    assert "DOWNLOAD" in [e["action"] for e in trail]
+    assert [e["action"] for e in trail].count("DOWNLOAD") == 2
 
 
-def test_aspects(registry):
-    id_ = register(registry, "model", HF + "dl-lab/model-b")["metadata"]["id"]
-    full = zipfile.ZipFile(io.BytesIO(wait_bundle(registry, "model", id_).content)).namelist()
-    weights = zipfile.ZipFile(io.BytesIO(wait_bundle(registry, "model", id_, "weights").content))
-    card = zipfile.ZipFile(io.BytesIO(wait_bundle(registry, "model", id_, "card").content))
-    assert weights.namelist() and all(n.endswith(WEIGHT_SUFFIXES) for n in weights.namelist())
-    assert set(weights.namelist()) == {n for n in full if n.endswith(WEIGHT_SUFFIXES)}
-    assert "README.md" in card.namelist() and "config.json" in card.namelist()
-    assert not any(n.endswith(WEIGHT_SUFFIXES) for n in card.namelist())
-    # no dataset is named by a synthetic card: no datasets aspect
-    assert "being built" in assert_error(download(registry, "model", id_, "datasets"),
-                                         "not_found")["detail"]
+def test_concurrent_first_downloads_share_one_fetch(stack_factory, upstream):
+    s = stack_factory(workers=6)  # 4 workers may stream, 2 keep answering the API
+    id_ = register(s, "model", HF + "dl-lab/shared-100mb")["metadata"]["id"]
+    mark = upstream.mark()
+    upstream.config(delay_ms=300)  # every file answers late: the four requests overlap the fetch
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: download(s, "model", id_), range(4)))
+    fetches = resolve_fetches(upstream, mark)
+    upstream.reset()
+    bodies = {r.content for r in answers}
+    assert all(r.status_code == 200 for r in answers), [r.text[:200] for r in answers]
+    assert len(bodies) == 1
+    assert fetches and set(fetches.values()) == {1}, fetches
+    assert call(s, "GET", "/health").status_code == 200
 
 
-def test_range_request(registry):
+def test_stored_copy_range_and_etag(registry):
     id_ = register(registry, "model", HF + "dl-lab/model-c")["metadata"]["id"]
-    whole = wait_bundle(registry, "model", id_).content
+    whole = download(registry, "model", id_).content
+    settle(registry)
     r = call(registry, "GET", f"/download/model/{id_}", headers={"Range": "bytes=1000-1999"})
     assert r.status_code == 206
     assert r.headers["Content-Range"] == f"bytes 1000-1999/{len(whole)}"
     assert r.content == whole[1000:2000]
+    etag = call(registry, "GET", f"/download/model/{id_}").headers["ETag"]
+    assert etag == '"%s"' % hashlib.sha256(whole).hexdigest()
+
+
+def test_aspects(registry):
+    id_ = register(registry, "model", HF + "dl-lab/model-b")["metadata"]["id"]
+    full = ok_zip(download(registry, "model", id_)).namelist()
+    weights = ok_zip(download(registry, "model", id_, "weights"))
+    card = ok_zip(download(registry, "model", id_, "card"))
+    assert weights.namelist() and all(n.endswith(WEIGHT_SUFFIXES) for n in weights.namelist())
+    assert set(weights.namelist()) == {n for n in full if n.endswith(WEIGHT_SUFFIXES)}
+    assert "README.md" in card.namelist() and "config.json" in card.namelist()
+    assert not any(n.endswith(WEIGHT_SUFFIXES) for n in card.namelist())
+    # no registered dataset is named by a synthetic card: that aspect has no file
+    assert "datasets aspect" in assert_error(download(registry, "model", id_, "datasets"),
+                                             "not_found")["detail"]
 
 
 def test_dataset_and_code_bundles(registry):
     d = register(registry, "dataset", HF + "datasets/dl-lab/data-a")["metadata"]["id"]
     c = register(registry, "code", "https://github.com/dl-lab/code-a")["metadata"]["id"]
-    assert zipfile.ZipFile(io.BytesIO(wait_bundle(registry, "dataset", d).content)).namelist()
-    names = zipfile.ZipFile(io.BytesIO(wait_bundle(registry, "code", c).content)).namelist()
-    assert "README.md" in names
+    assert ok_zip(download(registry, "dataset", d), "pull-through").namelist()
+    assert "README.md" in ok_zip(download(registry, "code", c)).namelist()
 
 
 def test_download_errors(registry):
@@ -173,47 +181,95 @@ def test_download_errors(registry):
     assert "no aspect" in assert_error(download(registry, "model", model, "nope"),
                                        "not_found")["detail"]
     assert_error(download(registry, "dataset", kaggle, "weights"), "not_found")
-    assert "Kaggle" in wait_refusal(registry, "dataset", kaggle)
+    assert "Kaggle" in assert_error(download(registry, "dataset", kaggle),
+                                    "not_implemented", 501)["detail"]
     assert_error(download(registry, "model", model, token=None), "authentication_failed", 403)
     searcher = user_token(registry, "dl-searcher", permissions=["search"])
     assert_error(download(registry, "model", model, token=searcher), "not_permitted", 401)
     downloader = user_token(registry, "dl-downloader", permissions=["download"])
-    wait_bundle(registry, "model", model)
     assert download(registry, "model", model, token=downloader).status_code == 200
 
 
-def test_failed_fetch_leaves_nothing(registry, upstream):
-    upstream.config(fail="500", fail_paths="model\\.safetensors")
-    id_ = register(registry, "model", HF + "dl-lab/model-broken")["metadata"]["id"]
-    detail = wait_refusal(registry, "model", id_)
-    assert "model.safetensors" in detail, detail
+def test_upstream_down_is_503_with_retry_after(registry, upstream):
+    id_ = register(registry, "model", HF + "dl-lab/model-down")["metadata"]["id"]
+    upstream.config(fail="500", fail_paths="/resolve/")
+    r = download(registry, "model", id_)
     upstream.reset()
-    # the card aspect holds no weights, so it was built; the failed ones left nothing behind:
-    # no temporary file, and every blob is one a record names
-    wait_bundle(registry, "model", id_, "card")
-    assert_nothing_left(registry)
+    body = assert_error(r, "unavailable", 503)
+    assert "upstream" in body["detail"], body
+    assert int(r.headers["Retry-After"]) > 0
+    trail = assert_json_status(call(registry, "GET", f"/artifact/model/{id_}/audit"), 200)
+    assert "DOWNLOAD" not in [e["action"] for e in trail]  # nothing was handed out
+    ok_zip(download(registry, "model", id_), "pull-through")  # upstream is back
 
 
-def test_size_cap(stack_factory):
+def test_failure_midway_cuts_the_body_and_keeps_nothing(registry, upstream):
+    """A file failing after the first ones were sent: the client sees a short body (fewer bytes
+    than Content-Length), and neither a blob nor a part file is left."""
+    id_ = register(registry, "model", HF + "dl-lab/model-midway-20mb")["metadata"]["id"]
+    settle(registry)
+    blobs_before = files_under(registry, "blobs")
+    upstream.config(fail="500", fail_paths="model\\.safetensors")
+    with pytest.raises(requests.exceptions.RequestException):
+        download(registry, "model", id_)
+    upstream.reset()
+    settle(registry)
+    assert files_under(registry, "blobs") == blobs_before
+    ok_zip(download(registry, "model", id_), "pull-through")
+
+
+def test_bundle_cap(stack_factory):
     s = stack_factory(REGISTRY_BUNDLE_MAX_BYTES=1000000)
-    id_ = register(s, "model", HF + "dl-lab/model-large")["metadata"]["id"]
-    assert "cap" in wait_refusal(s, "model", id_)
-    assert_nothing_left(s)
+    id_ = register(s, "model", HF + "dl-lab/model-capped-5mb")["metadata"]["id"]
+    body = assert_error(download(s, "model", id_), "insufficient_storage", 507)
+    assert "REGISTRY_BUNDLE_MAX_BYTES" in body["detail"], body
+    ok_zip(download(s, "model", id_, "card"))  # the card aspect is below the cap
+    settle(s)
+    assert not [f for f in files_under(s, "fills") if not f.startswith(".")]
+
+
+def test_free_space_reserve(stack_factory):
+    s = stack_factory(REGISTRY_BLOB_RESERVE_BYTES=10**18)  # more than any disk has
+    id_ = register(s, "model", HF + "dl-lab/model-reserve")["metadata"]["id"]
+    body = assert_error(download(s, "model", id_), "insufficient_storage", 507)
+    assert "REGISTRY_BLOB_RESERVE_BYTES" in body["detail"], body
 
 
 def test_reingest_serves_the_new_source(registry):
     data = register(registry, "model", HF + "dl-lab/model-e")
     id_ = data["metadata"]["id"]
-    first = wait_bundle(registry, "model", id_).headers["ETag"]
+    first = download(registry, "model", id_).content
+    settle(registry)
     body = {"metadata": data["metadata"], "data": {"url": HF + "dl-lab/model-f"}}
     assert_json_status(call(registry, "PUT", f"/artifacts/model/{id_}", json=body), 200)
-    deadline = time.time() + BUNDLE_WAIT
-    while True:
-        r = download(registry, "model", id_)
-        if r.status_code == 200 and r.headers["ETag"] != first:
-            break
-        assert time.time() < deadline, r.text[:200]
-        time.sleep(0.2)
+    second = download(registry, "model", id_)
+    ok_zip(second, "pull-through")
+    assert second.content != first
+
+
+def test_delete_and_reset_remove_the_blobs(stack_factory):
+    """Blobs are shared and counted: the same zip uploaded as a model and as a dataset is one
+    blob, kept while either artifact is; a reset takes the blob store back to empty."""
+    s = stack_factory()
+    data = good_zip()
+    m = assert_json_status(upload(s, "model", data), 201)["metadata"]["id"]
+    d = assert_json_status(upload(s, "dataset", data), 201)["metadata"]["id"]
+    blobs = [f for f in files_under(s, "blobs") if f.endswith(".zip")]
+    assert len(blobs) == 1, blobs
+    assert_json_status(call(s, "DELETE", f"/artifacts/model/{m}"), 200)
+    assert [f for f in files_under(s, "blobs") if f.endswith(".zip")] == blobs
+    assert download(s, "dataset", d).content == data
+    assert_json_status(call(s, "DELETE", f"/artifacts/dataset/{d}"), 200)
+    assert files_under(s, "blobs") == []
+    for repo in ("dl-lab/gc-a", "dl-lab/gc-b-3mb"):
+        id_ = register(s, "model", HF + repo)["metadata"]["id"]
+        ok_zip(download(s, "model", id_))
+        ok_zip(download(s, "model", id_, "card"))
+    settle(s)
+    assert files_under(s, "blobs")
+    assert_json_status(call(s, "DELETE", "/reset"), 200)
+    assert files_under(s, "blobs") == []
+    assert [f for f in files_under(s, "fills") if not f.startswith(".")] == []
 
 
 # -- uploads ---------------------------------------------------------------------------------
@@ -274,7 +330,7 @@ def upload(stack, type_, data, name="acme-sentiment", **kw):
 
 @pytest.fixture(scope="module")
 def upload_stack(module_stack_factory):
-    return module_stack_factory(REGISTRY_BUNDLE_MAX_BYTES=50 * 1024 * 1024)
+    return module_stack_factory(REGISTRY_UPLOAD_MAX_BYTES=50 * 1024 * 1024)
 
 
 def test_upload_roundtrip(upload_stack):
@@ -311,10 +367,10 @@ def symlink_entry():
 ], ids=["zip-slip", "absolute", "symlink"])
 def test_bad_zips_are_refused_and_leave_nothing(upload_stack, entries, why):
     s = upload_stack
-    before = blob_files(s)
+    before = files_under(s, "blobs")
     body = assert_error(upload(s, "model", make_zip(entries), name="bad"), "bad_request")
     assert why in body["detail"], body
-    assert blob_files(s) == before
+    assert files_under(s, "blobs") == before
     assert_error(call(s, "GET", "/artifact/byName/bad"), "not_found")
 
 
@@ -327,10 +383,10 @@ def test_zip_bomb_is_refused(upload_stack):
             zero = bytes(1024 * 1024)
             for _ in range(200):
                 f.write(zero)
-    before = blob_files(s)
+    before = files_under(s, "blobs")
     assert len(buf.getvalue()) < 1024 * 1024
     assert_error(upload(s, "dataset", buf.getvalue(), name="bomb"), "bad_request")
-    assert blob_files(s) == before
+    assert files_under(s, "blobs") == before
 
 
 def test_upload_errors(upload_stack):

@@ -42,8 +42,7 @@ def endpoints(model, dataset):
         ("license-check", "search", "POST", f"/artifact/model/{mid}/license-check",
          {"github_url": "https://github.com/matrix/lic"}, 200),
         ("audit", "search", "GET", f"/artifact/model/{mid}/audit", None, 200),
-        # 404 while the bundler has not built the bundle yet, 200 once it has
-        ("download", "download", "GET", f"/download/model/{mid}", None, (200, 404)),
+        ("download", "download", "GET", f"/download/model/{mid}", None, 200),
         ("users create", "admin", "POST", "/users",
          {"user": {"name": "matrix-new", "is_admin": False}, "secret": {"password": "pw"}}, 201),
         ("users list", "admin", "GET", "/users", None, 200),

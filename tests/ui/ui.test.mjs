@@ -382,35 +382,15 @@ test('an artifact page shows metadata, rating, lineage, cost, license check, dow
   assert.match(lic.text, /^(Compatible|Not compatible)/);
   assert.match(lic.text, /Reason: \S+/);
 
-  // download: 404 "no stored bundle yet" (or "being built") in words; a real download once the
-  // registry has stored the bundle
+  // download: the zip at once (the first download pulls it through from upstream)
   const dlButton = page.getByRole('button', {name: 'Download', exact: true});
-  await dlButton.click();
-  let dl = await result('#download');
+  const [download] = await Promise.all([page.waitForEvent('download'), dlButton.click()]);
+  const dl = await result('#download');
   noRawJson(dl.text);
-  const token = await apiLogin();
-  const dlPath = `/download/model/${ids.squad}`;
-  let api = await apiCall('GET', dlPath, {token});
-  if (dl.kind === 'warning') {
-    assert.match(dl.text, /nothing to download yet/);
-    assert.match(dl.text, /bundle/);
-    // A bundle that is being built lands within seconds; "no stored bundle yet" never does.
-    for (let i = 0; i < 40 && api.status === 404 && /being built|try again/i.test(api.data && api.data.detail); i += 1) {
-      await new Promise((r) => setTimeout(r, 250));
-      api = await apiCall('GET', dlPath, {token});
-    }
-  }
-  if (api.status === 200) {
-    const [download] = await Promise.all([page.waitForEvent('download'), dlButton.click()]);
-    dl = await result('#download');
-    assert.equal(dl.kind, 'success', dl.text);
-    assert.match(dl.text, /has started/);
-    assert.ok(download.suggestedFilename(), 'the download has no file name');
-    summary.download = {status: 200, file: download.suggestedFilename()};
-  } else {
-    assert.equal(dl.kind, 'warning', dl.text);
-    summary.download = {status: api.status, detail: api.data && api.data.detail};
-  }
+  assert.equal(dl.kind, 'success', dl.text);
+  assert.match(dl.text, /has started/);
+  assert.ok(download.suggestedFilename(), 'the download has no file name');
+  summary.download = {status: 200, file: download.suggestedFilename()};
   console.log(`  download: ${JSON.stringify(summary.download)}`);
 
   await axe('artifact');
@@ -422,14 +402,7 @@ test('reviewedness -1 reads "no repository linked"; download; update and delete 
   await page.locator('#net-score').waitFor();
   assert.match(await page.locator('#rating tr[data-metric="reviewedness"]').innerText(), /No repository linked/);
 
-  // a real download: model-a's bundle is a few MB; wait until the bundler has stored it
-  const token0 = await apiLogin();
-  let got = await apiCall('GET', `/download/model/${ids.modelA}`, {token: token0});
-  for (let i = 0; i < 240 && got.status === 404; i += 1) {
-    await new Promise((r) => setTimeout(r, 250));
-    got = await apiCall('GET', `/download/model/${ids.modelA}`, {token: token0});
-  }
-  assert.equal(got.status, 200, `model-a's bundle: ${JSON.stringify(got.data).slice(0, 200)}`);
+  // a real download, right away: model-a's bundle is a few MB
   const [download] = await Promise.all([page.waitForEvent('download'),
     page.getByRole('button', {name: 'Download', exact: true}).click()]);
   const done = await result('#download');

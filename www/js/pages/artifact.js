@@ -199,11 +199,15 @@ export async function artifactPage({root, params, signal, navigate, flash, setTi
       dlMsg.success(`The download of ${md.name} (${mb(blob.size / 1e6)}) has started.`);
     } catch (err) {
       if (err.name === 'AbortError') return;
-      if (err instanceof ApiError && err.status === 404 && /bundle/i.test(err.detail)) {
-        dlMsg.warning(h('p', {class: 'msg-title'}, /being built|try again/i.test(err.detail)
-          ? 'There is nothing to download yet: the registry is still building the bundle of this artifact. Try again in a moment.'
-          : 'There is nothing to download yet: the registry has not stored a bundle for this artifact.'),
-        h('p', null, `The registry said: ${sentence(err.detail)}`));
+      if (err instanceof ApiError && err.status === 503) {
+        dlMsg.warning(h('p', {class: 'msg-title'}, 'The registry has no copy of this artifact yet, and its source cannot be reached right now. Try again in a moment.'),
+          h('p', null, `The registry said: ${sentence(err.detail)}`));
+      } else if (err instanceof ApiError && err.status === 507) {
+        dlMsg.error(h('p', {class: 'msg-title'}, 'The registry does not have the room to keep a copy of this artifact.'),
+          h('p', null, `The registry said: ${sentence(err.detail)}`));
+      } else if (err instanceof ApiError && err.status === 501) {
+        dlMsg.warning(h('p', {class: 'msg-title'}, 'The registry cannot fetch the files of this artifact.'),
+          h('p', null, `The registry said: ${sentence(err.detail)}`));
       } else if (err.status === 401) {
         dlMsg.error('Your account does not have the download permission.');
       } else {
@@ -211,7 +215,7 @@ export async function artifactPage({root, params, signal, navigate, flash, setTi
       }
     }
   }));
-  const dlSec = section('download', 'Download', h('p', null, 'The stored bundle of this artifact, from ', h('span', {class: 'id'}, data.download_url || 'no URL'), '.'), h('div', {class: 'row'}, dlBtn), dlMsg.el);
+  const dlSec = section('download', 'Download', h('p', null, 'A zip of this artifact\'s files, from ', h('span', {class: 'id'}, data.download_url || 'no URL'), '. The first download fetches them from their source while you receive them; the registry keeps the copy for the next.'), h('div', {class: 'row'}, dlBtn), dlMsg.el);
 
   // -- audit --
   const auditBody = h('div', null, h('p', null, 'Loading the audit trail…'));

@@ -1,0 +1,439 @@
+/*
+ * fill.c - pull-through fills: the decision under a per-key mutex, the filler process, and
+ * downloads that read a part file as it grows (see fill.h).
+ */
+#define _GNU_SOURCE /* prctl names, flock */
+#include "bundle/fill.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/str.h"
+
+/* ---------------------------------------------------------------- names and small helpers */
+
+/* "<id>.<aspect>.<16 hex of sha256(url \n sources)>": a new source is a new fill. */
+static const char *
+fill_key(struct reg_arena *a, const struct reg_bundle_plan *p)
+{
+    unsigned char digest[32];
+    char hex[65];
+    const char *src = reg_arena_sprintf(a, "%s\n%s", p->url, p->sources);
+
+    EVP_Digest(src, strlen(src), digest, NULL, EVP_sha256(), NULL);
+    reg_str_hex(digest, sizeof(digest), hex);
+    return reg_arena_sprintf(a, "%s.%s.%.16s", p->id, reg_bundle_aspect_name(p->aspect), hex);
+}
+
+static void
+sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+/* Whether a filler holds the part file open behind fd (its exclusive flock). */
+static bool
+filler_running(int fd)
+{
+    if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+        flock(fd, LOCK_UN);
+        return false;
+    }
+    return errno == EWOULDBLOCK;
+}
+
+static int64_t
+file_size(int fd)
+{
+    struct stat sb;
+
+    return fstat(fd, &sb) == 0 ? (int64_t)sb.st_size : -1;
+}
+
+/* ---------------------------------------------------------------- the filler process */
+
+struct filler {
+    int fd;
+    EVP_MD_CTX *md;
+    int64_t written;
+};
+
+/* The zip's bytes into the part file and the digest. */
+static enum reg_status
+to_part(void *ctx, const void *data, size_t len)
+{
+    struct filler *f = ctx;
+    const char *p = data;
+    size_t left = len;
+
+    while (left > 0) {
+        ssize_t n = write(f->fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return reg_errorf(errno == ENOSPC ? REG_ENOSPACE : REG_ESTORE,
+                              "cannot write the bundle: %s", strerror(errno));
+        p += n;
+        left -= (size_t)n;
+    }
+    EVP_DigestUpdate(f->md, data, len);
+    f->written += (int64_t)len;
+    return REG_OK;
+}
+
+/* Closes every descriptor the worker had (its FastCGI connection, store, sockets) but the
+ * standard ones (the log is stderr) and keep. */
+static void
+close_inherited(int keep)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int fds[1024], n = 0;
+
+    while (d && (e = readdir(d)) != NULL && n < (int)(sizeof(fds) / sizeof(fds[0]))) {
+        int fd = atoi(e->d_name);
+        if (fd > 2 && fd != keep && fd != dirfd(d))
+            fds[n++] = fd;
+    }
+    if (d)
+        closedir(d);
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+}
+
+static void
+write_error(const char *path, enum reg_status st, const char *detail)
+{
+    FILE *f = fopen(path, "w");
+
+    if (f) {
+        fprintf(f, "%s\n%s\n", reg_status_name(st), detail);
+        fclose(f);
+    }
+}
+
+/* Stores the finished part file and records it. */
+static enum reg_status
+keep_part(const struct reg_fill_env *env, const struct reg_bundle_plan *p, const char *part,
+          const char *sha256, int64_t size)
+{
+    struct reg_bundle_record rec;
+    struct reg_blobs *b;
+    enum reg_status st = reg_blobs_open(env->cfg, &b);
+
+    if (st == REG_OK)
+        st = reg_blobs_put_file(b, part, sha256);
+    if (st == REG_OK) {
+        reg_fill_record(p, sha256, size, &rec);
+        st = reg_bundle_index_set(b, p->id, p->aspect, &rec);
+    }
+    reg_blobs_free(b);
+    return st;
+}
+
+/* The filler: runs in the grandchild, holding the part file's lock through fd. */
+static _Noreturn void
+run_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, int fd,
+           const char *part, const char *err)
+{
+    struct filler f = {fd, EVP_MD_CTX_new(), 0};
+    unsigned char digest[32];
+    char sha256[65];
+    struct timespec t0, t1;
+    enum reg_status st;
+
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    prctl(PR_SET_NAME, "reg-fill");
+    close_inherited(fd);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (!f.md || EVP_DigestInit_ex(f.md, EVP_sha256(), NULL) != 1)
+        reg_oom();
+    st = reg_bundle_stream(&p->fetch, p->files, p->nfiles, to_part, &f);
+    if (st == REG_OK && fsync(fd) != 0)
+        st = reg_errorf(REG_ESTORE, "fsync %s: %s", part, strerror(errno));
+    if (st == REG_OK) {
+        EVP_DigestFinal_ex(f.md, digest, NULL);
+        reg_str_hex(digest, sizeof(digest), sha256);
+        st = keep_part(env, p, part, sha256, f.written);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (st == REG_OK) {
+        reg_log(REG_LOG_INFO, "bundle %s/%s: %d files, %lld bytes in %.1f s, sha256 %.12s", p->id,
+                reg_bundle_aspect_name(p->aspect), p->nfiles, (long long)f.written,
+                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+                sha256);
+    } else {
+        reg_log(REG_LOG_WARN, "bundle %s/%s not stored: %s", p->id,
+                reg_bundle_aspect_name(p->aspect), reg_error_detail());
+        write_error(err, st, reg_error_detail());
+    }
+    /* The part file goes before the lock does (at exit), so a download that finds no filler
+     * finds the record, or no part file, never a finished one without its record. */
+    unlink(part);
+    EVP_MD_CTX_free(f.md);
+    _exit(st == REG_OK ? 0 : 1);
+}
+
+/* Starts the filler as a grandchild (reparented at once, so no worker has to reap it). */
+static enum reg_status
+spawn_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, int fd,
+             const char *part, const char *err)
+{
+    pid_t child = fork();
+    int status;
+
+    if (child < 0)
+        return reg_errorf(REG_EINTERNAL, "cannot start the fetch: fork: %s", strerror(errno));
+    if (child == 0) {
+        pid_t grandchild = fork();
+        if (grandchild == 0)
+            run_filler(env, p, fd, part, err);
+        _exit(grandchild < 0 ? 1 : 0);
+    }
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return reg_errorf(REG_EINTERNAL, "cannot start the fetch: fork failed");
+    return REG_OK;
+}
+
+/* ---------------------------------------------------------------- the decision */
+
+/* Whether the stored record is the plan's bundle and its blob is there. */
+static bool
+stored(struct reg_blobs *b, const struct reg_bundle_plan *p, struct reg_bundle_record *rec)
+{
+    int64_t size;
+
+    return reg_bundle_index_get(b, p->id, p->aspect, rec) == REG_OK &&
+           strcmp(rec->url, p->url) == 0 && strcmp(rec->sources, p->sources) == 0 &&
+           reg_blobs_stat(b, rec->sha256, &size) == REG_OK;
+}
+
+/* Refuses a zip of total bytes above the cap or past the free-space reserve. */
+static enum reg_status
+check_room(const struct reg_fill_env *env, int64_t total)
+{
+    struct statvfs vfs;
+    int64_t avail;
+
+    if (env->max_bytes > 0 && total > env->max_bytes)
+        return reg_errorf(REG_ENOSPACE,
+                          "the bundle has %lld bytes, more than this registry keeps "
+                          "(REGISTRY_BUNDLE_MAX_BYTES = %lld)",
+                          (long long)total, (long long)env->max_bytes);
+    if (statvfs(env->dir, &vfs) != 0)
+        return reg_errorf(REG_ESTORE, "statvfs %s: %s", env->dir, strerror(errno));
+    avail = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+    if (avail - total < env->reserve_bytes)
+        return reg_errorf(REG_ENOSPACE,
+                          "storing the %lld-byte bundle would leave %lld bytes free, less than "
+                          "the reserve of %lld (REGISTRY_BLOB_RESERVE_BYTES)",
+                          (long long)total, (long long)(avail - total),
+                          (long long)env->reserve_bytes);
+    return REG_OK;
+}
+
+/* Joins the running filler of part, if there is one: *fd then reads it. */
+static bool
+join_running(const char *part, int *fd)
+{
+    *fd = open(part, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
+        return false;
+    if (filler_running(*fd))
+        return true;
+    close(*fd);
+    *fd = -1;
+    unlink(part); /* a filler that died: its part file is of no use */
+    return false;
+}
+
+/* Creates the part file, locks it for the filler and starts it; *fd reads it. */
+static enum reg_status
+start_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, const char *part,
+             const char *err, int *fd)
+{
+    int wfd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    enum reg_status st = REG_OK;
+
+    if (wfd < 0)
+        return reg_errorf(REG_ESTORE, "cannot create %s: %s", part, strerror(errno));
+    unlink(err);
+    if (flock(wfd, LOCK_EX) != 0)
+        st = reg_errorf(REG_ESTORE, "flock %s: %s", part, strerror(errno));
+    *fd = st == REG_OK ? open(part, O_RDONLY | O_CLOEXEC) : -1;
+    if (st == REG_OK && *fd < 0)
+        st = reg_errorf(REG_ESTORE, "cannot open %s: %s", part, strerror(errno));
+    if (st == REG_OK)
+        st = spawn_filler(env, p, wfd, part, err);
+    close(wfd); /* the filler keeps its own descriptor, and with it the lock */
+    if (st != REG_OK) {
+        unlink(part);
+        if (*fd >= 0)
+            close(*fd);
+        *fd = -1;
+    }
+    return st;
+}
+
+enum reg_status
+reg_fill_open(const struct reg_fill_env *env, struct reg_blobs *b, const struct reg_bundle_plan *p,
+              enum reg_fill_how *how, struct reg_bundle_record *rec, struct reg_fill *fill)
+{
+    struct reg_arena a;
+    const char *key, *part;
+    int lock = -1;
+    enum reg_status st;
+
+    memset(fill, 0, sizeof(*fill));
+    fill->fd = -1;
+    st = reg_bundle_zip_size(p->files, p->nfiles, &fill->total);
+    if (st != REG_OK)
+        return st;
+    reg_arena_init(&a);
+    key = fill_key(&a, p);
+    part = reg_arena_sprintf(&a, "%s/%s.part", env->dir, key);
+    snprintf(fill->err_path, sizeof(fill->err_path), "%s/%s.err", env->dir, key);
+    if (mkdir(env->dir, 0755) != 0 && errno != EEXIST)
+        st = reg_errorf(REG_ESTORE, "cannot create %s: %s", env->dir, strerror(errno));
+    if (st == REG_OK) {
+        const char *path = reg_arena_sprintf(&a, "%s/" REG_FILL_LOCK, env->dir);
+        lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (lock < 0 || flock(lock, LOCK_EX) != 0)
+            st = reg_errorf(REG_ESTORE, "cannot lock %s: %s", path, strerror(errno));
+    }
+    if (st == REG_OK && stored(b, p, rec))
+        *how = REG_FILL_STORED;
+    else if (st == REG_OK && join_running(part, &fill->fd))
+        *how = REG_FILL_STREAMED;
+    else if (st == REG_OK && (st = check_room(env, fill->total)) == REG_OK &&
+             (st = start_filler(env, p, part, fill->err_path, &fill->fd)) == REG_OK)
+        *how = REG_FILL_STREAMED;
+    if (lock >= 0)
+        close(lock); /* releases the mutex */
+    reg_arena_cleanup(&a);
+    return st;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+/* The filler's failure from its error file, as a download reports it. */
+static enum reg_status
+filler_failure(const struct reg_fill *fill, bool before_first_byte)
+{
+    char name[64] = "", detail[REG_ERROR_DETAIL_MAX] = "the fetch from upstream stopped";
+    FILE *f = fopen(fill->err_path, "r");
+
+    if (f) {
+        if (fgets(name, sizeof(name), f) && fgets(detail, sizeof(detail), f))
+            detail[strcspn(detail, "\n")] = '\0';
+        fclose(f);
+    }
+    name[strcspn(name, "\n")] = '\0';
+    if (!before_first_byte)
+        return reg_errorf(REG_EUPSTREAM, "%s", detail);
+    if (strcmp(name, reg_status_name(REG_ENOSPACE)) == 0)
+        return reg_errorf(REG_ENOSPACE, "%s", detail);
+    if (strcmp(name, reg_status_name(REG_ESTORE)) == 0)
+        return reg_errorf(REG_ESTORE, "%s", detail);
+    return reg_errorf(REG_EUNAVAILABLE, "no stored copy, and upstream failed: %s", detail);
+}
+
+/* Waits one poll at the end of the part file; fails once the filler is gone or stalled. */
+static enum reg_status
+wait_for_more(struct reg_fill *fill, int64_t have, bool before_first_byte)
+{
+    if (filler_running(fill->fd)) {
+        if (fill->stalled_ms >= REG_FILL_STALL_MS)
+            return reg_errorf(REG_EUPSTREAM, "the fetch from upstream stalled");
+        sleep_ms(REG_FILL_POLL_MS);
+        fill->stalled_ms += REG_FILL_POLL_MS;
+        return REG_OK;
+    }
+    /* Gone: it may have written its last bytes just before. */
+    if (file_size(fill->fd) > have)
+        return REG_OK;
+    return filler_failure(fill, before_first_byte);
+}
+
+enum reg_status
+reg_fill_wait_first(struct reg_fill *fill)
+{
+    enum reg_status st = REG_OK;
+
+    while (st == REG_OK && file_size(fill->fd) <= 0)
+        st = wait_for_more(fill, 0, true);
+    return st;
+}
+
+enum reg_status
+reg_fill_read(struct reg_fill *fill, int64_t offset, int64_t len, reg_blobs_sink_fn sink,
+              void *ctx)
+{
+    int64_t end = len < 0 ? fill->total : offset + len;
+    char *buf = malloc(REG_FILL_CHUNK);
+    enum reg_status st = REG_OK;
+
+    if (!buf)
+        reg_oom();
+    if (offset < 0 || end > fill->total || offset > end)
+        st = reg_errorf(REG_EINVAL, "range outside the bundle");
+    while (st == REG_OK && offset < end) {
+        size_t want = end - offset < (int64_t)REG_FILL_CHUNK ? (size_t)(end - offset)
+                                                             : REG_FILL_CHUNK;
+        ssize_t got = pread(fill->fd, buf, want, (off_t)offset);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            st = reg_errorf(REG_ESTORE, "cannot read the bundle being fetched: %s",
+                            strerror(errno));
+        } else if (got == 0) {
+            st = wait_for_more(fill, offset, false);
+        } else {
+            fill->stalled_ms = 0;
+            st = sink(ctx, buf, (size_t)got);
+            offset += got;
+        }
+    }
+    free(buf);
+    return st;
+}
+
+void
+reg_fill_close(struct reg_fill *fill)
+{
+    if (fill && fill->fd >= 0) {
+        close(fill->fd);
+        fill->fd = -1;
+    }
+}
+
+void
+reg_fill_record(const struct reg_bundle_plan *p, const char *sha256, int64_t size,
+                struct reg_bundle_record *out)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->sha256, sizeof(out->sha256), "%s", sha256);
+    snprintf(out->url, sizeof(out->url), "%s", p->url);
+    snprintf(out->sources, sizeof(out->sources), "%s", p->sources);
+    out->size = size;
+    out->at = (int64_t)time(NULL);
+}
