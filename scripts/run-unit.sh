@@ -8,20 +8,28 @@
 # REGISTRY_TEST_DYNAMODB_ENDPOINT=http://127.0.0.1:<port> to every test; each test works on a
 # table of its own.
 #
+# The S3 client's tests (tests/unit/aws/test_s3.c) need an S3: the script starts s3rver
+# (tests/s3, installed by scripts/deps.sh) on a free loopback port, storing in a temp directory
+# of its own that is removed when the run ends, and exports
+# REGISTRY_TEST_S3_ENDPOINT=http://127.0.0.1:<port>; each test works in a bucket of its own.
+#
 # The upstream HTTP client's tests (tests/unit/upstream/test_http_client.c) need the Hugging
 # Face / GitHub fixture server (tests/fixtures/upstream_server.py): the script starts it with
 # --port 0 --ready-file and exports REGISTRY_TEST_UPSTREAM_URL=http://127.0.0.1:<port>.
 #
-# Both servers are stopped when the run ends, also on failure or Ctrl-C. If one cannot start,
+# All servers are stopped when the run ends, also on failure or Ctrl-C. If one cannot start,
 # the run fails before any test, saying why.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 dynalite=$root/tests/dynamodb/node_modules/.bin/dynalite
+s3rver=$root/tests/s3/node_modules/.bin/s3rver
 python=/usr/bin/python3
 dyn_pid=""
 dyn_log=""
 up_pid=""
 up_dir=""
+s3_pid=""
+s3_dir=""
 
 # shellcheck disable=SC2317  # invoked by stop_servers
 stop_upstream() {
@@ -47,10 +55,23 @@ stop_dynalite() {
         rm -f "$dyn_log"
     fi
 }
+# shellcheck disable=SC2317  # invoked by stop_servers
+stop_s3rver() {
+    if [ -n "$s3_pid" ]; then
+        kill -TERM "$s3_pid" 2>/dev/null || true
+        wait "$s3_pid" 2>/dev/null || true
+        s3_pid=""
+    fi
+    if [ -n "$s3_dir" ]; then
+        rm -rf "$s3_dir"
+        s3_dir=""
+    fi
+}
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 stop_servers() {
     stop_upstream
     stop_dynalite
+    stop_s3rver
 }
 trap stop_servers EXIT
 trap 'exit 130' INT TERM
@@ -106,6 +127,56 @@ start_dynalite() {
     return 1
 }
 
+# Starts s3rver on a free port, storing under a temp directory of its own, and waits (up to
+# 20 s) until it answers HTTP; sets REGISTRY_TEST_S3_ENDPOINT. Returns 1 with a message on
+# stderr if it cannot.
+start_s3rver() {
+    local port endpoint attempt
+    local node_flags=()
+    if [ ! -x "$s3rver" ]; then
+        echo "unit: cannot start s3rver for the S3 client tests: $s3rver is missing;" \
+            "run scripts/deps.sh (npm ci in tests/s3)" >&2
+        return 1
+    fi
+    # s3rver's ListObjectsV2 continuation tokens are DES-encrypted, which OpenSSL 3 (Node 17+)
+    # only has in its legacy provider; older Node has neither the need nor the flag.
+    if node --openssl-legacy-provider -e 0 2>/dev/null; then
+        node_flags=(--openssl-legacy-provider)
+    fi
+    s3_dir=$(mktemp -d "${TMPDIR:-/tmp}/unit-s3rver.XXXXXX")
+    # A port taken between free_port and s3rver's bind: try another, three times.
+    for attempt in 1 2 3; do
+        port=$(free_port) || {
+            echo "unit: cannot find a free loopback port for s3rver" >&2
+            return 1
+        }
+        endpoint=http://127.0.0.1:$port
+        node "${node_flags[@]}" "$s3rver" --directory "$s3_dir/data" --address 127.0.0.1 \
+            --port "$port" --silent </dev/null >"$s3_dir/log" 2>&1 &
+        s3_pid=$!
+        for _ in $(seq 200); do
+            if ! kill -0 "$s3_pid" 2>/dev/null; then
+                break
+            fi
+            # s3rver answers GET / (ListBuckets) once it is serving.
+            if curl -s -o /dev/null -m 2 "$endpoint/"; then
+                export REGISTRY_TEST_S3_ENDPOINT=$endpoint
+                echo "unit: s3rver (local S3) serving $endpoint for the unit tests"
+                return 0
+            fi
+            sleep 0.1
+        done
+        kill -TERM "$s3_pid" 2>/dev/null || true
+        wait "$s3_pid" 2>/dev/null || true
+        s3_pid=""
+        grep -q EADDRINUSE "$s3_dir/log" || break
+        echo "unit: port $port was taken before s3rver could bind it (attempt $attempt)" >&2
+    done
+    echo "unit: cannot start s3rver on 127.0.0.1:$port for the S3 client tests; its output:" >&2
+    tail -n 20 "$s3_dir/log" >&2
+    return 1
+}
+
 # Starts the upstream fixture server on a port of its own choosing (--port 0) and waits (up to
 # 20 s) for its ready file; sets REGISTRY_TEST_UPSTREAM_URL. Returns 1 with a message if it
 # cannot.
@@ -136,7 +207,7 @@ start_upstream() {
     return 1
 }
 
-if ! start_dynalite || ! start_upstream; then
+if ! start_dynalite || ! start_upstream || ! start_s3rver; then
     echo "unit: 0 passed, $# failed"
     exit 1
 fi

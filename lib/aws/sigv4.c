@@ -32,6 +32,7 @@
 #define TOKEN_HEADER "x-amz-security-token"
 #define CONTENT_SHA_HEADER "x-amz-content-sha256"
 #define AUTHZ_HEADER "authorization"
+#define UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
 
 /* A header in canonical form. */
 struct canon_header {
@@ -712,6 +713,97 @@ reg_sigv4_sign(struct reg_arena *a, const struct reg_sigv4_request *req,
         out->canonical_request = creq;
         out->signed_headers = s.signed_headers;
         st = sign(a, cred, region, service, amz_date, out);
+    }
+    if (st != REG_OK)
+        memset(out, 0, sizeof(*out));
+    return st;
+}
+
+/* Appends "name=value" to a query string, '&' first unless it is empty, with value
+ * percent-encoded (everything but the unreserved characters). */
+static void
+query_put(struct text *t, const char *name, const char *value)
+{
+    static const char digits[] = "0123456789ABCDEF";
+
+    if (t->buf.len > 0)
+        text_puts(t, "&");
+    text_puts(t, name);
+    text_puts(t, "=");
+    for (const char *p = value; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        char esc[3] = {'%', digits[c >> 4], digits[c & 15]};
+        if (reg_str_is_unreserved(c))
+            text_put(t, p, 1);
+        else
+            text_put(t, esc, sizeof(esc));
+    }
+}
+
+/* The request's query plus the X-Amz-* authentication parameters, all but the signature. */
+static enum reg_status
+presign_query(const struct signing *s, const struct reg_sigv4_credentials *cred, const char *region,
+              const char *service, const char *amz_date, long expires, char **out)
+{
+    struct text t;
+
+    text_init(&t);
+    text_puts(&t, s->req->query ? s->req->query : "");
+    query_put(&t, "X-Amz-Algorithm", ALGORITHM);
+    query_put(&t, "X-Amz-Credential",
+              reg_arena_sprintf(s->a, "%s/%.*s/%s/%s/%s", cred->access_key_id, SCOPE_DATE_LEN,
+                                amz_date, region, service, TERMINATOR));
+    query_put(&t, "X-Amz-Date", amz_date);
+    query_put(&t, "X-Amz-Expires", reg_arena_sprintf(s->a, "%ld", expires));
+    query_put(&t, "X-Amz-SignedHeaders", s->signed_headers);
+    if (cred->session_token)
+        query_put(&t, "X-Amz-Security-Token", cred->session_token);
+    return text_finish(&t, s->a, "query string", out);
+}
+
+enum reg_status
+reg_sigv4_presign(struct reg_arena *a, const struct reg_sigv4_request *req,
+                  const struct reg_sigv4_credentials *cred, const char *region, const char *service,
+                  const char *amz_date, long expires, struct reg_sigv4_presigned *out)
+{
+    struct signing s = {.a = a, .req = req};
+    struct reg_sigv4_request signed_req;
+    struct reg_sigv4_result res;
+    char *query = NULL, *creq = NULL;
+    enum reg_status st;
+
+    memset(out, 0, sizeof(*out));
+    memset(&res, 0, sizeof(res));
+    st = check_args(req, cred, region, service, amz_date);
+    if (st == REG_OK && (expires < 1 || expires > REG_SIGV4_PRESIGN_MAX_EXPIRES))
+        st = reg_errorf(REG_EINVAL, "a presigned request expires after 1 to %ld seconds, not %ld",
+                        REG_SIGV4_PRESIGN_MAX_EXPIRES, expires);
+    if (st == REG_OK)
+        st = collect_headers(&s);
+    if (st == REG_OK && !find_header(&s, HOST_HEADER))
+        st = reg_errorf(REG_EINVAL, "a SigV4 request needs a Host header");
+    if (st == REG_OK)
+        st = merge_headers(&s);
+    if (st == REG_OK)
+        st = presign_query(&s, cred, region, service, amz_date, expires, &query);
+    if (st == REG_OK) {
+        /* The canonical request signs the query with the authentication parameters in it. */
+        signed_req = *req;
+        signed_req.query = query;
+        s.req = &signed_req;
+        memcpy(s.payload_hash, UNSIGNED_PAYLOAD, sizeof(UNSIGNED_PAYLOAD));
+        st = canonical_request(&s, &creq);
+    }
+    if (st == REG_OK) {
+        res.canonical_request = creq;
+        res.signed_headers = s.signed_headers;
+        st = sign(a, cred, region, service, amz_date, &res);
+    }
+    if (st == REG_OK) {
+        out->canonical_request = creq;
+        out->string_to_sign = res.string_to_sign;
+        memcpy(out->signature, res.signature, sizeof(out->signature));
+        out->query = reg_arena_sprintf(a, "%s&X-Amz-Signature=%s", query, res.signature);
     }
     if (st != REG_OK)
         memset(out, 0, sizeof(*out));

@@ -9,6 +9,9 @@
  * amz_date), signs, then sends those headers plus result.extra[0..nextra) plus
  * "Authorization: <result.authorization>".
  *
+ * reg_sigv4_presign() signs in the query string instead (S3 presigned URLs): the caller sends
+ * the request with the returned query and no Authorization header.
+ *
  * Ownership: every string of a reg_sigv4_result is allocated from the arena given to
  * reg_sigv4_sign() and lives until its cleanup. The request and credentials are only read.
  * Secrets are not kept anywhere in the result.
@@ -93,6 +96,35 @@ enum reg_status reg_sigv4_sign(struct reg_arena *a, const struct reg_sigv4_reque
                                const struct reg_sigv4_credentials *cred, const char *region,
                                const char *service, const char *amz_date,
                                struct reg_sigv4_result *out);
+
+/* Longest validity of a presigned request (seconds): SigV4 allows seven days. */
+#define REG_SIGV4_PRESIGN_MAX_EXPIRES 604800L
+
+/* A query-string-signed (presigned) request; every string in the arena. */
+struct reg_sigv4_presigned {
+    const char *canonical_request;
+    const char *string_to_sign;
+    char signature[65];
+    /* The query string to send, without '?': the request's own query (as given), then
+     * X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders,
+     * X-Amz-Security-Token (with a session token) and X-Amz-Signature, values percent-encoded. */
+    const char *query;
+};
+
+/*
+ * Signs req in the query string instead of the Authorization header (S3 presigned URLs), valid
+ * for expires seconds (1 to REG_SIGV4_PRESIGN_MAX_EXPIRES) from amz_date; fills *out from a.
+ *
+ * Of req, only method, path, query, headers and normalize_path count: the headers are signed as
+ * for reg_sigv4_sign (they must include Host; usually Host is the only one, and X-Amz-Date is
+ * not needed since the date is in the query), the payload hash is "UNSIGNED-PAYLOAD", and a
+ * session token is a signed query parameter, as S3 wants. Canonicalisation, errors and the
+ * zeroed *out on failure are those of reg_sigv4_sign, plus REG_EINVAL for expires out of range.
+ */
+enum reg_status reg_sigv4_presign(struct reg_arena *a, const struct reg_sigv4_request *req,
+                                  const struct reg_sigv4_credentials *cred, const char *region,
+                                  const char *service, const char *amz_date, long expires,
+                                  struct reg_sigv4_presigned *out);
 
 /* Formats now (UTC) as "YYYYMMDDTHHMMSSZ" (years 0 to 9999; otherwise out is ""). */
 void reg_sigv4_amz_date(time_t now, char out[17]);
