@@ -96,11 +96,11 @@ static void
 write_response(FCGX_Request *r, const struct reg_response *resp, bool head_only)
 {
     char head[4096];
-    long long length = resp->stream.produce ? (long long)resp->stream.length
-                                            : (long long)resp->body.len;
+    long long length =
+        resp->stream.produce ? (long long)resp->stream.length : (long long)resp->body.len;
     int n = snprintf(head, sizeof(head),
-                     "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lld\r\n",
-                     resp->status, reg_http_reason(resp->status), resp->content_type, length);
+                     "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lld\r\n", resp->status,
+                     reg_http_reason(resp->status), resp->content_type, length);
 
     for (int i = 0; i < resp->nheaders && n < (int)sizeof(head); i++)
         n += snprintf(head + n, sizeof(head) - (size_t)n, "%s: %s\r\n", resp->headers[i].name,

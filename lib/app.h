@@ -51,7 +51,7 @@ struct reg_app {
     char admin_record[REG_PASSWORD_RECORD_MAX]; /* default admin's password, derived once */
     char dummy_record[REG_PASSWORD_RECORD_MAX]; /* checks against unknown users (users.c) */
     struct reg_store *store;
-    struct reg_blobs *blobs; /* bundles and their index (bundle/index.h) */
+    struct reg_blobs *blobs;     /* bundles and their index (bundle/index.h) */
     struct reg_catalog *catalog; /* this worker's snapshot of every artifact */
     struct reg_ingest ingest;    /* upstream hosts, tokens, timeouts and the ingest gate */
     struct reg_search *search;

@@ -95,8 +95,7 @@ reg_blobs_remove(struct reg_blobs *b, const char *sha256)
 }
 
 enum reg_status
-reg_blobs_accel_uri(struct reg_blobs *b, struct reg_arena *a, const char *sha256,
-                    const char **out)
+reg_blobs_accel_uri(struct reg_blobs *b, struct reg_arena *a, const char *sha256, const char **out)
 {
     enum reg_status st = check_sha(sha256);
 
@@ -141,8 +140,8 @@ reg_blobs_meta_list(struct reg_blobs *b, const char *prefix, reg_blobs_key_fn fn
 static bool
 key_char_ok(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-' || c == '/';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-' || c == '/';
 }
 
 bool

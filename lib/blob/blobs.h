@@ -59,8 +59,7 @@ struct reg_blobs_ops {
     enum reg_status (*remove)(struct reg_blobs *b, const char *sha256);
     enum reg_status (*accel_uri)(struct reg_blobs *b, struct reg_arena *a, const char *sha256,
                                  const char **out);
-    enum reg_status (*meta_put)(struct reg_blobs *b, const char *key, const void *data,
-                                size_t len);
+    enum reg_status (*meta_put)(struct reg_blobs *b, const char *key, const void *data, size_t len);
     enum reg_status (*meta_get)(struct reg_blobs *b, struct reg_arena *a, const char *key,
                                 char **data, size_t *len);
     enum reg_status (*meta_delete)(struct reg_blobs *b, const char *key);
@@ -100,8 +99,8 @@ enum reg_status reg_blobs_put_file(struct reg_blobs *b, const char *path, const 
 enum reg_status reg_blobs_stat(struct reg_blobs *b, const char *sha256, int64_t *size);
 
 /* Hands bytes [offset, offset + len) of blob sha256 to sink (len -1: to the end). */
-enum reg_status reg_blobs_read(struct reg_blobs *b, const char *sha256, int64_t offset,
-                               int64_t len, reg_blobs_sink_fn sink, void *ctx);
+enum reg_status reg_blobs_read(struct reg_blobs *b, const char *sha256, int64_t offset, int64_t len,
+                               reg_blobs_sink_fn sink, void *ctx);
 
 /* Removes blob sha256; a missing blob is a success. */
 enum reg_status reg_blobs_remove(struct reg_blobs *b, const char *sha256);

@@ -154,6 +154,8 @@ disk_put_file(struct reg_blobs *b, const char *path, const char *sha256)
                             : reg_errorf(REG_ESTORE, "cannot link %s: %s", final, strerror(errno));
     if (st == REG_OK && chmod(final, REG_BLOB_FILE_MODE) != 0)
         st = reg_errorf(REG_ESTORE, "chmod %s: %s", final, strerror(errno));
+    if (st != REG_OK)
+        remove_empty_parents(final, strlen(dir_of(b)));
     reg_arena_cleanup(&a);
     return st;
 }
@@ -265,8 +267,7 @@ disk_meta_put(struct reg_blobs *b, const char *key, const void *data, size_t len
 }
 
 static enum reg_status
-disk_meta_get(struct reg_blobs *b, struct reg_arena *a, const char *key, char **data,
-              size_t *len)
+disk_meta_get(struct reg_blobs *b, struct reg_arena *a, const char *key, char **data, size_t *len)
 {
     const char *path = meta_path(b, a, key);
     char *buf = reg_arena_alloc(a, REG_BLOBS_META_MAX + 1);
@@ -322,8 +323,9 @@ walk(struct reg_blobs *b, struct reg_arena *a, const char *rel, const char *pref
     enum reg_status st = REG_OK;
 
     if (!d)
-        return errno == ENOENT ? REG_OK : reg_errorf(REG_ESTORE, "opendir %s: %s", path,
-                                                     strerror(errno));
+        return errno == ENOENT || errno == ENOTDIR
+                   ? REG_OK /* no key has this prefix */
+                   : reg_errorf(REG_ESTORE, "opendir %s: %s", path, strerror(errno));
     while (st == REG_OK && (e = readdir(d)) != NULL) {
         const char *key;
         struct stat sb;
@@ -350,8 +352,8 @@ disk_meta_list(struct reg_blobs *b, const char *prefix, reg_blobs_key_fn fn, voi
 
     reg_arena_init(&a);
     /* Start at the deepest directory the prefix names. */
-    st = walk(b, &a, slash ? reg_arena_strndup(&a, prefix, (size_t)(slash - prefix)) : "",
-              prefix, fn, ctx);
+    st = walk(b, &a, slash ? reg_arena_strndup(&a, prefix, (size_t)(slash - prefix)) : "", prefix,
+              fn, ctx);
     reg_arena_cleanup(&a);
     return st;
 }
@@ -364,8 +366,8 @@ disk_free(struct reg_blobs *b)
 }
 
 static const struct reg_blobs_ops disk_ops = {
-    "disk",        disk_put_file,   disk_stat,        disk_read,      disk_remove, disk_accel_uri,
-    disk_meta_put, disk_meta_get,   disk_meta_delete, disk_meta_list, disk_free,
+    "disk",        disk_put_file, disk_stat,        disk_read,      disk_remove, disk_accel_uri,
+    disk_meta_put, disk_meta_get, disk_meta_delete, disk_meta_list, disk_free,
 };
 
 enum reg_status

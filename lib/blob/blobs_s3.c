@@ -93,8 +93,8 @@ s3_accel_uri(struct reg_blobs *b, struct reg_arena *a, const char *sha256, const
     struct s3 *s = (struct s3 *)b;
     size_t n = strlen(s->endpoint);
     char *url;
-    enum reg_status st = reg_s3_presign_get(s->client, a, blob_key(a, sha256), PRESIGN_SECONDS,
-                                            &url);
+    enum reg_status st =
+        reg_s3_presign_get(s->client, a, blob_key(a, sha256), PRESIGN_SECONDS, &url);
 
     if (st != REG_OK)
         return st;
@@ -121,8 +121,8 @@ static enum reg_status
 s3_meta_get(struct reg_blobs *b, struct reg_arena *a, const char *key, char **data, size_t *len)
 {
     struct reg_buf buf;
-    enum reg_status st = reg_s3_get_object(client_of(b), reg_arena_sprintf(a, META_PREFIX "%s", key),
-                                           REG_BLOBS_META_MAX, &buf);
+    enum reg_status st = reg_s3_get_object(
+        client_of(b), reg_arena_sprintf(a, META_PREFIX "%s", key), REG_BLOBS_META_MAX, &buf);
 
     *data = NULL;
     *len = 0;
@@ -194,10 +194,14 @@ static const struct reg_blobs_ops s3_ops = {
 enum reg_status
 reg_blobs_s3_open(const struct reg_config *cfg, struct reg_blobs **out)
 {
-    struct reg_s3_config sc = {cfg->s3_endpoint,       cfg->s3_bucket,
-                               cfg->aws_region,        cfg->aws_access_key_id,
-                               cfg->aws_secret_access_key, cfg->aws_session_token,
-                               0,                      0,
+    struct reg_s3_config sc = {cfg->s3_endpoint,
+                               cfg->s3_bucket,
+                               cfg->aws_region,
+                               cfg->aws_access_key_id,
+                               cfg->aws_secret_access_key,
+                               cfg->aws_session_token,
+                               0,
+                               0,
                                0};
     struct s3 *s = calloc(1, sizeof(*s));
     struct reg_arena a;
@@ -208,10 +212,10 @@ reg_blobs_s3_open(const struct reg_config *cfg, struct reg_blobs **out)
         reg_oom();
     s->base.ops = &s3_ops;
     reg_arena_init(&a);
-    s->endpoint = strdup(cfg->s3_endpoint && *cfg->s3_endpoint
-                             ? cfg->s3_endpoint
-                             : reg_arena_sprintf(&a, "https://s3.%s.amazonaws.com",
-                                                 cfg->aws_region));
+    s->endpoint =
+        strdup(cfg->s3_endpoint && *cfg->s3_endpoint
+                   ? cfg->s3_endpoint
+                   : reg_arena_sprintf(&a, "https://s3.%s.amazonaws.com", cfg->aws_region));
     reg_arena_cleanup(&a);
     if (!s->endpoint)
         reg_oom();

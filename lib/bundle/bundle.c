@@ -34,7 +34,6 @@ static const char *const weight_suffixes[] = {
 
 static const char *const card_suffixes[] = {"md", "json", "txt", "yaml", "yml"};
 
-
 enum reg_status
 reg_bundle_aspect_parse(const char *name, enum reg_bundle_aspect *out)
 {
@@ -245,10 +244,12 @@ reg_bundle_gh_files(struct reg_arena *a, const char *github_api_url, const char 
 /* One zip being streamed: the writer, and the file being fetched into it. */
 struct build {
     struct reg_zip_writer zip;
-    int index;     /* the entry being fetched */
-    bool started;  /* its entry was begun (at its first byte) */
-    int64_t got;   /* bytes of the current file */
+    int index;    /* the entry being fetched */
+    bool started; /* its entry was begun (at its first byte) */
+    int64_t got;  /* bytes of the current file */
     const struct reg_bundle_file *file;
+    enum reg_status sink_status; /* the zip writer's (or the caller's sink's) refusal */
+    char sink_detail[REG_ERROR_DETAIL_MAX];
 };
 
 /* reg_http_stream's sink: the bytes of the current file into its entry, begun at the first. */
@@ -268,22 +269,25 @@ to_entry(void *ctx, const void *data, size_t len)
     }
     if (st == REG_OK)
         st = reg_zip_write(&b->zip, data, len);
+    if (st != REG_OK) {
+        b->sink_status = st;
+        snprintf(b->sink_detail, sizeof(b->sink_detail), "%s", reg_error_detail());
+    }
     b->got += (int64_t)len;
     return st;
 }
 
-/* A stream's failure as the bundle reports it: the sink's disk and internal errors keep their
- * status; anything else about a listed file is upstream's fault. */
+/* A stream's failure as the bundle reports it: a refusal of the sink keeps its status and
+ * detail; anything else about a listed file is upstream's fault. */
 static enum reg_status
-fetch_failed(enum reg_status st, const struct reg_bundle_file *f)
+fetch_failed(const struct build *b, const struct reg_bundle_file *f)
 {
     char why[REG_ERROR_DETAIL_MAX];
 
-    if (st == REG_ESTORE || st == REG_EINTERNAL || st == REG_ENOMEM || st == REG_ETOOLARGE)
-        return st; /* the detail is already recorded */
+    if (b->sink_status != REG_OK)
+        return reg_errorf(b->sink_status, "%s", b->sink_detail);
     snprintf(why, sizeof(why), "%s", reg_error_detail());
-    return reg_errorf(st == REG_EUNAVAILABLE ? REG_EUNAVAILABLE : REG_EUPSTREAM,
-                      "cannot fetch '%.200s' for the bundle: %s", f->path, why);
+    return reg_errorf(REG_EUPSTREAM, "cannot fetch '%.200s' for the bundle: %s", f->path, why);
 }
 
 /* One file: fetched into its entry, length checked, entry ended. */
@@ -301,7 +305,7 @@ add_file(struct build *b, const struct reg_bundle_fetch *fetch, int i,
     st = reg_http_stream(fetch->http, f->url, fetch->accept, fetch->bearer, INT64_MAX, to_entry, b,
                          &res);
     if (st != REG_OK)
-        return fetch_failed(st, f);
+        return fetch_failed(b, f);
     if (b->got != f->size)
         return reg_errorf(REG_EUPSTREAM, "'%.200s' has %lld bytes, its listing says %lld", f->path,
                           (long long)b->got, (long long)f->size);
@@ -334,8 +338,10 @@ zip_entries(struct reg_arena *a, const struct reg_bundle_file *files, int n,
         if (files[i].size < 0)
             return reg_errorf(REG_EINVAL, "bundle file '%.200s' has no known size", p);
         if (i > 0 && strcmp(files[i - 1].path, p) >= 0)
-            return reg_errorf(REG_EINVAL, "bundle files are not sorted, or '%.200s' is listed "
-                                          "twice", p);
+            return reg_errorf(REG_EINVAL,
+                              "bundle files are not sorted, or '%.200s' is listed "
+                              "twice",
+                              p);
         e[i].name = p;
         e[i].size = files[i].size;
         e[i].crc = 0;

@@ -15,10 +15,10 @@
  * time but the zip epoch. See zipstream.h.
  *
  * Failures while streaming: a file whose byte count differs from its listed size, a fetch that
- * fails (404 included: the listing named the file) or is refused by the allow-list
- * (REG_EUPSTREAM; REG_EUNAVAILABLE when upstream could not be reached), or the sink's own
- * status. The zip's first byte reaches the sink only once upstream has answered for the
- * first file, so a failure to reach upstream at all leaves the sink untouched.
+ * fails (404 included: the listing named the file), cannot reach upstream or is refused by
+ * the allow-list (REG_EUPSTREAM), or the sink's own status and detail. The zip's first byte reaches
+ * the sink only once upstream has answered for the first file, so a failure to reach upstream at
+ * all leaves the sink untouched.
  *
  * Aspects: which files of a model a bundle holds (reg_bundle_aspect_includes):
  *   full     every file;

@@ -177,8 +177,7 @@ run_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, int 
     if (st == REG_OK) {
         reg_log(REG_LOG_INFO, "bundle %s/%s: %d files, %lld bytes in %.1f s, sha256 %.12s", p->id,
                 reg_bundle_aspect_name(p->aspect), p->nfiles, (long long)f.written,
-                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
-                sha256);
+                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, sha256);
     } else {
         reg_log(REG_LOG_WARN, "bundle %s/%s not stored: %s", p->id,
                 reg_bundle_aspect_name(p->aspect), reg_error_detail());
@@ -385,8 +384,7 @@ reg_fill_wait_first(struct reg_fill *fill)
 }
 
 enum reg_status
-reg_fill_read(struct reg_fill *fill, int64_t offset, int64_t len, reg_blobs_sink_fn sink,
-              void *ctx)
+reg_fill_read(struct reg_fill *fill, int64_t offset, int64_t len, reg_blobs_sink_fn sink, void *ctx)
 {
     int64_t end = len < 0 ? fill->total : offset + len;
     char *buf = malloc(REG_FILL_CHUNK);
@@ -397,14 +395,14 @@ reg_fill_read(struct reg_fill *fill, int64_t offset, int64_t len, reg_blobs_sink
     if (offset < 0 || end > fill->total || offset > end)
         st = reg_errorf(REG_EINVAL, "range outside the bundle");
     while (st == REG_OK && offset < end) {
-        size_t want = end - offset < (int64_t)REG_FILL_CHUNK ? (size_t)(end - offset)
-                                                             : REG_FILL_CHUNK;
+        size_t want =
+            end - offset < (int64_t)REG_FILL_CHUNK ? (size_t)(end - offset) : REG_FILL_CHUNK;
         ssize_t got = pread(fill->fd, buf, want, (off_t)offset);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            st = reg_errorf(REG_ESTORE, "cannot read the bundle being fetched: %s",
-                            strerror(errno));
+            st =
+                reg_errorf(REG_ESTORE, "cannot read the bundle being fetched: %s", strerror(errno));
         } else if (got == 0) {
             st = wait_for_more(fill, offset, false);
         } else {

@@ -44,8 +44,8 @@ read_record(struct reg_blobs *b, struct reg_arena *a, const char *key,
     enum reg_status st = reg_blobs_meta_get(b, a, key, &text, &len);
 
     memset(out, 0, sizeof(*out));
-    if (st == REG_OK)
-        st = reg_json_parse_object(a, text, len, &doc);
+    if (st == REG_OK && reg_json_parse_object(a, text, len, &doc) != REG_OK)
+        return reg_errorf(REG_ESTORE, "bundle record %s is damaged", key);
     if (st != REG_OK)
         return st;
     copy_str(out->sha256, sizeof(out->sha256), reg_json_str(doc, "sha256"));
@@ -124,6 +124,8 @@ reg_bundle_index_set(struct reg_blobs *b, const char *id, enum reg_bundle_aspect
     bool had_old;
     enum reg_status st = reg_artifact_id_check(id);
 
+    if (st == REG_OK && !reg_blob_sha256_ok(rec->sha256))
+        st = reg_errorf(REG_EINVAL, "a bundle record needs the blob's SHA-256");
     if (st != REG_OK)
         return st;
     reg_arena_init(&a);
@@ -154,13 +156,14 @@ forget_key(void *ctx, const char *key)
     char id[REG_ID_MAX + 1], aspect[16];
     enum reg_status st;
 
-    if (sscanf(key, RECORDS "%32[0-9]/%15[a-z].json", id, aspect) != 2)
+    if (sscanf(key, RECORDS "%32[A-Za-z0-9-]/%15[a-z].json", id, aspect) != 2)
         return reg_blobs_meta_delete(b, key); /* not a record: nothing refers to it */
     reg_arena_init(&a);
     st = read_record(b, &a, key, &rec);
     if (st == REG_OK || st == REG_ESTORE)
         st = reg_blobs_meta_delete(b, key);
-    if (st == REG_OK && rec.sha256[0])
+    /* A damaged record names no blob; its marker, if any, goes with the next reset. */
+    if (st == REG_OK && reg_blob_sha256_ok(rec.sha256))
         st = release(b, &a, rec.sha256, id, aspect);
     reg_arena_cleanup(&a);
     return st;

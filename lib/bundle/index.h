@@ -37,8 +37,7 @@ struct reg_bundle_record {
 
 /* The record of an artifact's aspect; REG_ENOTFOUND when there is none. */
 enum reg_status reg_bundle_index_get(struct reg_blobs *b, const char *id,
-                                     enum reg_bundle_aspect aspect,
-                                     struct reg_bundle_record *out);
+                                     enum reg_bundle_aspect aspect, struct reg_bundle_record *out);
 
 /* Records that blob rec->sha256 (stored already) is the bundle of id's aspect, replacing and
  * releasing the record there was. */

@@ -68,14 +68,13 @@ fetched_files(struct reg_app *app, struct reg_arena *a, enum reg_artifact_type t
 
     if (type == REG_TYPE_MODEL) {
         struct reg_model_signals s;
-        st = reg_hf_fetch_model(&app->ingest.http, cfg->hf_endpoint, cfg->hf_token, a, repo_id,
-                                &s);
+        st = reg_hf_fetch_model(&app->ingest.http, cfg->hf_endpoint, cfg->hf_token, a, repo_id, &s);
         *files = s.files;
         *n = s.nfiles;
     } else if (type == REG_TYPE_DATASET) {
         struct reg_dataset_signals d;
-        st = reg_hf_fetch_dataset(&app->ingest.http, cfg->hf_endpoint, cfg->hf_token, a,
-                                  repo_id, &d);
+        st = reg_hf_fetch_dataset(&app->ingest.http, cfg->hf_endpoint, cfg->hf_token, a, repo_id,
+                                  &d);
         *files = d.files;
         *n = d.nfiles;
     } else {
@@ -136,13 +135,12 @@ list_artifact(struct reg_app *app, struct reg_arena *a, const struct reg_artifac
         return st;
     if (art->type == REG_TYPE_CODE) {
         struct reg_file_info *kept = only_under(a, files, nfiles, subdir, &nfiles);
-        return reg_bundle_gh_files(a, app->config.github_api_url, md.repo_id, kept, nfiles, out,
-                                   n);
+        return reg_bundle_gh_files(a, app->config.github_api_url, md.repo_id, kept, nfiles, out, n);
     }
-    return reg_bundle_hf_files(
-        a, app->config.hf_endpoint,
-        art->type == REG_TYPE_MODEL ? REG_BUNDLE_HF_MODEL : REG_BUNDLE_HF_DATASET, md.repo_id,
-        files, nfiles, aspect, out, n);
+    return reg_bundle_hf_files(a, app->config.hf_endpoint,
+                               art->type == REG_TYPE_MODEL ? REG_BUNDLE_HF_MODEL
+                                                           : REG_BUNDLE_HF_DATASET,
+                               md.repo_id, files, nfiles, aspect, out, n);
 }
 
 const char *
@@ -224,15 +222,13 @@ reg_bundle_plan_make(struct reg_app *app, struct reg_arena *a, const struct reg_
         st = list_artifact(app, a, art, aspect, &out->files, &out->nfiles);
     if (st == REG_OK && out->nfiles == 0)
         st = reg_errorf(REG_ENOTFOUND, "%s %s has no file in its %s aspect",
-                        reg_artifact_type_name(art->type), art->id,
-                        reg_bundle_aspect_name(aspect));
+                        reg_artifact_type_name(art->type), art->id, reg_bundle_aspect_name(aspect));
     if (st != REG_OK)
         return st;
     qsort(out->files, (size_t)out->nfiles, sizeof(*out->files), by_path);
     for (int i = 0; i < out->nfiles; i++) {
         if (out->files[i].size < 0)
-            return reg_errorf(REG_EUPSTREAM, "upstream lists no size for %s",
-                              out->files[i].path);
+            return reg_errorf(REG_EUPSTREAM, "upstream lists no size for %s", out->files[i].path);
         if (i > 0 && strcmp(out->files[i - 1].path, out->files[i].path) == 0)
             return reg_errorf(REG_EUPSTREAM, "upstream lists %s twice", out->files[i].path);
         out->content_bytes += out->files[i].size;

@@ -25,13 +25,13 @@
 #define REG_BUNDLE_TRANSFER_MS (30L * 60 * 1000)
 
 struct reg_bundle_plan {
-    const char *id;          /* the artifact */
+    const char *id; /* the artifact */
     enum reg_bundle_aspect aspect;
-    const char *url;         /* its source URL (recorded with the bundle) */
-    const char *sources;     /* datasets aspect: the dataset artifact ids, "id1,id2"; else "" */
+    const char *url;     /* its source URL (recorded with the bundle) */
+    const char *sources; /* datasets aspect: the dataset artifact ids, "id1,id2"; else "" */
     struct reg_bundle_file *files; /* sorted by path */
     int nfiles;
-    int64_t content_bytes;   /* the files' sizes added up */
+    int64_t content_bytes; /* the files' sizes added up */
     struct reg_bundle_fetch fetch;
     struct reg_http_config http;
     const char *bases[2 + REG_BUNDLE_MAX_EXTRA_HOSTS];
@@ -44,8 +44,8 @@ struct reg_bundle_plan {
  * REG_EUNAVAILABLE when the listing had to be fetched again and upstream failed.
  */
 enum reg_status reg_bundle_plan_make(struct reg_app *app, struct reg_arena *a,
-                                     const struct reg_artifact *art,
-                                     enum reg_bundle_aspect aspect, struct reg_bundle_plan *out);
+                                     const struct reg_artifact *art, enum reg_bundle_aspect aspect,
+                                     struct reg_bundle_plan *out);
 
 /* The "sources" of art's aspect: for the datasets aspect, the ids of the registered datasets
  * its card names ("id1,id2", from the catalog); "" otherwise. A stored bundle is current when

@@ -163,9 +163,9 @@ store_zip(struct reg_blobs *blobs, struct reg_arena *a, const char *tmp_dir,
 }
 
 enum reg_status
-reg_upload(const struct reg_registry *r, const struct reg_upload_place *place,
-           struct reg_arena *a, enum reg_artifact_type t, const char *name,
-           const struct reg_upload_body *body, struct reg_artifact *out)
+reg_upload(const struct reg_registry *r, const struct reg_upload_place *place, struct reg_arena *a,
+           enum reg_artifact_type t, const char *name, const struct reg_upload_body *body,
+           struct reg_artifact *out)
 {
     struct reg_zipcheck_limits limits = {0, place->max_bytes};
     struct reg_bundle_record rec;

@@ -8,8 +8,8 @@
  * rated from what the zip holds (its README as the card, the license its front matter names,
  * config.json, the file sizes; parents from config.json) and gated like an ingested model;
  * only then is the zip stored in the blob store (content-addressed), the artifact created and
- * the zip recorded as its full bundle (bundle/index.h). The source URL is "upload://<sha256>", so the same zip uploaded twice is a
- * conflict (409). Nothing is stored when any step fails.
+ * the zip recorded as its full bundle (bundle/index.h). The source URL is "upload://<sha256>", so
+ * the same zip uploaded twice is a conflict (409). Nothing is stored when any step fails.
  *
  * Ownership: the artifact's strings are allocated from the arena passed in.
  */

@@ -13,10 +13,10 @@
  *     workers - REG_STREAM_WORKERS_KEPT workers stream at once, so the API keeps answering.
  * Both answers are audited (DOWNLOAD) and say which they were in X-Registry-Copy.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <signal.h>
 
 #include "base/str.h"
 #include "bundle/fill.h"

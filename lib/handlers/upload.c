@@ -13,9 +13,9 @@ reg_handle_upload(struct reg_app *app, struct reg_request *req, struct reg_respo
 {
     struct reg_registry registry = reg_handler_registry(app);
     struct reg_upload_body body = {req->body_file, req->body, req->body_len};
-    struct reg_upload_place place = {
-        app->blobs, reg_arena_sprintf(&req->arena, "%s/tmp", app->config.data_dir),
-        app->config.upload_max_bytes};
+    struct reg_upload_place place = {app->blobs,
+                                     reg_arena_sprintf(&req->arena, "%s/tmp", app->config.data_dir),
+                                     app->config.upload_max_bytes};
     enum reg_artifact_type type;
     struct reg_artifact art;
     char *name = NULL;

@@ -48,6 +48,7 @@ import pytest
 import requests
 
 import faulty_dynamo
+import s3server
 from apiutil import ADMIN_NAME, DEFAULT_ADMIN_PASSWORD, call, login
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -513,6 +514,20 @@ def store_server():
     DYNAMODB_ENDPOINT = server.endpoint
     yield server
     DYNAMODB_ENDPOINT = None
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """One s3rver for the session, started when a test first needs the S3 blob backend
+    (.env() gives a stack's environment for a bucket of its own)."""
+    server = s3server.S3rver()
+    try:
+        server.start()
+    except s3server.S3rverError as e:
+        server.cleanup()
+        pytest.fail(f"cannot start s3rver: {e}", pytrace=False)
+    yield server
     server.cleanup()
 
 

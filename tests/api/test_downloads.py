@@ -32,6 +32,35 @@ WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".gguf", ".h5
                    ".ckpt")
 
 
+@pytest.fixture(scope="module", params=["disk", "s3"])
+def dl(request, module_stack_factory):
+    """A stack per blob backend (6 workers: 4 may stream a bundle being fetched)."""
+    env = request.getfixturevalue("s3_server").env() if request.param == "s3" else {}
+    s = module_stack_factory(workers=6, **env)
+    s.blobs = request.param
+    s.bucket = env.get("S3_BUCKET")
+    return s
+
+
+def blob_stack(request, stack_factory, blobs, **env):
+    """A private stack on the given blob backend."""
+    if blobs == "s3":
+        s3 = request.getfixturevalue("s3_server").env()
+        env.update(s3)
+    s = stack_factory(**env)
+    s.blobs = blobs
+    s.bucket = env.get("S3_BUCKET")
+    return s
+
+
+def stored_objects(request, stack):
+    """What the blob store holds: files under the data directory's blobs/ (disk), or the
+    bucket's keys (s3)."""
+    if getattr(stack, "blobs", "disk") == "s3":
+        return request.getfixturevalue("s3_server").keys(stack.bucket)
+    return files_under(stack, "blobs")
+
+
 def download(stack, type_, id_, aspect=None, **kw):
     path = f"/download/{type_}/{id_}" + (f"?aspect={aspect}" if aspect else "")
     return call(stack, "GET", path, **kw)
@@ -45,6 +74,7 @@ def ok_zip(r, copy=None):
     if copy == "pull-through":
         assert r.headers.get("X-Registry-Copy") == "pull-through"
     elif copy == "stored":
+        assert r.headers.get("X-Registry-Copy") == "stored"
         assert r.headers["ETag"] == '"%s"' % hashlib.sha256(r.content).hexdigest()
     return zipfile.ZipFile(io.BytesIO(r.content))
 
@@ -94,41 +124,43 @@ def settle(stack):
         time.sleep(0.1)
 
 
-def resolve_fetches(upstream, since):
-    """{path: number of GETs} of the fixture's resolve URLs since the mark."""
+def resolve_fetches(upstream, since, repo):
+    """{path: number of GETs} of the fixture's resolve URLs of repo since the mark."""
     counts = {}
     for e in upstream.log(since=since):
-        if "/resolve/" in e["path"] and e["method"] == "GET":
+        if e["path"].startswith(f"/{repo}/resolve/") and e["method"] == "GET":
             counts[e["path"]] = counts.get(e["path"], 0) + 1
     return counts
 
 
-def test_download_right_after_registration(registry, upstream):
+def test_download_right_after_registration(dl, upstream):
     """Register, then download at once: the 300 MiB model is streamed while it is fetched,
     byte-equal to upstream; the next download is the stored copy, sent by nginx."""
-    repo = "dl-lab/first-300mb"
-    id_ = register(registry, "model", HF + repo)["metadata"]["id"]
-    first = download(registry, "model", id_)
+    repo = f"dl-lab/first-{dl.blobs}-300mb"
+    id_ = register(dl, "model", HF + repo)["metadata"]["id"]
+    first = download(dl, "model", id_)
     zf = ok_zip(first, "pull-through")
-    assert first.headers["Content-Disposition"] == 'attachment; filename="first-300mb-full.zip"'
+    assert first.headers["Content-Disposition"] == \
+        f'attachment; filename="first-{dl.blobs}-300mb-full.zip"'
     assert_same_as_upstream(zf, upstream, repo)
     assert sum(i.file_size for i in zf.infolist()) > 300 * 1024 * 1024
-    settle(registry)
-    second = download(registry, "model", id_)
+    settle(dl)
+    second = download(dl, "model", id_)
     ok_zip(second, "stored")
     assert second.content == first.content
-    trail = assert_json_status(call(registry, "GET", f"/artifact/model/{id_}/audit"), 200)
+    trail = assert_json_status(call(dl, "GET", f"/artifact/model/{id_}/audit"), 200)
     assert [e["action"] for e in trail].count("DOWNLOAD") == 2
 
 
-def test_concurrent_first_downloads_share_one_fetch(stack_factory, upstream):
-    s = stack_factory(workers=6)  # 4 workers may stream, 2 keep answering the API
-    id_ = register(s, "model", HF + "dl-lab/shared-100mb")["metadata"]["id"]
+def test_concurrent_first_downloads_share_one_fetch(dl, upstream):
+    s = dl  # 6 workers: 4 may stream, 2 keep answering the API
+    repo = f"dl-lab/shared-{s.blobs}-100mb"
+    id_ = register(s, "model", HF + repo)["metadata"]["id"]
     mark = upstream.mark()
     upstream.config(delay_ms=300)  # every file answers late: the four requests overlap the fetch
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda _: download(s, "model", id_), range(4)))
-    fetches = resolve_fetches(upstream, mark)
+    fetches = resolve_fetches(upstream, mark, repo)
     upstream.reset()
     bodies = {r.content for r in answers}
     assert all(r.status_code == 200 for r in answers), [r.text[:200] for r in answers]
@@ -137,89 +169,93 @@ def test_concurrent_first_downloads_share_one_fetch(stack_factory, upstream):
     assert call(s, "GET", "/health").status_code == 200
 
 
-def test_stored_copy_range_and_etag(registry):
-    id_ = register(registry, "model", HF + "dl-lab/model-c")["metadata"]["id"]
-    whole = download(registry, "model", id_).content
-    settle(registry)
-    r = call(registry, "GET", f"/download/model/{id_}", headers={"Range": "bytes=1000-1999"})
+def test_stored_copy_range_and_etag(dl):
+    id_ = register(dl, "model", HF + "dl-lab/model-c")["metadata"]["id"]
+    whole = download(dl, "model", id_).content
+    settle(dl)
+    r = call(dl, "GET", f"/download/model/{id_}", headers={"Range": "bytes=1000-1999"})
     assert r.status_code == 206
     assert r.headers["Content-Range"] == f"bytes 1000-1999/{len(whole)}"
     assert r.content == whole[1000:2000]
-    etag = call(registry, "GET", f"/download/model/{id_}").headers["ETag"]
+    etag = call(dl, "GET", f"/download/model/{id_}").headers["ETag"]
     assert etag == '"%s"' % hashlib.sha256(whole).hexdigest()
 
 
-def test_aspects(registry):
-    id_ = register(registry, "model", HF + "dl-lab/model-b")["metadata"]["id"]
-    full = ok_zip(download(registry, "model", id_)).namelist()
-    weights = ok_zip(download(registry, "model", id_, "weights"))
-    card = ok_zip(download(registry, "model", id_, "card"))
+def test_aspects(dl):
+    id_ = register(dl, "model", HF + "dl-lab/model-b")["metadata"]["id"]
+    full = ok_zip(download(dl, "model", id_)).namelist()
+    weights = ok_zip(download(dl, "model", id_, "weights"))
+    card = ok_zip(download(dl, "model", id_, "card"))
     assert weights.namelist() and all(n.endswith(WEIGHT_SUFFIXES) for n in weights.namelist())
     assert set(weights.namelist()) == {n for n in full if n.endswith(WEIGHT_SUFFIXES)}
     assert "README.md" in card.namelist() and "config.json" in card.namelist()
     assert not any(n.endswith(WEIGHT_SUFFIXES) for n in card.namelist())
     # no registered dataset is named by a synthetic card: that aspect has no file
-    assert "datasets aspect" in assert_error(download(registry, "model", id_, "datasets"),
+    assert "datasets aspect" in assert_error(download(dl, "model", id_, "datasets"),
                                              "not_found")["detail"]
 
 
-def test_dataset_and_code_bundles(registry):
-    d = register(registry, "dataset", HF + "datasets/dl-lab/data-a")["metadata"]["id"]
-    c = register(registry, "code", "https://github.com/dl-lab/code-a")["metadata"]["id"]
-    assert ok_zip(download(registry, "dataset", d), "pull-through").namelist()
-    assert "README.md" in ok_zip(download(registry, "code", c)).namelist()
+def test_dataset_and_code_bundles(dl):
+    d = register(dl, "dataset", HF + "datasets/dl-lab/data-a")["metadata"]["id"]
+    c = register(dl, "code", "https://github.com/dl-lab/code-a")["metadata"]["id"]
+    assert ok_zip(download(dl, "dataset", d), "pull-through").namelist()
+    assert "README.md" in ok_zip(download(dl, "code", c)).namelist()
 
 
-def test_download_errors(registry):
-    model = register(registry, "model", HF + "dl-lab/model-d")["metadata"]["id"]
-    kaggle = register(registry, "dataset",
+def test_download_errors(dl):
+    model = register(dl, "model", HF + "dl-lab/model-d")["metadata"]["id"]
+    kaggle = register(dl, "dataset",
                       "https://www.kaggle.com/datasets/zynicide/wine-reviews")["metadata"]["id"]
-    assert_error(download(registry, "model", "1234567890"), "not_found")
-    assert_error(download(registry, "model", "bad_id!"), "bad_request")
-    assert_error(download(registry, "widget", model), "bad_request")
-    assert_error(download(registry, "dataset", model), "not_found")
-    assert "no aspect" in assert_error(download(registry, "model", model, "nope"),
+    assert_error(download(dl, "model", "1234567890"), "not_found")
+    assert_error(download(dl, "model", "bad_id!"), "bad_request")
+    assert_error(download(dl, "widget", model), "bad_request")
+    assert_error(download(dl, "dataset", model), "not_found")
+    assert "no aspect" in assert_error(download(dl, "model", model, "nope"),
                                        "not_found")["detail"]
-    assert_error(download(registry, "dataset", kaggle, "weights"), "not_found")
-    assert "Kaggle" in assert_error(download(registry, "dataset", kaggle),
+    assert_error(download(dl, "dataset", kaggle, "weights"), "not_found")
+    assert "Kaggle" in assert_error(download(dl, "dataset", kaggle),
                                     "not_implemented", 501)["detail"]
-    assert_error(download(registry, "model", model, token=None), "authentication_failed", 403)
-    searcher = user_token(registry, "dl-searcher", permissions=["search"])
-    assert_error(download(registry, "model", model, token=searcher), "not_permitted", 401)
-    downloader = user_token(registry, "dl-downloader", permissions=["download"])
-    assert download(registry, "model", model, token=downloader).status_code == 200
+    assert_error(download(dl, "model", model, token=None), "authentication_failed", 403)
+    searcher = user_token(dl, "dl-searcher", permissions=["search"])
+    assert_error(download(dl, "model", model, token=searcher), "not_permitted", 401)
+    downloader = user_token(dl, "dl-downloader", permissions=["download"])
+    assert download(dl, "model", model, token=downloader).status_code == 200
 
 
-def test_upstream_down_is_503_with_retry_after(registry, upstream):
-    id_ = register(registry, "model", HF + "dl-lab/model-down")["metadata"]["id"]
+def test_upstream_down_is_503_with_retry_after(dl, upstream):
+    id_ = register(dl, "model", HF + "dl-lab/model-down")["metadata"]["id"]
     upstream.config(fail="500", fail_paths="/resolve/")
-    r = download(registry, "model", id_)
+    r = download(dl, "model", id_)
     upstream.reset()
     body = assert_error(r, "unavailable", 503)
     assert "upstream" in body["detail"], body
     assert int(r.headers["Retry-After"]) > 0
-    trail = assert_json_status(call(registry, "GET", f"/artifact/model/{id_}/audit"), 200)
+    trail = assert_json_status(call(dl, "GET", f"/artifact/model/{id_}/audit"), 200)
     assert "DOWNLOAD" not in [e["action"] for e in trail]  # nothing was handed out
-    ok_zip(download(registry, "model", id_), "pull-through")  # upstream is back
+    ok_zip(download(dl, "model", id_), "pull-through")  # upstream is back
 
 
-def test_failure_midway_cuts_the_body_and_keeps_nothing(registry, upstream):
+def test_failure_midway_cuts_the_body_and_keeps_nothing(request, dl, upstream):
     """A file failing after the first ones were sent: the client sees a short body (fewer bytes
     than Content-Length), and neither a blob nor a part file is left."""
-    id_ = register(registry, "model", HF + "dl-lab/model-midway-20mb")["metadata"]["id"]
-    settle(registry)
-    blobs_before = files_under(registry, "blobs")
+    id_ = register(dl, "model", HF + "dl-lab/model-midway-20mb")["metadata"]["id"]
+    settle(dl)
+    blobs_before = stored_objects(request, dl)
     upstream.config(fail="500", fail_paths="model\\.safetensors")
     with pytest.raises(requests.exceptions.RequestException):
-        download(registry, "model", id_)
+        download(dl, "model", id_)
     upstream.reset()
-    settle(registry)
-    assert files_under(registry, "blobs") == blobs_before
-    ok_zip(download(registry, "model", id_), "pull-through")
+    settle(dl)
+    assert stored_objects(request, dl) == blobs_before
+    ok_zip(download(dl, "model", id_), "pull-through")
 
 
-def test_bundle_cap(stack_factory):
-    s = stack_factory(REGISTRY_BUNDLE_MAX_BYTES=1000000)
+BACKENDS = pytest.mark.parametrize("blobs", ["disk", "s3"])
+
+
+@BACKENDS
+def test_bundle_cap(request, stack_factory, blobs):
+    s = blob_stack(request, stack_factory, blobs, REGISTRY_BUNDLE_MAX_BYTES=1000000)
     id_ = register(s, "model", HF + "dl-lab/model-capped-5mb")["metadata"]["id"]
     body = assert_error(download(s, "model", id_), "insufficient_storage", 507)
     assert "REGISTRY_BUNDLE_MAX_BYTES" in body["detail"], body
@@ -228,48 +264,71 @@ def test_bundle_cap(stack_factory):
     assert not [f for f in files_under(s, "fills") if not f.startswith(".")]
 
 
-def test_free_space_reserve(stack_factory):
-    s = stack_factory(REGISTRY_BLOB_RESERVE_BYTES=10**18)  # more than any disk has
+@BACKENDS
+def test_free_space_reserve(request, stack_factory, blobs):
+    # more than any disk has
+    s = blob_stack(request, stack_factory, blobs, REGISTRY_BLOB_RESERVE_BYTES=10**18)
     id_ = register(s, "model", HF + "dl-lab/model-reserve")["metadata"]["id"]
     body = assert_error(download(s, "model", id_), "insufficient_storage", 507)
     assert "REGISTRY_BLOB_RESERVE_BYTES" in body["detail"], body
 
 
-def test_reingest_serves_the_new_source(registry):
-    data = register(registry, "model", HF + "dl-lab/model-e")
+def test_reingest_serves_the_new_source(dl):
+    data = register(dl, "model", HF + "dl-lab/model-e")
     id_ = data["metadata"]["id"]
-    first = download(registry, "model", id_).content
-    settle(registry)
+    first = download(dl, "model", id_).content
+    settle(dl)
     body = {"metadata": data["metadata"], "data": {"url": HF + "dl-lab/model-f"}}
-    assert_json_status(call(registry, "PUT", f"/artifacts/model/{id_}", json=body), 200)
-    second = download(registry, "model", id_)
+    assert_json_status(call(dl, "PUT", f"/artifacts/model/{id_}", json=body), 200)
+    second = download(dl, "model", id_)
     ok_zip(second, "pull-through")
     assert second.content != first
 
 
-def test_delete_and_reset_remove_the_blobs(stack_factory):
+@BACKENDS
+def test_delete_and_reset_remove_the_blobs(request, stack_factory, blobs):
     """Blobs are shared and counted: the same zip uploaded as a model and as a dataset is one
     blob, kept while either artifact is; a reset takes the blob store back to empty."""
-    s = stack_factory()
+    s = blob_stack(request, stack_factory, blobs)
     data = good_zip()
     m = assert_json_status(upload(s, "model", data), 201)["metadata"]["id"]
     d = assert_json_status(upload(s, "dataset", data), 201)["metadata"]["id"]
-    blobs = [f for f in files_under(s, "blobs") if f.endswith(".zip")]
-    assert len(blobs) == 1, blobs
+    zips = [f for f in stored_objects(request, s) if f.endswith(".zip")]
+    assert len(zips) == 1, zips
     assert_json_status(call(s, "DELETE", f"/artifacts/model/{m}"), 200)
-    assert [f for f in files_under(s, "blobs") if f.endswith(".zip")] == blobs
+    assert [f for f in stored_objects(request, s) if f.endswith(".zip")] == zips
     assert download(s, "dataset", d).content == data
     assert_json_status(call(s, "DELETE", f"/artifacts/dataset/{d}"), 200)
-    assert files_under(s, "blobs") == []
+    assert stored_objects(request, s) == []
     for repo in ("dl-lab/gc-a", "dl-lab/gc-b-3mb"):
         id_ = register(s, "model", HF + repo)["metadata"]["id"]
         ok_zip(download(s, "model", id_))
         ok_zip(download(s, "model", id_, "card"))
     settle(s)
-    assert files_under(s, "blobs")
+    assert stored_objects(request, s)
     assert_json_status(call(s, "DELETE", "/reset"), 200)
-    assert files_under(s, "blobs") == []
+    assert stored_objects(request, s) == []
     assert [f for f in files_under(s, "fills") if not f.startswith(".")] == []
+
+
+def test_two_hosts_share_one_table_and_bucket(backend, stack_factory, s3_server, upstream):
+    """Two registry hosts on one DynamoDB table and one bucket: what host A registers, host B
+    downloads, byte-equal to upstream; a copy one host stored, the other sends as stored."""
+    if backend != "dynamodb":
+        pytest.skip("hosts share a DynamoDB table; the SQLite store belongs to one host")
+    s3 = s3_server.env()
+    a = stack_factory(**s3)
+    b = stack_factory(**s3, DYNAMODB_TABLE=a.env["DYNAMODB_TABLE"])
+    repo = "dl-lab/two-hosts-30mb"
+    id_ = register(a, "model", HF + repo)["metadata"]["id"]
+    first = download(b, "model", id_)
+    assert_same_as_upstream(ok_zip(first, "pull-through"), upstream, repo)
+    settle(b)
+    again = download(a, "model", id_)
+    ok_zip(again, "stored")
+    assert again.content == first.content
+    trail = assert_json_status(call(a, "GET", f"/artifact/model/{id_}/audit"), 200)
+    assert [e["action"] for e in trail].count("DOWNLOAD") == 2
 
 
 # -- uploads ---------------------------------------------------------------------------------

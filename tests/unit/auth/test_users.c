@@ -713,7 +713,7 @@ test_user_json(void **state)
     }
 }
 
-/* Removes the store files of a data directory and the directory. */
+/* Removes the store files of a data directory, its (empty) blob store and the directory. */
 static void
 remove_data_dir(const char *dir)
 {
@@ -725,6 +725,8 @@ remove_data_dir(const char *dir)
         snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
         unlink(path);
     }
+    snprintf(path, sizeof(path), "%s/blobs", dir);
+    rmdir(path);
     assert_int_equal(rmdir(dir), 0);
 }
 

@@ -37,6 +37,7 @@ static const struct status_case status_cases[] = {
     {REG_ENOTIMPL, 501, "not_implemented"},
     {REG_EUPSTREAM, 502, "upstream_error"},
     {REG_EUNAVAILABLE, 503, "unavailable"},
+    {REG_ENOSPACE, 507, "insufficient_storage"},
 };
 #define NCASES ((int)(sizeof(status_cases) / sizeof(status_cases[0])))
 

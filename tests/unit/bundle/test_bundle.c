@@ -1,32 +1,35 @@
 /*
- * test_bundle.c - zip bundles (lib/bundle/bundle.c). Offline: the aspects and the URLs of
- * upstream listings. Against the fixture server (REGISTRY_TEST_UPSTREAM_URL, started by
- * scripts/run-unit.sh), with small corpus repositories: full, card and weights bundles whose
- * every entry is compared (size and SHA-256) with the same file downloaded directly here; the
- * same bytes give the same blob whatever the order of the list; a gated dataset with and
- * without a token; a GitHub code bundle from the tree and the contents API (the fixture serves
- * no /zipball, and GitHub's answers with a redirect outside the allowed bases); files of unknown
- * size; and failures half-way (404, injected 500 and connection resets, wrong listed sizes, the
- * cap, a URL outside the bases, bad lists), after each of which neither a blob nor a temp file
- * may be left in the store. Every bundle built is also checked by lib/bundle/zipcheck.c.
+ * test_bundle.c - bundles streamed as zips (lib/bundle/bundle.c). Offline: the aspects and the
+ * URLs of upstream listings. Against the fixture server (REGISTRY_TEST_UPSTREAM_URL, started by
+ * scripts/run-unit.sh), with corpus and synthesized repositories: zips streamed by
+ * reg_bundle_stream into a sink (memory or a temp file) are exactly reg_bundle_zip_size bytes
+ * long, pass zipcheck, are read back by libarchive with every entry equal (size and SHA-256) to
+ * the same file downloaded directly here, and are the same bytes when streamed twice; a gated
+ * dataset with and without a token; a GitHub code bundle from the tree and the contents API; an
+ * empty list. Failures: a listed file upstream answers 404 for, listed sizes that differ from
+ * the served ones, injected 500s and connection resets, a URL outside the allowed bases, an
+ * upstream that cannot be reached (nothing may reach the sink), a sink that fails (its status
+ * stops the stream), and lists both reg_bundle_zip_size and reg_bundle_stream refuse before
+ * any request (nothing may reach the sink).
  */
 #include "unit.h"
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <dirent.h>
 #include <json-c/json.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/arena.h"
+#include "base/buf.h"
 #include "blob/blob_test.h"
-#include "blob/blobstore.h"
 #include "bundle/bundle.h"
 #include "bundle/zipcheck.h"
 #include "upstream/fixture_control.h"
@@ -34,77 +37,93 @@
 #include "upstream/huggingface.h"
 
 #define MB ((int64_t)1024 * 1024)
-#define CAP (64 * MB)
+/* Bytes a memory sink holds at most (the largest zip streamed into memory is ~10 MB). */
+#define MEM_SINK_MAX ((size_t)(128 * MB))
+/* Entries of a zip read back, at most. */
 #define MAX_ENTRIES 64
+/* The synthesized model whose weights are 6 MiB (a name ending in -<N>mb, see the fixture). */
+#define SYNTH_MODEL "fixture-lab/stream-test-6mb"
+#define SYNTH_WEIGHTS (6 * MB)
 
-/* ---------------------------------------------------------------- the store directory */
+/* ---------------------------------------------------------------- a temp directory */
 
-static char store_root[256];
-static char store[300];
+static char tmp_root[256];
 
-/* Each online test: a fresh fixture configuration and an empty store. */
+/* Each online test: a fresh fixture configuration and an empty temp directory. */
 static int
 setup(void **state)
 {
     const char *t = getenv("TMPDIR");
 
     reset_fixture(state);
-    snprintf(store_root, sizeof(store_root), "%s/bundletest.XXXXXX", t && *t ? t : "/tmp");
-    assert_non_null(mkdtemp(store_root));
-    snprintf(store, sizeof(store), "%s/blobs", store_root);
+    snprintf(tmp_root, sizeof(tmp_root), "%s/bundletest.XXXXXX", t && *t ? t : "/tmp");
+    assert_non_null(mkdtemp(tmp_root));
     return 0;
 }
 
+/* Forgets the test's faults (and synthesis, which a reset keeps) and its temp directory. */
 static int
 teardown(void **state)
 {
-    (void)state;
-    remove_tree(store_root);
+    json_object_put(control("POST", "/__fixture/config", "{\"synthesize\": false}"));
+    reset_fixture(state);
+    remove_tree(tmp_root);
     return 0;
 }
 
-/* Regular files in dir, and in its two-hex-digit subdirectories when blobs is set. */
-static int
-count_in(const char *dir, bool blobs)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
+/* ---------------------------------------------------------------- sinks */
 
-    if (!d)
-        return 0;
-    for (;;) {
-        struct dirent *e = readdir(d);
-        char p[REG_BLOB_PATH_MAX];
-        struct stat st;
+/* A sink collecting the zip in memory, or in a file when f is set. With fail_byte >= 0 it
+ * fails (with fail_with) at the call that carries byte fail_byte of the zip, and counts the
+ * calls made after that. */
+struct sink {
+    struct reg_buf buf;
+    FILE *f;
+    int64_t bytes;
+    int calls;
+    int64_t fail_byte;
+    enum reg_status fail_with;
+    bool failed;
+    int calls_after_failure;
+};
 
-        if (!e)
-            break;
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-        if (stat(p, &st) != 0)
-            continue;
-        if (S_ISREG(st.st_mode))
-            n++;
-        else if (blobs && S_ISDIR(st.st_mode) && strlen(e->d_name) == 2)
-            n += count_in(p, false);
-    }
-    closedir(d);
-    return n;
-}
-
-/* Neither a blob nor a temp file is in the store. */
 static void
-assert_store_empty(void)
+sink_init(struct sink *s)
 {
-    char tmp[REG_BLOB_PATH_MAX];
-
-    snprintf(tmp, sizeof(tmp), "%s/%s", store, REG_BLOB_TMP_DIR);
-    assert_int_equal(count_in(store, true), 0);
-    assert_int_equal(count_in(tmp, false), 0);
+    memset(s, 0, sizeof(*s));
+    s->fail_byte = -1;
+    reg_buf_init(&s->buf, MEM_SINK_MAX);
 }
 
-/* ---------------------------------------------------------------- reading what was built */
+static void
+sink_cleanup(struct sink *s)
+{
+    reg_buf_cleanup(&s->buf);
+    if (s->f)
+        fclose(s->f);
+    s->f = NULL;
+}
+
+static enum reg_status
+to_sink(void *ctx, const void *data, size_t len)
+{
+    struct sink *s = ctx;
+
+    s->calls++;
+    if (s->failed)
+        s->calls_after_failure++;
+    if (s->failed || (s->fail_byte >= 0 && s->bytes + (int64_t)len > s->fail_byte)) {
+        s->failed = true;
+        return reg_errorf(s->fail_with, "the test's sink fails at byte %lld",
+                          (long long)s->fail_byte);
+    }
+    s->bytes += (int64_t)len;
+    if (s->f)
+        return fwrite(data, 1, len, s->f) == len ? REG_OK : reg_errorf(REG_ESTORE, "cannot write");
+    return reg_buf_append(&s->buf, data, len);
+}
+
+/* ---------------------------------------------------------------- reading a zip back */
 
 struct zentry {
     char path[256];
@@ -112,23 +131,19 @@ struct zentry {
     unsigned char sha[32];
 };
 
-/* The entries of the zip at path, in order, with the SHA-256 of each one's bytes. */
+/* The entries of the zip ar reads, in order, with the SHA-256 of each one's bytes; frees ar. */
 static int
-read_zip(const char *path, struct zentry *out, int max)
+read_entries(struct archive *ar, struct zentry *out, int max)
 {
-    struct archive *ar = archive_read_new();
     struct archive_entry *e;
-    int n = 0;
+    int n = 0, rc;
 
-    archive_read_support_format_zip(ar);
-    assert_int_equal(archive_read_open_filename(ar, path, 65536), ARCHIVE_OK);
-    while (archive_read_next_header(ar, &e) == ARCHIVE_OK) {
+    while ((rc = archive_read_next_header(ar, &e)) == ARCHIVE_OK) {
         EVP_MD_CTX *md = EVP_MD_CTX_new();
         unsigned int dlen = 0;
         const void *buf;
         size_t len;
         la_int64_t off;
-        int rc;
 
         assert_true(n < max);
         snprintf(out[n].path, sizeof(out[n].path), "%s", archive_entry_pathname(e));
@@ -148,8 +163,20 @@ read_zip(const char *path, struct zentry *out, int max)
         EVP_MD_CTX_free(md);
         n++;
     }
+    if (rc != ARCHIVE_EOF)
+        fail_msg("libarchive: %s", archive_error_string(ar));
     archive_read_free(ar);
     return n;
+}
+
+static struct archive *
+zip_reader(void)
+{
+    struct archive *ar = archive_read_new();
+
+    assert_non_null(ar);
+    archive_read_support_format_zip(ar);
+    return ar;
 }
 
 static size_t
@@ -207,64 +234,58 @@ direct_download(const char *url, const char *bearer, const char *accept, unsigne
     *size = d.n;
 }
 
-static int
-cmp_file_paths(const void *x, const void *y)
-{
-    return strcmp(((const struct reg_bundle_file *)x)->path,
-                  ((const struct reg_bundle_file *)y)->path);
-}
-
 /*
- * Checks the committed bundle against its list: exactly the listed files in path order, each
- * with the size and SHA-256 of a direct download; the bundle passes zipcheck. Returns the
- * blob's size on disk.
+ * Checks the zip ar reads (its length len) against the sorted list: exactly the listed files in
+ * order, each with the size and SHA-256 of a direct download (with bearer and accept) and its
+ * listed size; the length is reg_bundle_zip_size's.
  */
-static int64_t
-verify_bundle(const struct reg_blob_info *info, const struct reg_bundle_file *files, int n,
-              const char *bearer, const char *accept)
+static void
+verify_zip(struct archive *ar, int64_t len, const struct reg_bundle_file *files, int n,
+           const char *bearer, const char *accept)
 {
-    struct reg_bundle_file *sorted = calloc((size_t)n + 1, sizeof(*sorted));
     struct zentry *got = calloc(MAX_ENTRIES, sizeof(*got));
-    char path[REG_BLOB_PATH_MAX], tmp[REG_BLOB_PATH_MAX];
-    struct reg_zip_report rep;
-    struct reg_arena a;
-    struct stat st;
+    int64_t want;
     int bad = 0, m;
 
-    assert_non_null(sorted);
     assert_non_null(got);
-    memcpy(sorted, files, (size_t)n * sizeof(*files));
-    qsort(sorted, (size_t)n, sizeof(*sorted), cmp_file_paths);
-    assert_int_equal(reg_blob_path(path, sizeof(path), store, info->sha256), REG_OK);
-    assert_int_equal(stat(path, &st), 0);
-    assert_int_equal(st.st_size, info->size);
-    snprintf(tmp, sizeof(tmp), "%s/%s", store, REG_BLOB_TMP_DIR);
-    assert_int_equal(count_in(tmp, false), 0);
-    m = read_zip(path, got, MAX_ENTRIES);
+    assert_int_equal(reg_bundle_zip_size(files, n, &want), REG_OK);
+    assert_int_equal(len, want);
+    m = read_entries(ar, got, MAX_ENTRIES);
     assert_int_equal(m, n);
     for (int i = 0; i < n; i++) {
         unsigned char sha[32];
         int64_t size;
 
-        direct_download(sorted[i].url, bearer, accept, sha, &size);
-        CHECK(&bad, strcmp(got[i].path, sorted[i].path) == 0, "entry %d is %s, want %s", i,
-              got[i].path, sorted[i].path);
+        direct_download(files[i].url, bearer, accept, sha, &size);
+        CHECK(&bad, strcmp(got[i].path, files[i].path) == 0, "entry %d is %s, want %s", i,
+              got[i].path, files[i].path);
         CHECK(&bad, got[i].size == size, "%s: %lld bytes, served %lld", got[i].path,
               (long long)got[i].size, (long long)size);
-        CHECK(&bad, sorted[i].size < 0 || sorted[i].size == size, "%s: listed %lld, served %lld",
-              sorted[i].path, (long long)sorted[i].size, (long long)size);
+        CHECK(&bad, files[i].size == size, "%s: listed %lld, served %lld", files[i].path,
+              (long long)files[i].size, (long long)size);
         CHECK(&bad, memcmp(got[i].sha, sha, 32) == 0, "%s: SHA-256 differs from the download",
               got[i].path);
     }
-    reg_arena_init(&a);
-    CHECK(&bad, reg_zipcheck_file(&a, path, NULL, &rep) == REG_OK, "zipcheck: %s",
-          reg_error_detail());
-    CHECK(&bad, rep.nfiles == n, "zipcheck sees %d files", rep.nfiles);
-    reg_arena_cleanup(&a);
-    free(sorted);
     free(got);
     assert_int_equal(bad, 0);
-    return (int64_t)st.st_size;
+}
+
+/* verify_zip on a zip in memory, which zipcheck accepts too. */
+static void
+verify_zip_memory(const struct reg_buf *z, const struct reg_bundle_file *files, int n,
+                  const char *bearer, const char *accept)
+{
+    struct archive *ar = zip_reader();
+    struct reg_zip_report rep;
+    struct reg_arena a;
+
+    assert_int_equal(archive_read_open_memory(ar, z->data, z->len), ARCHIVE_OK);
+    verify_zip(ar, (int64_t)z->len, files, n, bearer, accept);
+    reg_arena_init(&a);
+    if (reg_zipcheck_memory(&a, z->data, z->len, NULL, &rep) != REG_OK)
+        fail_msg("zipcheck: %s", reg_error_detail());
+    assert_int_equal(rep.nfiles, n);
+    reg_arena_cleanup(&a);
 }
 
 /* ---------------------------------------------------------------- fixture controls */
@@ -321,7 +342,14 @@ hf_listing(struct reg_arena *a, enum reg_bundle_hf_kind kind, const char *id, co
     }
 }
 
-/* The bundle list of a corpus repository's files that the aspect includes. */
+static int
+cmp_file_paths(const void *x, const void *y)
+{
+    return strcmp(((const struct reg_bundle_file *)x)->path,
+                  ((const struct reg_bundle_file *)y)->path);
+}
+
+/* The bundle list of a repository's files that the aspect includes, sorted by path. */
 static void
 hf_list(struct reg_arena *a, enum reg_bundle_hf_kind kind, const char *id,
         enum reg_bundle_aspect aspect, struct reg_bundle_file **out, int *n)
@@ -332,6 +360,8 @@ hf_list(struct reg_arena *a, enum reg_bundle_hf_kind kind, const char *id,
     hf_listing(a, kind, id, "hf_unit_test_token", &files, &nfiles);
     assert_int_equal(reg_bundle_hf_files(a, upstream, kind, id, files, nfiles, aspect, out, n),
                      REG_OK);
+    if (*n > 0)
+        qsort(*out, (size_t)*n, sizeof(**out), cmp_file_paths);
 }
 
 /* ---------------------------------------------------------------- offline */
@@ -381,11 +411,12 @@ test_aspects(void **state)
               "weights %s", p);
         CHECK(&bad, reg_bundle_aspect_includes(REG_BUNDLE_CARD, p) == cases[i].card, "card %s", p);
         CHECK(&bad, !reg_bundle_aspect_includes(REG_BUNDLE_DATASETS, p), "datasets %s", p);
-        CHECK(&bad, !cases[i].weights || reg_bundle_is_incompressible(p), "stored %s", p);
+        CHECK(&bad, reg_bundle_is_weight(p) == cases[i].weights, "is_weight %s", p);
     }
     assert_int_equal(bad, 0);
-    assert_false(reg_bundle_is_incompressible("config.json"));
-    assert_true(reg_bundle_is_incompressible("data/train.parquet"));
+    assert_false(reg_bundle_is_weight(NULL));
+    assert_false(reg_bundle_aspect_includes(REG_BUNDLE_FULL, NULL));
+    assert_string_equal(reg_bundle_aspect_name((enum reg_bundle_aspect)7), "unknown");
     for (int i = 0; i < 4; i++) {
         const char *name = reg_bundle_aspect_name((enum reg_bundle_aspect)i);
 
@@ -471,41 +502,31 @@ test_listing_urls(void **state)
     reg_arena_cleanup(&a);
 }
 
-/* ---------------------------------------------------------------- bundles that succeed */
+/* ---------------------------------------------------------------- streams that succeed */
 
-/* A whole dataset (3 files, 9.3 MB, one 9.28 MB Parquet file stored as is). */
+/* Streams files into a fresh sink s (the caller cleans it up); logs a failure's detail. */
+static enum reg_status
+stream_into(const struct reg_bundle_fetch *fetch, const struct reg_bundle_file *files, int n,
+            struct sink *s)
+{
+    enum reg_status st;
+
+    sink_init(s);
+    st = reg_bundle_stream(fetch, files, n, to_sink, s);
+    if (st != REG_OK)
+        printf("stream refused (%s): %s\n", reg_status_name(st), reg_error_detail());
+    return st;
+}
+
+/* The model card aspect of openai/whisper-tiny (11 files, stored): the zip matches the files,
+ * and a second stream gives the same bytes. */
 static void
-test_full_dataset_bundle(void **state)
+test_card_stream_is_deterministic(void **state)
 {
     struct reg_http_config cfg;
     struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
     struct reg_bundle_file *files;
-    struct reg_blob_info info;
-    struct reg_arena a;
-    int n;
-
-    (void)state;
-    reg_arena_init(&a);
-    hf_list(&a, REG_BUNDLE_HF_DATASET, "hf-internal-testing/librispeech_asr_dummy", REG_BUNDLE_FULL,
-            &files, &n);
-    assert_int_equal(n, 3);
-    assert_int_equal(reg_bundle_build(store, &fetch, files, n, CAP, &info), REG_OK);
-    assert_false(info.existed);
-    printf("dataset bundle: %d files, %lld bytes, sha256 %s\n", n, (long long)info.size,
-           info.sha256);
-    assert_true(verify_bundle(&info, files, n, NULL, NULL) > 9284576);
-    reg_arena_cleanup(&a);
-}
-
-/* The model card aspect of openai/whisper-tiny: only card files, deflated; the same blob
- * again from the reversed list. */
-static void
-test_card_bundle_is_deterministic(void **state)
-{
-    struct reg_http_config cfg;
-    struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
-    struct reg_bundle_file *files, *reversed;
-    struct reg_blob_info first, again;
+    struct sink first, again;
     struct reg_arena a;
     int64_t content = 0, size;
     int n, bad = 0;
@@ -519,62 +540,99 @@ test_card_bundle_is_deterministic(void **state)
         content += files[i].size;
     }
     assert_int_equal(bad, 0);
-    assert_int_equal(reg_bundle_build(store, &fetch, files, n, CAP, &first), REG_OK);
-    size = verify_bundle(&first, files, n, NULL, NULL);
-    printf("card bundle: %d files, %lld bytes of content in a %lld byte zip\n", n,
-           (long long)content, (long long)size);
-    assert_true(size < content); /* deflated */
+    assert_int_equal(reg_bundle_zip_size(files, n, &size), REG_OK);
+    assert_int_equal(stream_into(&fetch, files, n, &first), REG_OK);
+    assert_int_equal(first.bytes, (int64_t)first.buf.len);
+    assert_int_equal((int64_t)first.buf.len, size);
+    printf("card zip: %d files, %lld bytes of content in %lld bytes, %d sink calls\n", n,
+           (long long)content, (long long)size, first.calls);
+    assert_true(size > content); /* stored, not deflated */
+    verify_zip_memory(&first.buf, files, n, NULL, NULL);
 
-    reversed = reg_arena_alloc(&a, (size_t)n * sizeof(*reversed));
-    for (int i = 0; i < n; i++)
-        reversed[i] = files[n - 1 - i];
-    assert_int_equal(reg_bundle_build(store, &fetch, reversed, n, CAP, &again), REG_OK);
-    assert_string_equal(again.sha256, first.sha256);
-    assert_int_equal(again.size, first.size);
-    assert_true(again.existed);
-    assert_int_equal(count_in(store, true), 1);
+    assert_int_equal(stream_into(&fetch, files, n, &again), REG_OK);
+    assert_int_equal(again.buf.len, first.buf.len);
+    assert_memory_equal(again.buf.data, first.buf.data, first.buf.len);
+    sink_cleanup(&first);
+    sink_cleanup(&again);
     reg_arena_cleanup(&a);
 }
 
-/* Weights: whisper-tiny's four weight files (604 MB) are refused by the cap before any
- * request; fixture-lab/poor-metadata-model's one (26 MB) is bundled, stored uncompressed. */
+/* A whole dataset (3 files, 9.3 MB, one 9.28 MB Parquet file). */
 static void
-test_weights_bundle(void **state)
+test_dataset_stream(void **state)
 {
     struct reg_http_config cfg;
     struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
     struct reg_bundle_file *files;
-    struct reg_blob_info info;
+    struct sink s;
     struct reg_arena a;
-    int64_t size;
-    int n, bad = 0;
+    int n;
 
     (void)state;
     reg_arena_init(&a);
-    hf_list(&a, REG_BUNDLE_HF_MODEL, "openai/whisper-tiny", REG_BUNDLE_WEIGHTS, &files, &n);
-    assert_int_equal(n, 4);
-    for (int i = 0; i < n; i++)
-        CHECK(&bad, reg_bundle_is_weight(files[i].path), "weights hold %s", files[i].path);
-    assert_int_equal(bad, 0);
-    reset_fixture(NULL);
-    assert_int_equal(reg_bundle_build(store, &fetch, files, n, CAP, &info), REG_ETOOLARGE);
-    assert_non_null(strstr(reg_error_detail(), "more than the cap of 67108864 bytes"));
-    assert_int_equal(requests_seen(), 0);
-    assert_store_empty();
-
-    hf_list(&a, REG_BUNDLE_HF_MODEL, "fixture-lab/poor-metadata-model", REG_BUNDLE_WEIGHTS, &files,
-            &n);
-    assert_int_equal(n, 1);
-    assert_string_equal(files[0].path, "pytorch_model.bin");
-    assert_int_equal(reg_bundle_build(store, &fetch, files, n, CAP, &info), REG_OK);
-    size = verify_bundle(&info, files, n, NULL, NULL);
-    assert_true(size > files[0].size); /* stored, not deflated */
-    assert_true(size < files[0].size + 4096);
+    hf_list(&a, REG_BUNDLE_HF_DATASET, "hf-internal-testing/librispeech_asr_dummy", REG_BUNDLE_FULL,
+            &files, &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(stream_into(&fetch, files, n, &s), REG_OK);
+    printf("dataset zip: %zu bytes in %d sink calls\n", s.buf.len, s.calls);
+    assert_true(s.buf.len > 9284576);
+    verify_zip_memory(&s.buf, files, n, NULL, NULL);
+    sink_cleanup(&s);
     reg_arena_cleanup(&a);
 }
 
-/* A gated dataset (44 files): with a token it is bundled; without, its first gated file is
- * refused (401) after the ungated ones were streamed: nothing is left. */
+/* A synthesized model with 6 MiB of weights, streamed into a temp file. */
+static void
+test_synthetic_model_to_file(void **state)
+{
+    struct reg_http_config cfg;
+    struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
+    struct reg_bundle_file *files;
+    struct reg_zip_report rep;
+    struct archive *ar;
+    struct sink s;
+    struct reg_arena a;
+    struct stat st;
+    char path[400];
+    int64_t size;
+    int n, weights = -1;
+
+    (void)state;
+    fixture_config("{\"synthesize\": true}");
+    reg_arena_init(&a);
+    hf_list(&a, REG_BUNDLE_HF_MODEL, SYNTH_MODEL, REG_BUNDLE_FULL, &files, &n);
+    assert_int_equal(n, 6);
+    for (int i = 0; i < n; i++)
+        if (strcmp(files[i].path, "model.safetensors") == 0)
+            weights = i;
+    assert_true(weights >= 0);
+    assert_int_equal(files[weights].size, SYNTH_WEIGHTS);
+
+    snprintf(path, sizeof(path), "%s/bundle.zip", tmp_root);
+    sink_init(&s);
+    s.f = fopen(path, "wb");
+    assert_non_null(s.f);
+    assert_int_equal(reg_bundle_stream(&fetch, files, n, to_sink, &s), REG_OK);
+    assert_int_equal(fclose(s.f), 0);
+    s.f = NULL;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(reg_bundle_zip_size(files, n, &size), REG_OK);
+    assert_int_equal((int64_t)st.st_size, size);
+    assert_int_equal(s.bytes, size);
+    printf("synthetic zip: %lld bytes in %d sink calls\n", (long long)size, s.calls);
+
+    ar = zip_reader();
+    assert_int_equal(archive_read_open_filename(ar, path, 65536), ARCHIVE_OK);
+    verify_zip(ar, (int64_t)st.st_size, files, n, NULL, NULL);
+    if (reg_zipcheck_file(&a, path, NULL, &rep) != REG_OK)
+        fail_msg("zipcheck: %s", reg_error_detail());
+    assert_int_equal(rep.nfiles, n);
+    sink_cleanup(&s);
+    reg_arena_cleanup(&a);
+}
+
+/* A gated dataset (44 files): with a token it is streamed; without, its first gated file is
+ * refused (401). */
 static void
 test_gated_dataset(void **state)
 {
@@ -582,7 +640,7 @@ test_gated_dataset(void **state)
     struct reg_bundle_fetch with = hf_fetch(&cfg, "hf_unit_test_token");
     struct reg_bundle_fetch without = {&cfg, NULL, NULL};
     struct reg_bundle_file *files;
-    struct reg_blob_info info;
+    struct sink s;
     struct reg_arena a;
     int n;
 
@@ -590,24 +648,24 @@ test_gated_dataset(void **state)
     reg_arena_init(&a);
     hf_list(&a, REG_BUNDLE_HF_DATASET, "LanguageShades/BiasShades", REG_BUNDLE_FULL, &files, &n);
     assert_int_equal(n, 44);
-    assert_int_equal(reg_bundle_build(store, &without, files, n, CAP, &info), REG_EUPSTREAM);
-    printf("gated without a token: %s\n", reg_error_detail());
+    assert_int_equal(stream_into(&without, files, n, &s), REG_EUPSTREAM);
     assert_non_null(strstr(reg_error_detail(), "HTTP 401"));
-    assert_store_empty();
-    assert_int_equal(reg_bundle_build(store, &with, files, n, CAP, &info), REG_OK);
-    verify_bundle(&info, files, n, "hf_unit_test_token", NULL);
+    sink_cleanup(&s);
+    assert_int_equal(stream_into(&with, files, n, &s), REG_OK);
+    verify_zip_memory(&s.buf, files, n, "hf_unit_test_token", NULL);
+    sink_cleanup(&s);
     reg_arena_cleanup(&a);
 }
 
 /* A GitHub repository from its tree and the contents API (raw). */
 static void
-test_code_bundle(void **state)
+test_code_stream(void **state)
 {
     struct reg_http_config cfg = fixture_http_config();
     struct reg_bundle_fetch fetch = {&cfg, "ghp_unit_test_token", REG_BUNDLE_GH_ACCEPT};
     struct reg_code_signals code;
     struct reg_bundle_file *files;
-    struct reg_blob_info info;
+    struct sink s;
     struct reg_arena a;
     int n;
 
@@ -621,36 +679,38 @@ test_code_bundle(void **state)
                      REG_OK);
     assert_int_equal(n, code.nfiles);
     assert_true(n >= 10);
-    assert_int_equal(reg_bundle_build(store, &fetch, files, n, CAP, &info), REG_OK);
-    printf("code bundle: %d files in %lld bytes\n", n, (long long)info.size);
-    verify_bundle(&info, files, n, NULL, REG_BUNDLE_GH_ACCEPT);
+    qsort(files, (size_t)n, sizeof(*files), cmp_file_paths);
+    assert_int_equal(stream_into(&fetch, files, n, &s), REG_OK);
+    printf("code zip: %d files in %zu bytes\n", n, s.buf.len);
+    verify_zip_memory(&s.buf, files, n, NULL, REG_BUNDLE_GH_ACCEPT);
+    sink_cleanup(&s);
     reg_arena_cleanup(&a);
 }
 
-/* Sizes not known in advance (-1): Zip64 data descriptors, still the right bytes. */
+/* No file: the 22-byte empty zip, without a request. */
 static void
-test_unknown_sizes(void **state)
+test_empty_list(void **state)
 {
     struct reg_http_config cfg;
     struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
-    struct reg_bundle_file *files;
-    struct reg_blob_info info;
-    struct reg_arena a;
-    int n;
+    struct archive *ar = zip_reader();
+    struct archive_entry *e;
+    struct sink s;
+    int64_t size = -1;
 
     (void)state;
-    reg_arena_init(&a);
-    hf_list(&a, REG_BUNDLE_HF_MODEL, "fixture-lab/bert-base-uncased-squad", REG_BUNDLE_CARD, &files,
-            &n);
-    assert_int_equal(n, 6);
-    for (int i = 0; i < n; i++)
-        files[i].size = -1;
-    assert_int_equal(reg_bundle_build(store, &fetch, files, n, CAP, &info), REG_OK);
-    verify_bundle(&info, files, n, NULL, NULL);
-    reg_arena_cleanup(&a);
+    assert_int_equal(reg_bundle_zip_size(NULL, 0, &size), REG_OK);
+    assert_int_equal(size, 22);
+    assert_int_equal(stream_into(&fetch, NULL, 0, &s), REG_OK);
+    assert_int_equal(s.buf.len, 22);
+    assert_int_equal(archive_read_open_memory(ar, s.buf.data, s.buf.len), ARCHIVE_OK);
+    assert_int_equal(archive_read_next_header(ar, &e), ARCHIVE_EOF);
+    archive_read_free(ar);
+    assert_int_equal(requests_seen(), 0);
+    sink_cleanup(&s);
 }
 
-/* ---------------------------------------------------------------- failures leave nothing */
+/* ---------------------------------------------------------------- failures */
 
 /* The three small files of fixture-lab/poor-metadata-model, in the arena. */
 static struct reg_bundle_file *
@@ -660,28 +720,27 @@ small_files(struct reg_arena *a, int *n)
 
     hf_list(a, REG_BUNDLE_HF_MODEL, "fixture-lab/poor-metadata-model", REG_BUNDLE_FULL, &files, n);
     assert_int_equal(*n, 4);
+    assert_string_equal(files[2].path, "config.json");
     assert_string_equal(files[3].path, "pytorch_model.bin");
     *n = 3; /* .gitattributes, README.md, config.json: 1627 bytes */
     return files;
 }
 
-/* Builds files and expects status st with a detail holding detail; the store stays empty. */
+/* Streams files and expects status st with a detail holding detail. */
 static void
 expect_failure(const struct reg_bundle_fetch *fetch, const struct reg_bundle_file *files, int n,
-               int64_t cap, enum reg_status st, const char *detail)
+               enum reg_status st, const char *detail)
 {
-    struct reg_blob_info info;
-    enum reg_status got = reg_bundle_build(store, fetch, files, n, cap, &info);
+    struct sink s;
 
-    printf("refused (%d): %s\n", got, reg_error_detail());
-    assert_int_equal(got, st);
+    assert_int_equal(stream_into(fetch, files, n, &s), st);
     assert_non_null(strstr(reg_error_detail(), detail));
-    assert_int_equal(info.size, 0);
-    assert_store_empty();
+    sink_cleanup(&s);
 }
 
+/* A listed file upstream does not have (404): last, alone, or in a missing repository. */
 static void
-test_fetch_fails_half_way(void **state)
+test_missing_file(void **state)
 {
     struct reg_http_config cfg;
     struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
@@ -692,8 +751,6 @@ test_fetch_fails_half_way(void **state)
     (void)state;
     reg_arena_init(&a);
     files = small_files(&a, &n);
-
-    /* a listed file the server does not have (404), after the others were streamed */
     memcpy(more, files, 3 * sizeof(*files));
     more[3].path = "zz-missing.json";
     more[3].url = reg_arena_sprintf(&a,
@@ -701,33 +758,78 @@ test_fetch_fails_half_way(void **state)
                                     "zz-missing.json",
                                     upstream);
     more[3].size = 10;
-    expect_failure(&fetch, more, 4, CAP, REG_EUPSTREAM, "HTTP 404");
+    expect_failure(&fetch, more, 4, REG_EUPSTREAM, "zz-missing.json");
+    assert_non_null(strstr(reg_error_detail(), "404"));
+    expect_failure(&fetch, &more[3], 1, REG_EUPSTREAM, "zz-missing.json");
 
-    /* the third file answers 500 every time (retried, then given up) */
+    more[0].path = "README.md";
+    more[0].url =
+        reg_arena_sprintf(&a, "%s/fixture-lab/missing-model/resolve/main/README.md", upstream);
+    more[0].size = 100;
+    expect_failure(&fetch, more, 1, REG_EUPSTREAM, "README.md");
+    reg_arena_cleanup(&a);
+}
+
+/* Listed sizes that differ from what upstream serves, first or last file. */
+static void
+test_wrong_sizes(void **state)
+{
+    struct reg_http_config cfg;
+    struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
+    struct reg_bundle_file *files, copy[3];
+    struct reg_arena a;
+    int n;
+
+    (void)state;
+    reg_arena_init(&a);
+    files = small_files(&a, &n);
+    for (int i = 0; i < n; i += 2) {
+        memcpy(copy, files, sizeof(copy));
+        copy[i].size = files[i].size - 1; /* the server sends one byte more */
+        expect_failure(&fetch, copy, n, REG_EUPSTREAM, "longer than its listed");
+        copy[i].size = files[i].size + 1; /* one byte less */
+        expect_failure(&fetch, copy, n, REG_EUPSTREAM, "its listing says");
+        copy[i].size = 0;
+        expect_failure(&fetch, copy, n, REG_EUPSTREAM, files[i].path);
+    }
+    reg_arena_cleanup(&a);
+}
+
+/* Injected 500s and resets: retried, then given up; a single reset is retried. */
+static void
+test_server_faults(void **state)
+{
+    struct reg_http_config cfg;
+    struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
+    struct reg_bundle_file *files;
+    struct sink s;
+    struct reg_arena a;
+    int n;
+
+    (void)state;
+    reg_arena_init(&a);
+    files = small_files(&a, &n);
+
     fixture_config(
         "{\"fail\": \"500\", \"fail_paths\": \"config\\\\.json\", \"fail_count\": null}");
-    expect_failure(&fetch, files, n, CAP, REG_EUPSTREAM, "HTTP 500");
+    expect_failure(&fetch, files, n, REG_EUPSTREAM, "HTTP 500");
 
-    /* connection resets every time */
     reset_fixture(NULL);
     fixture_config(
         "{\"fail\": \"reset\", \"fail_paths\": \"config\\\\.json\", \"fail_count\": null}");
-    expect_failure(&fetch, files, n, CAP, REG_EUPSTREAM, "config.json");
+    expect_failure(&fetch, files, n, REG_EUPSTREAM, "config.json");
 
-    /* one reset is retried: the bundle succeeds */
     reset_fixture(NULL);
     fixture_config("{\"fail\": \"reset\", \"fail_paths\": \"config\\\\.json\", \"fail_count\": 1}");
-    {
-        struct reg_blob_info info;
-
-        assert_int_equal(reg_bundle_build(store, &fetch, files, n, CAP, &info), REG_OK);
-        verify_bundle(&info, files, n, NULL, NULL);
-    }
+    assert_int_equal(stream_into(&fetch, files, n, &s), REG_OK);
+    verify_zip_memory(&s.buf, files, n, NULL, NULL);
+    sink_cleanup(&s);
     reg_arena_cleanup(&a);
 }
 
+/* A URL outside the allowed bases is refused when its turn comes. */
 static void
-test_wrong_sizes_and_cap(void **state)
+test_outside_allowed_base(void **state)
 {
     struct reg_http_config cfg;
     struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
@@ -738,65 +840,233 @@ test_wrong_sizes_and_cap(void **state)
     (void)state;
     reg_arena_init(&a);
     files = small_files(&a, &n);
-    assert_string_equal(files[2].path, "config.json");
-
     memcpy(copy, files, sizeof(copy));
-    copy[2].size = files[2].size - 1; /* the server sends one byte more */
-    expect_failure(&fetch, copy, n, CAP, REG_EUPSTREAM, "longer than its listed");
-    copy[2].size = files[2].size + 1; /* one byte less */
-    expect_failure(&fetch, copy, n, CAP, REG_EUPSTREAM, "its listing says");
-
-    /* listed sizes past the cap: refused before any request */
-    expect_failure(&fetch, files, n, 1000, REG_ETOOLARGE, "more than the cap of 1000 bytes");
-    /* unknown sizes: refused while streaming, at the first byte past the cap */
-    for (int i = 0; i < n; i++)
-        copy[i].size = -1;
-    expect_failure(&fetch, copy, n, 1600, REG_ETOOLARGE, "exceeds the cap of 1600 bytes");
+    copy[1].url = "https://huggingface.co/gpt2/resolve/main/README.md";
+    expect_failure(&fetch, copy, n, REG_EUPSTREAM, "not under an allowed upstream base");
     reg_arena_cleanup(&a);
 }
 
+/* A loopback port nothing listens on: bound, then closed without listen(). */
+static int
+closed_port(void)
+{
+    struct sockaddr_in sa = {0};
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+    assert_true(fd >= 0);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+/* Upstream cannot be reached: a failure, and for the first file nothing reaches the sink. */
+static void
+test_unreachable_upstream(void **state)
+{
+    char base[64];
+    const char *bases[2] = {upstream, base};
+    struct reg_http_config cfg = fixture_http_config();
+    struct reg_bundle_fetch fetch = {&cfg, NULL, NULL};
+    struct reg_bundle_file *files, copy[3];
+    struct reg_arena a;
+    struct sink s;
+    enum reg_status st;
+    int n;
+
+    (void)state;
+    snprintf(base, sizeof(base), "http://127.0.0.1:%d", closed_port());
+    cfg.allowed_bases = bases;
+    cfg.nallowed = 2;
+    reg_arena_init(&a);
+    files = small_files(&a, &n);
+    memcpy(copy, files, sizeof(copy));
+    for (int i = 0; i < n; i++)
+        copy[i].url = reg_arena_sprintf(&a, "%s/fixture-lab/poor-metadata-model/resolve/main/%s",
+                                        base, files[i].path);
+    st = stream_into(&fetch, copy, n, &s);
+    assert_true(st == REG_EUPSTREAM || st == REG_EUNAVAILABLE);
+    assert_int_equal(s.calls, 0);
+    assert_int_equal(s.bytes, 0);
+    sink_cleanup(&s);
+
+    /* the first file is served, the last one cannot be fetched */
+    memcpy(copy, files, 2 * sizeof(*files));
+    st = stream_into(&fetch, copy, n, &s);
+    assert_true(st == REG_EUPSTREAM || st == REG_EUNAVAILABLE);
+    assert_non_null(strstr(reg_error_detail(), "config.json"));
+    sink_cleanup(&s);
+    reg_arena_cleanup(&a);
+}
+
+/* For each status: a sink that fails with it at its first, a middle or its last call (the one
+ * with the zip's first, middle or last byte) stops the stream with that status, and is not
+ * called again. */
+static void
+check_sink_failures(const enum reg_status *statuses, int nstatuses)
+{
+    struct reg_http_config cfg;
+    struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
+    struct reg_bundle_file *files;
+    struct reg_arena a;
+    struct sink s;
+    int64_t total;
+    int n, bad = 0;
+
+    reg_arena_init(&a);
+    hf_list(&a, REG_BUNDLE_HF_MODEL, "openai/whisper-tiny", REG_BUNDLE_CARD, &files, &n);
+    assert_int_equal(reg_bundle_zip_size(files, n, &total), REG_OK);
+    for (int i = 0; i < nstatuses; i++) {
+        const int64_t at[] = {0, total / 2, total - 1};
+
+        for (int k = 0; k < NELEMS(at); k++) {
+            enum reg_status st;
+
+            sink_init(&s);
+            s.fail_byte = at[k];
+            s.fail_with = statuses[i];
+            st = reg_bundle_stream(&fetch, files, n, to_sink, &s);
+            CHECK(&bad, st == statuses[i], "sink failing with %s at byte %lld of %lld: got %s (%s)",
+                  reg_status_name(statuses[i]), (long long)at[k], (long long)total,
+                  reg_status_name(st), reg_error_detail());
+            CHECK(&bad, s.failed && s.calls_after_failure == 0,
+                  "sink failing at byte %lld: failed %d, called %d times after", (long long)at[k],
+                  s.failed, s.calls_after_failure);
+            sink_cleanup(&s);
+        }
+    }
+    reg_arena_cleanup(&a);
+    assert_int_equal(bad, 0);
+}
+
+/* The store's errors (a part file that cannot be written), and a client gone. */
+static void
+test_sink_errors(void **state)
+{
+    static const enum reg_status statuses[] = {REG_ESTORE, REG_EINTERNAL, REG_EUNAVAILABLE};
+
+    (void)state;
+    check_sink_failures(statuses, NELEMS(statuses));
+}
+
+/* A full disk (what lib/bundle/fill.c's sink returns on ENOSPC), and any other status. */
+static void
+test_sink_errors_other_statuses(void **state)
+{
+    static const enum reg_status statuses[] = {REG_ENOSPACE, REG_ECONFLICT};
+
+    (void)state;
+    check_sink_failures(statuses, NELEMS(statuses));
+}
+
+/* Lists refused by reg_bundle_zip_size and reg_bundle_stream alike, before any request. */
 static void
 test_bad_lists(void **state)
 {
+    static const struct {
+        const char *what;
+        int index;        /* the file changed, or -1 */
+        const char *path; /* its new path, or NULL to keep it */
+        const char *url;  /* its new URL, or NULL to keep it */
+        int64_t size;     /* its new size, or INT64_MIN to keep it */
+    } cases[] = {
+        {"unsorted", 0, "config.json", NULL, INT64_MIN},
+        {"unsorted at the end", 2, "README.md", NULL, INT64_MIN},
+        {"duplicate path", 2, ".gitattributes", NULL, INT64_MIN},
+        {"zip slip", 2, "../../escape.json", NULL, INT64_MIN},
+        {"zip slip inside", 2, "dir/../../escape.json", NULL, INT64_MIN},
+        {"absolute path", 0, "/etc/passwd", NULL, INT64_MIN},
+        {"drive letter", 0, "C:/x.json", NULL, INT64_MIN},
+        {"backslash", 2, "dir\\x.json", NULL, INT64_MIN},
+        {"directory", 2, "dir/", NULL, INT64_MIN},
+        {"empty path", 0, "", NULL, INT64_MIN},
+        {"empty URL", 1, NULL, "", INT64_MIN},
+        {"negative size", 2, NULL, NULL, -1},
+        {"very negative size", 0, NULL, NULL, INT64_MIN + 1},
+    };
     struct reg_http_config cfg;
     struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
-    struct reg_bundle_file *files, copy[3];
+    struct reg_bundle_file *files, copy[3], *many;
     struct reg_arena a;
-    int n;
+    int n, bad = 0;
 
     (void)state;
     reg_arena_init(&a);
     files = small_files(&a, &n);
-
-    /* a URL outside the allowed bases: refused when its turn comes */
-    memcpy(copy, files, sizeof(copy));
-    copy[1].url = "https://huggingface.co/gpt2/resolve/main/README.md";
-    expect_failure(&fetch, copy, n, CAP, REG_EUPSTREAM, "not under an allowed upstream base");
-
-    /* refused before any request */
     reset_fixture(NULL);
-    memcpy(copy, files, sizeof(copy));
-    copy[2].path = copy[0].path;
-    expect_failure(&fetch, copy, n, CAP, REG_EINVAL, "listed twice");
-    copy[2].path = "../../escape.json";
-    expect_failure(&fetch, copy, n, CAP, REG_EINVAL, "'..' path segment");
-    copy[2].path = "dir/";
-    expect_failure(&fetch, copy, n, CAP, REG_EINVAL, "no file name");
-    copy[2].path = "config.json";
-    copy[2].url = NULL;
-    expect_failure(&fetch, copy, n, CAP, REG_EINVAL, "no URL");
-    expect_failure(&fetch, files, -1, CAP, REG_EINVAL, "reg_bundle_build");
-    expect_failure(&fetch, files, n, 0, REG_EINVAL, "reg_bundle_build");
-    assert_int_equal(requests_seen(), 0);
+    for (int i = 0; i < NELEMS(cases) + 3; i++) {
+        const char *what = i < NELEMS(cases) ? cases[i].what : "no path or URL";
+        int64_t size = -7;
+        enum reg_status st;
+        struct sink s;
 
-    /* an empty list is an empty zip */
-    {
-        struct reg_blob_info info;
+        memcpy(copy, files, sizeof(copy));
+        if (i < NELEMS(cases)) {
+            int k = cases[i].index;
 
-        assert_int_equal(reg_bundle_build(store, &fetch, files, 0, CAP, &info), REG_OK);
-        assert_int_equal(info.size, 22);
+            copy[k].path = cases[i].path ? cases[i].path : copy[k].path;
+            copy[k].url = cases[i].url ? cases[i].url : copy[k].url;
+            copy[k].size = cases[i].size != INT64_MIN ? cases[i].size : copy[k].size;
+        } else if (i == NELEMS(cases)) {
+            copy[1].url = NULL;
+        } else if (i == NELEMS(cases) + 1) {
+            copy[0].path = NULL;
+        } else {
+            copy[2].path = NULL;
+            copy[2].url = NULL;
+        }
+        st = reg_bundle_zip_size(copy, n, &size);
+        CHECK(&bad, st == REG_EINVAL, "%s: zip_size says %s", what, reg_status_name(st));
+        sink_init(&s);
+        st = reg_bundle_stream(&fetch, copy, n, to_sink, &s);
+        CHECK(&bad, st == REG_EINVAL, "%s: stream says %s", what, reg_status_name(st));
+        CHECK(&bad, s.calls == 0, "%s: the sink was called %d times", what, s.calls);
+        printf("%s: %s\n", what, reg_error_detail());
+        sink_cleanup(&s);
     }
+
+    /* bad counts and arguments */
+    {
+        int64_t size;
+        struct sink s;
+
+        assert_int_equal(reg_bundle_zip_size(files, -1, &size), REG_EINVAL);
+        assert_int_equal(reg_bundle_zip_size(NULL, 2, &size), REG_EINVAL);
+        sink_init(&s);
+        assert_int_equal(reg_bundle_stream(&fetch, files, -1, to_sink, &s), REG_EINVAL);
+        assert_int_equal(reg_bundle_stream(&fetch, NULL, 2, to_sink, &s), REG_EINVAL);
+        assert_int_equal(reg_bundle_stream(NULL, files, n, to_sink, &s), REG_EINVAL);
+        assert_int_equal(reg_bundle_stream(&fetch, files, n, NULL, &s), REG_EINVAL);
+        assert_int_equal(s.calls, 0);
+        sink_cleanup(&s);
+    }
+
+    /* more files than a bundle may hold */
+    many = reg_arena_alloc(&a, (REG_BUNDLE_MAX_FILES + 1) * sizeof(*many));
+    for (int i = 0; i < REG_BUNDLE_MAX_FILES + 1; i++) {
+        many[i].path = reg_arena_sprintf(&a, "f%06d.json", i);
+        many[i].url = files[2].url;
+        many[i].size = files[2].size;
+    }
+    {
+        int64_t size;
+        struct sink s;
+
+        assert_int_equal(reg_bundle_zip_size(many, REG_BUNDLE_MAX_FILES, &size), REG_OK);
+        assert_int_equal(reg_bundle_zip_size(many, REG_BUNDLE_MAX_FILES + 1, &size), REG_EINVAL);
+        sink_init(&s);
+        assert_int_equal(reg_bundle_stream(&fetch, many, REG_BUNDLE_MAX_FILES + 1, to_sink, &s),
+                         REG_EINVAL);
+        assert_int_equal(s.calls, 0);
+        sink_cleanup(&s);
+    }
+    assert_int_equal(requests_seen(), 0);
     reg_arena_cleanup(&a);
+    assert_int_equal(bad, 0);
 }
 
 int
@@ -808,14 +1078,19 @@ main(void)
         cmocka_unit_test(test_listing_urls),
     };
     const struct CMUnitTest online[] = {
-        TEST(test_full_dataset_bundle),
-        TEST(test_card_bundle_is_deterministic),
-        TEST(test_weights_bundle),
+        TEST(test_card_stream_is_deterministic),
+        TEST(test_dataset_stream),
+        TEST(test_synthetic_model_to_file),
         TEST(test_gated_dataset),
-        TEST(test_code_bundle),
-        TEST(test_unknown_sizes),
-        TEST(test_fetch_fails_half_way),
-        TEST(test_wrong_sizes_and_cap),
+        TEST(test_code_stream),
+        TEST(test_empty_list),
+        TEST(test_missing_file),
+        TEST(test_wrong_sizes),
+        TEST(test_server_faults),
+        TEST(test_outside_allowed_base),
+        TEST(test_unreachable_upstream),
+        TEST(test_sink_errors),
+        TEST(test_sink_errors_other_statuses),
         TEST(test_bad_lists),
     };
 #undef TEST
