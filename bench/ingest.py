@@ -77,8 +77,7 @@ def main():
     try:
         upstream_proc, upstream = start_upstream(work)
         request("POST", upstream + "/__fixture/config", {"delay_ms": DELAY_MS})
-        # The bundler is off: this measures ingest, not bundle downloads competing with it.
-        stack_proc, base, _ = start_stack(work, upstream, REGISTRY_BUNDLER=0)
+        stack_proc, base, _ = start_stack(work, upstream)
         token = login(base)
 
         trips = [request("GET", f"{upstream}/api/models/bench-ref/m-{i}?blobs=true")[2]

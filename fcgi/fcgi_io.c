@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/limits.h"
 #include "base/log.h"
@@ -51,6 +52,22 @@ read_body(FCGX_Request *r, struct reg_request *req)
     return REG_OK;
 }
 
+/* The token of an "Authorization: Bearer <token>" header as the registry's "bearer <token>",
+ * for Hugging Face's clients (HF_TOKEN); their JS client only sends tokens that start with
+ * "hf_", so that prefix is dropped. NULL for anything else. */
+static const char *
+bearer_authorization(struct reg_request *req, const char *header)
+{
+    if (!header || strncasecmp(header, "bearer ", 7) != 0)
+        return NULL;
+    header += 7;
+    while (*header == ' ')
+        header++;
+    if (strncmp(header, "hf_", 3) == 0)
+        header += 3;
+    return reg_arena_sprintf(&req->arena, "bearer %s", header);
+}
+
 static void
 fill_request(FCGX_Request *r, struct reg_request *req)
 {
@@ -65,6 +82,8 @@ fill_request(FCGX_Request *r, struct reg_request *req)
     req->path = q ? reg_arena_strndup(&req->arena, uri, (size_t)(q - uri)) : uri;
     req->query = param(r, "QUERY_STRING");
     req->authorization = auth;
+    req->bearer = bearer_authorization(req, FCGX_GetParam("HTTP_AUTHORIZATION", r->envp));
+    req->range = FCGX_GetParam("HTTP_RANGE", r->envp);
     req->content_type = ctype;
     req->remote_addr = param(r, "REMOTE_ADDR");
     /* Upload locations hand over the body as a file nginx wrote (conf/nginx.conf.in). */

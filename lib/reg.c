@@ -137,7 +137,10 @@ authorize(struct reg_app *app, struct reg_request *req, const struct reg_route *
     if (route->access == REG_PUBLIC)
         return REG_OK;
     caller = reg_arena_alloc(&req->arena, sizeof(*caller));
-    st = reg_users_authorize(app, &req->arena, req->authorization, caller);
+    st = reg_users_authorize(
+        app, &req->arena,
+        req->authorization || !(route->access & REG_BEARER_OK) ? req->authorization : req->bearer,
+        caller);
     if (st != REG_OK)
         return st;
     req->caller = caller;

@@ -44,8 +44,8 @@ fi
 $runtime_only && exit 0
 
 # Test-only npm packages, pinned by the lockfiles of tests/dynamodb (dynalite), tests/s3
-# (s3rver) and tests/ui (playwright-core, axe-core, lighthouse; the browser is Debian's chromium
-# above).
+# (s3rver), tests/hfhub (@huggingface/hub, the Hub's own client) and tests/ui (playwright-core,
+# axe-core, lighthouse; the browser is Debian's chromium above).
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [ ! -x "$root/tests/dynamodb/node_modules/.bin/dynalite" ]; then
     echo "deps: npm ci in tests/dynamodb"
@@ -54,6 +54,10 @@ fi
 if [ ! -x "$root/tests/s3/node_modules/.bin/s3rver" ]; then
     echo "deps: npm ci in tests/s3"
     (cd "$root/tests/s3" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+if [ ! -d "$root/tests/hfhub/node_modules/@huggingface/hub" ]; then
+    echo "deps: npm ci in tests/hfhub"
+    (cd "$root/tests/hfhub" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 for m in playwright-core axe-core lighthouse; do
     if [ ! -d "$root/tests/ui/node_modules/$m" ]; then

@@ -11,7 +11,7 @@
 /* Longest request path (bytes, before decoding). */
 #define REG_MAX_PATH 4096
 /* Path segments a route may have. */
-#define REG_MAX_SEGMENTS 8
+#define REG_MAX_SEGMENTS 32
 /* Detail text of an error. */
 #define REG_ERROR_DETAIL_MAX 512
 

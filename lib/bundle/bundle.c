@@ -170,6 +170,8 @@ list_files(struct reg_arena *a, const char *prefix, const struct reg_file_info *
         list[n].path = reg_arena_strdup(a, files[i].path);
         list[n].url = file_url(a, prefix, files[i].path);
         list[n].size = files[i].size < 0 ? -1 : files[i].size;
+        list[n].oid = files[i].oid;
+        list[n].lfs_sha256 = files[i].lfs_sha256;
         n++;
     }
     *out = n > 0 ? list : NULL;

@@ -64,9 +64,11 @@ enum reg_bundle_hf_kind {
 
 /* One file of a bundle. */
 struct reg_bundle_file {
-    const char *path; /* the entry name, "onnx/model.onnx" */
-    const char *url;  /* where to GET its bytes (under an allowed base) */
-    int64_t size;     /* expected bytes, or -1 when unknown */
+    const char *path;       /* the entry name, "onnx/model.onnx" */
+    const char *url;        /* where to GET its bytes (under an allowed base) */
+    int64_t size;           /* expected bytes, or -1 when unknown */
+    const char *oid;        /* the listing's git blob id, or NULL (reg_file_info) */
+    const char *lfs_sha256; /* the listing's LFS SHA-256, or NULL */
 };
 
 /* How the files are fetched (the same for every file of a bundle). */

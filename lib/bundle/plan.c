@@ -51,8 +51,11 @@ stored_files(struct reg_arena *a, struct json_object *doc, int *n)
     len = json_object_array_length(list);
     out = reg_arena_alloc(a, sizeof(*out) * (len ? len : 1));
     for (size_t i = 0; i < len; i++) {
-        out[i].path = reg_json_str(json_object_array_get_idx(list, i), "path");
-        out[i].size = reg_json_int(json_object_array_get_idx(list, i), "size");
+        struct json_object *f = json_object_array_get_idx(list, i);
+        out[i].path = reg_json_str(f, "path");
+        out[i].size = reg_json_int(f, "size");
+        out[i].oid = reg_json_str(f, "oid");
+        out[i].lfs_sha256 = reg_json_str(f, "lfs_sha256");
     }
     *n = (int)len;
     return out;

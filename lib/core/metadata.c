@@ -86,6 +86,8 @@ add_files(struct json_object *doc, const struct reg_file_info *files, int nfiles
         struct json_object *f = json_object_new_object();
         add_str(f, "path", sorted[i].path);
         add_int(f, "size", sorted[i].size);
+        add_str(f, "oid", sorted[i].oid);
+        add_str(f, "lfs_sha256", sorted[i].lfs_sha256);
         json_object_array_add(list, f);
     }
     free(sorted);
@@ -113,6 +115,7 @@ reg_metadata_model(const struct reg_model_signals *s, const struct reg_lineage_p
     struct json_object *plist = json_object_new_array();
 
     add_str(doc, "license", s->license);
+    add_str(doc, "revision", s->revision);
     add_int(doc, "downloads", s->downloads);
     add_int(doc, "likes", s->likes);
     add_str(doc, "pipeline_tag", s->pipeline_tag);
@@ -138,6 +141,7 @@ reg_metadata_dataset(const struct reg_dataset_signals *d)
     struct json_object *doc = document("huggingface", REG_TYPE_DATASET, d->repo_id, NULL);
 
     add_str(doc, "license", d->license);
+    add_str(doc, "revision", d->revision);
     add_int(doc, "downloads", d->downloads);
     add_int(doc, "likes", d->likes);
     add_files(doc, d->files, d->nfiles, NULL);

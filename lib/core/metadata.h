@@ -9,7 +9,9 @@
  *    "license": "apache-2.0" (optional), "downloads", "likes", "stars" (when known),
  *    "pipeline_tag", "library_name" (models, optional),
  *    "size_bytes": 440473133 (-1 when unknown), "file_count": 12,
- *    "files": [{"path", "size"}, ...]  (at most REG_METADATA_MAX_FILES, largest first),
+ *    "revision": the upstream commit the listing is of (Hugging Face, when known),
+ *    "files": [{"path", "size", "oid", "lfs_sha256"}, ...]  (at most REG_METADATA_MAX_FILES,
+ *             largest first; oid and lfs_sha256 from Hugging Face, when known),
  *    "parents": [{"repo_id", "source": "model_card"|"config_json"}],
  *    "datasets": ["rajpurkar/squad", ...], "code": ["https://github.com/o/r", ...],
  *    "rating": {ModelRating} (models)}

@@ -103,10 +103,8 @@ current_copy(struct reg_app *app, struct reg_request *req, const struct reg_arti
 
 /* ---------------------------------------------------------------- streaming slots */
 
-/* Takes one of the pool's streaming slots for this worker; false when all are busy. Slots of
- * workers that died are taken over. Without a pool (tests of the library) there is no limit. */
-static bool
-take_slot(struct reg_app *app)
+bool
+reg_download_take_slot(struct reg_app *app)
 {
     int limit, self = (int)getpid();
 
@@ -125,8 +123,8 @@ take_slot(struct reg_app *app)
     return false;
 }
 
-static void
-give_slot(struct reg_app *app)
+void
+reg_download_give_slot(struct reg_app *app)
 {
     int self = (int)getpid();
 
@@ -159,7 +157,7 @@ release(void *ctx)
     struct streamed *s = ctx;
 
     reg_fill_close(&s->fill);
-    give_slot(s->app);
+    reg_download_give_slot(s->app);
 }
 
 /* Serves the bundle being fetched (or stored meanwhile). */
@@ -179,7 +177,7 @@ pull_through(struct reg_app *app, struct reg_request *req, struct reg_response *
 
     if (st != REG_OK)
         return st;
-    if (!take_slot(app))
+    if (!reg_download_take_slot(app))
         return reg_errorf(REG_EUNAVAILABLE,
                           "no stored copy yet, and every worker that may stream one being "
                           "fetched is busy: try again shortly");

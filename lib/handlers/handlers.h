@@ -18,6 +18,9 @@
  * (admins hold all). A missing or bad token is 403, a missing permission 401. */
 #define REG_PUBLIC 0u
 #define REG_ANY_USER (1u << 16)
+/* Added to access: the token may also come as "Authorization: Bearer <token>", as Hugging
+ * Face's clients send it (the Hub-compatible routes); elsewhere only X-Authorization counts. */
+#define REG_BEARER_OK (1u << 17)
 
 extern const struct reg_route reg_routes[];
 extern const int reg_nroutes;
@@ -77,6 +80,16 @@ enum reg_status reg_handle_upload(struct reg_app *, struct reg_request *, struct
 
 /* download.c */
 enum reg_status reg_handle_download(struct reg_app *, struct reg_request *, struct reg_response *);
+/* Takes one of the pool's slots for a worker that streams a bundle being fetched (downloads,
+ * Hub files); false when all are busy. Slots of workers that died are taken over. Without a
+ * pool (tests of the library) there is no limit. */
+bool reg_download_take_slot(struct reg_app *app);
+void reg_download_give_slot(struct reg_app *app);
+
+/* hub.c: the Hugging Face Hub-compatible read API */
+enum reg_status reg_handle_hub_api(struct reg_app *, struct reg_request *, struct reg_response *);
+enum reg_status reg_handle_hub_resolve(struct reg_app *, struct reg_request *,
+                                       struct reg_response *);
 
 /* rate.c */
 enum reg_status reg_handle_rate(struct reg_app *, struct reg_request *, struct reg_response *);

@@ -6,6 +6,9 @@
 #include "auth/users.h"
 #include "handlers/handlers.h"
 
+/* The Hub-compatible routes: download permission, the token also as Authorization: Bearer. */
+#define HUB (REG_PERM_DOWNLOAD | REG_BEARER_OK)
+
 const struct reg_route reg_routes[] = {
     {"GET", "/health", reg_handle_health, REG_PUBLIC},
     {"GET", "/health/components", reg_handle_health_components, REG_PUBLIC},
@@ -28,6 +31,15 @@ const struct reg_route reg_routes[] = {
     {"GET", "/artifact/{artifact_type}/{id}/audit", reg_handle_audit, REG_PERM_SEARCH},
     {"POST", "/artifact/{artifact_type}/upload", reg_handle_upload, REG_PERM_UPLOAD},
     {"GET", "/download/{artifact_type}/{id}", reg_handle_download, REG_PERM_DOWNLOAD},
+    /* The Hugging Face Hub-compatible read API (hub.c). */
+    {"GET", "/api/models/{repo*}", reg_handle_hub_api, HUB},
+    {"POST", "/api/models/{repo*}", reg_handle_hub_api, HUB},
+    {"GET", "/api/datasets/{repo*}", reg_handle_hub_api, HUB},
+    {"POST", "/api/datasets/{repo*}", reg_handle_hub_api, HUB},
+    {"GET", "/datasets/{repo*}/resolve/{rev}/{path*}", reg_handle_hub_resolve, HUB},
+    {"HEAD", "/datasets/{repo*}/resolve/{rev}/{path*}", reg_handle_hub_resolve, HUB},
+    {"GET", "/{repo*}/resolve/{rev}/{path*}", reg_handle_hub_resolve, HUB},
+    {"HEAD", "/{repo*}/resolve/{rev}/{path*}", reg_handle_hub_resolve, HUB},
     {"POST", "/users", reg_handle_user_create, REG_PERM_ADMIN},
     {"GET", "/users", reg_handle_user_list, REG_PERM_ADMIN},
     {"GET", "/users/{username}", reg_handle_user_get, REG_ANY_USER},

@@ -25,10 +25,14 @@ struct reg_request {
     const char *path;          /* raw path, no query: "/artifacts/model/123" */
     const char *query;         /* raw query string without '?', "" if none */
     const char *authorization; /* X-Authorization header, NULL if absent */
-    const char *content_type;  /* NULL if absent */
-    const char *remote_addr;   /* peer address as nginx saw it, "" if unknown */
-    const char *base_url;      /* scheme://host[:port] the client used, for absolute links */
-    const char *body;          /* NUL-terminated copy of the body, "" if none */
+    const char *bearer; /* "Authorization: Bearer <token>" as "bearer <token>", a leading "hf_"
+                         * of the token dropped (Hugging Face's clients send tokens so); NULL if
+                         * absent. Counts only on routes marked REG_BEARER_OK. */
+    const char *range;  /* Range header, NULL if absent */
+    const char *content_type; /* NULL if absent */
+    const char *remote_addr;  /* peer address as nginx saw it, "" if unknown */
+    const char *base_url;     /* scheme://host[:port] the client used, for absolute links */
+    const char *body;         /* NUL-terminated copy of the body, "" if none */
     size_t body_len;
     const char *body_file; /* uploads: the file nginx stored the body in (then body is ""),
                             * NULL otherwise */

@@ -107,6 +107,8 @@ reg_http_reason(int status)
         return "Accepted";
     case 204:
         return "No Content";
+    case 206:
+        return "Partial Content";
     case 400:
         return "Bad Request";
     case 401:
@@ -121,6 +123,8 @@ reg_http_reason(int status)
         return "Conflict";
     case 413:
         return "Payload Too Large";
+    case 416:
+        return "Range Not Satisfiable";
     case 424:
         return "Failed Dependency";
     case 501:

@@ -14,7 +14,7 @@
 #include "base/buf.h"
 #include "base/status.h"
 
-#define REG_RESPONSE_MAX_HEADERS 8
+#define REG_RESPONSE_MAX_HEADERS 12
 
 struct reg_header {
     const char *name;

@@ -1,6 +1,7 @@
 /*
  * router.c - segment-wise template matching; parameters are percent-decoded per segment, so
- * an encoded '/' (%2F) stays inside its parameter.
+ * an encoded '/' (%2F) stays inside its parameter. A wildcard's value is its segments joined
+ * by '/' (decoded as a whole).
  */
 #include "http/router.h"
 
@@ -37,34 +38,83 @@ split(const char *path, struct segments *out)
     return true;
 }
 
+/* Whether pattern segment i is a parameter ("{name}") or a wildcard ("{name*}"). */
+static bool
+is_param(const struct segments *pat, int i)
+{
+    return pat->len[i] > 2 && pat->start[i][0] == '{';
+}
+
+static bool
+is_wildcard(const struct segments *pat, int i)
+{
+    return is_param(pat, i) && pat->start[i][pat->len[i] - 2] == '*';
+}
+
+/* Records pattern segment pi as the parameter for path segments [si, si + n). */
+static void
+record_param(const struct segments *pat, int pi, const struct segments *path, int si, int n,
+             struct reg_request *req)
+{
+    struct reg_param *p = &req->params[req->nparams++];
+    size_t name_len = pat->len[pi] - (is_wildcard(pat, pi) ? 3 : 2);
+    const char *end = path->start[si + n - 1] + path->len[si + n - 1];
+
+    p->name = reg_arena_strndup(&req->arena, pat->start[pi] + 1, name_len);
+    p->value = reg_arena_strndup(&req->arena, path->start[si], (size_t)(end - path->start[si]));
+}
+
+/* Matches pattern segments from pi on against path segments from si on. A wildcard takes one
+ * or more segments, as few as let the rest match. */
+static bool
+match_from(const struct segments *pat, int pi, const struct segments *path, int si,
+           struct reg_request *req, bool record)
+{
+    if (pi == pat->n)
+        return si == path->n;
+    if (si == path->n)
+        return false;
+    if (is_wildcard(pat, pi)) {
+        for (int n = 1; si + n <= path->n; n++) {
+            bool empty = false;
+            for (int k = si; k < si + n; k++)
+                empty = empty || path->len[k] == 0;
+            if (empty)
+                return false;
+            if (match_from(pat, pi + 1, path, si + n, req, false)) {
+                if (record) {
+                    record_param(pat, pi, path, si, n, req);
+                    match_from(pat, pi + 1, path, si + n, req, true);
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+    if (!is_param(pat, pi))
+        return pat->len[pi] == path->len[si] &&
+               memcmp(pat->start[pi], path->start[si], pat->len[pi]) == 0 &&
+               match_from(pat, pi + 1, path, si + 1, req, record);
+    if (path->len[si] == 0 || !match_from(pat, pi + 1, path, si + 1, req, false))
+        return false;
+    if (record) {
+        record_param(pat, pi, path, si, 1, req);
+        match_from(pat, pi + 1, path, si + 1, req, true);
+    }
+    return true;
+}
+
 /* Matches pattern against the split path, recording parameters into req when it does. */
 static bool
 match(const char *pattern, const struct segments *path, struct reg_request *req, bool record)
 {
     struct segments pat;
-    int nparams = 0;
 
-    if (!split(pattern, &pat) || pat.n != path->n)
+    if (!split(pattern, &pat))
         return false;
-    for (int i = 0; i < pat.n; i++) {
-        bool is_param = pat.len[i] > 2 && pat.start[i][0] == '{';
-        if (!is_param) {
-            if (pat.len[i] != path->len[i] || memcmp(pat.start[i], path->start[i], pat.len[i]) != 0)
-                return false;
-            continue;
-        }
-        if (path->len[i] == 0)
-            return false;
-        if (record) {
-            struct reg_param *p = &req->params[nparams];
-            p->name = reg_arena_strndup(&req->arena, pat.start[i] + 1, pat.len[i] - 2);
-            p->value = reg_arena_strndup(&req->arena, path->start[i], path->len[i]);
-        }
-        nparams++;
-    }
     if (record)
-        req->nparams = nparams;
-    return true;
+        req->nparams = 0;
+    return match_from(&pat, 0, path, 0, req, record);
 }
 
 static enum reg_status

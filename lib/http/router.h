@@ -1,7 +1,10 @@
 /*
  * router.h - matching a request against a table of {method, path template, handler}.
  *
- * Templates are literal segments and {name} parameters: "/artifacts/{artifact_type}/{id}".
+ * Templates are literal segments, {name} parameters ("/artifacts/{artifact_type}/{id}") and
+ * {name*} wildcards, which take one or more whole segments, as few as let the rest of the
+ * template match ("/{repo*}/resolve/{rev}/{path*}": a Hugging Face repository id has one or
+ * two segments, a file path any number).
  * Routes are tried in table order, so literal routes go before templated ones they overlap
  * ("/artifact/byRegEx" before "/artifact/{artifact_type}"). A path that matches no template is
  * REG_ENOROUTE (404); a path that matches only with other methods is REG_EMETHOD (405), and

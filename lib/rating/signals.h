@@ -18,6 +18,8 @@
 struct reg_file_info {
     const char *path;
     int64_t size;
+    const char *oid;        /* Hugging Face: the git blob id ("blobId"); NULL when unknown */
+    const char *lfs_sha256; /* Hugging Face: the SHA-256 of an LFS file; NULL when not LFS */
 };
 
 /* A GitHub repository linked to the model (card or README link). */
@@ -39,9 +41,10 @@ struct reg_code_signals {
 /* A Hugging Face dataset the model names (card `datasets:`), when it could be fetched or is
  * registered. */
 struct reg_dataset_signals {
-    const char *repo_id; /* "rajpurkar/squad" */
-    const char *readme;  /* dataset card text, NULL when none */
-    const char *license; /* cardData.license, NULL when none */
+    const char *repo_id;  /* "rajpurkar/squad" */
+    const char *readme;   /* dataset card text, NULL when none */
+    const char *license;  /* cardData.license, NULL when none */
+    const char *revision; /* the commit the listing is of ("sha"), NULL when unknown */
     int64_t downloads, likes;
     const char *const *tags;
     int ntags;
@@ -58,6 +61,7 @@ struct reg_model_signals {
                               * model-index with reported results...), NULL when none */
     const char *config_json; /* config.json text, NULL when none */
     const char *license;     /* cardData.license, else the "license:xxx" tag; NULL when none */
+    const char *revision;    /* the commit the listing is of ("sha"), NULL when unknown */
     int64_t downloads, likes;
     int64_t last_modified; /* Unix time, 0 when unknown */
     const char *const *tags;

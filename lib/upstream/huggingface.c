@@ -85,7 +85,7 @@ strings_of(struct reg_arena *a, struct json_object *v, int *n)
     return out;
 }
 
-/* siblings [{rfilename, size, lfs{size}}] -> files. */
+/* siblings [{rfilename, size, blobId, lfs{size, sha256}}] -> files. */
 static const struct reg_file_info *
 files_of(struct reg_arena *a, struct json_object *siblings, int *n)
 {
@@ -108,6 +108,8 @@ files_of(struct reg_arena *a, struct json_object *siblings, int *n)
             out[*n].size = json_object_get_int64(sz);
         else
             out[*n].size = reg_json_int(member(e, "lfs"), "size");
+        out[*n].oid = reg_json_str(e, "blobId");
+        out[*n].lfs_sha256 = reg_json_str(member(e, "lfs"), "sha256");
         (*n)++;
     }
     return out;
@@ -285,6 +287,7 @@ map_model(struct reg_arena *a, struct json_object *info, struct reg_model_signal
     if (card)
         out->card_json = reg_json_text(card, &len);
     out->license = license_of(info, card);
+    out->revision = reg_json_str(info, "sha");
     out->downloads = reg_json_int(info, "downloads");
     out->likes = reg_json_int(info, "likes");
     out->last_modified = reg_gh_iso_time(reg_json_str(info, "lastModified"));
@@ -352,6 +355,7 @@ reg_hf_fetch_dataset(const struct reg_http_config *cfg, const char *hf_endpoint,
         if (!out->repo_id)
             out->repo_id = reg_arena_strdup(a, repo_id);
         out->license = license_of(info, card);
+        out->revision = reg_json_str(info, "sha");
         out->downloads = reg_json_int(info, "downloads");
         out->likes = reg_json_int(info, "likes");
         out->tags = strings_of(a, member(info, "tags"), &out->ntags);

@@ -99,7 +99,6 @@ for attempt in 1 2 3; do
     port=$(free_port)
     PORT=$port REGISTRY_DATA_DIR=$data REGISTRY_WORKERS=3 REGISTRYD=$registryd \
         HF_ENDPOINT=$upstream GITHUB_API_URL=$upstream REGISTRY_PBKDF2_ITERATIONS=1000 \
-        REGISTRY_BUNDLE_MAX_BYTES=$((64 * 1024 * 1024)) \
         setsid scripts/serve.sh >"$work/serve.out" 2>&1 </dev/null &
     stack_pid=$!
     up=""

@@ -434,12 +434,13 @@ static void
 test_listing_urls(void **state)
 {
     static const struct reg_file_info files[] = {
-        {"README.md", 120},
-        {"onnx/model.onnx", 5000},
-        {"dir with space/caf\xc3\xa9 #1?.txt", -7},
-        {"a+b=c&d%e.json", 3},
+        {"README.md", 120, NULL, NULL},
+        {"onnx/model.onnx", 5000, NULL, NULL},
+        {"dir with space/caf\xc3\xa9 #1?.txt", -7, NULL, NULL},
+        {"a+b=c&d%e.json", 3, NULL, NULL},
     };
-    static const struct reg_file_info unsafe[] = {{"README.md", 1}, {"../../etc/passwd", 1}};
+    static const struct reg_file_info unsafe[] = {{"README.md", 1, NULL, NULL},
+                                                  {"../../etc/passwd", 1, NULL, NULL}};
     struct reg_bundle_file *out;
     struct reg_arena a;
     int n;

@@ -25,8 +25,9 @@ read_doc(struct reg_arena *a, struct json_object *doc, struct reg_metadata *out)
 static void
 test_model_round_trip(void **state)
 {
-    static const struct reg_file_info files[] = {
-        {"README.md", 100}, {"model.safetensors", 1000}, {"config.json", 10}};
+    static const struct reg_file_info files[] = {{"README.md", 100, NULL, NULL},
+                                                 {"model.safetensors", 1000, NULL, NULL},
+                                                 {"config.json", 10, NULL, NULL}};
     static const char *const datasets[] = {"rajpurkar/squad"};
     struct reg_lineage_parent parents[] = {
         {"google-bert/bert-base-uncased", REG_LINEAGE_MODEL_CARD},
@@ -98,8 +99,10 @@ test_files_capped(void **state)
 static void
 test_code_subdir(void **state)
 {
-    static const struct reg_file_info files[] = {
-        {"README.md", 5}, {"src/a.c", 10}, {"src/sub/b.c", 20}, {"srcx/c.c", 40}};
+    static const struct reg_file_info files[] = {{"README.md", 5, NULL, NULL},
+                                                 {"src/a.c", 10, NULL, NULL},
+                                                 {"src/sub/b.c", 20, NULL, NULL},
+                                                 {"srcx/c.c", 40, NULL, NULL}};
     struct reg_code_signals c = {0};
     struct reg_metadata md;
     struct reg_arena a;

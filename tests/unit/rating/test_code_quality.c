@@ -24,8 +24,9 @@ static void
 test_complete(void **state)
 {
     static char readme[800 * 5 + 1];
-    static const struct reg_file_info files[] = {
-        {"tests/test_model.py", 100}, {"requirements.txt", 10}, {".github/workflows/ci.yml", 10}};
+    static const struct reg_file_info files[] = {{"tests/test_model.py", 100, NULL, NULL},
+                                                 {"requirements.txt", 10, NULL, NULL},
+                                                 {".github/workflows/ci.yml", 10, NULL, NULL}};
     struct reg_code_signals c = {0};
     size_t used = 0;
 
@@ -94,7 +95,7 @@ test_files(void **state)
 
     (void)state;
     for (int i = 0; i < NELEMS(cases); i++) {
-        struct reg_file_info f = {cases[i].path, 1};
+        struct reg_file_info f = {cases[i].path, 1, NULL, NULL};
         struct reg_code_signals c = {0};
         double got;
 
@@ -110,7 +111,8 @@ test_files(void **state)
 static void
 test_null_paths(void **state)
 {
-    static const struct reg_file_info files[] = {{NULL, 1}, {"setup.py", 1}};
+    static const struct reg_file_info files[] = {{NULL, 1, NULL, NULL},
+                                                 {"setup.py", 1, NULL, NULL}};
     struct reg_code_signals c = {0};
 
     (void)state;

@@ -23,9 +23,10 @@ static const char readme[] = "---\nlicense: mit\n---\n# Tiny\n\nA tiny model for
 static const char *const tags[] = {"transformers", "arxiv:1810.04805", "license:mit"};
 static const char *const dataset_ids[] = {"rajpurkar/squad", "acme/extra"};
 static const char *const code_urls[] = {"https://github.com/acme/tiny"};
-static const struct reg_file_info files[] = {{"model.safetensors", 250000000},
-                                             {"config.json", 500}};
-static const struct reg_file_info code_files[] = {{"tests/test_x.py", 10}, {"setup.py", 10}};
+static const struct reg_file_info files[] = {{"model.safetensors", 250000000, NULL, NULL},
+                                             {"config.json", 500, NULL, NULL}};
+static const struct reg_file_info code_files[] = {{"tests/test_x.py", 10, NULL, NULL},
+                                                  {"setup.py", 10, NULL, NULL}};
 static const int64_t contributions[] = {30, 20, 10};
 static const double parents[] = {0.6, 0.8};
 

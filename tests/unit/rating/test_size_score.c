@@ -33,49 +33,59 @@ static void
 test_weight_bytes(void **state)
 {
     static const struct weight_case cases[] = {
-        {"no weights: the whole repository", {{"README.md", 1000}, {"config.json", 500}}, 1500},
+        {"no weights: the whole repository",
+         {{"README.md", 1000, NULL, NULL}, {"config.json", 500, NULL, NULL}},
+         1500},
         {"safetensors preferred",
-         {{"model.safetensors", 100}, {"pytorch_model.bin", 200}, {"tf_model.h5", 300}},
+         {{"model.safetensors", 100, NULL, NULL},
+          {"pytorch_model.bin", 200, NULL, NULL},
+          {"tf_model.h5", 300, NULL, NULL}},
          100},
         {"shards add up",
-         {{"model-00001-of-00002.safetensors", 60},
-          {"model-00002-of-00002.safetensors", 40},
-          {"model.safetensors.index.json", 5}},
+         {{"model-00001-of-00002.safetensors", 60, NULL, NULL},
+          {"model-00002-of-00002.safetensors", 40, NULL, NULL},
+          {"model.safetensors.index.json", 5, NULL, NULL}},
          100},
         {"PyTorch without its training state",
-         {{"pytorch_model.bin", 200},
-          {"training_args.bin", 5},
-          {"optimizer.pt", 400},
-          {"scheduler.pt", 1},
-          {"rng_state.pth", 1}},
+         {{"pytorch_model.bin", 200, NULL, NULL},
+          {"training_args.bin", 5, NULL, NULL},
+          {"optimizer.pt", 400, NULL, NULL},
+          {"scheduler.pt", 1, NULL, NULL},
+          {"rng_state.pth", 1, NULL, NULL}},
          200},
-        {"largest other format", {{"tf_model.h5", 300}, {"flax_model.msgpack", 250}}, 300},
+        {"largest other format",
+         {{"tf_model.h5", 300, NULL, NULL}, {"flax_model.msgpack", 250, NULL, NULL}},
+         300},
         {"one GGUF per quantisation",
-         {{"m.Q4_K_M.gguf", 100}, {"m.Q8_0.gguf", 200}, {"m.f16.gguf", 400}},
+         {{"m.Q4_K_M.gguf", 100, NULL, NULL},
+          {"m.Q8_0.gguf", 200, NULL, NULL},
+          {"m.f16.gguf", 400, NULL, NULL}},
          400},
-        {"only a precision variant", {{"model.fp16.safetensors", 50}}, 50},
+        {"only a precision variant", {{"model.fp16.safetensors", 50, NULL, NULL}}, 50},
         {"variant beside the main copy",
-         {{"model.safetensors", 100}, {"model.fp16.safetensors", 50}},
+         {{"model.safetensors", 100, NULL, NULL}, {"model.fp16.safetensors", 50, NULL, NULL}},
          100},
         {"pipeline components add up",
-         {{"unet/diffusion_pytorch_model.safetensors", 300},
-          {"vae/diffusion_pytorch_model.safetensors", 100},
-          {"unet/diffusion_pytorch_model.fp16.safetensors", 150}},
+         {{"unet/diffusion_pytorch_model.safetensors", 300, NULL, NULL},
+          {"vae/diffusion_pytorch_model.safetensors", 100, NULL, NULL},
+          {"unet/diffusion_pytorch_model.fp16.safetensors", 150, NULL, NULL}},
          400},
         {"Core ML package",
-         {{"coreml/m.mlpackage/Data/com.apple.CoreML/weights/weight.bin", 500},
-          {"coreml/m.mlpackage/Manifest.json", 1}},
+         {{"coreml/m.mlpackage/Data/com.apple.CoreML/weights/weight.bin", 500, NULL, NULL},
+          {"coreml/m.mlpackage/Manifest.json", 1, NULL, NULL}},
          501},
         {"bert-base-uncased's formats",
-         {{"model.safetensors", 440449768},
-          {"pytorch_model.bin", 440473133},
+         {{"model.safetensors", 440449768, NULL, NULL},
+          {"pytorch_model.bin", 440473133, NULL, NULL},
           {"coreml/fill-mask/float32_model.mlpackage/Data/com.apple.CoreML/weights/weight.bin",
-           531833856},
-          {"model.onnx", 532091246},
-          {"rust_model.ot", 534240408},
-          {"tf_model.h5", 536063208}},
+           531833856, NULL, NULL},
+          {"model.onnx", 532091246, NULL, NULL},
+          {"rust_model.ot", 534240408, NULL, NULL},
+          {"tf_model.h5", 536063208, NULL, NULL}},
          440449768},
-        {"negative sizes count 0", {{"model.safetensors", -7}, {"tf_model.h5", 9}}, 0},
+        {"negative sizes count 0",
+         {{"model.safetensors", -7, NULL, NULL}, {"tf_model.h5", 9, NULL, NULL}},
+         0},
     };
     int bad = 0;
 
@@ -94,7 +104,8 @@ test_weight_bytes(void **state)
 static void
 test_null_path(void **state)
 {
-    static const struct reg_file_info files[] = {{NULL, 999}, {"model.safetensors", 10}};
+    static const struct reg_file_info files[] = {{NULL, 999, NULL, NULL},
+                                                 {"model.safetensors", 10, NULL, NULL}};
 
     (void)state;
     assert_int_equal(reg_rating_weight_bytes(files, 2), 10);
@@ -123,7 +134,7 @@ test_devices(void **state)
 
     (void)state;
     for (int i = 0; i < NELEMS(cases); i++) {
-        struct reg_file_info file = {"model.safetensors", cases[i].bytes};
+        struct reg_file_info file = {"model.safetensors", cases[i].bytes, NULL, NULL};
         struct reg_model_signals s = {0};
         struct reg_size_score z;
 
@@ -156,7 +167,7 @@ test_no_files(void **state)
 static void
 test_monotone(void **state)
 {
-    struct reg_file_info file = {"model.safetensors", 0};
+    struct reg_file_info file = {"model.safetensors", 0, NULL, NULL};
     struct reg_model_signals s = {0};
     struct reg_size_score last = {1.0, 1.0, 1.0, 1.0}, z;
 
