@@ -22,7 +22,7 @@ endif
 
 CC ?= cc
 PYTHON := /usr/bin/python3
-PKGS := fcgi libcurl openssl json-c libpcre2-8 sqlite3 zlib libarchive
+PKGS := fcgi libcurl openssl json-c libpcre2-8 sqlite3 zlib libarchive libdeflate
 
 WARN := -Wall -Wextra -Werror -Wpedantic -Wstrict-prototypes -Wmissing-prototypes \
 	-Wmissing-declarations -Wshadow -Wpointer-arith -Wcast-qual -Wcast-align \

@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
     build-essential pkg-config
-    libfcgi-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libpcre2-dev libsqlite3-dev zlib1g-dev libarchive-dev
+    libfcgi-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libpcre2-dev libsqlite3-dev zlib1g-dev libarchive-dev libdeflate-dev
     nginx ca-certificates
 )
 runtime_only=false

@@ -47,6 +47,15 @@ sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+static double
+seconds_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Whether a filler holds the part file open behind fd (its exclusive flock). */
 static bool
 filler_running(int fd)
@@ -70,11 +79,10 @@ file_size(int fd)
 
 struct filler {
     int fd;
-    EVP_MD_CTX *md;
     int64_t written;
 };
 
-/* The zip's bytes into the part file and the digest. */
+/* The zip's bytes into the part file. */
 static enum reg_status
 to_part(void *ctx, const void *data, size_t len)
 {
@@ -92,7 +100,6 @@ to_part(void *ctx, const void *data, size_t len)
         p += n;
         left -= (size_t)n;
     }
-    EVP_DigestUpdate(f->md, data, len);
     f->written += (int64_t)len;
     return REG_OK;
 }
@@ -152,32 +159,36 @@ static _Noreturn void
 run_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, int fd,
            const char *part, const char *err)
 {
-    struct filler f = {fd, EVP_MD_CTX_new(), 0};
-    unsigned char digest[32];
+    struct filler f = {fd, 0};
     char sha256[65];
-    struct timespec t0, t1;
+    int64_t hashed = 0;
+    double t0, t1, t2;
     enum reg_status st;
 
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     prctl(PR_SET_NAME, "reg-fill");
     close_inherited(fd);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (!f.md || EVP_DigestInit_ex(f.md, EVP_sha256(), NULL) != 1)
-        reg_oom();
+    t0 = seconds_now();
     st = reg_bundle_stream(&p->fetch, p->files, p->nfiles, to_part, &f);
+    t1 = seconds_now();
+    /* Hashed once the last byte is out (read back from the page cache), so that the clients
+     * streaming the part file do not wait for the digest. */
     if (st == REG_OK && fsync(fd) != 0)
         st = reg_errorf(REG_ESTORE, "fsync %s: %s", part, strerror(errno));
-    if (st == REG_OK) {
-        EVP_DigestFinal_ex(f.md, digest, NULL);
-        reg_str_hex(digest, sizeof(digest), sha256);
+    if (st == REG_OK)
+        st = reg_blobs_hash_file(part, sha256, &hashed);
+    if (st == REG_OK && hashed != f.written)
+        st = reg_errorf(REG_ESTORE, "%s changed while it was written", part);
+    if (st == REG_OK)
         st = keep_part(env, p, part, sha256, f.written);
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    t2 = seconds_now();
     if (st == REG_OK) {
-        reg_log(REG_LOG_INFO, "bundle %s/%s: %d files, %lld bytes in %.1f s, sha256 %.12s", p->id,
-                reg_bundle_aspect_name(p->aspect), p->nfiles, (long long)f.written,
-                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, sha256);
+        reg_log(REG_LOG_INFO,
+                "bundle %s/%s: %d files, %lld bytes fetched in %.2f s, stored in %.2f s, "
+                "sha256 %.12s",
+                p->id, reg_bundle_aspect_name(p->aspect), p->nfiles, (long long)f.written, t1 - t0,
+                t2 - t1, sha256);
     } else {
         reg_log(REG_LOG_WARN, "bundle %s/%s not stored: %s", p->id,
                 reg_bundle_aspect_name(p->aspect), reg_error_detail());
@@ -186,7 +197,6 @@ run_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, int 
     /* The part file goes before the lock does (at exit), so a download that finds no filler
      * finds the record, or no part file, never a finished one without its record. */
     unlink(part);
-    EVP_MD_CTX_free(f.md);
     _exit(st == REG_OK ? 0 : 1);
 }
 
@@ -268,7 +278,7 @@ join_running(const char *part, int *fd)
 /* Creates the part file, locks it for the filler and starts it; *fd reads it. */
 static enum reg_status
 start_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, const char *part,
-             const char *err, int *fd)
+             const char *err, int64_t total, int *fd)
 {
     int wfd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     enum reg_status st = REG_OK;
@@ -278,6 +288,12 @@ start_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, co
     unlink(err);
     if (flock(wfd, LOCK_EX) != 0)
         st = reg_errorf(REG_ESTORE, "flock %s: %s", part, strerror(errno));
+    /* The whole zip's blocks at once, its size left at 0 (readers go by the size): a full disk
+     * is a 507 now rather than a cut download later, and the file system allocates once. */
+    if (st == REG_OK && fallocate(wfd, FALLOC_FL_KEEP_SIZE, 0, (off_t)total) != 0 &&
+        errno == ENOSPC)
+        st = reg_errorf(REG_ENOSPACE, "no room on this host's disk for the %lld-byte bundle",
+                        (long long)total);
     *fd = st == REG_OK ? open(part, O_RDONLY | O_CLOEXEC) : -1;
     if (st == REG_OK && *fd < 0)
         st = reg_errorf(REG_ESTORE, "cannot open %s: %s", part, strerror(errno));
@@ -324,7 +340,7 @@ reg_fill_open(const struct reg_fill_env *env, struct reg_blobs *b, const struct 
     else if (st == REG_OK && join_running(part, &fill->fd))
         *how = REG_FILL_STREAMED;
     else if (st == REG_OK && (st = check_room(env, fill->total)) == REG_OK &&
-             (st = start_filler(env, p, part, fill->err_path, &fill->fd)) == REG_OK)
+             (st = start_filler(env, p, part, fill->err_path, fill->total, &fill->fd)) == REG_OK)
         *how = REG_FILL_STREAMED;
     if (lock >= 0)
         close(lock); /* releases the mutex */

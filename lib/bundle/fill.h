@@ -16,8 +16,9 @@
  * check the cap and the free-space reserve, create a new part file, lock it and start a
  * filler. The filler is a process of its own (double fork from the worker), so it outlives
  * the download that started it: a client that goes away does not waste the fetch, and later
- * downloads join it. It streams the zip (bundle.h) into the part file, hashing it; then puts
- * it in the blob store, writes the record, removes the part file and exits.
+ * downloads join it. It streams the zip (bundle.h) into the part file; once the last byte is
+ * written, it hashes the file (SHA-256), puts it in the blob store, writes the record, removes
+ * the part file and exits.
  *
  * A download streams the part file from its start, waiting (polling) at its end while the
  * filler runs. The zip's length is known before its first byte (bundle.h), so the download

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "base/str.h"
 
@@ -590,7 +590,7 @@ reg_zip_begin(struct reg_zip_writer *w, int i)
         return fail(w, st);
     w->state = IN_ENTRY;
     w->left = e->size;
-    w->crc = (uint32_t)crc32_z(0, Z_NULL, 0);
+    w->crc = 0; /* the CRC-32 of no bytes */
     return REG_OK;
 }
 
@@ -610,7 +610,9 @@ reg_zip_write(struct reg_zip_writer *w, const void *data, size_t len)
                                   "zip entry %d: more data than its declared size of %lld bytes",
                                   w->next, (long long)e->size));
     }
-    w->crc = (uint32_t)crc32_z(w->crc, data, len);
+    /* libdeflate's CRC-32 (PCLMULQDQ where the CPU has it, ~10x zlib 1.2's): it is on the
+     * path of every byte of a first download. */
+    w->crc = libdeflate_crc32(w->crc, data, len);
     w->left -= (int64_t)len;
     return fail(w, put(w, data, len));
 }

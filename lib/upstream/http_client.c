@@ -531,6 +531,9 @@ new_easy(const struct fetch *f, struct xfer *x)
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)x);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->curl_error);
+    /* Streamed bodies are large: fewer, larger reads and sink calls. */
+    if (x->stream)
+        curl_easy_setopt(h, CURLOPT_BUFFERSIZE, REG_HTTP_STREAM_BUFFER);
     return h;
 }
 

@@ -60,6 +60,8 @@
 #define REG_HTTP_URL_MAX 8192
 /* Longest Accept or bearer value accepted (bytes). */
 #define REG_HTTP_HEADER_VALUE_MAX 4096
+/* Receive buffer of a streamed GET (bytes; libcurl's default is 16 KiB). */
+#define REG_HTTP_STREAM_BUFFER (512L * 1024)
 /* Response body cap used when a request's max_bytes is 0. */
 #define REG_HTTP_DEFAULT_MAX_BYTES ((size_t)8 * 1024 * 1024)
 /* Sent with every request. */
@@ -124,7 +126,7 @@ enum reg_status reg_http_fetch_all(const struct reg_http_config *cfg, struct reg
 /*
  * Streaming: one GET whose body is handed over chunk by chunk instead of being buffered, for
  * files of any size (bundles). The sink receives, in order, every byte of the final 2xx
- * answer's (decoded) body in chunks of at most CURL_MAX_WRITE_SIZE (16 KiB) bytes, len > 0;
+ * answer's (decoded) body in chunks of at most REG_HTTP_STREAM_BUFFER bytes, len > 0;
  * bodies of redirects, errors and retried answers never reach it. It returns REG_OK to go on;
  * any other status (with a detail recorded by reg_errorf) stops the transfer, and
  * reg_http_stream returns that status.

@@ -941,7 +941,7 @@ test_stream_equals_buffered(void **state)
     assert_string_equal(res.error, "");
     assert_memory_equal(got, want, 32);
     assert_true(k.chunks > 10);
-    assert_true(k.max_chunk <= CURL_MAX_WRITE_SIZE);
+    assert_true(k.max_chunk <= REG_HTTP_STREAM_BUFFER);
     printf("stream: %lld bytes in %d chunks (largest %zu) in %.3f s\n", (long long)res.bytes,
            k.chunks, k.max_chunk, res.seconds);
 }
