@@ -8,10 +8,10 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/uio.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/uio.h>
 
 #include "base/limits.h"
 #include "base/log.h"
@@ -141,9 +141,14 @@ put_piece(void *wctx, const void *data, size_t len)
         return reg_errorf(REG_EUPSTREAM, "the client went away");
     while (len > 0) {
         size_t n = len > STREAM_RECORD_MAX ? STREAM_RECORD_MAX : len;
-        unsigned char head[FCGI_HEADER_LEN] = {
-            FCGI_VERSION_1, FCGI_STDOUT, (unsigned char)(r->requestId >> 8),
-            (unsigned char)r->requestId, (unsigned char)(n >> 8), (unsigned char)n, 0, 0};
+        unsigned char head[FCGI_HEADER_LEN] = {FCGI_VERSION_1,
+                                               FCGI_STDOUT,
+                                               (unsigned char)(r->requestId >> 8),
+                                               (unsigned char)r->requestId,
+                                               (unsigned char)(n >> 8),
+                                               (unsigned char)n,
+                                               0,
+                                               0};
         struct iovec iov[2] = {{head, sizeof(head)}, {(void *)(uintptr_t)data, n}};
         if (!write_all(r->ipcFd, iov, 2))
             return reg_errorf(REG_EUPSTREAM, "the client went away: %s", strerror(errno));

@@ -7,11 +7,11 @@
 #include "bundle/zipstream.h"
 
 #include <assert.h>
+#include <libdeflate.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libdeflate.h>
 
 #include "base/str.h"
 
