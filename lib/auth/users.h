@@ -11,46 +11,14 @@
 #ifndef REG_AUTH_USERS_H
 #define REG_AUTH_USERS_H
 
-#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "app.h"
 #include "auth/password.h"
+#include "auth/user.h"
 #include "base/arena.h"
 #include "base/status.h"
-
-enum reg_perm {
-    REG_PERM_UPLOAD = 1u << 0,
-    REG_PERM_SEARCH = 1u << 1,
-    REG_PERM_DOWNLOAD = 1u << 2,
-    REG_PERM_ADMIN = 1u << 3,
-};
-#define REG_PERM_ALL (REG_PERM_UPLOAD | REG_PERM_SEARCH | REG_PERM_DOWNLOAD | REG_PERM_ADMIN)
-
-#define REG_DEFAULT_ADMIN "ece30861defaultadminuser"
-#define REG_PASSWORD_MAX 1024
-
-struct reg_user {
-    const char *name;
-    bool is_admin;        /* same as (perms & REG_PERM_ADMIN) */
-    unsigned perms;       /* enum reg_perm bits */
-    const char *password; /* the PBKDF2 record; never rendered */
-};
-
-/* Who is calling: set on the request by the dispatcher once the token checked out. */
-struct reg_caller {
-    const char *name;
-    bool is_admin;
-    unsigned perms;
-};
-
-/* Parses a JSON array of permission names ("upload", "search", "download", "admin"). */
-enum reg_status reg_perms_parse(struct json_object *list, unsigned *out);
-/* The name of the first permission bit set in perms ("admin"); a static string. */
-const char *reg_perms_name(unsigned perms);
-/* {"name", "is_admin", "permissions": [...]} */
-struct json_object *reg_user_json(const struct reg_user *u);
 
 /* Creates the default admin (REGISTRY_ADMIN_PASSWORD) unless it exists. */
 enum reg_status reg_users_ensure_admin(struct reg_app *app);

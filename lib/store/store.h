@@ -62,7 +62,7 @@ struct reg_store_ops {
     /* Removes every artifact, user, token and audit entry (the token secret stays). */
     enum reg_status (*reset)(struct reg_store *s);
 
-    /* Users (auth/users.h). insert: REG_ECONFLICT if the name is taken. */
+    /* Users (auth/user.h). insert: REG_ECONFLICT if the name is taken. */
     enum reg_status (*user_insert)(struct reg_store *s, const struct reg_user *u);
     enum reg_status (*user_get)(struct reg_store *s, struct reg_arena *a, const char *name,
                                 struct reg_user *out);

@@ -42,7 +42,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth/users.h"
+#include "auth/user.h"
 #include "aws/dynamodb.h"
 #include "base/buf.h"
 #include "base/json.h"

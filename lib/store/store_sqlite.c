@@ -26,7 +26,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth/users.h"
+#include "auth/user.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "core/audit.h"
