@@ -1,6 +1,8 @@
 /*
- * health.c - GET /health (liveness), GET /health/components (the store and the worker pool,
- * read live) and GET /tracks.
+ * health.c - GET /health (liveness), GET /tracks, GET /health/components (the store, the
+ * worker pool, the upstreams and the disk, read live), GET /health/activity (per-route and
+ * per-type figures the workers count in shared memory) and GET /health/logs (the service log,
+ * for admins).
  */
 #include <errno.h>
 #include <stddef.h>
