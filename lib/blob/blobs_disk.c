@@ -226,9 +226,13 @@ disk_remove(struct reg_blobs *b, const char *sha256)
 static enum reg_status
 disk_accel_uri(struct reg_blobs *b, struct reg_arena *a, const char *sha256, const char **out)
 {
+    char name[REG_BLOB_NAME_MAX];
+    enum reg_status st = reg_blob_name(name, sha256);
+
     (void)b;
-    *out = reg_arena_sprintf(a, "/_bundles/%.2s/%s%s", sha256, sha256, REG_BLOB_SUFFIX);
-    return REG_OK;
+    if (st == REG_OK)
+        *out = reg_arena_sprintf(a, "/_bundles/%s", name);
+    return st;
 }
 
 static char *

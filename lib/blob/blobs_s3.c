@@ -28,10 +28,15 @@ client_of(struct reg_blobs *b)
     return ((struct s3 *)b)->client;
 }
 
+/* "blobs/<2 hex>/<64 hex>.zip"; the digest was checked by the dispatcher (blobs.c). */
 static const char *
 blob_key(struct reg_arena *a, const char *sha256)
 {
-    return reg_arena_sprintf(a, "blobs/%.2s/%s%s", sha256, sha256, REG_BLOB_SUFFIX);
+    char name[REG_BLOB_NAME_MAX];
+
+    if (reg_blob_name(name, sha256) != REG_OK)
+        name[0] = '\0';
+    return reg_arena_sprintf(a, "blobs/%s", name);
 }
 
 static enum reg_status

@@ -314,16 +314,27 @@ reg_blob_sha256_ok(const char *s)
 }
 
 enum reg_status
-reg_blob_path(char *out, size_t cap, const char *dir, const char *sha256)
+reg_blob_name(char out[REG_BLOB_NAME_MAX], const char *sha256)
 {
-    int n;
-
     if (!reg_blob_sha256_ok(sha256))
         return reg_errorf(REG_EINVAL, "'%.80s' is not a SHA-256 digest (64 lowercase hex digits)",
                           sha256 ? sha256 : "");
+    snprintf(out, REG_BLOB_NAME_MAX, "%.2s/%s%s", sha256, sha256, REG_BLOB_SUFFIX);
+    return REG_OK;
+}
+
+enum reg_status
+reg_blob_path(char *out, size_t cap, const char *dir, const char *sha256)
+{
+    char name[REG_BLOB_NAME_MAX];
+    enum reg_status st = reg_blob_name(name, sha256);
+    int n;
+
+    if (st != REG_OK)
+        return st;
     if (!dir || !*dir)
         return reg_errorf(REG_EINVAL, "blob store: no directory");
-    n = snprintf(out, cap, "%s/%.2s/%s%s", dir, sha256, sha256, REG_BLOB_SUFFIX);
+    n = snprintf(out, cap, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= cap)
         return reg_errorf(REG_EINVAL, "blob path does not fit in %zu bytes", cap);
     return REG_OK;

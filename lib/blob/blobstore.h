@@ -100,6 +100,16 @@ void reg_blob_abort(struct reg_blob_writer *w);
 /* Whether s is exactly 64 lowercase hex digits. */
 bool reg_blob_sha256_ok(const char *s);
 
+/* Bytes of a blob's name "<2 hex>/<64 hex>.zip", with the NUL. */
+#define REG_BLOB_NAME_MAX (2 + 1 + REG_BLOB_SHA256_HEX + sizeof(REG_BLOB_SUFFIX))
+
+/*
+ * The name of blob sha256 relative to a store's root: "<first 2 hex>/<64 hex>.zip". The one
+ * place the layout is spelled: the disk path, nginx's internal URI and the S3 key all append
+ * it. REG_EINVAL for a malformed digest.
+ */
+enum reg_status reg_blob_name(char out[REG_BLOB_NAME_MAX], const char *sha256);
+
 /*
  * Writes the final path of the blob with digest sha256 (64 lowercase hex digits, else
  * REG_EINVAL) in store dir into out (cap bytes; REG_EINVAL if it does not fit). Whether the

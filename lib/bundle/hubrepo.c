@@ -21,9 +21,8 @@ hex_ok(const char *s, size_t digits)
     return true;
 }
 
-/* An id of the registry's own: SHA-1 of what, as 40 hex digits. */
-static const char *
-own_id(struct reg_arena *a, const char *what)
+const char *
+reg_hub_repo_own_id(struct reg_arena *a, const char *what)
 {
     unsigned char digest[20];
     char *hex = reg_arena_alloc(a, 41);
@@ -62,8 +61,9 @@ lay_out(struct reg_arena *a, struct reg_hub_repo *r)
         h->lfs_sha256 = hex_ok(f->lfs_sha256, 64) ? f->lfs_sha256 : NULL;
         h->oid = hex_ok(f->oid, 40)
                      ? f->oid
-                     : own_id(a, reg_arena_sprintf(a, "registry file\n%s\n%s\n%s\n%lld", r->art.id,
-                                                   r->art.url, f->path, (long long)f->size));
+                     : reg_hub_repo_own_id(
+                           a, reg_arena_sprintf(a, "registry file\n%s\n%s\n%s\n%lld", r->art.id,
+                                                r->art.url, f->path, (long long)f->size));
     }
     return REG_OK;
 }
@@ -95,9 +95,10 @@ reg_hub_repo_open(struct reg_app *app, struct reg_arena *a, enum reg_artifact_ty
         return st;
     out->metadata = md.doc;
     rev = reg_json_str(md.doc, "revision");
-    out->revision = hex_ok(rev, 40) ? rev
-                                    : own_id(a, reg_arena_sprintf(a, "registry revision\n%s\n%s",
-                                                                  out->art.id, out->art.url));
+    out->revision = hex_ok(rev, 40)
+                        ? rev
+                        : reg_hub_repo_own_id(a, reg_arena_sprintf(a, "registry revision\n%s\n%s",
+                                                                   out->art.id, out->art.url));
     return lay_out(a, out);
 }
 

@@ -58,6 +58,10 @@ bool reg_hub_repo_revision_ok(const struct reg_hub_repo *r, const char *rev);
 /* The file at path, or NULL. */
 const struct reg_hub_file *reg_hub_repo_file(const struct reg_hub_repo *r, const char *path);
 
+/* An id of the registry's own for what (a file, a directory, a revision it has no upstream id
+ * for): its SHA-1, as 40 lowercase hex digits, from a. */
+const char *reg_hub_repo_own_id(struct reg_arena *a, const char *what);
+
 /* Whether path is a directory of the repository (a proper prefix of a file's path). */
 bool reg_hub_repo_is_dir(const struct reg_hub_repo *r, const char *path);
 

@@ -1,27 +1,10 @@
 /*
- * audit.c - GET /artifact/{artifact_type}/{id}/audit, and the helper every handler uses to
- * record what its caller did.
+ * audit.c - GET /artifact/{artifact_type}/{id}/audit (entries are recorded by
+ * reg_handler_audit, common.c).
  */
 #include "core/audit.h"
-
-#include "auth/users.h"
-#include "base/log.h"
 #include "core/registry.h"
 #include "handlers/handlers.h"
-
-void
-reg_handler_audit(struct reg_app *app, struct reg_request *req, const struct reg_artifact *art,
-                  int action)
-{
-    const struct reg_caller *c = req->caller;
-    enum reg_status st =
-        reg_audit_record(app->store, c ? c->name : "anonymous", c ? c->is_admin : false, art,
-                         (enum reg_audit_action)action);
-
-    if (st != REG_OK)
-        reg_log(REG_LOG_ERROR, "audit entry for %s %s lost: %s",
-                reg_audit_action_name((enum reg_audit_action)action), art->id, reg_error_detail());
-}
 
 enum reg_status
 reg_handle_audit(struct reg_app *app, struct reg_request *req, struct reg_response *resp)

@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "core/artifact.h"
+#include "core/audit.h"
 #include "core/registry.h"
 #include "http/router.h"
 
@@ -94,7 +95,7 @@ enum reg_status reg_handle_hub_resolve(struct reg_app *, struct reg_request *,
 /* rate.c */
 enum reg_status reg_handle_rate(struct reg_app *, struct reg_request *, struct reg_response *);
 
-/* Helpers shared by the handlers (artifacts.c). */
+/* Helpers shared by the handlers (common.c). */
 /* What core/registry.h works with, from the app. */
 struct reg_registry reg_handler_registry(struct reg_app *app);
 /* The {artifact_type} path parameter, parsed. */
@@ -104,7 +105,7 @@ enum reg_status reg_handler_id_param(struct reg_request *req, const char **out);
 /* Records an audit entry by the request's caller; a failure is logged, not returned: the
  * operation it describes has happened. */
 void reg_handler_audit(struct reg_app *app, struct reg_request *req, const struct reg_artifact *art,
-                       int action);
+                       enum reg_audit_action action);
 /* Renders a JSON array of {name, id, type} for n artifacts. */
 enum reg_status reg_handler_metadata_list(struct reg_request *req, struct reg_response *resp,
                                           const struct reg_artifact *items, int n);

@@ -19,7 +19,6 @@
  * audited (DOWNLOAD).
  */
 #include <json-c/json.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,14 +118,11 @@ static struct json_object *
 dir_entry(struct reg_arena *a, const struct reg_hub_repo *r, const char *path)
 {
     struct json_object *e = json_object_new_object();
-    unsigned char digest[20];
-    char hex[41];
-    const char *seed = reg_arena_sprintf(a, "registry tree\n%s\n%s", r->revision, path);
+    const char *oid =
+        reg_hub_repo_own_id(a, reg_arena_sprintf(a, "registry tree\n%s\n%s", r->revision, path));
 
-    EVP_Digest(seed, strlen(seed), digest, NULL, EVP_sha1(), NULL);
-    reg_str_hex(digest, sizeof(digest), hex);
     json_object_object_add(e, "type", json_object_new_string("directory"));
-    json_object_object_add(e, "oid", json_object_new_string(hex));
+    json_object_object_add(e, "oid", json_object_new_string(oid));
     json_object_object_add(e, "size", json_object_new_int(0));
     json_object_object_add(e, "path", json_object_new_string(path));
     return e;
