@@ -2,7 +2,8 @@
  * store.h - the storage interface: a table of functions with one file per backend. core/
  * sees only this.
  *
- * Backends: store_sqlite.c (embedded, the default) and store_dynamodb.c (shared).
+ * Backends: store_sqlite.c (embedded, the default) and store_dynamodb.c (shared; with
+ * store_dynamodb_auth.c and dynamodb_items.c).
  * Ownership: strings of artifacts a store returns are allocated from the arena the caller
  * passes; arrays likewise. A store is opened per process (after fork) and closed with
  * reg_store_close(), which accepts NULL.
