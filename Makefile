@@ -61,9 +61,11 @@ $(B)/libreg.a: $(LIB_OBJ)
 $(B)/registryd: $(FCGI_OBJ) $(B)/libreg.a
 	$(CC) $(LDSAN) -o $@ $(FCGI_OBJ) $(B)/libreg.a $(LDLIBS)
 
+# -MMD: a test that includes shared test code (store/store_contract.c, ...) is rebuilt when it
+# changes.
 $(B)/tests/unit/%: tests/unit/%.c $(B)/libreg.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/libreg.a $(LDLIBS) $(LDSAN) -lcmocka
+	$(CC) $(CFLAGS) -MMD -MP -Itests/unit -o $@ $< $(B)/libreg.a $(LDLIBS) $(LDSAN) -lcmocka
 
 $(B)/bench/%: bench/%.c $(B)/libreg.a
 	@mkdir -p $(dir $@)
@@ -128,4 +130,4 @@ bench: deps
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(FCGI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(FCGI_OBJ:.o=.d) $(UNIT_BIN:=.d)

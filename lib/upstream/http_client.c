@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "base/arena.h"
+#include "upstream/allowlist.h"
 
 /* Longest Retry-After value kept from a response. */
 #define RETRY_AFTER_MAX 64
@@ -32,14 +33,6 @@
 #define POLL_MAX_MS 1000
 /* Retry-After seconds beyond this are treated as this (they are capped far below anyway). */
 #define RETRY_AFTER_SECONDS_MAX 86400L
-
-/* An allowed base, or a URL split the same way for comparison. All fields malloc'd. */
-struct parts {
-    char *scheme;
-    char *host;
-    char *path; /* for a base: without its trailing '/' ("" for the root) */
-    long port;
-};
 
 enum xfer_state { PENDING, RUNNING, DONE };
 
@@ -75,8 +68,7 @@ struct xfer {
 /* One reg_http_fetch_all call. */
 struct fetch {
     struct reg_http_config cfg; /* with the defaults filled in */
-    struct parts *bases;
-    int nbases;
+    struct reg_allowlist *allow;
     CURLM *multi;
     struct xfer *x;
     int n;
@@ -118,207 +110,21 @@ request_budget_ms(const struct reg_http_config *c)
            (double)(c->max_attempts - 1) * (double)c->max_retry_after_ms;
 }
 
-/* ---------------------------------------------------------------- URLs and the allow-list */
-
-static void
-parts_cleanup(struct parts *p)
-{
-    free(p->scheme);
-    free(p->host);
-    free(p->path);
-    memset(p, 0, sizeof(*p));
-}
-
-/* A part of u as a malloc'd string, or NULL when absent. */
-static char *
-get_part(CURLU *u, CURLUPart what, unsigned int flags)
-{
-    char *s = NULL, *copy;
-
-    if (curl_url_get(u, what, &s, flags) != CURLUE_OK || !s)
-        return NULL;
-    copy = strdup(s);
-    curl_free(s);
-    if (!copy)
-        reg_oom();
-    return copy;
-}
-
-static bool
-has_part(CURLU *u, CURLUPart what)
-{
-    char *s = get_part(u, what, 0);
-    bool present = s != NULL;
-
-    free(s);
-    return present;
-}
-
-/* Splits u into p; false unless it is an http(s) URL with a host. */
-static bool
-split(CURLU *u, struct parts *p)
-{
-    char *port = get_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT);
-
-    p->scheme = get_part(u, CURLUPART_SCHEME, 0);
-    p->host = get_part(u, CURLUPART_HOST, 0);
-    p->path = get_part(u, CURLUPART_PATH, 0);
-    p->port = port ? strtol(port, NULL, 10) : 0;
-    free(port);
-    return p->scheme && p->host && p->path && *p->host && p->port > 0 &&
-           (strcasecmp(p->scheme, "https") == 0 || strcasecmp(p->scheme, "http") == 0);
-}
-
-/* Parses text as an absolute URL without user information (dot segments are removed, as curl
- * does before sending). NULL if it is not one. */
-static CURLU *
-parse_url(const char *text)
-{
-    CURLU *u;
-
-    if (!text || strlen(text) > REG_HTTP_URL_MAX)
-        return NULL;
-    u = curl_url();
-    if (!u)
-        reg_oom();
-    if (curl_url_set(u, CURLUPART_URL, text, CURLU_DISALLOW_USER) != CURLUE_OK) {
-        curl_url_cleanup(u);
-        return NULL;
-    }
-    return u;
-}
-
-/* Parses an allowed base into p: an http(s) URL, no query, no fragment. */
-static bool
-parse_base(const char *text, struct parts *p)
-{
-    CURLU *u = parse_url(text);
-    bool ok = u && split(u, p) && !has_part(u, CURLUPART_QUERY) && !has_part(u, CURLUPART_FRAGMENT);
-    size_t len;
-
-    curl_url_cleanup(u);
-    if (!ok)
-        return false;
-    len = strlen(p->path);
-    while (len > 0 && p->path[len - 1] == '/')
-        p->path[--len] = '\0';
-    return true;
-}
-
-/* True for a path segment that a server could read as "." or ".." ("%2e", ".%2E", ...). */
-static bool
-is_dot_segment(const char *seg, size_t len)
-{
-    size_t i = 0;
-    int dots = 0;
-
-    while (i < len) {
-        if (seg[i] == '.') {
-            i++;
-        } else if (len - i >= 3 && seg[i] == '%' && seg[i + 1] == '2' &&
-                   (seg[i + 2] == 'e' || seg[i + 2] == 'E')) {
-            i += 3;
-        } else {
-            return false;
-        }
-        dots++;
-    }
-    return dots == 1 || dots == 2;
-}
-
-/* Whether a path could climb out of its prefix on a server that decodes before resolving. */
-static bool
-path_is_tricky(const char *path)
-{
-    const char *p = path;
-
-    if (strstr(path, "%2f") || strstr(path, "%2F") || strchr(path, '\\'))
-        return true;
-    while (*p == '/') {
-        size_t n;
-
-        p++;
-        n = strcspn(p, "/");
-        if (is_dot_segment(p, n))
-            return true;
-        p += n;
-    }
-    return false;
-}
-
-static bool
-under_base(const struct parts *base, const struct parts *t)
-{
-    size_t n = strlen(base->path);
-
-    return strcasecmp(base->scheme, t->scheme) == 0 && strcasecmp(base->host, t->host) == 0 &&
-           base->port == t->port && strncmp(t->path, base->path, n) == 0 && t->path[n] == '/';
-}
-
-/* The index of the first base url lies under, or -1; *normalized (malloc'd) receives the URL
- * as curl will request it when url is allowed. */
-static int
-match_base(const struct parts *bases, int nbases, const char *url, char **normalized)
-{
-    CURLU *u = parse_url(url);
-    struct parts t = {0};
-    int found = -1;
-
-    *normalized = NULL;
-    if (u && split(u, &t) && !path_is_tricky(t.path)) {
-        for (int i = 0; i < nbases && found < 0; i++)
-            if (under_base(&bases[i], &t))
-                found = i;
-    }
-    if (found >= 0)
-        *normalized = get_part(u, CURLUPART_URL, 0);
-    if (!*normalized)
-        found = -1;
-    parts_cleanup(&t);
-    curl_url_cleanup(u);
-    return found;
-}
-
-static void
-free_bases(struct parts *bases, int n)
-{
-    for (int i = 0; bases && i < n; i++)
-        parts_cleanup(&bases[i]);
-    free(bases);
-}
-
-/* Parses every allowed base; on a bad one returns REG_EINVAL naming it (and *out is NULL). */
-static enum reg_status
-parse_bases(const struct reg_http_config *cfg, struct parts **out)
-{
-    struct parts *b = calloc((size_t)cfg->nallowed + 1, sizeof(*b));
-
-    *out = NULL;
-    if (!b)
-        reg_oom();
-    for (int i = 0; i < cfg->nallowed; i++) {
-        if (!parse_base(cfg->allowed_bases[i], &b[i])) {
-            free_bases(b, cfg->nallowed);
-            return reg_errorf(REG_EINVAL, "allowed base '%.200s' is not an http(s) base URL",
-                              cfg->allowed_bases[i] ? cfg->allowed_bases[i] : "(null)");
-        }
-    }
-    *out = b;
-    return REG_OK;
-}
+/* ---------------------------------------------------------------- the allow-list */
 
 bool
 reg_http_url_allowed(const struct reg_http_config *cfg, const char *url)
 {
-    struct parts *bases;
+    struct reg_allowlist *allow;
     char *normalized;
     bool ok;
 
-    if (!cfg || cfg->nallowed < 0 || parse_bases(cfg, &bases) != REG_OK)
+    if (!cfg || cfg->nallowed < 0 ||
+        reg_allowlist_new(cfg->allowed_bases, cfg->nallowed, &allow) != REG_OK)
         return false;
-    ok = match_base(bases, cfg->nallowed, url, &normalized) >= 0;
+    ok = reg_allowlist_match(allow, url, &normalized) >= 0;
     free(normalized);
-    free_bases(bases, cfg->nallowed);
+    reg_allowlist_free(allow);
     return ok;
 }
 
@@ -498,7 +304,7 @@ admissible(struct fetch *f, struct xfer *x)
         set_error(x, "accept or bearer value is too long or contains control characters");
         return false;
     }
-    x->origin = match_base(f->bases, f->nbases, r->url, &x->url);
+    x->origin = reg_allowlist_match(f->allow, r->url, &x->url);
     if (x->origin < 0) {
         set_error(x, "URL '%.150s' is not under an allowed upstream base",
                   r->url ? r->url : "(null)");
@@ -659,7 +465,7 @@ follow(struct fetch *f, struct xfer *x)
         finish(f, x, REG_EUPSTREAM);
         return;
     }
-    base = match_base(f->bases, f->nbases, location, &next);
+    base = reg_allowlist_match(f->allow, location, &next);
     if (base < 0) {
         set_error(x, "redirect to '%.150s' leaves the allowed upstream bases", location);
         finish(f, x, REG_EINVAL);
@@ -840,7 +646,7 @@ fetch_cleanup(struct fetch *f)
     }
     free(f->x);
     curl_multi_cleanup(f->multi);
-    free_bases(f->bases, f->nbases);
+    reg_allowlist_free(f->allow);
 }
 
 /* Marks every request REG_EINVAL for a configuration that cannot be used. */
@@ -860,12 +666,11 @@ fetch(const struct reg_http_config *cfg, struct reg_http_request *reqs, int n, s
 {
     struct fetch f = {0};
 
-    if (parse_bases(cfg, &f.bases) != REG_OK) {
+    if (reg_allowlist_new(cfg->allowed_bases, cfg->nallowed, &f.allow) != REG_OK) {
         refuse_all(reqs, n);
         return REG_EINVAL;
     }
     f.cfg = with_defaults(cfg);
-    f.nbases = cfg->nallowed;
     f.n = n;
     f.x = calloc((size_t)n + 1, sizeof(*f.x));
     if (!f.x)

@@ -4,11 +4,9 @@
  * that all the metadata calls of a registration cost about one round trip.
  *
  * What it guarantees:
- *   - Allow-list (no SSRF): a URL is fetched only if it lies under one of the configured allowed
- *     bases: same scheme, host (case-insensitive) and port, and a path that starts with the
- *     base's path followed by '/'. The check runs on the URL as curl will send it (dot segments
- *     removed); user information, encoded dot segments ("%2e%2e") and encoded slashes are
- *     refused. It runs before any network activity, and again for every redirect hop.
+ *   - Allow-list (no SSRF, upstream/allowlist.h): a URL is fetched only if it lies under one of
+ *     the configured allowed bases. The check runs before any network activity, and again for
+ *     every redirect hop.
  *   - Redirects (301, 302, 303, 307, 308) are followed here, at most REG_HTTP_MAX_REDIRECTS
  *     hops, only within the allowed bases. The bearer token is sent only while the hop lies
  *     under the same base as the original URL.

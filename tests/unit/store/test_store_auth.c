@@ -1,8 +1,10 @@
 /*
- * test_store_auth.c - the access-control operations of the SQLite store (schema migration 2):
- * users, tokens with their use counts, audit entries, the token secret, and what reset does to
- * them; each on ":memory:" and on a file. Then what only a file has: the secret kept across
- * reopening, a version-1 file migrated in place, and exact use counting by 8 processes at once.
+ * test_store_auth.c - what only a SQLite file has of the access-control tables (schema
+ * migration 2): the schema version, the secret kept across reopening and refused at the wrong
+ * size, users, tokens and audit entries kept across reopening and shared by two connections, a
+ * version-1 file migrated in place, and exact use counting by 8 processes at once. Users,
+ * tokens, audit entries and the secret as every backend must keep them are contract cases
+ * (store_contract.c), which test_store_sqlite.c runs on ":memory:" and on a file.
  */
 #include "unit.h"
 
@@ -61,13 +63,6 @@ remove_files(const struct fixture *f)
 }
 
 static int
-setup_memory(void **state)
-{
-    *state = fixture_new(false);
-    return 0;
-}
-
-static int
 setup_file(void **state)
 {
     *state = fixture_new(true);
@@ -94,18 +89,10 @@ reopen(struct fixture *f)
     assert_int_equal(reg_store_sqlite_open(f->path, &f->store), REG_OK);
 }
 
-static struct reg_user
-user(const char *name, bool is_admin, unsigned perms, const char *password)
-{
-    struct reg_user u = {name, is_admin, perms, password};
-
-    return u;
-}
-
 static void
 add_user(struct fixture *f, const char *name, unsigned perms)
 {
-    struct reg_user u = user(name, (perms & REG_PERM_ADMIN) != 0, perms, "pbkdf2-sha256$1$x$y");
+    struct reg_user u = {name, (perms & REG_PERM_ADMIN) != 0, perms, "pbkdf2-sha256$1$x$y"};
 
     assert_int_equal(reg_store_user_insert(f->store, &u), REG_OK);
 }
@@ -124,284 +111,6 @@ use(struct fixture *f, const char *name, const char *id, int64_t max, int64_t *u
     int64_t ignored;
 
     return reg_store_token_use(f->store, name, id, max, uses ? uses : &ignored);
-}
-
-static int
-user_count(struct fixture *f)
-{
-    struct reg_user *all;
-    int n = -1;
-
-    assert_int_equal(reg_store_user_list(f->store, &f->arena, &all, &n), REG_OK);
-    return n;
-}
-
-/* -------------------------------------------------------------------------------- users */
-
-static void
-test_user_insert_get(void **state)
-{
-    struct fixture *f = *state;
-    struct reg_user u = user("alice", false, REG_PERM_SEARCH | REG_PERM_DOWNLOAD,
-                             "pbkdf2-sha256$1000$00$11"),
-                    got;
-
-    assert_int_equal(reg_store_user_insert(f->store, &u), REG_OK);
-    memset(&got, 0x5a, sizeof(got));
-    assert_int_equal(reg_store_user_get(f->store, &f->arena, "alice", &got), REG_OK);
-    assert_string_equal(got.name, "alice");
-    assert_false(got.is_admin);
-    assert_int_equal(got.perms, REG_PERM_SEARCH | REG_PERM_DOWNLOAD);
-    assert_string_equal(got.password, "pbkdf2-sha256$1000$00$11");
-
-    /* Names with quotes, SQL and UTF-8 are data. */
-    u = user("x'); DROP TABLE users; --\" `\xc3\xa9`", true, REG_PERM_ALL, "rec'\"`");
-    assert_int_equal(reg_store_user_insert(f->store, &u), REG_OK);
-    assert_int_equal(reg_store_user_get(f->store, &f->arena, u.name, &got), REG_OK);
-    assert_string_equal(got.name, u.name);
-    assert_true(got.is_admin);
-    assert_int_equal(got.perms, REG_PERM_ALL);
-    assert_string_equal(got.password, "rec'\"`");
-    assert_int_equal(user_count(f), 2);
-
-    /* A taken name: REG_ECONFLICT, the first row kept. */
-    u = user("alice", true, REG_PERM_ALL, "other");
-    assert_int_equal(reg_store_user_insert(f->store, &u), REG_ECONFLICT);
-    assert_non_null(strstr(reg_error_detail(), "alice"));
-    assert_int_equal(reg_store_user_get(f->store, &f->arena, "alice", &got), REG_OK);
-    assert_false(got.is_admin);
-    assert_string_equal(got.password, "pbkdf2-sha256$1000$00$11");
-
-    /* Unknown names, including near misses. */
-    assert_int_equal(reg_store_user_get(f->store, &f->arena, "Alice", &got), REG_ENOTFOUND);
-    assert_int_equal(reg_store_user_get(f->store, &f->arena, "alic", &got), REG_ENOTFOUND);
-    assert_int_equal(reg_store_user_get(f->store, &f->arena, "alice ", &got), REG_ENOTFOUND);
-    assert_int_equal(reg_store_user_get(f->store, &f->arena, "", &got), REG_ENOTFOUND);
-    assert_int_equal(reg_store_user_get(f->store, &f->arena, "' OR '1'='1", &got), REG_ENOTFOUND);
-    assert_int_equal(user_count(f), 2);
-}
-
-static void
-test_user_list(void **state)
-{
-    struct fixture *f = *state;
-    struct reg_user *all;
-    int n = -1;
-    bool seen[40] = {false};
-
-    assert_int_equal(reg_store_user_list(f->store, &f->arena, &all, &n), REG_OK);
-    assert_int_equal(n, 0);
-    /* More rows than the first allocation (16). */
-    for (int i = 0; i < 40; i++)
-        add_user(f, reg_arena_sprintf(&f->arena, "u%02d", i),
-                 i % 10 == 0 ? REG_PERM_ALL : REG_PERM_SEARCH);
-    assert_int_equal(reg_store_user_list(f->store, &f->arena, &all, &n), REG_OK);
-    assert_int_equal(n, 40);
-    for (int j = 0; j < n; j++) {
-        int i = atoi(all[j].name + 1);
-        assert_in_range(i, 0, 39);
-        assert_false(seen[i]);
-        seen[i] = true;
-        assert_int_equal(all[j].perms, i % 10 == 0 ? REG_PERM_ALL : REG_PERM_SEARCH);
-        assert_int_equal(all[j].is_admin, i % 10 == 0);
-        assert_non_null(all[j].password);
-        /* By creation time, then name: here both agree with the insertion order. */
-        assert_int_equal(i, j);
-    }
-}
-
-static void
-test_user_update(void **state)
-{
-    struct fixture *f = *state;
-    struct reg_user u, got;
-
-    add_user(f, "bob", REG_PERM_SEARCH);
-    u = user("bob", true, REG_PERM_ALL, "ignored by update");
-    assert_int_equal(reg_store_user_update(f->store, &u), REG_OK);
-    assert_int_equal(reg_store_user_get(f->store, &f->arena, "bob", &got), REG_OK);
-    assert_true(got.is_admin);
-    assert_int_equal(got.perms, REG_PERM_ALL);
-    /* The password stays. */
-    assert_string_equal(got.password, "pbkdf2-sha256$1$x$y");
-    /* With another admin, bob can lose admin. */
-    add_user(f, "root", REG_PERM_ALL);
-    u = user("bob", false, 0, NULL);
-    assert_int_equal(reg_store_user_update(f->store, &u), REG_OK);
-    assert_int_equal(reg_store_user_get(f->store, &f->arena, "bob", &got), REG_OK);
-    assert_false(got.is_admin);
-    assert_int_equal(got.perms, 0);
-    assert_string_equal(got.password, "pbkdf2-sha256$1$x$y");
-    /* A non-admin's permissions change freely. */
-    u = user("bob", false, REG_PERM_UPLOAD | REG_PERM_DOWNLOAD, NULL);
-    assert_int_equal(reg_store_user_update(f->store, &u), REG_OK);
-    assert_int_equal(reg_store_user_get(f->store, &f->arena, "bob", &got), REG_OK);
-    assert_int_equal(got.perms, REG_PERM_UPLOAD | REG_PERM_DOWNLOAD);
-    /* Unknown user: REG_ENOTFOUND, whatever the update would do. */
-    u = user("nobody", true, REG_PERM_ALL, NULL);
-    assert_int_equal(reg_store_user_update(f->store, &u), REG_ENOTFOUND);
-    u = user("nobody", false, 0, NULL);
-    assert_int_equal(reg_store_user_update(f->store, &u), REG_ENOTFOUND);
-    assert_int_equal(reg_store_user_get(f->store, &f->arena, "nobody", &got), REG_ENOTFOUND);
-    assert_int_equal(user_count(f), 2);
-}
-
-static int
-admin_count(struct fixture *f)
-{
-    struct reg_user *all;
-    int n = -1, admins = 0;
-
-    assert_int_equal(reg_store_user_list(f->store, &f->arena, &all, &n), REG_OK);
-    for (int i = 0; i < n; i++)
-        admins += all[i].is_admin;
-    return admins;
-}
-
-/* The store refuses to remove the last admin, by removal or by update, in the same statement
- * as the change (REG_ECONFLICT); everything else about admins is allowed. */
-static void
-test_last_admin(void **state)
-{
-    struct fixture *f = *state;
-    struct reg_user u, got;
-
-    add_user(f, "root", REG_PERM_ALL);
-    add_user(f, "user", REG_PERM_SEARCH);
-    assert_int_equal(reg_store_user_remove(f->store, "root"), REG_ECONFLICT);
-    assert_non_null(strstr(reg_error_detail(), "root"));
-    u = user("root", false, REG_PERM_SEARCH, NULL);
-    assert_int_equal(reg_store_user_update(f->store, &u), REG_ECONFLICT);
-    assert_int_equal(reg_store_user_get(f->store, &f->arena, "root", &got), REG_OK);
-    assert_true(got.is_admin);
-    assert_int_equal(got.perms, REG_PERM_ALL);
-    /* Staying admin is an update like any other. */
-    u = user("root", true, REG_PERM_ADMIN | REG_PERM_SEARCH, NULL);
-    assert_int_equal(reg_store_user_update(f->store, &u), REG_OK);
-    u = user("root", true, REG_PERM_ALL, NULL);
-    assert_int_equal(reg_store_user_update(f->store, &u), REG_OK);
-    /* Non-admins come and go; unknown names are not found, not conflicts. */
-    assert_int_equal(reg_store_user_remove(f->store, "user"), REG_OK);
-    assert_int_equal(reg_store_user_remove(f->store, "nobody"), REG_ENOTFOUND);
-    /* With a second admin, either one may go, but not both. */
-    add_user(f, "root2", REG_PERM_ALL);
-    assert_int_equal(reg_store_user_remove(f->store, "root"), REG_OK);
-    assert_int_equal(reg_store_user_remove(f->store, "root2"), REG_ECONFLICT);
-    u = user("root2", false, 0, NULL);
-    assert_int_equal(reg_store_user_update(f->store, &u), REG_ECONFLICT);
-    add_user(f, "root3", REG_PERM_ALL);
-    assert_int_equal(reg_store_user_update(f->store, &u), REG_OK);
-    assert_int_equal(reg_store_user_remove(f->store, "root3"), REG_ECONFLICT);
-    assert_int_equal(admin_count(f), 1);
-    /* A store without any admin (users written without one) lets non-admins go. */
-    assert_int_equal(reg_store_reset(f->store), REG_OK);
-    add_user(f, "plain", REG_PERM_SEARCH);
-    assert_int_equal(reg_store_user_remove(f->store, "plain"), REG_OK);
-}
-
-static void
-test_user_remove_cascades(void **state)
-{
-    struct fixture *f = *state;
-    struct reg_user got;
-    int64_t uses;
-
-    add_user(f, "alice", REG_PERM_SEARCH);
-    add_user(f, "bob", REG_PERM_SEARCH);
-    add_token(f, "alice-1", "alice");
-    add_token(f, "alice-2", "alice");
-    add_token(f, "bob-1", "bob");
-    assert_int_equal(use(f, "alice", "alice-1", 10, &uses), REG_OK);
-    assert_int_equal(use(f, "alice", "alice-2", 10, &uses), REG_OK);
-
-    assert_int_equal(reg_store_user_remove(f->store, "alice"), REG_OK);
-    assert_int_equal(reg_store_user_get(f->store, &f->arena, "alice", &got), REG_ENOTFOUND);
-    /* Her tokens are gone with her: revoked. Bob's are not. */
-    assert_int_equal(use(f, "alice", "alice-1", 10, &uses), REG_EAUTH);
-    assert_non_null(strstr(reg_error_detail(), "revoked"));
-    assert_int_equal(use(f, "alice", "alice-2", 10, &uses), REG_EAUTH);
-    assert_int_equal(use(f, "bob", "bob-1", 10, &uses), REG_OK);
-    assert_true(uses == 1);
-    /* A new alice does not get the old tokens back. */
-    add_user(f, "alice", REG_PERM_SEARCH);
-    assert_int_equal(use(f, "alice", "alice-1", 10, &uses), REG_EAUTH);
-    /* Removing twice, or someone unknown. */
-    assert_int_equal(reg_store_user_remove(f->store, "bob"), REG_OK);
-    assert_int_equal(reg_store_user_remove(f->store, "bob"), REG_ENOTFOUND);
-    assert_int_equal(reg_store_user_remove(f->store, "nobody"), REG_ENOTFOUND);
-    assert_int_equal(use(f, "bob", "bob-1", 10, &uses), REG_EAUTH);
-    assert_int_equal(user_count(f), 1);
-}
-
-/* ------------------------------------------------------------------------------- tokens */
-
-static void
-test_token_use_counts(void **state)
-{
-    struct fixture *f = *state;
-    int64_t uses = -1;
-    int bad = 0;
-
-    add_user(f, "alice", REG_PERM_SEARCH);
-    add_token(f, "t1", "alice");
-    add_token(f, "t2", "alice");
-    /* Exact counting: 1, 2, ..., 5, then the limit. */
-    for (int64_t i = 1; i <= 5; i++) {
-        enum reg_status st = use(f, "alice", "t1", 5, &uses);
-        CHECK(&bad, st == REG_OK && uses == i, "use %lld: status %d, uses %lld", (long long)i, st,
-              (long long)uses);
-    }
-    assert_int_equal(bad, 0);
-    assert_int_equal(use(f, "alice", "t1", 5, &uses), REG_EAUTH);
-    assert_non_null(strstr(reg_error_detail(), "limit"));
-    assert_int_equal(use(f, "alice", "t1", 5, &uses), REG_EAUTH);
-    /* The refused uses were not counted: a higher limit continues from 5. */
-    assert_int_equal(use(f, "alice", "t1", 7, &uses), REG_OK);
-    assert_true(uses == 6);
-    assert_int_equal(use(f, "alice", "t1", 7, &uses), REG_OK);
-    assert_true(uses == 7);
-    assert_int_equal(use(f, "alice", "t1", 7, &uses), REG_EAUTH);
-    /* Another token of the same user counts on its own. */
-    assert_int_equal(use(f, "alice", "t2", 5, &uses), REG_OK);
-    assert_true(uses == 1);
-    /* A limit of 0 (or less) allows nothing. */
-    add_token(f, "t3", "alice");
-    assert_int_equal(use(f, "alice", "t3", 0, &uses), REG_EAUTH);
-    assert_int_equal(use(f, "alice", "t3", -1, &uses), REG_EAUTH);
-    assert_int_equal(use(f, "alice", "t3", 1, &uses), REG_OK);
-    assert_true(uses == 1);
-    assert_int_equal(use(f, "alice", "t3", 1, &uses), REG_EAUTH);
-    /* A large limit. */
-    add_token(f, "t4", "alice");
-    for (int i = 0; i < 1000; i++)
-        assert_int_equal(use(f, "alice", "t4", 1000000000, &uses), REG_OK);
-    assert_true(uses == 1000);
-}
-
-static void
-test_token_unknown(void **state)
-{
-    struct fixture *f = *state;
-    int64_t uses;
-
-    add_user(f, "alice", REG_PERM_SEARCH);
-    add_token(f, "t1", "alice");
-    assert_int_equal(use(f, "alice", "nope", 100, &uses), REG_EAUTH);
-    assert_non_null(strstr(reg_error_detail(), "revoked"));
-    assert_int_equal(use(f, "alice", "", 100, &uses), REG_EAUTH);
-    assert_int_equal(use(f, "alice", "T1", 100, &uses), REG_EAUTH);
-    assert_int_equal(use(f, "alice", "t1 ", 100, &uses), REG_EAUTH);
-    assert_int_equal(use(f, "alice", "' OR '1'='1", 100, &uses), REG_EAUTH);
-    /* None of that touched t1. */
-    assert_int_equal(use(f, "alice", "t1", 100, &uses), REG_OK);
-    assert_true(uses == 1);
-    /* A token must belong to an existing user, and ids are unique. */
-    assert_int_equal(reg_store_token_insert(f->store, "t9", "nobody"), REG_ECONFLICT);
-    assert_int_equal(use(f, "nobody", "t9", 100, &uses), REG_EAUTH);
-    assert_int_equal(reg_store_token_insert(f->store, "t1", "alice"), REG_ECONFLICT);
-    /* The refused duplicate left the count alone. */
-    assert_int_equal(use(f, "alice", "t1", 100, &uses), REG_OK);
-    assert_true(uses == 2);
 }
 
 /* -------------------------------------------------------------------------------- audit */
@@ -453,113 +162,6 @@ audit_count(struct fixture *f, const char *id)
     return n;
 }
 
-static void
-test_audit_append_list(void **state)
-{
-    struct fixture *f = *state;
-    struct reg_audit_entry *e;
-    int n = -1;
-
-    put_artifact(f, "111", REG_TYPE_MODEL, "bert");
-    put_artifact(f, "222", REG_TYPE_DATASET, "squad");
-    assert_int_equal(reg_store_audit_list(f->store, &f->arena, "111", &e, &n), REG_OK);
-    assert_int_equal(n, 0);
-
-    /* Dates deliberately out of order: the list is in append order, not by date. */
-    append(f, "111", REG_TYPE_MODEL, "bert", "alice", false, REG_AUDIT_CREATE, 2000);
-    append(f, "222", REG_TYPE_DATASET, "squad", "bob", true, REG_AUDIT_CREATE, 1500);
-    append(f, "111", REG_TYPE_MODEL, "bert", "bob", true, REG_AUDIT_DOWNLOAD, 1000);
-    append(f, "111", REG_TYPE_MODEL, "bert v2", "x'\"` \xc3\xa9", false, REG_AUDIT_UPDATE, 3000);
-    append(f, "111", REG_TYPE_MODEL, "bert v2", "alice", false, REG_AUDIT_RATE, 3000);
-    append(f, "111", REG_TYPE_MODEL, "bert v2", "alice", false, REG_AUDIT_AUDIT, 3001);
-
-    assert_int_equal(reg_store_audit_list(f->store, &f->arena, "111", &e, &n), REG_OK);
-    assert_int_equal(n, 5);
-    assert_string_equal(e[0].user, "alice");
-    assert_false(e[0].is_admin);
-    assert_true(e[0].date == 2000);
-    assert_int_equal(e[0].action, REG_AUDIT_CREATE);
-    assert_string_equal(e[0].artifact.id, "111");
-    assert_string_equal(e[0].artifact.name, "bert");
-    assert_int_equal(e[0].artifact.type, REG_TYPE_MODEL);
-    assert_string_equal(e[1].user, "bob");
-    assert_true(e[1].is_admin);
-    assert_true(e[1].date == 1000);
-    assert_int_equal(e[1].action, REG_AUDIT_DOWNLOAD);
-    assert_string_equal(e[2].user, "x'\"` \xc3\xa9");
-    assert_string_equal(e[2].artifact.name, "bert v2");
-    assert_int_equal(e[2].action, REG_AUDIT_UPDATE);
-    assert_int_equal(e[3].action, REG_AUDIT_RATE);
-    assert_int_equal(e[4].action, REG_AUDIT_AUDIT);
-    assert_true(e[4].date == 3001);
-
-    assert_int_equal(reg_store_audit_list(f->store, &f->arena, "222", &e, &n), REG_OK);
-    assert_int_equal(n, 1);
-    assert_string_equal(e[0].artifact.name, "squad");
-    assert_int_equal(e[0].artifact.type, REG_TYPE_DATASET);
-    /* Other ids: nothing, not even by prefix. */
-    assert_int_equal(audit_count(f, "11"), 0);
-    assert_int_equal(audit_count(f, "1111"), 0);
-    assert_int_equal(audit_count(f, ""), 0);
-    assert_int_equal(audit_count(f, "' OR '1'='1"), 0);
-}
-
-static void
-test_audit_many(void **state)
-{
-    struct fixture *f = *state;
-    struct reg_audit_entry *e;
-    int n = -1;
-
-    put_artifact(f, "7", REG_TYPE_CODE, "c");
-    /* More than the first allocation (16). */
-    for (int i = 0; i < 100; i++)
-        append(f, "7", REG_TYPE_CODE, "c", reg_arena_sprintf(&f->arena, "user-%d", i), i % 2,
-               (enum reg_audit_action)(i % 5), 1000 - i);
-    assert_int_equal(reg_store_audit_list(f->store, &f->arena, "7", &e, &n), REG_OK);
-    assert_int_equal(n, 100);
-    for (int i = 0; i < 100; i++) {
-        char want[32];
-        snprintf(want, sizeof(want), "user-%d", i);
-        assert_string_equal(e[i].user, want);
-        assert_int_equal(e[i].is_admin, i % 2);
-        assert_int_equal(e[i].action, i % 5);
-        assert_true(e[i].date == 1000 - i);
-    }
-}
-
-static void
-test_audit_goes_with_artifact(void **state)
-{
-    struct fixture *f = *state;
-    struct reg_artifact art;
-
-    put_artifact(f, "1", REG_TYPE_MODEL, "a");
-    put_artifact(f, "2", REG_TYPE_MODEL, "b");
-    for (int i = 0; i < 3; i++) {
-        append(f, "1", REG_TYPE_MODEL, "a", "alice", false, REG_AUDIT_DOWNLOAD, 1000 + i);
-        append(f, "2", REG_TYPE_MODEL, "b", "alice", false, REG_AUDIT_DOWNLOAD, 1000 + i);
-    }
-    /* Entries of an id that never was an artifact are kept as they are. */
-    append(f, "ghost", REG_TYPE_MODEL, "g", "alice", false, REG_AUDIT_CREATE, 1);
-    /* An update keeps them. */
-    art = artifact("1", REG_TYPE_MODEL, "a2");
-    art.url = "https://example/1";
-    assert_int_equal(reg_store_update(f->store, &art), REG_OK);
-    assert_int_equal(audit_count(f, "1"), 3);
-    /* Deleting the artifact deletes its entries (trigger), only its own. */
-    assert_int_equal(reg_store_remove(f->store, "1"), REG_OK);
-    assert_int_equal(audit_count(f, "1"), 0);
-    assert_int_equal(audit_count(f, "2"), 3);
-    assert_int_equal(audit_count(f, "ghost"), 1);
-    /* A new artifact under the old id starts with an empty trail. */
-    put_artifact(f, "1", REG_TYPE_MODEL, "a");
-    assert_int_equal(audit_count(f, "1"), 0);
-    /* A failed removal (unknown id) deletes nothing. */
-    assert_int_equal(reg_store_remove(f->store, "ghost"), REG_ENOTFOUND);
-    assert_int_equal(audit_count(f, "ghost"), 1);
-}
-
 /* ------------------------------------------------------------------------------- secret */
 
 static void
@@ -567,71 +169,6 @@ fill(unsigned char out[32], unsigned char v)
 {
     for (int i = 0; i < 32; i++)
         out[i] = (unsigned char)(v + i);
-}
-
-static void
-test_secret(void **state)
-{
-    struct fixture *f = *state;
-    unsigned char a[32], b[32], out[32];
-
-    fill(a, 1);
-    fill(b, 100);
-    /* The first candidate is stored and returned. */
-    memset(out, 0, sizeof(out));
-    assert_int_equal(reg_store_secret(f->store, a, out), REG_OK);
-    assert_memory_equal(out, a, 32);
-    /* Later candidates are ignored. */
-    memset(out, 0, sizeof(out));
-    assert_int_equal(reg_store_secret(f->store, b, out), REG_OK);
-    assert_memory_equal(out, a, 32);
-    assert_int_equal(reg_store_secret(f->store, b, out), REG_OK);
-    assert_memory_equal(out, a, 32);
-    /* Any byte value, NULs included, survives. */
-    {
-        struct reg_store *other;
-        unsigned char zeros[32] = {0}, ff[32];
-        memset(ff, 0xff, sizeof(ff));
-        assert_int_equal(reg_store_sqlite_open(":memory:", &other), REG_OK);
-        assert_int_equal(reg_store_secret(other, zeros, out), REG_OK);
-        assert_memory_equal(out, zeros, 32);
-        assert_int_equal(reg_store_secret(other, ff, out), REG_OK);
-        assert_memory_equal(out, zeros, 32);
-        reg_store_close(other);
-    }
-}
-
-static void
-test_reset_keeps_secret(void **state)
-{
-    struct fixture *f = *state;
-    unsigned char a[32], b[32], out[32];
-    struct reg_user got;
-    int64_t uses;
-
-    fill(a, 7);
-    fill(b, 77);
-    assert_int_equal(reg_store_secret(f->store, a, out), REG_OK);
-    add_user(f, "alice", REG_PERM_ALL);
-    add_token(f, "t1", "alice");
-    put_artifact(f, "1", REG_TYPE_MODEL, "a");
-    append(f, "1", REG_TYPE_MODEL, "a", "alice", true, REG_AUDIT_CREATE, 1);
-    append(f, "ghost", REG_TYPE_MODEL, "g", "alice", true, REG_AUDIT_CREATE, 1);
-
-    assert_int_equal(reg_store_reset(f->store), REG_OK);
-    assert_int_equal(user_count(f), 0);
-    assert_int_equal(reg_store_user_get(f->store, &f->arena, "alice", &got), REG_ENOTFOUND);
-    assert_int_equal(use(f, "alice", "t1", 100, &uses), REG_EAUTH);
-    assert_int_equal(audit_count(f, "1"), 0);
-    assert_int_equal(audit_count(f, "ghost"), 0);
-    memset(out, 0, sizeof(out));
-    assert_int_equal(reg_store_secret(f->store, b, out), REG_OK);
-    assert_memory_equal(out, a, 32);
-    /* Names and ids are free again. */
-    add_user(f, "alice", REG_PERM_ALL);
-    add_token(f, "t1", "alice");
-    assert_int_equal(use(f, "alice", "t1", 100, &uses), REG_OK);
-    assert_true(uses == 1);
 }
 
 /* ------------------------------------------------------------------------ file only */
@@ -905,49 +442,16 @@ test_token_use_across_processes(void **state)
     assert_true(uses == MAX_USES + 1);
 }
 
-#define ON_MEMORY(fn) cmocka_unit_test_setup_teardown(fn, setup_memory, teardown)
 #define ON_FILE(fn) cmocka_unit_test_setup_teardown(fn, setup_file, teardown)
 
 int
 main(void)
 {
-    const struct CMUnitTest memory_tests[] = {
-        ON_MEMORY(test_user_insert_get),
-        ON_MEMORY(test_user_list),
-        ON_MEMORY(test_user_update),
-        ON_MEMORY(test_last_admin),
-        ON_MEMORY(test_user_remove_cascades),
-        ON_MEMORY(test_token_use_counts),
-        ON_MEMORY(test_token_unknown),
-        ON_MEMORY(test_audit_append_list),
-        ON_MEMORY(test_audit_many),
-        ON_MEMORY(test_audit_goes_with_artifact),
-        ON_MEMORY(test_secret),
-        ON_MEMORY(test_reset_keeps_secret),
-    };
     const struct CMUnitTest file_tests[] = {
-        ON_FILE(test_user_insert_get),
-        ON_FILE(test_user_list),
-        ON_FILE(test_user_update),
-        ON_FILE(test_last_admin),
-        ON_FILE(test_user_remove_cascades),
-        ON_FILE(test_token_use_counts),
-        ON_FILE(test_token_unknown),
-        ON_FILE(test_audit_append_list),
-        ON_FILE(test_audit_many),
-        ON_FILE(test_audit_goes_with_artifact),
-        ON_FILE(test_secret),
-        ON_FILE(test_reset_keeps_secret),
-        ON_FILE(test_schema_version),
-        ON_FILE(test_secret_survives_reopen),
-        ON_FILE(test_secret_wrong_size),
-        ON_FILE(test_auth_data_survives_reopen),
-        ON_FILE(test_migration_from_v1),
-        ON_FILE(test_token_use_across_processes),
+        ON_FILE(test_schema_version),    ON_FILE(test_secret_survives_reopen),
+        ON_FILE(test_secret_wrong_size), ON_FILE(test_auth_data_survives_reopen),
+        ON_FILE(test_migration_from_v1), ON_FILE(test_token_use_across_processes),
     };
-    int failed =
-        cmocka_run_group_tests_name("store/sqlite auth :memory:", memory_tests, NULL, NULL);
 
-    failed += cmocka_run_group_tests_name("store/sqlite auth file", file_tests, NULL, NULL);
-    return failed;
+    return cmocka_run_group_tests_name("store/sqlite auth file", file_tests, NULL, NULL);
 }
