@@ -17,7 +17,7 @@
 
 #include "base/status.h"
 #include "core/artifact.h"
-#include "core/lineage.h"
+#include "core/lineage_parents.h"
 #include "store/store.h"
 
 struct reg_catalog_parent {

@@ -10,7 +10,7 @@
 
 #include "base/json.h"
 #include "base/limits.h"
-#include "core/lineage.h"
+#include "core/lineage_parents.h"
 #include "core/metadata.h"
 #include "upstream/github.h"
 #include "upstream/huggingface.h"

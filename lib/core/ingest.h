@@ -30,7 +30,7 @@
 #include "base/status.h"
 #include "core/artifact.h"
 #include "core/catalog.h"
-#include "core/lineage.h"
+#include "core/lineage_parents.h"
 #include "rating/rating.h"
 #include "store/store.h"
 #include "upstream/http_client.h"

@@ -32,7 +32,7 @@
 #include "base/arena.h"
 #include "base/status.h"
 #include "core/artifact.h"
-#include "core/lineage.h"
+#include "core/lineage_parents.h"
 #include "rating/rating.h"
 #include "rating/signals.h"
 

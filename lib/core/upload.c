@@ -14,7 +14,7 @@
 #include "base/json.h"
 #include "bundle/index.h"
 #include "bundle/zipcheck.h"
-#include "core/lineage.h"
+#include "core/lineage_parents.h"
 #include "core/metadata.h"
 
 /* The license a README's YAML front matter names ("license: mit"), or NULL. */

@@ -47,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena_fixture.h"
 #include "aws/s3.h"
 #include "aws/sigv4.h"
 #include "base/str.h"
@@ -127,23 +128,6 @@ teardown(void **state)
     reg_s3_free(f->s3);
     reg_arena_cleanup(&f->arena);
     free(f);
-    return 0;
-}
-
-static int
-setup_arena(void **state)
-{
-    static struct reg_arena arena;
-
-    reg_arena_init(&arena);
-    *state = &arena;
-    return 0;
-}
-
-static int
-teardown_arena(void **state)
-{
-    reg_arena_cleanup(*state);
     return 0;
 }
 
@@ -1098,10 +1082,10 @@ int
 main(void)
 {
     const struct CMUnitTest signing[] = {
-        cmocka_unit_test_setup_teardown(test_presign_aws_example, setup_arena, teardown_arena),
-        cmocka_unit_test_setup_teardown(test_presign_token_and_errors, setup_arena, teardown_arena),
-        cmocka_unit_test_setup_teardown(test_sign_aws_get_example, setup_arena, teardown_arena),
-        cmocka_unit_test_setup_teardown(test_new_errors, setup_arena, teardown_arena),
+        cmocka_unit_test_setup_teardown(test_presign_aws_example, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_presign_token_and_errors, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_sign_aws_get_example, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_new_errors, arena_setup, arena_teardown),
         cmocka_unit_test(test_key_errors),
     };
     const struct CMUnitTest s3rver[] = {

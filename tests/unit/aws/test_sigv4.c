@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "arena_fixture.h"
 #include "aws/sigv4.h"
 #include "base/json.h"
 
@@ -58,23 +59,6 @@ struct http_request {
     const char *body;
     size_t body_len;
 };
-
-static int
-setup(void **state)
-{
-    static struct reg_arena arena;
-
-    reg_arena_init(&arena);
-    *state = &arena;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    reg_arena_cleanup(*state);
-    return 0;
-}
 
 static bool
 is_dir(const char *path)
@@ -880,18 +864,18 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_botocore_suite, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_crt_suite, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_canonical_uri, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_canonical_query, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_botocore_suite, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_crt_suite, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_canonical_uri, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_canonical_query, arena_setup, arena_teardown),
         cmocka_unit_test(test_amz_date),
-        cmocka_unit_test_setup_teardown(test_dynamodb_request, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dynamodb_session_token, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sign_body, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_authorization_not_signed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_credentials_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_too_many_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dynamodb_request, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_dynamodb_session_token, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_sign_body, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_authorization_not_signed, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_errors, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_credentials_errors, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_too_many_headers, arena_setup, arena_teardown),
     };
     return cmocka_run_group_tests_name("aws/sigv4", tests, NULL, NULL);
 }

@@ -19,24 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arena_fixture.h"
 #include "base/arena.h"
-
-static int
-setup(void **state)
-{
-    static struct reg_arena arena;
-
-    reg_arena_init(&arena);
-    *state = &arena;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    reg_arena_cleanup(*state);
-    return 0;
-}
 
 static bool
 all_zero(const unsigned char *p, size_t n)
@@ -296,15 +280,15 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_alignment_and_zeroing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zero_size, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_blocks_do_not_overlap, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_big_blocks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_first_allocation_big, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_strings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alignment_and_zeroing, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_zero_size, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_blocks_do_not_overlap, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_big_blocks, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_first_allocation_big, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_strings, arena_setup, arena_teardown),
         cmocka_unit_test(test_cleanup_hooks_reverse_order),
         cmocka_unit_test(test_cleanup_of_empty_arena),
-        cmocka_unit_test_setup_teardown(test_own_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_own_json, arena_setup, arena_teardown),
         cmocka_unit_test(test_unrepresentable_size_aborts),
     };
     return cmocka_run_group_tests_name("base/arena", tests, NULL, NULL);

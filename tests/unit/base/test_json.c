@@ -8,25 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena_fixture.h"
 #include "base/json.h"
 #include "base/limits.h"
-
-static int
-setup(void **state)
-{
-    static struct reg_arena arena;
-
-    reg_arena_init(&arena);
-    *state = &arena;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    reg_arena_cleanup(*state);
-    return 0;
-}
 
 static enum reg_status
 parse(struct reg_arena *a, const char *text, struct json_object **out)
@@ -447,20 +431,21 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_parse_cases, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_parse_top_level_scalars, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_getters_refuse_invalid_utf8_forms, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_parse_empty_and_null, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_parse_length_is_honoured, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_depth_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_parse_object, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_get_string, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_get_bool, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_get_object, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_optional, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_get_string_with_nul, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parse_cases, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_parse_top_level_scalars, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_getters_refuse_invalid_utf8_forms, arena_setup,
+                                        arena_teardown),
+        cmocka_unit_test_setup_teardown(test_parse_empty_and_null, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_parse_length_is_honoured, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_depth_limit, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_size_limit, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_parse_object, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_get_string, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_get_bool, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_get_object, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_optional, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_get_string_with_nul, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_text, arena_setup, arena_teardown),
     };
     return cmocka_run_group_tests_name("base/json", tests, NULL, NULL);
 }

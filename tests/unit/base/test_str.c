@@ -5,27 +5,11 @@
 
 #include <string.h>
 
+#include "arena_fixture.h"
 #include "base/str.h"
 
 /* A value *out must not keep after a call. */
 static char sentinel[] = "untouched";
-
-static int
-setup(void **state)
-{
-    static struct reg_arena arena;
-
-    reg_arena_init(&arena);
-    *state = &arena;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    reg_arena_cleanup(*state);
-    return 0;
-}
 
 struct decode_case {
     const char *in;
@@ -272,10 +256,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_percent_decode, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_percent_decode_bounded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_query_param, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_query_param_null_query, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_percent_decode, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_percent_decode_bounded, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_query_param, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_query_param_null_query, arena_setup, arena_teardown),
         cmocka_unit_test(test_printable_utf8),
         cmocka_unit_test(test_printable_utf8_strict),
         cmocka_unit_test(test_printable_utf8_c1_controls),

@@ -11,24 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arena_fixture.h"
 #include "core/artifact.h"
-
-static int
-setup(void **state)
-{
-    static struct reg_arena arena;
-
-    reg_arena_init(&arena);
-    *state = &arena;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    reg_arena_cleanup(*state);
-    return 0;
-}
 
 static void
 test_type_parse(void **state)
@@ -550,12 +534,12 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_type_parse),
-        cmocka_unit_test_setup_teardown(test_source_accepted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_source_rejected, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_source_rejects_dot_repo_after_git_suffix, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_source_url_length, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_source_out_is_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_accepted, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_source_rejected, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_source_rejects_dot_repo_after_git_suffix, arena_setup,
+                                        arena_teardown),
+        cmocka_unit_test_setup_teardown(test_source_url_length, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_source_out_is_reset, arena_setup, arena_teardown),
         cmocka_unit_test(test_id_check),
         cmocka_unit_test(test_name_check),
         cmocka_unit_test(test_id_new_format),

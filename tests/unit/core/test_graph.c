@@ -15,25 +15,16 @@
 #include "core/catalog.h"
 #include "core/cost.h"
 #include "core/lineage.h"
+#include "core/store_fixture.h"
 #include "store/store.h"
-
-struct fixture {
-    struct reg_store *store;
-    struct reg_catalog *catalog;
-    struct reg_arena arena;
-    int next;
-};
 
 static int
 setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
+    struct store_fixture *f = calloc(1, sizeof(*f));
 
     assert_non_null(f);
-    assert_int_equal(reg_store_sqlite_open(":memory:", &f->store), REG_OK);
-    assert_int_equal(reg_catalog_new(&f->catalog), REG_OK);
-    reg_arena_init(&f->arena);
-    f->next = 1000;
+    store_fixture_init(f, 1000);
     *state = f;
     return 0;
 }
@@ -41,36 +32,29 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
 
-    reg_catalog_free(f->catalog);
-    reg_store_close(f->store);
-    reg_arena_cleanup(&f->arena);
+    store_fixture_cleanup(f);
     free(f);
     return 0;
 }
 
 /* Stores an artifact named name whose metadata is doc (NULL: none); returns its id. */
 static const char *
-add(struct fixture *f, enum reg_artifact_type t, const char *name, const char *doc)
+add(struct store_fixture *f, enum reg_artifact_type t, const char *name, const char *doc)
 {
     struct reg_artifact art;
-    bool taken;
 
-    memset(&art, 0, sizeof(art));
-    snprintf(art.id, sizeof(art.id), "%d", f->next++);
-    art.type = t;
-    art.name = name;
+    store_fixture_artifact(f, &art, t, name);
     art.url = reg_arena_sprintf(&f->arena, "https://huggingface.co/o/%s", name);
     art.metadata = doc;
-    assert_int_equal(reg_store_insert(f->store, &art, &taken), REG_OK);
-    return reg_arena_strdup(&f->arena, art.id);
+    return store_fixture_insert(f, &art);
 }
 
 /* A model document: repository o/<name>, size in MB, parents "p1,p2", datasets, code. */
 static const char *
-model_doc(struct fixture *f, const char *name, int mb, const char *parents, const char *datasets,
-          const char *code)
+model_doc(struct store_fixture *f, const char *name, int mb, const char *parents,
+          const char *datasets, const char *code)
 {
     const char *plist = "";
     char buf[256], *save = NULL;
@@ -88,7 +72,8 @@ model_doc(struct fixture *f, const char *name, int mb, const char *parents, cons
 }
 
 static const char *
-plain_doc(struct fixture *f, const char *kind, const char *host, const char *repo, long long bytes)
+plain_doc(struct store_fixture *f, const char *kind, const char *host, const char *repo,
+          long long bytes)
 {
     return reg_arena_sprintf(
         &f->arena,
@@ -122,7 +107,7 @@ item(const struct reg_cost_item *items, int n, const char *id)
 static void
 test_diamond(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     const char *d = add(f, REG_TYPE_MODEL, "d", model_doc(f, "d", 1, "b,c", NULL, NULL));
     const char *c = add(f, REG_TYPE_MODEL, "c", model_doc(f, "c", 2, "b", NULL, NULL));
     const char *b = add(f, REG_TYPE_MODEL, "b", model_doc(f, "b", 4, "a", NULL, NULL));
@@ -156,7 +141,7 @@ test_diamond(void **state)
 static void
 test_cycle(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     const char *x = add(f, REG_TYPE_MODEL, "x", model_doc(f, "x", 1, "y", NULL, NULL));
     const char *y = add(f, REG_TYPE_MODEL, "y", model_doc(f, "y", 2, "x,y", NULL, NULL));
     struct reg_lineage_graph g;
@@ -178,7 +163,7 @@ test_cycle(void **state)
 static void
 test_datasets_and_code(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     const char *m = add(f, REG_TYPE_MODEL, "m",
                         model_doc(f, "m", 1, NULL, "\"org/data\",\"org/absent\"",
                                   "\"https://github.com/org/code\""));
@@ -203,7 +188,7 @@ test_datasets_and_code(void **state)
 static void
 test_errors(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     const char *ok = add(f, REG_TYPE_MODEL, "ok", model_doc(f, "ok", 1, "kaggled", NULL, NULL));
     const char *bad = add(f, REG_TYPE_MODEL, "bad", "{\"format\":1}");
     const char *none = add(f, REG_TYPE_MODEL, "none", NULL);

@@ -1,5 +1,5 @@
 /*
- * test_lineage.c - parent extraction (lib/core/lineage.c) from model-card and config.json
+ * test_lineage.c - parent extraction (lib/core/lineage_parents.c) from model-card and config.json
  * variants: strings, lists, URLs, local paths, the model itself, duplicates, malformed JSON.
  */
 #include "unit.h"
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "base/arena.h"
-#include "core/lineage.h"
+#include "core/lineage_parents.h"
 
 struct lineage_case {
     const char *name;

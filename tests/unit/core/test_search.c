@@ -11,14 +11,12 @@
 #include <unistd.h>
 
 #include "core/search.h"
+#include "core/store_fixture.h"
 #include "store/store.h"
 
 struct fixture {
-    struct reg_store *store;
+    struct store_fixture s; /* store, catalog, arena */
     struct reg_search *search;
-    struct reg_catalog *catalog;
-    struct reg_arena arena;
-    int next_id;
 };
 
 static int
@@ -27,11 +25,8 @@ setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
 
     assert_non_null(f);
-    assert_int_equal(reg_store_sqlite_open(":memory:", &f->store), REG_OK);
+    store_fixture_init(&f->s, 1000000000);
     assert_int_equal(reg_search_new(&f->search), REG_OK);
-    assert_int_equal(reg_catalog_new(&f->catalog), REG_OK);
-    reg_arena_init(&f->arena);
-    f->next_id = 1000000000;
     *state = f;
     return 0;
 }
@@ -42,9 +37,7 @@ teardown(void **state)
     struct fixture *f = *state;
 
     reg_search_free(f->search);
-    reg_catalog_free(f->catalog);
-    reg_store_close(f->store);
-    reg_arena_cleanup(&f->arena);
+    store_fixture_cleanup(&f->s);
     free(f);
     return 0;
 }
@@ -54,16 +47,11 @@ static const char *
 add(struct fixture *f, enum reg_artifact_type t, const char *name, const char *readme)
 {
     struct reg_artifact art;
-    bool id_taken;
 
-    memset(&art, 0, sizeof(art));
-    snprintf(art.id, sizeof(art.id), "%d", f->next_id++);
-    art.type = t;
-    art.name = name;
-    art.url = reg_arena_sprintf(&f->arena, "https://example/%s", art.id);
+    store_fixture_artifact(&f->s, &art, t, name);
+    art.url = reg_arena_sprintf(&f->s.arena, "https://example/%s", art.id);
     art.readme = readme;
-    assert_int_equal(reg_store_insert(f->store, &art, &id_taken), REG_OK);
-    return reg_arena_strdup(&f->arena, art.id);
+    return store_fixture_insert(&f->s, &art);
 }
 
 /* Runs the search; the names found are joined with ',' into out (arena). */
@@ -73,14 +61,14 @@ search(struct fixture *f, const char *pattern, const char **out)
     struct reg_artifact *items = NULL;
     int count = -1;
     enum reg_status st =
-        reg_search_regex(f->search, f->catalog, f->store, &f->arena, pattern, &items, &count);
+        reg_search_regex(f->search, f->s.catalog, f->s.store, &f->s.arena, pattern, &items, &count);
     const char *joined = "";
 
     assert_true(count >= 0);
     if (st != REG_OK)
         assert_int_equal(count, 0);
     for (int i = 0; i < count; i++)
-        joined = reg_arena_sprintf(&f->arena, "%s%s%s", joined, i ? "," : "", items[i].name);
+        joined = reg_arena_sprintf(&f->s.arena, "%s%s%s", joined, i ? "," : "", items[i].name);
     *out = joined;
     return st;
 }
@@ -151,7 +139,7 @@ test_result_fields(void **state)
     int count;
 
     assert_int_equal(
-        reg_search_regex(f->search, f->catalog, f->store, &f->arena, "alpha", &items, &count),
+        reg_search_regex(f->search, f->s.catalog, f->s.store, &f->s.arena, "alpha", &items, &count),
         REG_OK);
     assert_int_equal(count, 2);
     assert_string_equal(items[0].id, id1);
@@ -367,18 +355,18 @@ test_cache_follows_store(void **state)
     uint64_t gen0, gen1;
 
     expect(f, "fresh", "");
-    assert_int_equal(reg_store_generation(f->store, &gen0), REG_OK);
+    assert_int_equal(reg_store_generation(f->s.store, &gen0), REG_OK);
     /* Insert: seen by the next search. */
     id = add(f, REG_TYPE_MODEL, "fresh-model", "first readme");
-    assert_int_equal(reg_store_generation(f->store, &gen1), REG_OK);
+    assert_int_equal(reg_store_generation(f->s.store, &gen1), REG_OK);
     assert_true(gen1 != gen0);
     expect(f, "fresh", "fresh-model");
     expect(f, "first readme", "fresh-model");
     /* Update of the name and README. */
-    assert_int_equal(reg_store_get(f->store, &f->arena, id, &art), REG_OK);
+    assert_int_equal(reg_store_get(f->s.store, &f->s.arena, id, &art), REG_OK);
     art.name = "renamed-model";
     art.readme = "second readme";
-    assert_int_equal(reg_store_update(f->store, &art), REG_OK);
+    assert_int_equal(reg_store_update(f->s.store, &art), REG_OK);
     expect(f, "fresh", "");
     expect(f, "renamed", "renamed-model");
     expect(f, "first readme", "");
@@ -386,11 +374,11 @@ test_cache_follows_store(void **state)
     /* Delete. */
     add(f, REG_TYPE_CODE, "other-model", NULL);
     expect(f, "model", "renamed-model,other-model");
-    assert_int_equal(reg_store_remove(f->store, id), REG_OK);
+    assert_int_equal(reg_store_remove(f->s.store, id), REG_OK);
     expect(f, "model", "other-model");
     expect(f, "renamed", "");
     /* Reset. */
-    assert_int_equal(reg_store_reset(f->store), REG_OK);
+    assert_int_equal(reg_store_reset(f->s.store), REG_OK);
     expect(f, "model", "");
     add(f, REG_TYPE_MODEL, "after-reset-model", NULL);
     expect(f, "model", "after-reset-model");
@@ -403,7 +391,7 @@ test_cache_across_connections(void **state)
     char dir[] = "/tmp/reg-test-search-XXXXXX";
     char path[sizeof(dir) + 16];
     struct reg_store *writer, *reader;
-    struct reg_store *saved = f->store;
+    struct reg_store *saved = f->s.store;
     struct reg_artifact art;
     bool taken;
 
@@ -412,7 +400,7 @@ test_cache_across_connections(void **state)
     snprintf(path, sizeof(path), "%s/registry.db", dir);
     assert_int_equal(reg_store_sqlite_open(path, &writer), REG_OK);
     assert_int_equal(reg_store_sqlite_open(path, &reader), REG_OK);
-    f->store = reader;
+    f->s.store = reader;
     expect(f, "shared", "");
     memset(&art, 0, sizeof(art));
     strcpy(art.id, "77");
@@ -423,7 +411,7 @@ test_cache_across_connections(void **state)
     expect(f, "shared", "shared-model");
     assert_int_equal(reg_store_remove(writer, "77"), REG_OK);
     expect(f, "shared", "");
-    f->store = saved;
+    f->s.store = saved;
     reg_store_close(reader);
     reg_store_close(writer);
     unlink(path);

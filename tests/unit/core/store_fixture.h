@@ -1,0 +1,67 @@
+/*
+ * store_fixture.h - what the core tests over a store share: an in-memory SQLite store, a
+ * catalog and an arena, and artifacts inserted under increasing numeric ids.
+ * Included after unit.h by one test file per binary; every helper is static.
+ *
+ * Ownership: store_fixture_init() opens what store_fixture_cleanup() closes; ids and the
+ * strings tests build live in the fixture's arena.
+ */
+#ifndef REG_TEST_CORE_STORE_FIXTURE_H
+#define REG_TEST_CORE_STORE_FIXTURE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "core/artifact.h"
+#include "core/catalog.h"
+#include "store/store.h"
+
+struct store_fixture {
+    struct reg_store *store;
+    struct reg_catalog *catalog;
+    struct reg_arena arena;
+    int next_id; /* the id store_fixture_artifact() gives next */
+};
+
+/* Opens an empty ":memory:" store, a catalog and an arena; ids start at first_id. */
+static void
+store_fixture_init(struct store_fixture *f, int first_id)
+{
+    assert_int_equal(reg_store_sqlite_open(":memory:", &f->store), REG_OK);
+    assert_int_equal(reg_catalog_new(&f->catalog), REG_OK);
+    reg_arena_init(&f->arena);
+    f->next_id = first_id;
+}
+
+static void
+store_fixture_cleanup(struct store_fixture *f)
+{
+    reg_catalog_free(f->catalog);
+    reg_store_close(f->store);
+    reg_arena_cleanup(&f->arena);
+}
+
+/* Starts *art: zeroed, with the next id, type t and name (borrowed). */
+static void
+store_fixture_artifact(struct store_fixture *f, struct reg_artifact *art, enum reg_artifact_type t,
+                       const char *name)
+{
+    memset(art, 0, sizeof(*art));
+    snprintf(art->id, sizeof(art->id), "%d", f->next_id++);
+    art->type = t;
+    art->name = name;
+}
+
+/* Inserts art, which must be stored; returns its id (arena). */
+static const char *
+store_fixture_insert(struct store_fixture *f, struct reg_artifact *art)
+{
+    bool taken;
+
+    assert_int_equal(reg_store_insert(f->store, art, &taken), REG_OK);
+    return reg_arena_strdup(&f->arena, art->id);
+}
+
+#endif
