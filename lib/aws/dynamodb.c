@@ -13,6 +13,7 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "aws/endpoint.h"
 #include "aws/sigv4.h"
 #include "base/buf.h"
 #include "base/json.h"
@@ -79,56 +80,21 @@ reg_dynamodb_free(struct reg_dynamodb *c)
     free(c);
 }
 
-/* localhost, [::1] or a dotted-quad address in 127.0.0.0/8, nothing else. */
-static bool
-is_loopback(const char *host)
-{
-    unsigned a, b, c, d;
-    char tail;
-
-    if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
-        return true;
-    return strspn(host, "0123456789.") == strlen(host) &&
-           sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 &&
-           c < 256 && d < 256;
-}
-
-/* Splits the endpoint into the URL to post to and the Host header, and applies the rule that
- * only loopback endpoints may use plain http. */
+/* The URL to post to ("<origin>/") and the Host header. */
 static enum reg_status
 parse_endpoint(struct reg_dynamodb *c, const char *endpoint)
 {
-    const char *hostpart;
-    char host[256], bare[256];
-    size_t n;
-    bool https = strncasecmp(endpoint, "https://", 8) == 0;
+    struct reg_aws_endpoint e;
+    enum reg_status st = reg_aws_endpoint_parse("DynamoDB", endpoint, &e);
 
-    if (!https && strncasecmp(endpoint, "http://", 7) != 0)
-        return reg_errorf(REG_EINVAL, "DynamoDB endpoint must be an http(s) URL: %.200s", endpoint);
-    hostpart = endpoint + (https ? 8 : 7);
-    n = strcspn(hostpart, "/");
-    if (n == 0 || n >= sizeof(host))
-        return reg_errorf(REG_EINVAL, "DynamoDB endpoint has no host: %.200s", endpoint);
-    memcpy(host, hostpart, n);
-    host[n] = '\0';
-    if (strchr(host, '@'))
-        return reg_errorf(REG_EINVAL, "DynamoDB endpoint must not carry user information");
-    snprintf(bare, sizeof(bare), "%s", host);
-    if (bare[0] != '[')
-        bare[strcspn(bare, ":")] = '\0';
-    else
-        bare[strcspn(bare, "]") + 1] = '\0';
-    if (!https && !is_loopback(bare))
-        return reg_errorf(REG_EINVAL,
-                          "plain http is only allowed to a loopback DynamoDB "
-                          "endpoint, not %.200s",
-                          bare);
-    c->host = dup_or_null(host);
-    c->url = malloc((size_t)(hostpart - endpoint) + n + 2);
+    if (st != REG_OK)
+        return st;
+    c->host = e.host;
+    c->url = malloc(strlen(e.origin) + 2);
     if (!c->url)
         reg_oom();
-    snprintf(c->url, (size_t)(hostpart - endpoint) + n + 2, "%.*s/",
-             (int)((hostpart - endpoint) + n), endpoint);
+    snprintf(c->url, strlen(e.origin) + 2, "%s/", e.origin);
+    free(e.origin);
     return REG_OK;
 }
 

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aws/endpoint.h"
 #include "aws/sigv4.h"
 #include "base/log.h"
 #include "base/str.h"
@@ -169,57 +170,22 @@ reg_s3_free(struct reg_s3 *c)
     free(c);
 }
 
-/* localhost, [::1] or a dotted-quad address in 127.0.0.0/8, nothing else (as dynamodb.c). */
-static bool
-is_loopback(const char *host)
-{
-    unsigned a, b, c, d;
-    char tail;
-
-    if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
-        return true;
-    return strspn(host, "0123456789.") == strlen(host) &&
-           sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 &&
-           c < 256 && d < 256;
-}
-
-/* Splits the endpoint into the base URL and the Host header; only loopback may use http. */
+/* The base URL (the origin: requests append "/<bucket>/<key>") and the Host header. */
 static enum reg_status
 parse_endpoint(struct reg_s3 *c, const char *endpoint)
 {
-    const char *hostpart, *rest;
-    char host[HOST_MAX], bare[HOST_MAX];
-    size_t n;
-    bool https = strncasecmp(endpoint, "https://", 8) == 0;
+    struct reg_aws_endpoint e;
+    enum reg_status st = reg_aws_endpoint_parse("S3", endpoint, &e);
 
-    if (!https && strncasecmp(endpoint, "http://", 7) != 0)
-        return reg_errorf(REG_EINVAL, "S3 endpoint must be an http(s) URL: %.200s", endpoint);
-    hostpart = endpoint + (https ? 8 : 7);
-    n = strcspn(hostpart, "/?#");
-    if (n == 0 || n >= sizeof(host))
-        return reg_errorf(REG_EINVAL, "S3 endpoint has no host: %.200s", endpoint);
-    rest = hostpart + n;
-    if (*rest && strcmp(rest, "/") != 0)
-        return reg_errorf(REG_EINVAL, "S3 endpoint must not have a path or query: %.200s",
-                          endpoint);
-    memcpy(host, hostpart, n);
-    host[n] = '\0';
-    if (strchr(host, '@'))
-        return reg_errorf(REG_EINVAL, "S3 endpoint must not carry user information");
-    snprintf(bare, sizeof(bare), "%s", host);
-    if (bare[0] != '[')
-        bare[strcspn(bare, ":")] = '\0';
-    else
-        bare[strcspn(bare, "]") + 1] = '\0';
-    if (!https && !is_loopback(bare))
-        return reg_errorf(REG_EINVAL,
-                          "plain http is only allowed to a loopback S3 endpoint, not %.200s", bare);
-    c->host = dup_or_null(host);
-    c->base = malloc((size_t)(rest - endpoint) + 1);
-    if (!c->base)
-        reg_oom();
-    memcpy(c->base, endpoint, (size_t)(rest - endpoint));
-    c->base[rest - endpoint] = '\0';
+    if (st == REG_OK && *e.rest && strcmp(e.rest, "/") != 0) {
+        st = reg_errorf(REG_EINVAL, "S3 endpoint must not have a path or query: %.200s", endpoint);
+        free(e.origin);
+        free(e.host);
+    }
+    if (st != REG_OK)
+        return st;
+    c->base = e.origin;
+    c->host = e.host;
     return REG_OK;
 }
 

@@ -171,6 +171,20 @@ def test_only_vetted_repositories(model):
     hub_error(hub(s, "GET", f"/{repo}/resolve/main/nope.bin"), 404, "EntryNotFound")
     hub_error(hub(s, "GET", f"/{repo}/resolve/{'0' * 40}/config.json"), 404, "RevisionNotFound")
     hub_error(hub(s, "GET", f"/api/models/{repo}/tree/main/nodir"), 404, "EntryNotFound")
+    r = hub(s, "POST", f"/api/models/{repo}/paths-info/main", json=["config.json"])
+    assert r.status_code == 400 and r.json()["error"] == "bad_request", r.text[:200]
+
+
+def test_file_without_a_copy_and_upstream_down_is_503(model, upstream):
+    s, _ = model
+    repo = "hub-lab/down-3mb"
+    register(s, "model", HF + repo)
+    upstream.config(fail="500", fail_paths="/resolve/")
+    r = hub(s, "GET", f"/{repo}/resolve/main/config.json")
+    upstream.reset()
+    assert r.status_code == 503 and r.json()["error"] == "unavailable", r.text[:200]
+    assert int(r.headers["Retry-After"]) > 0
+    assert hub(s, "GET", f"/{repo}/resolve/main/config.json").status_code == 200
 
 
 def test_hub_api_needs_a_token_and_the_download_permission(model):
