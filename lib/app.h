@@ -4,7 +4,8 @@
  *
  * Ownership: reg_app_new() (reg.h) creates the app and everything it points to except pool,
  * which belongs to the caller (fcgi/master.c maps it before forking); reg_app_free() releases
- * what reg_app_new() created.
+ * what reg_app_new() created. users is embedded and borrows store; handlers pass &app->users
+ * to auth/users.h, which never sees the app.
  */
 #ifndef REG_APP_H
 #define REG_APP_H
@@ -12,7 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "auth/password.h"
+#include "auth/users.h"
 #include "base/config.h"
 #include "base/limits.h"
 #include "blob/blobs.h"
@@ -47,10 +48,8 @@ struct reg_pool_status {
 
 struct reg_app {
     struct reg_config config;
-    unsigned char token_secret[32];             /* shared through the store; signs access tokens */
-    char admin_record[REG_PASSWORD_RECORD_MAX]; /* default admin's password, derived once */
-    char dummy_record[REG_PASSWORD_RECORD_MAX]; /* checks against unknown users (users.c) */
     struct reg_store *store;
+    struct reg_users users;      /* access control on store: token secret, policy, cached records */
     struct reg_blobs *blobs;     /* bundles and their index (bundle/index.h) */
     struct reg_catalog *catalog; /* this worker's snapshot of every artifact */
     struct reg_ingest ingest;    /* upstream hosts, tokens, timeouts and the ingest gate */

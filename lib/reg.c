@@ -7,23 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-
 #include "auth/users.h"
 #include "base/log.h"
 #include "handlers/handlers.h"
-
-/* The token secret: the first process to start stores a random one; everyone uses that. */
-static enum reg_status
-load_secret(struct reg_app *app)
-{
-    unsigned char candidate[sizeof(app->token_secret)];
-
-    if (RAND_bytes(candidate, sizeof(candidate)) != 1)
-        return reg_errorf(REG_EINTERNAL, "no randomness for the token secret");
-    return reg_store_secret(app->store, candidate, app->token_secret);
-}
 
 /* Upstream outcomes, from ingest, into the shared statistics. */
 static void
@@ -59,9 +45,9 @@ reg_app_new(const struct reg_config *cfg, struct reg_pool_status *pool, struct r
     if (st == REG_OK)
         st = reg_search_new(&app->search);
     if (st == REG_OK)
-        st = load_secret(app);
+        st = reg_users_init(&app->users, app->store, &app->config);
     if (st == REG_OK)
-        st = reg_users_ensure_admin(app);
+        st = reg_users_ensure_admin(&app->users);
     if (st != REG_OK) {
         reg_app_free(app);
         return st;
@@ -75,7 +61,7 @@ reg_app_free(struct reg_app *app)
 {
     if (!app)
         return;
-    OPENSSL_cleanse(app->token_secret, sizeof(app->token_secret));
+    reg_users_cleanup(&app->users);
     reg_search_free(app->search);
     reg_catalog_free(app->catalog);
     reg_blobs_free(app->blobs);
@@ -138,7 +124,7 @@ authorize(struct reg_app *app, struct reg_request *req, const struct reg_route *
         return REG_OK;
     caller = reg_arena_alloc(&req->arena, sizeof(*caller));
     st = reg_users_authorize(
-        app, &req->arena,
+        &app->users, &req->arena,
         req->authorization || !(route->access & REG_BEARER_OK) ? req->authorization : req->bearer,
         caller);
     if (st != REG_OK)

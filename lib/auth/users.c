@@ -1,5 +1,6 @@
 /*
- * users.c - logging in, checking tokens, and managing users and their permissions.
+ * users.c - the access-control state (token secret, policy), logging in, checking tokens, and
+ * managing users and their permissions.
  */
 #include "auth/users.h"
 
@@ -8,10 +9,39 @@
 #include <strings.h>
 #include <time.h>
 
-#include "auth/token.h"
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include "base/str.h"
 #include "core/artifact.h"
 #include "store/store.h"
+
+enum reg_status
+reg_users_init(struct reg_users *out, struct reg_store *store, const struct reg_config *cfg)
+{
+    unsigned char candidate[REG_SECRET_BYTES];
+
+    memset(out, 0, sizeof(*out));
+    out->store = store;
+    out->admin_password = cfg->admin_password;
+    out->pbkdf2_iterations = cfg->pbkdf2_iterations;
+    out->token_ttl_seconds = cfg->token_ttl_seconds;
+    out->token_max_uses = cfg->token_max_uses;
+    /* The first process to start stores its candidate; everyone uses the stored one. */
+    if (RAND_bytes(candidate, sizeof(candidate)) != 1)
+        return reg_errorf(REG_EINTERNAL, "no randomness for the token secret");
+    return reg_store_secret(store, candidate, out->secret);
+}
+
+void
+reg_users_cleanup(struct reg_users *users)
+{
+    if (!users)
+        return;
+    OPENSSL_cleanse(users->secret, sizeof(users->secret));
+    OPENSSL_cleanse(users->admin_record, sizeof(users->admin_record));
+    OPENSSL_cleanse(users->dummy_record, sizeof(users->dummy_record));
+}
 
 enum reg_status
 reg_users_check_name(const char *name)
@@ -42,7 +72,7 @@ normalize_perms(unsigned perms)
 
 /* Stores a user with the given password record; out->password is cleared afterwards. */
 static enum reg_status
-insert_user(struct reg_app *app, const char *name, const char *record, unsigned perms,
+insert_user(struct reg_users *users, const char *name, const char *record, unsigned perms,
             struct reg_user *out)
 {
     enum reg_status st;
@@ -51,32 +81,32 @@ insert_user(struct reg_app *app, const char *name, const char *record, unsigned 
     out->perms = normalize_perms(perms);
     out->is_admin = (out->perms & REG_PERM_ADMIN) != 0;
     out->password = record;
-    st = reg_store_user_insert(app->store, out);
+    st = reg_store_user_insert(users->store, out);
     out->password = NULL;
     return st;
 }
 
 enum reg_status
-reg_users_ensure_admin(struct reg_app *app)
+reg_users_ensure_admin(struct reg_users *users)
 {
     struct reg_arena a;
     struct reg_user u;
     enum reg_status st;
 
     reg_arena_init(&a);
-    st = reg_store_user_get(app->store, &a, REG_DEFAULT_ADMIN, &u);
+    st = reg_store_user_get(users->store, &a, REG_DEFAULT_ADMIN, &u);
     reg_arena_cleanup(&a);
     if (st != REG_ENOTFOUND)
         return st;
     /* The record is derived once per process: every reset re-creates the admin, and a KDF run
      * costs a fifth of a second by design. */
-    if (!app->admin_record[0]) {
-        st = reg_password_hash(app->config.admin_password, app->config.pbkdf2_iterations,
-                               app->admin_record);
+    if (!users->admin_record[0]) {
+        st =
+            reg_password_hash(users->admin_password, users->pbkdf2_iterations, users->admin_record);
         if (st != REG_OK)
             return st;
     }
-    st = insert_user(app, REG_DEFAULT_ADMIN, app->admin_record, REG_PERM_ALL, &u);
+    st = insert_user(users, REG_DEFAULT_ADMIN, users->admin_record, REG_PERM_ALL, &u);
     /* Another worker may have created it in the meantime. */
     return st == REG_ECONFLICT ? REG_OK : st;
 }
@@ -84,25 +114,25 @@ reg_users_ensure_admin(struct reg_app *app)
 /* Spends the time of one password check, so an unknown user name answers as slowly as a
  * wrong password and names cannot be probed by timing. */
 static void
-burn_password_check(struct reg_app *app, const char *password)
+burn_password_check(struct reg_users *users, const char *password)
 {
-    if (!app->dummy_record[0] && reg_password_hash("not a password", app->config.pbkdf2_iterations,
-                                                   app->dummy_record) != REG_OK)
+    if (!users->dummy_record[0] && reg_password_hash("not a password", users->pbkdf2_iterations,
+                                                     users->dummy_record) != REG_OK)
         return;
-    (void)reg_password_verify(password, app->dummy_record);
+    (void)reg_password_verify(password, users->dummy_record);
 }
 
 enum reg_status
-reg_users_login(struct reg_app *app, struct reg_arena *a, const char *name, const char *password,
-                const char **token)
+reg_users_login(struct reg_users *users, struct reg_arena *a, const char *name,
+                const char *password, const char **token)
 {
     struct reg_token_claims claims;
     struct reg_user u;
-    enum reg_status st = reg_store_user_get(app->store, a, name, &u);
+    enum reg_status st = reg_store_user_get(users->store, a, name, &u);
 
     *token = NULL;
     if (st == REG_ENOTFOUND)
-        burn_password_check(app, password);
+        burn_password_check(users, password);
     if (st == REG_ENOTFOUND || (st == REG_OK && !reg_password_verify(password, u.password)))
         return reg_errorf(REG_EDENIED, "the user name or password is invalid");
     if (st == REG_OK)
@@ -110,16 +140,16 @@ reg_users_login(struct reg_app *app, struct reg_arena *a, const char *name, cons
     if (st != REG_OK)
         return st;
     snprintf(claims.user, sizeof(claims.user), "%s", name);
-    claims.expires_at = (int64_t)time(NULL) + app->config.token_ttl_seconds;
-    st = reg_store_token_insert(app->store, claims.id, name);
+    claims.expires_at = (int64_t)time(NULL) + users->token_ttl_seconds;
+    st = reg_store_token_insert(users->store, claims.id, name);
     if (st != REG_OK)
         return st;
-    *token = reg_arena_sprintf(a, "bearer %s", reg_token_sign(a, app->token_secret, &claims));
+    *token = reg_arena_sprintf(a, "bearer %s", reg_token_sign(a, users->secret, &claims));
     return REG_OK;
 }
 
 enum reg_status
-reg_users_authorize(struct reg_app *app, struct reg_arena *a, const char *header,
+reg_users_authorize(struct reg_users *users, struct reg_arena *a, const char *header,
                     struct reg_caller *out)
 {
     struct reg_token_claims claims;
@@ -136,12 +166,12 @@ reg_users_authorize(struct reg_app *app, struct reg_arena *a, const char *header
         header += 7;
     while (*header == ' ')
         header++;
-    st = reg_token_verify(app->token_secret, header, (int64_t)time(NULL), &claims);
+    st = reg_token_verify(users->secret, header, (int64_t)time(NULL), &claims);
     if (st == REG_OK)
-        st = reg_store_token_use(app->store, claims.user, claims.id, app->config.token_max_uses,
-                                 &uses);
+        st =
+            reg_store_token_use(users->store, claims.user, claims.id, users->token_max_uses, &uses);
     if (st == REG_OK)
-        st = reg_store_user_get(app->store, a, claims.user, &u);
+        st = reg_store_user_get(users->store, a, claims.user, &u);
     if (st == REG_ENOTFOUND)
         return reg_errorf(REG_EAUTH, "the access token's user no longer exists");
     if (st != REG_OK)
@@ -153,7 +183,7 @@ reg_users_authorize(struct reg_app *app, struct reg_arena *a, const char *header
 }
 
 enum reg_status
-reg_users_create(struct reg_app *app, const char *name, const char *password, unsigned perms,
+reg_users_create(struct reg_users *users, const char *name, const char *password, unsigned perms,
                  struct reg_user *out)
 {
     char record[REG_PASSWORD_RECORD_MAX];
@@ -162,38 +192,38 @@ reg_users_create(struct reg_app *app, const char *name, const char *password, un
     if (st == REG_OK)
         st = reg_users_check_password(password);
     if (st == REG_OK)
-        st = reg_password_hash(password, app->config.pbkdf2_iterations, record);
-    return st == REG_OK ? insert_user(app, name, record, perms, out) : st;
+        st = reg_password_hash(password, users->pbkdf2_iterations, record);
+    return st == REG_OK ? insert_user(users, name, record, perms, out) : st;
 }
 
 enum reg_status
-reg_users_get(struct reg_app *app, struct reg_arena *a, const char *name, struct reg_user *out)
+reg_users_get(struct reg_users *users, struct reg_arena *a, const char *name, struct reg_user *out)
 {
-    return reg_store_user_get(app->store, a, name, out);
+    return reg_store_user_get(users->store, a, name, out);
 }
 
 enum reg_status
-reg_users_list(struct reg_app *app, struct reg_arena *a, struct reg_user **out, int *count)
+reg_users_list(struct reg_users *users, struct reg_arena *a, struct reg_user **out, int *count)
 {
-    return reg_store_user_list(app->store, a, out, count);
+    return reg_store_user_list(users->store, a, out, count);
 }
 
 enum reg_status
-reg_users_delete(struct reg_app *app, const char *name)
+reg_users_delete(struct reg_users *users, const char *name)
 {
-    return reg_store_user_remove(app->store, name);
+    return reg_store_user_remove(users->store, name);
 }
 
 enum reg_status
-reg_users_set_perms(struct reg_app *app, struct reg_arena *a, const char *name, unsigned perms,
+reg_users_set_perms(struct reg_users *users, struct reg_arena *a, const char *name, unsigned perms,
                     struct reg_user *out)
 {
-    enum reg_status st = reg_store_user_get(app->store, a, name, out);
+    enum reg_status st = reg_store_user_get(users->store, a, name, out);
 
     perms = normalize_perms(perms);
     if (st != REG_OK)
         return st;
     out->perms = perms;
     out->is_admin = (perms & REG_PERM_ADMIN) != 0;
-    return reg_store_user_update(app->store, out);
+    return reg_store_user_update(users->store, out);
 }

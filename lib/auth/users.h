@@ -4,9 +4,11 @@
  * A user has a name, an admin flag and a set of permissions (upload, search, download; admin
  * implies all). Logging in checks the password against its PBKDF2 record and issues a signed
  * token (auth/token.h) whose uses the store counts; every authenticated request spends one use.
+ * The module depends on the store and the token secret only, never on the application.
  *
- * Ownership: users and callers returned are filled from the arena passed in; a struct
- * reg_user's strings are borrowed from there.
+ * Ownership: struct reg_users borrows its store and the admin password string (the config's);
+ * reg_users_cleanup() wipes the secret. Users and callers returned are filled from the arena
+ * passed in; a struct reg_user's strings are borrowed from there.
  */
 #ifndef REG_AUTH_USERS_H
 #define REG_AUTH_USERS_H
@@ -14,36 +16,59 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "app.h"
 #include "auth/password.h"
+#include "auth/token.h"
 #include "auth/user.h"
 #include "base/arena.h"
+#include "base/config.h"
 #include "base/status.h"
 
+struct reg_store;
+
+/* The access-control state of one process: where users and tokens live, the secret that signs
+ * tokens, the policy taken from the config, and two password records derived once. */
+struct reg_users {
+    struct reg_store *store;                    /* borrowed */
+    unsigned char secret[REG_SECRET_BYTES];     /* shared through the store; signs tokens */
+    const char *admin_password;                 /* REGISTRY_ADMIN_PASSWORD, borrowed */
+    int pbkdf2_iterations;                      /* for new password records */
+    int token_ttl_seconds;                      /* lifetime of an issued token */
+    int token_max_uses;                         /* read at every use, not fixed at login */
+    char admin_record[REG_PASSWORD_RECORD_MAX]; /* default admin's password, derived once */
+    char dummy_record[REG_PASSWORD_RECORD_MAX]; /* checks against unknown users */
+};
+
+/* Fills *out from cfg's policy and takes the token secret from store: the first process to
+ * start stores a random one and everyone uses that. Does not create the default admin. */
+enum reg_status reg_users_init(struct reg_users *out, struct reg_store *store,
+                               const struct reg_config *cfg);
+/* Wipes the secret and the cached records; accepts NULL. The store is not closed. */
+void reg_users_cleanup(struct reg_users *users);
+
 /* Creates the default admin (REGISTRY_ADMIN_PASSWORD) unless it exists. */
-enum reg_status reg_users_ensure_admin(struct reg_app *app);
+enum reg_status reg_users_ensure_admin(struct reg_users *users);
 
 /* Checks name + password and issues a token; *token is "bearer <token>" in the arena.
  * Unknown user or wrong password: REG_EDENIED. */
-enum reg_status reg_users_login(struct reg_app *app, struct reg_arena *a, const char *name,
+enum reg_status reg_users_login(struct reg_users *users, struct reg_arena *a, const char *name,
                                 const char *password, const char **token);
 
 /* Checks an X-Authorization value ("bearer <token>" or the bare token), spends one use and
  * fills *out. Missing, malformed, forged, expired, revoked or exhausted: REG_EAUTH. */
-enum reg_status reg_users_authorize(struct reg_app *app, struct reg_arena *a, const char *header,
-                                    struct reg_caller *out);
+enum reg_status reg_users_authorize(struct reg_users *users, struct reg_arena *a,
+                                    const char *header, struct reg_caller *out);
 
 /* Registers a user (admin only, checked by the route). REG_ECONFLICT if the name is taken. */
-enum reg_status reg_users_create(struct reg_app *app, const char *name, const char *password,
+enum reg_status reg_users_create(struct reg_users *users, const char *name, const char *password,
                                  unsigned perms, struct reg_user *out);
-enum reg_status reg_users_get(struct reg_app *app, struct reg_arena *a, const char *name,
+enum reg_status reg_users_get(struct reg_users *users, struct reg_arena *a, const char *name,
                               struct reg_user *out);
-enum reg_status reg_users_list(struct reg_app *app, struct reg_arena *a, struct reg_user **out,
+enum reg_status reg_users_list(struct reg_users *users, struct reg_arena *a, struct reg_user **out,
                                int *count);
 /* Deletes a user and revokes their tokens; the last admin cannot be deleted (REG_ECONFLICT). */
-enum reg_status reg_users_delete(struct reg_app *app, const char *name);
+enum reg_status reg_users_delete(struct reg_users *users, const char *name);
 /* Replaces a user's permissions; the last admin cannot lose admin (REG_ECONFLICT). */
-enum reg_status reg_users_set_perms(struct reg_app *app, struct reg_arena *a, const char *name,
+enum reg_status reg_users_set_perms(struct reg_users *users, struct reg_arena *a, const char *name,
                                     unsigned perms, struct reg_user *out);
 
 /* REG_EINVAL unless name is a valid user name (the artifact name rules). */

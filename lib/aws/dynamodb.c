@@ -18,6 +18,7 @@
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/str.h"
 
 #define MAX_ATTEMPTS 4
 #define BACKOFF_BASE_MS 25
@@ -49,19 +50,6 @@ struct attempt {
     long http_status;
     CURLcode curl_rc;
 };
-
-static char *
-dup_or_null(const char *s)
-{
-    char *d;
-
-    if (!s || !*s)
-        return NULL;
-    d = strdup(s);
-    if (!d)
-        reg_oom();
-    return d;
-}
 
 void
 reg_dynamodb_free(struct reg_dynamodb *c)
@@ -120,10 +108,10 @@ reg_dynamodb_new(const struct reg_dynamodb_config *cfg, struct reg_dynamodb **ou
         reg_dynamodb_free(c);
         return st;
     }
-    c->region = dup_or_null(cfg->region);
-    c->access_key_id = dup_or_null(cfg->access_key_id);
-    c->secret_access_key = dup_or_null(cfg->secret_access_key);
-    c->session_token = dup_or_null(cfg->session_token);
+    c->region = reg_str_dup_nonempty(cfg->region);
+    c->access_key_id = reg_str_dup_nonempty(cfg->access_key_id);
+    c->secret_access_key = reg_str_dup_nonempty(cfg->secret_access_key);
+    c->session_token = reg_str_dup_nonempty(cfg->session_token);
     c->retry_budget = RETRY_BUDGET;
     c->curl = curl_easy_init();
     if (!c->curl)

@@ -137,19 +137,6 @@ static const struct {
     {"NotImplemented", REG_ESTORE, false},
 };
 
-static char *
-dup_or_null(const char *s)
-{
-    char *d;
-
-    if (!s || !*s)
-        return NULL;
-    d = strdup(s);
-    if (!d)
-        reg_oom();
-    return d;
-}
-
 void
 reg_s3_free(struct reg_s3 *c)
 {
@@ -248,11 +235,11 @@ reg_s3_new(const struct reg_s3_config *cfg, struct reg_s3 **out)
         reg_s3_free(c);
         return st;
     }
-    c->bucket = dup_or_null(cfg->bucket);
-    c->region = dup_or_null(cfg->region);
-    c->access_key_id = dup_or_null(cfg->access_key_id);
-    c->secret_access_key = dup_or_null(cfg->secret_access_key);
-    c->session_token = dup_or_null(cfg->session_token);
+    c->bucket = reg_str_dup_nonempty(cfg->bucket);
+    c->region = reg_str_dup_nonempty(cfg->region);
+    c->access_key_id = reg_str_dup_nonempty(cfg->access_key_id);
+    c->secret_access_key = reg_str_dup_nonempty(cfg->secret_access_key);
+    c->session_token = reg_str_dup_nonempty(cfg->session_token);
     c->curl = curl_easy_init();
     if (!c->curl)
         reg_oom();
@@ -1304,7 +1291,7 @@ list_page(struct reg_s3 *c, struct reg_arena *a, const char *prefix, char **toke
     if (st == REG_OK)
         st = list_contents(a, r.body.data, end, fn, ctx);
     if (st == REG_OK && strcmp(xml_get(a, r.body.data, end, "IsTruncated"), "true") == 0) {
-        *token = dup_or_null(xml_get(a, r.body.data, end, "NextContinuationToken"));
+        *token = reg_str_dup_nonempty(xml_get(a, r.body.data, end, "NextContinuationToken"));
         if (!*token)
             st = reg_errorf(REG_ESTORE, "S3 ListObjectsV2: truncated without a continuation "
                                         "token");

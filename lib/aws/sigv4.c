@@ -119,18 +119,6 @@ is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /*
  * Decodes %XX escapes of s[0..n) and encodes the bytes again, everything but the unreserved
  * characters as uppercase %XX: one URI component in canonical form. Any byte (NUL included)
@@ -147,11 +135,8 @@ canon_component(struct reg_arena *a, const char *s, size_t n, char **out)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '%') {
-            int hi = n - i > 2 ? hexval(s[i + 1]) : -1;
-            int lo = hi < 0 ? -1 : hexval(s[i + 2]);
-            if (hi < 0 || lo < 0)
+            if (n - i <= 2 || !reg_str_unhex(s + i + 1, 2, &c))
                 return reg_errorf(REG_EINVAL, "malformed percent-escape in '%.*s'", (int)n, s);
-            c = (unsigned char)(hi * 16 + lo);
             i += 2;
         }
         if (reg_str_is_unreserved(c)) {

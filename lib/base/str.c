@@ -80,6 +80,19 @@ reg_str_rtrim(struct reg_arena *a, const char *s, char c)
     return reg_arena_strndup(a, s, len);
 }
 
+char *
+reg_str_dup_nonempty(const char *s)
+{
+    char *d;
+
+    if (!s || !*s)
+        return NULL;
+    d = strdup(s);
+    if (!d)
+        reg_oom();
+    return d;
+}
+
 void
 reg_str_iso8601(int64_t t, char out[32])
 {

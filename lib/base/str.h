@@ -1,7 +1,8 @@
 /*
  * str.h - small string helpers: percent-decoding and query-string lookup.
  *
- * Ownership: results are allocated from the given arena.
+ * Ownership: results are allocated from the given arena, except reg_str_dup_nonempty's, which
+ * the caller frees.
  */
 #ifndef REG_BASE_STR_H
 #define REG_BASE_STR_H
@@ -34,6 +35,10 @@ bool reg_str_unhex(const char *hex, size_t digits, unsigned char *bytes);
 
 /* s without trailing copies of c ("https://x/" -> "https://x"), in the arena. */
 char *reg_str_rtrim(struct reg_arena *a, const char *s, char c);
+
+/* A malloc'd copy of s, or NULL when s is NULL or "" (an unset setting, as the configuration
+ * gives it); the caller frees it. Aborts through reg_oom() when memory runs out. */
+char *reg_str_dup_nonempty(const char *s);
 
 /* Writes t as ISO-8601 UTC, "2026-11-26T05:02:28Z", into out. */
 void reg_str_iso8601(int64_t t, char out[32]);

@@ -15,7 +15,7 @@ reg_handle_reset(struct reg_app *app, struct reg_request *req, struct reg_respon
     enum reg_status st = reg_registry_reset(app->store);
 
     if (st == REG_OK)
-        st = reg_users_ensure_admin(app);
+        st = reg_users_ensure_admin(&app->users);
     if (st != REG_OK)
         return st;
     /* The artifacts are gone: their bundles go too (a failure leaves blobs, not data). */
@@ -57,7 +57,7 @@ reg_handle_authenticate(struct reg_app *app, struct reg_request *req, struct reg
     enum reg_status st = parse_credentials(req, &name, &password);
 
     if (st == REG_OK)
-        st = reg_users_login(app, &req->arena, name, password, &token);
+        st = reg_users_login(&app->users, &req->arena, name, password, &token);
     if (st != REG_OK)
         return st;
     body = reg_arena_own_json(&req->arena, json_object_new_string(token));

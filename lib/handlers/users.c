@@ -65,7 +65,7 @@ reg_handle_user_create(struct reg_app *app, struct reg_request *req, struct reg_
     if (st == REG_OK)
         st = parse_perms(body, is_admin, &perms);
     if (st == REG_OK)
-        st = reg_users_create(app, name, password, perms, &created);
+        st = reg_users_create(&app->users, name, password, perms, &created);
     return st == REG_OK ? send_user(req, resp, 201, &created) : st;
 }
 
@@ -75,7 +75,7 @@ reg_handle_user_list(struct reg_app *app, struct reg_request *req, struct reg_re
     struct json_object *list;
     struct reg_user *users;
     int count;
-    enum reg_status st = reg_users_list(app, &req->arena, &users, &count);
+    enum reg_status st = reg_users_list(&app->users, &req->arena, &users, &count);
 
     if (st != REG_OK)
         return st;
@@ -93,7 +93,7 @@ reg_handle_user_get(struct reg_app *app, struct reg_request *req, struct reg_res
     enum reg_status st = self_or_admin(req, &name);
 
     if (st == REG_OK)
-        st = reg_users_get(app, &req->arena, name, &u);
+        st = reg_users_get(&app->users, &req->arena, name, &u);
     return st == REG_OK ? send_user(req, resp, 200, &u) : st;
 }
 
@@ -105,7 +105,7 @@ reg_handle_user_delete(struct reg_app *app, struct reg_request *req, struct reg_
     enum reg_status st = self_or_admin(req, &name);
 
     if (st == REG_OK)
-        st = reg_users_delete(app, name);
+        st = reg_users_delete(&app->users, name);
     if (st != REG_OK)
         return st;
     body = reg_arena_own_json(&req->arena, json_object_new_object());
@@ -134,6 +134,6 @@ reg_handle_user_permissions(struct reg_app *app, struct reg_request *req, struct
     if (st == REG_OK)
         st = parse_perms(body, is_admin, &perms);
     if (st == REG_OK)
-        st = reg_users_set_perms(app, &req->arena, name, perms, &u);
+        st = reg_users_set_perms(&app->users, &req->arena, name, perms, &u);
     return st == REG_OK ? send_user(req, resp, 200, &u) : st;
 }

@@ -1,8 +1,8 @@
 /*
- * test_users.c - the access-control rules (auth/users.h) through a struct reg_app built by hand
- * around a ":memory:" store, the way reg_app_new() sets one up (config from the environment,
- * the token secret from the store, the default admin); and once through reg_app_new() itself on
- * a temporary data directory, where two apps share one file (secret and use counts).
+ * test_users.c - the access-control rules (auth/users.h) on a struct reg_users made by
+ * reg_users_init() from a ":memory:" store alone (config from the environment, the token secret
+ * from the store, the default admin), without an app; and once through reg_app_new() on a
+ * temporary data directory, where two apps share one file (secret and use counts).
  *
  * REGISTRY_PBKDF2_ITERATIONS is 1000 here, so every password record is cheap.
  */
@@ -27,7 +27,9 @@
 #define ADMIN_PASSWORD "correcthorsebatterystaple123(!__+@**(A'\"`;DROP TABLE artifacts;"
 
 struct fixture {
-    struct reg_app app;
+    struct reg_config config;
+    struct reg_store *store;
+    struct reg_users users;
     struct reg_arena arena;
 };
 
@@ -46,25 +48,26 @@ load_config(struct reg_config *cfg)
     assert_int_equal(reg_config_load(cfg), REG_OK);
 }
 
-/* What reg_app_new() does, on ":memory:" and without the search cache; the default admin
- * only when with_admin. */
+/* What reg_app_new() does for access control, on ":memory:"; the default admin only when
+ * with_admin. */
 static struct fixture *
 fixture_new(bool with_admin)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    unsigned char candidate[REG_SECRET_BYTES];
+    unsigned char candidate[REG_SECRET_BYTES], stored[REG_SECRET_BYTES];
 
     assert_non_null(f);
     reg_arena_init(&f->arena);
-    load_config(&f->app.config);
-    f->app.started_at = time(NULL);
-    assert_int_equal(reg_store_sqlite_open(":memory:", &f->app.store), REG_OK);
-    for (int i = 0; i < REG_SECRET_BYTES; i++)
-        candidate[i] = (unsigned char)(i * 7 + 3);
-    assert_int_equal(reg_store_secret(f->app.store, candidate, f->app.token_secret), REG_OK);
-    assert_memory_equal(f->app.token_secret, candidate, REG_SECRET_BYTES);
+    load_config(&f->config);
+    assert_int_equal(reg_store_sqlite_open(":memory:", &f->store), REG_OK);
+    assert_int_equal(reg_users_init(&f->users, f->store, &f->config), REG_OK);
+    /* The secret is the one the store keeps: a later candidate does not replace it. */
+    memset(candidate, 0x5a, sizeof(candidate));
+    assert_int_equal(reg_store_secret(f->store, candidate, stored), REG_OK);
+    assert_memory_equal(f->users.secret, stored, REG_SECRET_BYTES);
+    assert_memory_not_equal(f->users.secret, candidate, REG_SECRET_BYTES);
     if (with_admin)
-        assert_int_equal(reg_users_ensure_admin(&f->app), REG_OK);
+        assert_int_equal(reg_users_ensure_admin(&f->users), REG_OK);
     return f;
 }
 
@@ -87,7 +90,8 @@ teardown(void **state)
 {
     struct fixture *f = *state;
 
-    reg_store_close(f->app.store);
+    reg_users_cleanup(&f->users);
+    reg_store_close(f->store);
     reg_arena_cleanup(&f->arena);
     free(f);
     return 0;
@@ -98,7 +102,7 @@ static const char *
 login(struct fixture *f, const char *name, const char *password)
 {
     const char *token = NULL;
-    enum reg_status st = reg_users_login(&f->app, &f->arena, name, password, &token);
+    enum reg_status st = reg_users_login(&f->users, &f->arena, name, password, &token);
 
     if (st != REG_OK)
         fail_msg("login of '%s': status %d (%s)", name, st, reg_error_detail());
@@ -111,14 +115,14 @@ authorize(struct fixture *f, const char *header, struct reg_caller *caller)
 {
     struct reg_caller ignored;
 
-    return reg_users_authorize(&f->app, &f->arena, header, caller ? caller : &ignored);
+    return reg_users_authorize(&f->users, &f->arena, header, caller ? caller : &ignored);
 }
 
 static void
 create(struct fixture *f, const char *name, const char *password, unsigned perms)
 {
     struct reg_user u;
-    enum reg_status st = reg_users_create(&f->app, name, password, perms, &u);
+    enum reg_status st = reg_users_create(&f->users, name, password, perms, &u);
 
     if (st != REG_OK)
         fail_msg("create '%s': status %d (%s)", name, st, reg_error_detail());
@@ -130,7 +134,7 @@ user_count(struct fixture *f)
     struct reg_user *all;
     int n = -1;
 
-    assert_int_equal(reg_users_list(&f->app, &f->arena, &all, &n), REG_OK);
+    assert_int_equal(reg_users_list(&f->users, &f->arena, &all, &n), REG_OK);
     return n;
 }
 
@@ -139,10 +143,10 @@ test_config(void **state)
 {
     struct fixture *f = *state;
 
-    assert_int_equal(f->app.config.pbkdf2_iterations, 1000);
-    assert_int_equal(f->app.config.token_max_uses, 1000);
-    assert_int_equal(f->app.config.token_ttl_seconds, 10 * 3600);
-    assert_string_equal(f->app.config.admin_password, ADMIN_PASSWORD);
+    assert_int_equal(f->users.pbkdf2_iterations, 1000);
+    assert_int_equal(f->users.token_max_uses, 1000);
+    assert_int_equal(f->users.token_ttl_seconds, 10 * 3600);
+    assert_string_equal(f->users.admin_password, ADMIN_PASSWORD);
     /* Out-of-range values are refused. */
     {
         struct reg_config cfg;
@@ -166,9 +170,9 @@ test_ensure_admin(void **state)
     const char *record, *token;
 
     assert_int_equal(user_count(f), 0);
-    assert_int_equal(reg_users_ensure_admin(&f->app), REG_OK);
+    assert_int_equal(reg_users_ensure_admin(&f->users), REG_OK);
     assert_int_equal(user_count(f), 1);
-    assert_int_equal(reg_users_get(&f->app, &f->arena, ADMIN, &u), REG_OK);
+    assert_int_equal(reg_users_get(&f->users, &f->arena, ADMIN, &u), REG_OK);
     assert_string_equal(u.name, ADMIN);
     assert_true(u.is_admin);
     assert_int_equal(u.perms, REG_PERM_ALL);
@@ -178,21 +182,21 @@ test_ensure_admin(void **state)
     record = u.password;
 
     /* Once: a second call changes nothing. */
-    assert_int_equal(reg_users_ensure_admin(&f->app), REG_OK);
+    assert_int_equal(reg_users_ensure_admin(&f->users), REG_OK);
     assert_int_equal(user_count(f), 1);
-    assert_int_equal(reg_users_get(&f->app, &f->arena, ADMIN, &u), REG_OK);
+    assert_int_equal(reg_users_get(&f->users, &f->arena, ADMIN, &u), REG_OK);
     assert_string_equal(u.password, record);
 
     /* After a reset the admin is gone, with every token; ensure_admin brings them back (with
      * the record derived once per process) and the old token stays revoked. */
     token = login(f, ADMIN, ADMIN_PASSWORD);
     assert_int_equal(authorize(f, token, NULL), REG_OK);
-    assert_int_equal(reg_store_reset(f->app.store), REG_OK);
+    assert_int_equal(reg_store_reset(f->store), REG_OK);
     assert_int_equal(user_count(f), 0);
     assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
-    assert_int_equal(reg_users_ensure_admin(&f->app), REG_OK);
+    assert_int_equal(reg_users_ensure_admin(&f->users), REG_OK);
     assert_int_equal(user_count(f), 1);
-    assert_int_equal(reg_users_get(&f->app, &f->arena, ADMIN, &u), REG_OK);
+    assert_int_equal(reg_users_get(&f->users, &f->arena, ADMIN, &u), REG_OK);
     assert_string_equal(u.password, record);
     assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
     assert_int_equal(authorize(f, login(f, ADMIN, ADMIN_PASSWORD), NULL), REG_OK);
@@ -205,9 +209,9 @@ test_ensure_admin_other_password(void **state)
     const char *token;
 
     /* REGISTRY_ADMIN_PASSWORD decides the default admin's password. */
-    f->app.config.admin_password = "another secret";
-    assert_int_equal(reg_users_ensure_admin(&f->app), REG_OK);
-    assert_int_equal(reg_users_login(&f->app, &f->arena, ADMIN, ADMIN_PASSWORD, &token),
+    f->users.admin_password = "another secret";
+    assert_int_equal(reg_users_ensure_admin(&f->users), REG_OK);
+    assert_int_equal(reg_users_login(&f->users, &f->arena, ADMIN, ADMIN_PASSWORD, &token),
                      REG_EDENIED);
     login(f, ADMIN, "another secret");
 }
@@ -222,42 +226,43 @@ test_login(void **state)
 
     token = login(f, ADMIN, ADMIN_PASSWORD);
     assert_int_equal(strncmp(token, "bearer ", 7), 0);
-    /* The token proper is signed with the app's secret, for the admin, valid for the TTL. */
-    assert_int_equal(reg_token_verify(f->app.token_secret, token + 7, now, &claims), REG_OK);
+    /* The token proper is signed with the stored secret, for the admin, valid for the TTL. */
+    assert_int_equal(reg_token_verify(f->users.secret, token + 7, now, &claims), REG_OK);
     assert_string_equal(claims.user, ADMIN);
-    assert_true(claims.expires_at >= now + f->app.config.token_ttl_seconds);
-    assert_true(claims.expires_at <= now + f->app.config.token_ttl_seconds + 5);
+    assert_true(claims.expires_at >= now + f->users.token_ttl_seconds);
+    assert_true(claims.expires_at <= now + f->users.token_ttl_seconds + 5);
     /* Every login issues another token. */
     token2 = login(f, ADMIN, ADMIN_PASSWORD);
     assert_string_not_equal(token, token2);
 
     /* Wrong password and unknown user: REG_EDENIED, indistinguishable by their detail. */
     token = "untouched";
-    assert_int_equal(reg_users_login(&f->app, &f->arena, ADMIN, "wrong", &token), REG_EDENIED);
+    assert_int_equal(reg_users_login(&f->users, &f->arena, ADMIN, "wrong", &token), REG_EDENIED);
     assert_null(token);
     detail_wrong = reg_arena_strdup(&f->arena, reg_error_detail());
     token = "untouched";
-    assert_int_equal(reg_users_login(&f->app, &f->arena, "nobody", ADMIN_PASSWORD, &token),
+    assert_int_equal(reg_users_login(&f->users, &f->arena, "nobody", ADMIN_PASSWORD, &token),
                      REG_EDENIED);
     assert_null(token);
     assert_string_equal(reg_error_detail(), detail_wrong);
     /* Near misses. */
-    assert_int_equal(reg_users_login(&f->app, &f->arena, ADMIN, "", &token), REG_EDENIED);
-    assert_int_equal(reg_users_login(&f->app, &f->arena, ADMIN, ADMIN_PASSWORD " ", &token),
+    assert_int_equal(reg_users_login(&f->users, &f->arena, ADMIN, "", &token), REG_EDENIED);
+    assert_int_equal(reg_users_login(&f->users, &f->arena, ADMIN, ADMIN_PASSWORD " ", &token),
                      REG_EDENIED);
     assert_int_equal(
-        reg_users_login(&f->app, &f->arena, "ECE30861DEFAULTADMINUSER", ADMIN_PASSWORD, &token),
+        reg_users_login(&f->users, &f->arena, "ECE30861DEFAULTADMINUSER", ADMIN_PASSWORD, &token),
         REG_EDENIED);
-    assert_int_equal(reg_users_login(&f->app, &f->arena, ADMIN " ", ADMIN_PASSWORD, &token),
+    assert_int_equal(reg_users_login(&f->users, &f->arena, ADMIN " ", ADMIN_PASSWORD, &token),
                      REG_EDENIED);
-    assert_int_equal(reg_users_login(&f->app, &f->arena, "", ADMIN_PASSWORD, &token), REG_EDENIED);
-    assert_int_equal(reg_users_login(&f->app, &f->arena, "' OR '1'='1", "' OR '1'='1", &token),
+    assert_int_equal(reg_users_login(&f->users, &f->arena, "", ADMIN_PASSWORD, &token),
+                     REG_EDENIED);
+    assert_int_equal(reg_users_login(&f->users, &f->arena, "' OR '1'='1", "' OR '1'='1", &token),
                      REG_EDENIED);
     /* The record is not the password. */
     {
         struct reg_user u;
-        assert_int_equal(reg_users_get(&f->app, &f->arena, ADMIN, &u), REG_OK);
-        assert_int_equal(reg_users_login(&f->app, &f->arena, ADMIN, u.password, &token),
+        assert_int_equal(reg_users_get(&f->users, &f->arena, ADMIN, &u), REG_OK);
+        assert_int_equal(reg_users_login(&f->users, &f->arena, ADMIN, u.password, &token),
                          REG_EDENIED);
     }
 }
@@ -340,22 +345,22 @@ test_authorize_forged_and_expired(void **state)
     token = reg_token_sign(&f->arena, other, &claims);
     assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
     /* Signed with the right secret but never issued (no row in the store): revoked. */
-    token = reg_token_sign(&f->arena, f->app.token_secret, &claims);
+    token = reg_token_sign(&f->arena, f->users.secret, &claims);
     assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
     assert_non_null(strstr(reg_error_detail(), "revoked"));
     /* Signed and stored, but for a user who does not exist. */
     assert_int_equal(reg_token_new_id(&claims), REG_OK);
-    assert_int_equal(reg_store_token_insert(f->app.store, claims.id, ADMIN), REG_OK);
+    assert_int_equal(reg_store_token_insert(f->store, claims.id, ADMIN), REG_OK);
     snprintf(claims.user, sizeof(claims.user), "%s", "ghost");
-    assert_int_equal(authorize(f, reg_token_sign(&f->arena, f->app.token_secret, &claims), NULL),
+    assert_int_equal(authorize(f, reg_token_sign(&f->arena, f->users.secret, &claims), NULL),
                      REG_EAUTH);
 
     /* A TTL of 0: expired as soon as issued. */
-    f->app.config.token_ttl_seconds = 0;
+    f->users.token_ttl_seconds = 0;
     token = login(f, ADMIN, ADMIN_PASSWORD);
     assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
     assert_non_null(strstr(reg_error_detail(), "expired"));
-    f->app.config.token_ttl_seconds = 3600;
+    f->users.token_ttl_seconds = 3600;
     assert_int_equal(authorize(f, login(f, ADMIN, ADMIN_PASSWORD), NULL), REG_OK);
 }
 
@@ -366,7 +371,7 @@ test_use_counting(void **state)
     const char *token, *token2, *forged;
     int bad = 0;
 
-    f->app.config.token_max_uses = 5;
+    f->users.token_max_uses = 5;
     token = login(f, ADMIN, ADMIN_PASSWORD);
     /* Refused attempts with this token's id but a bad signature spend nothing. */
     forged = reg_arena_sprintf(&f->arena, "%.*s%c", (int)strlen(token) - 1, token,
@@ -387,11 +392,11 @@ test_use_counting(void **state)
     assert_int_equal(authorize(f, token2, NULL), REG_EAUTH);
     assert_int_equal(bad, 0);
     /* The limit is read at each use: raising it revives an exhausted token up to the new one. */
-    f->app.config.token_max_uses = 6;
+    f->users.token_max_uses = 6;
     assert_int_equal(authorize(f, token, NULL), REG_OK);
     assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
     /* A limit of 1. */
-    f->app.config.token_max_uses = 1;
+    f->users.token_max_uses = 1;
     token = login(f, ADMIN, ADMIN_PASSWORD);
     assert_int_equal(authorize(f, token, NULL), REG_OK);
     assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
@@ -414,13 +419,13 @@ test_delete_revokes(void **state)
     assert_false(caller.is_admin);
     assert_int_equal(caller.perms, REG_PERM_SEARCH);
 
-    assert_int_equal(reg_users_delete(&f->app, "alice"), REG_OK);
+    assert_int_equal(reg_users_delete(&f->users, "alice"), REG_OK);
     /* Every token of hers is revoked; bob's is not. */
     assert_int_equal(authorize(f, alice, NULL), REG_EAUTH);
     assert_int_equal(authorize(f, alice2, NULL), REG_EAUTH);
     assert_int_equal(authorize(f, bob, &caller), REG_OK);
     assert_string_equal(caller.name, "bob");
-    assert_int_equal(reg_users_login(&f->app, &f->arena, "alice", "alice's password", &alice2),
+    assert_int_equal(reg_users_login(&f->users, &f->arena, "alice", "alice's password", &alice2),
                      REG_EDENIED);
     /* A new user of the same name does not inherit the old tokens. */
     create(f, "alice", "alice's password", REG_PERM_ALL);
@@ -428,9 +433,9 @@ test_delete_revokes(void **state)
     assert_int_equal(authorize(f, login(f, "alice", "alice's password"), &caller), REG_OK);
     assert_true(caller.is_admin);
     /* Deleting twice, or someone unknown. */
-    assert_int_equal(reg_users_delete(&f->app, "bob"), REG_OK);
-    assert_int_equal(reg_users_delete(&f->app, "bob"), REG_ENOTFOUND);
-    assert_int_equal(reg_users_delete(&f->app, "nobody"), REG_ENOTFOUND);
+    assert_int_equal(reg_users_delete(&f->users, "bob"), REG_OK);
+    assert_int_equal(reg_users_delete(&f->users, "bob"), REG_ENOTFOUND);
+    assert_int_equal(reg_users_delete(&f->users, "nobody"), REG_ENOTFOUND);
 }
 
 static void
@@ -456,14 +461,14 @@ test_create_get_list(void **state)
     for (int i = 0; i < NELEMS(users); i++) {
         memset(&u, 0, sizeof(u));
         u.password = "sentinel";
-        assert_int_equal(reg_users_create(&f->app, users[i].name, "pw", users[i].perms, &u),
+        assert_int_equal(reg_users_create(&f->users, users[i].name, "pw", users[i].perms, &u),
                          REG_OK);
         CHECK(&bad,
               strcmp(u.name, users[i].name) == 0 && u.perms == users[i].want &&
                   u.is_admin == ((users[i].want & REG_PERM_ADMIN) != 0) && !u.password,
               "create %s: perms %u (want %u), admin %d, password %s", users[i].name, u.perms,
               users[i].want, u.is_admin, u.password ? u.password : "(null)");
-        assert_int_equal(reg_users_get(&f->app, &f->arena, users[i].name, &u), REG_OK);
+        assert_int_equal(reg_users_get(&f->users, &f->arena, users[i].name, &u), REG_OK);
         CHECK(&bad,
               strcmp(u.name, users[i].name) == 0 && u.perms == users[i].want &&
                   u.is_admin == ((users[i].want & REG_PERM_ADMIN) != 0),
@@ -477,7 +482,7 @@ test_create_get_list(void **state)
     assert_int_equal(bad, 0);
 
     /* The list holds the admin and every user, once each. */
-    assert_int_equal(reg_users_list(&f->app, &f->arena, &all, &n), REG_OK);
+    assert_int_equal(reg_users_list(&f->users, &f->arena, &all, &n), REG_OK);
     assert_int_equal(n, NELEMS(users) + 1);
     for (int i = 0; i < NELEMS(users); i++) {
         int seen = 0;
@@ -492,13 +497,14 @@ test_create_get_list(void **state)
     assert_int_equal(bad, 0);
 
     /* A name taken: REG_ECONFLICT, the first user untouched. */
-    assert_int_equal(reg_users_create(&f->app, "reader", "other", REG_PERM_ALL, &u), REG_ECONFLICT);
-    assert_int_equal(reg_users_create(&f->app, ADMIN, "other", REG_PERM_ALL, &u), REG_ECONFLICT);
-    assert_int_equal(reg_users_get(&f->app, &f->arena, "reader", &u), REG_OK);
+    assert_int_equal(reg_users_create(&f->users, "reader", "other", REG_PERM_ALL, &u),
+                     REG_ECONFLICT);
+    assert_int_equal(reg_users_create(&f->users, ADMIN, "other", REG_PERM_ALL, &u), REG_ECONFLICT);
+    assert_int_equal(reg_users_get(&f->users, &f->arena, "reader", &u), REG_OK);
     assert_int_equal(u.perms, REG_PERM_SEARCH | REG_PERM_DOWNLOAD);
     assert_true(reg_password_verify("pw", u.password));
-    assert_int_equal(reg_users_get(&f->app, &f->arena, "Reader", &u), REG_ENOTFOUND);
-    assert_int_equal(reg_users_get(&f->app, &f->arena, "nobody", &u), REG_ENOTFOUND);
+    assert_int_equal(reg_users_get(&f->users, &f->arena, "Reader", &u), REG_ENOTFOUND);
+    assert_int_equal(reg_users_get(&f->users, &f->arena, "nobody", &u), REG_ENOTFOUND);
     assert_int_equal(user_count(f), NELEMS(users) + 1);
 }
 
@@ -513,7 +519,7 @@ test_list_many(void **state)
     /* More than the store's first allocation (16 rows). */
     for (int i = 0; i < 40; i++)
         create(f, reg_arena_sprintf(&f->arena, "user-%02d", i), "pw", REG_PERM_SEARCH);
-    assert_int_equal(reg_users_list(&f->app, &f->arena, &all, &n), REG_OK);
+    assert_int_equal(reg_users_list(&f->users, &f->arena, &all, &n), REG_OK);
     assert_int_equal(n, 41);
     for (int j = 0; j < n; j++) {
         int i;
@@ -543,17 +549,17 @@ test_create_invalid(void **state)
     memset(long_pw, 'p', sizeof(long_pw) - 1);
     long_pw[sizeof(long_pw) - 1] = '\0';
     for (int i = 0; i < NELEMS(bad_names); i++)
-        CHECK(&bad, reg_users_create(&f->app, bad_names[i], "pw", 0, &u) == REG_EINVAL,
+        CHECK(&bad, reg_users_create(&f->users, bad_names[i], "pw", 0, &u) == REG_EINVAL,
               "name %d accepted", i);
     for (int i = 0; i < NELEMS(bad_passwords); i++)
-        CHECK(&bad, reg_users_create(&f->app, "someone", bad_passwords[i], 0, &u) == REG_EINVAL,
+        CHECK(&bad, reg_users_create(&f->users, "someone", bad_passwords[i], 0, &u) == REG_EINVAL,
               "password %d accepted", i);
     assert_int_equal(bad, 0);
     assert_int_equal(user_count(f), 1);
     /* The longest name and password are fine. */
     long_name[REG_NAME_MAX] = '\0';
     long_pw[REG_PASSWORD_MAX] = '\0';
-    assert_int_equal(reg_users_create(&f->app, long_name, long_pw, REG_PERM_SEARCH, &u), REG_OK);
+    assert_int_equal(reg_users_create(&f->users, long_name, long_pw, REG_PERM_SEARCH, &u), REG_OK);
     assert_int_equal(authorize(f, login(f, long_name, long_pw), NULL), REG_OK);
     assert_int_equal(reg_users_check_name("ok name"), REG_OK);
     assert_int_equal(reg_users_check_password("ok"), REG_OK);
@@ -570,23 +576,24 @@ test_set_perms(void **state)
     create(f, "alice", "pw", REG_PERM_SEARCH);
     token = login(f, "alice", "pw");
     assert_int_equal(
-        reg_users_set_perms(&f->app, &f->arena, "alice", REG_PERM_UPLOAD | REG_PERM_DOWNLOAD, &u),
+        reg_users_set_perms(&f->users, &f->arena, "alice", REG_PERM_UPLOAD | REG_PERM_DOWNLOAD, &u),
         REG_OK);
     assert_string_equal(u.name, "alice");
     assert_int_equal(u.perms, REG_PERM_UPLOAD | REG_PERM_DOWNLOAD);
     assert_false(u.is_admin);
-    assert_int_equal(reg_users_get(&f->app, &f->arena, "alice", &u), REG_OK);
+    assert_int_equal(reg_users_get(&f->users, &f->arena, "alice", &u), REG_OK);
     assert_int_equal(u.perms, REG_PERM_UPLOAD | REG_PERM_DOWNLOAD);
     /* The next request of an existing token sees the new permissions. */
     assert_int_equal(authorize(f, token, &caller), REG_OK);
     assert_int_equal(caller.perms, REG_PERM_UPLOAD | REG_PERM_DOWNLOAD);
     /* Promotion: admin implies all; and back. */
-    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, "alice", REG_PERM_ADMIN, &u), REG_OK);
+    assert_int_equal(reg_users_set_perms(&f->users, &f->arena, "alice", REG_PERM_ADMIN, &u),
+                     REG_OK);
     assert_true(u.is_admin);
     assert_int_equal(u.perms, REG_PERM_ALL);
     assert_int_equal(authorize(f, token, &caller), REG_OK);
     assert_true(caller.is_admin);
-    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, "alice", 0, &u), REG_OK);
+    assert_int_equal(reg_users_set_perms(&f->users, &f->arena, "alice", 0, &u), REG_OK);
     assert_false(u.is_admin);
     assert_int_equal(u.perms, 0);
     assert_int_equal(authorize(f, token, &caller), REG_OK);
@@ -594,7 +601,7 @@ test_set_perms(void **state)
     assert_false(caller.is_admin);
     /* The password is untouched. */
     login(f, "alice", "pw");
-    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, "nobody", REG_PERM_SEARCH, &u),
+    assert_int_equal(reg_users_set_perms(&f->users, &f->arena, "nobody", REG_PERM_SEARCH, &u),
                      REG_ENOTFOUND);
 }
 
@@ -605,31 +612,31 @@ test_last_admin(void **state)
     struct reg_user u;
 
     /* The default admin alone can be neither deleted nor demoted. */
-    assert_int_equal(reg_users_delete(&f->app, ADMIN), REG_ECONFLICT);
-    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, ADMIN, REG_PERM_SEARCH, &u),
+    assert_int_equal(reg_users_delete(&f->users, ADMIN), REG_ECONFLICT);
+    assert_int_equal(reg_users_set_perms(&f->users, &f->arena, ADMIN, REG_PERM_SEARCH, &u),
                      REG_ECONFLICT);
-    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, ADMIN, 0, &u), REG_ECONFLICT);
-    assert_int_equal(reg_users_get(&f->app, &f->arena, ADMIN, &u), REG_OK);
+    assert_int_equal(reg_users_set_perms(&f->users, &f->arena, ADMIN, 0, &u), REG_ECONFLICT);
+    assert_int_equal(reg_users_get(&f->users, &f->arena, ADMIN, &u), REG_OK);
     assert_true(u.is_admin);
     assert_int_equal(u.perms, REG_PERM_ALL);
     /* Keeping admin is fine. */
-    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, ADMIN, REG_PERM_ADMIN, &u), REG_OK);
+    assert_int_equal(reg_users_set_perms(&f->users, &f->arena, ADMIN, REG_PERM_ADMIN, &u), REG_OK);
     /* Non-admins do not count. */
     create(f, "user", "pw", REG_PERM_ALL & ~REG_PERM_ADMIN);
-    assert_int_equal(reg_users_delete(&f->app, ADMIN), REG_ECONFLICT);
+    assert_int_equal(reg_users_delete(&f->users, ADMIN), REG_ECONFLICT);
     /* With a second admin, either may go, but not both. */
     create(f, "root2", "pw", REG_PERM_ADMIN);
-    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, ADMIN, REG_PERM_SEARCH, &u), REG_OK);
+    assert_int_equal(reg_users_set_perms(&f->users, &f->arena, ADMIN, REG_PERM_SEARCH, &u), REG_OK);
     assert_false(u.is_admin);
-    assert_int_equal(reg_users_delete(&f->app, "root2"), REG_ECONFLICT);
-    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, "root2", 0, &u), REG_ECONFLICT);
-    assert_int_equal(reg_users_set_perms(&f->app, &f->arena, ADMIN, REG_PERM_ADMIN, &u), REG_OK);
-    assert_int_equal(reg_users_delete(&f->app, ADMIN), REG_OK);
-    assert_int_equal(reg_users_delete(&f->app, "root2"), REG_ECONFLICT);
-    assert_int_equal(reg_users_delete(&f->app, "user"), REG_OK);
+    assert_int_equal(reg_users_delete(&f->users, "root2"), REG_ECONFLICT);
+    assert_int_equal(reg_users_set_perms(&f->users, &f->arena, "root2", 0, &u), REG_ECONFLICT);
+    assert_int_equal(reg_users_set_perms(&f->users, &f->arena, ADMIN, REG_PERM_ADMIN, &u), REG_OK);
+    assert_int_equal(reg_users_delete(&f->users, ADMIN), REG_OK);
+    assert_int_equal(reg_users_delete(&f->users, "root2"), REG_ECONFLICT);
+    assert_int_equal(reg_users_delete(&f->users, "user"), REG_OK);
     assert_int_equal(user_count(f), 1);
     /* ensure_admin brings the default admin back. */
-    assert_int_equal(reg_users_ensure_admin(&f->app), REG_OK);
+    assert_int_equal(reg_users_ensure_admin(&f->users), REG_OK);
     assert_int_equal(user_count(f), 2);
 }
 
@@ -694,7 +701,7 @@ test_user_json(void **state)
     struct reg_user u;
     struct json_object *obj, *v;
 
-    assert_int_equal(reg_users_get(&f->app, &f->arena, ADMIN, &u), REG_OK);
+    assert_int_equal(reg_users_get(&f->users, &f->arena, ADMIN, &u), REG_OK);
     obj = reg_arena_own_json(&f->arena, reg_user_json(&u));
     assert_true(json_object_object_get_ex(obj, "name", &v));
     assert_string_equal(json_object_get_string(v), ADMIN);
@@ -752,41 +759,44 @@ test_app_new_on_file(void **state)
     reg_arena_init(&a);
     assert_int_equal(reg_app_new(&cfg, NULL, &app1), REG_OK);
     assert_int_equal(reg_app_new(&cfg, NULL, &app2), REG_OK);
-    assert_memory_equal(app1->token_secret, app2->token_secret, REG_SECRET_BYTES);
+    assert_memory_equal(app1->users.secret, app2->users.secret, REG_SECRET_BYTES);
     /* The default admin exists once. */
     {
         struct reg_user *all;
         int n;
-        assert_int_equal(reg_users_list(app2, &a, &all, &n), REG_OK);
+        assert_int_equal(reg_users_list(&app2->users, &a, &all, &n), REG_OK);
         assert_int_equal(n, 1);
         assert_string_equal(all[0].name, ADMIN);
     }
-    assert_int_equal(reg_users_login(app1, &a, ADMIN, ADMIN_PASSWORD, &token), REG_OK);
+    assert_int_equal(reg_users_login(&app1->users, &a, ADMIN, ADMIN_PASSWORD, &token), REG_OK);
     for (int i = 0; i < 5; i++)
-        CHECK(&bad, reg_users_authorize(i % 2 ? app1 : app2, &a, token, &caller) == REG_OK,
+        CHECK(&bad,
+              reg_users_authorize(i % 2 ? &app1->users : &app2->users, &a, token, &caller) ==
+                  REG_OK,
               "use %d refused: %s", i + 1, reg_error_detail());
     assert_int_equal(bad, 0);
     assert_string_equal(caller.name, ADMIN);
-    assert_int_equal(reg_users_authorize(app1, &a, token, &caller), REG_EAUTH);
-    assert_int_equal(reg_users_authorize(app2, &a, token, &caller), REG_EAUTH);
+    assert_int_equal(reg_users_authorize(&app1->users, &a, token, &caller), REG_EAUTH);
+    assert_int_equal(reg_users_authorize(&app2->users, &a, token, &caller), REG_EAUTH);
     /* A user created through one app is seen (and revoked) through the other. */
     {
         struct reg_user u;
-        assert_int_equal(reg_users_create(app1, "alice", "pw", REG_PERM_SEARCH, &u), REG_OK);
-        assert_int_equal(reg_users_login(app2, &a, "alice", "pw", &token), REG_OK);
-        assert_int_equal(reg_users_authorize(app1, &a, token, &caller), REG_OK);
-        assert_int_equal(reg_users_delete(app2, "alice"), REG_OK);
-        assert_int_equal(reg_users_authorize(app1, &a, token, &caller), REG_EAUTH);
+        assert_int_equal(reg_users_create(&app1->users, "alice", "pw", REG_PERM_SEARCH, &u),
+                         REG_OK);
+        assert_int_equal(reg_users_login(&app2->users, &a, "alice", "pw", &token), REG_OK);
+        assert_int_equal(reg_users_authorize(&app1->users, &a, token, &caller), REG_OK);
+        assert_int_equal(reg_users_delete(&app2->users, "alice"), REG_OK);
+        assert_int_equal(reg_users_authorize(&app1->users, &a, token, &caller), REG_EAUTH);
     }
     reg_app_free(app1);
     reg_app_free(app2);
     /* A restart keeps the secret: a token issued before still verifies after. */
     assert_int_equal(reg_app_new(&cfg, NULL, &app1), REG_OK);
     cfg.token_max_uses = 100;
-    assert_int_equal(reg_users_login(app1, &a, ADMIN, ADMIN_PASSWORD, &token), REG_OK);
+    assert_int_equal(reg_users_login(&app1->users, &a, ADMIN, ADMIN_PASSWORD, &token), REG_OK);
     reg_app_free(app1);
     assert_int_equal(reg_app_new(&cfg, NULL, &app1), REG_OK);
-    assert_int_equal(reg_users_authorize(app1, &a, token, &caller), REG_OK);
+    assert_int_equal(reg_users_authorize(&app1->users, &a, token, &caller), REG_OK);
     reg_app_free(app1);
 
     reg_arena_cleanup(&a);
@@ -823,7 +833,7 @@ race_two_admins(enum race_op op0, enum race_op op1)
     cfg.data_dir = dir;
     reg_arena_init(&a);
     assert_int_equal(reg_app_new(&cfg, NULL, &app), REG_OK);
-    assert_int_equal(reg_users_create(app, "root2", "pw", REG_PERM_ADMIN, &u), REG_OK);
+    assert_int_equal(reg_users_create(&app->users, "root2", "pw", REG_PERM_ADMIN, &u), REG_OK);
     reg_app_free(app);
 
     assert_int_equal(pipe(ready), 0);
@@ -846,9 +856,9 @@ race_two_admins(enum race_op op0, enum race_op op1)
             if (read(go[0], &c, 1) != 0)
                 _exit(253);
             if (ops[p] == RACE_DELETE)
-                st = reg_users_delete(worker, victims[p]);
+                st = reg_users_delete(&worker->users, victims[p]);
             else
-                st = reg_users_set_perms(worker, &a, victims[p], REG_PERM_SEARCH, &u);
+                st = reg_users_set_perms(&worker->users, &a, victims[p], REG_PERM_SEARCH, &u);
             _exit((int)st);
         }
     }

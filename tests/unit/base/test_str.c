@@ -1,8 +1,10 @@
 /*
- * test_str.c - percent-decoding, query-string lookup and the printable-UTF-8 check, as tables.
+ * test_str.c - percent-decoding, query-string lookup and the printable-UTF-8 check, as tables;
+ * copying a setting that may be unset.
  */
 #include "unit.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "arena_fixture.h"
@@ -252,6 +254,22 @@ test_printable_utf8_c1_controls(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* A copy of its own for a set value; NULL for an unset one (NULL or ""). */
+static void
+test_dup_nonempty(void **state)
+{
+    static const char value[] = "us-east-1";
+    char *copy = reg_str_dup_nonempty(value);
+
+    (void)state;
+    assert_non_null(copy);
+    assert_ptr_not_equal(copy, value);
+    assert_string_equal(copy, value);
+    free(copy);
+    assert_null(reg_str_dup_nonempty(""));
+    assert_null(reg_str_dup_nonempty(NULL));
+}
+
 int
 main(void)
 {
@@ -263,6 +281,7 @@ main(void)
         cmocka_unit_test(test_printable_utf8),
         cmocka_unit_test(test_printable_utf8_strict),
         cmocka_unit_test(test_printable_utf8_c1_controls),
+        cmocka_unit_test(test_dup_nonempty),
     };
     return cmocka_run_group_tests_name("base/str", tests, NULL, NULL);
 }

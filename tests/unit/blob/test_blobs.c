@@ -33,46 +33,11 @@
 /* Another file system than the temp directory, when there is one (for the copy path). */
 #define OTHER_FS "/dev/shm"
 
-/* ---------------------------------------------------------------- fixture */
-
-/* Every test: a temp directory root, and a disk store on root/blobs (created by the open). */
-struct fixture {
-    char root[256];
-    char dir[300];
-    struct reg_blobs *b;
-};
-
-static int
-setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    const char *t = getenv("TMPDIR");
-
-    assert_non_null(f);
-    snprintf(f->root, sizeof(f->root), "%s/blobstest.XXXXXX", t && *t ? t : "/tmp");
-    assert_non_null(mkdtemp(f->root));
-    snprintf(f->dir, sizeof(f->dir), "%s/blobs", f->root);
-    assert_int_equal(reg_blobs_disk_open(f->dir, &f->b), REG_OK);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    reg_blobs_free(f->b);
-    remove_tree(f->root);
-    free(f);
-    return 0;
-}
-
 /* ---------------------------------------------------------------- helpers */
 
 /* A file of len bytes at root/name, mode 0600; its path in out. */
 static void
-write_file(const struct fixture *f, const char *name, const void *data, size_t len, char *out,
+write_file(const struct blob_fixture *f, const char *name, const void *data, size_t len, char *out,
            size_t cap)
 {
     int fd;
@@ -102,7 +67,7 @@ exists(const char *path, struct stat *st)
 
 /* <store>/rel as a path. */
 static const char *
-in_store(const struct fixture *f, struct reg_arena *a, const char *rel)
+in_store(const struct blob_fixture *f, struct reg_arena *a, const char *rel)
 {
     return reg_arena_sprintf(a, "%s/%s", f->dir, rel);
 }
@@ -203,7 +168,7 @@ put_as(struct reg_blobs *b, const char *path, const char *sha)
 static void
 test_open(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_blobs sentinel = {NULL};
     struct reg_blobs *again = NULL, *none = &sentinel;
     struct reg_arena a;
@@ -228,7 +193,7 @@ test_open(void **state)
 static void
 test_open_from_config(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_config cfg;
     struct reg_blobs sentinel = {NULL};
     struct reg_blobs *b = NULL;
@@ -265,7 +230,7 @@ test_open_from_config(void **state)
 static void
 test_put_file(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     char src[512], copy[512];
     const char *blob;
     struct reg_arena a;
@@ -308,7 +273,7 @@ test_put_file(void **state)
 static void
 test_put_file_other_fs(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     char src[] = OTHER_FS "/blobstest.XXXXXX";
     struct stat here, there;
     struct collect c = {0};
@@ -345,7 +310,7 @@ test_put_file_other_fs(void **state)
 static void
 test_put_missing_file(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_arena a;
     int64_t size;
     bool left;
@@ -363,7 +328,7 @@ test_put_missing_file(void **state)
 static void
 test_stat(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     char src[512];
     int64_t size = -5;
 
@@ -391,7 +356,7 @@ test_read(void **state)
         {5, 0},               /* nothing */
         {BIG_SIZE + 100, -1}, /* past the end: nothing */
     };
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     unsigned char *big = malloc(BIG_SIZE);
     const char *sha = "1111111111111111111111111111111111111111111111111111111111111111";
     char src[512];
@@ -446,7 +411,7 @@ test_read(void **state)
 static void
 test_remove(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     const char *ab0 = "ab00000000000000000000000000000000000000000000000000000000000000";
     const char *ab1 = "ab11111111111111111111111111111111111111111111111111111111111111";
     struct reg_arena a;
@@ -481,7 +446,7 @@ test_remove(void **state)
 static void
 test_accel_uri(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     const char *uri = NULL;
     struct reg_arena a;
 
@@ -510,7 +475,7 @@ test_bad_digests(void **state)
         "ba/7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a",
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f2001 ad",
     };
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct collect c = {0};
     struct reg_arena a;
     const char *uri;
@@ -544,7 +509,7 @@ test_bad_digests(void **state)
 static void
 test_meta_put_get(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     static const unsigned char binary[] = {0, 1, 2, 0xff, 0, '\n'};
     char *big = malloc(REG_BLOBS_META_MAX + 1);
     struct reg_arena a;
@@ -625,7 +590,7 @@ test_meta_list(void **state)
         {"x", ""},
         {"top/", ""},
     };
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_arena a;
     struct keys k;
     int bad = 0;
@@ -672,7 +637,7 @@ test_meta_list(void **state)
 static void
 test_meta_delete(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_arena a;
     char *data;
     size_t len;
@@ -713,7 +678,7 @@ test_meta_bad_keys(void **state)
 {
     static const char *const keys[] = {"",    "..",   "a/../b",           "../x", "/abs", "a//b",
                                        "a b", "a\\b", "records/1/%2e%2e", "."};
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_arena a;
     char *data;
     size_t len;
@@ -792,7 +757,7 @@ test_key_ok(void **state)
 static void
 test_hash_file(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     unsigned char *big = malloc(BIG_SIZE), digest[32];
     char sha[65], want[65], path[512];
     struct reg_arena a;
@@ -831,7 +796,7 @@ test_hash_file(void **state)
 int
 main(void)
 {
-#define TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define TEST(t) cmocka_unit_test_setup_teardown(t, blob_setup_store, blob_teardown)
     const struct CMUnitTest tests[] = {
         TEST(test_open),
         TEST(test_open_from_config),

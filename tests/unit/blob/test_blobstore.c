@@ -28,36 +28,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Every test gets a store directory <tmp>/blobs that does not exist yet. */
-struct fixture {
-    char root[256];
-    char dir[300];
-};
-
-static int
-setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    const char *t = getenv("TMPDIR");
-
-    assert_non_null(f);
-    snprintf(f->root, sizeof(f->root), "%s/blobtest.XXXXXX", t && *t ? t : "/tmp");
-    assert_non_null(mkdtemp(f->root));
-    snprintf(f->dir, sizeof(f->dir), "%s/blobs", f->root);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    remove_tree(f->root);
-    free(f);
-    return 0;
-}
-
 /* Regular files directly in dir (0 if it does not exist). */
 static int
 count_files(const char *dir)
@@ -83,7 +53,7 @@ count_files(const char *dir)
 }
 
 static int
-tmp_files(const struct fixture *f)
+tmp_files(const struct blob_fixture *f)
 {
     char p[REG_BLOB_PATH_MAX];
 
@@ -93,7 +63,7 @@ tmp_files(const struct fixture *f)
 
 /* Committed blobs: files in every <2 hex> directory of the store. */
 static int
-blob_files(const struct fixture *f)
+blob_files(const struct blob_fixture *f)
 {
     DIR *d = opendir(f->dir);
     int n = 0;
@@ -167,7 +137,7 @@ put(const char *dir, const char *data, size_t len, size_t step, struct reg_blob_
 static void
 test_commit_names_and_content(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     static const char text[] = "the registry keeps its own copy of every artifact's files";
     char want[REG_BLOB_SHA256_HEX + 1], path[REG_BLOB_PATH_MAX], expect_path[REG_BLOB_PATH_MAX];
     struct reg_blob_info info;
@@ -196,7 +166,7 @@ test_commit_names_and_content(void **state)
 static void
 test_empty_blob(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_blob_info info;
 
     assert_int_equal(put(f->dir, "", 0, 1, &info), REG_OK);
@@ -210,7 +180,7 @@ test_empty_blob(void **state)
 static void
 test_commit_is_idempotent(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_blob_writer a, b;
     struct reg_blob_info ia, ib;
 
@@ -240,7 +210,7 @@ test_commit_is_idempotent(void **state)
 static void
 test_damaged_blob_replaced(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     static const char text[] = "intact content";
     char sha[REG_BLOB_SHA256_HEX + 1], path[REG_BLOB_PATH_MAX], sub[REG_BLOB_PATH_MAX];
     struct reg_blob_info info;
@@ -270,7 +240,7 @@ test_damaged_blob_replaced(void **state)
 static void
 test_abort_leaves_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_blob_writer w;
     struct reg_blob_writer zero;
 
@@ -293,7 +263,7 @@ test_abort_leaves_nothing(void **state)
 static void
 test_cap(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_blob_writer w;
     struct reg_blob_info info;
 
@@ -320,7 +290,7 @@ test_cap(void **state)
 static void
 test_write_failure_leaves_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_blob_writer w;
     struct reg_blob_info info;
     struct rlimit old, small;
@@ -349,7 +319,7 @@ test_write_failure_leaves_nothing(void **state)
 static void
 test_begin_errors(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_blob_writer w;
     char missing[REG_BLOB_PATH_MAX], file[REG_BLOB_PATH_MAX];
     FILE *fp;
@@ -421,7 +391,7 @@ touch(const char *path, time_t mtime)
 static void
 test_sweep(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     char p[REG_BLOB_PATH_MAX];
     time_t now = time(NULL);
     struct reg_blob_writer live;
@@ -449,7 +419,8 @@ test_sweep(void **state)
 int
 main(void)
 {
-#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+/* Every test gets a store directory root/blobs that does not exist yet. */
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, blob_setup_dir, blob_teardown)
     const struct CMUnitTest tests[] = {
         TEST(test_commit_names_and_content),
         TEST(test_empty_blob),

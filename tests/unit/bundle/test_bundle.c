@@ -29,9 +29,9 @@
 
 #include "base/arena.h"
 #include "base/buf.h"
-#include "blob/blob_test.h"
 #include "bundle/bundle.h"
 #include "bundle/zipcheck.h"
+#include "tmpdir_fixture.h"
 #include "upstream/fixture_control.h"
 #include "upstream/github.h"
 #include "upstream/huggingface.h"
@@ -53,11 +53,8 @@ static char tmp_root[256];
 static int
 setup(void **state)
 {
-    const char *t = getenv("TMPDIR");
-
     reset_fixture(state);
-    snprintf(tmp_root, sizeof(tmp_root), "%s/bundletest.XXXXXX", t && *t ? t : "/tmp");
-    assert_non_null(mkdtemp(tmp_root));
+    tmpdir_make(tmp_root, sizeof(tmp_root), NULL, "bundletest");
     return 0;
 }
 
@@ -67,7 +64,7 @@ teardown(void **state)
 {
     json_object_put(control("POST", "/__fixture/config", "{\"synthesize\": false}"));
     reset_fixture(state);
-    remove_tree(tmp_root);
+    tmpdir_remove(tmp_root);
     return 0;
 }
 
@@ -713,18 +710,44 @@ test_empty_list(void **state)
 
 /* ---------------------------------------------------------------- failures */
 
-/* The three small files of fixture-lab/poor-metadata-model, in the arena. */
-static struct reg_bundle_file *
-small_files(struct reg_arena *a, int *n)
-{
+/* What a failure test breaks: the three small files of fixture-lab/poor-metadata-model
+ * (.gitattributes, README.md, config.json: 1627 bytes), a copy of them with room for one more,
+ * and a fetch from the fixture without a token. Strings live in the arena. */
+struct small {
+    struct reg_http_config cfg;
+    struct reg_bundle_fetch fetch;
+    struct reg_arena a;
     struct reg_bundle_file *files;
+    struct reg_bundle_file copy[4];
+    int n;
+};
 
-    hf_list(a, REG_BUNDLE_HF_MODEL, "fixture-lab/poor-metadata-model", REG_BUNDLE_FULL, &files, n);
-    assert_int_equal(*n, 4);
-    assert_string_equal(files[2].path, "config.json");
-    assert_string_equal(files[3].path, "pytorch_model.bin");
-    *n = 3; /* .gitattributes, README.md, config.json: 1627 bytes */
-    return files;
+/* Makes the copy the listed files again, undoing what a case changed. */
+static void
+small_restore(struct small *t)
+{
+    memcpy(t->copy, t->files, (size_t)t->n * sizeof(*t->files));
+}
+
+/* Lists the files into t, in place: t->fetch points at t->cfg. */
+static void
+small_init(struct small *t)
+{
+    t->fetch = hf_fetch(&t->cfg, NULL);
+    reg_arena_init(&t->a);
+    hf_list(&t->a, REG_BUNDLE_HF_MODEL, "fixture-lab/poor-metadata-model", REG_BUNDLE_FULL,
+            &t->files, &t->n);
+    assert_int_equal(t->n, 4);
+    assert_string_equal(t->files[2].path, "config.json");
+    assert_string_equal(t->files[3].path, "pytorch_model.bin");
+    t->n = 3;
+    small_restore(t);
+}
+
+static void
+small_cleanup(struct small *t)
+{
+    reg_arena_cleanup(&t->a);
 }
 
 /* Streams files and expects status st with a detail holding detail. */
@@ -743,108 +766,101 @@ expect_failure(const struct reg_bundle_fetch *fetch, const struct reg_bundle_fil
 static void
 test_missing_file(void **state)
 {
-    struct reg_http_config cfg;
-    struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
-    struct reg_bundle_file *files, more[4];
-    struct reg_arena a;
-    int n;
+    struct small t;
+    struct reg_bundle_file *more = t.copy;
 
     (void)state;
-    reg_arena_init(&a);
-    files = small_files(&a, &n);
-    memcpy(more, files, 3 * sizeof(*files));
+    small_init(&t);
     more[3].path = "zz-missing.json";
-    more[3].url = reg_arena_sprintf(&a,
+    more[3].url = reg_arena_sprintf(&t.a,
                                     "%s/fixture-lab/poor-metadata-model/resolve/main/"
                                     "zz-missing.json",
                                     upstream);
     more[3].size = 10;
-    expect_failure(&fetch, more, 4, REG_EUPSTREAM, "zz-missing.json");
+    expect_failure(&t.fetch, more, 4, REG_EUPSTREAM, "zz-missing.json");
     assert_non_null(strstr(reg_error_detail(), "404"));
-    expect_failure(&fetch, &more[3], 1, REG_EUPSTREAM, "zz-missing.json");
+    expect_failure(&t.fetch, &more[3], 1, REG_EUPSTREAM, "zz-missing.json");
 
     more[0].path = "README.md";
     more[0].url =
-        reg_arena_sprintf(&a, "%s/fixture-lab/missing-model/resolve/main/README.md", upstream);
+        reg_arena_sprintf(&t.a, "%s/fixture-lab/missing-model/resolve/main/README.md", upstream);
     more[0].size = 100;
-    expect_failure(&fetch, more, 1, REG_EUPSTREAM, "README.md");
-    reg_arena_cleanup(&a);
+    expect_failure(&t.fetch, more, 1, REG_EUPSTREAM, "README.md");
+    small_cleanup(&t);
 }
 
 /* Listed sizes that differ from what upstream serves, first or last file. */
 static void
 test_wrong_sizes(void **state)
 {
-    struct reg_http_config cfg;
-    struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
-    struct reg_bundle_file *files, copy[3];
-    struct reg_arena a;
-    int n;
+    struct small t;
 
     (void)state;
-    reg_arena_init(&a);
-    files = small_files(&a, &n);
-    for (int i = 0; i < n; i += 2) {
-        memcpy(copy, files, sizeof(copy));
-        copy[i].size = files[i].size - 1; /* the server sends one byte more */
-        expect_failure(&fetch, copy, n, REG_EUPSTREAM, "longer than its listed");
-        copy[i].size = files[i].size + 1; /* one byte less */
-        expect_failure(&fetch, copy, n, REG_EUPSTREAM, "its listing says");
-        copy[i].size = 0;
-        expect_failure(&fetch, copy, n, REG_EUPSTREAM, files[i].path);
+    small_init(&t);
+    for (int i = 0; i < t.n; i += 2) {
+        const struct {
+            int64_t size;
+            const char *detail;
+        } wrong[] = {
+            {t.files[i].size - 1, "longer than its listed"}, /* the server sends one byte more */
+            {t.files[i].size + 1, "its listing says"},       /* one byte less */
+            {0, t.files[i].path},
+        };
+
+        for (int k = 0; k < NELEMS(wrong); k++) {
+            small_restore(&t);
+            t.copy[i].size = wrong[k].size;
+            expect_failure(&t.fetch, t.copy, t.n, REG_EUPSTREAM, wrong[k].detail);
+        }
     }
-    reg_arena_cleanup(&a);
+    small_cleanup(&t);
 }
 
-/* Injected 500s and resets: retried, then given up; a single reset is retried. */
+/* Injected 500s and resets on config.json: retried, then given up; a single reset is retried. */
 static void
 test_server_faults(void **state)
 {
-    struct reg_http_config cfg;
-    struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
-    struct reg_bundle_file *files;
+    static const struct {
+        const char *config; /* the fixture's fault */
+        const char *detail; /* in the error, or NULL: the stream succeeds */
+    } faults[] = {
+        {"{\"fail\": \"500\", \"fail_paths\": \"config\\\\.json\", \"fail_count\": null}",
+         "HTTP 500"},
+        {"{\"fail\": \"reset\", \"fail_paths\": \"config\\\\.json\", \"fail_count\": null}",
+         "config.json"},
+        {"{\"fail\": \"reset\", \"fail_paths\": \"config\\\\.json\", \"fail_count\": 1}", NULL},
+    };
+    struct small t;
     struct sink s;
-    struct reg_arena a;
-    int n;
 
     (void)state;
-    reg_arena_init(&a);
-    files = small_files(&a, &n);
-
-    fixture_config(
-        "{\"fail\": \"500\", \"fail_paths\": \"config\\\\.json\", \"fail_count\": null}");
-    expect_failure(&fetch, files, n, REG_EUPSTREAM, "HTTP 500");
-
-    reset_fixture(NULL);
-    fixture_config(
-        "{\"fail\": \"reset\", \"fail_paths\": \"config\\\\.json\", \"fail_count\": null}");
-    expect_failure(&fetch, files, n, REG_EUPSTREAM, "config.json");
-
-    reset_fixture(NULL);
-    fixture_config("{\"fail\": \"reset\", \"fail_paths\": \"config\\\\.json\", \"fail_count\": 1}");
-    assert_int_equal(stream_into(&fetch, files, n, &s), REG_OK);
-    verify_zip_memory(&s.buf, files, n, NULL, NULL);
-    sink_cleanup(&s);
-    reg_arena_cleanup(&a);
+    small_init(&t);
+    for (int k = 0; k < NELEMS(faults); k++) {
+        /* Each fault alone, on a fixture that forgot the one before. */
+        reset_fixture(NULL);
+        fixture_config(faults[k].config);
+        if (faults[k].detail) {
+            expect_failure(&t.fetch, t.files, t.n, REG_EUPSTREAM, faults[k].detail);
+            continue;
+        }
+        assert_int_equal(stream_into(&t.fetch, t.files, t.n, &s), REG_OK);
+        verify_zip_memory(&s.buf, t.files, t.n, NULL, NULL);
+        sink_cleanup(&s);
+    }
+    small_cleanup(&t);
 }
 
 /* A URL outside the allowed bases is refused when its turn comes. */
 static void
 test_outside_allowed_base(void **state)
 {
-    struct reg_http_config cfg;
-    struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
-    struct reg_bundle_file *files, copy[3];
-    struct reg_arena a;
-    int n;
+    struct small t;
 
     (void)state;
-    reg_arena_init(&a);
-    files = small_files(&a, &n);
-    memcpy(copy, files, sizeof(copy));
-    copy[1].url = "https://huggingface.co/gpt2/resolve/main/README.md";
-    expect_failure(&fetch, copy, n, REG_EUPSTREAM, "not under an allowed upstream base");
-    reg_arena_cleanup(&a);
+    small_init(&t);
+    t.copy[1].url = "https://huggingface.co/gpt2/resolve/main/README.md";
+    expect_failure(&t.fetch, t.copy, t.n, REG_EUPSTREAM, "not under an allowed upstream base");
+    small_cleanup(&t);
 }
 
 /* A loopback port nothing listens on: bound, then closed without listen(). */
@@ -871,37 +887,31 @@ test_unreachable_upstream(void **state)
 {
     char base[64];
     const char *bases[2] = {upstream, base};
-    struct reg_http_config cfg = fixture_http_config();
-    struct reg_bundle_fetch fetch = {&cfg, NULL, NULL};
-    struct reg_bundle_file *files, copy[3];
-    struct reg_arena a;
+    struct small t;
     struct sink s;
     enum reg_status st;
-    int n;
 
     (void)state;
+    small_init(&t);
     snprintf(base, sizeof(base), "http://127.0.0.1:%d", closed_port());
-    cfg.allowed_bases = bases;
-    cfg.nallowed = 2;
-    reg_arena_init(&a);
-    files = small_files(&a, &n);
-    memcpy(copy, files, sizeof(copy));
-    for (int i = 0; i < n; i++)
-        copy[i].url = reg_arena_sprintf(&a, "%s/fixture-lab/poor-metadata-model/resolve/main/%s",
-                                        base, files[i].path);
-    st = stream_into(&fetch, copy, n, &s);
+    t.cfg.allowed_bases = bases;
+    t.cfg.nallowed = 2;
+    for (int i = 0; i < t.n; i++)
+        t.copy[i].url = reg_arena_sprintf(
+            &t.a, "%s/fixture-lab/poor-metadata-model/resolve/main/%s", base, t.files[i].path);
+    st = stream_into(&t.fetch, t.copy, t.n, &s);
     assert_true(st == REG_EUPSTREAM || st == REG_EUNAVAILABLE);
     assert_int_equal(s.calls, 0);
     assert_int_equal(s.bytes, 0);
     sink_cleanup(&s);
 
     /* the first file is served, the last one cannot be fetched */
-    memcpy(copy, files, 2 * sizeof(*files));
-    st = stream_into(&fetch, copy, n, &s);
+    memcpy(t.copy, t.files, 2 * sizeof(*t.files));
+    st = stream_into(&t.fetch, t.copy, t.n, &s);
     assert_true(st == REG_EUPSTREAM || st == REG_EUNAVAILABLE);
     assert_non_null(strstr(reg_error_detail(), "config.json"));
     sink_cleanup(&s);
-    reg_arena_cleanup(&a);
+    small_cleanup(&t);
 }
 
 /* For each status: a sink that fails with it at its first, a middle or its last call (the one
@@ -989,15 +999,12 @@ test_bad_lists(void **state)
         {"negative size", 2, NULL, NULL, -1},
         {"very negative size", 0, NULL, NULL, INT64_MIN + 1},
     };
-    struct reg_http_config cfg;
-    struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
-    struct reg_bundle_file *files, copy[3], *many;
-    struct reg_arena a;
-    int n, bad = 0;
+    struct small t;
+    struct reg_bundle_file *many;
+    int bad = 0;
 
     (void)state;
-    reg_arena_init(&a);
-    files = small_files(&a, &n);
+    small_init(&t);
     reset_fixture(NULL);
     for (int i = 0; i < NELEMS(cases) + 3; i++) {
         const char *what = i < NELEMS(cases) ? cases[i].what : "no path or URL";
@@ -1005,25 +1012,25 @@ test_bad_lists(void **state)
         enum reg_status st;
         struct sink s;
 
-        memcpy(copy, files, sizeof(copy));
+        small_restore(&t);
         if (i < NELEMS(cases)) {
             int k = cases[i].index;
 
-            copy[k].path = cases[i].path ? cases[i].path : copy[k].path;
-            copy[k].url = cases[i].url ? cases[i].url : copy[k].url;
-            copy[k].size = cases[i].size != INT64_MIN ? cases[i].size : copy[k].size;
+            t.copy[k].path = cases[i].path ? cases[i].path : t.copy[k].path;
+            t.copy[k].url = cases[i].url ? cases[i].url : t.copy[k].url;
+            t.copy[k].size = cases[i].size != INT64_MIN ? cases[i].size : t.copy[k].size;
         } else if (i == NELEMS(cases)) {
-            copy[1].url = NULL;
+            t.copy[1].url = NULL;
         } else if (i == NELEMS(cases) + 1) {
-            copy[0].path = NULL;
+            t.copy[0].path = NULL;
         } else {
-            copy[2].path = NULL;
-            copy[2].url = NULL;
+            t.copy[2].path = NULL;
+            t.copy[2].url = NULL;
         }
-        st = reg_bundle_zip_size(copy, n, &size);
+        st = reg_bundle_zip_size(t.copy, t.n, &size);
         CHECK(&bad, st == REG_EINVAL, "%s: zip_size says %s", what, reg_status_name(st));
         sink_init(&s);
-        st = reg_bundle_stream(&fetch, copy, n, to_sink, &s);
+        st = reg_bundle_stream(&t.fetch, t.copy, t.n, to_sink, &s);
         CHECK(&bad, st == REG_EINVAL, "%s: stream says %s", what, reg_status_name(st));
         CHECK(&bad, s.calls == 0, "%s: the sink was called %d times", what, s.calls);
         printf("%s: %s\n", what, reg_error_detail());
@@ -1035,23 +1042,23 @@ test_bad_lists(void **state)
         int64_t size;
         struct sink s;
 
-        assert_int_equal(reg_bundle_zip_size(files, -1, &size), REG_EINVAL);
+        assert_int_equal(reg_bundle_zip_size(t.files, -1, &size), REG_EINVAL);
         assert_int_equal(reg_bundle_zip_size(NULL, 2, &size), REG_EINVAL);
         sink_init(&s);
-        assert_int_equal(reg_bundle_stream(&fetch, files, -1, to_sink, &s), REG_EINVAL);
-        assert_int_equal(reg_bundle_stream(&fetch, NULL, 2, to_sink, &s), REG_EINVAL);
-        assert_int_equal(reg_bundle_stream(NULL, files, n, to_sink, &s), REG_EINVAL);
-        assert_int_equal(reg_bundle_stream(&fetch, files, n, NULL, &s), REG_EINVAL);
+        assert_int_equal(reg_bundle_stream(&t.fetch, t.files, -1, to_sink, &s), REG_EINVAL);
+        assert_int_equal(reg_bundle_stream(&t.fetch, NULL, 2, to_sink, &s), REG_EINVAL);
+        assert_int_equal(reg_bundle_stream(NULL, t.files, t.n, to_sink, &s), REG_EINVAL);
+        assert_int_equal(reg_bundle_stream(&t.fetch, t.files, t.n, NULL, &s), REG_EINVAL);
         assert_int_equal(s.calls, 0);
         sink_cleanup(&s);
     }
 
     /* more files than a bundle may hold */
-    many = reg_arena_alloc(&a, (REG_BUNDLE_MAX_FILES + 1) * sizeof(*many));
+    many = reg_arena_alloc(&t.a, (REG_BUNDLE_MAX_FILES + 1) * sizeof(*many));
     for (int i = 0; i < REG_BUNDLE_MAX_FILES + 1; i++) {
-        many[i].path = reg_arena_sprintf(&a, "f%06d.json", i);
-        many[i].url = files[2].url;
-        many[i].size = files[2].size;
+        many[i].path = reg_arena_sprintf(&t.a, "f%06d.json", i);
+        many[i].url = t.files[2].url;
+        many[i].size = t.files[2].size;
     }
     {
         int64_t size;
@@ -1060,13 +1067,13 @@ test_bad_lists(void **state)
         assert_int_equal(reg_bundle_zip_size(many, REG_BUNDLE_MAX_FILES, &size), REG_OK);
         assert_int_equal(reg_bundle_zip_size(many, REG_BUNDLE_MAX_FILES + 1, &size), REG_EINVAL);
         sink_init(&s);
-        assert_int_equal(reg_bundle_stream(&fetch, many, REG_BUNDLE_MAX_FILES + 1, to_sink, &s),
+        assert_int_equal(reg_bundle_stream(&t.fetch, many, REG_BUNDLE_MAX_FILES + 1, to_sink, &s),
                          REG_EINVAL);
         assert_int_equal(s.calls, 0);
         sink_cleanup(&s);
     }
     assert_int_equal(requests_seen(), 0);
-    reg_arena_cleanup(&a);
+    small_cleanup(&t);
     assert_int_equal(bad, 0);
 }
 

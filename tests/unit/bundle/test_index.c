@@ -20,58 +20,24 @@
 #include "base/arena.h"
 #include "blob/blob_test.h"
 #include "blob/blobs.h"
+#include "blob/blobstore.h"
 #include "bundle/index.h"
 
 #define SOURCE_URL "https://huggingface.co/fixture-lab/poor-metadata-model"
-
-/* ---------------------------------------------------------------- fixture */
-
-/* Every test: a temp directory root, a disk store on root/blobs, and the blobs put so far. */
-struct fixture {
-    char root[256];
-    char dir[300];
-    struct reg_blobs *b;
-    int files; /* source files written, for their names */
-};
-
-static int
-setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    const char *t = getenv("TMPDIR");
-
-    assert_non_null(f);
-    snprintf(f->root, sizeof(f->root), "%s/indextest.XXXXXX", t && *t ? t : "/tmp");
-    assert_non_null(mkdtemp(f->root));
-    snprintf(f->dir, sizeof(f->dir), "%s/blobs", f->root);
-    assert_int_equal(reg_blobs_disk_open(f->dir, &f->b), REG_OK);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    reg_blobs_free(f->b);
-    remove_tree(f->root);
-    free(f);
-    return 0;
-}
 
 /* ---------------------------------------------------------------- helpers */
 
 /* A blob of the text's bytes, put from a file of its own (hashed, then kept as the caller's);
  * a record for it in *rec (url SOURCE_URL, no sources, stored at time at). */
 static void
-make_blob(struct fixture *f, const char *text, int64_t at, struct reg_bundle_record *rec)
+make_blob(struct blob_fixture *f, const char *text, int64_t at, struct reg_bundle_record *rec)
 {
+    static int files; /* source files written, for their names */
     char path[512];
     int64_t size = -1;
     int fd;
 
-    snprintf(path, sizeof(path), "%s/src-%d", f->root, f->files++);
+    snprintf(path, sizeof(path), "%s/src-%d", f->root, files++);
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -87,7 +53,7 @@ make_blob(struct fixture *f, const char *text, int64_t at, struct reg_bundle_rec
 
 /* Whether blob sha256 is in the store. */
 static bool
-has_blob(struct fixture *f, const char *sha256)
+has_blob(struct blob_fixture *f, const char *sha256)
 {
     int64_t size;
     enum reg_status st = reg_blobs_stat(f->b, sha256, &size);
@@ -99,7 +65,7 @@ has_blob(struct fixture *f, const char *sha256)
 
 /* Whether metadata object key exists. */
 static bool
-has_key(struct fixture *f, const char *key)
+has_key(struct blob_fixture *f, const char *key)
 {
     struct reg_arena a;
     char *data;
@@ -115,7 +81,7 @@ has_key(struct fixture *f, const char *key)
 }
 
 static bool
-has_marker(struct fixture *f, const char *sha256, const char *id, const char *aspect)
+has_marker(struct blob_fixture *f, const char *sha256, const char *id, const char *aspect)
 {
     char key[REG_BLOBS_KEY_MAX + 1];
 
@@ -124,7 +90,7 @@ has_marker(struct fixture *f, const char *sha256, const char *id, const char *as
 }
 
 static void
-set(struct fixture *f, const char *id, enum reg_bundle_aspect aspect,
+set(struct blob_fixture *f, const char *id, enum reg_bundle_aspect aspect,
     const struct reg_bundle_record *rec)
 {
     if (reg_bundle_index_set(f->b, id, aspect, rec) != REG_OK)
@@ -132,7 +98,7 @@ set(struct fixture *f, const char *id, enum reg_bundle_aspect aspect,
 }
 
 static void
-forget(struct fixture *f, const char *id)
+forget(struct blob_fixture *f, const char *id)
 {
     if (reg_bundle_index_forget(f->b, id) != REG_OK)
         fail_msg("forget %s: %s", id, reg_error_detail());
@@ -140,7 +106,7 @@ forget(struct fixture *f, const char *id)
 
 /* The status of reading id's aspect (the record itself is not kept). */
 static enum reg_status
-get_status(struct fixture *f, const char *id, enum reg_bundle_aspect aspect)
+get_status(struct blob_fixture *f, const char *id, enum reg_bundle_aspect aspect)
 {
     struct reg_bundle_record rec;
 
@@ -180,7 +146,7 @@ walk(const char *path, bool top, int *files, int *dirs)
 
 /* The store holds nothing but the empty directories meta/ and tmp/ (each optional). */
 static void
-assert_store_empty(struct fixture *f)
+assert_store_empty(struct blob_fixture *f)
 {
     int files = 0, dirs = 0;
 
@@ -194,7 +160,7 @@ assert_store_empty(struct fixture *f)
 static void
 test_set_get(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_bundle_record rec, got;
     time_t before, after;
 
@@ -240,7 +206,7 @@ test_set_get(void **state)
 static void
 test_shared_blob(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_bundle_record rec, other;
 
     make_blob(f, "shared bytes", 1, &rec);
@@ -268,7 +234,7 @@ test_shared_blob(void **state)
 static void
 test_shared_by_aspects(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_bundle_record rec;
 
     make_blob(f, "weights only", 1, &rec);
@@ -285,7 +251,7 @@ test_shared_by_aspects(void **state)
 static void
 test_replace(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_bundle_record a, b, c, got;
 
     make_blob(f, "first version", 1, &a);
@@ -322,7 +288,7 @@ test_replace(void **state)
 static void
 test_drop_unused(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_bundle_record used, unused;
 
     make_blob(f, "named by a record", 1, &used);
@@ -344,7 +310,7 @@ test_drop_unused(void **state)
 static void
 test_forget_all(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_bundle_record r[4];
     char key[REG_BLOBS_KEY_MAX + 1];
 
@@ -377,7 +343,7 @@ test_forget_all(void **state)
 static void
 test_forget_all_damaged(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_bundle_record rec;
 
     make_blob(f, "a bundle next to a damaged record", 1, &rec);
@@ -394,7 +360,7 @@ test_forget_all_damaged(void **state)
 static void
 test_forget_all_empty(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
 
     assert_int_equal(reg_bundle_index_forget_all(f->b), REG_OK);
     assert_store_empty(f);
@@ -403,7 +369,7 @@ test_forget_all_empty(void **state)
 /* Each of the texts, stored as the record of 888's full bundle (which named a blob), is
  * reported by get as REG_ESTORE and removed by forget; then a reset removes the blob. */
 static void
-check_damaged(struct fixture *f, const char *const *texts, int n)
+check_damaged(struct blob_fixture *f, const char *const *texts, int n)
 {
     struct reg_bundle_record rec, got;
     int bad = 0;
@@ -468,7 +434,7 @@ test_damaged_record_bad_digest(void **state)
 static void
 test_forget_id_with_letters(void **state)
 {
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_bundle_record rec, other;
     int bad = 0;
 
@@ -510,7 +476,7 @@ test_bad_ids(void **state)
         "caf\xc3\xa9",
         "123456789012345678901234567890123", /* 33 characters */
     };
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_bundle_record rec, got;
     int bad = 0;
 
@@ -541,7 +507,7 @@ test_set_bad_digest(void **state)
         "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
         "",
     };
-    struct fixture *f = *state;
+    struct blob_fixture *f = *state;
     struct reg_bundle_record rec;
     int bad = 0;
 
@@ -563,7 +529,7 @@ test_set_bad_digest(void **state)
 int
 main(void)
 {
-#define TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define TEST(t) cmocka_unit_test_setup_teardown(t, blob_setup_store, blob_teardown)
     const struct CMUnitTest tests[] = {
         TEST(test_set_get),
         TEST(test_shared_blob),

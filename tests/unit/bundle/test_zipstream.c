@@ -26,6 +26,7 @@
 
 #include "base/buf.h"
 #include "bundle/zipstream.h"
+#include "tmpdir_fixture.h"
 
 #define KB 1024
 #define MB (1024 * 1024)
@@ -311,21 +312,6 @@ check_entry_bytes(const unsigned char *z, const struct reg_zip_entry *e, int i,
           i);
     CHECK(&bad, e[i].crc == crc_of(i, e[i].size), "entry %d: crc field %#x", i, e[i].crc);
     return bad;
-}
-
-/* ---------------------------------------------------------------- temp files */
-
-static void
-make_tmpdir_in(const char *base, char *dir, size_t cap)
-{
-    snprintf(dir, cap, "%s/test_zipstream.XXXXXX", base);
-    assert_non_null(mkdtemp(dir));
-}
-
-static void
-make_tmpdir(char *dir, size_t cap)
-{
-    make_tmpdir_in("/tmp", dir, cap);
 }
 
 static void
@@ -623,7 +609,7 @@ test_libarchive_reads_back(void **state)
     int bad = 0;
 
     (void)state;
-    make_tmpdir(dir, sizeof(dir));
+    tmpdir_make(dir, sizeof(dir), "/tmp", "test_zipstream");
     snprintf(path, sizeof(path), "%s/case.zip", dir);
     for (int c = 0; c < NELEMS(cases); c++) {
         struct reg_zip_entry e[CASE_MAX];
@@ -651,7 +637,7 @@ test_python_zipfile(void **state)
     int bad = 0;
 
     (void)state;
-    make_tmpdir(dir, sizeof(dir));
+    tmpdir_make(dir, sizeof(dir), "/tmp", "test_zipstream");
     snprintf(path, sizeof(path), "%s/case.zip", dir);
     for (int c = 0; c < NELEMS(cases); c++) {
         struct reg_zip_entry e[CASE_MAX];
@@ -721,7 +707,7 @@ test_zip64_many_entries(void **state)
     for (int i = 0; i < MANY_ENTRIES; i += 9999)
         bad += check_entry_bytes((const unsigned char *)z.data, e, i, &o[i]);
 
-    make_tmpdir(dir, sizeof(dir));
+    tmpdir_make(dir, sizeof(dir), "/tmp", "test_zipstream");
     snprintf(path, sizeof(path), "%s/many.zip", dir);
     save(path, &z);
     bad += read_file_seekable(path, e, MANY_ENTRIES);
@@ -760,7 +746,8 @@ test_zip64_big_entry(void **state)
     (void)state;
     zero_entry = 1;
     assert_int_equal(reg_zip_layout(e, n, o, &total), REG_OK);
-    make_tmpdir_in(access(SPARSE_DIR, W_OK) == 0 ? SPARSE_DIR : "/tmp", dir, sizeof(dir));
+    tmpdir_make(dir, sizeof(dir), access(SPARSE_DIR, W_OK) == 0 ? SPARSE_DIR : "/tmp",
+                "test_zipstream");
     snprintf(path, sizeof(path), "%s/big.zip", dir);
     fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
     assert_true(fd >= 0);

@@ -15,71 +15,9 @@
 #include "core/audit.h"
 #include "store/store.h"
 #include "store/store_contract.h"
-
-/* What a case works with: the store under test and an arena for what it returns. */
-struct contract {
-    struct reg_store *store;
-    struct reg_arena arena;
-};
+#include "store/store_helpers.h"
 
 /* ------------------------------------------------------------------------------ artifacts */
-static struct reg_artifact
-sc_make(struct contract *f, const char *id, enum reg_artifact_type t, const char *name,
-        const char *url)
-{
-    struct reg_artifact art;
-
-    memset(&art, 0, sizeof(art));
-    snprintf(art.id, sizeof(art.id), "%s", id);
-    art.type = t;
-    art.name = reg_arena_strdup(&f->arena, name);
-    art.url = reg_arena_strdup(&f->arena, url);
-    return art;
-}
-
-/* Inserts a plain artifact (url derived from the id) and returns its seq. */
-static int64_t
-sc_put(struct contract *f, const char *id, enum reg_artifact_type t, const char *name)
-{
-    struct reg_artifact art =
-        sc_make(f, id, t, name, reg_arena_sprintf(&f->arena, "https://example/%s", id));
-    bool taken = true;
-    enum reg_status st = reg_store_insert(f->store, &art, &taken);
-
-    if (st != REG_OK)
-        fail_msg("insert %s: status %d (%s)", id, st, reg_error_detail());
-    assert_false(taken);
-    assert_true(art.seq > 0);
-    return art.seq;
-}
-
-static uint64_t
-sc_generation(struct contract *f)
-{
-    uint64_t g = 0;
-
-    assert_int_equal(reg_store_generation(f->store, &g), REG_OK);
-    return g;
-}
-
-static int64_t
-sc_count(struct contract *f)
-{
-    int64_t n = -1;
-
-    assert_int_equal(reg_store_count(f->store, &n), REG_OK);
-    return n;
-}
-
-/* The README of id as get returns it ("(null)" for none). */
-static const char *
-sc_readme_of(struct contract *f, const char *id)
-{
-    struct reg_artifact got;
-
-    assert_int_equal(reg_store_get(f->store, &f->arena, id, &got), REG_OK);
-    return got.readme ? got.readme : "(null)";
-}
 
 static void
 sc_case_insert_get(struct contract *f)
@@ -809,36 +747,6 @@ sc_case_reset(struct contract *f)
 
 /* -------------------------------------------------------------------------------- users */
 
-static struct reg_user
-sc_user(const char *name, bool is_admin, unsigned perms, const char *password)
-{
-    struct reg_user u = {name, is_admin, perms, password};
-
-    return u;
-}
-
-static void
-sc_add_user(struct contract *f, const char *name, unsigned perms)
-{
-    struct reg_user u = sc_user(name, (perms & REG_PERM_ADMIN) != 0, perms, "pbkdf2-sha256$1$x$y");
-
-    assert_int_equal(reg_store_user_insert(f->store, &u), REG_OK);
-}
-
-static void
-sc_add_token(struct contract *f, const char *id, const char *name)
-{
-    assert_int_equal(reg_store_token_insert(f->store, id, name), REG_OK);
-}
-
-static enum reg_status
-sc_use(struct contract *f, const char *name, const char *id, int64_t max, int64_t *uses)
-{
-    int64_t ignored;
-
-    return reg_store_token_use(f->store, name, id, max, uses ? uses : &ignored);
-}
-
 static int
 sc_user_count(struct contract *f)
 {
@@ -993,18 +901,6 @@ sc_case_user_update(struct contract *f)
     /* The refused promotion of nobody did not count an admin: root is the last one. */
     u = sc_user("root", false, 0, NULL);
     assert_int_equal(reg_store_user_update(f->store, &u), REG_ECONFLICT);
-}
-
-static int
-sc_admin_count(struct contract *f)
-{
-    struct reg_user *all;
-    int n = -1, admins = 0;
-
-    assert_int_equal(reg_store_user_list(f->store, &f->arena, &all, &n), REG_OK);
-    for (int i = 0; i < n; i++)
-        admins += all[i].is_admin;
-    return admins;
 }
 
 /* user_remove of name must answer want; a wrong answer is reported (with the detail) and
@@ -1211,53 +1107,6 @@ sc_case_token_insert_integrity(struct contract *f)
 
 /* -------------------------------------------------------------------------------- audit */
 
-static struct reg_artifact
-sc_artifact(const char *id, enum reg_artifact_type t, const char *name)
-{
-    struct reg_artifact art;
-
-    memset(&art, 0, sizeof(art));
-    snprintf(art.id, sizeof(art.id), "%s", id);
-    art.type = t;
-    art.name = name;
-    return art;
-}
-
-static void
-sc_put_artifact(struct contract *f, const char *id, enum reg_artifact_type t, const char *name)
-{
-    struct reg_artifact art = sc_artifact(id, t, name);
-    bool taken;
-
-    art.url = reg_arena_sprintf(&f->arena, "https://example/%s", id);
-    assert_int_equal(reg_store_insert(f->store, &art, &taken), REG_OK);
-}
-
-static void
-sc_append(struct contract *f, const char *id, enum reg_artifact_type t, const char *name,
-          const char *who, bool is_admin, enum reg_audit_action action, int64_t date)
-{
-    struct reg_audit_entry e;
-
-    memset(&e, 0, sizeof(e));
-    e.user = who;
-    e.is_admin = is_admin;
-    e.date = date;
-    e.artifact = sc_artifact(id, t, name);
-    e.action = action;
-    assert_int_equal(reg_store_audit_append(f->store, &e), REG_OK);
-}
-
-static int
-sc_audit_count(struct contract *f, const char *id)
-{
-    struct reg_audit_entry *entries;
-    int n = -1;
-
-    assert_int_equal(reg_store_audit_list(f->store, &f->arena, id, &entries, &n), REG_OK);
-    return n;
-}
-
 static void
 sc_case_audit_append_list(struct contract *f)
 {
@@ -1383,13 +1232,6 @@ sc_case_audit_goes_with_artifact(struct contract *f)
 /* ------------------------------------------------------------------------------- secret */
 
 static void
-sc_fill(unsigned char out[32], unsigned char v)
-{
-    for (int i = 0; i < 32; i++)
-        out[i] = (unsigned char)(v + i);
-}
-
-static void
 sc_case_secret(struct contract *f)
 {
     unsigned char a[32], b[32], out[32];
@@ -1469,7 +1311,7 @@ sc_case_close_null(struct contract *f)
 #undef C
 
 /* store_contract_<name>(s): the case on s, with an arena of its own. contract_<name>: the same
- * as a cmocka test, the store being the first member of *state. */
+ * as a cmocka test, *state starting with a struct contract. */
 #define STORE_CONTRACT_DEFINE_(name, a, b)                                                         \
     static void store_contract_##name(struct reg_store *s)                                         \
     {                                                                                              \
@@ -1482,7 +1324,7 @@ sc_case_close_null(struct contract *f)
     }                                                                                              \
     static void contract_##name(void **state)                                                      \
     {                                                                                              \
-        store_contract_##name(*(struct reg_store **)*state);                                       \
+        store_contract_##name(((struct contract *)*state)->store);                                 \
     }
 STORE_CONTRACT_CASES(STORE_CONTRACT_DEFINE_, , )
 #undef STORE_CONTRACT_DEFINE_

@@ -10,11 +10,11 @@
  * includes this header) and every function of the suite is static: no library, no link step,
  * and an unused case is a compile error (-Wunused-function), so a backend cannot silently skip
  * one. Backend-specific cases (files, WAL, several connections, 1 MB pages, chunked READMEs,
- * faults) stay in the backend's test file.
+ * faults) stay in the backend's test file, built from the same helpers (store_helpers.h).
  *
  * Usage, in a backend's test file:
  *     #include "store/store_contract.c"
- *     struct fixture { struct reg_store *store; ... };   // the store must be the first member
+ *     struct fixture { struct contract c; ... };   // first: the store (store_helpers.h)
  *     static int setup(void **state);    // *state = a fixture with a fresh, empty store
  *     static int teardown(void **state); // closes it
  *     const struct CMUnitTest tests[] = { STORE_CONTRACT_TESTS(setup, teardown) ... };
@@ -66,7 +66,7 @@
 STORE_CONTRACT_CASES(STORE_CONTRACT_DECLARE_, , )
 
 /* The cmocka test of each case: contract_<name>, run between setup and teardown, which leave
- * in *state a struct whose first member is the fresh store (a struct reg_store *). */
+ * in *state a struct whose first member is a struct contract holding the fresh store. */
 #define STORE_CONTRACT_TEST_(name, setup, teardown)                                                \
     cmocka_unit_test_setup_teardown(contract_##name, setup, teardown),
 #define STORE_CONTRACT_TESTS(setup, teardown)                                                      \

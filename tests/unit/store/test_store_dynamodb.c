@@ -37,10 +37,8 @@
 static const char *endpoint;
 static int tables;
 
-/* The store is the first member: the contract cases find it there. */
 struct fixture {
-    struct reg_store *store;
-    struct reg_arena arena;
+    struct contract c; /* first: the contract cases find the store at the start */
     struct reg_config cfg;
     char table[64];
 };
@@ -73,15 +71,15 @@ setup(void **state)
     enum reg_status st;
 
     assert_non_null(f);
-    reg_arena_init(&f->arena);
+    reg_arena_init(&f->c.arena);
     new_table_name(f->table, sizeof(f->table));
     config(&f->cfg, f->table);
-    st = reg_store_dynamodb_open(&f->cfg, &f->store);
+    st = reg_store_dynamodb_open(&f->cfg, &f->c.store);
     if (st != REG_OK)
         fail_msg("reg_store_dynamodb_open(%s at %s): status %d (%s)", f->table, endpoint, st,
                  reg_error_detail());
-    assert_non_null(f->store);
-    assert_string_equal(f->store->ops->name, "dynamodb");
+    assert_non_null(f->c.store);
+    assert_string_equal(f->c.store->ops->name, "dynamodb");
     *state = f;
     return 0;
 }
@@ -91,8 +89,8 @@ teardown(void **state)
 {
     struct fixture *f = *state;
 
-    reg_store_close(f->store);
-    reg_arena_cleanup(&f->arena);
+    reg_store_close(f->c.store);
+    reg_arena_cleanup(&f->c.arena);
     free(f);
     return 0;
 }
@@ -118,64 +116,6 @@ now_seconds(void)
 }
 
 /* ------------------------------------------------------------------------------ artifacts */
-
-/* An artifact whose strings live in the fixture's arena. */
-static struct reg_artifact
-make(struct fixture *f, const char *id, enum reg_artifact_type t, const char *name, const char *url)
-{
-    struct reg_artifact art;
-
-    memset(&art, 0, sizeof(art));
-    snprintf(art.id, sizeof(art.id), "%s", id);
-    art.type = t;
-    art.name = reg_arena_strdup(&f->arena, name);
-    art.url = reg_arena_strdup(&f->arena, url);
-    return art;
-}
-
-/* Inserts a plain artifact (url derived from the id) and returns its seq. */
-static int64_t
-put(struct fixture *f, const char *id, enum reg_artifact_type t, const char *name)
-{
-    struct reg_artifact art =
-        make(f, id, t, name, reg_arena_sprintf(&f->arena, "https://example/%s", id));
-    bool taken = true;
-    enum reg_status st = reg_store_insert(f->store, &art, &taken);
-
-    if (st != REG_OK)
-        fail_msg("insert %s: status %d (%s)", id, st, reg_error_detail());
-    assert_false(taken);
-    assert_true(art.seq > 0);
-    return art.seq;
-}
-
-static uint64_t
-generation(struct fixture *f)
-{
-    uint64_t g = 0;
-
-    assert_int_equal(reg_store_generation(f->store, &g), REG_OK);
-    return g;
-}
-
-static int64_t
-count(struct fixture *f)
-{
-    int64_t n = -1;
-
-    assert_int_equal(reg_store_count(f->store, &n), REG_OK);
-    return n;
-}
-
-/* The README of id as get returns it ("(null)" for none). */
-static const char *
-readme_of(struct fixture *f, const char *id)
-{
-    struct reg_artifact got;
-
-    assert_int_equal(reg_store_get(f->store, &f->arena, id, &got), REG_OK);
-    return got.readme ? got.readme : "(null)";
-}
 
 struct many_ctx {
     int calls;
@@ -211,7 +151,7 @@ test_scan_many_pages(void **state)
 {
     struct fixture *f = *state;
     struct many_ctx ctx = {0, 0, 0};
-    char *text = reg_arena_alloc(&f->arena, SCAN_README_BYTES + 1);
+    char *text = reg_arena_alloc(&f->c.arena, SCAN_README_BYTES + 1);
     int n = 60;
     enum reg_status st;
 
@@ -219,15 +159,16 @@ test_scan_many_pages(void **state)
         text[i] = (char)('a' + (char)(i % 26));
     text[SCAN_README_BYTES] = '\0';
     for (int i = 0; i < n; i++) {
-        struct reg_artifact art = make(f, reg_arena_sprintf(&f->arena, "s%d", i), REG_TYPE_MODEL,
-                                       reg_arena_sprintf(&f->arena, "n-%03d", i),
-                                       reg_arena_sprintf(&f->arena, "https://example/s%d", i));
+        struct reg_artifact art =
+            sc_make(&f->c, reg_arena_sprintf(&f->c.arena, "s%d", i), REG_TYPE_MODEL,
+                    reg_arena_sprintf(&f->c.arena, "n-%03d", i),
+                    reg_arena_sprintf(&f->c.arena, "https://example/s%d", i));
         bool taken;
         text[0] = (char)('A' + i % 26);
         art.readme = text;
-        assert_int_equal(reg_store_insert(f->store, &art, &taken), REG_OK);
+        assert_int_equal(reg_store_insert(f->c.store, &art, &taken), REG_OK);
     }
-    st = reg_store_scan(f->store, many_fn, &ctx);
+    st = reg_store_scan(f->c.store, many_fn, &ctx);
     if (st != REG_OK)
         fail_msg("scan of %d artifacts with %d-byte READMEs: status %d (%s)", n, SCAN_README_BYTES,
                  st, reg_error_detail());
@@ -333,24 +274,24 @@ assert_same_text(const char *what, const char *got, const char *want)
 static void
 readme_round_trip(struct fixture *f, size_t len)
 {
-    char *big = straddling_text(&f->arena, len);
-    struct reg_artifact art = make(f, "big", REG_TYPE_MODEL, "big", "https://example/big");
+    char *big = straddling_text(&f->c.arena, len);
+    struct reg_artifact art = sc_make(&f->c, "big", REG_TYPE_MODEL, "big", "https://example/big");
     struct reg_artifact got;
-    struct find_ctx fc = {&f->arena, "big", NULL, false};
+    struct find_ctx fc = {&f->c.arena, "big", NULL, false};
     bool taken;
     enum reg_status st;
 
-    put(f, "small-1", REG_TYPE_MODEL, "s1");
+    sc_put(&f->c, "small-1", REG_TYPE_MODEL, "s1");
     art.readme = big;
-    assert_int_equal(reg_store_insert(f->store, &art, &taken), REG_OK);
-    put(f, "small-2", REG_TYPE_MODEL, "s2");
-    st = reg_store_get(f->store, &f->arena, "big", &got);
+    assert_int_equal(reg_store_insert(f->c.store, &art, &taken), REG_OK);
+    sc_put(&f->c, "small-2", REG_TYPE_MODEL, "s2");
+    st = reg_store_get(f->c.store, &f->c.arena, "big", &got);
     if (st != REG_OK)
         fail_msg("get of an artifact with a %zu-byte README: status %d (%s)", len, st,
                  reg_error_detail());
     assert_same_text("README from get", got.readme, big);
     assert_string_equal(got.name, "big");
-    st = reg_store_scan(f->store, find_fn, &fc);
+    st = reg_store_scan(f->c.store, find_fn, &fc);
     if (st != REG_OK)
         fail_msg("scan with a %zu-byte README: status %d (%s)", len, st, reg_error_detail());
     assert_true(fc.found);
@@ -358,15 +299,15 @@ readme_round_trip(struct fixture *f, size_t len)
 
     /* Shorter: one chunk. */
     art.readme = "short \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
-    assert_int_equal(reg_store_update(f->store, &art), REG_OK);
-    assert_string_equal(readme_of(f, "big"), "short \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
-    fc = (struct find_ctx){&f->arena, "big", NULL, false};
-    assert_int_equal(reg_store_scan(f->store, find_fn, &fc), REG_OK);
+    assert_int_equal(reg_store_update(f->c.store, &art), REG_OK);
+    assert_string_equal(sc_readme_of(&f->c, "big"), "short \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+    fc = (struct find_ctx){&f->c.arena, "big", NULL, false};
+    assert_int_equal(reg_store_scan(f->c.store, find_fn, &fc), REG_OK);
     assert_string_equal(fc.readme, "short \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
     /* None. */
     art.readme = NULL;
-    assert_int_equal(reg_store_update(f->store, &art), REG_OK);
-    assert_string_equal(readme_of(f, "big"), "(null)");
+    assert_int_equal(reg_store_update(f->c.store, &art), REG_OK);
+    assert_string_equal(sc_readme_of(&f->c, "big"), "(null)");
     /* Two chunks: exactly the first CHUNK_BYTES + 10 bytes of the big text, then back to a
      * short one. */
     {
@@ -375,21 +316,21 @@ readme_round_trip(struct fixture *f, size_t len)
             cut--;
         big[cut] = '\0';
         art.readme = big;
-        assert_int_equal(reg_store_update(f->store, &art), REG_OK);
-        assert_int_equal(reg_store_get(f->store, &f->arena, "big", &got), REG_OK);
+        assert_int_equal(reg_store_update(f->c.store, &art), REG_OK);
+        assert_int_equal(reg_store_get(f->c.store, &f->c.arena, "big", &got), REG_OK);
         assert_same_text("two-chunk README from get", got.readme, big);
         art.readme = "tiny";
-        assert_int_equal(reg_store_update(f->store, &art), REG_OK);
-        assert_string_equal(readme_of(f, "big"), "tiny");
+        assert_int_equal(reg_store_update(f->c.store, &art), REG_OK);
+        assert_string_equal(sc_readme_of(&f->c, "big"), "tiny");
     }
     /* The neighbours are untouched. */
-    assert_string_equal(readme_of(f, "small-1"), "(null)");
-    assert_string_equal(readme_of(f, "small-2"), "(null)");
+    assert_string_equal(sc_readme_of(&f->c, "small-1"), "(null)");
+    assert_string_equal(sc_readme_of(&f->c, "small-2"), "(null)");
     /* Removal takes every chunk with it: the id comes back without a README. */
-    assert_int_equal(reg_store_remove(f->store, "big"), REG_OK);
+    assert_int_equal(reg_store_remove(f->c.store, "big"), REG_OK);
     art.readme = NULL;
-    assert_int_equal(reg_store_insert(f->store, &art, &taken), REG_OK);
-    assert_string_equal(readme_of(f, "big"), "(null)");
+    assert_int_equal(reg_store_insert(f->c.store, &art, &taken), REG_OK);
+    assert_string_equal(sc_readme_of(&f->c, "big"), "(null)");
 }
 
 /* 1 MB (10^6 bytes): four chunks, each cut inside a multi-byte character. */
@@ -412,7 +353,7 @@ static void
 test_longest_url(void **state)
 {
     struct fixture *f = *state;
-    char *url = reg_arena_alloc(&f->arena, REG_URL_MAX + 1);
+    char *url = reg_arena_alloc(&f->c.arena, REG_URL_MAX + 1);
     struct reg_artifact art, got;
     bool taken = true;
     enum reg_status st;
@@ -421,14 +362,14 @@ test_longest_url(void **state)
     n = (size_t)snprintf(url, REG_URL_MAX + 1, "https://huggingface.co/org/");
     memset(url + n, 'm', REG_URL_MAX - n);
     url[REG_URL_MAX] = '\0';
-    art = make(f, "long", REG_TYPE_MODEL, "long", url);
-    st = reg_store_insert(f->store, &art, &taken);
+    art = sc_make(&f->c, "long", REG_TYPE_MODEL, "long", url);
+    st = reg_store_insert(f->c.store, &art, &taken);
     if (st != REG_OK)
         fail_msg("insert with a %d-byte url: status %d (%s)", REG_URL_MAX, st, reg_error_detail());
-    assert_int_equal(reg_store_get(f->store, &f->arena, "long", &got), REG_OK);
+    assert_int_equal(reg_store_get(f->c.store, &f->c.arena, "long", &got), REG_OK);
     assert_string_equal(got.url, url);
-    art = make(f, "long2", REG_TYPE_MODEL, "long", url);
-    assert_int_equal(reg_store_insert(f->store, &art, &taken), REG_ECONFLICT);
+    art = sc_make(&f->c, "long2", REG_TYPE_MODEL, "long", url);
+    assert_int_equal(reg_store_insert(f->c.store, &art, &taken), REG_ECONFLICT);
     assert_false(taken);
 }
 
@@ -500,8 +441,8 @@ test_open_twice(void **state)
 {
     struct fixture *f = *state;
     struct reg_store *other;
-    struct reg_artifact art =
-        make(f, "42", REG_TYPE_DATASET, "squad", "https://huggingface.co/datasets/rajpurkar/squad");
+    struct reg_artifact art = sc_make(&f->c, "42", REG_TYPE_DATASET, "squad",
+                                      "https://huggingface.co/datasets/rajpurkar/squad");
     struct reg_artifact got;
     struct reg_user u = {"alice", true, REG_PERM_ALL, "rec"}, gu;
     unsigned char a[32], b[32], out[32];
@@ -512,36 +453,37 @@ test_open_twice(void **state)
     memset(a, 0xa1, sizeof(a));
     memset(b, 0xb2, sizeof(b));
     art.readme = "persisted readme";
-    assert_int_equal(reg_store_insert(f->store, &art, &taken), REG_OK);
+    assert_int_equal(reg_store_insert(f->c.store, &art, &taken), REG_OK);
     seq = art.seq;
-    assert_int_equal(reg_store_secret(f->store, a, out), REG_OK);
-    assert_int_equal(reg_store_user_insert(f->store, &u), REG_OK);
-    assert_int_equal(reg_store_token_insert(f->store, "t1", "alice"), REG_OK);
-    assert_int_equal(reg_store_token_use(f->store, "alice", "t1", 10, &uses), REG_OK);
+    assert_int_equal(reg_store_secret(f->c.store, a, out), REG_OK);
+    assert_int_equal(reg_store_user_insert(f->c.store, &u), REG_OK);
+    assert_int_equal(reg_store_token_insert(f->c.store, "t1", "alice"), REG_OK);
+    assert_int_equal(reg_store_token_use(f->c.store, "alice", "t1", 10, &uses), REG_OK);
 
     other = open_other(f);
     assert_int_equal(reg_store_count(other, &n), REG_OK);
     assert_true(n == 1);
-    assert_int_equal(reg_store_get(other, &f->arena, "42", &got), REG_OK);
+    assert_int_equal(reg_store_get(other, &f->c.arena, "42", &got), REG_OK);
     assert_string_equal(got.name, "squad");
     assert_string_equal(got.readme, "persisted readme");
     memset(out, 0, sizeof(out));
     assert_int_equal(reg_store_secret(other, b, out), REG_OK);
     assert_memory_equal(out, a, 32);
-    assert_int_equal(reg_store_user_get(other, &f->arena, "alice", &gu), REG_OK);
+    assert_int_equal(reg_store_user_get(other, &f->c.arena, "alice", &gu), REG_OK);
     assert_true(gu.is_admin);
     assert_int_equal(reg_store_token_use(other, "alice", "t1", 10, &uses), REG_OK);
     assert_true(uses == 2);
     /* Constraints hold across them, and seq keeps growing. */
-    art = make(f, "44", REG_TYPE_DATASET, "dup", "https://huggingface.co/datasets/rajpurkar/squad");
+    art = sc_make(&f->c, "44", REG_TYPE_DATASET, "dup",
+                  "https://huggingface.co/datasets/rajpurkar/squad");
     assert_int_equal(reg_store_insert(other, &art, &taken), REG_ECONFLICT);
     assert_false(taken);
-    art = make(f, "45", REG_TYPE_MODEL, "n", "https://example/45");
+    art = sc_make(&f->c, "45", REG_TYPE_MODEL, "n", "https://example/45");
     assert_int_equal(reg_store_insert(other, &art, &taken), REG_OK);
     assert_true(art.seq > seq);
-    assert_int_equal(count(f), 2);
+    assert_int_equal(sc_count(&f->c), 2);
     assert_int_equal(reg_store_remove(other, "42"), REG_OK);
-    assert_int_equal(reg_store_get(f->store, &f->arena, "42", &got), REG_ENOTFOUND);
+    assert_int_equal(reg_store_get(f->c.store, &f->c.arena, "42", &got), REG_ENOTFOUND);
     /* The last admin is one for both. */
     u.is_admin = false;
     u.perms = REG_PERM_SEARCH;
@@ -663,50 +605,6 @@ test_open_bad_config(void **state)
     }
 }
 
-/* -------------------------------------------------------------------------------- users */
-
-static struct reg_user
-user(const char *name, bool is_admin, unsigned perms, const char *password)
-{
-    struct reg_user u = {name, is_admin, perms, password};
-
-    return u;
-}
-
-static void
-add_user(struct fixture *f, const char *name, unsigned perms)
-{
-    struct reg_user u = user(name, (perms & REG_PERM_ADMIN) != 0, perms, "pbkdf2-sha256$1$x$y");
-
-    assert_int_equal(reg_store_user_insert(f->store, &u), REG_OK);
-}
-
-static void
-add_token(struct fixture *f, const char *id, const char *name)
-{
-    assert_int_equal(reg_store_token_insert(f->store, id, name), REG_OK);
-}
-
-static enum reg_status
-use(struct fixture *f, const char *name, const char *id, int64_t max, int64_t *uses)
-{
-    int64_t ignored;
-
-    return reg_store_token_use(f->store, name, id, max, uses ? uses : &ignored);
-}
-
-static int
-admin_count(struct fixture *f)
-{
-    struct reg_user *all;
-    int n = -1, admins = 0;
-
-    assert_int_equal(reg_store_user_list(f->store, &f->arena, &all, &n), REG_OK);
-    for (int i = 0; i < n; i++)
-        admins += all[i].is_admin;
-    return admins;
-}
-
 /* --------------------------------------------------------------------- one table, two stores */
 
 /* What a second worker or host sees of the generation and the secret: the same counter, and
@@ -723,19 +621,19 @@ test_shared_generation_and_secret(void **state)
         a[i] = (unsigned char)(1 + i);
         b[i] = (unsigned char)(100 + i);
     }
-    put(f, "1", REG_TYPE_MODEL, "a");
-    assert_int_equal(reg_store_remove(f->store, "1"), REG_OK);
-    assert_int_equal(reg_store_secret(f->store, a, out), REG_OK);
+    sc_put(&f->c, "1", REG_TYPE_MODEL, "a");
+    assert_int_equal(reg_store_remove(f->c.store, "1"), REG_OK);
+    assert_int_equal(reg_store_secret(f->c.store, a, out), REG_OK);
     other = open_other(f);
     assert_int_equal(reg_store_generation(other, &g), REG_OK);
-    assert_true(g == generation(f));
+    assert_true(g == sc_generation(&f->c));
     memset(out, 0, sizeof(out));
     assert_int_equal(reg_store_secret(other, b, out), REG_OK);
     assert_memory_equal(out, a, 32);
     reg_store_close(other);
     /* After a reset, a store opened anew has the same counter and the same secret. */
-    assert_int_equal(reg_store_reset(f->store), REG_OK);
-    mine = generation(f);
+    assert_int_equal(reg_store_reset(f->c.store), REG_OK);
+    mine = sc_generation(&f->c);
     other = open_other(f);
     assert_int_equal(reg_store_generation(other, &g), REG_OK);
     assert_true(g == mine);
@@ -754,12 +652,12 @@ test_token_is_its_users(void **state)
     struct fixture *f = *state;
     int64_t uses;
 
-    add_user(f, "alice", REG_PERM_SEARCH);
-    add_user(f, "bob", REG_PERM_SEARCH);
-    add_token(f, "t1", "alice");
-    assert_int_equal(use(f, "bob", "t1", 100, &uses), REG_EAUTH);
-    assert_int_equal(use(f, "nobody", "t1", 100, &uses), REG_EAUTH);
-    assert_int_equal(use(f, "alice", "t1", 100, &uses), REG_OK);
+    sc_add_user(&f->c, "alice", REG_PERM_SEARCH);
+    sc_add_user(&f->c, "bob", REG_PERM_SEARCH);
+    sc_add_token(&f->c, "t1", "alice");
+    assert_int_equal(sc_use(&f->c, "bob", "t1", 100, &uses), REG_EAUTH);
+    assert_int_equal(sc_use(&f->c, "nobody", "t1", 100, &uses), REG_EAUTH);
+    assert_int_equal(sc_use(&f->c, "alice", "t1", 100, &uses), REG_OK);
     assert_true(uses == 1);
 }
 
@@ -837,8 +735,8 @@ test_token_use_across_processes(void **state)
     int status[PROCS], total = 0, bad = 0;
     int64_t uses;
 
-    add_user(f, "alice", REG_PERM_SEARCH);
-    add_token(f, "shared", "alice");
+    sc_add_user(&f->c, "alice", REG_PERM_SEARCH);
+    sc_add_token(&f->c, "shared", "alice");
     run_children(f, PROCS, spend, status);
     for (int p = 0; p < PROCS; p++) {
         CHECK(&bad, status[p] <= USES_EACH, "process %d: status %d", p, status[p]);
@@ -847,8 +745,8 @@ test_token_use_across_processes(void **state)
     }
     assert_int_equal(bad, 0);
     assert_int_equal(total, MAX_USES);
-    assert_int_equal(use(f, "alice", "shared", MAX_USES, &uses), REG_EAUTH);
-    assert_int_equal(use(f, "alice", "shared", MAX_USES + 1, &uses), REG_OK);
+    assert_int_equal(sc_use(&f->c, "alice", "shared", MAX_USES, &uses), REG_EAUTH);
+    assert_int_equal(sc_use(&f->c, "alice", "shared", MAX_USES + 1, &uses), REG_OK);
     assert_true(uses == MAX_USES + 1);
 }
 
@@ -865,7 +763,7 @@ remove_admin(struct reg_store *s, int index)
 static int
 demote_admin(struct reg_store *s, int index)
 {
-    struct reg_user u = user(index % 2 ? "root-b" : "root-a", false, REG_PERM_SEARCH, NULL);
+    struct reg_user u = sc_user(index % 2 ? "root-b" : "root-a", false, REG_PERM_SEARCH, NULL);
     enum reg_status st = reg_store_user_update(s, &u);
 
     return st == REG_OK ? 0 : st == REG_ECONFLICT ? 1 : 2;
@@ -879,15 +777,15 @@ test_last_admin_across_processes(void **state)
 
     for (int round = 0; round < 4; round++) {
         int status[2];
-        assert_int_equal(reg_store_reset(f->store), REG_OK);
-        add_user(f, "root-a", REG_PERM_ALL);
-        add_user(f, "root-b", REG_PERM_ALL);
+        assert_int_equal(reg_store_reset(f->c.store), REG_OK);
+        sc_add_user(&f->c, "root-a", REG_PERM_ALL);
+        sc_add_user(&f->c, "root-b", REG_PERM_ALL);
         run_children(f, 2, round % 2 ? demote_admin : remove_admin, status);
         CHECK(&bad, status[0] + status[1] == 1 && status[0] <= 1 && status[1] <= 1,
               "round %d (%s): exit statuses %d and %d, want one 0 and one 1", round,
               round % 2 ? "demote" : "remove", status[0], status[1]);
-        CHECK(&bad, admin_count(f) == 1, "round %d: %d admins remain, want 1", round,
-              admin_count(f));
+        CHECK(&bad, sc_admin_count(&f->c) == 1, "round %d: %d admins remain, want 1", round,
+              sc_admin_count(&f->c));
     }
     assert_int_equal(bad, 0);
 }
@@ -930,12 +828,12 @@ test_same_url_across_processes(void **state)
         won += status[p] == 0;
         lost += status[p] == 1;
     }
-    assert_int_equal(reg_store_list(f->store, &f->arena, &byname, 1, 0, 10, &page), REG_OK);
+    assert_int_equal(reg_store_list(f->c.store, &f->c.arena, &byname, 1, 0, 10, &page), REG_OK);
     if (won != 1 || lost != RACERS - 1 || page.count != 1)
         fail_msg("%d processes registering one url at once: %d registered, %d refused, %d "
                  "other; %d artifacts with that url exist, want exactly 1",
                  RACERS, won, lost, RACERS - won - lost, page.count);
-    assert_int_equal(count(f), 1);
+    assert_int_equal(sc_count(&f->c), 1);
 }
 
 #define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)

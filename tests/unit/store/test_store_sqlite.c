@@ -16,122 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/sqlite_fixture.h"
 #include "store/store.h"
 #include "store/store_contract.c"
-
-/* The store is the first member: the contract cases find it there. */
-struct fixture {
-    struct reg_store *store;
-    struct reg_arena arena;
-    char dir[64];  /* "" for ":memory:" */
-    char path[96]; /* the database file, or ":memory:" */
-};
-
-static struct fixture *
-fixture_new(bool on_file)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    assert_non_null(f);
-    reg_arena_init(&f->arena);
-    if (on_file) {
-        strcpy(f->dir, "/tmp/reg-test-store-XXXXXX");
-        assert_non_null(mkdtemp(f->dir));
-        snprintf(f->path, sizeof(f->path), "%s/registry.db", f->dir);
-    } else {
-        strcpy(f->path, ":memory:");
-    }
-    assert_int_equal(reg_store_sqlite_open(f->path, &f->store), REG_OK);
-    assert_non_null(f->store);
-    return f;
-}
-
-static void
-remove_files(const struct fixture *f)
-{
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char p[128];
-
-    if (!f->dir[0])
-        return;
-    for (int i = 0; i < NELEMS(suffixes); i++) {
-        snprintf(p, sizeof(p), "%s%s", f->path, suffixes[i]);
-        unlink(p);
-    }
-    assert_int_equal(rmdir(f->dir), 0);
-}
-
-static int
-setup_memory(void **state)
-{
-    *state = fixture_new(false);
-    return 0;
-}
-
-static int
-setup_file(void **state)
-{
-    *state = fixture_new(true);
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    reg_store_close(f->store);
-    reg_arena_cleanup(&f->arena);
-    remove_files(f);
-    free(f);
-    return 0;
-}
-
-/* An artifact whose strings live in the fixture's arena. */
-static struct reg_artifact
-make(struct fixture *f, const char *id, enum reg_artifact_type t, const char *name, const char *url)
-{
-    struct reg_artifact art;
-
-    memset(&art, 0, sizeof(art));
-    snprintf(art.id, sizeof(art.id), "%s", id);
-    art.type = t;
-    art.name = reg_arena_strdup(&f->arena, name);
-    art.url = reg_arena_strdup(&f->arena, url);
-    return art;
-}
-
-/* Inserts a plain artifact (url derived from the id) and returns its seq. */
-static int64_t
-put(struct fixture *f, const char *id, enum reg_artifact_type t, const char *name)
-{
-    struct reg_artifact art =
-        make(f, id, t, name, reg_arena_sprintf(&f->arena, "https://example/%s", id));
-    bool taken = true;
-
-    assert_int_equal(reg_store_insert(f->store, &art, &taken), REG_OK);
-    assert_false(taken);
-    assert_true(art.seq > 0);
-    return art.seq;
-}
-
-static uint64_t
-generation(struct fixture *f)
-{
-    uint64_t g = 0;
-
-    assert_int_equal(reg_store_generation(f->store, &g), REG_OK);
-    return g;
-}
-
-static int64_t
-count(struct fixture *f)
-{
-    int64_t n = -1;
-
-    assert_int_equal(reg_store_count(f->store, &n), REG_OK);
-    return n;
-}
 
 /* SQLite answers full pages: a page with a cursor holds exactly limit items and its cursor is
  * its last item's seq. (The contract allows a short page with a cursor, which the DynamoDB store
@@ -147,7 +34,7 @@ test_list_pages_full(void **state)
     for (int i = 0; i < 250; i++) {
         char id[16];
         snprintf(id, sizeof(id), "id-%d", i);
-        put(f, id, i % 5 == 4 ? REG_TYPE_CODE : REG_TYPE_MODEL, id);
+        sc_put(&f->c, id, i % 5 == 4 ? REG_TYPE_CODE : REG_TYPE_MODEL, id);
     }
     for (int l = 0; l < NELEMS(limits); l++) {
         for (int pass = 0; pass < 2; pass++) {
@@ -158,7 +45,7 @@ test_list_pages_full(void **state)
             do {
                 struct reg_store_page page;
                 assert_int_equal(
-                    reg_store_list(f->store, &f->arena, filter, 1, after, limits[l], &page),
+                    reg_store_list(f->c.store, &f->c.arena, filter, 1, after, limits[l], &page),
                     REG_OK);
                 if (page.next_after) {
                     assert_int_equal(page.count, limits[l]);
@@ -174,39 +61,12 @@ test_list_pages_full(void **state)
     }
 }
 
-/* PRAGMA user_version of the file, read with a connection of the test's own. */
-static int
-user_version(const char *path)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    int v = -1;
-
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
-static void
-exec_sql(const char *path, const char *sql)
-{
-    sqlite3 *db;
-
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-}
-
 static void
 test_reopen_keeps_data_and_schema(void **state)
 {
     struct fixture *f = *state;
-    struct reg_artifact art =
-        make(f, "42", REG_TYPE_DATASET, "squad", "https://huggingface.co/datasets/rajpurkar/squad");
+    struct reg_artifact art = sc_make(&f->c, "42", REG_TYPE_DATASET, "squad",
+                                      "https://huggingface.co/datasets/rajpurkar/squad");
     struct reg_artifact got;
     bool taken;
     int version;
@@ -214,34 +74,30 @@ test_reopen_keeps_data_and_schema(void **state)
     int64_t seq;
 
     art.readme = "persisted readme";
-    assert_int_equal(reg_store_insert(f->store, &art, &taken), REG_OK);
-    seq = put(f, "43", REG_TYPE_MODEL, "m");
-    g = generation(f);
+    assert_int_equal(reg_store_insert(f->c.store, &art, &taken), REG_OK);
+    seq = sc_put(&f->c, "43", REG_TYPE_MODEL, "m");
+    g = sc_generation(&f->c);
     version = user_version(f->path);
     assert_true(version >= 1);
-    reg_store_close(f->store);
-    f->store = NULL;
-
-    assert_int_equal(reg_store_sqlite_open(f->path, &f->store), REG_OK);
+    reopen(f);
     assert_int_equal(user_version(f->path), version);
-    assert_int_equal(count(f), 2);
-    assert_true(generation(f) == g);
-    assert_int_equal(reg_store_get(f->store, &f->arena, "42", &got), REG_OK);
+    assert_int_equal(sc_count(&f->c), 2);
+    assert_true(sc_generation(&f->c) == g);
+    assert_int_equal(reg_store_get(f->c.store, &f->c.arena, "42", &got), REG_OK);
     assert_string_equal(got.name, "squad");
     assert_string_equal(got.readme, "persisted readme");
     assert_int_equal(got.type, REG_TYPE_DATASET);
     /* Constraints survive too, and seq keeps growing. */
-    art = make(f, "44", REG_TYPE_DATASET, "dup", "https://huggingface.co/datasets/rajpurkar/squad");
-    assert_int_equal(reg_store_insert(f->store, &art, &taken), REG_ECONFLICT);
+    art = sc_make(&f->c, "44", REG_TYPE_DATASET, "dup",
+                  "https://huggingface.co/datasets/rajpurkar/squad");
+    assert_int_equal(reg_store_insert(f->c.store, &art, &taken), REG_ECONFLICT);
     assert_false(taken);
-    assert_true(put(f, "45", REG_TYPE_MODEL, "n") > seq);
+    assert_true(sc_put(&f->c, "45", REG_TYPE_MODEL, "n") > seq);
     /* And a third open, after a reset, still has the schema. */
-    assert_int_equal(reg_store_reset(f->store), REG_OK);
-    reg_store_close(f->store);
-    f->store = NULL;
-    assert_int_equal(reg_store_sqlite_open(f->path, &f->store), REG_OK);
+    assert_int_equal(reg_store_reset(f->c.store), REG_OK);
+    reopen(f);
     assert_int_equal(user_version(f->path), version);
-    assert_int_equal(count(f), 0);
+    assert_int_equal(sc_count(&f->c), 0);
 }
 
 static void
@@ -251,8 +107,8 @@ test_newer_schema_refused(void **state)
     static struct reg_store dummy;
     struct reg_store *s = &dummy;
 
-    reg_store_close(f->store);
-    f->store = NULL;
+    reg_store_close(f->c.store);
+    f->c.store = NULL;
     exec_sql(f->path, "PRAGMA user_version = 999");
     assert_int_equal(reg_store_sqlite_open(f->path, &s), REG_ESTORE);
     assert_null(s);
@@ -284,13 +140,13 @@ test_two_connections(void **state)
 
     assert_int_equal(reg_store_sqlite_open(f->path, &other), REG_OK);
     assert_int_equal(reg_store_generation(other, &g_before), REG_OK);
-    put(f, "1", REG_TYPE_MODEL, "a");
+    sc_put(&f->c, "1", REG_TYPE_MODEL, "a");
     assert_int_equal(reg_store_generation(other, &g_after), REG_OK);
     assert_true(g_after != g_before);
-    assert_int_equal(reg_store_get(other, &f->arena, "1", &got), REG_OK);
+    assert_int_equal(reg_store_get(other, &f->c.arena, "1", &got), REG_OK);
     assert_string_equal(got.name, "a");
     assert_int_equal(reg_store_remove(other, "1"), REG_OK);
-    assert_int_equal(count(f), 0);
+    assert_int_equal(sc_count(&f->c), 0);
     assert_int_equal(reg_store_count(other, &n), REG_OK);
     assert_int_equal(n, 0);
     reg_store_close(other);
@@ -353,7 +209,7 @@ open_while_locked(struct fixture *f)
     int status;
     enum reg_status st;
 
-    assert_null(f->store);
+    assert_null(f->c.store);
     assert_int_equal(pipe(fds), 0);
     pid = fork();
     assert_true(pid >= 0);
@@ -372,7 +228,7 @@ open_while_locked(struct fixture *f)
     }
     /* The child holds the lock once it wrote. */
     assert_int_equal(read(fds[0], &c, 1), 1);
-    st = reg_store_sqlite_open(f->path, &f->store);
+    st = reg_store_sqlite_open(f->path, &f->c.store);
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     close(fds[0]);
@@ -386,10 +242,10 @@ test_open_waits_for_writer_wal(void **state)
 {
     struct fixture *f = *state;
 
-    reg_store_close(f->store);
-    f->store = NULL;
+    reg_store_close(f->c.store);
+    f->c.store = NULL;
     assert_int_equal(open_while_locked(f), REG_OK);
-    assert_int_equal(count(f), 0);
+    assert_int_equal(sc_count(&f->c), 0);
 }
 
 /* A new file, locked by another writer before any schema exists: what a worker meets when
@@ -400,15 +256,15 @@ test_open_waits_for_writer_new_file(void **state)
     struct fixture *f = *state;
     enum reg_status st;
 
-    reg_store_close(f->store);
-    f->store = NULL;
+    reg_store_close(f->c.store);
+    f->c.store = NULL;
     assert_int_equal(unlink(f->path), 0);
     st = open_while_locked(f);
     if (st != REG_OK)
         fail_msg("open of a new file during a 300 ms write lock: status %d (%s), want REG_OK "
                  "after waiting",
                  st, reg_error_detail());
-    assert_int_equal(count(f), 0);
+    assert_int_equal(sc_count(&f->c), 0);
 }
 
 /* Workers starting together on an existing store file: each opens and inserts; none may
@@ -421,13 +277,13 @@ test_concurrent_open_existing(void **state)
     int64_t total = 0;
 
     for (int round = 0; round < OPEN_ROUNDS; round++) {
-        assert_int_equal(reg_store_reset(f->store), REG_OK);
+        assert_int_equal(reg_store_reset(f->c.store), REG_OK);
         /* No connection may cross a fork. */
-        reg_store_close(f->store);
-        f->store = NULL;
+        reg_store_close(f->c.store);
+        f->c.store = NULL;
         bad += open_together(f->path);
-        assert_int_equal(reg_store_sqlite_open(f->path, &f->store), REG_OK);
-        total += count(f);
+        assert_int_equal(reg_store_sqlite_open(f->path, &f->c.store), REG_OK);
+        total += sc_count(&f->c);
     }
     assert_int_equal(bad, 0);
     assert_int_equal(total, OPENERS * OPEN_ROUNDS);
@@ -464,7 +320,7 @@ test_store_open_by_config(void **state)
     assert_int_equal(rmdir(data_dir), 0);
     /* Unknown backends are refused. */
     cfg.store = "dynamo";
-    s = f->store;
+    s = f->c.store;
     assert_int_equal(reg_store_open(&cfg, &s), REG_EINVAL);
     assert_null(s);
 }
