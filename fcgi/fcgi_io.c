@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "base/limits.h"
@@ -158,6 +159,21 @@ put_piece(void *wctx, const void *data, size_t len)
     return REG_OK;
 }
 
+/*
+ * A streamed body that cannot be finished: the FastCGI connection is cut instead of ending the
+ * request. nginx, seeing a request ended normally with fewer bytes than its Content-Length,
+ * keeps the client's connection open, and the client waits for bytes that never come until its
+ * own timeout; a connection cut mid-answer makes nginx close the client's at once. libfcgi's
+ * writes then fail (SIGPIPE is ignored) and it closes the socket.
+ */
+static void
+abort_stream(FCGX_Request *r)
+{
+    reg_log(REG_LOG_WARN, "streamed answer cut short: %s", reg_error_detail());
+    r->keepConnection = 0;
+    shutdown(r->ipcFd, SHUT_RDWR);
+}
+
 /* Headers are formatted with snprintf: libfcgi's FCGX_FPrintF knows no %zu. */
 static void
 write_response(FCGX_Request *r, const struct reg_response *resp, bool head_only)
@@ -183,7 +199,7 @@ write_response(FCGX_Request *r, const struct reg_response *resp, bool head_only)
         return;
     if (resp->stream.produce) {
         if (resp->stream.produce(resp->stream.ctx, put_piece, r) != REG_OK)
-            reg_log(REG_LOG_WARN, "streamed answer cut short: %s", reg_error_detail());
+            abort_stream(r);
     } else if (resp->body.len) {
         FCGX_PutStr(resp->body.data, (int)resp->body.len, r->out);
     }
