@@ -2,12 +2,16 @@
 #
 #   make            lib/ as a static library, fcgi/registryd and the unit tests (build/)
 #   make run        installs what is missing, builds, serves http://127.0.0.1:$(PORT)
-#   make check      installs what is missing, format check, unit + API + browser tests, then
-#                   unit + API again on the AddressSanitizer+UBSan build (build/asan/)
-#   make asan       only the sanitizer pass
+#   make check      installs what is missing, format check, then every suite at once (each
+#                   one's output printed whole when it ends): unit + API (SQLite, DynamoDB) on
+#                   the release build and again on the AddressSanitizer+UBSan build
+#                   (build/asan/), the fixture server's tests and the browser tests
+#   make unit | api | api-sqlite | api-dynamodb | fixtures | ui   one suite
+#   make asan       only the sanitizer pass (asan-unit, asan-api-sqlite, asan-api-dynamodb)
+#   make lint       clang with extra warnings (-Weverything minus the noise) and clang-tidy
 #   make bench      wrk, latency, ingest and download benchmarks (print ratios, never assert)
 #
-# VARIANT=asan selects the sanitizer build directory and flags; the asan target sets it.
+# VARIANT=asan selects the sanitizer build directory and flags; the asan targets set it.
 
 VARIANT ?= release
 ifeq ($(VARIANT),asan)
@@ -41,10 +45,21 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:%.c=$(B)/%)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 FCGI_OBJ := $(FCGI_SRC:%.c=$(B)/%.o)
-UNIT_BIN := $(UNIT_SRC:%.c=$(B)/%)
+# The slowest unit binaries first, so that a parallel run (scripts/run-unit.sh) ends sooner.
+UNIT_SLOW := tests/unit/store/test_store_dynamodb tests/unit/bundle/test_zipstream \
+	tests/unit/upstream/test_http_client tests/unit/store/test_store_sqlite
+UNIT_BIN := $(UNIT_SLOW:%=$(B)/%) $(filter-out $(UNIT_SLOW:%=$(B)/%),$(UNIT_SRC:%.c=$(B)/%))
 C_FILES := $(shell find lib fcgi tests/unit bench -name '*.[ch]')
 
-.PHONY: all deps run check unit api fixtures ui asan asan-tests format format-check tidy bench clean
+API_SUITES := api-sqlite api-dynamodb
+ASAN_SUITES := asan-unit asan-api-sqlite asan-api-dynamodb
+# make check runs these concurrently, longest first (make -j starts them in this order).
+CHECK_SUITES := asan-api-dynamodb asan-api-sqlite api-dynamodb api-sqlite ui asan-unit unit \
+	fixtures
+CHECK_JOBS ?= $(shell echo $$(( $$(nproc) + 2 )))
+
+.PHONY: all deps run check unit api $(API_SUITES) fixtures ui asan $(ASAN_SUITES) asan-build \
+	format format-check lint tidy bench clean
 
 all: $(B)/registryd $(UNIT_BIN) $(BENCH_BIN)
 
@@ -75,42 +90,57 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@REGISTRYD=$(B)/registryd scripts/serve.sh
 
-unit: all
-	@scripts/run-unit.sh $(UNIT_BIN)
-
-# The API suite runs twice: on the SQLite store, then on the DynamoDB store (a local dynalite
-# from tests/dynamodb, started by tests/api/conftest.py); it fails if either run fails.
-api: all
-	@rc=0; \
-	echo "REGISTRY_TEST_STORE=sqlite REGISTRYD=$(CURDIR)/$(B)/registryd $(PYTHON) -m pytest -q tests/api"; \
-	REGISTRY_TEST_STORE=sqlite REGISTRYD=$(CURDIR)/$(B)/registryd $(PYTHON) -m pytest -q tests/api || rc=1; \
-	echo "REGISTRY_TEST_STORE=dynamodb REGISTRYD=$(CURDIR)/$(B)/registryd $(PYTHON) -m pytest -q tests/api"; \
-	REGISTRY_TEST_STORE=dynamodb REGISTRYD=$(CURDIR)/$(B)/registryd $(PYTHON) -m pytest -q tests/api || rc=1; \
+# $(call timed,command): runs command and prints how long the target took and how it ended.
+timed = start=$$(date +%s); $(1); rc=$$?; \
+	echo "== $(SUITE_PREFIX)$@: $$([ $$rc -eq 0 ] && echo passed || echo FAILED) in $$(($$(date +%s) - start)) s"; \
 	exit $$rc
+
+unit: all
+	@$(call timed,scripts/run-unit.sh $(UNIT_BIN))
+
+# The API suite on one store: SQLite, or DynamoDB (a local dynalite from tests/dynamodb,
+# started by tests/api/conftest.py). `make api` runs both.
+api: $(API_SUITES)
+
+$(API_SUITES): api-%: all
+	@echo "REGISTRY_TEST_STORE=$* REGISTRYD=$(CURDIR)/$(B)/registryd $(PYTHON) -m pytest -q tests/api"
+	@$(call timed,REGISTRY_TEST_STORE=$* REGISTRYD=$(CURDIR)/$(B)/registryd \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/api)
 
 # The upstream fixture server's own tests (it replays recorded Hugging Face and GitHub data).
 fixtures:
-	$(PYTHON) -m pytest -q tests/fixtures
+	@$(call timed,$(PYTHON) -m pytest -q -p no:cacheprovider tests/fixtures)
 
 # The web interface in headless Chromium (Playwright), with axe-core and Lighthouse audits,
 # against a stack of its own; screenshots go to tests/ui/output/ and docs/screenshots/.
 ui: all
-	REGISTRYD=$(CURDIR)/$(B)/registryd tests/ui/run.sh
-
-asan-tests: all unit api
+	@$(call timed,REGISTRYD=$(CURDIR)/$(B)/registryd tests/ui/run.sh)
 
 # Only registryd and the unit tests are instrumented; a sanitizer report in a worker's log fails
 # the API suite (tests/api/conftest.py scans it).
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 
-asan:
-	@$(SAN_ENV) $(MAKE) --no-print-directory VARIANT=asan asan-tests
+asan-build:
+	@$(MAKE) --no-print-directory VARIANT=asan all
 
+# asan-unit, asan-api-sqlite, asan-api-dynamodb: the suite on the sanitizer build.
+$(ASAN_SUITES): asan-%: asan-build
+	@$(SAN_ENV) $(MAKE) --no-print-directory VARIANT=asan SUITE_PREFIX=asan- $*
+
+asan: asan-build
+	@$(MAKE) --no-print-directory $(ASAN_SUITES)
+
+# Both builds first (in parallel), then every suite at once: they are independent (each starts
+# its own servers on free ports, in temp directories) and mostly wait on I/O, so CHECK_JOBS
+# (cores + 2) of them share the cores. --output-sync keeps each suite's output together.
 check: deps
 	@$(MAKE) --no-print-directory format-check
-	@$(MAKE) --no-print-directory unit api fixtures ui
-	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory -j$(CHECK_JOBS) all asan-build
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory -j$(CHECK_JOBS) --output-sync=target -k $(CHECK_SUITES); \
+	rc=$$?; echo "== check: $$([ $$rc -eq 0 ] && echo passed || echo FAILED) (suites in $$(($$(date +%s) - start)) s)"; \
+	exit $$rc
 
 format:
 	clang-format -i $(C_FILES)
