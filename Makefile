@@ -8,6 +8,7 @@
 #                   (build/asan/), the fixture server's tests and the browser tests
 #   make unit | api | api-sqlite | api-dynamodb | fixtures | ui   one suite
 #   make asan       only the sanitizer pass (asan-unit, asan-api-sqlite, asan-api-dynamodb)
+#   make layers     the header edges: who may include app.h, FastCGI, SQLite, libcurl
 #   make lint       clang with extra warnings (-Weverything minus the noise) and clang-tidy
 #   make bench      wrk, latency, ingest and download benchmarks (print ratios, never assert)
 #
@@ -59,7 +60,7 @@ CHECK_SUITES := asan-api-dynamodb asan-api-sqlite api-dynamodb api-sqlite ui asa
 CHECK_JOBS ?= $(shell echo $$(( $$(nproc) + 2 )))
 
 .PHONY: all deps run check unit api $(API_SUITES) fixtures ui asan $(ASAN_SUITES) asan-build \
-	format format-check lint tidy bench clean
+	format format-check layers lint tidy bench clean
 
 all: $(B)/registryd $(UNIT_BIN) $(BENCH_BIN)
 
@@ -135,7 +136,7 @@ asan: asan-build
 # its own servers on free ports, in temp directories) and mostly wait on I/O, so CHECK_JOBS
 # (cores + 2) of them share the cores. --output-sync keeps each suite's output together.
 check: deps
-	@$(MAKE) --no-print-directory format-check
+	@$(MAKE) --no-print-directory format-check layers
 	@$(MAKE) --no-print-directory -j$(CHECK_JOBS) all asan-build
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory -j$(CHECK_JOBS) --output-sync=target -k $(CHECK_SUITES); \
@@ -144,6 +145,10 @@ check: deps
 
 format:
 	clang-format -i $(C_FILES)
+
+# Which files may see lib/app.h, FastCGI, SQLite or libcurl (README, "Conventions").
+layers:
+	@scripts/check-layers.sh $(PKG_CFLAGS)
 
 format-check:
 	clang-format --dry-run -Werror $(C_FILES)

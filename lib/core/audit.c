@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "base/str.h"
+#include "store/store.h"
 
 enum reg_status
 reg_audit_record(struct reg_store *store, const char *user, bool is_admin,

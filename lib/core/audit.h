@@ -13,7 +13,8 @@
 #include "base/arena.h"
 #include "base/status.h"
 #include "core/artifact.h"
-#include "store/store.h"
+
+struct reg_store; /* store/store.h: the entry is a domain record, the store only keeps it */
 
 enum reg_audit_action {
     REG_AUDIT_CREATE,
