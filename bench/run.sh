@@ -38,6 +38,9 @@ dynalite=$root/tests/dynamodb/node_modules/.bin/dynalite
 tmp_parent=/tmp
 [ -d /dev/shm ] && [ -w /dev/shm ] && tmp_parent=/dev/shm
 work=$(mktemp -d "$tmp_parent/registry-bench.XXXXXX")
+# Started as root, nginx's workers run unprivileged (conf/render.sh): they traverse this
+# directory to reach the data directories under it (they cannot list it).
+chmod 711 "$work"
 serve_pid=""
 wrk_pid=""
 dyn_pid=""
@@ -167,8 +170,10 @@ run_backend() {
     port=$(free_port)
     base=http://127.0.0.1:$port
     echo "== starting the stack on $base (REGISTRY_WORKERS=8, REGISTRY_TOKEN_MAX_USES=1000000000)"
+    # wrk hammers from one address on purpose: no per-address limits (conf/render.sh).
     env "${store_env[@]}" PORT="$port" REGISTRY_DATA_DIR="$data" REGISTRY_WORKERS=8 \
-        REGISTRY_TOKEN_MAX_USES=1000000000 "$root/scripts/serve.sh" >"$out/serve.out" 2>&1 &
+        REGISTRY_TOKEN_MAX_USES=1000000000 REGISTRY_CONN_PER_ADDRESS=0 REGISTRY_REQ_PER_SECOND=0 REGISTRY_LOGINS_PER_SECOND=0 \
+        "$root/scripts/serve.sh" >"$out/serve.out" 2>&1 &
     serve_pid=$!
     up=""
     for _ in $(seq 150); do

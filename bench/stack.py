@@ -70,9 +70,14 @@ def start_stack(work, upstream, workers=4, **env):
     data directory)."""
     port = free_port()
     data = os.path.join(work, "data")
+    # Started as root, nginx's workers run unprivileged (conf/render.sh): they must be able
+    # to traverse the work directory to reach the data directory (not to list it).
+    os.chmod(work, 0o711)
     full = dict(os.environ, PORT=str(port), REGISTRY_DATA_DIR=data,
                 REGISTRY_WORKERS=str(workers), REGISTRY_STORE="sqlite", HF_ENDPOINT=upstream,
                 GITHUB_API_URL=upstream, REGISTRY_TOKEN_MAX_USES="1000000000",
+                # Benchmarks hammer from one address on purpose: no per-address limits.
+                REGISTRY_CONN_PER_ADDRESS="0", REGISTRY_REQ_PER_SECOND="0", REGISTRY_LOGINS_PER_SECOND="0",
                 REGISTRYD=os.environ.get("REGISTRYD", str(ROOT / "build/registryd")))
     full.update({k: str(v) for k, v in env.items()})
     proc = subprocess.Popen([str(ROOT / "scripts/serve.sh")], env=full,

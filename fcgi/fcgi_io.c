@@ -94,6 +94,13 @@ fill_request(FCGX_Request *r, struct reg_request *req)
     /* Upload locations hand over the body as a file nginx wrote (conf/nginx.conf.in). */
     if (*param(r, "REQUEST_BODY_FILE"))
         req->body_file = param(r, "REQUEST_BODY_FILE");
+    /* Set only by nginx's internal locations (conf/nginx.conf.in). */
+    if (*param(r, "REGISTRY_INTERNAL")) {
+        req->internal = true;
+        req->original_method = param(r, "REGISTRY_ORIGINAL_METHOD");
+        req->original_uri = param(r, "REGISTRY_ORIGINAL_URI");
+        req->original_length = param(r, "REGISTRY_ORIGINAL_LENGTH");
+    }
     if (*host)
         req->base_url = reg_arena_sprintf(&req->arena, "%s://%s", *scheme ? scheme : "http", host);
 }

@@ -56,7 +56,24 @@ map_pool(void)
         return NULL;
     }
     memset(p, 0, sizeof(struct reg_pool_status));
+    if (reg_backoff_init(&((struct reg_pool_status *)p)->login_backoff) != REG_OK) {
+        reg_log(REG_LOG_ERROR, "%s", reg_error_detail());
+        munmap(p, sizeof(struct reg_pool_status));
+        return NULL;
+    }
     return p;
+}
+
+/* Says once, in the master's log, what in the configuration puts the registry at risk (the
+ * health check shows the same to the dashboard). */
+static void
+log_config_warnings(const struct reg_config *cfg)
+{
+    const char *warnings[REG_CONFIG_WARNINGS_MAX];
+    int n = reg_config_warnings(cfg, warnings);
+
+    for (int i = 0; i < n; i++)
+        reg_log(REG_LOG_WARN, "%s", warnings[i]);
 }
 
 int
@@ -71,6 +88,7 @@ main(void)
         reg_log(REG_LOG_ERROR, "configuration: %s", reg_error_detail());
         return 2;
     }
+    log_config_warnings(&cfg);
     snprintf(run_dir, sizeof(run_dir), "%s/run", cfg.data_dir);
     snprintf(sock_path, sizeof(sock_path), "%s/registryd.sock", run_dir);
     /* Once, before any worker exists: libcurl's global state (DynamoDB and upstream clients). */

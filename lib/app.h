@@ -44,6 +44,9 @@ struct reg_pool_status {
     struct reg_stats stats; /* per route, per type and upstream figures for the dashboard */
     /* Workers streaming a bundle that is being fetched (their pids; 0 = free slot). */
     int streaming[REG_STREAM_SLOTS_MAX];
+    /* Failed logins per user name, for every worker of this host (auth/backoff.h); set up by
+     * the master with reg_backoff_init() before it forks. */
+    struct reg_backoff login_backoff;
 };
 
 struct reg_app {

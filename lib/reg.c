@@ -47,7 +47,10 @@ reg_app_new(const struct reg_config *cfg, struct reg_pool_status *pool, struct r
     if (st == REG_OK)
         st = reg_users_init(&app->users, app->store, &app->config);
     if (st == REG_OK)
-        st = reg_users_ensure_admin(&app->users);
+        st = reg_users_bootstrap_admin(&app->users);
+    /* Failed logins are counted per host, in the memory the master shares with its workers. */
+    if (pool)
+        app->users.backoff = &pool->login_backoff;
     if (st != REG_OK) {
         reg_app_free(app);
         return st;
@@ -112,27 +115,15 @@ now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-/* Checks the caller's token and permissions for route; sets req->caller. */
+/* Internal routes exist only for nginx's subrequests; every other route needs the access
+ * its table entry names, and spends one of the token's uses. */
 static enum reg_status
-authorize(struct reg_app *app, struct reg_request *req, const struct reg_route *route)
+admit(struct reg_app *app, struct reg_request *req, const struct reg_route *route)
 {
-    struct reg_caller *caller;
-    unsigned needed = route->access & REG_PERM_ALL;
-    enum reg_status st;
-
-    if (route->access == REG_PUBLIC)
-        return REG_OK;
-    caller = reg_arena_alloc(&req->arena, sizeof(*caller));
-    st = reg_users_authorize(
-        &app->users, &req->arena,
-        req->authorization || !(route->access & REG_BEARER_OK) ? req->authorization : req->bearer,
-        caller);
-    if (st != REG_OK)
-        return st;
-    req->caller = caller;
-    if ((caller->perms & needed) != needed)
-        return reg_errorf(REG_EDENIED, "user '%.100s' lacks the %s permission", caller->name,
-                          reg_perms_name(needed));
+    if (!(route->access & REG_INTERNAL))
+        return reg_handler_authorize(app, req, route, true);
+    if (!req->internal)
+        return reg_errorf(REG_ENOROUTE, "no route for %s %.200s", req->method, req->path);
     return REG_OK;
 }
 
@@ -147,7 +138,7 @@ reg_http_dispatch(struct reg_app *app, struct reg_request *req, struct reg_respo
     reg_error_clear();
     st = reg_router_match(reg_routes, reg_nroutes, req, &route, &allow);
     if (st == REG_OK)
-        st = authorize(app, req, route);
+        st = admit(app, req, route);
     if (st == REG_OK)
         st = route->handler(app, req, resp);
     if (st != REG_OK) {
@@ -158,6 +149,7 @@ reg_http_dispatch(struct reg_app *app, struct reg_request *req, struct reg_respo
             reg_log(REG_LOG_ERROR, "%s %s -> %d %s", req->method, req->path, resp->status,
                     reg_error_detail());
     }
-    if (app->pool)
+    /* nginx's checks are not requests of their own: the request they check is counted. */
+    if (app->pool && !(route && (route->access & REG_INTERNAL)))
         count_request(app->pool, req, route, resp->status, now_ms() - start);
 }

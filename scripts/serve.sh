@@ -16,11 +16,12 @@ log=$REGISTRY_DATA_DIR/log
 conf=$("$root/conf/render.sh")
 rpid=""
 npid=""
+stop_status=0
 stop() {
     [ -n "$npid" ] && kill -TERM "$npid" 2>/dev/null
     [ -n "$rpid" ] && kill -TERM "$rpid" 2>/dev/null
     wait 2>/dev/null
-    exit 0
+    exit "$stop_status"
 }
 trap stop INT TERM
 
@@ -35,6 +36,22 @@ for _ in $(seq 100); do
     fi
     sleep 0.1
 done
+
+# Started as root, nginx's workers run as the account render.sh named (never root): they reach
+# the socket (mode 0660) through its group. Checked here, as that account, so that a data
+# directory or web root it cannot reach fails now, with the reason, not later with 502s.
+read -r nginx_user nginx_group < <(sed -n 's/^user \([^ ]*\) \([^;]*\);$/\1 \2/p' "$conf") || true
+if [ -n "${nginx_user:-}" ]; then
+    sock=$REGISTRY_DATA_DIR/run/registryd.sock
+    chgrp "$nginx_group" "$sock"
+    as_worker() { setpriv --reuid="$nginx_user" --regid="$nginx_group" --clear-groups "$@"; }
+    if ! as_worker test -w "$sock"; then
+        echo "nginx's workers run as $nginx_user:$nginx_group (REGISTRY_USER), who cannot reach" \
+            "$sock: make the directories above it traversable (o+x) or set REGISTRY_USER" >&2
+        stop_status=1
+        stop
+    fi
+fi
 
 nginx -e "$log/nginx-error.log" -c "$conf" &
 npid=$!

@@ -22,6 +22,8 @@ enum reg_perm {
 #define REG_PERM_ALL (REG_PERM_UPLOAD | REG_PERM_SEARCH | REG_PERM_DOWNLOAD | REG_PERM_ADMIN)
 
 #define REG_DEFAULT_ADMIN "ece30861defaultadminuser"
+/* New passwords: at least 8 characters (NIST SP 800-63B), at most 1024 bytes. */
+#define REG_PASSWORD_MIN 8
 #define REG_PASSWORD_MAX 1024
 
 struct reg_user {

@@ -12,14 +12,29 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "base/log.h"
 #include "base/str.h"
 #include "core/artifact.h"
 #include "store/store.h"
+
+/* REGISTRY_ADMIN_PASSWORD becomes a new password on every first start and reset, so it
+ * follows the rules for new passwords. */
+static enum reg_status
+check_admin_password(const char *password)
+{
+    char why[REG_ERROR_DETAIL_MAX];
+
+    if (reg_users_check_password(password) == REG_OK)
+        return REG_OK;
+    snprintf(why, sizeof(why), "%s", reg_error_detail());
+    return reg_errorf(REG_EINVAL, "REGISTRY_ADMIN_PASSWORD: %s", why);
+}
 
 enum reg_status
 reg_users_init(struct reg_users *out, struct reg_store *store, const struct reg_config *cfg)
 {
     unsigned char candidate[REG_SECRET_BYTES];
+    enum reg_status st;
 
     memset(out, 0, sizeof(*out));
     out->store = store;
@@ -27,10 +42,21 @@ reg_users_init(struct reg_users *out, struct reg_store *store, const struct reg_
     out->pbkdf2_iterations = cfg->pbkdf2_iterations;
     out->token_ttl_seconds = cfg->token_ttl_seconds;
     out->token_max_uses = cfg->token_max_uses;
-    /* The first process to start stores its candidate; everyone uses the stored one. */
+    out->login_backoff_ms = cfg->login_backoff_ms;
+    st = check_admin_password(cfg->admin_password);
+    if (st != REG_OK)
+        return st;
+    /* The first process to start stores its candidate; everyone uses the stored one. The
+     * store keeps exactly one candidate, so exactly one process finds its own there: comparing
+     * values (rather than trusting "my write succeeded") holds even when a write that landed
+     * is retried and reported as a conflict. */
     if (RAND_bytes(candidate, sizeof(candidate)) != 1)
         return reg_errorf(REG_EINTERNAL, "no randomness for the token secret");
-    return reg_store_secret(store, candidate, out->secret);
+    st = reg_store_secret(store, candidate, out->secret);
+    out->first_start =
+        st == REG_OK && CRYPTO_memcmp(candidate, out->secret, sizeof(candidate)) == 0;
+    OPENSSL_cleanse(candidate, sizeof(candidate));
+    return st;
 }
 
 void
@@ -54,12 +80,18 @@ reg_users_check_name(const char *name)
 enum reg_status
 reg_users_check_password(const char *password)
 {
-    size_t n = strlen(password);
+    size_t n = strlen(password), chars = 0;
 
-    if (n == 0 || n > REG_PASSWORD_MAX)
-        return reg_errorf(REG_EINVAL, "password must be 1 to %d bytes", REG_PASSWORD_MAX);
+    if (n > REG_PASSWORD_MAX)
+        return reg_errorf(REG_EINVAL, "password must be at most %d bytes", REG_PASSWORD_MAX);
     if (!reg_str_is_utf8(password, n))
         return reg_errorf(REG_EINVAL, "password must be valid UTF-8");
+    /* Characters, not bytes: every byte that does not continue a UTF-8 sequence starts one. */
+    for (size_t i = 0; i < n; i++)
+        chars += ((unsigned char)password[i] & 0xC0) != 0x80;
+    if (chars < REG_PASSWORD_MIN)
+        return reg_errorf(REG_EINVAL, "password must have at least %d characters, not %zu",
+                          REG_PASSWORD_MIN, chars);
     return REG_OK;
 }
 
@@ -111,6 +143,43 @@ reg_users_ensure_admin(struct reg_users *users)
     return st == REG_ECONFLICT ? REG_OK : st;
 }
 
+/* Whether the store holds an admin: the default one, or any other. */
+static enum reg_status
+has_admin(struct reg_users *users, bool *out)
+{
+    struct reg_arena a;
+    struct reg_user u, *list = NULL;
+    int count = 0;
+    enum reg_status st;
+
+    *out = false;
+    reg_arena_init(&a);
+    st = reg_store_user_get(users->store, &a, REG_DEFAULT_ADMIN, &u);
+    if (st == REG_OK && u.is_admin)
+        *out = true;
+    else if (st == REG_OK || st == REG_ENOTFOUND)
+        st = reg_store_user_list(users->store, &a, &list, &count);
+    for (int i = 0; st == REG_OK && i < count; i++)
+        *out = *out || list[i].is_admin;
+    reg_arena_cleanup(&a);
+    return st;
+}
+
+enum reg_status
+reg_users_bootstrap_admin(struct reg_users *users)
+{
+    bool found;
+    enum reg_status st;
+
+    if (users->first_start)
+        return reg_users_ensure_admin(users);
+    st = has_admin(users, &found);
+    if (st != REG_OK || found)
+        return st;
+    reg_log(REG_LOG_WARN, "the store has no admin at all: creating the default admin");
+    return reg_users_ensure_admin(users);
+}
+
 /* Spends the time of one password check, so an unknown user name answers as slowly as a
  * wrong password and names cannot be probed by timing. */
 static void
@@ -122,19 +191,79 @@ burn_password_check(struct reg_users *users, const char *password)
     (void)reg_password_verify(password, users->dummy_record);
 }
 
+static int64_t
+monotonic_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static bool
+throttled(const struct reg_users *users)
+{
+    return users->backoff && users->login_backoff_ms > 0;
+}
+
+/* REG_ETOOMANY (with Retry-After) while name is refused; *key is its backoff key. */
+static enum reg_status
+check_backoff(struct reg_users *users, const char *name, uint64_t *key)
+{
+    int64_t wait_ms;
+
+    *key = 0;
+    if (!throttled(users))
+        return REG_OK;
+    *key = reg_backoff_key(users->backoff, name);
+    if (reg_backoff_check(users->backoff, *key, monotonic_ms(), &wait_ms) == REG_OK)
+        return REG_OK;
+    reg_error_retry_after((int)((wait_ms + 999) / 1000));
+    return reg_errorf(REG_ETOOMANY,
+                      "too many failed logins with this user name: try again in %lld s",
+                      (long long)((wait_ms + 999) / 1000));
+}
+
+/* Counts the outcome of a password check; store failures say nothing about the password. */
+static void
+record_backoff(struct reg_users *users, uint64_t key, enum reg_status st)
+{
+    if (!throttled(users))
+        return;
+    if (st == REG_EDENIED)
+        reg_backoff_failed(users->backoff, key, monotonic_ms(), users->login_backoff_ms);
+    else if (st == REG_OK)
+        reg_backoff_succeeded(users->backoff, key);
+}
+
+/* REG_OK if password is name's, REG_EDENIED if not or if there is no such user. */
+static enum reg_status
+check_credentials(struct reg_users *users, struct reg_arena *a, const char *name,
+                  const char *password)
+{
+    struct reg_user u;
+    enum reg_status st = reg_store_user_get(users->store, a, name, &u);
+
+    if (st == REG_ENOTFOUND)
+        burn_password_check(users, password);
+    if (st == REG_ENOTFOUND || (st == REG_OK && !reg_password_verify(password, u.password)))
+        return reg_errorf(REG_EDENIED, "the user name or password is invalid");
+    return st;
+}
+
 enum reg_status
 reg_users_login(struct reg_users *users, struct reg_arena *a, const char *name,
                 const char *password, const char **token)
 {
     struct reg_token_claims claims;
-    struct reg_user u;
-    enum reg_status st = reg_store_user_get(users->store, a, name, &u);
+    uint64_t key;
+    enum reg_status st = check_backoff(users, name, &key);
 
     *token = NULL;
-    if (st == REG_ENOTFOUND)
-        burn_password_check(users, password);
-    if (st == REG_ENOTFOUND || (st == REG_OK && !reg_password_verify(password, u.password)))
-        return reg_errorf(REG_EDENIED, "the user name or password is invalid");
+    if (st != REG_OK)
+        return st;
+    st = check_credentials(users, a, name, password);
+    record_backoff(users, key, st);
     if (st == REG_OK)
         st = reg_token_new_id(&claims);
     if (st != REG_OK)
@@ -148,9 +277,10 @@ reg_users_login(struct reg_users *users, struct reg_arena *a, const char *name,
     return REG_OK;
 }
 
-enum reg_status
-reg_users_authorize(struct reg_users *users, struct reg_arena *a, const char *header,
-                    struct reg_caller *out)
+/* reg_users_authorize, and reg_users_check when spend is false. */
+static enum reg_status
+authorize(struct reg_users *users, struct reg_arena *a, const char *header, bool spend,
+          struct reg_caller *out)
 {
     struct reg_token_claims claims;
     struct reg_user u;
@@ -167,9 +297,11 @@ reg_users_authorize(struct reg_users *users, struct reg_arena *a, const char *he
     while (*header == ' ')
         header++;
     st = reg_token_verify(users->secret, header, (int64_t)time(NULL), &claims);
-    if (st == REG_OK)
+    if (st == REG_OK && spend)
         st =
             reg_store_token_use(users->store, claims.user, claims.id, users->token_max_uses, &uses);
+    else if (st == REG_OK)
+        st = reg_store_token_check(users->store, claims.user, claims.id, users->token_max_uses);
     if (st == REG_OK)
         st = reg_store_user_get(users->store, a, claims.user, &u);
     if (st == REG_ENOTFOUND)
@@ -180,6 +312,20 @@ reg_users_authorize(struct reg_users *users, struct reg_arena *a, const char *he
     out->is_admin = u.is_admin;
     out->perms = u.perms;
     return REG_OK;
+}
+
+enum reg_status
+reg_users_authorize(struct reg_users *users, struct reg_arena *a, const char *header,
+                    struct reg_caller *out)
+{
+    return authorize(users, a, header, true, out);
+}
+
+enum reg_status
+reg_users_check(struct reg_users *users, struct reg_arena *a, const char *header,
+                struct reg_caller *out)
+{
+    return authorize(users, a, header, false, out);
 }
 
 enum reg_status

@@ -21,8 +21,6 @@
 #include "base/str.h"
 
 #define MAX_ATTEMPTS 4
-#define BACKOFF_BASE_MS 25
-#define BACKOFF_CAP_MS 20000
 #define RETRY_BUDGET 500
 #define RETRY_COST 5
 #define RETRY_TIMEOUT_COST 10
@@ -281,20 +279,38 @@ crc_matches(const struct attempt *at)
     return *end == '\0' && want == got;
 }
 
-static void
-sleep_backoff(int attempt)
+int64_t
+reg_dynamodb_backoff_ceiling_ms(int retry)
 {
-    long cap = BACKOFF_BASE_MS << (attempt - 1);
-    unsigned int r = 0;
-    long ms;
+    int64_t ceiling = REG_DYNAMODB_BACKOFF_BASE_MS;
+
+    /* Doubling stops at the cap, so no retry number can overflow it. */
+    for (int i = 1; i < retry && ceiling < REG_DYNAMODB_BACKOFF_CAP_MS; i++)
+        ceiling *= 2;
+    return ceiling < REG_DYNAMODB_BACKOFF_CAP_MS ? ceiling : REG_DYNAMODB_BACKOFF_CAP_MS;
+}
+
+struct timespec
+reg_dynamodb_backoff(int retry, uint32_t jitter)
+{
+    /* Scaling (not a modulo) keeps the pause growing with the retry for a given jitter. */
+    int64_t ms = (int64_t)(((uint64_t)reg_dynamodb_backoff_ceiling_ms(retry) * jitter) >> 32);
     struct timespec ts;
 
-    if (cap > BACKOFF_CAP_MS)
-        cap = BACKOFF_CAP_MS;
-    RAND_bytes((unsigned char *)&r, sizeof(r));
-    ms = (long)(r % (unsigned)(cap + 1));
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
+    /* nanosleep refuses a tv_nsec of a second or more (EINVAL) and does not wait at all. */
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    return ts;
+}
+
+void
+reg_dynamodb_backoff_sleep(int retry)
+{
+    uint32_t jitter = 0;
+    struct timespec ts;
+
+    RAND_bytes((unsigned char *)&jitter, sizeof(jitter));
+    ts = reg_dynamodb_backoff(retry, jitter);
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
@@ -370,7 +386,7 @@ reg_dynamodb_call(struct reg_dynamodb *c, struct reg_arena *a, const char *op,
             break;
         c->retry_budget -= cost;
         c->last_retried = true;
-        sleep_backoff(attempt);
+        reg_dynamodb_backoff_sleep(attempt);
     }
     return st;
 }

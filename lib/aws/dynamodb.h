@@ -18,9 +18,15 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "base/arena.h"
 #include "base/status.h"
+
+/* Retry backoff: the ceiling starts at the base and doubles with each retry, up to the cap. */
+#define REG_DYNAMODB_BACKOFF_BASE_MS 25
+#define REG_DYNAMODB_BACKOFF_CAP_MS 20000
 
 struct reg_dynamodb_config {
     const char *endpoint; /* AWS_ENDPOINT_URL_DYNAMODB, or NULL for the region's AWS endpoint */
@@ -41,6 +47,18 @@ void reg_dynamodb_free(struct reg_dynamodb *c);
  * unreachable, throttled or failing after the retries, REG_ESTORE for any other refusal. */
 enum reg_status reg_dynamodb_call(struct reg_dynamodb *c, struct reg_arena *a, const char *op,
                                   struct json_object *request, struct json_object **out);
+
+/* The ceiling of the pause before retry number `retry` (1: after the first attempt):
+ * min(REG_DYNAMODB_BACKOFF_CAP_MS, REG_DYNAMODB_BACKOFF_BASE_MS * 2^(retry - 1)). */
+int64_t reg_dynamodb_backoff_ceiling_ms(int retry);
+
+/* The pause before retry number `retry`, full jitter: the share jitter / 2^32 of the ceiling,
+ * as a timespec nanosleep accepts (tv_nsec below one second). The one schedule of every retry
+ * of this client and of the store's batch writes. */
+struct timespec reg_dynamodb_backoff(int retry, uint32_t jitter);
+
+/* Sleeps reg_dynamodb_backoff(retry, <random jitter>), the whole pause even across signals. */
+void reg_dynamodb_backoff_sleep(int retry);
 
 /* True if the last call was attempted more than once (a conditional write that then failed
  * may have been this client's own earlier attempt). */

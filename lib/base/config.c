@@ -3,9 +3,12 @@
  */
 #include "base/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DEFAULT_ADMIN_PASSWORD "correcthorsebatterystaple123(!__+@**(A'\"`;DROP TABLE artifacts;"
 
@@ -61,6 +64,12 @@ reg_config_load(struct reg_config *out)
         st = env_int("REGISTRY_TOKEN_MAX_USES", 1000, 1, 1000000000, &out->token_max_uses);
     if (st == REG_OK)
         st = env_int("REGISTRY_PBKDF2_ITERATIONS", 600000, 1, 100000000, &out->pbkdf2_iterations);
+    /* At most the longest refusal window, REG_BACKOFF_MAX_MS (auth/backoff.h). */
+    if (st == REG_OK)
+        st = env_int("REGISTRY_LOGIN_BACKOFF_MS", 1000, 0, 15 * 60 * 1000, &out->login_backoff_ms);
+    if (st == REG_OK)
+        st = env_int("REGISTRY_AUDIT_READ_WINDOW_SECONDS", 3600, 0, 366 * 24 * 3600,
+                     &out->audit_read_window_seconds);
     if (st == REG_OK)
         st = env_int("REGISTRY_UPSTREAM_TIMEOUT_MS", 15000, 100, 600000, &out->upstream_timeout_ms);
     if (st == REG_OK)
@@ -74,6 +83,8 @@ reg_config_load(struct reg_config *out)
     if (st != REG_OK)
         return st;
     out->data_dir = env_or("REGISTRY_DATA_DIR", "./var");
+    /* The same default as conf/render.sh, which gives it to nginx. */
+    out->listen = env_or("REGISTRY_LISTEN", "127.0.0.1");
     out->store = env_or("REGISTRY_STORE", "sqlite");
     out->dynamodb_table = env_or("DYNAMODB_TABLE", "registry");
     out->dynamodb_endpoint = env_or("AWS_ENDPOINT_URL_DYNAMODB", NULL);
@@ -105,4 +116,50 @@ reg_config_load(struct reg_config *out)
                           out->ingest_gate);
     out->admin_password = env_or("REGISTRY_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD);
     return REG_OK;
+}
+
+bool
+reg_config_listen_is_loopback(const struct reg_config *cfg)
+{
+    static const unsigned char loopback6[16] = {[15] = 1};
+    static const unsigned char mapped_prefix[12] = {[10] = 0xff, [11] = 0xff};
+    unsigned char addr[sizeof(struct in6_addr)];
+    char host[INET6_ADDRSTRLEN];
+    const char *text = cfg->listen;
+    size_t n = strlen(text);
+
+    if (strcasecmp(text, "localhost") == 0)
+        return true;
+    /* nginx wants an IPv6 address in brackets: [::1] */
+    if (n > 2 && text[0] == '[' && text[n - 1] == ']' && n - 2 < sizeof(host)) {
+        snprintf(host, sizeof(host), "%.*s", (int)(n - 2), text + 1);
+        text = host;
+    }
+    if (inet_pton(AF_INET, text, addr) == 1)
+        return addr[0] == 127;
+    /* A host name, or anything else, may resolve to an address others reach. */
+    if (inet_pton(AF_INET6, text, addr) != 1)
+        return false;
+    return memcmp(addr, loopback6, 16) == 0 ||
+           (memcmp(addr, mapped_prefix, 12) == 0 && addr[12] == 127);
+}
+
+bool
+reg_config_admin_password_is_public(const struct reg_config *cfg)
+{
+    return strcmp(cfg->admin_password, DEFAULT_ADMIN_PASSWORD) == 0;
+}
+
+int
+reg_config_warnings(const struct reg_config *cfg, const char *out[REG_CONFIG_WARNINGS_MAX])
+{
+    int n = 0;
+
+    if (reg_config_admin_password_is_public(cfg) && !reg_config_listen_is_loopback(cfg))
+        out[n++] = "REGISTRY_ADMIN_PASSWORD is unset (or the API contract's example password) and "
+                   "REGISTRY_LISTEN is not a loopback address: the default admin "
+                   "ece30861defaultadminuser, created on the first start and by every "
+                   "DELETE /reset, has a password anyone can look up; set "
+                   "REGISTRY_ADMIN_PASSWORD";
+    return n;
 }

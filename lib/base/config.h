@@ -7,9 +7,13 @@
 #ifndef REG_BASE_CONFIG_H
 #define REG_BASE_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/status.h"
+
+/* Configuration warnings reg_config_warnings() may report at once. */
+#define REG_CONFIG_WARNINGS_MAX 4
 
 struct reg_config {
     int port;                      /* PORT */
@@ -41,9 +45,27 @@ struct reg_config {
     int token_ttl_seconds;         /* REGISTRY_TOKEN_TTL_SECONDS: 10 hours */
     int token_max_uses;            /* REGISTRY_TOKEN_MAX_USES: 1000 */
     int pbkdf2_iterations;         /* REGISTRY_PBKDF2_ITERATIONS: for new password records */
+    int login_backoff_ms;          /* REGISTRY_LOGIN_BACKOFF_MS: first refusal window after
+                                    * repeated failed logins of a name; 0 = never refuse */
+    const char *listen;            /* REGISTRY_LISTEN: the address nginx listens on */
+    int audit_read_window_seconds; /* REGISTRY_AUDIT_READ_WINDOW_SECONDS: a reader's reads of a
+                                    * trail within this of their last are not recorded again;
+                                    * 3600, 0 records every read */
 };
 
 /* Reads the environment; a malformed value (PORT=abc) is REG_EINVAL with a detail. */
 enum reg_status reg_config_load(struct reg_config *out);
+
+/* True when cfg->listen is a loopback address (127.0.0.0/8, ::1, localhost): only this host
+ * can reach the registry. */
+bool reg_config_listen_is_loopback(const struct reg_config *cfg);
+
+/* True when the default admin's password is the contract's published example
+ * (REGISTRY_ADMIN_PASSWORD unset, or set to that same text). */
+bool reg_config_admin_password_is_public(const struct reg_config *cfg);
+
+/* The dangerous choices of cfg, in words: fills out[] with up to REG_CONFIG_WARNINGS_MAX static
+ * strings and returns how many. */
+int reg_config_warnings(const struct reg_config *cfg, const char *out[REG_CONFIG_WARNINGS_MAX]);
 
 #endif

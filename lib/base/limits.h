@@ -33,8 +33,12 @@
 #define REG_REGEX_JIT_STACK_MAX (1024 * 1024)
 /* Whole-search budget: past it the search stops with 400 rather than hold a worker. */
 #define REG_REGEX_BUDGET_MS 900
-/* README text kept for search, per artifact (longer text is truncated at ingest). */
+/* README text kept per artifact (longer text is truncated at ingest). */
 #define REG_README_MAX (1024 * 1024)
+/* README text regex search reads per artifact: the first 64 KiB (cut back to a whole UTF-8
+ * character). Search reads READMEs from the store one at a time, so this bounds its work per
+ * artifact; the rest of a README is kept and downloaded, not searched. */
+#define REG_SEARCH_README_MAX (64 * 1024)
 
 /* SQLite busy timeout while another worker holds the write lock. */
 #define REG_SQLITE_BUSY_MS 5000

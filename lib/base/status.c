@@ -9,6 +9,7 @@
 #include "base/limits.h"
 
 static _Thread_local char detail[REG_ERROR_DETAIL_MAX];
+static _Thread_local int retry_after;
 
 int
 reg_status_http(enum reg_status st)
@@ -54,7 +55,20 @@ reg_error_detail(void)
 }
 
 void
+reg_error_retry_after(int seconds)
+{
+    retry_after = seconds > 0 ? seconds : 0;
+}
+
+int
+reg_error_retry_after_seconds(void)
+{
+    return retry_after;
+}
+
+void
 reg_error_clear(void)
 {
     detail[0] = '\0';
+    retry_after = 0;
 }

@@ -22,6 +22,7 @@
     X(REG_ECONFLICT, 409, "conflict")                                                              \
     X(REG_ETOOLARGE, 413, "too_large")                                                             \
     X(REG_EDISQUALIFIED, 424, "disqualified")                                                      \
+    X(REG_ETOOMANY, 429, "too_many_requests")                                                      \
     X(REG_ESTORE, 500, "store_error")                                                              \
     X(REG_ENOMEM, 500, "out_of_memory")                                                            \
     X(REG_EINTERNAL, 500, "internal_error")                                                        \
@@ -49,7 +50,14 @@ enum reg_status reg_errorf(enum reg_status st, const char *fmt, ...)
 /* The detail recorded by the last reg_errorf on this thread ("" if none); borrowed. */
 const char *reg_error_detail(void);
 
-/* Forgets the recorded detail (at the start of each request). */
+/* Records, with the error about to be returned, how many seconds the client should wait
+ * before trying again (a Retry-After header on the answer); 0 forgets it. */
+void reg_error_retry_after(int seconds);
+
+/* The seconds recorded by reg_error_retry_after on this thread (0 if none). */
+int reg_error_retry_after_seconds(void);
+
+/* Forgets the recorded detail and Retry-After (at the start of each request). */
 void reg_error_clear(void);
 
 #endif

@@ -194,6 +194,16 @@ reg_str_is_utf8(const char *s, size_t n)
     return true;
 }
 
+size_t
+reg_str_utf8_cut(const char *s, size_t len, size_t max)
+{
+    size_t n = len < max ? len : max;
+
+    while (n < len && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+        n--;
+    return n;
+}
+
 bool
 reg_str_is_printable_utf8(const char *s)
 {

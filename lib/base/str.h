@@ -52,6 +52,10 @@ enum reg_status reg_str_to_int64(const char *s, int64_t min, int64_t max, const 
  * U+10FFFF) without NUL. */
 bool reg_str_is_utf8(const char *s, size_t n);
 
+/* The length of the longest prefix of s[0..len) that is at most max bytes and does not end
+ * inside a UTF-8 sequence (judged by the byte after it, which must then be in s). */
+size_t reg_str_utf8_cut(const char *s, size_t len, size_t max);
+
 /* True if s is well-formed UTF-8 without control characters (C0, DEL, C1). */
 bool reg_str_is_printable_utf8(const char *s);
 

@@ -8,9 +8,9 @@
 #include "base/str.h"
 #include "store/store.h"
 
-enum reg_status
-reg_audit_record(struct reg_store *store, const char *user, bool is_admin,
-                 const struct reg_artifact *art, enum reg_audit_action action)
+static struct reg_audit_entry
+entry_now(const char *user, bool is_admin, const struct reg_artifact *art,
+          enum reg_audit_action action)
 {
     struct reg_audit_entry e = {
         .user = user,
@@ -20,14 +20,35 @@ reg_audit_record(struct reg_store *store, const char *user, bool is_admin,
         .action = action,
     };
 
+    return e;
+}
+
+enum reg_status
+reg_audit_record(struct reg_store *store, const char *user, bool is_admin,
+                 const struct reg_artifact *art, enum reg_audit_action action)
+{
+    struct reg_audit_entry e = entry_now(user, is_admin, art, action);
+
     return reg_store_audit_append(store, &e);
 }
 
 enum reg_status
-reg_audit_list(struct reg_store *store, struct reg_arena *a, const char *artifact_id,
-               struct reg_audit_entry **out, int *count)
+reg_audit_record_once(struct reg_store *store, const char *user, bool is_admin,
+                      const struct reg_artifact *art, enum reg_audit_action action, int64_t window)
 {
-    return reg_store_audit_list(store, a, artifact_id, out, count);
+    struct reg_audit_entry e = entry_now(user, is_admin, art, action);
+    bool appended;
+
+    if (window <= 0)
+        return reg_store_audit_append(store, &e);
+    return reg_store_audit_append_once(store, &e, window, &appended);
+}
+
+enum reg_status
+reg_audit_list(struct reg_store *store, struct reg_arena *a, const char *artifact_id, int64_t after,
+               struct reg_audit_page *out)
+{
+    return reg_store_audit_list(store, a, artifact_id, after, REG_AUDIT_PAGE_SIZE, out);
 }
 
 const char *

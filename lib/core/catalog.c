@@ -12,12 +12,31 @@
 #include "base/log.h"
 #include "core/metadata.h"
 
+/* An open-addressing hash index (linear probing) of entry positions: a slot holds a position
+ * + 1, 0 is empty. It has at least twice as many slots as entries, so probes stay short. */
+struct index {
+    size_t *slots;
+    size_t mask;
+};
+
 struct reg_catalog {
     struct reg_catalog_entry *entries;
     size_t count, cap;
+    struct index by_id;   /* every entry, by id */
+    struct index by_repo; /* ingested entries, by (type, repository id folded to lower case) */
     uint64_t generation;
     bool loaded;
 };
+
+/* A key of by_repo. */
+struct repo_key {
+    enum reg_artifact_type type;
+    const char *repo_id;
+};
+
+#define FNV_BASIS 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+#define INDEX_MIN_SLOTS 16
 
 static char *
 dup_n(const char *s, size_t len)
@@ -53,6 +72,97 @@ free_list(char **items, int n)
 }
 
 static void
+index_free(struct index *ix)
+{
+    free(ix->slots);
+    ix->slots = NULL;
+    ix->mask = 0;
+}
+
+static void
+index_init(struct index *ix, size_t count)
+{
+    size_t n = INDEX_MIN_SLOTS;
+
+    while (n < 2 * count)
+        n *= 2;
+    ix->slots = calloc(n, sizeof(*ix->slots));
+    if (!ix->slots)
+        reg_oom();
+    ix->mask = n - 1;
+}
+
+/* FNV-1a of s, ASCII letters folded to lower case when fold is set. */
+static uint64_t
+hash_str(uint64_t h, const char *s, bool fold)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (fold && ch >= 'A' && ch <= 'Z')
+            ch = (unsigned char)(ch - 'A' + 'a');
+        h = (h ^ ch) * FNV_PRIME;
+    }
+    return h;
+}
+
+static uint64_t
+repo_hash(const struct repo_key *k)
+{
+    return hash_str((FNV_BASIS ^ (uint64_t)k->type) * FNV_PRIME, k->repo_id, true);
+}
+
+static bool
+same_id(const struct reg_catalog_entry *e, const void *key)
+{
+    return strcmp(e->id, key) == 0;
+}
+
+static bool
+same_repo(const struct reg_catalog_entry *e, const void *key)
+{
+    const struct repo_key *k = key;
+
+    return e->type == k->type && strcasecmp(e->repo_id, k->repo_id) == 0;
+}
+
+/* The slot holding the entry same() accepts, or the empty slot where it would go. */
+static size_t *
+probe(const struct reg_catalog *c, const struct index *ix, uint64_t h,
+      bool (*same)(const struct reg_catalog_entry *, const void *), const void *key)
+{
+    for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask)
+        if (ix->slots[i] == 0 || same(&c->entries[ix->slots[i] - 1], key))
+            return &ix->slots[i];
+}
+
+/* The host whose repository ids cards and configs use for artifacts of type t. */
+static const char *
+id_host(enum reg_artifact_type t)
+{
+    return t == REG_TYPE_CODE ? "github" : "huggingface";
+}
+
+/* Fills both indexes from the entries; the first registered entry of a repository keeps it. */
+static void
+build_indexes(struct reg_catalog *c)
+{
+    index_init(&c->by_id, c->count);
+    index_init(&c->by_repo, c->count);
+    for (size_t i = 0; i < c->count; i++) {
+        const struct reg_catalog_entry *e = &c->entries[i];
+        struct repo_key k = {e->type, e->repo_id};
+        size_t *slot = probe(c, &c->by_id, hash_str(FNV_BASIS, e->id, false), same_id, e->id);
+        if (*slot == 0)
+            *slot = i + 1;
+        if (!e->repo_id || !e->host || strcmp(e->host, id_host(e->type)) != 0)
+            continue;
+        slot = probe(c, &c->by_repo, repo_hash(&k), same_repo, &k);
+        if (*slot == 0)
+            *slot = i + 1;
+    }
+}
+
+static void
 clear_entries(struct reg_catalog *c)
 {
     for (size_t i = 0; i < c->count; i++) {
@@ -60,7 +170,6 @@ clear_entries(struct reg_catalog *c)
         free(e->name);
         free(e->url);
         free(e->host);
-        free(e->readme);
         free(e->repo_id);
         for (int p = 0; p < e->nparents; p++)
             free(e->parents[p].repo_id);
@@ -69,6 +178,8 @@ clear_entries(struct reg_catalog *c)
         free_list(e->code, e->ncode);
     }
     c->count = 0;
+    index_free(&c->by_id);
+    index_free(&c->by_repo);
 }
 
 enum reg_status
@@ -144,8 +255,6 @@ add_entry(void *ctx, const struct reg_artifact *art)
     e->name_len = art->name ? strlen(art->name) : 0;
     e->name = dup_n(art->name ? art->name : "", e->name_len);
     e->url = dup_n(art->url ? art->url : "", art->url ? strlen(art->url) : 0);
-    e->readme_len = art->readme ? strlen(art->readme) : 0;
-    e->readme = art->readme ? dup_n(art->readme, e->readme_len) : NULL;
     e->net_score = (double)NAN;
     e->size_bytes = -1;
     read_metadata(e, art->metadata);
@@ -169,6 +278,7 @@ reg_catalog_refresh(struct reg_catalog *c, struct reg_store *store)
         clear_entries(c);
         return st;
     }
+    build_indexes(c);
     c->generation = gen;
     c->loaded = true;
     return REG_OK;
@@ -184,18 +294,22 @@ reg_catalog_entries(const struct reg_catalog *c, size_t *count)
 const struct reg_catalog_entry *
 reg_catalog_find_repo(const struct reg_catalog *c, enum reg_artifact_type t, const char *repo_id)
 {
-    for (size_t i = 0; repo_id && i < c->count; i++)
-        if (c->entries[i].type == t && c->entries[i].repo_id &&
-            strcasecmp(c->entries[i].repo_id, repo_id) == 0)
-            return &c->entries[i];
-    return NULL;
+    struct repo_key k = {t, repo_id};
+    size_t *slot;
+
+    if (!repo_id || !c->by_repo.slots)
+        return NULL;
+    slot = probe(c, &c->by_repo, repo_hash(&k), same_repo, &k);
+    return *slot ? &c->entries[*slot - 1] : NULL;
 }
 
 const struct reg_catalog_entry *
 reg_catalog_find_id(const struct reg_catalog *c, const char *id)
 {
-    for (size_t i = 0; id && i < c->count; i++)
-        if (strcmp(c->entries[i].id, id) == 0)
-            return &c->entries[i];
-    return NULL;
+    size_t *slot;
+
+    if (!id || !c->by_id.slots)
+        return NULL;
+    slot = probe(c, &c->by_id, hash_str(FNV_BASIS, id, false), same_id, id);
+    return *slot ? &c->entries[*slot - 1] : NULL;
 }

@@ -1,10 +1,13 @@
 /*
  * catalog.h - each worker's snapshot of every artifact: what regex search, lineage and the
- * rating of parents read without a store query per artifact.
+ * rating of parents read without a store query per artifact. READMEs are not in it: a copy of
+ * every README in every worker grows with the registry times the workers, so regex search
+ * reads them from the store (core/search.h).
  *
  * The snapshot is reloaded from the store (one scan) when the store's generation counter has
  * moved since it was filled, so a read costs one small query when nothing changed. Entries
- * keep the store's order.
+ * keep the store's order; lookups by id and by upstream repository go through hash indexes
+ * built with the snapshot, so a walk over the dependency graph costs one probe per edge.
  *
  * Ownership: reg_catalog_new() returns a catalog the caller frees with reg_catalog_free().
  * Entries returned are owned by the catalog and valid until its next refresh or its free.
@@ -30,11 +33,9 @@ struct reg_catalog_entry {
     enum reg_artifact_type type;
     char *name;
     size_t name_len;
-    char *url;    /* the source URL it was registered from */
-    char *host;   /* "huggingface", "github", "kaggle", "upload"; NULL when the metadata is
+    char *url;     /* the source URL it was registered from */
+    char *host;    /* "huggingface", "github", "kaggle", "upload"; NULL when the metadata is
                    * unreadable */
-    char *readme; /* NULL when the artifact has none, so that "^$" does not match it */
-    size_t readme_len;
     char *repo_id; /* the upstream repository id from the stored metadata; NULL when none */
     struct reg_catalog_parent *parents; /* the lineage parents the metadata names */
     int nparents;
@@ -58,11 +59,15 @@ enum reg_status reg_catalog_refresh(struct reg_catalog *cat, struct reg_store *s
 const struct reg_catalog_entry *reg_catalog_entries(const struct reg_catalog *cat, size_t *count);
 
 /* The artifact of type t whose upstream repository is repo_id (ASCII case-insensitive), the
- * first registered when several are; NULL when none. */
+ * first registered when several are; NULL when none. Only artifacts ingested from the host
+ * whose ids these are answer (Hugging Face for models and datasets, GitHub for code): an
+ * upload's repository id is whatever name its uploader chose, and a Kaggle dataset's is
+ * Kaggle's, so neither may stand in for a Hub or GitHub repository that cards and configs
+ * name. Constant time (a hash index built at refresh). */
 const struct reg_catalog_entry *
 reg_catalog_find_repo(const struct reg_catalog *cat, enum reg_artifact_type t, const char *repo_id);
 
-/* The artifact with this id; NULL when none. */
+/* The artifact with this id; NULL when none. Constant time. */
 const struct reg_catalog_entry *reg_catalog_find_id(const struct reg_catalog *cat, const char *id);
 
 #endif

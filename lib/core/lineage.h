@@ -2,9 +2,11 @@
  * lineage.h - the lineage graph: a model's registered ancestors and descendants.
  *
  * The graph links models only (datasets and code are not nodes): an edge runs from a parent
- * to its child when the child's stored metadata names a registered model's repository as a
- * parent. The parent relation is read from the worker's catalog, so a parent registered after
- * its child is linked as soon as it arrives. Cycles in bad metadata are walked once.
+ * to its child when the child's stored metadata names as a parent the repository of a model
+ * registered from Hugging Face (an upload is never the repository its name looks like; see
+ * reg_catalog_find_repo). The parent relation is read from the worker's catalog, so a parent
+ * registered after its child is linked as soon as it arrives. Cycles in bad metadata are
+ * walked once.
  *
  * Which parents a model's metadata names is read in core/lineage_parents.h.
  *

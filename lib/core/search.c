@@ -1,9 +1,9 @@
 /*
- * search.c - PCRE2 matching under limits over the worker's catalog.
+ * search.c - PCRE2 matching under limits over the catalog's names and the store's README feed.
  *
  * A subject on which the match or depth limit is reached counts as not matching: the limits
  * exist for patterns whose backtracking explodes, and such a pattern has no meaningful answer
- * on that subject. The time budget bounds the sum over all subjects.
+ * on that subject. The time budget bounds the matching time summed over all subjects.
  *
  * PCRE2 refuses repeat bounds above 65,535, which other engines (Python, JavaScript) accept,
  * so a bound {n,m} with m above that is read as {n,}: the two differ only on subjects holding
@@ -169,53 +169,97 @@ elapsed_ms(const struct timespec *start)
            (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
+/* One search: the compiled pattern, which catalog entries matched, and the matching time. */
+struct run {
+    struct reg_search *c;
+    pcre2_code *re;
+    pcre2_match_data *md;
+    const struct reg_catalog *cat;
+    const struct reg_catalog_entry *entries;
+    bool *hit; /* per catalog entry */
+    double match_ms;
+};
+
+/* Matches one subject and charges its time to the budget: REG_EINVAL once that is spent. */
+static enum reg_status
+try_subject(struct run *r, const char *s, size_t len, bool *matched)
+{
+    struct timespec start;
+
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    *matched = matches(r->c, r->re, r->md, s, len) != 0;
+    r->match_ms += elapsed_ms(&start);
+    if (r->match_ms > REG_REGEX_BUDGET_MS)
+        return reg_errorf(REG_EINVAL, "regex is too expensive: search stopped after %d ms",
+                          REG_REGEX_BUDGET_MS);
+    return REG_OK;
+}
+
+/* A reg_store_readme_fn: matches the README of artifact id unless its name matched already.
+ * An artifact the catalog does not hold (registered since it was loaded) waits for the next
+ * reload, as its name does. */
+static enum reg_status
+match_readme(void *ctx, const char *id, const char *text, size_t len)
+{
+    struct run *r = ctx;
+    const struct reg_catalog_entry *e = reg_catalog_find_id(r->cat, id);
+
+    if (!e || r->hit[e - r->entries])
+        return REG_OK;
+    return try_subject(r, text, len, &r->hit[e - r->entries]);
+}
+
+static enum reg_status
+match_all(struct run *r, struct reg_store *store, size_t n)
+{
+    enum reg_status st = REG_OK;
+
+    for (size_t i = 0; i < n && st == REG_OK; i++)
+        st = try_subject(r, r->entries[i].name, r->entries[i].name_len, &r->hit[i]);
+    if (st == REG_OK)
+        st = reg_store_readmes(store, REG_SEARCH_README_MAX, match_readme, r);
+    return st;
+}
+
 enum reg_status
 reg_search_regex(struct reg_search *c, struct reg_catalog *cat, struct reg_store *store,
                  struct reg_arena *a, const char *pattern, struct reg_artifact **out, int *count)
 {
-    const struct reg_catalog_entry *entries;
-    size_t nentries;
-    struct timespec start;
-    pcre2_code *re;
-    pcre2_match_data *md;
+    struct run r = {.c = c, .cat = cat};
+    size_t nentries, n = 0;
     enum reg_status st;
-    size_t n = 0;
 
     *out = NULL;
     *count = 0;
     if (strlen(pattern) > REG_REGEX_MAX_LEN)
         return reg_errorf(REG_EINVAL, "regex is longer than %d characters", REG_REGEX_MAX_LEN);
-    st = compile(c, widen_oversized_bounds(a, pattern), &re);
+    st = compile(c, widen_oversized_bounds(a, pattern), &r.re);
     if (st == REG_OK)
         st = reg_catalog_refresh(cat, store);
     if (st != REG_OK) {
-        pcre2_code_free(re);
+        pcre2_code_free(r.re);
         return st;
     }
-    /* The budget is the pattern's: reloading the cache is not charged to it. */
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    md = pcre2_match_data_create(1, NULL);
-    if (!md)
+    r.md = pcre2_match_data_create(1, NULL);
+    if (!r.md)
         reg_oom();
-    entries = reg_catalog_entries(cat, &nentries);
+    r.entries = reg_catalog_entries(cat, &nentries);
+    r.hit = reg_arena_alloc(a, sizeof(*r.hit) * (nentries ? nentries : 1));
+    memset(r.hit, 0, sizeof(*r.hit) * (nentries ? nentries : 1));
+    st = match_all(&r, store, nentries);
+    pcre2_match_data_free(r.md);
+    pcre2_code_free(r.re);
+    if (st != REG_OK)
+        return st;
     *out = reg_arena_alloc(a, sizeof(**out) * (nentries ? nentries : 1));
     for (size_t i = 0; i < nentries; i++) {
-        const struct reg_catalog_entry *e = &entries[i];
-        if ((i & 7) == 7 && elapsed_ms(&start) > REG_REGEX_BUDGET_MS) {
-            st = reg_errorf(REG_EINVAL, "regex is too expensive: search stopped after %d ms",
-                            REG_REGEX_BUDGET_MS);
-            break;
-        }
-        if (!matches(c, re, md, e->name, e->name_len) &&
-            !(e->readme && matches(c, re, md, e->readme, e->readme_len)))
+        if (!r.hit[i])
             continue;
-        memcpy((*out)[n].id, e->id, sizeof(e->id));
-        (*out)[n].type = e->type;
-        (*out)[n].name = reg_arena_strndup(a, e->name, e->name_len);
+        memcpy((*out)[n].id, r.entries[i].id, sizeof(r.entries[i].id));
+        (*out)[n].type = r.entries[i].type;
+        (*out)[n].name = reg_arena_strndup(a, r.entries[i].name, r.entries[i].name_len);
         n++;
     }
-    pcre2_match_data_free(md);
-    pcre2_code_free(re);
-    *count = st == REG_OK ? (int)n : 0;
-    return st;
+    *count = (int)n;
+    return REG_OK;
 }

@@ -1,11 +1,13 @@
 /*
  * search.h - regular-expression search over artifact names and README text.
  *
- * Searches run over the worker's catalog (core/catalog.h: every artifact's id, type, name and
- * README, reloaded when the store changes), so a search costs one small query plus the
- * matching itself. Patterns are PCRE2 with JIT, under a match limit, a
- * depth limit, a heap limit, a bounded JIT stack, a length cap and a time budget for the whole
- * search, so catastrophic patterns answer promptly and never hold a worker.
+ * Names are matched over the worker's catalog (core/catalog.h, reloaded when the store
+ * changes); READMEs are read from the store's search feed one at a time, only their first
+ * REG_SEARCH_README_MAX bytes (base/limits.h), so a worker's memory does not grow with the
+ * READMEs stored. An artifact whose name matches is not read again for its README. Patterns
+ * are PCRE2 with JIT, under a match limit, a depth limit, a heap limit, a bounded JIT stack, a
+ * length cap and a time budget for the matching of the whole search (reading the store is not
+ * charged to the pattern), so catastrophic patterns answer promptly and never hold a worker.
  *
  * Ownership: reg_search_new() returns the matcher state (PCRE2 contexts) the caller frees with
  * reg_search_free(); results are allocated from the arena passed to reg_search_regex().
@@ -24,8 +26,8 @@ struct reg_search;
 enum reg_status reg_search_new(struct reg_search **out);
 void reg_search_free(struct reg_search *search);
 
-/* Artifacts whose name or README matches pattern, in store order. An invalid or over-long
- * pattern, or one that exhausts the time budget, is REG_EINVAL. */
+/* Artifacts whose name or README (its searchable prefix) matches pattern, in store order. An
+ * invalid or over-long pattern, or one that exhausts the time budget, is REG_EINVAL. */
 enum reg_status reg_search_regex(struct reg_search *search, struct reg_catalog *cat,
                                  struct reg_store *store, struct reg_arena *a, const char *pattern,
                                  struct reg_artifact **out, int *count);

@@ -149,19 +149,6 @@ reg_handle_artifact_delete(struct reg_app *app, struct reg_request *req, struct 
                              reg_arena_own_json(&req->arena, reg_artifact_metadata_json(&art)));
 }
 
-/* The `offset` query parameter: the cursor a previous page's `offset` header named. */
-static enum reg_status
-parse_offset(struct reg_request *req, int64_t *out)
-{
-    char *raw;
-    enum reg_status st = reg_str_query_param(&req->arena, req->query, "offset", &raw);
-
-    *out = 0;
-    if (st != REG_OK || !raw || !*raw)
-        return st;
-    return reg_str_to_int64(raw, 0, INT64_MAX, "offset", out);
-}
-
 /* One ArtifactQuery: {"name": string, "types": [type, ...] optional}. */
 static enum reg_status
 parse_query(struct json_object *q, int index, struct reg_store_filter *out)
@@ -230,14 +217,13 @@ reg_handle_artifacts_list(struct reg_app *app, struct reg_request *req, struct r
     int64_t after;
     enum reg_status st;
 
-    st = parse_offset(req, &after);
+    st = reg_handler_offset_param(req, &after);
     if (st == REG_OK)
         st = parse_queries(req, &filters, &nfilters);
     if (st == REG_OK)
         st = reg_registry_enumerate(app->store, &req->arena, filters, nfilters, after, &page);
-    if (st == REG_OK && page.next_after)
-        st = reg_response_header(
-            resp, "offset", reg_arena_sprintf(&req->arena, "%lld", (long long)page.next_after));
+    if (st == REG_OK)
+        st = reg_handler_next_offset(req, resp, page.next_after);
     if (st != REG_OK)
         return st;
     return reg_handler_metadata_list(req, resp, page.items, page.count);

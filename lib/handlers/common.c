@@ -1,13 +1,40 @@
 /*
- * common.c - the helpers every handler shares: path parameters, the registry view of the app,
- * audit entries by the caller, and lists of artifact metadata.
+ * common.c - the helpers every handler shares: access checks, path parameters, the registry
+ * view of the app, audit entries by the caller, and lists of artifact metadata.
  */
 #include "auth/user.h"
+#include "auth/users.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/str.h"
 #include "core/audit.h"
 #include "core/registry.h"
 #include "handlers/handlers.h"
+
+enum reg_status
+reg_handler_authorize(struct reg_app *app, struct reg_request *req, const struct reg_route *route,
+                      bool spend)
+{
+    struct reg_caller *caller;
+    unsigned needed = route->access & REG_PERM_ALL;
+    const char *token;
+    enum reg_status st;
+
+    if (route->access == REG_PUBLIC)
+        return REG_OK;
+    caller = reg_arena_alloc(&req->arena, sizeof(*caller));
+    token =
+        req->authorization || !(route->access & REG_BEARER_OK) ? req->authorization : req->bearer;
+    st = spend ? reg_users_authorize(&app->users, &req->arena, token, caller)
+               : reg_users_check(&app->users, &req->arena, token, caller);
+    if (st != REG_OK)
+        return st;
+    req->caller = caller;
+    if ((caller->perms & needed) != needed)
+        return reg_errorf(REG_EDENIED, "user '%.100s' lacks the %s permission", caller->name,
+                          reg_perms_name(needed));
+    return REG_OK;
+}
 
 enum reg_status
 reg_handler_type_param(struct reg_request *req, enum reg_artifact_type *out)
@@ -43,11 +70,39 @@ void
 reg_handler_audit(struct reg_app *app, struct reg_request *req, const struct reg_artifact *art,
                   enum reg_audit_action action)
 {
+    reg_handler_audit_once(app, req, art, action, 0);
+}
+
+void
+reg_handler_audit_once(struct reg_app *app, struct reg_request *req, const struct reg_artifact *art,
+                       enum reg_audit_action action, int64_t window)
+{
     const struct reg_caller *c = req->caller;
-    enum reg_status st = reg_audit_record(app->store, c ? c->name : "anonymous",
-                                          c ? c->is_admin : false, art, action);
+    enum reg_status st = reg_audit_record_once(app->store, c ? c->name : "anonymous",
+                                               c ? c->is_admin : false, art, action, window);
 
     if (st != REG_OK)
         reg_log(REG_LOG_ERROR, "audit entry for %s %s lost: %s", reg_audit_action_name(action),
                 art->id, reg_error_detail());
+}
+
+enum reg_status
+reg_handler_offset_param(struct reg_request *req, int64_t *out)
+{
+    char *raw;
+    enum reg_status st = reg_str_query_param(&req->arena, req->query, "offset", &raw);
+
+    *out = 0;
+    if (st != REG_OK || !raw || !*raw)
+        return st;
+    return reg_str_to_int64(raw, 0, INT64_MAX, "offset", out);
+}
+
+enum reg_status
+reg_handler_next_offset(struct reg_request *req, struct reg_response *resp, int64_t next)
+{
+    if (next == 0)
+        return REG_OK;
+    return reg_response_header(resp, "offset",
+                               reg_arena_sprintf(&req->arena, "%lld", (long long)next));
 }

@@ -22,6 +22,11 @@
 /* Added to access: the token may also come as "Authorization: Bearer <token>", as Hugging
  * Face's clients send it (the Hub-compatible routes); elsewhere only X-Authorization counts. */
 #define REG_BEARER_OK (1u << 17)
+/* The whole access of a route that only nginx's subrequests reach (conf/nginx.conf.in marks
+ * its location internal, and only such locations set REGISTRY_INTERNAL, req->internal). For
+ * any other caller the route does not exist (404). The dispatcher checks no token: the
+ * handler checks the client's request the subrequest is about. */
+#define REG_INTERNAL (1u << 18)
 
 extern const struct reg_route reg_routes[];
 extern const int reg_nroutes;
@@ -78,6 +83,8 @@ enum reg_status reg_handle_license_check(struct reg_app *, struct reg_request *,
 
 /* upload.c */
 enum reg_status reg_handle_upload(struct reg_app *, struct reg_request *, struct reg_response *);
+enum reg_status reg_handle_upload_check(struct reg_app *, struct reg_request *,
+                                        struct reg_response *);
 
 /* download.c */
 enum reg_status reg_handle_download(struct reg_app *, struct reg_request *, struct reg_response *);
@@ -96,6 +103,11 @@ enum reg_status reg_handle_hub_resolve(struct reg_app *, struct reg_request *,
 enum reg_status reg_handle_rate(struct reg_app *, struct reg_request *, struct reg_response *);
 
 /* Helpers shared by the handlers (common.c). */
+/* Checks the caller's token and permissions for route and sets req->caller. spend: the call
+ * spends one of the token's uses (every API call); otherwise it is only checked (nginx's
+ * check of an upload, which spends its use when nginx passes it on). */
+enum reg_status reg_handler_authorize(struct reg_app *app, struct reg_request *req,
+                                      const struct reg_route *route, bool spend);
 /* What core/registry.h works with, from the app. */
 struct reg_registry reg_handler_registry(struct reg_app *app);
 /* The {artifact_type} path parameter, parsed. */
@@ -106,6 +118,17 @@ enum reg_status reg_handler_id_param(struct reg_request *req, const char **out);
  * operation it describes has happened. */
 void reg_handler_audit(struct reg_app *app, struct reg_request *req, const struct reg_artifact *art,
                        enum reg_audit_action action);
+/* The same, unless the caller already has an entry of this action on art within the last
+ * window seconds (core/audit.h, reg_audit_record_once). */
+void reg_handler_audit_once(struct reg_app *app, struct reg_request *req,
+                            const struct reg_artifact *art, enum reg_audit_action action,
+                            int64_t window);
+/* The `offset` query parameter of a paged answer: the cursor a previous page's `offset` header
+ * named; 0 when absent or empty. Anything but digits is REG_EINVAL. */
+enum reg_status reg_handler_offset_param(struct reg_request *req, int64_t *out);
+/* Names the next page's cursor in the `offset` header, when there is a next page. */
+enum reg_status reg_handler_next_offset(struct reg_request *req, struct reg_response *resp,
+                                        int64_t next);
 /* Renders a JSON array of {name, id, type} for n artifacts. */
 enum reg_status reg_handler_metadata_list(struct reg_request *req, struct reg_response *resp,
                                           const struct reg_artifact *items, int n);

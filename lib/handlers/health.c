@@ -1,8 +1,8 @@
 /*
- * health.c - GET /health (liveness), GET /tracks, GET /health/components (the store, the
- * worker pool, the upstreams and the disk, read live), GET /health/activity (per-route and
- * per-type figures the workers count in shared memory) and GET /health/logs (the service log,
- * for admins).
+ * health.c - GET /health (liveness, with warnings about a dangerous configuration), GET
+ * /tracks, GET /health/components (the store, the worker pool, the upstreams and the disk, read
+ * live), GET /health/activity (per-route and per-type figures the workers count in shared
+ * memory) and GET /health/logs (the service log, for admins).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -19,9 +19,18 @@ enum reg_status
 reg_handle_health(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
     struct json_object *body = reg_arena_own_json(&req->arena, json_object_new_object());
+    const char *warnings[REG_CONFIG_WARNINGS_MAX];
+    int n = reg_config_warnings(&app->config, warnings);
 
-    (void)app;
     json_object_object_add(body, "status", json_object_new_string("ok"));
+    /* Dangerous configuration is shown wherever someone looks at the service's health; a
+     * sound one leaves the liveness answer as small as ever. */
+    if (n > 0) {
+        struct json_object *list = json_object_new_array();
+        for (int i = 0; i < n; i++)
+            json_object_array_add(list, json_object_new_string(warnings[i]));
+        json_object_object_add(body, "warnings", list);
+    }
     return reg_response_json(resp, 200, body);
 }
 

@@ -45,6 +45,8 @@ const struct reg_route reg_routes[] = {
     {"GET", "/users/{username}", reg_handle_user_get, REG_ANY_USER},
     {"DELETE", "/users/{username}", reg_handle_user_delete, REG_ANY_USER},
     {"PUT", "/users/{username}/permissions", reg_handle_user_permissions, REG_PERM_ADMIN},
+    /* nginx's check of an upload before it reads the body (auth_request; upload.c). */
+    {"GET", "/_internal/upload-check", reg_handle_upload_check, REG_INTERNAL},
 };
 
 const int reg_nroutes = (int)(sizeof(reg_routes) / sizeof(reg_routes[0]));

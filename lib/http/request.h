@@ -7,6 +7,7 @@
 #ifndef REG_HTTP_REQUEST_H
 #define REG_HTTP_REQUEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/arena.h"
@@ -36,6 +37,13 @@ struct reg_request {
     size_t body_len;
     const char *body_file; /* uploads: the file nginx stored the body in (then body is ""),
                             * NULL otherwise */
+    /* nginx's subrequests only: conf/nginx.conf.in sets these as FastCGI parameters, which
+     * a client cannot send (its headers arrive as HTTP_*). internal is true, and the rest
+     * describe the client's request the subrequest is about; NULL otherwise. */
+    bool internal;
+    const char *original_method; /* "POST" */
+    const char *original_uri;    /* path and query, as the client sent them */
+    const char *original_length; /* its Content-Length; "" when unknown (a chunked body) */
     /* Filled by the router. */
     const char *route; /* the matched pattern, e.g. "/artifacts/{artifact_type}/{id}" */
     struct reg_param params[REG_MAX_SEGMENTS];

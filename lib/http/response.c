@@ -3,6 +3,7 @@
  */
 #include "http/response.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "base/json.h"
@@ -66,6 +67,22 @@ reg_response_empty(struct reg_response *resp, int status)
     resp->status = status;
 }
 
+/* A refusal for now (429) says when to come back, as recorded where it was decided (at least a
+ * second); whatever is unavailable (the store, or upstream with no stored copy) is worth a
+ * retry too. */
+static void
+retry_after_header(struct reg_response *resp, enum reg_status st)
+{
+    int seconds = reg_error_retry_after_seconds();
+
+    if (st == REG_ETOOMANY) {
+        snprintf(resp->retry_after, sizeof(resp->retry_after), "%d", seconds > 0 ? seconds : 1);
+        reg_response_header(resp, "Retry-After", resp->retry_after);
+    } else if (st == REG_EUNAVAILABLE) {
+        reg_response_header(resp, "Retry-After", REG_RETRY_AFTER_SECONDS_TEXT);
+    }
+}
+
 void
 reg_response_error(struct reg_response *resp, enum reg_status st)
 {
@@ -79,9 +96,7 @@ reg_response_error(struct reg_response *resp, enum reg_status st)
     if (reg_response_json(resp, reg_status_http(st), err) != REG_OK)
         reg_response_empty(resp, 500);
     json_object_put(err);
-    /* Whatever is unavailable (the store, or upstream with no stored copy) is worth a retry. */
-    if (st == REG_EUNAVAILABLE)
-        reg_response_header(resp, "Retry-After", REG_RETRY_AFTER_SECONDS_TEXT);
+    retry_after_header(resp, st);
 }
 
 enum reg_status
@@ -127,6 +142,8 @@ reg_http_reason(int status)
         return "Range Not Satisfiable";
     case 424:
         return "Failed Dependency";
+    case 429:
+        return "Too Many Requests";
     case 501:
         return "Not Implemented";
     case 502:

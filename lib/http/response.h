@@ -45,6 +45,7 @@ struct reg_response {
     int nheaders;
     struct reg_buf body;
     struct reg_response_stream stream; /* produce is NULL for an ordinary answer */
+    char retry_after[16];              /* Retry-After of an error answer (a header points here) */
 };
 
 void reg_response_init(struct reg_response *resp);

@@ -232,7 +232,6 @@ batch_write(struct dynamo_store *s, struct reg_arena *a, struct json_object *wri
     json_object_object_add(req, "RequestItems", items);
     for (int round = 0; round < 8; round++) {
         struct json_object *resp, *left, *rest;
-        struct timespec pause = {0, (25L << round) * 1000000L};
         enum reg_status st = reg_ddb_call(s, a, "BatchWriteItem", req, &resp);
 
         if (st != REG_OK)
@@ -242,7 +241,7 @@ batch_write(struct dynamo_store *s, struct reg_arena *a, struct json_object *wri
             json_object_array_length(rest) == 0)
             return REG_OK;
         json_object_object_add(req, "RequestItems", json_object_get(left));
-        nanosleep(&pause, NULL);
+        reg_dynamodb_backoff_sleep(round + 1);
     }
     return reg_errorf(REG_EUNAVAILABLE, "DynamoDB kept items of a batch write unprocessed");
 }

@@ -71,6 +71,12 @@ reg_store_scan(struct reg_store *s, reg_store_scan_fn fn, void *ctx)
 }
 
 enum reg_status
+reg_store_readmes(struct reg_store *s, size_t max_bytes, reg_store_readme_fn fn, void *ctx)
+{
+    return s->ops->readmes(s, max_bytes, fn, ctx);
+}
+
+enum reg_status
 reg_store_generation(struct reg_store *s, uint64_t *out)
 {
     return s->ops->generation(s, out);
@@ -132,16 +138,29 @@ reg_store_token_use(struct reg_store *s, const char *user, const char *id, int64
 }
 
 enum reg_status
+reg_store_token_check(struct reg_store *s, const char *user, const char *id, int64_t max_uses)
+{
+    return s->ops->token_check(s, user, id, max_uses);
+}
+
+enum reg_status
 reg_store_audit_append(struct reg_store *s, const struct reg_audit_entry *e)
 {
     return s->ops->audit_append(s, e);
 }
 
 enum reg_status
-reg_store_audit_list(struct reg_store *s, struct reg_arena *a, const char *artifact_id,
-                     struct reg_audit_entry **out, int *count)
+reg_store_audit_append_once(struct reg_store *s, const struct reg_audit_entry *e, int64_t window,
+                            bool *appended)
 {
-    return s->ops->audit_list(s, a, artifact_id, out, count);
+    return s->ops->audit_append_once(s, e, window, appended);
+}
+
+enum reg_status
+reg_store_audit_list(struct reg_store *s, struct reg_arena *a, const char *artifact_id,
+                     int64_t after, int limit, struct reg_audit_page *out)
+{
+    return s->ops->audit_list(s, a, artifact_id, after, limit, out);
 }
 
 enum reg_status

@@ -12,6 +12,7 @@
 #define REG_STORE_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/arena.h"
@@ -36,9 +37,16 @@ struct reg_store_page {
  * return stops the scan and is returned by it. */
 typedef enum reg_status (*reg_store_scan_fn)(void *ctx, const struct reg_artifact *art);
 
+/* Called for each README by the search feed with the artifact's id and the README's first
+ * bytes (len of them, NUL-terminated); valid only during the call. A non-OK return stops the
+ * feed and is returned by it. */
+typedef enum reg_status (*reg_store_readme_fn)(void *ctx, const char *id, const char *text,
+                                               size_t len);
+
 struct reg_store;
 struct reg_user;
 struct reg_audit_entry;
+struct reg_audit_page;
 
 struct reg_store_ops {
     const char *name;
@@ -54,8 +62,15 @@ struct reg_store_ops {
     enum reg_status (*list)(struct reg_store *s, struct reg_arena *a,
                             const struct reg_store_filter *filters, int nfilters, int64_t after,
                             int limit, struct reg_store_page *out);
-    /* Every artifact with its README and metadata, in store order. */
+    /* Every artifact with its metadata, in store order; readme is NULL (READMEs are read by
+     * readmes, so that no caller holds all of them). */
     enum reg_status (*scan)(struct reg_store *s, reg_store_scan_fn fn, void *ctx);
+    /* The search feed: for every artifact that has a (non-empty) README, its first max_bytes
+     * bytes (cut back to a whole UTF-8 character; max_bytes <= REG_SEARCH_README_MAX), in no
+     * particular order. Holds one README's prefix (or one page of items) at a time, whatever
+     * the number of artifacts. */
+    enum reg_status (*readmes)(struct reg_store *s, size_t max_bytes, reg_store_readme_fn fn,
+                               void *ctx);
     /* A counter that changes whenever any artifact changes (for caches). */
     enum reg_status (*generation)(struct reg_store *s, uint64_t *out);
     /* Number of artifacts. */
@@ -83,11 +98,24 @@ struct reg_store_ops {
      * both get the last use. *uses is the count after this use. */
     enum reg_status (*token_use)(struct reg_store *s, const char *user, const char *id,
                                  int64_t max_uses, int64_t *uses);
+    /* Whether token id (issued to user) would be accepted by token_use, without spending a
+     * use: REG_EAUTH, with token_use's details, if it is unknown (revoked) or exhausted. A
+     * pre-check only: a use may still be refused by the token_use that follows. */
+    enum reg_status (*token_check)(struct reg_store *s, const char *user, const char *id,
+                                   int64_t max_uses);
 
     /* Audit entries (core/audit.h), listed oldest first. */
     enum reg_status (*audit_append)(struct reg_store *s, const struct reg_audit_entry *e);
+    /* Appends e unless e->user already has an entry of e->action on e's artifact, appended by
+     * this call, dated after e->date - window; *appended says which. Of concurrent calls within
+     * one window, exactly one appends. (Whether entries of that action appended by
+     * audit_append count is the backend's: the registry appends an action one way only.) */
+    enum reg_status (*audit_append_once)(struct reg_store *s, const struct reg_audit_entry *e,
+                                         int64_t window, bool *appended);
+    /* At most limit entries of the artifact that follow cursor after (0: from the first), and
+     * in out->next_after the cursor of the rest (0 when none remain). */
     enum reg_status (*audit_list)(struct reg_store *s, struct reg_arena *a, const char *artifact_id,
-                                  struct reg_audit_entry **out, int *count);
+                                  int64_t after, int limit, struct reg_audit_page *out);
 
     /* The server secret that signs tokens: candidate is stored if none is yet, and *out is
      * the stored one, so every worker and host ends up with the same. */
@@ -115,6 +143,8 @@ enum reg_status reg_store_list(struct reg_store *s, struct reg_arena *a,
                                const struct reg_store_filter *filters, int nfilters, int64_t after,
                                int limit, struct reg_store_page *out);
 enum reg_status reg_store_scan(struct reg_store *s, reg_store_scan_fn fn, void *ctx);
+enum reg_status reg_store_readmes(struct reg_store *s, size_t max_bytes, reg_store_readme_fn fn,
+                                  void *ctx);
 enum reg_status reg_store_generation(struct reg_store *s, uint64_t *out);
 enum reg_status reg_store_count(struct reg_store *s, int64_t *out);
 enum reg_status reg_store_reset(struct reg_store *s);
@@ -128,10 +158,14 @@ enum reg_status reg_store_user_remove(struct reg_store *s, const char *name);
 enum reg_status reg_store_token_insert(struct reg_store *s, const char *id, const char *user);
 enum reg_status reg_store_token_use(struct reg_store *s, const char *user, const char *id,
                                     int64_t max_uses, int64_t *uses);
+enum reg_status reg_store_token_check(struct reg_store *s, const char *user, const char *id,
+                                      int64_t max_uses);
 enum reg_status reg_store_audit_append(struct reg_store *s, const struct reg_audit_entry *e);
+enum reg_status reg_store_audit_append_once(struct reg_store *s, const struct reg_audit_entry *e,
+                                            int64_t window, bool *appended);
 enum reg_status reg_store_audit_list(struct reg_store *s, struct reg_arena *a,
-                                     const char *artifact_id, struct reg_audit_entry **out,
-                                     int *count);
+                                     const char *artifact_id, int64_t after, int limit,
+                                     struct reg_audit_page *out);
 enum reg_status reg_store_secret(struct reg_store *s, const unsigned char candidate[32],
                                  unsigned char out[32]);
 

@@ -1,7 +1,7 @@
 /*
  * store_dynamodb.c - the store on one DynamoDB table (single-table design), for registries
- * whose hosts share one store: artifacts, enumerate, the search caches' feed, reset, and the
- * table itself. Users, tokens, audit entries and the token secret are in
+ * whose hosts share one store: artifacts, enumerate, the catalog's scan and the regex search's
+ * README feed, reset, and the table itself. Users, tokens, audit entries and the token secret are in
  * store_dynamodb_auth.c; the item helpers and the counters in dynamodb_items.c; what the three
  * share in store_dynamodb_int.h.
  *
@@ -13,16 +13,18 @@
  *                                                       gsi2pk "N#<name>" gsi2sk seq
  *   README chunk  pk "A#<id>"   sk "B#<token>#0000"...  text: at most CHUNK_BYTES of the README,
  *                                                       so a 1 MB README stays far below the
- *                                                       400 KB item limit; only the chunks of
- *                                                       the artifact's readme_token are read, so
- *                                                       a failed or replaced write never mixes in
+ *                                                       400 KB item limit (the first at most
+ *                                                       REG_SEARCH_README_MAX, all search reads);
+ *                                                       only the chunks of the artifact's
+ *                                                       readme_token are read, so a failed or
+ *                                                       replaced write never mixes in
  *   URL claim     pk "U#<type>#<sha256(url)>"  sk "U"   id, url, claim_token, claimed_at: makes
  *                                                       type + url unique
  *   counters      pk "META"             sk "COUNTERS"   seq (enumerate order), generation (bumped
- *                                                       by every artifact change, for the search
- *                                                       caches), count; see dynamodb_items.c
- * The artifact's partition also holds its audit entries (sk "L#...", store_dynamodb_auth.c),
- * which sort after its item and chunks.
+ *                                                       by every artifact change, for the
+ *                                                       workers' catalogs), count; see dynamodb_items.c
+ * The artifact's partition also holds its audit entries (sk "L#...") and audit reader marks
+ * (sk "R#..."), see store_dynamodb_auth.c, which sort after its item and chunks.
  *
  * No correctness property depends on transactions (DynamoDB-compatible test servers lack them):
  * - A registration claims its URL first (conditional put), writes the README chunks, then the
@@ -78,16 +80,12 @@ url_pk(struct reg_arena *a, const struct reg_artifact *art)
     return reg_arena_sprintf(a, "U#%d#%s", (int)art->type, hex);
 }
 
-/* Length of the next README chunk at text: at most CHUNK_BYTES, never splitting a UTF-8
- * sequence. */
+/* Length of README chunk i at text: at most CHUNK_BYTES, never splitting a UTF-8 sequence. The
+ * first is at most REG_SEARCH_README_MAX, so the search feed reads no more than it needs. */
 static size_t
-chunk_len(const char *text, size_t left)
+chunk_len(const char *text, size_t left, int64_t i)
 {
-    size_t n = left < CHUNK_BYTES ? left : CHUNK_BYTES;
-
-    while (n < left && n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
-        n--;
-    return n;
+    return reg_str_utf8_cut(text, left, i == 0 ? REG_SEARCH_README_MAX : CHUNK_BYTES);
 }
 
 static const char *
@@ -107,7 +105,7 @@ put_readme(struct dynamo_store *s, struct reg_arena *a, const char *id, const ch
 
     *chunks = 0;
     while (st == REG_OK && left > 0) {
-        size_t n = chunk_len(p, left);
+        size_t n = chunk_len(p, left, *chunks);
         struct json_object *item =
             reg_ddb_key(reg_ddb_artifact_pk(a, id), chunk_sk(a, token, *chunks));
         json_object_object_add(item, "text", reg_ddb_attr_s(reg_arena_strndup(a, p, n)));
@@ -629,33 +627,7 @@ dy_list(struct reg_store *base, struct reg_arena *a, const struct reg_store_filt
     return REG_OK;
 }
 
-/* ---- search cache feed --------------------------------------------------------------------- */
-
-struct scanned {
-    struct reg_arena *a;
-    struct json_object *items; /* artifact items and README chunks, in any order */
-};
-
-static enum reg_status
-keep_artifact_parts(void *ctx, struct json_object *item)
-{
-    struct scanned *sc = ctx;
-    const char *pk = reg_ddb_get_s(item, "pk"), *sk = reg_ddb_get_s(item, "sk");
-
-    if (pk && sk && strncmp(pk, "A#", 2) == 0 && (sk[0] == 'A' || sk[0] == 'B'))
-        json_object_array_add(sc->items, json_object_get(item));
-    return REG_OK;
-}
-
-/* Orders by pk, then sk, so an artifact item comes right before its README chunks. */
-static int
-by_key(const void *x, const void *y)
-{
-    struct json_object *const *a = x, *const *b = y;
-    int c = strcmp(reg_ddb_get_s(*a, "pk"), reg_ddb_get_s(*b, "pk"));
-
-    return c ? c : strcmp(reg_ddb_get_s(*a, "sk"), reg_ddb_get_s(*b, "sk"));
-}
+/* ---- the catalog's scan and the search feed ------------------------------------------------ */
 
 static int
 by_seq(const void *x, const void *y)
@@ -665,35 +637,31 @@ by_seq(const void *x, const void *y)
     return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-/* Joins the sorted items into artifacts with their README text. */
-static int
-assemble(struct reg_arena *a, struct json_object *items, struct reg_artifact *arts)
-{
-    size_t n = json_object_array_length(items);
-    int count = 0;
+struct scanned {
+    struct reg_arena *a;
+    struct reg_artifact *arts;
+    size_t count, cap;
+};
 
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *item = json_object_array_get_idx(items, i);
-        const char *pk = reg_ddb_get_s(item, "pk");
-        struct reg_buf text;
-        if (strcmp(reg_ddb_get_s(item, "sk"), "A") != 0)
-            continue;
-        reg_buf_init(&text, REG_README_MAX * 2);
-        for (size_t j = i + 1; j < n; j++) {
-            struct json_object *chunk = json_object_array_get_idx(items, j);
-            if (strcmp(reg_ddb_get_s(chunk, "pk"), pk) != 0)
-                break;
-            if (reg_ddb_get_s(chunk, "text") && chunk_of(item, chunk))
-                (void)reg_buf_puts(&text, reg_ddb_get_s(chunk, "text"));
-        }
-        artifact_head(a, item, &arts[count]);
-        arts[count].readme = text.len ? reg_arena_strndup(a, text.data, text.len) : NULL;
-        reg_buf_cleanup(&text);
-        count++;
+static enum reg_status
+keep_artifact(void *ctx, struct json_object *item)
+{
+    struct scanned *sc = ctx;
+
+    if (sc->count == sc->cap) {
+        size_t cap = sc->cap ? sc->cap * 2 : 64;
+        struct reg_artifact *grown = reg_arena_alloc(sc->a, sizeof(*grown) * cap);
+        if (sc->count)
+            memcpy(grown, sc->arts, sizeof(*grown) * sc->count);
+        sc->arts = grown;
+        sc->cap = cap;
     }
-    return count;
+    artifact_head(sc->a, item, &sc->arts[sc->count++]);
+    return REG_OK;
 }
 
+/* Artifact items only (the filter runs in DynamoDB, so README chunks and audit entries are
+ * never sent), ordered by seq. */
 static enum reg_status
 dy_scan(struct reg_store *base, reg_store_scan_fn fn, void *ctx)
 {
@@ -701,23 +669,118 @@ dy_scan(struct reg_store *base, reg_store_scan_fn fn, void *ctx)
     struct reg_arena a;
     struct scanned sc;
     struct json_object *req;
-    struct reg_artifact *arts;
-    int count;
     enum reg_status st;
 
     reg_arena_init(&a);
-    sc.a = &a;
-    sc.items = reg_arena_own_json(&a, json_object_new_array());
+    sc = (struct scanned){&a, NULL, 0, 0};
     req = reg_ddb_request(s, &a);
     json_object_object_add(req, "ConsistentRead", json_object_new_boolean(true));
-    st = reg_ddb_each_page(s, &a, "Scan", req, keep_artifact_parts, &sc);
-    if (st == REG_OK) {
-        json_object_array_sort(sc.items, by_key);
-        arts = reg_arena_alloc(&a, sizeof(*arts) * (json_object_array_length(sc.items) + 1));
-        count = assemble(&a, sc.items, arts);
-        qsort(arts, (size_t)count, sizeof(*arts), by_seq);
-        for (int i = 0; st == REG_OK && i < count; i++)
-            st = fn(ctx, &arts[i]);
+    reg_ddb_set_str(req, "FilterExpression", "sk = :a");
+    reg_ddb_value(req, ":a", reg_ddb_attr_s("A"));
+    st = reg_ddb_each_page(s, &a, "Scan", req, keep_artifact, &sc);
+    if (st == REG_OK && sc.count)
+        qsort(sc.arts, sc.count, sizeof(*sc.arts), by_seq);
+    for (size_t i = 0; st == REG_OK && i < sc.count; i++)
+        st = fn(ctx, &sc.arts[i]);
+    reg_arena_cleanup(&a);
+    return st;
+}
+
+/* The search feed: one Scan, filtered in DynamoDB to artifact items (their readme_token) and
+ * first README chunks, read a page at a time and each page released before the next. A chunk
+ * counts only under its artifact's current token (a failed or replaced write never mixes in).
+ * DynamoDB returns an artifact's items together, its item before its chunks, so a chunk waits
+ * in pending only if that order does not hold. */
+struct feed {
+    size_t max;
+    reg_store_readme_fn fn;
+    void *ctx;
+    struct json_object *tokens;  /* pk -> readme_token of the artifact item */
+    struct json_object *pending; /* first chunks whose artifact item has not been seen */
+};
+
+/* Feeds chunk to fn if it is the first chunk of its artifact's current README. */
+static enum reg_status
+feed_chunk(struct feed *f, struct json_object *chunk, struct json_object *token)
+{
+    const char *pk = reg_ddb_get_s(chunk, "pk"), *sk = reg_ddb_get_s(chunk, "sk");
+    const char *text = reg_ddb_get_s(chunk, "text"), *t = json_object_get_string(token);
+    size_t n = strlen(t), len;
+
+    if (!text || !sk || strncmp(sk + 2, t, n) != 0 || strcmp(sk + 2 + n, "#0000") != 0)
+        return REG_OK;
+    len = strlen(text);
+    return len ? f->fn(f->ctx, pk + 2, text, reg_str_utf8_cut(text, len, f->max)) : REG_OK;
+}
+
+static enum reg_status
+feed_item(struct feed *f, struct json_object *item)
+{
+    const char *pk = reg_ddb_get_s(item, "pk"), *sk = reg_ddb_get_s(item, "sk");
+    const char *token = reg_ddb_get_s(item, "readme_token");
+    struct json_object *known;
+
+    if (!pk || !sk || strncmp(pk, "A#", 2) != 0)
+        return REG_OK;
+    if (strcmp(sk, "A") == 0) {
+        json_object_object_add(f->tokens, pk, json_object_new_string(token ? token : ""));
+        return REG_OK;
+    }
+    if (json_object_object_get_ex(f->tokens, pk, &known))
+        return feed_chunk(f, item, known);
+    json_object_array_add(f->pending, json_object_get(item));
+    return REG_OK;
+}
+
+/* Reads the pages of the Scan req, each into an arena of its own. */
+static enum reg_status
+feed_pages(struct dynamo_store *s, struct json_object *req, struct feed *f)
+{
+    enum reg_status st = REG_OK;
+    bool more = true;
+
+    while (st == REG_OK && more) {
+        struct reg_arena page;
+        struct json_object *resp, *items, *last;
+        reg_arena_init(&page);
+        st = reg_ddb_call(s, &page, "Scan", req, &resp);
+        if (st == REG_OK && json_object_object_get_ex(resp, "Items", &items))
+            for (size_t i = 0; st == REG_OK && i < json_object_array_length(items); i++)
+                st = feed_item(f, json_object_array_get_idx(items, i));
+        more = st == REG_OK && json_object_object_get_ex(resp, "LastEvaluatedKey", &last);
+        if (more)
+            json_object_object_add(req, "ExclusiveStartKey", json_object_get(last));
+        reg_arena_cleanup(&page);
+    }
+    return st;
+}
+
+static enum reg_status
+dy_readmes(struct reg_store *base, size_t max_bytes, reg_store_readme_fn fn, void *ctx)
+{
+    struct dynamo_store *s = reg_ddb_self(base);
+    struct reg_arena a;
+    struct feed f = {max_bytes, fn, ctx, NULL, NULL};
+    struct json_object *req, *known;
+    enum reg_status st;
+
+    reg_arena_init(&a);
+    f.tokens = reg_arena_own_json(&a, json_object_new_object());
+    f.pending = reg_arena_own_json(&a, json_object_new_array());
+    req = reg_ddb_request(s, &a);
+    json_object_object_add(req, "ConsistentRead", json_object_new_boolean(true));
+    reg_ddb_set_str(req, "FilterExpression",
+                    "sk = :a OR (begins_with(sk, :b) AND contains(sk, :first))");
+    reg_ddb_set_str(req, "ProjectionExpression", "pk, sk, readme_token, #text");
+    reg_ddb_attr_name(req, "#text", "text");
+    reg_ddb_value(req, ":a", reg_ddb_attr_s("A"));
+    reg_ddb_value(req, ":b", reg_ddb_attr_s("B#"));
+    reg_ddb_value(req, ":first", reg_ddb_attr_s("#0000"));
+    st = feed_pages(s, req, &f);
+    for (size_t i = 0; st == REG_OK && i < json_object_array_length(f.pending); i++) {
+        struct json_object *chunk = json_object_array_get_idx(f.pending, i);
+        if (json_object_object_get_ex(f.tokens, reg_ddb_get_s(chunk, "pk"), &known))
+            st = feed_chunk(&f, chunk, known);
     }
     reg_arena_cleanup(&a);
     return st;
@@ -886,6 +949,7 @@ static const struct reg_store_ops dynamo_ops = {
     .remove = dy_remove,
     .list = dy_list,
     .scan = dy_scan,
+    .readmes = dy_readmes,
     .generation = reg_ddb_generation,
     .count = reg_ddb_count,
     .reset = dy_reset,
@@ -896,7 +960,9 @@ static const struct reg_store_ops dynamo_ops = {
     .user_remove = reg_ddb_user_remove,
     .token_insert = reg_ddb_token_insert,
     .token_use = reg_ddb_token_use,
+    .token_check = reg_ddb_token_check,
     .audit_append = reg_ddb_audit_append,
+    .audit_append_once = reg_ddb_audit_append_once,
     .audit_list = reg_ddb_audit_list,
     .secret = reg_ddb_secret,
     .close = dy_close,

@@ -7,6 +7,8 @@
  *   token         pk "UTOK#<user>"      sk "<id>"       uses, last_use
  *   audit entry   pk "A#<id>"           sk "L#<audit_seq, 19 digits>"  user, is_admin, action,
  *                                                       date, name, type, id
+ *   reader mark   pk "A#<id>"           sk "R#<action>#<user>"  last (date of the user's latest
+ *                                                       entry of that action), write_token
  *   token secret  pk "META"             sk "SECRET"     value (hex)
  * and two counters on the counters item (dynamodb_items.c): admins, the number of admins, and
  * audit_seq, which orders the audit entries.
@@ -14,9 +16,14 @@
  * - Token uses are one conditional update ("uses < max"), exact under any concurrency.
  * - The last admin is protected by the admins counter: taking an admin away first decrements
  *   it on condition that it stays above zero, so two concurrent removals cannot both pass.
+ * - An entry appended once per window first moves the reader mark forward on condition that
+ *   its date is outside the window, so of concurrent readers exactly one appends. A crash
+ *   between the two loses that one entry rather than writing two.
+ * - Audit entries are read a page at a time, from the cursor (an audit_seq) on.
  */
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -245,6 +252,18 @@ reg_ddb_token_insert(struct reg_store *base, const char *id, const char *user)
     return st;
 }
 
+/* Why a token is not accepted: its item exists (it is used up) or not (revoked). */
+static enum reg_status
+token_refused(bool exists, int64_t max_uses)
+{
+    if (exists)
+        return reg_errorf(REG_EAUTH,
+                          "the access token has been used %lld times, its limit; "
+                          "authenticate again",
+                          (long long)max_uses);
+    return reg_errorf(REG_EAUTH, "the access token has been revoked");
+}
+
 enum reg_status
 reg_ddb_token_use(struct reg_store *base, const char *user, const char *id, int64_t max_uses,
                   int64_t *uses)
@@ -279,12 +298,26 @@ reg_ddb_token_use(struct reg_store *base, const char *user, const char *id, int6
             strcmp(reg_ddb_get_s(item, "last_use"), token) == 0)
             *uses = reg_ddb_get_n(item, "uses"); /* a retry of a use that had landed */
         else if (st == REG_OK)
-            st = item ? reg_errorf(REG_EAUTH,
-                                   "the access token has been used %lld times, its limit; "
-                                   "authenticate again",
-                                   (long long)max_uses)
-                      : reg_errorf(REG_EAUTH, "the access token has been revoked");
+            st = token_refused(item != NULL, max_uses);
     }
+    reg_arena_cleanup(&a);
+    return st;
+}
+
+enum reg_status
+reg_ddb_token_check(struct reg_store *base, const char *user, const char *id, int64_t max_uses)
+{
+    struct dynamo_store *s = reg_ddb_self(base);
+    struct reg_arena a;
+    struct json_object *item = NULL;
+    enum reg_status st = REG_OK;
+
+    if (!*user || !*id)
+        return token_refused(false, max_uses);
+    reg_arena_init(&a);
+    st = reg_ddb_get_item(s, &a, reg_arena_sprintf(&a, "UTOK#%s", user), id, &item);
+    if (st == REG_OK && (!item || reg_ddb_get_n(item, "uses") >= max_uses))
+        st = token_refused(item != NULL, max_uses);
     reg_arena_cleanup(&a);
     return st;
 }
@@ -321,56 +354,111 @@ reg_ddb_audit_append(struct reg_store *base, const struct reg_audit_entry *e)
     return st;
 }
 
-struct audit_list {
-    struct reg_arena *a;
-    struct reg_audit_entry *entries;
-    int count, cap;
-};
-
+/* Moves the reader mark of e to e->date unless it is within window of it; *moved says which.
+ * A retry of a move that had landed is recognised by its write token. */
 static enum reg_status
-add_entry(void *ctx, struct json_object *item)
+move_mark(struct dynamo_store *s, struct reg_arena *a, const struct reg_audit_entry *e,
+          int64_t window, bool *moved)
 {
-    struct audit_list *l = ctx;
-    struct reg_audit_entry *e;
+    struct json_object *req = reg_ddb_request(s, a);
+    const char *sk = reg_arena_sprintf(a, "R#%d#%s", (int)e->action, e->user);
+    enum reg_status st;
 
-    if (l->count == l->cap) {
-        struct reg_audit_entry *grown = reg_arena_alloc(l->a, sizeof(*grown) * (size_t)l->cap * 2);
-        memcpy(grown, l->entries, sizeof(*grown) * (size_t)l->count);
-        l->entries = grown;
-        l->cap *= 2;
-    }
-    e = &l->entries[l->count++];
-    e->user =
-        reg_arena_strdup(l->a, reg_ddb_get_s(item, "user") ? reg_ddb_get_s(item, "user") : "");
+    json_object_object_add(req, "Key", reg_ddb_key(reg_ddb_artifact_pk(a, e->artifact.id), sk));
+    reg_ddb_set_str(req, "UpdateExpression", "SET #last = :date, write_token = :tok");
+    reg_ddb_set_str(req, "ConditionExpression",
+                    "attribute_not_exists(#last) OR #last <= :cutoff OR write_token = :tok");
+    reg_ddb_attr_name(req, "#last", "last");
+    reg_ddb_value(req, ":date", reg_ddb_attr_n(e->date));
+    reg_ddb_value(req, ":cutoff", reg_ddb_attr_n(e->date - window));
+    reg_ddb_value(req, ":tok", reg_ddb_attr_s(reg_ddb_new_token(a)));
+    st = reg_ddb_call(s, a, "UpdateItem", req, NULL);
+    *moved = st == REG_OK;
+    return st == REG_ECONFLICT ? REG_OK : st;
+}
+
+enum reg_status
+reg_ddb_audit_append_once(struct reg_store *base, const struct reg_audit_entry *e, int64_t window,
+                          bool *appended)
+{
+    struct dynamo_store *s = reg_ddb_self(base);
+    struct reg_arena a;
+    enum reg_status st;
+
+    *appended = false;
+    reg_arena_init(&a);
+    st = move_mark(s, &a, e, window, appended);
+    reg_arena_cleanup(&a);
+    if (st == REG_OK && *appended)
+        st = reg_ddb_audit_append(base, e);
+    if (st != REG_OK)
+        *appended = false;
+    return st;
+}
+
+static void
+entry_from(struct reg_arena *a, struct json_object *item, struct reg_audit_entry *e)
+{
+    e->user = reg_arena_strdup(a, reg_ddb_get_s(item, "user") ? reg_ddb_get_s(item, "user") : "");
     e->is_admin = reg_ddb_get_bool(item, "is_admin");
     e->action = (enum reg_audit_action)reg_ddb_get_n(item, "action");
     e->date = reg_ddb_get_n(item, "date");
     snprintf(e->artifact.id, sizeof(e->artifact.id), "%s",
              reg_ddb_get_s(item, "id") ? reg_ddb_get_s(item, "id") : "");
     e->artifact.name =
-        reg_arena_strdup(l->a, reg_ddb_get_s(item, "name") ? reg_ddb_get_s(item, "name") : "");
+        reg_arena_strdup(a, reg_ddb_get_s(item, "name") ? reg_ddb_get_s(item, "name") : "");
     e->artifact.type = (enum reg_artifact_type)reg_ddb_get_n(item, "type");
-    return REG_OK;
+}
+
+/* The audit_seq in an entry's sort key "L#<seq>". */
+static int64_t
+entry_seq(struct json_object *item)
+{
+    const char *sk = reg_ddb_get_s(item, "sk");
+
+    return sk && strlen(sk) > 2 ? strtoll(sk + 2, NULL, 10) : 0;
 }
 
 enum reg_status
 reg_ddb_audit_list(struct reg_store *base, struct reg_arena *a, const char *artifact_id,
-                   struct reg_audit_entry **out, int *count)
+                   int64_t after, int limit, struct reg_audit_page *out)
 {
     struct dynamo_store *s = reg_ddb_self(base);
     struct json_object *req = reg_ddb_request(s, a);
-    struct audit_list l = {a, NULL, 0, 16};
-    enum reg_status st;
+    int64_t last_seq = 0;
+    bool more = true;
 
-    l.entries = reg_arena_alloc(a, sizeof(*l.entries) * (size_t)l.cap);
-    reg_ddb_set_str(req, "KeyConditionExpression", "pk = :pk AND begins_with(sk, :l)");
+    out->items = reg_arena_alloc(a, sizeof(*out->items) * (size_t)(limit + 1));
+    out->count = 0;
+    out->next_after = 0;
+    reg_ddb_set_str(req, "KeyConditionExpression", "pk = :pk AND sk BETWEEN :from AND :to");
     reg_ddb_value(req, ":pk", reg_ddb_attr_s(reg_ddb_artifact_pk(a, artifact_id)));
-    reg_ddb_value(req, ":l", reg_ddb_attr_s("L#"));
+    reg_ddb_value(req, ":from",
+                  reg_ddb_attr_s(reg_arena_sprintf(a, "L#%019lld", (long long)after + 1)));
+    reg_ddb_value(req, ":to", reg_ddb_attr_s("L#9999999999999999999"));
     json_object_object_add(req, "ConsistentRead", json_object_new_boolean(true));
-    st = reg_ddb_each_page(s, a, "Query", req, add_entry, &l);
-    *out = l.entries;
-    *count = l.count;
-    return st;
+    /* One more entry than asked tells whether another page follows. */
+    json_object_object_add(req, "Limit", json_object_new_int(limit + 1));
+    while (more && out->count <= limit) {
+        struct json_object *resp, *items, *last;
+        enum reg_status st = reg_ddb_call(s, a, "Query", req, &resp);
+        if (st != REG_OK)
+            return st;
+        json_object_object_get_ex(resp, "Items", &items);
+        for (size_t i = 0; items && i < json_object_array_length(items); i++) {
+            struct json_object *item = json_object_array_get_idx(items, i);
+            if (out->count == limit) {
+                out->next_after = last_seq;
+                return REG_OK;
+            }
+            entry_from(a, item, &out->items[out->count++]);
+            last_seq = entry_seq(item);
+        }
+        more = json_object_object_get_ex(resp, "LastEvaluatedKey", &last);
+        if (more)
+            json_object_object_add(req, "ExclusiveStartKey", json_object_get(last));
+    }
+    return REG_OK;
 }
 
 enum reg_status

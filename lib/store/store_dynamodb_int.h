@@ -125,10 +125,14 @@ enum reg_status reg_ddb_user_remove(struct reg_store *base, const char *name);
 enum reg_status reg_ddb_token_insert(struct reg_store *base, const char *id, const char *user);
 enum reg_status reg_ddb_token_use(struct reg_store *base, const char *user, const char *id,
                                   int64_t max_uses, int64_t *uses);
+enum reg_status reg_ddb_token_check(struct reg_store *base, const char *user, const char *id,
+                                    int64_t max_uses);
 enum reg_status reg_ddb_audit_append(struct reg_store *base, const struct reg_audit_entry *e);
+enum reg_status reg_ddb_audit_append_once(struct reg_store *base, const struct reg_audit_entry *e,
+                                          int64_t window, bool *appended);
 enum reg_status reg_ddb_audit_list(struct reg_store *base, struct reg_arena *a,
-                                   const char *artifact_id, struct reg_audit_entry **out,
-                                   int *count);
+                                   const char *artifact_id, int64_t after, int limit,
+                                   struct reg_audit_page *out);
 enum reg_status reg_ddb_secret(struct reg_store *base, const unsigned char candidate[32],
                                unsigned char out[32]);
 

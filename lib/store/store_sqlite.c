@@ -9,7 +9,8 @@
  *   users(name PRIMARY KEY, is_admin, perms, password, created_at)
  *   tokens(id PRIMARY KEY, user REFERENCES users ON DELETE CASCADE, uses, issued_at)
  *   audit(seq, artifact_id, artifact_type, artifact_name, user, is_admin, action, date)
- *                                  -- an artifact's entries go with it (trigger)
+ *                                  -- an artifact's entries go with it (trigger); seq orders
+ *                                     them and is the cursor of a page of them
  *   secrets(name PRIMARY KEY, value)  -- 'token', the HMAC key of access tokens
  * seq is the stable enumerate order and never reused (AUTOINCREMENT), so pagination by
  * "seq > cursor" has no duplicates or gaps. synchronous=FULL: an acknowledged write survives
@@ -29,6 +30,7 @@
 #include "auth/user.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/str.h"
 #include "core/audit.h"
 #include "store/store.h"
 
@@ -39,6 +41,7 @@ enum stmt_id {
     ST_DELETE,
     ST_LIST,
     ST_SCAN,
+    ST_README_ROWS,
     ST_GENERATION,
     ST_COUNT,
     ST_ID_EXISTS,
@@ -50,6 +53,7 @@ enum stmt_id {
     ST_TOKEN_INSERT,
     ST_TOKEN_EXISTS,
     ST_AUDIT_APPEND,
+    ST_AUDIT_APPEND_ONCE,
     ST_AUDIT_LIST,
     ST_SECRET_PUT,
     ST_SECRET_GET,
@@ -72,7 +76,9 @@ static const char *const stmt_sql[ST_COUNT_ALL] = {
                 "JOIN artifacts AS a ON a.name = json_extract(q.value, '$.n') "
                 "WHERE a.seq > ?1 AND ((json_extract(q.value, '$.m') >> a.type) & 1) "
                 "ORDER BY 1 LIMIT ?4",
-    [ST_SCAN] = "SELECT seq, id, type, name, url, readme, metadata FROM artifacts ORDER BY seq",
+    [ST_SCAN] = "SELECT seq, id, type, name, url, metadata FROM artifacts ORDER BY seq",
+    /* typeof() reads the column's type from the record header, not its (long) text. */
+    [ST_README_ROWS] = "SELECT seq, id FROM artifacts WHERE typeof(readme) = 'text'",
     [ST_GENERATION] = "SELECT value FROM meta WHERE key = 'generation'",
     [ST_COUNT] = "SELECT count(*) FROM artifacts",
     [ST_ID_EXISTS] = "SELECT 1 FROM artifacts WHERE id = ?1",
@@ -89,8 +95,15 @@ static const char *const stmt_sql[ST_COUNT_ALL] = {
     [ST_TOKEN_EXISTS] = "SELECT uses FROM tokens WHERE id = ?1",
     [ST_AUDIT_APPEND] = "INSERT INTO audit(artifact_id, artifact_type, artifact_name, user, "
                         "is_admin, action, date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    /* One statement: an INSERT takes the write lock before it reads, so the check and the
+     * append are one step for every connection. */
+    [ST_AUDIT_APPEND_ONCE] = "INSERT INTO audit(artifact_id, artifact_type, artifact_name, user, "
+                             "is_admin, action, date) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 "
+                             "WHERE NOT EXISTS (SELECT 1 FROM audit WHERE artifact_id = ?1 AND "
+                             "user = ?4 AND action = ?6 AND date > ?7 - ?8)",
     [ST_AUDIT_LIST] = "SELECT artifact_id, artifact_type, artifact_name, user, is_admin, action, "
-                      "date FROM audit WHERE artifact_id = ?1 ORDER BY seq",
+                      "date, seq FROM audit WHERE artifact_id = ?1 AND seq > ?2 ORDER BY seq "
+                      "LIMIT ?3",
     [ST_SECRET_PUT] = "INSERT OR IGNORE INTO secrets(name, value) VALUES ('token', ?1)",
     [ST_SECRET_GET] = "SELECT value FROM secrets WHERE name = 'token'",
 };
@@ -147,6 +160,9 @@ static const char *const migrations[] = {
     "CREATE TRIGGER artifacts_del_audit AFTER DELETE ON artifacts BEGIN"
     "  DELETE FROM audit WHERE artifact_id = old.id; END;"
     "CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);",
+
+    /* A reader's latest entry of an action on an artifact, for appends once per window. */
+    "CREATE INDEX audit_reader ON audit(artifact_id, user, action, date);",
 };
 
 struct sqlite_store {
@@ -382,14 +398,79 @@ sq_scan(struct reg_store *base, reg_store_scan_fn fn, void *ctx)
     while (result == REG_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct reg_artifact art;
         row_head(st, &row_arena, &art);
-        art.readme = (const char *)sqlite3_column_text(st, 5);
-        art.metadata = (const char *)sqlite3_column_text(st, 6);
+        art.metadata = (const char *)sqlite3_column_text(st, 5);
         result = fn(ctx, &art);
         reg_arena_cleanup(&row_arena);
     }
     sqlite3_reset(st);
     if (result == REG_OK && rc != SQLITE_DONE)
         return db_error(s, "scan");
+    return result;
+}
+
+/* The search feed's reader: one blob handle moved from row to row, and a buffer of max + 1
+ * bytes (the byte past the prefix tells whether it ends inside a character). */
+struct readme_reader {
+    struct sqlite_store *s;
+    sqlite3_blob *blob;
+    char *buf;
+    size_t max;
+};
+
+/* Points the reader's blob handle at the README of row seq. */
+static enum reg_status
+open_readme(struct readme_reader *r, sqlite3_int64 seq)
+{
+    int rc = r->blob ? sqlite3_blob_reopen(r->blob, seq)
+                     : sqlite3_blob_open(r->s->db, "main", "artifacts", "readme", seq, 0, &r->blob);
+
+    if (rc == SQLITE_OK)
+        return REG_OK;
+    /* A handle that failed to move cannot be used again. */
+    sqlite3_blob_close(r->blob);
+    r->blob = NULL;
+    return db_error(r->s, "README read");
+}
+
+/* Feeds the README prefix of the current row of st to fn. */
+static enum reg_status
+feed_row(struct readme_reader *r, sqlite3_stmt *st, reg_store_readme_fn fn, void *ctx)
+{
+    char id[REG_ID_MAX + 1];
+    size_t total, n;
+    enum reg_status result = open_readme(r, sqlite3_column_int64(st, 0));
+
+    if (result != REG_OK)
+        return result;
+    snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 1));
+    total = (size_t)sqlite3_blob_bytes(r->blob);
+    n = total < r->max + 1 ? total : r->max + 1;
+    if (n == 0)
+        return REG_OK; /* an empty README is none */
+    if (sqlite3_blob_read(r->blob, r->buf, (int)n, 0) != SQLITE_OK)
+        return db_error(r->s, "README read");
+    return fn(ctx, id, r->buf, reg_str_utf8_cut(r->buf, n, r->max));
+}
+
+/* Reads each README's prefix with incremental blob I/O, which touches only the pages that hold
+ * those bytes: reading the column would load the whole README (up to 1 MiB) per row. */
+static enum reg_status
+sq_readmes(struct reg_store *base, size_t max_bytes, reg_store_readme_fn fn, void *ctx)
+{
+    struct readme_reader r = {self(base), NULL, malloc(max_bytes + 1), max_bytes};
+    sqlite3_stmt *st = stmt(r.s, ST_README_ROWS);
+    enum reg_status result = REG_OK;
+    int rc;
+
+    if (!r.buf)
+        reg_oom();
+    while (result == REG_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        result = feed_row(&r, st, fn, ctx);
+    sqlite3_reset(st);
+    sqlite3_blob_close(r.blob);
+    free(r.buf);
+    if (result == REG_OK && rc != SQLITE_DONE)
+        return db_error(r.s, "README feed");
     return result;
 }
 
@@ -587,6 +668,18 @@ sq_token_insert(struct reg_store *base, const char *id, const char *user)
     return exec_stmt(s, st, "token insert", false);
 }
 
+/* Why a token is not accepted: its row exists (it is used up) or not (revoked). */
+static enum reg_status
+token_refused(bool exists, int64_t max_uses)
+{
+    if (exists)
+        return reg_errorf(REG_EAUTH,
+                          "the access token has been used %lld times, its limit; "
+                          "authenticate again",
+                          (long long)max_uses);
+    return reg_errorf(REG_EAUTH, "the access token has been revoked");
+}
+
 static enum reg_status
 sq_token_use(struct reg_store *base, const char *user, const char *id, int64_t max_uses,
              int64_t *uses)
@@ -616,12 +709,41 @@ sq_token_use(struct reg_store *base, const char *user, const char *id, int64_t m
     bind_text(st, 1, id);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
+    return token_refused(rc == SQLITE_ROW, max_uses);
+}
+
+static enum reg_status
+sq_token_check(struct reg_store *base, const char *user, const char *id, int64_t max_uses)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_EXISTS);
+    int64_t uses = 0;
+    int rc;
+
+    (void)user; /* the id alone names the row */
+    bind_text(st, 1, id);
+    rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        return reg_errorf(REG_EAUTH,
-                          "the access token has been used %lld times, its limit; "
-                          "authenticate again",
-                          (long long)max_uses);
-    return reg_errorf(REG_EAUTH, "the access token has been revoked");
+        uses = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(s, "token check");
+    if (rc == SQLITE_ROW && uses < max_uses)
+        return REG_OK;
+    return token_refused(rc == SQLITE_ROW, max_uses);
+}
+
+/* Binds ?1..?7 of an audit INSERT to e. */
+static void
+bind_audit(sqlite3_stmt *st, const struct reg_audit_entry *e)
+{
+    bind_text(st, 1, e->artifact.id);
+    sqlite3_bind_int(st, 2, (int)e->artifact.type);
+    bind_text(st, 3, e->artifact.name);
+    bind_text(st, 4, e->user);
+    sqlite3_bind_int(st, 5, e->is_admin);
+    sqlite3_bind_int(st, 6, (int)e->action);
+    sqlite3_bind_int64(st, 7, e->date);
 }
 
 static enum reg_status
@@ -630,43 +752,60 @@ sq_audit_append(struct reg_store *base, const struct reg_audit_entry *e)
     struct sqlite_store *s = self(base);
     sqlite3_stmt *st = stmt(s, ST_AUDIT_APPEND);
 
-    bind_text(st, 1, e->artifact.id);
-    sqlite3_bind_int(st, 2, (int)e->artifact.type);
-    bind_text(st, 3, e->artifact.name);
-    bind_text(st, 4, e->user);
-    sqlite3_bind_int(st, 5, e->is_admin);
-    sqlite3_bind_int(st, 6, (int)e->action);
-    sqlite3_bind_int64(st, 7, e->date);
+    bind_audit(st, e);
     return exec_stmt(s, st, "audit append", false);
 }
 
 static enum reg_status
-sq_audit_list(struct reg_store *base, struct reg_arena *a, const char *artifact_id,
-              struct reg_audit_entry **out, int *count)
+sq_audit_append_once(struct reg_store *base, const struct reg_audit_entry *e, int64_t window,
+                     bool *appended)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_AUDIT_APPEND_ONCE);
+    enum reg_status rc;
+
+    bind_audit(st, e);
+    sqlite3_bind_int64(st, 8, window);
+    rc = exec_stmt(s, st, "audit append", false);
+    *appended = rc == REG_OK && sqlite3_changes(s->db) == 1;
+    return rc;
+}
+
+static void
+audit_row(sqlite3_stmt *st, struct reg_arena *a, struct reg_audit_entry *e)
+{
+    snprintf(e->artifact.id, sizeof(e->artifact.id), "%s", sqlite3_column_text(st, 0));
+    e->artifact.type = (enum reg_artifact_type)sqlite3_column_int(st, 1);
+    e->artifact.name = col_text(a, st, 2);
+    e->user = col_text(a, st, 3);
+    e->is_admin = sqlite3_column_int(st, 4) != 0;
+    e->action = (enum reg_audit_action)sqlite3_column_int(st, 5);
+    e->date = sqlite3_column_int64(st, 6);
+}
+
+static enum reg_status
+sq_audit_list(struct reg_store *base, struct reg_arena *a, const char *artifact_id, int64_t after,
+              int limit, struct reg_audit_page *out)
 {
     struct sqlite_store *s = self(base);
     sqlite3_stmt *st = stmt(s, ST_AUDIT_LIST);
-    int cap = 16, rc;
+    int64_t last_seq = 0;
+    int rc;
 
-    *count = 0;
-    *out = reg_arena_alloc(a, sizeof(**out) * (size_t)cap);
+    out->items = reg_arena_alloc(a, sizeof(*out->items) * (size_t)(limit + 1));
+    out->count = 0;
+    out->next_after = 0;
     bind_text(st, 1, artifact_id);
+    sqlite3_bind_int64(st, 2, after);
+    /* One more row than asked tells whether another page follows. */
+    sqlite3_bind_int(st, 3, limit + 1);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct reg_audit_entry *e;
-        if (*count == cap) {
-            struct reg_audit_entry *grown = reg_arena_alloc(a, sizeof(*grown) * (size_t)cap * 2);
-            memcpy(grown, *out, sizeof(*grown) * (size_t)cap);
-            *out = grown;
-            cap *= 2;
+        if (out->count == limit) {
+            out->next_after = last_seq;
+            continue;
         }
-        e = &(*out)[(*count)++];
-        snprintf(e->artifact.id, sizeof(e->artifact.id), "%s", sqlite3_column_text(st, 0));
-        e->artifact.type = (enum reg_artifact_type)sqlite3_column_int(st, 1);
-        e->artifact.name = col_text(a, st, 2);
-        e->user = col_text(a, st, 3);
-        e->is_admin = sqlite3_column_int(st, 4) != 0;
-        e->action = (enum reg_audit_action)sqlite3_column_int(st, 5);
-        e->date = sqlite3_column_int64(st, 6);
+        audit_row(st, a, &out->items[out->count++]);
+        last_seq = sqlite3_column_int64(st, 7);
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? REG_OK : db_error(s, "audit list");
@@ -717,6 +856,7 @@ static const struct reg_store_ops sqlite_ops = {
     .remove = sq_remove,
     .list = sq_list,
     .scan = sq_scan,
+    .readmes = sq_readmes,
     .generation = sq_generation,
     .count = sq_count,
     .reset = sq_reset,
@@ -727,7 +867,9 @@ static const struct reg_store_ops sqlite_ops = {
     .user_remove = sq_user_remove,
     .token_insert = sq_token_insert,
     .token_use = sq_token_use,
+    .token_check = sq_token_check,
     .audit_append = sq_audit_append,
+    .audit_append_once = sq_audit_append_once,
     .audit_list = sq_audit_list,
     .secret = sq_secret,
     .close = sq_close,

@@ -1,7 +1,9 @@
 """GET /artifact/{artifact_type}/{id}/audit: who did what to an artifact, and when.
 
-CREATE on register, UPDATE on PUT, AUDIT on each audit read (the current read included, last);
-oldest first. RATE and DOWNLOAD entries arrive with later features and are not tested here.
+CREATE on register, UPDATE on PUT, AUDIT on an audit read (the current read included, last),
+once per reader and artifact per REGISTRY_AUDIT_READ_WINDOW_SECONDS (3600 by default, so within
+a test a reader's later reads add nothing); oldest first. RATE and DOWNLOAD entries arrive with
+later features and are not tested here. Paging and the window: test_data_hardening.py.
 """
 
 import calendar
@@ -103,7 +105,8 @@ def test_audit_create_update_audit_in_order(registry):
     check_trail(first, art, [by("CREATE", ADMIN), by("UPDATE", ADMIN), by("AUDIT", ADMIN)])
     update(registry, art, url="https://huggingface.co/audit/ordered-v3")
     second = assert_json_status(audit(registry, art), 200)
-    check_trail(second, art, [by(a, ADMIN) for a in ("CREATE", "UPDATE", "AUDIT", "UPDATE", "AUDIT")])
+    # The admin's second read is within the window of the first: it adds no entry.
+    check_trail(second, art, [by(a, ADMIN) for a in ("CREATE", "UPDATE", "AUDIT", "UPDATE")])
     # The earlier entries are unchanged.
     assert second[:3] == first
 
@@ -215,7 +218,7 @@ def test_reset_clears_the_audit(registry):
                 [by("CREATE", ADMIN), by("AUDIT", ADMIN)])
 
 
-def test_concurrent_audit_reads_are_all_recorded(registry):
+def test_concurrent_audit_reads_by_one_reader_are_recorded_once(registry):
     art = register(registry, "model", "https://huggingface.co/audit/concurrent")
     reader = user_token(registry, "many-reads", ["search"])
     n = 24
@@ -232,7 +235,7 @@ def test_concurrent_audit_reads_are_all_recorded(registry):
     assert statuses == [200] * n, statuses
     entries = assert_json_status(audit(registry, art), 200)
     r = ("many-reads", False)
-    check_trail(entries, art, [by("CREATE", ADMIN)] + [by("AUDIT", r)] * n + [by("AUDIT", ADMIN)])
+    check_trail(entries, art, [by("CREATE", ADMIN), by("AUDIT", r), by("AUDIT", ADMIN)])
 
 
 def test_audit_by_an_admin_user_and_a_relogged_admin(registry):
@@ -241,6 +244,7 @@ def test_audit_by_an_admin_user_and_a_relogged_admin(registry):
     token = login(registry, ADMIN_NAME, registry.admin_password)
     entries = assert_json_status(audit(registry, art, token=token), 200)
     check_trail(entries, art, [by("CREATE", ("second-admin", True)), by("AUDIT", ADMIN)])
-    create_user(registry, "late-user", "pw", permissions=["search"])
-    entries = assert_json_status(audit(registry, art, token=login(registry, "late-user", "pw")), 200)
+    create_user(registry, "late-user", "late-user's password", permissions=["search"])
+    token = login(registry, "late-user", "late-user's password")
+    entries = assert_json_status(audit(registry, art, token=token), 200)
     assert entries[-1]["user"] == {"name": "late-user", "is_admin": False}

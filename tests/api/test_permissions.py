@@ -44,7 +44,7 @@ def endpoints(model, dataset):
         ("audit", "search", "GET", f"/artifact/model/{mid}/audit", None, 200),
         ("download", "download", "GET", f"/download/model/{mid}", None, 200),
         ("users create", "admin", "POST", "/users",
-         {"user": {"name": "matrix-new", "is_admin": False}, "secret": {"password": "pw"}}, 201),
+         {"user": {"name": "matrix-new", "is_admin": False}, "secret": {"password": "pw-matrix-new"}}, 201),
         ("users list", "admin", "GET", "/users", None, 200),
         ("user get self", None, "GET", f"/users/{USER}", None, 200),
         ("user get other", "admin", "GET", f"/users/{OTHER}", None, 200),
@@ -73,9 +73,9 @@ def test_permission_matrix(registry, permissions, is_admin):
     model = register(registry, "model", "https://huggingface.co/matrix/target-model")
     dataset = register(registry, "dataset", "https://huggingface.co/datasets/matrix/victim")
     create_user(registry, OTHER, "pw-other", permissions=["search"])
-    created = create_user(registry, USER, "pw-user", permissions=permissions, is_admin=is_admin)
+    created = create_user(registry, USER, "pw-the-user", permissions=permissions, is_admin=is_admin)
     held = set(created["permissions"])
-    token = login(registry, USER, "pw-user")
+    token = login(registry, USER, "pw-the-user")
 
     wrong = []
     for label, needed, method, path, body, ok_status in endpoints(model, dataset):
@@ -106,15 +106,15 @@ def test_permission_matrix(registry, permissions, is_admin):
 
 
 def test_admin_holds_every_permission(registry):
-    created = create_user(registry, "matrix-admin", "pw", is_admin=True)
+    created = create_user(registry, "matrix-admin", "pw-matrix-admin", is_admin=True)
     assert set(created["permissions"]) == set(PERMISSIONS)
     default = assert_json_status(call(registry, "GET", f"/users/{ADMIN_NAME}"), 200)
     assert set(default["permissions"]) == set(PERMISSIONS) and default["is_admin"] is True
 
 
 def test_refusal_names_the_missing_permission(registry):
-    create_user(registry, USER, "pw-user", permissions=["download"])
-    token = login(registry, USER, "pw-user")
+    create_user(registry, USER, "pw-the-user", permissions=["download"])
+    token = login(registry, USER, "pw-the-user")
     body = assert_error(call(registry, "POST", "/artifacts", token=token, json=[{"name": "*"}]),
                         "not_permitted", 401)
     assert "search" in body["detail"], body

@@ -97,21 +97,21 @@ def test_create_user_conflict(registry):
     login(registry, "bob", "first password")
     assert_error(login(registry, "bob", "second password", expect=401), "not_permitted", 401)
     assert_user(assert_json_status(get_user(registry, "bob"), 200), "bob", False, ["search"])
-    r = create_user(registry, ADMIN_NAME, "x", is_admin=True, expect=409)
+    r = create_user(registry, ADMIN_NAME, "another password", is_admin=True, expect=409)
     assert_error(r, "conflict")
     login(registry, ADMIN_NAME, registry.admin_password)
 
 
 def test_user_names_are_case_sensitive(registry):
-    create_user(registry, "Carol", "pw1")
-    create_user(registry, "carol", "pw2")
-    login(registry, "Carol", "pw1")
-    login(registry, "carol", "pw2")
-    assert_error(login(registry, "Carol", "pw2", expect=401), "not_permitted", 401)
+    create_user(registry, "Carol", "password 1")
+    create_user(registry, "carol", "password 2")
+    login(registry, "Carol", "password 1")
+    login(registry, "carol", "password 2")
+    assert_error(login(registry, "Carol", "password 2", expect=401), "not_permitted", 401)
 
 
 def valid_body(**over):
-    body = {"user": {"name": "dave", "is_admin": False}, "secret": {"password": "pw"},
+    body = {"user": {"name": "dave", "is_admin": False}, "secret": {"password": "a good password"},
             "permissions": ["search"]}
     body.update(over)
     return body
@@ -119,7 +119,7 @@ def valid_body(**over):
 
 BAD_CREATE_BODIES = [
     {},
-    {"secret": {"password": "pw"}},
+    {"secret": {"password": "a good password"}},
     {"user": {"name": "dave"}},
     {"user": {"name": "dave"}, "secret": {}},
     {"user": {"name": "dave"}, "secret": {"password": None}},
@@ -128,18 +128,18 @@ BAD_CREATE_BODIES = [
     {"user": {"name": "dave"}, "secret": {"password": "x" * 1025}},
     {"user": {"name": "dave"}, "secret": {"password": "é" * 512 + "x"}},  # 1025 bytes
     {"user": {"name": "dave"}, "secret": "pw"},
-    {"user": "dave", "secret": {"password": "pw"}},
-    {"user": {}, "secret": {"password": "pw"}},
-    {"user": {"name": None}, "secret": {"password": "pw"}},
-    {"user": {"name": 7}, "secret": {"password": "pw"}},
-    {"user": {"name": ""}, "secret": {"password": "pw"}},
-    {"user": {"name": "*"}, "secret": {"password": "pw"}},
-    {"user": {"name": "x" * 256}, "secret": {"password": "pw"}},
-    {"user": {"name": "tab\there"}, "secret": {"password": "pw"}},
-    {"user": {"name": "new\nline"}, "secret": {"password": "pw"}},
-    {"user": {"name": "dave", "is_admin": "yes"}, "secret": {"password": "pw"}},
-    {"user": {"name": "dave", "is_admin": 1}, "secret": {"password": "pw"}},
-    {"user": {"name": "dave", "is_admin": None}, "secret": {"password": "pw"}},
+    {"user": "dave", "secret": {"password": "a good password"}},
+    {"user": {}, "secret": {"password": "a good password"}},
+    {"user": {"name": None}, "secret": {"password": "a good password"}},
+    {"user": {"name": 7}, "secret": {"password": "a good password"}},
+    {"user": {"name": ""}, "secret": {"password": "a good password"}},
+    {"user": {"name": "*"}, "secret": {"password": "a good password"}},
+    {"user": {"name": "x" * 256}, "secret": {"password": "a good password"}},
+    {"user": {"name": "tab\there"}, "secret": {"password": "a good password"}},
+    {"user": {"name": "new\nline"}, "secret": {"password": "a good password"}},
+    {"user": {"name": "dave", "is_admin": "yes"}, "secret": {"password": "a good password"}},
+    {"user": {"name": "dave", "is_admin": 1}, "secret": {"password": "a good password"}},
+    {"user": {"name": "dave", "is_admin": None}, "secret": {"password": "a good password"}},
     valid_body(permissions="search"),
     valid_body(permissions={"search": True}),
     valid_body(permissions=["superuser"]),
@@ -164,9 +164,9 @@ def test_create_user_bad_body(registry, body):
 
 @pytest.mark.parametrize(
     "raw",
-    [b"", b"{", b'{"user": {"name": "dave"}, "secret": {"password": "p\\u0000w"}}',
+    [b"", b"{", b'{"user": {"name": "dave"}, "secret": {"password": "pass\\u0000word"}}',
      b'{"user": {"name": "dave"}, "secret": {"password": "\xff"}}',
-     b'{"user": {"name": "d\\u0000ave"}, "secret": {"password": "pw"}}'],
+     b'{"user": {"name": "d\\u0000ave"}, "secret": {"password": "a good password"}}'],
 )
 def test_create_user_malformed(registry, raw):
     assert_error(call(registry, "POST", "/users", data=raw), "bad_request")
@@ -183,8 +183,8 @@ def test_create_user_boundaries(registry):
 
 
 def test_list_users(registry):
-    create_user(registry, "u-one", "pw", permissions=["upload"])
-    create_user(registry, "u-two", "pw", is_admin=True)
+    create_user(registry, "u-one", "a long password", permissions=["upload"])
+    create_user(registry, "u-two", "a long password", is_admin=True)
     users = assert_json_status(call(registry, "GET", "/users"), 200)
     assert isinstance(users, list)
     by_name = {u["name"]: u for u in users}
@@ -200,7 +200,7 @@ def test_list_users(registry):
 def test_list_many_users(registry):
     names = [f"many-{i:02d}" for i in range(40)]
     for i, name in enumerate(names):
-        create_user(registry, name, "pw", permissions=[PERMISSIONS[i % 3]])
+        create_user(registry, name, "a long password", permissions=[PERMISSIONS[i % 3]])
     users = assert_json_status(call(registry, "GET", "/users"), 200)
     assert [u["name"] for u in users] == [ADMIN_NAME] + names
     for i, u in enumerate(users[1:]):
@@ -208,7 +208,7 @@ def test_list_many_users(registry):
 
 
 def test_list_users_after_reset_has_only_the_default_admin(registry):
-    create_user(registry, "gone-after-reset", "pw")
+    create_user(registry, "gone-after-reset", "a long password")
     assert_json_status(call(registry, "DELETE", "/reset"), 200)
     users = assert_json_status(call(registry, "GET", "/users"), 200)
     assert len(users) == 1, users
@@ -391,7 +391,7 @@ def test_set_permissions_unknown_user(registry):
     ids=lambda b: json.dumps(b)[:50],
 )
 def test_set_permissions_bad_body(registry, body):
-    create_user(registry, "pat", "pw", permissions=["search"])
+    create_user(registry, "pat", "a long password", permissions=["search"])
     r = call(registry, "PUT", "/users/pat/permissions", json=body)
     assert_error(r, "bad_request")
     assert_user(assert_json_status(get_user(registry, "pat"), 200), "pat", False, ["search"])

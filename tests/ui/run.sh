@@ -28,6 +28,9 @@ command -v node >/dev/null || fail "node is missing: apt-get install nodejs npm"
     || fail "tests/ui/node_modules is missing: (cd tests/ui && npm ci)"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/registry-ui.XXXXXX")
+# Started as root, nginx's workers run unprivileged (conf/render.sh): they traverse this
+# directory to reach the data directory under it (they cannot list it).
+chmod 711 "$work"
 up_pid=""
 stack_pid=""
 node_pid=""

@@ -79,7 +79,9 @@ const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'
 /** Runs axe-core (WCAG 2.1 A + AA) on the page as it is; fails on any violation. */
 async function axe(name) {
   const hasAxe = await page.evaluate(() => typeof window.axe !== 'undefined');
-  if (!hasAxe) await page.addScriptTag({content: axeSource});
+  // Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not
+  // govern (an injected <script> would be inline code, which it refuses).
+  if (!hasAxe) await page.evaluate(`${axeSource}\n;true`);
   const r = await page.evaluate(async (tags) => {
     const res = await window.axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
     return {
@@ -105,6 +107,24 @@ async function shot(name, {fullPage = true, copyTo} = {}) {
   }
 }
 
+/** Waits until fn(arg), run in the page, returns something truthy. page.waitForFunction would
+ *  poll with eval() inside the page, which the interface's Content-Security-Policy refuses (no
+ *  'unsafe-eval'); page.evaluate runs through the DevTools protocol, which the policy does not
+ *  govern. Errors (a navigation under way, an element not there yet) count as not yet. */
+async function waitUntil(fn, arg, {timeout = WAIT} = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    let error = null;
+    try {
+      if (await page.evaluate(fn, arg)) return;
+    } catch (e) {
+      error = e;
+    }
+    if (Date.now() > deadline) throw error || new Error(`not true after ${timeout} ms: ${fn}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function go(hash) {
   await page.goto(`${BASE}/${hash}`);
   await page.locator('main h1').first().waitFor({timeout: WAIT});
@@ -113,7 +133,7 @@ async function go(hash) {
 /** Waits for the notice (aria-live region) inside `scope` to show a result, not progress. */
 async function result(scope) {
   const n = page.locator(`${scope} .notice`).first();
-  await page.waitForFunction((sel) => {
+  await waitUntil((sel) => {
     const el = document.querySelector(`${sel} .notice`);
     return el && /\b(success|error|warning)\b/.test(el.className) && el.textContent.trim();
   }, scope, {timeout: WAIT});
@@ -300,7 +320,7 @@ test('the artifact list pages with the offset cursor and filters by type', async
   await page.getByRole('button', {name: 'Show'}).click();
   await page.waitForURL(/#\/artifacts\?type=model$/);
   await page.getByRole('heading', {name: 'Model artifacts'}).waitFor();
-  await page.waitForFunction(() => document.querySelectorAll('main table tbody tr').length === 4);
+  await waitUntil(() => document.querySelectorAll('main table tbody tr').length === 4);
   const badges = await page.locator('main table tbody .badge').allInnerTexts();
   assert.deepEqual([...new Set(badges)], ['Model']);
   await axe('artifact list filtered');
@@ -323,7 +343,7 @@ test('search by name and by regular expression', async () => {
 
   await page.getByLabel('Artifact name', {exact: true}).fill('whisper-tiny');
   await page.getByRole('button', {name: 'Search by name'}).click();
-  await page.waitForFunction(() => /named “whisper-tiny”/.test(document.querySelector('main .notice').textContent));
+  await waitUntil(() => /named “whisper-tiny”/.test(document.querySelector('main .notice').textContent));
   assert.deepEqual(await page.locator('#search-results table tbody tr a').allInnerTexts(), ['whisper-tiny']);
 
   await page.getByLabel('Artifact name', {exact: true}).fill('no-such-model');
@@ -484,7 +504,7 @@ test('the dashboard shows the requests just made, components, activity and logs;
 
   await page.getByRole('link', {name: 'Health', exact: true}).click();
   await page.getByRole('heading', {level: 1, name: 'System health'}).waitFor();
-  await page.waitForFunction(() => /^Last updated/.test(document.getElementById('last-updated').textContent));
+  await waitUntil(() => /^Last updated/.test(document.getElementById('last-updated').textContent));
 
   // requests per minute (the worker pool's timeline), with its table
   const summaryText = await page.locator('#requests .chart-summary').innerText();
@@ -525,7 +545,7 @@ test('the dashboard shows the requests just made, components, activity and logs;
     const older = page.locator('#log-older');
     if (await older.isEnabled()) {
       await older.click();
-      await page.waitForFunction(() => /older|start of the log/.test(document.querySelector('#logs .notice').textContent));
+      await waitUntil(() => /older|start of the log/.test(document.querySelector('#logs .notice').textContent));
       assert.ok(await page.locator('#logs .log-box li').count() >= before);
     }
   } else {
@@ -540,10 +560,10 @@ test('the dashboard shows the requests just made, components, activity and logs;
   const onRequest = (r) => { if (r.url().includes('/health/components')) seen.push(Date.now()); };
   await page.clock.install();
   await page.reload();
-  await page.waitForFunction(() => /^Last updated/.test(document.getElementById('last-updated').textContent));
+  await waitUntil(() => /^Last updated/.test(document.getElementById('last-updated').textContent));
   page.on('request', onRequest);
   await page.clock.runFor(10500);
-  await page.waitForFunction(() => true);
+  await waitUntil(() => true);
   await page.waitForTimeout(300);
   assert.ok(seen.length >= 1, 'no refresh after 10 s');
   await page.getByRole('button', {name: 'Pause automatic refresh'}).click();

@@ -18,6 +18,9 @@ function setAttrs(el, attrs) {
     else if (key === 'text') el.textContent = String(value);
     else if (key === 'on') for (const [ev, fn] of Object.entries(value)) el.addEventListener(ev, fn);
     else if (key === 'dataset') Object.assign(el.dataset, value);
+    // Through the CSSOM: the Content-Security-Policy (conf/security_headers.conf) refuses
+    // inline style attributes, which setAttribute('style', ...) would be.
+    else if (key === 'style') el.style.cssText = value;
     else if (key === 'value' && 'value' in el && !(el instanceof SVGElement)) el.value = value;
     else if (key === 'checked' || key === 'selected' || key === 'disabled' || key === 'hidden' || key === 'required' || key === 'open') {
       el[key] = Boolean(value);

@@ -20,6 +20,7 @@
 #include "auth/token.h"
 #include "auth/users.h"
 #include "base/json.h"
+#include "core/registry.h"
 #include "reg.h"
 #include "store/store.h"
 
@@ -402,6 +403,38 @@ test_use_counting(void **state)
     assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
 }
 
+/* reg_users_check accepts what reg_users_authorize would, spending nothing. */
+static void
+test_check_spends_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_caller caller;
+    const char *token, *alice;
+
+    f->users.token_max_uses = 2;
+    token = login(f, ADMIN, ADMIN_PASSWORD);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(reg_users_check(&f->users, &f->arena, token, &caller), REG_OK);
+    assert_string_equal(caller.name, ADMIN);
+    assert_int_equal(caller.perms, REG_PERM_ALL);
+    assert_int_equal(authorize(f, token, NULL), REG_OK);
+    assert_int_equal(reg_users_check(&f->users, &f->arena, token, &caller), REG_OK);
+    assert_int_equal(authorize(f, token, NULL), REG_OK);
+    /* Used up: the check refuses it as the next use would be. */
+    assert_int_equal(reg_users_check(&f->users, &f->arena, token, &caller), REG_EAUTH);
+    assert_non_null(strstr(reg_error_detail(), "limit"));
+    assert_int_equal(reg_users_check(&f->users, &f->arena, NULL, &caller), REG_EAUTH);
+    assert_int_equal(reg_users_check(&f->users, &f->arena, "bearer x.y.z", &caller), REG_EAUTH);
+    /* A deleted user's token is refused. */
+    f->users.token_max_uses = 100;
+    create(f, "alice", "alice's password", REG_PERM_SEARCH);
+    alice = login(f, "alice", "alice's password");
+    assert_int_equal(reg_users_check(&f->users, &f->arena, alice, &caller), REG_OK);
+    assert_int_equal(caller.perms, REG_PERM_SEARCH);
+    assert_int_equal(reg_users_delete(&f->users, "alice"), REG_OK);
+    assert_int_equal(reg_users_check(&f->users, &f->arena, alice, &caller), REG_EAUTH);
+}
+
 static void
 test_delete_revokes(void **state)
 {
@@ -461,7 +494,7 @@ test_create_get_list(void **state)
     for (int i = 0; i < NELEMS(users); i++) {
         memset(&u, 0, sizeof(u));
         u.password = "sentinel";
-        assert_int_equal(reg_users_create(&f->users, users[i].name, "pw", users[i].perms, &u),
+        assert_int_equal(reg_users_create(&f->users, users[i].name, "password", users[i].perms, &u),
                          REG_OK);
         CHECK(&bad,
               strcmp(u.name, users[i].name) == 0 && u.perms == users[i].want &&
@@ -473,10 +506,10 @@ test_create_get_list(void **state)
               strcmp(u.name, users[i].name) == 0 && u.perms == users[i].want &&
                   u.is_admin == ((users[i].want & REG_PERM_ADMIN) != 0),
               "get %s: perms %u (want %u)", users[i].name, u.perms, users[i].want);
-        CHECK(&bad, u.password && reg_password_verify("pw", u.password),
+        CHECK(&bad, u.password && reg_password_verify("password", u.password),
               "get %s: the stored record does not verify", users[i].name);
         /* And each can log in. */
-        CHECK(&bad, authorize(f, login(f, users[i].name, "pw"), NULL) == REG_OK,
+        CHECK(&bad, authorize(f, login(f, users[i].name, "password"), NULL) == REG_OK,
               "%s cannot use a token", users[i].name);
     }
     assert_int_equal(bad, 0);
@@ -497,12 +530,13 @@ test_create_get_list(void **state)
     assert_int_equal(bad, 0);
 
     /* A name taken: REG_ECONFLICT, the first user untouched. */
-    assert_int_equal(reg_users_create(&f->users, "reader", "other", REG_PERM_ALL, &u),
+    assert_int_equal(reg_users_create(&f->users, "reader", "other password", REG_PERM_ALL, &u),
                      REG_ECONFLICT);
-    assert_int_equal(reg_users_create(&f->users, ADMIN, "other", REG_PERM_ALL, &u), REG_ECONFLICT);
+    assert_int_equal(reg_users_create(&f->users, ADMIN, "other password", REG_PERM_ALL, &u),
+                     REG_ECONFLICT);
     assert_int_equal(reg_users_get(&f->users, &f->arena, "reader", &u), REG_OK);
     assert_int_equal(u.perms, REG_PERM_SEARCH | REG_PERM_DOWNLOAD);
-    assert_true(reg_password_verify("pw", u.password));
+    assert_true(reg_password_verify("password", u.password));
     assert_int_equal(reg_users_get(&f->users, &f->arena, "Reader", &u), REG_ENOTFOUND);
     assert_int_equal(reg_users_get(&f->users, &f->arena, "nobody", &u), REG_ENOTFOUND);
     assert_int_equal(user_count(f), NELEMS(users) + 1);
@@ -518,7 +552,7 @@ test_list_many(void **state)
 
     /* More than the store's first allocation (16 rows). */
     for (int i = 0; i < 40; i++)
-        create(f, reg_arena_sprintf(&f->arena, "user-%02d", i), "pw", REG_PERM_SEARCH);
+        create(f, reg_arena_sprintf(&f->arena, "user-%02d", i), "password", REG_PERM_SEARCH);
     assert_int_equal(reg_users_list(&f->users, &f->arena, &all, &n), REG_OK);
     assert_int_equal(n, 41);
     for (int j = 0; j < n; j++) {
@@ -542,14 +576,22 @@ test_create_invalid(void **state)
     int bad = 0;
     const char *bad_names[] = {"",     "*",    "tab\there", "new\nline",
                                "\x7f", "\xc3", "\xff\xfe",  long_name};
-    const char *bad_passwords[] = {"", "\xc3", "\xff", "a\xc0\xaf", long_pw};
+    /* Too short (fewer than 8 characters, however many bytes), not UTF-8, or too long. */
+    const char *bad_passwords[] = {"",
+                                   "1234567",
+                                   "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+                                   "\xc3",
+                                   "\xff",
+                                   "a\xc0\xaf",
+                                   "12345678\xc3",
+                                   long_pw};
 
     memset(long_name, 'n', sizeof(long_name) - 1);
     long_name[sizeof(long_name) - 1] = '\0';
     memset(long_pw, 'p', sizeof(long_pw) - 1);
     long_pw[sizeof(long_pw) - 1] = '\0';
     for (int i = 0; i < NELEMS(bad_names); i++)
-        CHECK(&bad, reg_users_create(&f->users, bad_names[i], "pw", 0, &u) == REG_EINVAL,
+        CHECK(&bad, reg_users_create(&f->users, bad_names[i], "password", 0, &u) == REG_EINVAL,
               "name %d accepted", i);
     for (int i = 0; i < NELEMS(bad_passwords); i++)
         CHECK(&bad, reg_users_create(&f->users, "someone", bad_passwords[i], 0, &u) == REG_EINVAL,
@@ -562,7 +604,14 @@ test_create_invalid(void **state)
     assert_int_equal(reg_users_create(&f->users, long_name, long_pw, REG_PERM_SEARCH, &u), REG_OK);
     assert_int_equal(authorize(f, login(f, long_name, long_pw), NULL), REG_OK);
     assert_int_equal(reg_users_check_name("ok name"), REG_OK);
-    assert_int_equal(reg_users_check_password("ok"), REG_OK);
+    assert_int_equal(reg_users_check_password("ok"), REG_EINVAL);
+    assert_non_null(strstr(reg_error_detail(), "at least 8 characters"));
+    /* Eight characters are enough, whatever their bytes. */
+    assert_int_equal(reg_users_check_password("12345678"), REG_OK);
+    assert_int_equal(
+        reg_users_check_password("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xe5\xaf\x86\xe7\xa0\x81"
+                                 "\xf0\x9f\x94\x91 "),
+        REG_OK);
 }
 
 static void
@@ -573,8 +622,8 @@ test_set_perms(void **state)
     struct reg_caller caller;
     const char *token;
 
-    create(f, "alice", "pw", REG_PERM_SEARCH);
-    token = login(f, "alice", "pw");
+    create(f, "alice", "password", REG_PERM_SEARCH);
+    token = login(f, "alice", "password");
     assert_int_equal(
         reg_users_set_perms(&f->users, &f->arena, "alice", REG_PERM_UPLOAD | REG_PERM_DOWNLOAD, &u),
         REG_OK);
@@ -600,7 +649,7 @@ test_set_perms(void **state)
     assert_int_equal(caller.perms, 0);
     assert_false(caller.is_admin);
     /* The password is untouched. */
-    login(f, "alice", "pw");
+    login(f, "alice", "password");
     assert_int_equal(reg_users_set_perms(&f->users, &f->arena, "nobody", REG_PERM_SEARCH, &u),
                      REG_ENOTFOUND);
 }
@@ -622,10 +671,10 @@ test_last_admin(void **state)
     /* Keeping admin is fine. */
     assert_int_equal(reg_users_set_perms(&f->users, &f->arena, ADMIN, REG_PERM_ADMIN, &u), REG_OK);
     /* Non-admins do not count. */
-    create(f, "user", "pw", REG_PERM_ALL & ~REG_PERM_ADMIN);
+    create(f, "user", "password", REG_PERM_ALL & ~REG_PERM_ADMIN);
     assert_int_equal(reg_users_delete(&f->users, ADMIN), REG_ECONFLICT);
     /* With a second admin, either may go, but not both. */
-    create(f, "root2", "pw", REG_PERM_ADMIN);
+    create(f, "root2", "password", REG_PERM_ADMIN);
     assert_int_equal(reg_users_set_perms(&f->users, &f->arena, ADMIN, REG_PERM_SEARCH, &u), REG_OK);
     assert_false(u.is_admin);
     assert_int_equal(reg_users_delete(&f->users, "root2"), REG_ECONFLICT);
@@ -781,9 +830,9 @@ test_app_new_on_file(void **state)
     /* A user created through one app is seen (and revoked) through the other. */
     {
         struct reg_user u;
-        assert_int_equal(reg_users_create(&app1->users, "alice", "pw", REG_PERM_SEARCH, &u),
+        assert_int_equal(reg_users_create(&app1->users, "alice", "password", REG_PERM_SEARCH, &u),
                          REG_OK);
-        assert_int_equal(reg_users_login(&app2->users, &a, "alice", "pw", &token), REG_OK);
+        assert_int_equal(reg_users_login(&app2->users, &a, "alice", "password", &token), REG_OK);
         assert_int_equal(reg_users_authorize(&app1->users, &a, token, &caller), REG_OK);
         assert_int_equal(reg_users_delete(&app2->users, "alice"), REG_OK);
         assert_int_equal(reg_users_authorize(&app1->users, &a, token, &caller), REG_EAUTH);
@@ -833,7 +882,8 @@ race_two_admins(enum race_op op0, enum race_op op1)
     cfg.data_dir = dir;
     reg_arena_init(&a);
     assert_int_equal(reg_app_new(&cfg, NULL, &app), REG_OK);
-    assert_int_equal(reg_users_create(&app->users, "root2", "pw", REG_PERM_ADMIN, &u), REG_OK);
+    assert_int_equal(reg_users_create(&app->users, "root2", "password", REG_PERM_ADMIN, &u),
+                     REG_OK);
     reg_app_free(app);
 
     assert_int_equal(pipe(ready), 0);
@@ -916,6 +966,218 @@ test_last_admin_concurrent_demote(void **state)
     race_two_admins(RACE_DEMOTE, RACE_DELETE);
 }
 
+/* The default admin's status in the store of app: REG_OK if it exists, else REG_ENOTFOUND. */
+static enum reg_status
+admin_status(struct reg_app *app, struct reg_arena *a)
+{
+    struct reg_user u;
+
+    return reg_users_get(&app->users, a, ADMIN, &u);
+}
+
+/* The default admin exists after the first start only: an admin who deleted it (keeping
+ * another) does not get it back from a restart; DELETE /reset brings it back; a store left
+ * without any admin (a first start or reset that died half-way) gets it at the next start. */
+static void
+test_default_admin_not_recreated(void **state)
+{
+    struct reg_config cfg;
+    struct reg_app *app;
+    struct reg_arena a;
+    struct reg_user u;
+    char dir[] = "/tmp/reg-test-bootstrap-XXXXXX";
+    const char *token;
+
+    (void)state;
+    load_config(&cfg);
+    assert_non_null(mkdtemp(dir));
+    cfg.data_dir = dir;
+    reg_arena_init(&a);
+    assert_int_equal(reg_app_new(&cfg, NULL, &app), REG_OK);
+    assert_true(app->users.first_start);
+    assert_int_equal(admin_status(app, &a), REG_OK);
+    assert_int_equal(reg_users_create(&app->users, "root2", "root2's password", REG_PERM_ADMIN, &u),
+                     REG_OK);
+    assert_int_equal(reg_users_delete(&app->users, ADMIN), REG_OK);
+    reg_app_free(app);
+
+    /* A restart (every worker, every respawn): still gone. */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(reg_app_new(&cfg, NULL, &app), REG_OK);
+        assert_false(app->users.first_start);
+        assert_int_equal(admin_status(app, &a), REG_ENOTFOUND);
+        assert_int_equal(reg_users_login(&app->users, &a, ADMIN, ADMIN_PASSWORD, &token),
+                         REG_EDENIED);
+        assert_int_equal(reg_users_login(&app->users, &a, "root2", "root2's password", &token),
+                         REG_OK);
+        reg_app_free(app);
+    }
+
+    /* What DELETE /reset does: the default admin is back, root2 gone. */
+    assert_int_equal(reg_app_new(&cfg, NULL, &app), REG_OK);
+    assert_int_equal(reg_registry_reset(app->store), REG_OK);
+    assert_int_equal(reg_users_ensure_admin(&app->users), REG_OK);
+    assert_int_equal(admin_status(app, &a), REG_OK);
+    assert_int_equal(reg_users_get(&app->users, &a, "root2", &u), REG_ENOTFOUND);
+    /* A reset that stopped before re-creating the admin: the next start does it. */
+    assert_int_equal(reg_registry_reset(app->store), REG_OK);
+    assert_int_equal(reg_users_create(&app->users, "plain", "plain password", REG_PERM_SEARCH, &u),
+                     REG_OK);
+    reg_app_free(app);
+    assert_int_equal(reg_app_new(&cfg, NULL, &app), REG_OK);
+    assert_false(app->users.first_start);
+    assert_int_equal(admin_status(app, &a), REG_OK);
+    assert_int_equal(reg_users_login(&app->users, &a, ADMIN, ADMIN_PASSWORD, &token), REG_OK);
+    reg_app_free(app);
+    reg_arena_cleanup(&a);
+    remove_data_dir(dir);
+}
+
+/* Several processes starting at once on a fresh store (the master, workers, another host):
+ * exactly one of them is the first start, and the default admin exists once. */
+static void
+test_first_start_race(void **state)
+{
+    enum { PROCESSES = 6 };
+    struct reg_config cfg;
+    struct reg_app *app;
+    struct reg_user *all;
+    struct reg_arena a;
+    char dir[] = "/tmp/reg-test-first-XXXXXX";
+    int go[2], firsts = 0, n;
+    pid_t pids[PROCESSES];
+    char c;
+
+    (void)state;
+    load_config(&cfg);
+    assert_non_null(mkdtemp(dir));
+    cfg.data_dir = dir;
+    assert_int_equal(pipe(go), 0);
+    for (int p = 0; p < PROCESSES; p++) {
+        pids[p] = fork();
+        assert_true(pids[p] >= 0);
+        if (pids[p] == 0) {
+            struct reg_app *mine;
+            close(go[1]);
+            /* All start when the parent closes the pipe. */
+            if (read(go[0], &c, 1) != 0)
+                _exit(250);
+            if (reg_app_new(&cfg, NULL, &mine) != REG_OK)
+                _exit(251);
+            _exit(mine->users.first_start ? 1 : 0);
+        }
+    }
+    close(go[0]);
+    close(go[1]);
+    for (int p = 0; p < PROCESSES; p++) {
+        int ws;
+        assert_int_equal(waitpid(pids[p], &ws, 0), pids[p]);
+        assert_true(WIFEXITED(ws));
+        assert_in_range(WEXITSTATUS(ws), 0, 1);
+        firsts += WEXITSTATUS(ws);
+    }
+    assert_int_equal(firsts, 1);
+    reg_arena_init(&a);
+    assert_int_equal(reg_app_new(&cfg, NULL, &app), REG_OK);
+    assert_false(app->users.first_start);
+    assert_int_equal(reg_users_list(&app->users, &a, &all, &n), REG_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(all[0].name, ADMIN);
+    reg_app_free(app);
+    reg_arena_cleanup(&a);
+    remove_data_dir(dir);
+}
+
+/* Logins as the API sees them, with a backoff table: the sixth consecutive failure of a name
+ * is refused without a password check, right password or not, known name or not; another name
+ * is unaffected; a success starts the count over; a base of 0 turns refusals off. */
+static void
+test_login_backoff(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_backoff *table = calloc(1, sizeof(*table));
+    const char *token;
+    int bad = 0;
+
+    assert_non_null(table);
+    assert_int_equal(reg_backoff_init(table), REG_OK);
+    f->users.backoff = table;
+    f->users.login_backoff_ms = 60000;
+    create(f, "alice", "alice's password", REG_PERM_SEARCH);
+    create(f, "bob", "bob's password", REG_PERM_SEARCH);
+    create(f, "carol", "carol's password", REG_PERM_SEARCH);
+
+    for (const char *const *name = (const char *const[]){"alice", "nobody", NULL}; *name; name++) {
+        for (int i = 0; i < REG_BACKOFF_FREE_FAILURES; i++)
+            CHECK(&bad,
+                  reg_users_login(&f->users, &f->arena, *name, "wrong guess", &token) ==
+                      REG_EDENIED,
+                  "%s: failure %d not denied", *name, i + 1);
+        reg_error_clear();
+        CHECK(&bad,
+              reg_users_login(&f->users, &f->arena, *name, "wrong guess", &token) == REG_ETOOMANY,
+              "%s: sixth failure not refused", *name);
+        CHECK(&bad, reg_error_retry_after_seconds() >= 1 && reg_error_retry_after_seconds() <= 60,
+              "%s: Retry-After %d", *name, reg_error_retry_after_seconds());
+        CHECK(&bad, strstr(reg_error_detail(), "too many failed logins") != NULL, "%s: %s", *name,
+              reg_error_detail());
+    }
+    assert_int_equal(bad, 0);
+    assert_int_equal(reg_users_login(&f->users, &f->arena, "alice", "alice's password", &token),
+                     REG_ETOOMANY);
+    assert_null(token);
+    login(f, "bob", "bob's password");
+
+    /* Failures must be consecutive: a success in between starts over. */
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < REG_BACKOFF_FREE_FAILURES - 1; i++)
+            assert_int_equal(reg_users_login(&f->users, &f->arena, "carol", "wrong guess", &token),
+                             REG_EDENIED);
+        login(f, "carol", "carol's password");
+    }
+
+    /* REGISTRY_LOGIN_BACKOFF_MS=0: nobody is refused. */
+    f->users.login_backoff_ms = 0;
+    login(f, "alice", "alice's password");
+    f->users.backoff = NULL;
+    free(table);
+}
+
+/* The minimum length is a rule for new passwords: an old record of a short one still logs in. */
+static void
+test_old_short_password_logs_in(void **state)
+{
+    struct fixture *f = *state;
+    char record[REG_PASSWORD_RECORD_MAX];
+    struct reg_user u = {.name = "old-timer", .perms = REG_PERM_SEARCH, .password = record};
+
+    assert_int_equal(reg_password_hash("pw", 1000, record), REG_OK);
+    assert_int_equal(reg_store_user_insert(f->store, &u), REG_OK);
+    assert_int_equal(authorize(f, login(f, "old-timer", "pw"), NULL), REG_OK);
+    assert_int_equal(reg_users_create(&f->users, "new-timer", "pw", REG_PERM_SEARCH, &u),
+                     REG_EINVAL);
+}
+
+/* REGISTRY_ADMIN_PASSWORD becomes the default admin's password: the rules for new passwords
+ * apply, and a registry with a short one does not start. */
+static void
+test_admin_password_rules(void **state)
+{
+    struct reg_config cfg;
+    struct reg_store *store;
+    struct reg_users users;
+
+    (void)state;
+    load_config(&cfg);
+    cfg.admin_password = "short";
+    assert_int_equal(reg_store_sqlite_open(":memory:", &store), REG_OK);
+    assert_int_equal(reg_users_init(&users, store, &cfg), REG_EINVAL);
+    assert_non_null(strstr(reg_error_detail(), "REGISTRY_ADMIN_PASSWORD"));
+    assert_non_null(strstr(reg_error_detail(), "at least 8 characters"));
+    reg_users_cleanup(&users);
+    reg_store_close(store);
+}
+
 #define WITH_ADMIN(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define BARE(fn) cmocka_unit_test_setup_teardown(fn, setup_bare, teardown)
 
@@ -930,6 +1192,7 @@ main(void)
         WITH_ADMIN(test_authorize_forms),
         WITH_ADMIN(test_authorize_forged_and_expired),
         WITH_ADMIN(test_use_counting),
+        WITH_ADMIN(test_check_spends_nothing),
         WITH_ADMIN(test_delete_revokes),
         WITH_ADMIN(test_create_get_list),
         WITH_ADMIN(test_list_many),
@@ -941,6 +1204,11 @@ main(void)
         cmocka_unit_test(test_app_new_on_file),
         cmocka_unit_test(test_last_admin_concurrent_delete),
         cmocka_unit_test(test_last_admin_concurrent_demote),
+        cmocka_unit_test(test_default_admin_not_recreated),
+        cmocka_unit_test(test_first_start_race),
+        WITH_ADMIN(test_login_backoff),
+        WITH_ADMIN(test_old_short_password_logs_in),
+        cmocka_unit_test(test_admin_password_rules),
     };
 
     return cmocka_run_group_tests_name("auth/users", tests, NULL, NULL);

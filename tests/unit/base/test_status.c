@@ -31,6 +31,7 @@ static const struct status_case status_cases[] = {
     {REG_ECONFLICT, 409, "conflict"},
     {REG_ETOOLARGE, 413, "too_large"},
     {REG_EDISQUALIFIED, 424, "disqualified"},
+    {REG_ETOOMANY, 429, "too_many_requests"},
     {REG_ESTORE, 500, "store_error"},
     {REG_ENOMEM, 500, "out_of_memory"},
     {REG_EINTERNAL, 500, "internal_error"},
@@ -128,13 +129,34 @@ test_errorf_truncates(void **state)
     reg_error_clear();
 }
 
+static void
+test_retry_after_recorded_and_cleared(void **state)
+{
+    (void)state;
+    reg_error_clear();
+    assert_int_equal(reg_error_retry_after_seconds(), 0);
+    reg_error_retry_after(7);
+    assert_int_equal(reg_errorf(REG_ETOOMANY, "wait"), REG_ETOOMANY);
+    assert_int_equal(reg_error_retry_after_seconds(), 7);
+    /* Nonsense is no Retry-After at all. */
+    reg_error_retry_after(-3);
+    assert_int_equal(reg_error_retry_after_seconds(), 0);
+    reg_error_retry_after(2);
+    reg_error_clear();
+    assert_int_equal(reg_error_retry_after_seconds(), 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_expected_mapping),      cmocka_unit_test(test_table_is_covered),
-        cmocka_unit_test(test_every_status_maps),     cmocka_unit_test(test_unknown_status),
-        cmocka_unit_test(test_errorf_records_detail), cmocka_unit_test(test_errorf_truncates),
+        cmocka_unit_test(test_expected_mapping),
+        cmocka_unit_test(test_table_is_covered),
+        cmocka_unit_test(test_every_status_maps),
+        cmocka_unit_test(test_unknown_status),
+        cmocka_unit_test(test_errorf_records_detail),
+        cmocka_unit_test(test_errorf_truncates),
+        cmocka_unit_test(test_retry_after_recorded_and_cleared),
     };
     return cmocka_run_group_tests_name("base/status", tests, NULL, NULL);
 }

@@ -2,7 +2,9 @@
  * test_graph.c - the lineage graph (lib/core/lineage.c) and the cost closure (lib/core/cost.c)
  * over a catalog on an in-memory SQLite store, with hand-written metadata documents: a chain,
  * a shared parent (diamond), a cycle, datasets and code as dependencies, unknown sizes and
- * malformed metadata.
+ * malformed metadata; uploads and Kaggle datasets, which answer for no repository id; a chain of 1000 with a diamond and a cycle, checked against a naive
+ * closure per member and for one catalog lookup per dependency name (the binary is linked with
+ * -Wl,--wrap=reg_catalog_find_repo, see the Makefile).
  */
 #include "unit.h"
 
@@ -17,6 +19,24 @@
 #include "core/lineage.h"
 #include "core/store_fixture.h"
 #include "store/store.h"
+
+/* Calls of reg_catalog_find_repo since the counter was last cleared. */
+static long repo_lookups;
+
+const struct reg_catalog_entry *__real_reg_catalog_find_repo(const struct reg_catalog *cat,
+                                                             enum reg_artifact_type t,
+                                                             const char *repo_id);
+const struct reg_catalog_entry *__wrap_reg_catalog_find_repo(const struct reg_catalog *cat,
+                                                             enum reg_artifact_type t,
+                                                             const char *repo_id);
+
+const struct reg_catalog_entry *
+__wrap_reg_catalog_find_repo(const struct reg_catalog *cat, enum reg_artifact_type t,
+                             const char *repo_id)
+{
+    repo_lookups++;
+    return __real_reg_catalog_find_repo(cat, t, repo_id);
+}
 
 static int
 setup(void **state)
@@ -215,6 +235,141 @@ test_errors(void **state)
         REG_EINTERNAL);
 }
 
+/* Only artifacts ingested from the host whose ids cards use answer for a repository id: an
+ * upload named like a Hub model, registered first, is no parent, nor a Kaggle dataset whose
+ * id a card names; the ingested model is, once registered. */
+static void
+test_only_ingested_artifacts_answer_for_a_repository(void **state)
+{
+    struct store_fixture *f = *state;
+    const char *fake =
+        add(f, REG_TYPE_MODEL, "base", plain_doc(f, "model", "upload", "O/Base", 1048576));
+    const char *kaggle =
+        add(f, REG_TYPE_DATASET, "data", plain_doc(f, "dataset", "kaggle", "o/data", 1048576));
+    const char *child =
+        add(f, REG_TYPE_MODEL, "child", model_doc(f, "child", 2, "base", "\"o/data\"", NULL));
+    const char *base;
+    struct reg_lineage_graph g;
+    struct reg_cost_item *items;
+    int n;
+
+    assert_int_equal(reg_lineage_graph(f->catalog, f->store, &f->arena, child, &g), REG_OK);
+    assert_int_equal(g.nnodes, 1);
+    assert_int_equal(reg_lineage_graph(f->catalog, f->store, &f->arena, fake, &g), REG_OK);
+    assert_int_equal(g.nnodes, 1);
+    assert_int_equal(
+        reg_cost(f->catalog, f->store, &f->arena, REG_TYPE_MODEL, child, true, &items, &n), REG_OK);
+    assert_int_equal(n, 1);
+    assert_null(reg_catalog_find_repo(f->catalog, REG_TYPE_MODEL, "o/base"));
+    assert_null(reg_catalog_find_repo(f->catalog, REG_TYPE_DATASET, "o/data"));
+    (void)kaggle;
+    base = add(f, REG_TYPE_MODEL, "base-hub", model_doc(f, "base", 4, NULL, NULL, NULL));
+    assert_int_equal(reg_lineage_graph(f->catalog, f->store, &f->arena, child, &g), REG_OK);
+    assert_int_equal(g.nnodes, 2);
+    assert_true(has_edge(&g, base, child));
+    assert_int_equal(
+        reg_cost(f->catalog, f->store, &f->arena, REG_TYPE_MODEL, child, true, &items, &n), REG_OK);
+    assert_int_equal(n, 2);
+    assert_true(fabs(items[0].total_mb - 6.0) < 1e-9);
+    assert_string_equal(reg_catalog_find_repo(f->catalog, REG_TYPE_MODEL, "O/BASE")->id, base);
+}
+
+/* The chain of test_long_chain: model i names model i + 1 as its parent and the shared dataset;
+ * the last names CHAIN_LOOP_TO (a cycle over the last ten) and CHAIN_FORK names CHAIN_FORK_TO
+ * as a second parent, which it also reaches through the chain (a diamond). */
+#define CHAIN_LEN 1000
+#define CHAIN_LOOP_TO 990
+#define CHAIN_FORK 500
+#define CHAIN_FORK_TO 700
+#define CHAIN_DATASET_MB 3
+
+static int
+chain_mb(int i)
+{
+    return i % 7 + 1;
+}
+
+/* The parents of chain model i (at most two), as indexes; returns how many. */
+static int
+chain_parents(int i, int out[2])
+{
+    int n = 0;
+
+    out[n++] = i + 1 < CHAIN_LEN ? i + 1 : CHAIN_LOOP_TO;
+    if (i == CHAIN_FORK)
+        out[n++] = CHAIN_FORK_TO;
+    return n;
+}
+
+/* The old semantics, the slow way: the bytes of every model reachable from i, each once, plus
+ * the shared dataset. */
+static double
+chain_expected_mb(int i)
+{
+    static bool seen[CHAIN_LEN];
+    int stack[CHAIN_LEN], depth = 0, parents[2];
+    double mb = CHAIN_DATASET_MB;
+
+    memset(seen, 0, sizeof(seen));
+    seen[i] = true;
+    stack[depth++] = i;
+    while (depth > 0) {
+        int x = stack[--depth];
+        mb += chain_mb(x);
+        for (int p = 0, n = chain_parents(x, parents); p < n; p++)
+            if (!seen[parents[p]]) {
+                seen[parents[p]] = true;
+                stack[depth++] = parents[p];
+            }
+    }
+    return mb;
+}
+
+static void
+test_long_chain(void **state)
+{
+    struct store_fixture *f = *state;
+    const char *ids[CHAIN_LEN], *ds;
+    struct reg_cost_item *items;
+    int n, parents[2];
+    long names = 0;
+
+    for (int i = 0; i < CHAIN_LEN; i++) {
+        int np = chain_parents(i, parents);
+        const char *name = reg_arena_sprintf(&f->arena, "c%d", i);
+        const char *plist = reg_arena_sprintf(&f->arena, "c%d", parents[0]);
+        if (np > 1)
+            plist = reg_arena_sprintf(&f->arena, "%s,c%d", plist, parents[1]);
+        names += np + 1;
+        ids[i] = add(f, REG_TYPE_MODEL, name,
+                     model_doc(f, name, chain_mb(i), plist, "\"o/shared\"", NULL));
+    }
+    ds = add(f, REG_TYPE_DATASET, "shared",
+             plain_doc(f, "dataset", "huggingface", "o/shared", CHAIN_DATASET_MB * 1048576LL));
+    assert_int_equal(reg_catalog_refresh(f->catalog, f->store), REG_OK);
+    repo_lookups = 0;
+    assert_int_equal(
+        reg_cost(f->catalog, f->store, &f->arena, REG_TYPE_MODEL, ids[0], true, &items, &n),
+        REG_OK);
+    /* Each dependency name of each member is resolved once, not once per member's closure. */
+    assert_true(repo_lookups <= names);
+    assert_int_equal(n, CHAIN_LEN + 1);
+    assert_string_equal(items[0].id, ids[0]);
+    for (int i = 0; i < CHAIN_LEN; i++) {
+        const struct reg_cost_item *it = item(items, n, ids[i]);
+        assert_true(fabs(it->standalone_mb - chain_mb(i)) < 1e-9);
+        if (fabs(it->total_mb - chain_expected_mb(i)) > 1e-6)
+            fail_msg("c%d: total %.6f, expected %.6f", i, it->total_mb, chain_expected_mb(i));
+    }
+    assert_true(fabs(item(items, n, ds)->total_mb - CHAIN_DATASET_MB) < 1e-9);
+    /* A member inside the cycle: the ten of the cycle and the dataset. */
+    assert_int_equal(
+        reg_cost(f->catalog, f->store, &f->arena, REG_TYPE_MODEL, ids[995], true, &items, &n),
+        REG_OK);
+    assert_int_equal(n, CHAIN_LEN - CHAIN_LOOP_TO + 1);
+    assert_true(fabs(items[0].total_mb - chain_expected_mb(995)) < 1e-6);
+}
+
 int
 main(void)
 {
@@ -223,6 +378,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_cycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_datasets_and_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_only_ingested_artifacts_answer_for_a_repository, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_long_chain, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

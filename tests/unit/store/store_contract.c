@@ -638,7 +638,8 @@ sc_case_scan(struct contract *f)
     assert_int_equal(reg_store_scan(f->store, sc_scan_fn, &ctx), REG_OK);
     assert_int_equal(ctx.calls, 4);
     assert_string_equal(ctx.names, "b,c,d,e");
-    assert_string_equal(ctx.readmes, "readme of b,(null),readme of d \xf0\x9f\x98\x80,(null)");
+    /* READMEs are the search feed's (readmes), not the scan's. */
+    assert_string_equal(ctx.readmes, "(null),(null),(null),(null)");
     /* A non-OK return stops the scan and is what scan returns; the store stays usable. */
     ctx = (struct sc_scan_ctx){&f->arena, "", "", 0, 2, 0};
     assert_int_equal(reg_store_scan(f->store, sc_scan_fn, &ctx), REG_ETOOLARGE);
@@ -648,6 +649,97 @@ sc_case_scan(struct contract *f)
     assert_int_equal(ctx.calls, 4);
     sc_put(f, "5", REG_TYPE_CODE, "f");
     assert_int_equal(sc_count(f), 5);
+}
+
+/* What the search feed gave: "id=text;" per README, sorted by id (the feed has no order). */
+struct sc_feed_ctx {
+    struct reg_arena *arena;
+    const char *items[16];
+    int n;
+    int stop_after;
+};
+
+static enum reg_status
+sc_feed_fn(void *p, const char *id, const char *text, size_t len)
+{
+    struct sc_feed_ctx *c = p;
+
+    assert_true(c->n < 16);
+    c->items[c->n++] = reg_arena_sprintf(c->arena, "%s=%.*s;", id, (int)len, text);
+    if (c->stop_after && c->n == c->stop_after)
+        return reg_errorf(REG_ETOOLARGE, "stop");
+    return REG_OK;
+}
+
+static int
+sc_strcmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static const char *
+sc_feed(struct contract *f, size_t max_bytes)
+{
+    struct sc_feed_ctx ctx = {&f->arena, {0}, 0, 0};
+    const char *all = "";
+
+    assert_int_equal(reg_store_readmes(f->store, max_bytes, sc_feed_fn, &ctx), REG_OK);
+    qsort(ctx.items, (size_t)ctx.n, sizeof(ctx.items[0]), sc_strcmp);
+    for (int i = 0; i < ctx.n; i++)
+        all = reg_arena_sprintf(&f->arena, "%s%s", all, ctx.items[i]);
+    return all;
+}
+
+static void
+sc_put_readme(struct contract *f, const char *id, const char *readme)
+{
+    struct reg_artifact art =
+        sc_make(f, id, REG_TYPE_MODEL, id, reg_arena_sprintf(&f->arena, "https://example/%s", id));
+    bool taken;
+
+    art.readme = readme;
+    assert_int_equal(reg_store_insert(f->store, &art, &taken), REG_OK);
+}
+
+/* The search feed: each README once, its first max_bytes cut back to a whole character; none
+ * for artifacts without one (or an empty one), for deleted ones, or the text an update
+ * replaced; a non-OK return stops it. */
+static void
+sc_case_readmes(struct contract *f)
+{
+    struct sc_feed_ctx ctx = {&f->arena, {0}, 0, 2};
+    struct reg_artifact art;
+    char *big = reg_arena_alloc(&f->arena, 100 * 1024 + 1);
+    const char *got;
+
+    assert_string_equal(sc_feed(f, 16), "");
+    sc_put_readme(f, "1", "short");
+    sc_put_readme(f, "2", NULL);
+    sc_put_readme(f, "3", "");
+    /* "é" is bytes 15 and 16: a cut at 16 would split it. */
+    sc_put_readme(f, "4", "0123456789abcde\xc3\xa9xyz");
+    sc_put_readme(f, "5", "gone");
+    sc_put_readme(f, "6", "old text");
+    assert_int_equal(reg_store_remove(f->store, "5"), REG_OK);
+    art = sc_make(f, "6", REG_TYPE_MODEL, "6", "https://example/6");
+    art.readme = "new text";
+    assert_int_equal(reg_store_update(f->store, &art), REG_OK);
+    assert_string_equal(sc_feed(f, 16), "1=short;4=0123456789abcde;6=new text;");
+    assert_string_equal(sc_feed(f, 17), "1=short;4=0123456789abcde\xc3\xa9;6=new text;");
+    assert_string_equal(sc_feed(f, 3), "1=sho;4=012;6=new;");
+    /* A README longer than the searchable prefix (and than a DynamoDB item's share of it). */
+    for (int i = 0; i < 100 * 1024; i++)
+        big[i] = (char)('a' + i % 26);
+    big[100 * 1024] = '\0';
+    sc_put_readme(f, "7", big);
+    got = sc_feed(f, REG_SEARCH_README_MAX);
+    assert_int_equal(strlen(got), strlen("1=short;4=0123456789abcde\xc3\xa9xyz;6=new text;7=;") +
+                                      REG_SEARCH_README_MAX);
+    assert_non_null(
+        strstr(got, reg_arena_sprintf(&f->arena, "7=%.*s;", REG_SEARCH_README_MAX, big)));
+    assert_string_equal(sc_readme_of(f, "7"), big); /* stored whole */
+    assert_int_equal(reg_store_readmes(f->store, 16, sc_feed_fn, &ctx), REG_ETOOLARGE);
+    assert_int_equal(ctx.n, 2);
 }
 
 static void
@@ -1077,6 +1169,35 @@ sc_case_token_unknown(struct contract *f)
     assert_true(uses == 1);
 }
 
+/* token_check answers what token_use would, and spends nothing. */
+static void
+sc_case_token_check(struct contract *f)
+{
+    int64_t uses = -1;
+
+    sc_add_user(f, "alice", REG_PERM_SEARCH);
+    sc_add_token(f, "t1", "alice");
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(reg_store_token_check(f->store, "alice", "t1", 2), REG_OK);
+    assert_int_equal(sc_use(f, "alice", "t1", 2, &uses), REG_OK);
+    assert_true(uses == 1);
+    assert_int_equal(reg_store_token_check(f->store, "alice", "t1", 2), REG_OK);
+    assert_int_equal(sc_use(f, "alice", "t1", 2, &uses), REG_OK);
+    assert_true(uses == 2);
+    /* Used up: refused with token_use's detail; a higher limit accepts it again. */
+    assert_int_equal(reg_store_token_check(f->store, "alice", "t1", 2), REG_EAUTH);
+    assert_non_null(strstr(reg_error_detail(), "limit"));
+    assert_int_equal(reg_store_token_check(f->store, "alice", "t1", 3), REG_OK);
+    assert_int_equal(reg_store_token_check(f->store, "alice", "t1", 0), REG_EAUTH);
+    /* Unknown tokens are revoked ones. */
+    assert_int_equal(reg_store_token_check(f->store, "alice", "nope", 100), REG_EAUTH);
+    assert_non_null(strstr(reg_error_detail(), "revoked"));
+    assert_int_equal(reg_store_token_check(f->store, "", "", 100), REG_EAUTH);
+    /* Checks spent nothing: the third use is the third. */
+    assert_int_equal(sc_use(f, "alice", "t1", 3, &uses), REG_OK);
+    assert_true(uses == 3);
+}
+
 /* What test_store_auth.c requires of token_insert: a token must belong to an existing user
  * (else a login racing the user's removal leaves a token that a re-created user of that name
  * inherits), and ids are unique (a duplicate must not reset the count). */
@@ -1116,7 +1237,7 @@ sc_case_audit_append_list(struct contract *f)
 
     sc_put_artifact(f, "111", REG_TYPE_MODEL, "bert");
     sc_put_artifact(f, "222", REG_TYPE_DATASET, "squad");
-    assert_int_equal(reg_store_audit_list(f->store, &f->arena, "111", &e, &n), REG_OK);
+    e = sc_audit_all(f, "111", &n);
     assert_int_equal(n, 0);
 
     /* Dates deliberately out of order: the list is in append order, not by date. (A few ms
@@ -1133,7 +1254,7 @@ sc_case_audit_append_list(struct contract *f)
     nanosleep(&ms, NULL);
     sc_append(f, "111", REG_TYPE_MODEL, "bert v2", "alice", false, REG_AUDIT_AUDIT, 3001);
 
-    assert_int_equal(reg_store_audit_list(f->store, &f->arena, "111", &e, &n), REG_OK);
+    e = sc_audit_all(f, "111", &n);
     assert_int_equal(n, 5);
     assert_string_equal(e[0].user, "alice");
     assert_false(e[0].is_admin);
@@ -1153,7 +1274,7 @@ sc_case_audit_append_list(struct contract *f)
     assert_int_equal(e[4].action, REG_AUDIT_AUDIT);
     assert_true(e[4].date == 3001);
 
-    assert_int_equal(reg_store_audit_list(f->store, &f->arena, "222", &e, &n), REG_OK);
+    e = sc_audit_all(f, "222", &n);
     assert_int_equal(n, 1);
     assert_string_equal(e[0].artifact.name, "squad");
     assert_int_equal(e[0].artifact.type, REG_TYPE_DATASET);
@@ -1178,7 +1299,8 @@ sc_case_audit_many(struct contract *f)
     for (int i = 0; i < 100; i++)
         sc_append(f, "7", REG_TYPE_CODE, "c", reg_arena_sprintf(&f->arena, "user-%d", i), i % 2,
                   (enum reg_audit_action)(i % 5), 1000 - i);
-    assert_int_equal(reg_store_audit_list(f->store, &f->arena, "7", &e, &n), REG_OK);
+    /* Pages of 7: more than one page, the last one short. */
+    e = sc_audit_pages(f, "7", 7, &n);
     assert_int_equal(n, 100);
     for (int i = 0; i < 100; i++) {
         char want[32];
@@ -1227,6 +1349,80 @@ sc_case_audit_goes_with_artifact(struct contract *f)
     /* A failed removal (unknown id) deletes nothing. */
     assert_int_equal(reg_store_remove(f->store, "ghost"), REG_ENOTFOUND);
     assert_int_equal(sc_audit_count(f, "ghost"), 1);
+}
+
+/* Pages follow their cursor: each entry once, in order; a full last page names no next one;
+ * a cursor past the end gives an empty page. */
+static void
+sc_case_audit_pages(struct contract *f)
+{
+    struct reg_audit_page page;
+    struct reg_audit_entry *e;
+    int n = -1;
+
+    sc_put_artifact(f, "8", REG_TYPE_MODEL, "m");
+    for (int i = 0; i < 10; i++)
+        sc_append(f, "8", REG_TYPE_MODEL, "m", reg_arena_sprintf(&f->arena, "u%d", i), false,
+                  REG_AUDIT_DOWNLOAD, 100 + i);
+    sc_append(f, "9", REG_TYPE_MODEL, "other", "x", false, REG_AUDIT_DOWNLOAD, 1);
+    for (int size = 1; size <= 11; size++) {
+        e = sc_audit_pages(f, "8", size, &n);
+        assert_int_equal(n, 10);
+        for (int i = 0; i < 10; i++)
+            assert_string_equal(e[i].user, reg_arena_sprintf(&f->arena, "u%d", i));
+    }
+    assert_int_equal(reg_store_audit_list(f->store, &f->arena, "8", 0, 10, &page), REG_OK);
+    assert_int_equal(page.count, 10);
+    assert_true(page.next_after == 0);
+    assert_int_equal(reg_store_audit_list(f->store, &f->arena, "8", 0, 4, &page), REG_OK);
+    assert_int_equal(reg_store_audit_list(f->store, &f->arena, "8", INT64_MAX - 1, 4, &page),
+                     REG_OK);
+    assert_int_equal(page.count, 0);
+    assert_true(page.next_after == 0);
+}
+
+/* Appends once per window: per user, action and artifact, and only outside the window of the
+ * user's latest entry of that action. */
+static void
+sc_case_audit_append_once(struct contract *f)
+{
+    struct reg_audit_entry e, *all;
+    bool appended;
+    int n = -1;
+
+    sc_put_artifact(f, "5", REG_TYPE_MODEL, "m");
+    memset(&e, 0, sizeof(e));
+    e.user = "alice";
+    e.artifact = sc_artifact("5", REG_TYPE_MODEL, "m");
+    e.action = REG_AUDIT_AUDIT;
+#define ONCE(user_, action_, id_, date_, want)                                                     \
+    do {                                                                                           \
+        e.user = (user_);                                                                          \
+        e.action = (action_);                                                                      \
+        snprintf(e.artifact.id, sizeof(e.artifact.id), "%s", (id_));                               \
+        e.date = (date_);                                                                          \
+        assert_int_equal(reg_store_audit_append_once(f->store, &e, 60, &appended), REG_OK);        \
+        if (appended != (want))                                                                    \
+            fail_msg("append_once(%s, %d, %s, %d): appended %d", (user_), (int)(action_), (id_),   \
+                     (int)(date_), appended);                                                      \
+    } while (0)
+    ONCE("alice", REG_AUDIT_AUDIT, "5", 1000, true);
+    ONCE("alice", REG_AUDIT_AUDIT, "5", 1000, false);
+    ONCE("alice", REG_AUDIT_AUDIT, "5", 1059, false); /* within 60 s of 1000 */
+    ONCE("bob", REG_AUDIT_AUDIT, "5", 1059, true);    /* another reader */
+    ONCE("alice", REG_AUDIT_RATE, "5", 1059, true);   /* another action */
+    ONCE("alice", REG_AUDIT_AUDIT, "6", 1059, true);  /* another artifact */
+    ONCE("alice", REG_AUDIT_AUDIT, "5", 1060, true);  /* the window has passed */
+    ONCE("alice", REG_AUDIT_AUDIT, "5", 1100, false);
+#undef ONCE
+    all = sc_audit_all(f, "5", &n);
+    assert_int_equal(n, 4);
+    assert_string_equal(all[0].user, "alice");
+    assert_true(all[0].date == 1000);
+    assert_string_equal(all[1].user, "bob");
+    assert_int_equal(all[2].action, REG_AUDIT_RATE);
+    assert_true(all[3].date == 1060);
+    assert_int_equal(sc_audit_count(f, "6"), 1);
 }
 
 /* ------------------------------------------------------------------------------- secret */

@@ -40,6 +40,7 @@
     X(list_pagination, a, b)                                                                       \
     X(list_pagination_under_writes, a, b)                                                          \
     X(scan, a, b)                                                                                  \
+    X(readmes, a, b)                                                                               \
     X(generation, a, b)                                                                            \
     X(count, a, b)                                                                                 \
     X(reset, a, b)                                                                                 \
@@ -53,10 +54,13 @@
     X(user_remove_cascades, a, b)                                                                  \
     X(token_use_counts, a, b)                                                                      \
     X(token_unknown, a, b)                                                                         \
+    X(token_check, a, b)                                                                           \
     X(token_insert_integrity, a, b)                                                                \
     X(audit_append_list, a, b)                                                                     \
     X(audit_many, a, b)                                                                            \
     X(audit_goes_with_artifact, a, b)                                                              \
+    X(audit_pages, a, b)                                                                           \
+    X(audit_append_once, a, b)                                                                     \
     X(secret, a, b)                                                                                \
     X(secret_any_bytes, a, b)                                                                      \
     X(reset_keeps_secret, a, b)

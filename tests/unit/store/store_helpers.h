@@ -186,14 +186,49 @@ sc_append(struct contract *f, const char *id, enum reg_artifact_type t, const ch
     assert_int_equal(reg_store_audit_append(f->store, &e), REG_OK);
 }
 
+/* Every audit entry of artifact id, oldest first, read in pages of page_size (each page but
+ * the last full, and each naming the next); *n is how many. */
+static inline struct reg_audit_entry *
+sc_audit_pages(struct contract *f, const char *id, int page_size, int *n)
+{
+    struct reg_audit_entry *all = NULL;
+    struct reg_audit_page page;
+    int64_t after = 0;
+
+    *n = 0;
+    do {
+        struct reg_audit_entry *grown;
+        assert_int_equal(reg_store_audit_list(f->store, &f->arena, id, after, page_size, &page),
+                         REG_OK);
+        assert_true(page.count <= page_size);
+        assert_true(page.next_after == 0 || page.count == page_size);
+        assert_true(page.next_after == 0 || page.next_after > after);
+        grown = reg_arena_alloc(&f->arena, sizeof(*grown) * (size_t)(*n + page.count + 1));
+        if (*n)
+            memcpy(grown, all, sizeof(*grown) * (size_t)*n);
+        if (page.count)
+            memcpy(grown + *n, page.items, sizeof(*grown) * (size_t)page.count);
+        all = grown;
+        *n += page.count;
+        after = page.next_after;
+    } while (after != 0);
+    return all;
+}
+
+/* Every audit entry of artifact id, oldest first (pages of REG_AUDIT_PAGE_SIZE). */
+static inline struct reg_audit_entry *
+sc_audit_all(struct contract *f, const char *id, int *n)
+{
+    return sc_audit_pages(f, id, REG_AUDIT_PAGE_SIZE, n);
+}
+
 /* How many audit entries artifact id has. */
 static inline int
 sc_audit_count(struct contract *f, const char *id)
 {
-    struct reg_audit_entry *entries;
     int n = -1;
 
-    assert_int_equal(reg_store_audit_list(f->store, &f->arena, id, &entries, &n), REG_OK);
+    (void)sc_audit_all(f, id, &n);
     return n;
 }
 

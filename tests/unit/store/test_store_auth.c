@@ -22,7 +22,7 @@
 #include "store/store.h"
 #include "store/store_helpers.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* The uses column of token id, read with a connection of the test's own (-1 if no row). */
 static int64_t

@@ -26,12 +26,14 @@
 
 #include "auth/users.h"
 #include "aws/dynamodb.h"
+#include "base/str.h"
 #include "core/audit.h"
 #include "store/store.h"
 #include "store/store_contract.c"
 
 #define ENDPOINT_ENV "REGISTRY_TEST_DYNAMODB_ENDPOINT"
-/* store_dynamodb.c's CHUNK_BYTES: the most README bytes one chunk item holds. */
+/* store_dynamodb.c's CHUNK_BYTES: the most README bytes one chunk item holds (the first holds
+ * at most REG_SEARCH_README_MAX, what search reads). */
 #define CHUNK_BYTES 300000
 
 static const char *endpoint;
@@ -123,29 +125,38 @@ struct many_ctx {
     int64_t last_seq;
 };
 
-/* Each artifact "n-NNN" has a SCAN_README_BYTES README starting with 'A' + NNN % 26. */
+/* Each artifact "n-NNN" (id "sNNN") has a SCAN_README_BYTES README starting with 'A' + NNN % 26. */
 #define SCAN_README_BYTES 40000
 
 static enum reg_status
 many_fn(void *p, const struct reg_artifact *art)
 {
     struct many_ctx *c = p;
-    int i = atoi(art->name + 2);
 
     CHECK(&c->bad, art->seq > c->last_seq, "%s: seq %lld after %lld", art->name,
           (long long)art->seq, (long long)c->last_seq);
     c->last_seq = art->seq;
-    CHECK(&c->bad,
-          art->readme && strlen(art->readme) == SCAN_README_BYTES &&
-              art->readme[0] == (char)('A' + i % 26) && art->readme[1] == 'b',
-          "%s: README of %zu bytes, want %d", art->name, art->readme ? strlen(art->readme) : 0,
-          SCAN_README_BYTES);
+    CHECK(&c->bad, art->readme == NULL, "%s: the scan passes a README", art->name);
     c->calls++;
     return REG_OK;
 }
 
-/* Scan over more items than one Scan page (dynalite, like DynamoDB, answers at most about 1 MB
- * per page): 60 artifacts with 40 KB READMEs, 2.4 MB in all. */
+static enum reg_status
+many_readme_fn(void *p, const char *id, const char *text, size_t len)
+{
+    struct many_ctx *c = p;
+    int i = atoi(id + 1);
+
+    CHECK(&c->bad,
+          len == SCAN_README_BYTES && text[0] == (char)('A' + i % 26) && text[1] == 'b' &&
+              text[len - 1] == (char)('a' + (SCAN_README_BYTES - 1) % 26),
+          "%s: README of %zu bytes, want %d", id, len, SCAN_README_BYTES);
+    c->calls++;
+    return REG_OK;
+}
+
+/* Scan and the search feed over more items than one Scan page (dynalite, like DynamoDB,
+ * answers at most about 1 MB per page): 60 artifacts with 40 KB READMEs, 2.4 MB in all. */
 static void
 test_scan_many_pages(void **state)
 {
@@ -174,6 +185,13 @@ test_scan_many_pages(void **state)
                  st, reg_error_detail());
     assert_int_equal(ctx.bad, 0);
     assert_int_equal(ctx.calls, n);
+    ctx = (struct many_ctx){0, 0, 0};
+    st = reg_store_readmes(f->c.store, REG_SEARCH_README_MAX, many_readme_fn, &ctx);
+    if (st != REG_OK)
+        fail_msg("search feed of %d %d-byte READMEs: status %d (%s)", n, SCAN_README_BYTES, st,
+                 reg_error_detail());
+    assert_int_equal(ctx.bad, 0);
+    assert_int_equal(ctx.calls, n);
 }
 
 /* ------------------------------------------------------------------------- large READMEs */
@@ -198,9 +216,9 @@ utf8_text(struct reg_arena *a, size_t len, size_t prefix)
     return t;
 }
 
-/* How many of the places where the store cuts text into CHUNK_BYTES pieces fall inside a
- * UTF-8 character (the store backs up to the character's start); *cuts is the number of
- * cuts. */
+/* How many of the places where the store cuts text into chunks (REG_SEARCH_README_MAX, then
+ * CHUNK_BYTES pieces) fall inside a UTF-8 character (the store backs up to the character's
+ * start); *cuts is the number of cuts. */
 static int
 straddled_cuts(const char *text, size_t len, int *cuts)
 {
@@ -208,8 +226,8 @@ straddled_cuts(const char *text, size_t len, int *cuts)
     int straddled = 0;
 
     *cuts = 0;
-    while (len - pos > CHUNK_BYTES) {
-        size_t n = CHUNK_BYTES;
+    while (len - pos > (pos == 0 ? REG_SEARCH_README_MAX : CHUNK_BYTES)) {
+        size_t n = pos == 0 ? REG_SEARCH_README_MAX : CHUNK_BYTES;
         straddled += ((unsigned char)text[pos + n] & 0xc0) == 0x80;
         while (((unsigned char)text[pos + n] & 0xc0) == 0x80)
             n--;
@@ -233,7 +251,8 @@ straddling_text(struct reg_arena *a, size_t len)
     return NULL;
 }
 
-/* The README the scan passes for id ("" if it has none), copied to the arena. */
+/* The README prefix the search feed passes for id ("" if it passes none), copied to the
+ * arena. */
 struct find_ctx {
     struct reg_arena *arena;
     const char *id;
@@ -242,15 +261,24 @@ struct find_ctx {
 };
 
 static enum reg_status
-find_fn(void *p, const struct reg_artifact *art)
+find_fn(void *p, const char *id, const char *text, size_t len)
 {
     struct find_ctx *c = p;
 
-    if (strcmp(art->id, c->id) == 0) {
+    if (strcmp(id, c->id) == 0) {
         c->found = true;
-        c->readme = reg_arena_strdup(c->arena, art->readme ? art->readme : "");
+        c->readme = reg_arena_strndup(c->arena, text, len);
     }
     return REG_OK;
+}
+
+static const char *
+fed_readme(struct fixture *f, const char *id)
+{
+    struct find_ctx fc = {&f->c.arena, id, "", false};
+
+    assert_int_equal(reg_store_readmes(f->c.store, REG_SEARCH_README_MAX, find_fn, &fc), REG_OK);
+    return fc.readme;
 }
 
 /* The first byte where got and want differ, for a readable failure. */
@@ -291,19 +319,20 @@ readme_round_trip(struct fixture *f, size_t len)
                  reg_error_detail());
     assert_same_text("README from get", got.readme, big);
     assert_string_equal(got.name, "big");
-    st = reg_store_scan(f->c.store, find_fn, &fc);
+    /* The search feed: the searchable prefix, from the first chunk alone. */
+    st = reg_store_readmes(f->c.store, REG_SEARCH_README_MAX, find_fn, &fc);
     if (st != REG_OK)
-        fail_msg("scan with a %zu-byte README: status %d (%s)", len, st, reg_error_detail());
+        fail_msg("search feed with a %zu-byte README: status %d (%s)", len, st, reg_error_detail());
     assert_true(fc.found);
-    assert_same_text("README from scan", fc.readme, big);
+    assert_same_text(
+        "README from the search feed", fc.readme,
+        reg_arena_strndup(&f->c.arena, big, reg_str_utf8_cut(big, len, REG_SEARCH_README_MAX)));
 
     /* Shorter: one chunk. */
     art.readme = "short \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
     assert_int_equal(reg_store_update(f->c.store, &art), REG_OK);
     assert_string_equal(sc_readme_of(&f->c, "big"), "short \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
-    fc = (struct find_ctx){&f->c.arena, "big", NULL, false};
-    assert_int_equal(reg_store_scan(f->c.store, find_fn, &fc), REG_OK);
-    assert_string_equal(fc.readme, "short \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+    assert_string_equal(fed_readme(f, "big"), "short \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
     /* None. */
     art.readme = NULL;
     assert_int_equal(reg_store_update(f->c.store, &art), REG_OK);
@@ -333,7 +362,7 @@ readme_round_trip(struct fixture *f, size_t len)
     assert_string_equal(sc_readme_of(&f->c, "big"), "(null)");
 }
 
-/* 1 MB (10^6 bytes): four chunks, each cut inside a multi-byte character. */
+/* 1 MB (10^6 bytes): five chunks, each cut inside a multi-byte character. */
 static void
 test_readme_1mb(void **state)
 {

@@ -109,7 +109,7 @@ export async function adminPage({root, signal, navigate, flash, setTitle}) {
   const createMsg = notice();
   const createForm = h('form', {class: 'stack', novalidate: true, 'aria-labelledby': 'new-user-heading'},
     h('h3', {id: 'new-user-heading'}, 'New user'),
-    h('div', {class: 'row'}, field('User name', newName), field('Password', newPass)),
+    h('div', {class: 'row'}, field('User name', newName), field('Password', newPass, {hint: 'At least 8 characters.'})),
     newPerms.el,
     h('div', {class: 'row'}, createBtn),
     createMsg.el);

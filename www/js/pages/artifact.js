@@ -222,14 +222,28 @@ export async function artifactPage({root, params, signal, navigate, flash, setTi
   const auditMsg = notice();
   const auditBtn = h('button', {type: 'button', class: 'secondary'}, 'Reload the audit trail');
   const auditSec = section('audit', 'Audit trail', h('p', {class: 'hint'}, 'Who did what to this artifact, oldest first. Reading the trail is itself recorded.'), auditMsg.el, auditBody, h('div', {class: 'row'}, auditBtn));
+  // The trail comes in pages of 100, each naming the next in its `offset` header; the page
+  // shows the first AUDIT_PAGES of them.
+  const AUDIT_PAGES = 10;
+  async function auditEntries() {
+    const list = [];
+    let q = '';
+    for (let p = 0; p < AUDIT_PAGES; p++) {
+      const {data, headers} = await api('GET', `/artifact/${type}/${encodeURIComponent(id)}/audit${q}`, {signal});
+      if (Array.isArray(data)) list.push(...data);
+      const next = headers.get('offset');
+      if (!next) return {list, more: false};
+      q = `?offset=${encodeURIComponent(next)}`;
+    }
+    return {list, more: true};
+  }
   async function loadAudit() {
     try {
-      const {data: entries} = await api('GET', `/artifact/${type}/${encodeURIComponent(id)}/audit`, {signal});
-      const list = Array.isArray(entries) ? entries : [];
+      const {list, more} = await auditEntries();
       auditMsg.clear();
       replace(auditBody, list.length
         ? table({
-          caption: `${list.length} audit ${list.length === 1 ? 'entry' : 'entries'}`,
+          caption: `${more ? 'The first ' : ''}${list.length} audit ${list.length === 1 ? 'entry' : 'entries'}`,
           columns: [{label: 'When (UTC)'}, {label: 'User'}, {label: 'Action'}],
           rows: list.map((e) => [dateTime(e.date), `${e.user && e.user.name ? e.user.name : 'unknown'}${e.user && e.user.is_admin ? ' (administrator)' : ''}`, String(e.action || '').toLowerCase()]),
         })

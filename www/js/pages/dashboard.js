@@ -1,5 +1,7 @@
 // The health dashboard: the last hour of requests and errors, per-route activity and latency,
-// activity per artifact type, the status of every component, and the recent log lines.
+// activity per artifact type, the status of every component, and the recent log lines; above
+// them, a banner with any warning about the registry's configuration (GET /health "warnings",
+// e.g. the public default admin password on an address others can reach).
 // Refreshes itself every 10 seconds until paused. Public, except the log (administrators).
 
 import {h, replace, notice, table, busy} from '../dom.js';
@@ -95,6 +97,9 @@ export async function dashboardPage({root, setTitle}) {
   let lastFailures = '';
 
   const msg = notice();
+  const configWarnings = notice('config-warnings');
+  configWarnings.el.id = 'config-warnings';
+  let lastWarnings = '';
   const pauseBtn = h('button', {type: 'button', class: 'secondary', id: 'pause-refresh'}, 'Pause automatic refresh');
   const refreshBtn = h('button', {type: 'button', class: 'secondary', id: 'refresh-now'}, 'Refresh now');
   const refreshState = h('span', {id: 'refresh-state'}, `Automatic refresh every ${REFRESH_MS / 1000} seconds.`);
@@ -119,6 +124,7 @@ export async function dashboardPage({root, setTitle}) {
   root.append(
     h('h1', null, 'System health'),
     h('p', {class: 'page-intro'}, `Activity of the registry over the last ${WINDOW} minutes, the status of each component, and the recent log.`),
+    configWarnings.el,
     h('div', {class: 'toolbar'}, pauseBtn, refreshBtn, h('p', {class: 'hint', style: 'margin:0'}, refreshState, ' ', updated)),
     msg.el,
     tiles,
@@ -131,6 +137,22 @@ export async function dashboardPage({root, setTitle}) {
     sec('logs', 'Recent log lines', logMsg.el, logBox, h('div', {class: 'row', style: 'margin-top:0.75rem'}, olderBtn, newestBtn)));
 
   // ---- renderers --------------------------------------------------------------------------
+
+  /** The configuration warnings of GET /health, redrawn (and so announced) only when they
+   *  change. */
+  function renderWarnings(health) {
+    const list = health && Array.isArray(health.warnings) ? health.warnings.filter((w) => typeof w === 'string' && w) : [];
+    const key = list.join('|');
+    if (key === lastWarnings) return;
+    lastWarnings = key;
+    if (!list.length) {
+      configWarnings.clear();
+      return;
+    }
+    configWarnings.warning(
+      h('p', null, h('strong', null, list.length === 1 ? 'Security warning' : `${list.length} security warnings`)),
+      ...list.map((w) => h('p', null, w)));
+  }
 
   function renderTiles(components, activity) {
     const items = [];
@@ -385,10 +407,13 @@ export async function dashboardPage({root, setTitle}) {
     if (inFlight) return;
     inFlight = true;
     try {
-      const [comp, act] = await Promise.allSettled([
+      const [comp, act, health] = await Promise.allSettled([
         api('GET', `/health/components?windowMinutes=${WINDOW}&includeTimeline=true`, {auth: false}),
         api('GET', `/health/activity?windowMinutes=${WINDOW}`, {auth: false}),
+        api('GET', '/health', {auth: false}),
       ]);
+      // Without an answer the last warnings stay up: a failed refresh does not make them false.
+      if (health.status === 'fulfilled') renderWarnings(health.value.data);
       const components = comp.status === 'fulfilled' && comp.value.data && Array.isArray(comp.value.data.components) ? comp.value.data.components : null;
       const compErr = comp.status === 'rejected' ? comp.reason : (components ? null : new Error('The registry answered without components.'));
       const activity = act.status === 'fulfilled' && act.value.data && typeof act.value.data === 'object' ? act.value.data : null;

@@ -69,7 +69,11 @@ export async function loginPage({root, query, navigate, setTitle}) {
         if (err.status === 401) msg.error('The user name or password is not correct. Check them and try again.');
         else if (err.status === 400) msg.error(`The sign-in request was not accepted. ${sentence(err.detail)}`.trim());
         else if (err.status === 501) msg.error('This registry does not support signing in.');
-        else msg.error(err.message || 'Signing in failed.');
+        else if (err.status === 429) {
+          // The registry backs off after repeated failures; its detail names the seconds left.
+          const wait = /(\d+) s\b/.exec(err.detail || '');
+          msg.error(`Too many failed sign-ins with this user name. Try again in ${wait ? `${wait[1]} seconds` : 'a little while'}.`);
+        } else msg.error(err.message || 'Signing in failed.');
         password.focus();
       }
     });
