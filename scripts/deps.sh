@@ -14,7 +14,7 @@ runtime_only=false
 [ "${REGISTRY_DEPS:-all}" = runtime ] && runtime_only=true
 if ! $runtime_only; then
     packages+=(
-        clang-format libcmocka-dev
+        clang-format clang clang-tidy libcmocka-dev
         python3 python3-pytest python3-requests python3-yaml
         wrk curl procps
         chromium fonts-liberation fonts-dejavu-core

@@ -371,7 +371,7 @@ reg_dynamodb_call(struct reg_dynamodb *c, struct reg_arena *a, const char *op,
     for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         struct attempt at = {.crc = ""};
         bool retry;
-        int cost;
+        int cost = 0;
 
         reg_buf_init(&at.body, RESPONSE_MAX);
         st = send_once(c, a, op, body, len, &at);

@@ -29,8 +29,11 @@ reg_license_id_normalise(const char *id, char *out, size_t cap)
         return false;
     while (is_blank(*id))
         id++;
-    for (; id[len] && len + 1 < cap; len++)
-        out[len] = id[len] >= 'A' && id[len] <= 'Z' ? (char)(id[len] - 'A' + 'a') : id[len];
+    for (; id[len] && len + 1 < cap; len++) {
+        out[len] = id[len];
+        if (out[len] >= 'A' && out[len] <= 'Z')
+            out[len] = (char)(out[len] - 'A' + 'a');
+    }
     while (len > 0 && is_blank(out[len - 1]))
         len--;
     out[len] = '\0';

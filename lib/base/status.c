@@ -8,6 +8,8 @@
 
 #include "base/limits.h"
 
+#undef reg_errorf /* status.h's analyzer-only macro would rename the definition below */
+
 static _Thread_local char detail[REG_ERROR_DETAIL_MAX];
 static _Thread_local int retry_after;
 

@@ -371,7 +371,7 @@ reg_bundle_stream(const struct reg_bundle_fetch *fetch, const struct reg_bundle_
                   reg_zip_sink_fn sink, void *ctx)
 {
     struct reg_arena a;
-    struct reg_zip_entry *e;
+    struct reg_zip_entry *e = NULL;
     struct build *b = calloc(1, sizeof(*b));
     enum reg_status st;
 

@@ -38,7 +38,7 @@ static enum reg_status
 read_record(struct reg_blobs *b, struct reg_arena *a, const char *key,
             struct reg_bundle_record *out)
 {
-    struct json_object *doc;
+    struct json_object *doc = NULL;
     char *text;
     size_t len;
     enum reg_status st = reg_blobs_meta_get(b, a, key, &text, &len);

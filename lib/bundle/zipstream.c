@@ -270,7 +270,7 @@ reg_zip_layout(const struct reg_zip_entry *e, int n, struct reg_zip_offsets *off
 enum reg_status
 reg_zip_locate(const struct reg_zip_entry *e, int n, int i, int64_t *offset, int64_t *size)
 {
-    struct reg_zip_offsets one;
+    struct reg_zip_offsets one = {0}; /* plan() sets it (0 <= i < n): lost on the analyzer */
     int64_t total;
     enum reg_status st;
 

@@ -126,6 +126,8 @@ closure_init(struct closure *c, struct reg_arena *a, const struct reg_catalog *c
     c->edge_n = reg_arena_alloc(a, sizeof(*c->edge_n) * (n ? n : 1));
     memset(c->edge_n, 0, sizeof(*c->edge_n) * (n ? n : 1));
     c->stack = reg_arena_alloc(a, sizeof(*c->stack) * (n ? n : 1));
+    c->edge_cap = n ? n : 1; /* grown by collect() as dependency names are met */
+    c->edges = reg_arena_alloc(a, sizeof(*c->edges) * c->edge_cap);
 }
 
 /* ---- components (Tarjan, iterative) ------------------------------------------------------ */

@@ -31,7 +31,7 @@ reg_handle_reset(struct reg_app *app, struct reg_request *req, struct reg_respon
 static enum reg_status
 parse_credentials(struct reg_request *req, const char **name, const char **password)
 {
-    struct json_object *body, *user, *secret;
+    struct json_object *body, *user = NULL, *secret = NULL;
     bool is_admin;
     enum reg_status st;
 

@@ -28,7 +28,7 @@ reg_handle_artifact_create(struct reg_app *app, struct reg_request *req, struct 
 {
     struct reg_registry registry = reg_handler_registry(app);
     enum reg_artifact_type type;
-    struct json_object *body;
+    struct json_object *body = NULL;
     const char *url, *name;
     struct reg_artifact art;
     enum reg_status st;
@@ -70,8 +70,8 @@ static enum reg_status
 parse_update(struct reg_request *req, enum reg_artifact_type type, const char *id,
              const char **name, const char **url)
 {
-    struct json_object *body, *metadata, *data;
-    const char *body_id, *body_type;
+    struct json_object *body, *metadata = NULL, *data = NULL;
+    const char *body_id, *body_type = NULL;
     enum reg_status st;
 
     st = reg_json_parse_object(&req->arena, req->body, req->body_len, &body);
@@ -153,7 +153,7 @@ reg_handle_artifact_delete(struct reg_app *app, struct reg_request *req, struct 
 static enum reg_status
 parse_query(struct json_object *q, int index, struct reg_store_filter *out)
 {
-    struct json_object *types;
+    struct json_object *types = NULL;
     const char *name;
     enum reg_status st;
 

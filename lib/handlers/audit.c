@@ -13,7 +13,7 @@ reg_handle_audit(struct reg_app *app, struct reg_request *req, struct reg_respon
 {
     enum reg_artifact_type type;
     const char *id;
-    int64_t after;
+    int64_t after = 0;
     struct reg_artifact art;
     struct reg_audit_page page;
     struct json_object *list;

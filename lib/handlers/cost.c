@@ -36,11 +36,11 @@ enum reg_status
 reg_handle_cost(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
     enum reg_artifact_type type;
-    struct reg_cost_item *items;
+    struct reg_cost_item *items = NULL;
     struct json_object *obj;
     const char *id;
-    bool deps;
-    int n;
+    bool deps = false;
+    int n = 0;
     enum reg_status st;
 
     st = reg_handler_type_param(req, &type);

@@ -204,7 +204,7 @@ enum reg_status
 reg_handle_download(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
     enum reg_artifact_type type;
-    enum reg_bundle_aspect aspect;
+    enum reg_bundle_aspect aspect = REG_BUNDLE_FULL;
     struct reg_bundle_record rec;
     struct reg_artifact art;
     const char *id;

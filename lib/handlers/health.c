@@ -256,7 +256,7 @@ disk_component(struct reg_app *app, time_t now)
 static enum reg_status
 parse_health_query(struct reg_request *req, int *window, bool *timeline)
 {
-    char *w, *t;
+    char *w, *t = NULL;
     int64_t v;
     enum reg_status st = reg_str_query_param(&req->arena, req->query, "windowMinutes", &w);
 
@@ -361,7 +361,8 @@ reg_handle_health_activity(struct reg_app *app, struct reg_request *req, struct 
         reg_stats_types(&app->pool->stats, minute, window, per_type);
     for (int t = 0; app->pool && t < REG_TYPE_COUNT; t++) {
         struct json_object *o = json_object_new_object();
-        json_object_object_add(o, "type", json_object_new_string(reg_artifact_type_name(t)));
+        json_object_object_add(
+            o, "type", json_object_new_string(reg_artifact_type_name((enum reg_artifact_type)t)));
         json_object_object_add(o, "requests", json_object_new_int64((int64_t)per_type[t]));
         json_object_array_add(types, o);
     }
@@ -381,7 +382,7 @@ reg_handle_health_activity(struct reg_app *app, struct reg_request *req, struct 
 static enum reg_status
 parse_log_query(struct reg_request *req, int64_t *lines, int64_t *before)
 {
-    char *l, *b;
+    char *l, *b = NULL;
     enum reg_status st = reg_str_query_param(&req->arena, req->query, "lines", &l);
 
     if (st == REG_OK)

@@ -11,7 +11,7 @@ reg_handle_license_check(struct reg_app *app, struct reg_request *req, struct re
 {
     struct reg_registry registry = reg_handler_registry(app);
     struct reg_license_verdict verdict;
-    struct json_object *body;
+    struct json_object *body = NULL;
     const char *id, *url;
     enum reg_status st;
 

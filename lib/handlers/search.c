@@ -1,6 +1,7 @@
 /*
  * search.c - GET /artifact/byName/{name} and POST /artifact/byRegEx.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "base/json.h"
@@ -25,6 +26,7 @@ collect_by_name(struct reg_app *app, struct reg_request *req, const char *name,
             reg_registry_enumerate(app->store, &req->arena, &filter, 1, after, &page);
         if (st != REG_OK)
             return st;
+        assert(page.count >= 0);
         if (*count + page.count > cap) {
             struct reg_artifact *grown;
             cap = (*count + page.count) * 2;
@@ -46,7 +48,7 @@ reg_handle_by_name(struct reg_app *app, struct reg_request *req, struct reg_resp
 {
     const char *name = reg_request_param(req, "name");
     struct reg_artifact *items;
-    int count;
+    int count = 0;
     enum reg_status st = reg_artifact_name_check(name);
 
     if (st == REG_OK)
@@ -64,7 +66,7 @@ reg_handle_by_regex(struct reg_app *app, struct reg_request *req, struct reg_res
     struct json_object *body;
     const char *pattern;
     struct reg_artifact *items;
-    int count;
+    int count = 0;
     enum reg_status st;
 
     st = reg_json_parse_object(&req->arena, req->body, req->body_len, &body);

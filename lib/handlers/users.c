@@ -44,7 +44,7 @@ parse_perms(struct json_object *body, bool is_admin, unsigned *out)
 enum reg_status
 reg_handle_user_create(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
-    struct json_object *body, *user, *secret;
+    struct json_object *body, *user = NULL, *secret = NULL;
     const char *name, *password;
     bool is_admin = false;
     unsigned perms = 0;
@@ -118,7 +118,7 @@ enum reg_status
 reg_handle_user_permissions(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
     const char *name = reg_request_param(req, "username");
-    struct json_object *body, *list;
+    struct json_object *body, *list = NULL;
     bool is_admin = false;
     unsigned perms = 0;
     struct reg_user u;

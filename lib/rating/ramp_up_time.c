@@ -50,7 +50,7 @@ double
 reg_rating_ramp_up_time(const struct reg_model_signals *s)
 {
     double l = loader(s);
-    double e = (double)reg_rating_card_example_level(s) / 2.0;
+    double e = reg_rating_card_example_level(s) / 2.0;
     double d = docs(s->readme);
     double a = reg_rating_log_scale(s->downloads, 3.0, 5.0);
 

@@ -19,5 +19,5 @@
 double
 reg_rating_reproducibility(const struct reg_model_signals *s)
 {
-    return (double)reg_rating_card_example_level(s) / 2.0;
+    return reg_rating_card_example_level(s) / 2.0;
 }

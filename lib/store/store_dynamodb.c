@@ -169,11 +169,12 @@ static void
 artifact_head(struct reg_arena *a, struct json_object *item, struct reg_artifact *out)
 {
     const char *metadata = reg_ddb_get_s(item, "metadata");
+    int64_t type = reg_ddb_get_n(item, "type"); /* written from the enum by artifact_item */
 
     memset(out, 0, sizeof(*out));
     snprintf(out->id, sizeof(out->id), "%s",
              reg_ddb_get_s(item, "id") ? reg_ddb_get_s(item, "id") : "");
-    out->type = (enum reg_artifact_type)reg_ddb_get_n(item, "type");
+    out->type = (enum reg_artifact_type)type;
     out->name = reg_arena_strdup(a, reg_ddb_get_s(item, "name") ? reg_ddb_get_s(item, "name") : "");
     out->url = reg_arena_strdup(a, reg_ddb_get_s(item, "url") ? reg_ddb_get_s(item, "url") : "");
     out->metadata = metadata ? reg_arena_strdup(a, metadata) : NULL;
@@ -741,7 +742,7 @@ feed_pages(struct dynamo_store *s, struct json_object *req, struct feed *f)
 
     while (st == REG_OK && more) {
         struct reg_arena page;
-        struct json_object *resp, *items, *last;
+        struct json_object *resp = NULL, *items, *last = NULL;
         reg_arena_init(&page);
         st = reg_ddb_call(s, &page, "Scan", req, &resp);
         if (st == REG_OK && json_object_object_get_ex(resp, "Items", &items))

@@ -230,10 +230,8 @@ reg_ddb_token_insert(struct reg_store *base, const char *id, const char *user)
 {
     struct dynamo_store *s = reg_ddb_self(base);
     struct reg_arena a;
-    struct json_object *item;
+    struct json_object *item, *owner = NULL;
     enum reg_status st;
-
-    struct json_object *owner;
 
     if (!*user || !*id)
         return reg_errorf(REG_EINVAL, "a token needs a user and an id");
@@ -399,15 +397,18 @@ reg_ddb_audit_append_once(struct reg_store *base, const struct reg_audit_entry *
 static void
 entry_from(struct reg_arena *a, struct json_object *item, struct reg_audit_entry *e)
 {
+    /* written from the enums by reg_ddb_audit_append */
+    int64_t action = reg_ddb_get_n(item, "action"), type = reg_ddb_get_n(item, "type");
+
     e->user = reg_arena_strdup(a, reg_ddb_get_s(item, "user") ? reg_ddb_get_s(item, "user") : "");
     e->is_admin = reg_ddb_get_bool(item, "is_admin");
-    e->action = (enum reg_audit_action)reg_ddb_get_n(item, "action");
+    e->action = (enum reg_audit_action)action;
     e->date = reg_ddb_get_n(item, "date");
     snprintf(e->artifact.id, sizeof(e->artifact.id), "%s",
              reg_ddb_get_s(item, "id") ? reg_ddb_get_s(item, "id") : "");
     e->artifact.name =
         reg_arena_strdup(a, reg_ddb_get_s(item, "name") ? reg_ddb_get_s(item, "name") : "");
-    e->artifact.type = (enum reg_artifact_type)reg_ddb_get_n(item, "type");
+    e->artifact.type = (enum reg_artifact_type)type;
 }
 
 /* The audit_seq in an entry's sort key "L#<seq>". */

@@ -213,10 +213,12 @@ col_text(struct reg_arena *a, sqlite3_stmt *st, int i)
 static void
 row_head(sqlite3_stmt *st, struct reg_arena *a, struct reg_artifact *out)
 {
+    int type = sqlite3_column_int(st, 2); /* written from the enum */
+
     memset(out, 0, sizeof(*out));
     out->seq = sqlite3_column_int64(st, 0);
     snprintf(out->id, sizeof(out->id), "%s", (const char *)sqlite3_column_text(st, 1));
-    out->type = (enum reg_artifact_type)sqlite3_column_int(st, 2);
+    out->type = (enum reg_artifact_type)type;
     out->name = col_text(a, st, 3);
     out->url = col_text(a, st, 4);
 }
@@ -392,7 +394,7 @@ sq_scan(struct reg_store *base, reg_store_scan_fn fn, void *ctx)
     sqlite3_stmt *st = stmt(s, ST_SCAN);
     enum reg_status result = REG_OK;
     struct reg_arena row_arena;
-    int rc;
+    int rc = SQLITE_DONE;
 
     reg_arena_init(&row_arena);
     while (result == REG_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -460,7 +462,7 @@ sq_readmes(struct reg_store *base, size_t max_bytes, reg_store_readme_fn fn, voi
     struct readme_reader r = {self(base), NULL, malloc(max_bytes + 1), max_bytes};
     sqlite3_stmt *st = stmt(r.s, ST_README_ROWS);
     enum reg_status result = REG_OK;
-    int rc;
+    int rc = SQLITE_DONE;
 
     if (!r.buf)
         reg_oom();
@@ -774,12 +776,15 @@ sq_audit_append_once(struct reg_store *base, const struct reg_audit_entry *e, in
 static void
 audit_row(sqlite3_stmt *st, struct reg_arena *a, struct reg_audit_entry *e)
 {
+    /* written from the enums by sq_audit_append */
+    int type = sqlite3_column_int(st, 1), action = sqlite3_column_int(st, 5);
+
     snprintf(e->artifact.id, sizeof(e->artifact.id), "%s", sqlite3_column_text(st, 0));
-    e->artifact.type = (enum reg_artifact_type)sqlite3_column_int(st, 1);
+    e->artifact.type = (enum reg_artifact_type)type;
     e->artifact.name = col_text(a, st, 2);
     e->user = col_text(a, st, 3);
     e->is_admin = sqlite3_column_int(st, 4) != 0;
-    e->action = (enum reg_audit_action)sqlite3_column_int(st, 5);
+    e->action = (enum reg_audit_action)action;
     e->date = sqlite3_column_int64(st, 6);
 }
 

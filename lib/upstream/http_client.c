@@ -483,18 +483,9 @@ follow(struct fetch *f, struct xfer *x)
 static bool
 retryable(CURLcode rc)
 {
-    switch (rc) {
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_OUT_OF_MEMORY:
-    case CURLE_WRITE_ERROR:
-        return false;
-    default:
-        return true;
-    }
+    return rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL &&
+           rc != CURLE_PEER_FAILED_VERIFICATION && rc != CURLE_SSL_CACERT_BADFILE &&
+           rc != CURLE_SSL_CERTPROBLEM && rc != CURLE_OUT_OF_MEMORY && rc != CURLE_WRITE_ERROR;
 }
 
 static enum reg_status

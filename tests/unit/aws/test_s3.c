@@ -889,7 +889,7 @@ serve(void *arg)
 {
     struct script *s = arg;
 
-    while (!s->stop) {
+    while (!atomic_load(&s->stop)) {
         struct pollfd p = {.fd = s->fd, .events = POLLIN};
         int conn;
         if (poll(&p, 1, 50) <= 0)
@@ -926,7 +926,7 @@ script_start(struct script *s, const struct rule *rules, int nrules)
 static void
 script_stop(struct script *s)
 {
-    s->stop = 1;
+    atomic_store(&s->stop, 1);
     pthread_join(s->thread, NULL);
     close(s->fd);
 }

@@ -77,8 +77,9 @@ test_parse_cases(void **state)
         CHECK(&bad, st == c->want, "parse '%s': status %d (%s), want %d", c->text, st,
               st ? reg_error_detail() : "", c->want);
         if (st == REG_OK && c->want == REG_OK)
-            CHECK(&bad, obj && json_object_is_type(obj, c->type), "parse '%s': type %d, want %d",
-                  c->text, obj ? (int)json_object_get_type(obj) : -1, (int)c->type);
+            CHECK(&bad, obj && json_object_is_type(obj, c->type), "parse '%s': type %s, want %s",
+                  c->text, obj ? json_type_to_name(json_object_get_type(obj)) : "none",
+                  json_type_to_name(c->type));
         if (st != REG_OK) {
             CHECK(&bad, obj == NULL, "parse '%s' failed but *out is not NULL", c->text);
             CHECK(&bad, strstr(reg_error_detail(), "JSON") != NULL,

@@ -23,6 +23,10 @@
 /* Calls of reg_catalog_find_repo since the counter was last cleared. */
 static long repo_lookups;
 
+/* ld --wrap's names start with "__" by its definition. */
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Wreserved-identifier"
+#endif
 const struct reg_catalog_entry *__real_reg_catalog_find_repo(const struct reg_catalog *cat,
                                                              enum reg_artifact_type t,
                                                              const char *repo_id);

@@ -37,8 +37,8 @@ test_clamp_and_log_scale(void **state)
     assert_true(reg_rating_clamp(-0.5) == 0.0);
     assert_true(reg_rating_clamp(0.25) == 0.25);
     assert_true(reg_rating_clamp(7.0) == 1.0);
-    assert_true(reg_rating_clamp(NAN) == 0.0);
-    assert_true(reg_rating_clamp(INFINITY) == 1.0);
+    assert_true(reg_rating_clamp((double)NAN) == 0.0);
+    assert_true(reg_rating_clamp((double)INFINITY) == 1.0);
 }
 
 static void

@@ -169,8 +169,8 @@ test_latency_bad_fetch_times(void **state)
     (void)state;
     fill(&s, &code, ds);
     s.hub_seconds = -3.0;
-    code.fetch_seconds = NAN;
-    ds[0].fetch_seconds = INFINITY;
+    code.fetch_seconds = (double)NAN;
+    ds[0].fetch_seconds = (double)INFINITY;
     reg_rating_compute(&s, &r);
     assert_true(r.ramp_up_time_latency >= 0.0 && r.ramp_up_time_latency < 0.1);
     assert_true(r.code_quality_latency >= 0.0 && r.code_quality_latency < 0.1);
@@ -338,7 +338,7 @@ test_gate(void **state)
         {"no repository", -1.0, OFF(reviewedness), true, ""},
         {"little review", 0.3, OFF(reviewedness), false, "reviewedness=0.30"},
         {"tree_score below", 0.2, OFF(tree_score), false, "tree_score=0.20"},
-        {"code_quality NaN", NAN, OFF(code_quality), false, "code_quality=nan"},
+        {"code_quality NaN", (double)NAN, OFF(code_quality), false, "code_quality=nan"},
         {"fits no device", 0.49, SIZE, false, "size_score=0.49"},
         {"a latency does not gate", 0.0, OFF(license_latency), true, ""},
     };
@@ -515,7 +515,7 @@ test_json_no_negative_zero(void **state)
     (void)state;
     set_all(&r, 0.0);
     r.bus_factor = -0.001;
-    r.net_score_latency = NAN;
+    r.net_score_latency = (double)NAN;
     o = reg_rating_to_json(&r);
     assert_null(strstr(json_object_to_json_string(o), "-0.00"));
     assert_non_null(strstr(json_object_to_json_string(o), "\"net_score_latency\": 0.000"));
@@ -600,7 +600,7 @@ test_from_json_refuses(void **state)
     json_object_object_add(o, "bus_factor", json_object_new_string("0.9"));
     assert_int_equal(reg_rating_from_json(o, &r), REG_EINVAL);
     assert_non_null(strstr(reg_error_detail(), "bus_factor"));
-    json_object_object_add(o, "bus_factor", json_object_new_double(NAN));
+    json_object_object_add(o, "bus_factor", json_object_new_double((double)NAN));
     assert_int_equal(reg_rating_from_json(o, &r), REG_EINVAL);
     assert_non_null(strstr(reg_error_detail(), "bus_factor"));
     json_object_object_add(o, "bus_factor", json_object_new_int(1));

@@ -23,9 +23,9 @@ test_table(void **state)
         {"one parent", {0.8}, 1, 0.8},
         {"three parents", {0.2, 0.6, 1.0}, 3, 0.6},
         {"out-of-range scores are clamped", {1.5, -0.5}, 2, 0.5},
-        {"a NaN is ignored", {NAN, 0.4}, 2, 0.4},
-        {"infinities are ignored", {INFINITY, 0.2, -INFINITY}, 3, 0.2},
-        {"only NaN: as no parents", {NAN}, 1, 1.0},
+        {"a NaN is ignored", {(double)NAN, 0.4}, 2, 0.4},
+        {"infinities are ignored", {(double)INFINITY, 0.2, -(double)INFINITY}, 3, 0.2},
+        {"only NaN: as no parents", {(double)NAN}, 1, 1.0},
         {"a zero parent", {0.0}, 1, 0.0},
     };
     int bad = 0;
