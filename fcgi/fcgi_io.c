@@ -77,8 +77,6 @@ fill_request(FCGX_Request *r, struct reg_request *req)
 {
     const char *uri = param(r, "REQUEST_URI");
     const char *q = strchr(uri, '?');
-    const char *host = param(r, "HTTP_HOST");
-    const char *scheme = param(r, "REQUEST_SCHEME");
     const char *auth = FCGX_GetParam("HTTP_X_AUTHORIZATION", r->envp);
     const char *ctype = FCGX_GetParam("CONTENT_TYPE", r->envp);
 
@@ -100,8 +98,8 @@ fill_request(FCGX_Request *r, struct reg_request *req)
         req->original_uri = param(r, "REGISTRY_ORIGINAL_URI");
         req->original_length = param(r, "REGISTRY_ORIGINAL_LENGTH");
     }
-    if (*host)
-        req->base_url = reg_arena_sprintf(&req->arena, "%s://%s", *scheme ? scheme : "http", host);
+    req->host = FCGX_GetParam("HTTP_HOST", r->envp);
+    req->scheme = FCGX_GetParam("REQUEST_SCHEME", r->envp);
 }
 
 /* Content bytes per FastCGI record of a streamed body: the largest multiple of 8 that fits the

@@ -115,16 +115,47 @@ now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-/* Internal routes exist only for nginx's subrequests; every other route needs the access
- * its table entry names, and spends one of the token's uses. */
+/* A public route's optional token (REG_TOKEN_OPTIONAL): req->caller when it is good; any
+ * failure leaves the caller anonymous, so a stale token or a store that is down (when a health
+ * report matters most) still gets the public answer. */
+static void
+identify(struct reg_app *app, struct reg_request *req)
+{
+    struct reg_caller *caller;
+
+    if (!req->authorization)
+        return;
+    caller = reg_arena_alloc(&req->arena, sizeof(*caller));
+    if (reg_users_authorize(&app->users, &req->arena, req->authorization, caller) == REG_OK)
+        req->caller = caller;
+    reg_error_clear();
+}
+
+/* Internal routes exist only for nginx's subrequests; a route with an optional token answers
+ * anyone; every other route needs the access its table entry names, and spends one of the
+ * token's uses. */
 static enum reg_status
 admit(struct reg_app *app, struct reg_request *req, const struct reg_route *route)
 {
+    if (route->access == REG_TOKEN_OPTIONAL) {
+        identify(app, req);
+        return REG_OK;
+    }
     if (!(route->access & REG_INTERNAL))
         return reg_handler_authorize(app, req, route, true);
     if (!req->internal)
         return reg_errorf(REG_ENOROUTE, "no route for %s %.200s", req->method, req->path);
     return REG_OK;
+}
+
+/* Refuses a body over the route's cap before anything parses it. */
+static enum reg_status
+check_body(const struct reg_request *req, const struct reg_route *route)
+{
+    if (req->body_len <= route->max_body)
+        return REG_OK;
+    return reg_errorf(REG_ETOOLARGE, "request body of %zu bytes exceeds the %zu-byte cap of %s %s",
+                      req->body_len, route->max_body, route->method, route->pattern);
 }
 
 void
@@ -136,7 +167,10 @@ reg_http_dispatch(struct reg_app *app, struct reg_request *req, struct reg_respo
     enum reg_status st;
 
     reg_error_clear();
+    req->base_url = reg_request_base_url(req, &app->config);
     st = reg_router_match(reg_routes, reg_nroutes, req, &route, &allow);
+    if (st == REG_OK)
+        st = check_body(req, route);
     if (st == REG_OK)
         st = admit(app, req, route);
     if (st == REG_OK)

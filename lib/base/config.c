@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/str.h"
+
 #define DEFAULT_ADMIN_PASSWORD "correcthorsebatterystaple123(!__+@**(A'\"`;DROP TABLE artifacts;"
 
 static const char *
@@ -47,6 +49,65 @@ env_int(const char *name, int fallback, int min, int max, int *out)
 
     *out = (int)v;
     return st;
+}
+
+/* REGISTRY_PUBLIC_URL: http(s)://host[:port][/path], the path of letters, digits and "-._~/"
+ * (no user info, query or fragment: it is the start of every link the registry hands out).
+ * Unset is "". A trailing '/' is dropped. */
+static enum reg_status
+public_url(const char *v, char out[REG_PUBLIC_URL_MAX + 1])
+{
+    static const char path_chars[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/";
+    char host[REG_HOST_MAX + 1];
+    size_t skip, host_n, n;
+
+    out[0] = '\0';
+    if (!v || !*v)
+        return REG_OK;
+    n = strlen(v);
+    skip = strncmp(v, "https://", 8) == 0 ? 8 : strncmp(v, "http://", 7) == 0 ? 7 : 0;
+    host_n = strcspn(v + skip, "/");
+    if (!skip || n > REG_PUBLIC_URL_MAX)
+        return reg_errorf(REG_EINVAL,
+                          "REGISTRY_PUBLIC_URL must be http(s)://host[:port][/path] of at most %d "
+                          "bytes, got '%.200s'",
+                          REG_PUBLIC_URL_MAX, v);
+    if (host_n < sizeof(host)) {
+        memcpy(host, v + skip, host_n);
+        host[host_n] = '\0';
+    }
+    if (host_n >= sizeof(host) || !reg_str_is_host_port(host))
+        return reg_errorf(REG_EINVAL,
+                          "REGISTRY_PUBLIC_URL's host must be a plain host[:port] (no user info), "
+                          "got '%.200s'",
+                          v);
+    if (strspn(v + skip + host_n, path_chars) != n - skip - host_n)
+        return reg_errorf(REG_EINVAL,
+                          "REGISTRY_PUBLIC_URL's path may hold only letters, digits and \"-._~/\" "
+                          "(no query or fragment), got '%.200s'",
+                          v);
+    while (n > skip + host_n && v[n - 1] == '/')
+        n--;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return REG_OK;
+}
+
+/* nginx's address as links name it: REGISTRY_LISTEN (IPv6 in brackets) and PORT; a wildcard,
+ * which is no address a client can use, or anything unexpected reads as 127.0.0.1. */
+static void
+listen_address(const char *listen, int port, char *out, size_t cap)
+{
+    char host[REG_HOST_MAX + 1];
+
+    if (strchr(listen, ':') && listen[0] != '[')
+        snprintf(host, sizeof(host), "[%s]", listen);
+    else
+        snprintf(host, sizeof(host), "%s", listen);
+    if (!reg_str_is_host_port(host) || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0)
+        snprintf(host, sizeof(host), "127.0.0.1");
+    snprintf(out, cap, "%s:%d", host, port);
 }
 
 enum reg_status
@@ -115,7 +176,9 @@ reg_config_load(struct reg_config *out)
         return reg_errorf(REG_EINVAL, "REGISTRY_INGEST_GATE must be 'net' or 'strict', got '%s'",
                           out->ingest_gate);
     out->admin_password = env_or("REGISTRY_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD);
-    return REG_OK;
+    listen_address(env_or("REGISTRY_LISTEN", "127.0.0.1"), out->port, out->listen_address,
+                   sizeof(out->listen_address));
+    return public_url(getenv("REGISTRY_PUBLIC_URL"), out->public_url);
 }
 
 bool

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/limits.h"
 #include "base/status.h"
 
 /* Configuration warnings reg_config_warnings() may report at once. */
@@ -51,9 +52,16 @@ struct reg_config {
     int audit_read_window_seconds; /* REGISTRY_AUDIT_READ_WINDOW_SECONDS: a reader's reads of a
                                     * trail within this of their last are not recorded again;
                                     * 3600, 0 records every read */
+    /* REGISTRY_PUBLIC_URL without a trailing '/': http(s)://host[:port][/path], the base of the
+     * absolute links in answers (download_url); "" when unset (then a plain Host header). */
+    char public_url[REG_PUBLIC_URL_MAX + 1];
+    /* host[:port] of the links when there is neither a public URL nor a plain Host: nginx's
+     * address (REGISTRY_LISTEN, IPv6 in brackets, a wildcard read as 127.0.0.1) and PORT. */
+    char listen_address[REG_HOST_MAX + 16];
 };
 
-/* Reads the environment; a malformed value (PORT=abc) is REG_EINVAL with a detail. */
+/* Reads the environment; a malformed value (PORT=abc, a REGISTRY_PUBLIC_URL with a query) is
+ * REG_EINVAL with a detail. */
 enum reg_status reg_config_load(struct reg_config *out);
 
 /* True when cfg->listen is a loopback address (127.0.0.0/8, ::1, localhost): only this host

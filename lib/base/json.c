@@ -10,9 +10,67 @@
 #include "base/str.h"
 
 enum reg_status
+reg_json_prescan(const char *text, size_t len, size_t max_values, int max_depth)
+{
+    size_t values = 0;
+    int depth = 0;
+    bool in_string = false, in_scalar = false;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++; /* the escaped character, a quote or a backslash among them */
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        switch (c) {
+        case '[':
+        case '{':
+            if (++depth > max_depth)
+                return reg_errorf(REG_EINVAL, "JSON body nests deeper than %d levels", max_depth);
+            values++;
+            in_scalar = false;
+            break;
+        case ']':
+        case '}':
+            if (depth > 0) /* unbalanced closers are json-c's to report */
+                depth--;
+            in_scalar = false;
+            break;
+        case '"':
+            in_string = true;
+            values++;
+            in_scalar = false;
+            break;
+        case ',':
+        case ':':
+        case ' ':
+        case '\t':
+        case '\n':
+        case '\r':
+            in_scalar = false;
+            break;
+        default:
+            /* a number or literal counts once, at its first byte */
+            if (!in_scalar)
+                values++;
+            in_scalar = true;
+        }
+        if (values > max_values)
+            return reg_errorf(REG_ETOOLARGE, "JSON body holds more than %zu values", max_values);
+    }
+    return REG_OK;
+}
+
+enum reg_status
 reg_json_parse(struct reg_arena *a, const char *text, size_t len, struct json_object **out)
 {
-    return reg_json_parse_bounded(a, text, len, REG_MAX_BODY, out);
+    enum reg_status st = reg_json_prescan(text, len, REG_JSON_MAX_VALUES, REG_JSON_MAX_DEPTH);
+
+    *out = NULL;
+    return st == REG_OK ? reg_json_parse_bounded(a, text, len, REG_MAX_BODY, out) : st;
 }
 
 enum reg_status

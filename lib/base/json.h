@@ -22,11 +22,20 @@
 #include "base/status.h"
 
 /* Parses exactly one JSON value (valid UTF-8, depth <= REG_JSON_MAX_DEPTH, nothing after it)
- * of at most REG_MAX_BODY bytes (a request body). */
+ * of at most REG_MAX_BODY bytes (a request body), pre-scanned (reg_json_prescan) against
+ * REG_JSON_MAX_VALUES and REG_JSON_MAX_DEPTH before json-c sees it. */
 enum reg_status reg_json_parse(struct reg_arena *a, const char *text, size_t len,
                                struct json_object **out);
 
-/* The same for a document that may be up to max_len bytes (upstream responses). */
+/* One pass over the raw bytes of a JSON text, without allocating, that refuses it before a
+ * parser builds it: more than max_values values (every object, array, string, keys included,
+ * number and literal; the bytes of a string, brackets and escapes included, are one value) is
+ * REG_ETOOLARGE, nesting deeper than max_depth REG_EINVAL. It does not judge syntax: anything
+ * else is REG_OK, malformed text included, and left to the parser. */
+enum reg_status reg_json_prescan(const char *text, size_t len, size_t max_values, int max_depth);
+
+/* The same for a document that may be up to max_len bytes (upstream responses), not
+ * pre-scanned: upstream documents legitimately hold many values (a file listing). */
 enum reg_status reg_json_parse_bounded(struct reg_arena *a, const char *text, size_t len,
                                        size_t max_len, struct json_object **out);
 

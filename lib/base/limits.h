@@ -8,6 +8,25 @@
 #define REG_MAX_BODY (1024 * 1024)
 /* Nesting depth accepted by the JSON parser. */
 #define REG_JSON_MAX_DEPTH 16
+/* Values (objects, arrays, strings, keys included, numbers, literals) a request body may hold,
+ * counted by a pre-scan before json-c allocates anything: json-c spends ~760 bytes on an empty
+ * object, so 1 MiB of "[{},{},...]" would cost ~266 MB. This bound keeps a parse under ~13 MB
+ * and still admits a Hub paths-info request naming every file of the largest bundle (10,000). */
+#define REG_JSON_MAX_VALUES 16384
+
+/*
+ * Per-route body caps (the last column of lib/handlers/routes.c), checked by the dispatcher
+ * before any parsing: 413 past them.
+ *
+ * Small JSON bodies (authentication, users and permissions, license check, regex search,
+ * register, update) and routes that take no body: every field they read is bounded (a password
+ * of 1024 bytes, a URL of REG_URL_MAX, a regex of REG_REGEX_MAX_LEN), with room for whitespace
+ * and escapes.
+ */
+#define REG_BODY_SMALL_MAX (8 * 1024)
+/* One enumerate query, {"name": <name of REG_NAME_MAX>, "types": [...]}, even with every
+ * character of the name written as a six-byte escape; the enumerate body holds REG_MAX_QUERIES. */
+#define REG_QUERY_BODY_MAX 2048
 /* Longest request path (bytes, before decoding). */
 #define REG_MAX_PATH 4096
 /* Path segments a route may have. */
@@ -19,10 +38,24 @@
 #define REG_ID_MAX 32
 #define REG_NAME_MAX 255
 #define REG_URL_MAX 2048
+/* One segment of an upstream repository id in a source URL (a Hugging Face organisation or
+ * repository name, a GitHub owner or repository, a Kaggle owner or dataset). The Hub creates
+ * names of at most 96 characters today but serves older, longer ones (a public model's name has
+ * 98), so the registry does not apply the Hub's limit: a segment is bounded by what the
+ * registry itself must hold, the artifact name derived from it, and the whole URL by
+ * REG_URL_MAX. (GitHub refuses names over 100 characters for every repository; the GitHub
+ * client checks that.) */
+#define REG_REPO_SEGMENT_MAX REG_NAME_MAX
 
-/* Enumerate (POST /artifacts): artifacts per page, queries per request. */
+/* Absolute links in answers (download_url): the Host header is used only when it is a plain
+ * host[:port] of at most REG_HOST_MAX bytes; REGISTRY_PUBLIC_URL is at most REG_PUBLIC_URL_MAX. */
+#define REG_HOST_MAX 255
+#define REG_PUBLIC_URL_MAX 1024
+
+/* Enumerate (POST /artifacts): artifacts per page, queries per request, body cap. */
 #define REG_PAGE_SIZE 100
 #define REG_MAX_QUERIES 64
+#define REG_BODY_QUERIES_MAX (REG_MAX_QUERIES * REG_QUERY_BODY_MAX)
 
 /* Regular-expression search. */
 #define REG_REGEX_MAX_LEN 1024

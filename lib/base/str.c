@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/limits.h"
+
 static int
 hexval(char c)
 {
@@ -225,4 +227,37 @@ reg_str_is_unreserved(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '.' || c == '_' || c == '~';
+}
+
+/* Length of the host part of s (a name, an IPv4 or a bracketed IPv6 address); 0 if none. */
+static size_t
+host_len(const char *s)
+{
+    static const char name_chars[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.";
+    size_t n;
+
+    if (s[0] != '[')
+        return s[0] == '-' || s[0] == '.' ? 0 : strspn(s, name_chars);
+    n = strspn(s + 1, "0123456789abcdefABCDEF:.");
+    return n >= 2 && s[1 + n] == ']' && memchr(s + 1, ':', n) ? n + 2 : 0;
+}
+
+bool
+reg_str_is_host_port(const char *s)
+{
+    size_t n = s ? strlen(s) : 0, host;
+    const char *port;
+
+    if (n == 0 || n > REG_HOST_MAX)
+        return false;
+    host = host_len(s);
+    if (host == n)
+        return true;
+    if (host == 0 || s[host] != ':')
+        return false;
+    port = s + host + 1;
+    n = strlen(port);
+    return n >= 1 && n <= 5 && strspn(port, "0123456789") == n && atoi(port) >= 1 &&
+           atoi(port) <= 65535;
 }

@@ -27,6 +27,12 @@ enum reg_status reg_str_query_param(struct reg_arena *a, const char *q, const ch
  * leaves as it is. */
 bool reg_str_is_unreserved(unsigned char c);
 
+/* Whether s is a plain host[:port] of at most REG_HOST_MAX bytes: a name or IPv4 address
+ * (letters, digits, '-' and '.', starting with a letter or digit) or an IPv6 address in brackets
+ * (hex digits, ':' and '.'), then optionally ':' and a port (1 to 65535). Nothing else: no user
+ * info ('@'), path, query, percent escapes or spaces. */
+bool reg_str_is_host_port(const char *s);
+
 /* Writes 2n lowercase hex digits of bytes[0..n) and a NUL into out (2n + 1 bytes). */
 void reg_str_hex(const unsigned char *bytes, size_t n, char *out);
 

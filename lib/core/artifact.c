@@ -117,14 +117,29 @@ host_is(const char *host, const char *domain)
            (strncmp(host, "www.", 4) == 0 && strcmp(host + 4, domain) == 0);
 }
 
-/* A repository-name segment: letters, digits, '-', '_', '.', but not "." or "..". */
+/* A repository-name segment: letters, digits, '-', '_', '.', but not "." or "..", of at most
+ * REG_REPO_SEGMENT_MAX bytes (see limits.h: longer than the Hub's 96 for new names). */
 static bool
 repo_segment_ok(const char *s)
 {
     size_t n = strlen(s);
 
-    return n > 0 && n <= 96 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
+    return n > 0 && n <= REG_REPO_SEGMENT_MAX && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
            strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
+}
+
+/* A clear refusal for a segment over REG_REPO_SEGMENT_MAX, the one limit a well-formed name
+ * can reach. */
+static enum reg_status
+check_segment_lengths(const struct url_parts *u)
+{
+    for (int i = 0; i < u->nseg; i++)
+        if (strlen(u->seg[i]) > REG_REPO_SEGMENT_MAX)
+            return reg_errorf(REG_EINVAL,
+                              "url path segment '%.40s...' has %zu characters; a repository name "
+                              "may have at most %d (the longest artifact name)",
+                              u->seg[i], strlen(u->seg[i]), REG_REPO_SEGMENT_MAX);
+    return REG_OK;
 }
 
 /* HF repository ids are "{org}/{name}" or a legacy "{name}"; "tree", "blob" and "resolve"
@@ -227,6 +242,8 @@ reg_artifact_source_parse(struct reg_arena *a, enum reg_artifact_type t, const c
     if (!reg_str_is_printable_utf8(url) || strchr(url, ' '))
         return reg_errorf(REG_EINVAL, "url must not contain spaces or control characters");
     st = split_url(a, url, &u);
+    if (st == REG_OK)
+        st = check_segment_lengths(&u);
     if (st != REG_OK)
         return st;
     switch (t) {

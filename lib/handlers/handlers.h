@@ -27,6 +27,11 @@
  * any other caller the route does not exist (404). The dispatcher checks no token: the
  * handler checks the client's request the subrequest is about. */
 #define REG_INTERNAL (1u << 18)
+/* A public route that tells callers apart: a token, when one is sent, is checked (spending a
+ * use) and sets req->caller; a missing or bad token, or a store that cannot check it, leaves
+ * req->caller NULL and the route answers as to anyone (GET /health/components: details for
+ * admins only). */
+#define REG_TOKEN_OPTIONAL (1u << 19)
 
 extern const struct reg_route reg_routes[];
 extern const int reg_nroutes;

@@ -3,6 +3,14 @@
  * /tracks, GET /health/components (the store, the worker pool, the upstreams and the disk, read
  * live), GET /health/activity (per-route and per-type figures the workers count in shared
  * memory) and GET /health/logs (the service log, for admins).
+ *
+ * /health/components is public, but only an admin's token sees its details: descriptions (the
+ * upstream base URLs among them), metrics (store backend, counts, disk sizes) and each issue's
+ * details (the failure's own text: an upstream's error, a store error). Anyone else gets each
+ * component's id, display name, status and observation time (the contract's required fields),
+ * its issues by code, severity and fixed summary (a store that is down cannot check an admin's
+ * token, and "store_unreachable" must still be seen), and the pool's per-minute request and
+ * error counts when asked (includeTimeline: the traffic GET /health/activity publishes too).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -58,9 +66,11 @@ iso_time(time_t t)
     return json_object_new_string(buf);
 }
 
+/* An issue: a fixed summary anyone may read, and the failure's own text (an error message,
+ * which may name hosts, paths or endpoints) as details, NULL when there is none. */
 static void
 add_issue(struct json_object *component, const char *code, const char *severity,
-          const char *summary)
+          const char *summary, const char *details)
 {
     struct json_object *issues, *issue = json_object_new_object();
 
@@ -68,6 +78,8 @@ add_issue(struct json_object *component, const char *code, const char *severity,
     json_object_object_add(issue, "code", json_object_new_string(code));
     json_object_object_add(issue, "severity", json_object_new_string(severity));
     json_object_object_add(issue, "summary", json_object_new_string(summary));
+    if (details)
+        json_object_object_add(issue, "details", json_object_new_string(details));
     json_object_array_add(issues, issue);
 }
 
@@ -108,7 +120,8 @@ store_component(struct reg_app *app, time_t now)
     set_metric(c, "backend", json_object_new_string(app->store->ops->name));
     if (st != REG_OK) {
         json_object_object_add(c, "status", json_object_new_string("critical"));
-        add_issue(c, "store_unreachable", "error", reg_error_detail());
+        add_issue(c, "store_unreachable", "error", "the store cannot be reached",
+                  reg_error_detail());
         return c;
     }
     json_object_object_add(c, "status", json_object_new_string("ok"));
@@ -175,7 +188,7 @@ pool_component(struct reg_app *app, time_t now, int window, bool timeline)
     } else {
         json_object_object_add(c, "status",
                                json_object_new_string(alive > 0 ? "degraded" : "critical"));
-        add_issue(c, "workers_missing", "warning", "fewer workers alive than configured");
+        add_issue(c, "workers_missing", "warning", "fewer workers alive than configured", NULL);
     }
     if (timeline)
         json_object_object_add(c, "timeline", pool_timeline(pool, now, window));
@@ -211,11 +224,11 @@ upstream_component(struct reg_app *app, enum reg_upstream u, time_t now)
         set_metric(c, "last_failure", iso_time((time_t)last_error));
     if (!last_ok && !last_error) {
         json_object_object_add(c, "status", json_object_new_string("unknown"));
-        add_issue(c, "not_contacted", "info", "not contacted since the service started");
+        add_issue(c, "not_contacted", "info", "not contacted since the service started", NULL);
     } else if (__atomic_load_n(&h->last_error_seq, __ATOMIC_RELAXED) >
                __atomic_load_n(&h->last_ok_seq, __ATOMIC_RELAXED)) {
         json_object_object_add(c, "status", json_object_new_string("degraded"));
-        add_issue(c, "last_call_failed", "warning", h->detail);
+        add_issue(c, "last_call_failed", "warning", "the last call failed", h->detail);
     } else {
         json_object_object_add(c, "status", json_object_new_string("ok"));
     }
@@ -233,7 +246,7 @@ disk_component(struct reg_app *app, time_t now)
 
     if (statvfs(app->config.data_dir, &fs) != 0 || fs.f_blocks == 0) {
         json_object_object_add(c, "status", json_object_new_string("unknown"));
-        add_issue(c, "statvfs_failed", "warning", strerror(errno));
+        add_issue(c, "statvfs_failed", "warning", "the free space cannot be read", strerror(errno));
         return c;
     }
     free_share = (double)fs.f_bavail / (double)fs.f_blocks;
@@ -243,14 +256,31 @@ disk_component(struct reg_app *app, time_t now)
     set_metric(c, "free_ratio", reg_json_decimal(free_share, 3));
     if (free_share < 0.02) {
         json_object_object_add(c, "status", json_object_new_string("critical"));
-        add_issue(c, "disk_full", "error", "less than 2 % of the disk is free");
+        add_issue(c, "disk_full", "error", "less than 2 % of the disk is free", NULL);
     } else if (free_share < 0.10) {
         json_object_object_add(c, "status", json_object_new_string("degraded"));
-        add_issue(c, "disk_low", "warning", "less than 10 % of the disk is free");
+        add_issue(c, "disk_low", "warning", "less than 10 % of the disk is free", NULL);
     } else {
         json_object_object_add(c, "status", json_object_new_string("ok"));
     }
     return c;
+}
+
+/* What anyone may see of the components: the parts only admins get are removed (each issue
+ * keeps its code, severity and fixed summary). */
+static void
+public_view(struct json_object *components)
+{
+    static const char *const admin_only[] = {"description", "metrics", "logs"};
+
+    for (size_t i = 0; i < json_object_array_length(components); i++) {
+        struct json_object *c = json_object_array_get_idx(components, i), *issues;
+        for (size_t k = 0; k < sizeof(admin_only) / sizeof(admin_only[0]); k++)
+            json_object_object_del(c, admin_only[k]);
+        json_object_object_get_ex(c, "issues", &issues);
+        for (size_t k = 0; k < json_object_array_length(issues); k++)
+            json_object_object_del(json_object_array_get_idx(issues, k), "details");
+    }
 }
 
 static enum reg_status
@@ -299,6 +329,8 @@ reg_handle_health_components(struct reg_app *app, struct reg_request *req,
     json_object_array_add(components, upstream_component(app, REG_UPSTREAM_HUGGINGFACE, now));
     json_object_array_add(components, upstream_component(app, REG_UPSTREAM_GITHUB, now));
     json_object_array_add(components, disk_component(app, now));
+    if (!req->caller || !req->caller->is_admin)
+        public_view(components);
     json_object_object_add(body, "components", components);
     json_object_object_add(body, "generated_at", iso_time(now));
     json_object_object_add(body, "window_minutes", json_object_new_int(window));

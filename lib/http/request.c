@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "base/str.h"
+
 void
 reg_request_init(struct reg_request *req)
 {
@@ -29,4 +31,16 @@ reg_request_param(const struct reg_request *req, const char *name)
         if (strcmp(req->params[i].name, name) == 0)
             return req->params[i].value;
     return NULL;
+}
+
+const char *
+reg_request_base_url(struct reg_request *req, const struct reg_config *cfg)
+{
+    const char *scheme = req->scheme && strcmp(req->scheme, "https") == 0 ? "https" : "http";
+
+    if (cfg->public_url[0])
+        return cfg->public_url;
+    if (req->host && reg_str_is_host_port(req->host))
+        return reg_arena_sprintf(&req->arena, "%s://%s", scheme, req->host);
+    return reg_arena_sprintf(&req->arena, "%s://%s", scheme, cfg->listen_address);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "base/arena.h"
+#include "base/config.h"
 #include "base/limits.h"
 
 struct reg_caller;
@@ -32,7 +33,10 @@ struct reg_request {
     const char *range;  /* Range header, NULL if absent */
     const char *content_type; /* NULL if absent */
     const char *remote_addr;  /* peer address as nginx saw it, "" if unknown */
-    const char *base_url;     /* scheme://host[:port] the client used, for absolute links */
+    const char *host;         /* Host header as the client sent it, NULL if absent */
+    const char *scheme;       /* "http" or "https" as nginx received the request, NULL if unknown */
+    const char *base_url;     /* scheme://host[:port][/path] absolute links start with: set by
+                               * the dispatcher (reg_request_base_url) */
     const char *body;         /* NUL-terminated copy of the body, "" if none */
     size_t body_len;
     const char *body_file; /* uploads: the file nginx stored the body in (then body is ""),
@@ -54,6 +58,12 @@ struct reg_request {
 
 void reg_request_init(struct reg_request *req);
 void reg_request_cleanup(struct reg_request *req);
+
+/* The base of the absolute links in the answer to req (download_url), never anything else the
+ * client chose: cfg's REGISTRY_PUBLIC_URL when set; else the Host header when it is a plain
+ * host[:port] (reg_str_is_host_port), with nginx's scheme; else nginx's listen address
+ * (cfg->listen_address). In req's arena or cfg's. */
+const char *reg_request_base_url(struct reg_request *req, const struct reg_config *cfg);
 
 /* The decoded path parameter called name; NULL if the route has none by that name. */
 const char *reg_request_param(const struct reg_request *req, const char *name);

@@ -27,6 +27,7 @@ struct reg_route {
     const char *pattern;
     reg_handler_fn handler;
     unsigned access; /* who may call it: see handlers.h (REG_PUBLIC, REG_ANY_USER, permissions) */
+    size_t max_body; /* largest body accepted, in bytes, checked before anything parses it */
 };
 
 /* Finds the route for req, fills req->route and req->params. On REG_EMETHOD, *allow (arena)

@@ -142,8 +142,9 @@ id_char(char c)
            c == '_' || c == '.';
 }
 
-/* "name" or "org/name": [A-Za-z0-9._-] parts, none of them "." or "..", at most 96 bytes each
- * (the Hub's own limit). */
+/* "name" or "org/name": [A-Za-z0-9._-] parts, none of them "." or "..", at most
+ * REG_REPO_SEGMENT_MAX bytes each (the Hub creates names of at most 96 but serves longer, older
+ * ones). */
 bool
 reg_hf_repo_id_ok(const char *id)
 {
@@ -156,7 +157,7 @@ reg_hf_repo_id_ok(const char *id)
 
         while (id_char(*end))
             end++;
-        if (end == p || end - p > 96 || (end - p == 1 && *p == '.') ||
+        if (end == p || end - p > REG_REPO_SEGMENT_MAX || (end - p == 1 && *p == '.') ||
             (end - p == 2 && strncmp(p, "..", 2) == 0))
             return false;
         if (*end == '\0')

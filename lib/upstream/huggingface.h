@@ -41,7 +41,7 @@
 #define REG_HF_MAX_CODE_URLS 32
 
 /* Whether id is a Hugging Face repository id: "name" or "org/name", parts of [A-Za-z0-9._-]
- * other than "." and "..", at most 96 bytes each (the Hub's own limit). */
+ * other than "." and "..", at most REG_REPO_SEGMENT_MAX bytes each (base/limits.h). */
 bool reg_hf_repo_id_ok(const char *id);
 
 /*

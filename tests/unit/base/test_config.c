@@ -1,7 +1,9 @@
 /*
- * test_config.c - parts of the environment contract (base/config.h): REGISTRY_LISTEN and
- * whether it is loopback, the default admin's public password, the warnings both make, and
- * REGISTRY_LOGIN_BACKOFF_MS.
+ * test_config.c - the environment contract where it is validated (base/config.h):
+ * REGISTRY_LISTEN and whether it is loopback, the default admin's public password, the warnings
+ * both make, REGISTRY_LOGIN_BACKOFF_MS, REGISTRY_PUBLIC_URL (the base of download links, refused
+ * at start when it is anything but http(s)://host[:port][/path]) and the listen address that
+ * stands in for a Host header that is not a plain host[:port].
  */
 #include "unit.h"
 
@@ -137,6 +139,129 @@ test_login_backoff_ms(void **state)
     unsetenv("REGISTRY_LOGIN_BACKOFF_MS");
 }
 
+struct url_case {
+    const char *value;
+    enum reg_status want;
+    const char *kept; /* when REG_OK: config.public_url */
+};
+
+static const struct url_case url_cases[] = {
+    {"", REG_OK, ""},
+    {"https://models.example.com", REG_OK, "https://models.example.com"},
+    {"https://models.example.com/", REG_OK, "https://models.example.com"},
+    {"http://10.0.0.7:8080", REG_OK, "http://10.0.0.7:8080"},
+    {"https://models.example.com:8443/registry/v1//", REG_OK,
+     "https://models.example.com:8443/registry/v1"},
+    {"https://[2001:db8::7]:8443/r", REG_OK, "https://[2001:db8::7]:8443/r"},
+    {"http://localhost/a-b_c.d~e", REG_OK, "http://localhost/a-b_c.d~e"},
+    {"ftp://models.example.com", REG_EINVAL, NULL},
+    {"models.example.com", REG_EINVAL, NULL},
+    {"HTTPS://models.example.com", REG_EINVAL, NULL},
+    {"https://", REG_EINVAL, NULL},
+    {"https:///path", REG_EINVAL, NULL},
+    {"https://user@models.example.com", REG_EINVAL, NULL},
+    {"https://user:pw@models.example.com", REG_EINVAL, NULL},
+    {"https://models.example.com:99999", REG_EINVAL, NULL},
+    {"https://models.example.com:", REG_EINVAL, NULL},
+    {"https://models.example.com?x=1", REG_EINVAL, NULL},
+    {"https://models.example.com/x?y=1", REG_EINVAL, NULL},
+    {"https://models.example.com/#top", REG_EINVAL, NULL},
+    {"https://models.example.com/a b", REG_EINVAL, NULL},
+    {"https://models.example.com/%2e%2e", REG_EINVAL, NULL},
+    {"https://models.example.com/\"><script>", REG_EINVAL, NULL},
+    {"https://evil example.com", REG_EINVAL, NULL},
+};
+
+static void
+test_public_url(void **state)
+{
+    struct reg_config cfg;
+    int bad = 0;
+
+    (void)state;
+    for (int i = 0; i < NELEMS(url_cases); i++) {
+        const struct url_case *c = &url_cases[i];
+        enum reg_status st;
+        setenv("REGISTRY_PUBLIC_URL", c->value, 1);
+        st = reg_config_load(&cfg);
+        CHECK(&bad, st == c->want, "'%s': status %d (%s), want %d", c->value, st,
+              st ? reg_error_detail() : "", c->want);
+        if (st == REG_OK && c->want == REG_OK)
+            CHECK(&bad, strcmp(cfg.public_url, c->kept) == 0, "'%s': kept '%s', want '%s'",
+                  c->value, cfg.public_url, c->kept);
+        if (st != REG_OK)
+            CHECK(&bad, strstr(reg_error_detail(), "REGISTRY_PUBLIC_URL") != NULL,
+                  "'%s': detail '%s' does not name the variable", c->value, reg_error_detail());
+    }
+    unsetenv("REGISTRY_PUBLIC_URL");
+    assert_int_equal(reg_config_load(&cfg), REG_OK);
+    assert_string_equal(cfg.public_url, "");
+    assert_int_equal(bad, 0);
+}
+
+static void
+test_public_url_length(void **state)
+{
+    static char url[REG_PUBLIC_URL_MAX + 2];
+    struct reg_config cfg;
+
+    (void)state;
+    memset(url, 'p', sizeof(url) - 1);
+    memcpy(url, "https://h/", 10);
+    url[REG_PUBLIC_URL_MAX] = '\0';
+    setenv("REGISTRY_PUBLIC_URL", url, 1);
+    assert_int_equal(reg_config_load(&cfg), REG_OK);
+    assert_int_equal(strlen(cfg.public_url), REG_PUBLIC_URL_MAX);
+    url[REG_PUBLIC_URL_MAX] = 'p';
+    setenv("REGISTRY_PUBLIC_URL", url, 1);
+    assert_int_equal(reg_config_load(&cfg), REG_EINVAL);
+    unsetenv("REGISTRY_PUBLIC_URL");
+}
+
+struct listen_case {
+    const char *listen; /* NULL: unset */
+    const char *want;
+};
+
+static const struct listen_case listen_cases[] = {
+    {NULL, "127.0.0.1:8123"},
+    {"127.0.0.1", "127.0.0.1:8123"},
+    {"10.1.2.3", "10.1.2.3:8123"},
+    {"registry.internal", "registry.internal:8123"},
+    {"::1", "[::1]:8123"},
+    {"[::1]", "[::1]:8123"},
+    /* Wildcards name no address a client can use; nor does anything unexpected. */
+    {"0.0.0.0", "127.0.0.1:8123"},
+    {"::", "127.0.0.1:8123"},
+    {"[::]", "127.0.0.1:8123"},
+    {"*", "127.0.0.1:8123"},
+    {"unix:/run/x.sock", "127.0.0.1:8123"},
+};
+
+static void
+test_listen_address(void **state)
+{
+    struct reg_config cfg;
+    int bad = 0;
+
+    (void)state;
+    setenv("PORT", "8123", 1);
+    for (int i = 0; i < NELEMS(listen_cases); i++) {
+        const struct listen_case *c = &listen_cases[i];
+        if (c->listen)
+            setenv("REGISTRY_LISTEN", c->listen, 1);
+        else
+            unsetenv("REGISTRY_LISTEN");
+        assert_int_equal(reg_config_load(&cfg), REG_OK);
+        CHECK(&bad, strcmp(cfg.listen_address, c->want) == 0,
+              "REGISTRY_LISTEN '%s': '%s', want '%s'", c->listen ? c->listen : "(unset)",
+              cfg.listen_address, c->want);
+    }
+    unsetenv("REGISTRY_LISTEN");
+    unsetenv("PORT");
+    assert_int_equal(bad, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 
 int
@@ -147,6 +272,9 @@ main(void)
         T(test_loopback_addresses),
         T(test_public_password_warning),
         T(test_login_backoff_ms),
+        T(test_public_url),
+        T(test_public_url_length),
+        T(test_listen_address),
     };
     return cmocka_run_group_tests_name("base/config", tests, NULL, NULL);
 }

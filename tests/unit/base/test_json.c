@@ -1,6 +1,7 @@
 /*
- * test_json.c - bounded JSON parsing (one document, valid UTF-8, depth limit, size limit) and
- * the typed getters with the detail they record.
+ * test_json.c - bounded JSON parsing (one document, valid UTF-8, depth limit, size limit), the
+ * pre-scan that bounds values and nesting before json-c builds anything, and the typed getters
+ * with the detail they record.
  */
 #include "unit.h"
 
@@ -259,6 +260,120 @@ test_size_limit(void **state)
     free(s);
 }
 
+struct prescan_case {
+    const char *text;
+    size_t max_values;
+    int max_depth;
+    enum reg_status want;
+};
+
+static const struct prescan_case prescan_cases[] = {
+    /* Counting: objects, arrays, strings (keys too), numbers and literals, once each. */
+    {"[1,2,3]", 4, 16, REG_OK},
+    {"[1,2,3]", 3, 16, REG_ETOOLARGE},
+    {"[12345,-1.5e3]", 3, 16, REG_OK},
+    {"{\"a\":\"b\"}", 3, 16, REG_OK},
+    {"{\"a\":\"b\"}", 2, 16, REG_ETOOLARGE},
+    {"[true,false,null]", 4, 16, REG_OK},
+    {"[true,false,null]", 3, 16, REG_ETOOLARGE},
+    {"[{},{},{}]", 4, 16, REG_OK},
+    {"[{},{},{}]", 3, 16, REG_ETOOLARGE},
+    {" [ 1 ,\t2 ,\r\n3 ] ", 4, 16, REG_OK},
+    {"{\"k\" : [ \"v\" , { } ] }", 5, 16, REG_OK},
+    {"{\"k\" : [ \"v\" , { } ] }", 4, 16, REG_ETOOLARGE},
+    /* Brackets, quotes and separators inside strings are one string, escapes included. */
+    {"[\"[[[[{{{{,,,:::\"]", 2, 1, REG_OK},
+    {"[\"\\\"[[[\\\"]]]\"]", 2, 1, REG_OK},
+    {"[\"\\\\\",[[]]]", 16, 2, REG_EINVAL}, /* an escaped backslash ends no string */
+    {"[\"\\\\\",[[]]]", 16, 3, REG_OK},
+    {"[\"\\u005b\\u007b\\n\",1]", 3, 1, REG_OK},
+    {"{\"[\":\"{\",\"]\":\"}\"}", 5, 1, REG_OK},
+    /* Depth. */
+    {"[[[]]]", 16, 3, REG_OK},
+    {"[[[]]]", 16, 2, REG_EINVAL},
+    {"[{\"a\":[{}]}]", 16, 4, REG_OK},
+    {"[{\"a\":[{}]}]", 16, 3, REG_EINVAL},
+    {"[[],[],[]]", 16, 2, REG_OK}, /* siblings are not deeper */
+    /* Malformed text is json-c's to judge: the pre-scan lets it through. */
+    {"[1,,]", 16, 16, REG_OK},
+    {"{\"a\" 1}", 16, 16, REG_OK},
+    {"\"unterminated", 16, 16, REG_OK},
+    {"\"ends in a backslash\\", 16, 16, REG_OK},
+    {"[tru e]", 16, 16, REG_OK},
+    {"]]]", 16, 16, REG_OK},
+    {"", 16, 16, REG_OK},
+    /* Closers without openers do not make room for deeper nesting later. */
+    {"]]][[", 16, 2, REG_OK},
+    {"]]][[[", 16, 2, REG_EINVAL},
+};
+
+static void
+test_prescan_cases(void **state)
+{
+    int bad = 0;
+
+    (void)state;
+    for (int i = 0; i < NELEMS(prescan_cases); i++) {
+        const struct prescan_case *c = &prescan_cases[i];
+        enum reg_status st =
+            reg_json_prescan(c->text, strlen(c->text), c->max_values, c->max_depth);
+        CHECK(&bad, st == c->want, "prescan '%s' (values %zu, depth %d): status %d (%s), want %d",
+              c->text, c->max_values, c->max_depth, st, st ? reg_error_detail() : "", c->want);
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* "[0,0,...,0]" of n values (the array and n - 1 zeros); the caller frees. */
+static char *
+flat_array(size_t n, size_t *len)
+{
+    char *s = malloc(2 * n + 1);
+
+    assert_non_null(s);
+    s[0] = '[';
+    for (size_t i = 1; i < n; i++) {
+        s[2 * i - 1] = '0';
+        s[2 * i] = ',';
+    }
+    s[2 * n - 2] = ']';
+    s[2 * n - 1] = '\0';
+    *len = 2 * n - 1;
+    return s;
+}
+
+/* reg_json_parse pre-scans: REG_JSON_MAX_VALUES values parse, one more is refused before
+ * json-c builds them, and so is the 1 MiB "[{},{},...]" that would cost json-c ~266 MB. */
+static void
+test_parse_value_limit(void **state)
+{
+    struct reg_arena *a = *state;
+    struct json_object *obj = NULL;
+    size_t len, n = (REG_MAX_BODY - 2) / 3;
+    char *s = flat_array(REG_JSON_MAX_VALUES, &len);
+
+    assert_int_equal(reg_json_parse(a, s, len, &obj), REG_OK);
+    assert_int_equal(json_object_array_length(obj), REG_JSON_MAX_VALUES - 1);
+    free(s);
+    s = flat_array(REG_JSON_MAX_VALUES + 1, &len);
+    assert_int_equal(reg_json_parse(a, s, len, &obj), REG_ETOOLARGE);
+    assert_null(obj);
+    assert_non_null(strstr(reg_error_detail(), "values"));
+    free(s);
+
+    s = malloc(REG_MAX_BODY + 1);
+    assert_non_null(s);
+    s[0] = '[';
+    for (size_t i = 0; i < n; i++) {
+        s[1 + 3 * i] = '{';
+        s[2 + 3 * i] = '}';
+        s[3 + 3 * i] = ',';
+    }
+    s[3 * n] = ']'; /* over the last comma */
+    assert_int_equal(reg_json_parse(a, s, 3 * n + 1, &obj), REG_ETOOLARGE);
+    assert_null(obj);
+    free(s);
+}
+
 static void
 test_parse_object(void **state)
 {
@@ -441,6 +556,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_depth_limit, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_size_limit, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_parse_object, arena_setup, arena_teardown),
+        cmocka_unit_test(test_prescan_cases),
+        cmocka_unit_test_setup_teardown(test_parse_value_limit, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_get_string, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_get_bool, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_get_object, arena_setup, arena_teardown),

@@ -1,6 +1,6 @@
 /*
- * test_str.c - percent-decoding, query-string lookup and the printable-UTF-8 check, as tables;
- * copying a setting that may be unset.
+ * test_str.c - percent-decoding, query-string lookup, the printable-UTF-8 check and the plain
+ * host[:port] check, as tables; copying a setting that may be unset.
  */
 #include "unit.h"
 
@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arena_fixture.h"
+#include "base/limits.h"
 #include "base/str.h"
 
 /* A value *out must not keep after a call. */
@@ -270,6 +271,72 @@ test_dup_nonempty(void **state)
     assert_null(reg_str_dup_nonempty(NULL));
 }
 
+struct host_case {
+    const char *in;
+    bool want;
+};
+
+static const struct host_case host_cases[] = {
+    {"localhost", true},
+    {"127.0.0.1", true},
+    {"127.0.0.1:8080", true},
+    {"registry.example.com", true},
+    {"Registry-1.Example.COM:443", true},
+    {"[::1]", true},
+    {"[::1]:8080", true},
+    {"[2001:db8::7]:1", true},
+    {"[::ffff:10.0.0.1]", true},
+    {"x:65535", true},
+    /* Anything else a Host header may carry. */
+    {"", false},
+    {"evil.example/x?y", false},
+    {"evil.example x", false},
+    {" evil.example", false},
+    {"evil.example\t", false},
+    {"user@evil.example", false},
+    {"evil.example:80@x", false},
+    {"evil.example:", false},
+    {"evil.example:0", false},
+    {"evil.example:65536", false},
+    {"evil.example:123456", false},
+    {"evil.example:8o", false},
+    {"evil.example:80:80", false},
+    {"evil.example#x", false},
+    {"evil.example%2f", false},
+    {"evil_example", false},
+    {"-evil.example", false},
+    {".evil.example", false},
+    {"[::1]evil", false},
+    {"[::1", false},
+    {"[]", false},
+    {"[:]", false},
+    {"[1.2.3.4]", false},
+    {"[::1]:", false},
+    {"[fe80::1%25eth0]", false},
+    {"\"quoted\"", false},
+    {"a\r\nX-Injected: 1", false},
+};
+
+static void
+test_host_port(void **state)
+{
+    char longest[REG_HOST_MAX + 2];
+    int bad = 0;
+
+    (void)state;
+    for (int i = 0; i < NELEMS(host_cases); i++)
+        CHECK(&bad, reg_str_is_host_port(host_cases[i].in) == host_cases[i].want,
+              "host '%s': want %d", host_cases[i].in, host_cases[i].want);
+    assert_int_equal(bad, 0);
+    assert_false(reg_str_is_host_port(NULL));
+    memset(longest, 'h', REG_HOST_MAX);
+    longest[REG_HOST_MAX] = '\0';
+    assert_true(reg_str_is_host_port(longest));
+    longest[REG_HOST_MAX] = 'h';
+    longest[REG_HOST_MAX + 1] = '\0';
+    assert_false(reg_str_is_host_port(longest));
+}
+
 int
 main(void)
 {
@@ -282,6 +349,7 @@ main(void)
         cmocka_unit_test(test_printable_utf8_strict),
         cmocka_unit_test(test_printable_utf8_c1_controls),
         cmocka_unit_test(test_dup_nonempty),
+        cmocka_unit_test(test_host_port),
     };
     return cmocka_run_group_tests_name("base/str", tests, NULL, NULL);
 }

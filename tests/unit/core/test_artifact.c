@@ -283,11 +283,28 @@ test_source_url_length(void **state)
     size_t plen = strlen(prefix);
     struct reg_source src;
 
-    /* A name of 96 characters (the limit of a segment) is fine, 97 is not. */
-    snprintf(url, sizeof(url), "%s%096d", prefix, 0);
+    /* Names past the Hub's 96 for new repositories (a public model's has 98) are accepted up to
+     * REG_REPO_SEGMENT_MAX, for every source; one more is refused, saying so. */
+    static const char *const prefixes[] = {
+        "https://huggingface.co/org/", "https://huggingface.co/datasets/org/",
+        "https://www.kaggle.com/datasets/org/", "https://github.com/org/"};
+    static const enum reg_artifact_type types[] = {REG_TYPE_MODEL, REG_TYPE_DATASET,
+                                                   REG_TYPE_DATASET, REG_TYPE_CODE};
+    for (int i = 0; i < NELEMS(prefixes); i++) {
+        static const int lengths[] = {96, 97, 98, REG_REPO_SEGMENT_MAX};
+        for (int k = 0; k < NELEMS(lengths); k++) {
+            snprintf(url, sizeof(url), "%s%0*d", prefixes[i], lengths[k], 0);
+            assert_int_equal(reg_artifact_source_parse(a, types[i], url, &src), REG_OK);
+            assert_int_equal(strlen(src.name), lengths[k]);
+        }
+        snprintf(url, sizeof(url), "%s%0*d", prefixes[i], REG_REPO_SEGMENT_MAX + 1, 0);
+        assert_int_equal(reg_artifact_source_parse(a, types[i], url, &src), REG_EINVAL);
+        assert_non_null(strstr(reg_error_detail(), "at most 255"));
+    }
+    /* The organisation too. */
+    snprintf(url, sizeof(url), "https://huggingface.co/%0*d/name", REG_REPO_SEGMENT_MAX, 0);
     assert_int_equal(reg_artifact_source_parse(a, REG_TYPE_MODEL, url, &src), REG_OK);
-    assert_int_equal(strlen(src.name), 96);
-    snprintf(url, sizeof(url), "%s%097d", prefix, 0);
+    snprintf(url, sizeof(url), "https://huggingface.co/%0*d/name", REG_REPO_SEGMENT_MAX + 1, 0);
     assert_int_equal(reg_artifact_source_parse(a, REG_TYPE_MODEL, url, &src), REG_EINVAL);
 
     /* REG_URL_MAX bytes pass the length check; one more byte is too long. */

@@ -22,19 +22,19 @@ h_any(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 }
 
 static const struct reg_route table[] = {
-    {"GET", "/health", h_any, 0},
-    {"GET", "/health/components", h_any, 0},
-    {"DELETE", "/reset", h_any, 0},
-    {"POST", "/artifacts", h_any, 0},
-    {"GET", "/artifacts/{artifact_type}/{id}", h_any, 0},
-    {"PUT", "/artifacts/{artifact_type}/{id}", h_any, 0},
-    {"DELETE", "/artifacts/{artifact_type}/{id}", h_any, 0},
-    {"GET", "/artifact/byName/{name}", h_any, 0},
-    {"POST", "/artifact/byRegEx", h_any, 0},
-    {"POST", "/artifact/{artifact_type}", h_any, 0},
-    {"GET", "/artifact/model/{id}/rate", h_any, 0},
-    {"GET", "/artifact/{artifact_type}/{id}/cost", h_any, 0},
-    {"GET", "/a/b/c/d/e/f/g/{h}", h_any, 0},
+    {"GET", "/health", h_any, 0, 0},
+    {"GET", "/health/components", h_any, 0, 0},
+    {"DELETE", "/reset", h_any, 0, 0},
+    {"POST", "/artifacts", h_any, 0, 0},
+    {"GET", "/artifacts/{artifact_type}/{id}", h_any, 0, 0},
+    {"PUT", "/artifacts/{artifact_type}/{id}", h_any, 0, 0},
+    {"DELETE", "/artifacts/{artifact_type}/{id}", h_any, 0, 0},
+    {"GET", "/artifact/byName/{name}", h_any, 0, 0},
+    {"POST", "/artifact/byRegEx", h_any, 0, 0},
+    {"POST", "/artifact/{artifact_type}", h_any, 0, 0},
+    {"GET", "/artifact/model/{id}/rate", h_any, 0, 0},
+    {"GET", "/artifact/{artifact_type}/{id}/cost", h_any, 0, 0},
+    {"GET", "/a/b/c/d/e/f/g/{h}", h_any, 0, 0},
 };
 #define NTABLE NELEMS(table)
 
@@ -300,7 +300,7 @@ test_reused_request(void **state)
     "/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/19/20/21/22/23/24/25/26/27/28/29/30/31/32/33"
 
 static const struct reg_route long_table[] = {
-    {"GET", LONG_PATH, h_any, 0},
+    {"GET", LONG_PATH, h_any, 0, 0},
 };
 
 static void

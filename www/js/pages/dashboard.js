@@ -408,7 +408,8 @@ export async function dashboardPage({root, setTitle}) {
     inFlight = true;
     try {
       const [comp, act, health] = await Promise.allSettled([
-        api('GET', `/health/components?windowMinutes=${WINDOW}&includeTimeline=true`, {auth: false}),
+        // with the session's token: an admin sees the details (metrics, issue details, endpoints)
+        api('GET', `/health/components?windowMinutes=${WINDOW}&includeTimeline=true`),
         api('GET', `/health/activity?windowMinutes=${WINDOW}`, {auth: false}),
         api('GET', '/health', {auth: false}),
       ]);
