@@ -79,7 +79,14 @@ mkdir -p "$data_dir"/{run,log,tmp,static}
 # socket from scripts/serve.sh (mode 0660). Started as anyone else, everything runs as that
 # user and nginx needs no user directive.
 user_directive=""
-if [ "$(id -u)" -eq 0 ]; then
+root_traversable=1
+[ $((0$(stat -c %a /) & 1)) -eq 1 ] || root_traversable=0
+if [ "$(id -u)" -eq 0 ] && [ -z "${REGISTRY_USER:-}" ] && [ "$root_traversable" -eq 0 ]; then
+    # A sandbox whose / other accounts cannot traverse (a chroot made with mktemp -d, say): no
+    # account but root can reach a file here, so the workers cannot be handed to one.
+    echo "render.sh: WARNING: / (mode $(stat -c %a /)) is not traversable by other accounts, so" \
+        "nginx's workers run as root; make / o+x, then they run as REGISTRY_USER" >&2
+elif [ "$(id -u)" -eq 0 ]; then
     worker_user=${REGISTRY_USER:-}
     if [ -z "$worker_user" ]; then
         worker_user=nobody

@@ -56,7 +56,8 @@ map_pool(void)
         return NULL;
     }
     memset(p, 0, sizeof(struct reg_pool_status));
-    if (reg_backoff_init(&((struct reg_pool_status *)p)->login_backoff) != REG_OK) {
+    if (reg_backoff_init(&((struct reg_pool_status *)p)->login_backoff) != REG_OK ||
+        reg_leases_init(&((struct reg_pool_status *)p)->token_leases) != REG_OK) {
         reg_log(REG_LOG_ERROR, "%s", reg_error_detail());
         munmap(p, sizeof(struct reg_pool_status));
         return NULL;

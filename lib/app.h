@@ -47,6 +47,9 @@ struct reg_pool_status {
     /* Failed logins per user name, for every worker of this host (auth/backoff.h); set up by
      * the master with reg_backoff_init() before it forks. */
     struct reg_backoff login_backoff;
+    /* Token uses leased from the store in blocks and spent by every worker of this host
+     * (auth/leases.h); set up by the master with reg_leases_init() before it forks. */
+    struct reg_leases token_leases;
 };
 
 struct reg_app {

@@ -48,9 +48,12 @@ reg_app_new(const struct reg_config *cfg, struct reg_pool_status *pool, struct r
         st = reg_users_init(&app->users, app->store, &app->config);
     if (st == REG_OK)
         st = reg_users_bootstrap_admin(&app->users);
-    /* Failed logins are counted per host, in the memory the master shares with its workers. */
-    if (pool)
+    /* Failed logins and token uses are counted per host, in the memory the master shares with
+     * its workers. */
+    if (pool) {
         app->users.backoff = &pool->login_backoff;
+        app->users.leases = &pool->token_leases;
+    }
     if (st != REG_OK) {
         reg_app_free(app);
         return st;

@@ -5,33 +5,21 @@
  */
 #include "auth/backoff.h"
 
-#include <errno.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "base/shm_mutex.h"
+
 enum reg_status
 reg_backoff_init(struct reg_backoff *b)
 {
-    pthread_mutexattr_t attr;
-    int rc;
-
     memset(b, 0, sizeof(*b));
     if (RAND_bytes(b->hash_key, sizeof(b->hash_key)) != 1)
         return reg_errorf(REG_EINTERNAL, "no randomness for the login backoff table");
-    rc = pthread_mutexattr_init(&attr);
-    if (rc == 0)
-        rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-    if (rc == 0)
-        rc = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-    if (rc == 0)
-        rc = pthread_mutex_init(&b->lock, &attr);
-    pthread_mutexattr_destroy(&attr);
-    if (rc != 0)
-        return reg_errorf(REG_EINTERNAL, "login backoff lock: %s", strerror(rc));
-    return REG_OK;
+    return reg_shm_mutex_init(&b->lock, "login backoff");
 }
 
 uint64_t
@@ -49,19 +37,18 @@ reg_backoff_key(const struct reg_backoff *b, const char *name)
     return key ? key : 1;
 }
 
-/* A worker that died holding the lock left at most one slot half-written, which is harmless:
- * mark the lock usable again rather than stopping every login of the host. */
+/* A worker that died holding the lock left at most one slot half-written, which is harmless
+ * (base/shm_mutex.h). */
 static void
 lock(struct reg_backoff *b)
 {
-    if (pthread_mutex_lock(&b->lock) == EOWNERDEAD)
-        pthread_mutex_consistent(&b->lock);
+    reg_shm_mutex_lock(&b->lock);
 }
 
 static void
 unlock(struct reg_backoff *b)
 {
-    pthread_mutex_unlock(&b->lock);
+    reg_shm_mutex_unlock(&b->lock);
 }
 
 static struct reg_backoff_slot *

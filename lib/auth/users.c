@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "auth/token_uses.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "core/artifact.h"
@@ -64,6 +65,8 @@ reg_users_cleanup(struct reg_users *users)
 {
     if (!users)
         return;
+    if (users->store)
+        reg_token_uses_release(users->store, users->leases);
     OPENSSL_cleanse(users->secret, sizeof(users->secret));
     OPENSSL_cleanse(users->admin_record, sizeof(users->admin_record));
     OPENSSL_cleanse(users->dummy_record, sizeof(users->dummy_record));
@@ -284,7 +287,6 @@ authorize(struct reg_users *users, struct reg_arena *a, const char *header, bool
 {
     struct reg_token_claims claims;
     struct reg_user u;
-    int64_t uses;
     enum reg_status st;
 
     memset(out, 0, sizeof(*out));
@@ -298,10 +300,9 @@ authorize(struct reg_users *users, struct reg_arena *a, const char *header, bool
         header++;
     st = reg_token_verify(users->secret, header, (int64_t)time(NULL), &claims);
     if (st == REG_OK && spend)
-        st =
-            reg_store_token_use(users->store, claims.user, claims.id, users->token_max_uses, &uses);
+        st = reg_token_uses_spend(users->store, users->leases, &claims, users->token_max_uses);
     else if (st == REG_OK)
-        st = reg_store_token_check(users->store, claims.user, claims.id, users->token_max_uses);
+        st = reg_token_uses_check(users->store, users->leases, &claims, users->token_max_uses);
     if (st == REG_OK)
         st = reg_store_user_get(users->store, a, claims.user, &u);
     if (st == REG_ENOTFOUND)
@@ -357,7 +358,19 @@ reg_users_list(struct reg_users *users, struct reg_arena *a, struct reg_user **o
 enum reg_status
 reg_users_delete(struct reg_users *users, const char *name)
 {
-    return reg_store_user_remove(users->store, name);
+    enum reg_status st = reg_store_user_remove(users->store, name);
+
+    /* Its tokens are gone: a namesake created later must not spend their leased uses. */
+    if (st == REG_OK && users->leases)
+        reg_leases_forget_user(users->leases, name);
+    return st;
+}
+
+void
+reg_users_store_was_reset(struct reg_users *users)
+{
+    if (users->leases)
+        reg_leases_forget_user(users->leases, NULL);
 }
 
 enum reg_status

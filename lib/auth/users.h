@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "auth/backoff.h"
+#include "auth/leases.h"
 #include "auth/password.h"
 #include "auth/token.h"
 #include "auth/user.h"
@@ -29,15 +30,17 @@ struct reg_store;
 /* The access-control state of one process: where users and tokens live, the secret that signs
  * tokens, the policy taken from the config, and two password records derived once. */
 struct reg_users {
-    struct reg_store *store;                    /* borrowed */
-    unsigned char secret[REG_SECRET_BYTES];     /* shared through the store; signs tokens */
-    const char *admin_password;                 /* REGISTRY_ADMIN_PASSWORD, borrowed */
-    int pbkdf2_iterations;                      /* for new password records */
-    int token_ttl_seconds;                      /* lifetime of an issued token */
-    int token_max_uses;                         /* read at every use, not fixed at login */
-    int login_backoff_ms;                       /* REGISTRY_LOGIN_BACKOFF_MS; 0 = off */
-    struct reg_backoff *backoff;                /* the host's table, borrowed; NULL = none */
-    bool first_start;                           /* this process's candidate became the secret */
+    struct reg_store *store;                /* borrowed */
+    unsigned char secret[REG_SECRET_BYTES]; /* shared through the store; signs tokens */
+    const char *admin_password;             /* REGISTRY_ADMIN_PASSWORD, borrowed */
+    int pbkdf2_iterations;                  /* for new password records */
+    int token_ttl_seconds;                  /* lifetime of an issued token */
+    int token_max_uses;                     /* read at every use, not fixed at login */
+    int login_backoff_ms;                   /* REGISTRY_LOGIN_BACKOFF_MS; 0 = off */
+    struct reg_backoff *backoff;            /* the host's table, borrowed; NULL = none */
+    struct reg_leases *leases; /* the host's leased token uses, borrowed; NULL = count each use
+                                  in the store */
+    bool first_start;          /* this process's candidate became the secret */
     char admin_record[REG_PASSWORD_RECORD_MAX]; /* default admin's password, derived once */
     char dummy_record[REG_PASSWORD_RECORD_MAX]; /* checks against unknown users */
 };
@@ -49,7 +52,8 @@ struct reg_users {
  * REGISTRY_ADMIN_PASSWORD breaks the password rules. */
 enum reg_status reg_users_init(struct reg_users *out, struct reg_store *store,
                                const struct reg_config *cfg);
-/* Wipes the secret and the cached records; accepts NULL. The store is not closed. */
+/* Gives the host's leased token uses back to the store, wipes the secret and the cached
+ * records; accepts NULL. The store is not closed. */
 void reg_users_cleanup(struct reg_users *users);
 
 /* Creates the default admin (REGISTRY_ADMIN_PASSWORD) unless it exists (DELETE /reset). */
@@ -67,6 +71,9 @@ enum reg_status reg_users_bootstrap_admin(struct reg_users *users);
  * password check, known and unknown names alike. */
 enum reg_status reg_users_login(struct reg_users *users, struct reg_arena *a, const char *name,
                                 const char *password, const char **token);
+
+/* After a store reset: every token is gone, so the host's leased uses are forgotten. */
+void reg_users_store_was_reset(struct reg_users *users);
 
 /* Checks an X-Authorization value ("bearer <token>" or the bare token), spends one use and
  * fills *out. Missing, malformed, forged, expired, revoked or exhausted: REG_EAUTH. */

@@ -95,6 +95,19 @@ reg_str_dup_nonempty(const char *s)
     return d;
 }
 
+bool
+reg_str_copy(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    bool fits = n < size;
+
+    if (!fits)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return fits;
+}
+
 void
 reg_str_iso8601(int64_t t, char out[32])
 {

@@ -46,6 +46,10 @@ char *reg_str_rtrim(struct reg_arena *a, const char *s, char c);
  * gives it); the caller frees it. Aborts through reg_oom() when memory runs out. */
 char *reg_str_dup_nonempty(const char *s);
 
+/* Copies src into dst (size bytes, size > 0), cut to fit, always terminated. Returns false
+ * when it had to cut. */
+bool reg_str_copy(char *dst, size_t size, const char *src);
+
 /* Writes t as ISO-8601 UTC, "2026-11-26T05:02:28Z", into out. */
 void reg_str_iso8601(int64_t t, char out[32]);
 

@@ -14,8 +14,10 @@ reg_handle_reset(struct reg_app *app, struct reg_request *req, struct reg_respon
     struct json_object *body;
     enum reg_status st = reg_registry_reset(app->store);
 
-    if (st == REG_OK)
+    if (st == REG_OK) {
+        reg_users_store_was_reset(&app->users);
         st = reg_users_ensure_admin(&app->users);
+    }
     if (st != REG_OK)
         return st;
     /* The artifacts are gone: their bundles go too (a failure leaves blobs, not data). */

@@ -134,7 +134,22 @@ enum reg_status
 reg_store_token_use(struct reg_store *s, const char *user, const char *id, int64_t max_uses,
                     int64_t *uses)
 {
-    return s->ops->token_use(s, user, id, max_uses, uses);
+    int64_t granted;
+
+    return s->ops->token_take(s, user, id, max_uses, 1, &granted, uses);
+}
+
+enum reg_status
+reg_store_token_take(struct reg_store *s, const char *user, const char *id, int64_t max_uses,
+                     int64_t want, int64_t *granted, int64_t *uses)
+{
+    return s->ops->token_take(s, user, id, max_uses, want, granted, uses);
+}
+
+enum reg_status
+reg_store_token_give_back(struct reg_store *s, const char *user, const char *id, int64_t n)
+{
+    return s->ops->token_give_back(s, user, id, n);
 }
 
 enum reg_status

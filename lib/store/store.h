@@ -93,14 +93,20 @@ struct reg_store_ops {
 
     /* Tokens: a row per issued token, counting its uses. */
     enum reg_status (*token_insert)(struct reg_store *s, const char *id, const char *user);
-    /* Spends one use of token id (issued to user) unless it has max_uses already; REG_EAUTH if
-     * the token is unknown (revoked) or exhausted. Exact under concurrency: two callers never
-     * both get the last use. *uses is the count after this use. */
-    enum reg_status (*token_use)(struct reg_store *s, const char *user, const char *id,
-                                 int64_t max_uses, int64_t *uses);
-    /* Whether token id (issued to user) would be accepted by token_use, without spending a
-     * use: REG_EAUTH, with token_use's details, if it is unknown (revoked) or exhausted. A
-     * pre-check only: a use may still be refused by the token_use that follows. */
+    /* Spends min(want, max_uses - uses) uses of token id (issued to user) at once, if it has
+     * fewer than max_uses: *granted (1..want) says how many, *uses is the count after them.
+     * REG_EAUTH if the token is unknown (revoked) or exhausted. Exact under concurrency: the
+     * uses granted to all callers together never pass max_uses. Hosts lease uses in blocks
+     * this way (auth/leases.h); want 1 is a plain counted use. */
+    enum reg_status (*token_take)(struct reg_store *s, const char *user, const char *id,
+                                  int64_t max_uses, int64_t want, int64_t *granted, int64_t *uses);
+    /* Returns n uses taken by token_take and not spent (a lease's rest): the count goes down
+     * by n, never below 0. A token that no longer exists is no error (nothing to return). */
+    enum reg_status (*token_give_back)(struct reg_store *s, const char *user, const char *id,
+                                       int64_t n);
+    /* Whether token id (issued to user) would be accepted by token_take, without spending a
+     * use: REG_EAUTH, with token_take's details, if it is unknown (revoked) or exhausted. A
+     * pre-check only: a use may still be refused by the token_take that follows. */
     enum reg_status (*token_check)(struct reg_store *s, const char *user, const char *id,
                                    int64_t max_uses);
 
@@ -158,6 +164,11 @@ enum reg_status reg_store_user_remove(struct reg_store *s, const char *name);
 enum reg_status reg_store_token_insert(struct reg_store *s, const char *id, const char *user);
 enum reg_status reg_store_token_use(struct reg_store *s, const char *user, const char *id,
                                     int64_t max_uses, int64_t *uses);
+enum reg_status reg_store_token_take(struct reg_store *s, const char *user, const char *id,
+                                     int64_t max_uses, int64_t want, int64_t *granted,
+                                     int64_t *uses);
+enum reg_status reg_store_token_give_back(struct reg_store *s, const char *user, const char *id,
+                                          int64_t n);
 enum reg_status reg_store_token_check(struct reg_store *s, const char *user, const char *id,
                                       int64_t max_uses);
 enum reg_status reg_store_audit_append(struct reg_store *s, const struct reg_audit_entry *e);

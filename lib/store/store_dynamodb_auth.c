@@ -29,6 +29,7 @@
 
 #include "auth/user.h"
 #include "aws/dynamodb.h"
+#include "base/log.h"
 #include "base/str.h"
 #include "core/audit.h"
 #include "store/store_dynamodb_int.h"
@@ -262,42 +263,111 @@ token_refused(bool exists, int64_t max_uses)
     return reg_errorf(REG_EAUTH, "the access token has been revoked");
 }
 
+/* One UpdateItem of a token's count: ADD delta when the item exists and `uses <cmp> :bound`
+ * holds. REG_ECONFLICT when the condition fails, unless this very update had landed (a retry
+ * after a lost answer, recognised by its write token in last_use): then REG_OK. *uses is the
+ * count after the update; *item (when not NULL) the item as read after a failed condition
+ * (NULL if there is none). */
+static enum reg_status
+add_uses(struct dynamo_store *s, struct reg_arena *a, const char *pk, const char *id, int64_t delta,
+         const char *cmp, int64_t bound, int64_t *uses, struct json_object **item)
+{
+    struct json_object *req = reg_ddb_request(s, a), *resp, *attrs, *held = NULL;
+    const char *token = reg_ddb_new_token(a);
+    enum reg_status st;
+
+    json_object_object_add(req, "Key", reg_ddb_key(pk, id));
+    reg_ddb_set_str(req, "UpdateExpression", "SET last_use = :tok ADD uses :delta");
+    reg_ddb_set_str(req, "ConditionExpression",
+                    reg_arena_sprintf(a,
+                                      "attribute_exists(pk) AND uses %s :bound AND "
+                                      "(attribute_not_exists(last_use) OR last_use <> :tok)",
+                                      cmp));
+    reg_ddb_value(req, ":delta", reg_ddb_attr_n(delta));
+    reg_ddb_value(req, ":bound", reg_ddb_attr_n(bound));
+    reg_ddb_value(req, ":tok", reg_ddb_attr_s(token));
+    reg_ddb_set_str(req, "ReturnValues", "UPDATED_NEW");
+    st = reg_ddb_call(s, a, "UpdateItem", req, &resp);
+    if (st == REG_OK && json_object_object_get_ex(resp, "Attributes", &attrs))
+        *uses = reg_ddb_get_n(attrs, "uses");
+    if (st != REG_ECONFLICT)
+        return st;
+    st = reg_ddb_get_item(s, a, pk, id, &held);
+    if (item)
+        *item = held;
+    if (st != REG_OK)
+        return st;
+    if (held && reg_ddb_get_s(held, "last_use") &&
+        strcmp(reg_ddb_get_s(held, "last_use"), token) == 0) {
+        *uses = reg_ddb_get_n(held, "uses");
+        return REG_OK;
+    }
+    return reg_errorf(REG_ECONFLICT, "the token's count did not allow the change");
+}
+
+/* Attempts at taking the rest of a token's uses while other callers change its count. */
+#define TAKE_REST_ATTEMPTS 16
+
 enum reg_status
-reg_ddb_token_use(struct reg_store *base, const char *user, const char *id, int64_t max_uses,
-                  int64_t *uses)
+reg_ddb_token_take(struct reg_store *base, const char *user, const char *id, int64_t max_uses,
+                   int64_t want, int64_t *granted, int64_t *uses)
 {
     struct dynamo_store *s = reg_ddb_self(base);
     struct reg_arena a;
-    struct json_object *req, *resp, *attrs, *item;
-    const char *pk, *token;
+    struct json_object *item = NULL;
+    const char *pk;
     enum reg_status st;
 
+    *granted = 0;
     if (!*user || !*id)
         return reg_errorf(REG_EAUTH, "the access token has been revoked");
+    if (want < 1)
+        return reg_errorf(REG_EINVAL, "a token use count must be positive");
     reg_arena_init(&a);
     pk = reg_arena_sprintf(&a, "UTOK#%s", user);
-    req = reg_ddb_request(s, &a);
-    json_object_object_add(req, "Key", reg_ddb_key(pk, id));
-    token = reg_ddb_new_token(&a);
-    reg_ddb_set_str(req, "UpdateExpression", "SET last_use = :tok ADD uses :one");
-    reg_ddb_set_str(req, "ConditionExpression",
-                    "attribute_exists(pk) AND uses < :max AND "
-                    "(attribute_not_exists(last_use) OR last_use <> :tok)");
-    reg_ddb_value(req, ":one", reg_ddb_attr_n(1));
-    reg_ddb_value(req, ":max", reg_ddb_attr_n(max_uses));
-    reg_ddb_value(req, ":tok", reg_ddb_attr_s(token));
-    reg_ddb_set_str(req, "ReturnValues", "UPDATED_NEW");
-    st = reg_ddb_call(s, &a, "UpdateItem", req, &resp);
-    if (st == REG_OK && json_object_object_get_ex(resp, "Attributes", &attrs))
-        *uses = reg_ddb_get_n(attrs, "uses");
-    if (st == REG_ECONFLICT) {
-        st = reg_ddb_get_item(s, &a, pk, id, &item);
-        if (st == REG_OK && reg_ddb_get_s(item, "last_use") &&
-            strcmp(reg_ddb_get_s(item, "last_use"), token) == 0)
-            *uses = reg_ddb_get_n(item, "uses"); /* a retry of a use that had landed */
-        else if (st == REG_OK)
+    /* All of want if that many remain; else the rest, by compare-and-set on the count read. */
+    st = add_uses(s, &a, pk, id, want, "<=", max_uses - want, uses, &item);
+    if (st == REG_OK)
+        *granted = want;
+    for (int attempt = 0; st == REG_ECONFLICT && attempt < TAKE_REST_ATTEMPTS; attempt++) {
+        int64_t now = item ? reg_ddb_get_n(item, "uses") : 0;
+        if (!item || now >= max_uses) {
             st = token_refused(item != NULL, max_uses);
+            break;
+        }
+        st = add_uses(s, &a, pk, id, max_uses - now, "=", now, uses, &item);
+        if (st == REG_OK)
+            *granted = max_uses - now;
     }
+    if (st == REG_ECONFLICT)
+        st = reg_errorf(REG_ESTORE, "a token's count kept changing; try again");
+    reg_arena_cleanup(&a);
+    return st;
+}
+
+enum reg_status
+reg_ddb_token_give_back(struct reg_store *base, const char *user, const char *id, int64_t n)
+{
+    struct dynamo_store *s = reg_ddb_self(base);
+    struct reg_arena a;
+    struct json_object *item = NULL;
+    const char *pk;
+    int64_t uses = 0;
+    enum reg_status st;
+
+    if (!*user || !*id || n < 1)
+        return REG_OK;
+    reg_arena_init(&a);
+    pk = reg_arena_sprintf(&a, "UTOK#%s", user);
+    st = add_uses(s, &a, pk, id, -n, ">=", n, &uses, &item);
+    /* Counted below n (by hand, or an older give-back that landed twice): down to 0, if the
+     * count is still what was read. Gone (revoked): nothing to return. */
+    if (st == REG_ECONFLICT && item && reg_ddb_get_n(item, "uses") < n) {
+        int64_t now = reg_ddb_get_n(item, "uses");
+        st = now > 0 ? add_uses(s, &a, pk, id, -now, "=", now, &uses, NULL) : REG_OK;
+    }
+    if (st == REG_ECONFLICT)
+        st = REG_OK;
     reg_arena_cleanup(&a);
     return st;
 }

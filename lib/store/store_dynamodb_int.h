@@ -123,8 +123,10 @@ enum reg_status reg_ddb_user_list(struct reg_store *base, struct reg_arena *a,
 enum reg_status reg_ddb_user_update(struct reg_store *base, const struct reg_user *u);
 enum reg_status reg_ddb_user_remove(struct reg_store *base, const char *name);
 enum reg_status reg_ddb_token_insert(struct reg_store *base, const char *id, const char *user);
-enum reg_status reg_ddb_token_use(struct reg_store *base, const char *user, const char *id,
-                                  int64_t max_uses, int64_t *uses);
+enum reg_status reg_ddb_token_take(struct reg_store *base, const char *user, const char *id,
+                                   int64_t max_uses, int64_t want, int64_t *granted, int64_t *uses);
+enum reg_status reg_ddb_token_give_back(struct reg_store *base, const char *user, const char *id,
+                                        int64_t n);
 enum reg_status reg_ddb_token_check(struct reg_store *base, const char *user, const char *id,
                                     int64_t max_uses);
 enum reg_status reg_ddb_audit_append(struct reg_store *base, const struct reg_audit_entry *e);

@@ -16,10 +16,11 @@
  * "seq > cursor" has no duplicates or gaps. synchronous=FULL: an acknowledged write survives
  * a crash of the process and of the machine.
  *
- * Token use counts are written on every authenticated request, so they go through a second
- * connection with synchronous=NORMAL (no fsync per request; WAL keeps them safe from process
- * crashes, and the next FULL commit makes them durable). Both connections wait for the write
- * lock with short sleeps rather than SQLite's default millisecond back-off.
+ * Token use counts are written often (a block of uses leased to a host at a time, or every use
+ * where no lease table is shared), so they go through a second connection with
+ * synchronous=NORMAL (no fsync per write; WAL keeps them safe from process crashes, and the next
+ * FULL commit makes them durable). Both connections wait for the write lock with short sleeps
+ * rather than SQLite's default millisecond back-off.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -108,9 +109,18 @@ static const char *const stmt_sql[ST_COUNT_ALL] = {
     [ST_SECRET_GET] = "SELECT value FROM secrets WHERE name = 'token'",
 };
 
-/* Spends one use on the counter connection; see the file comment. */
-static const char *const token_use_sql =
-    "UPDATE tokens SET uses = uses + 1 WHERE id = ?1 AND uses < ?2 RETURNING uses";
+/* The token counters' statements, on the counter connection (see the file comment): spend
+ * ?3 uses if that many remain; move the count from ?3 to ?2 if it still is ?3 (the rest of
+ * the uses, when fewer than asked remain); give ?2 unspent uses back. */
+enum counter_stmt_id { CT_TAKE, CT_TAKE_REST, CT_GIVE_BACK, CT_COUNT };
+static const char *const counter_sql[CT_COUNT] = {
+    [CT_TAKE] = "UPDATE tokens SET uses = uses + ?3 WHERE id = ?1 AND uses + ?3 <= ?2 "
+                "RETURNING uses",
+    [CT_TAKE_REST] = "UPDATE tokens SET uses = ?2 WHERE id = ?1 AND uses = ?3 RETURNING uses",
+    [CT_GIVE_BACK] = "UPDATE tokens SET uses = MAX(0, uses - ?2) WHERE id = ?1",
+};
+/* Attempts at taking the rest of a token's uses while other callers change its count. */
+#define TAKE_REST_ATTEMPTS 16
 
 /* Each entry moves the schema from version i to i + 1. */
 static const char *const migrations[] = {
@@ -170,7 +180,7 @@ struct sqlite_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT_ALL];
     sqlite3 *counter_db; /* token use counts only; NULL for ":memory:" (one connection) */
-    sqlite3_stmt *token_use;
+    sqlite3_stmt *counter[CT_COUNT];
     sqlite3 *count_conn; /* counter_db, or db when there is no counter connection */
 };
 
@@ -682,36 +692,113 @@ token_refused(bool exists, int64_t max_uses)
     return reg_errorf(REG_EAUTH, "the access token has been revoked");
 }
 
-static enum reg_status
-sq_token_use(struct reg_store *base, const char *user, const char *id, int64_t max_uses,
-             int64_t *uses)
+/* Runs counter statement st (bound by the caller) to its end: 1 if it changed the row (*uses
+ * is then the count after it), 0 if not, -1 on a store failure (logged). */
+static int
+run_counter(struct sqlite_store *s, sqlite3_stmt *st, int64_t *uses)
 {
-    struct sqlite_store *s = self(base);
-    sqlite3_stmt *st = s->token_use;
-    int rc;
+    int rc = sqlite3_step(st);
 
-    (void)user; /* the id alone names the row */
-    sqlite3_reset(st);
-    bind_text(st, 1, id);
-    sqlite3_bind_int64(st, 2, max_uses);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW && uses)
         *uses = sqlite3_column_int64(st, 0);
     /* Stepping to the end finishes the UPDATE's transaction. */
     while (rc == SQLITE_ROW)
         rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
-        reg_log(REG_LOG_ERROR, "sqlite token use: %s", sqlite3_errmsg(s->count_conn));
-        return reg_errorf(REG_ESTORE, "store failure while counting a token use");
+        reg_log(REG_LOG_ERROR, "sqlite token count: %s", sqlite3_errmsg(s->count_conn));
+        return -1;
     }
-    if (sqlite3_changes(s->count_conn) == 1)
-        return REG_OK;
-    st = stmt(s, ST_TOKEN_EXISTS);
+    return sqlite3_changes(s->count_conn) == 1;
+}
+
+/* The token's count now: 1 with *uses if it exists, 0 if not, -1 on a store failure. */
+static int
+read_uses(struct sqlite_store *s, const char *id, int64_t *uses)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_EXISTS);
+    int rc;
+
     bind_text(st, 1, id);
     rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *uses = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    return token_refused(rc == SQLITE_ROW, max_uses);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        db_error(s, "token read");
+        return -1;
+    }
+    return rc == SQLITE_ROW;
+}
+
+/* Fewer than want uses remain (or none): takes what remains by compare-and-set, retried while
+ * other callers move the count. */
+static enum reg_status
+take_rest(struct sqlite_store *s, const char *id, int64_t max_uses, int64_t *granted, int64_t *uses)
+{
+    sqlite3_stmt *st = s->counter[CT_TAKE_REST];
+
+    for (int attempt = 0; attempt < TAKE_REST_ATTEMPTS; attempt++) {
+        int64_t now = 0;
+        int found = read_uses(s, id, &now), changed;
+
+        if (found < 0)
+            return reg_errorf(REG_ESTORE, "store failure while counting a token use");
+        if (!found || now >= max_uses)
+            return token_refused(found == 1, max_uses);
+        bind_text(st, 1, id);
+        sqlite3_bind_int64(st, 2, max_uses);
+        sqlite3_bind_int64(st, 3, now);
+        changed = run_counter(s, st, uses);
+        if (changed < 0)
+            return reg_errorf(REG_ESTORE, "store failure while counting a token use");
+        if (changed) {
+            *granted = max_uses - now;
+            return REG_OK;
+        }
+    }
+    return reg_errorf(REG_ESTORE, "a token's count kept changing; try again");
+}
+
+static enum reg_status
+sq_token_take(struct reg_store *base, const char *user, const char *id, int64_t max_uses,
+              int64_t want, int64_t *granted, int64_t *uses)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = s->counter[CT_TAKE];
+    int changed;
+
+    (void)user; /* the id alone names the row */
+    *granted = 0;
+    if (want < 1)
+        return reg_errorf(REG_EINVAL, "a token use count must be positive");
+    bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, max_uses);
+    sqlite3_bind_int64(st, 3, want);
+    changed = run_counter(s, st, uses);
+    if (changed < 0)
+        return reg_errorf(REG_ESTORE, "store failure while counting a token use");
+    if (changed) {
+        *granted = want;
+        return REG_OK;
+    }
+    return take_rest(s, id, max_uses, granted, uses);
+}
+
+static enum reg_status
+sq_token_give_back(struct reg_store *base, const char *user, const char *id, int64_t n)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = s->counter[CT_GIVE_BACK];
+
+    (void)user;
+    if (n < 1)
+        return REG_OK;
+    bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, n);
+    if (run_counter(s, st, NULL) < 0)
+        return reg_errorf(REG_ESTORE, "store failure while returning unspent token uses");
+    return REG_OK;
 }
 
 static enum reg_status
@@ -847,7 +934,8 @@ sq_close(struct reg_store *base)
 
     for (int i = 0; i < ST_COUNT_ALL; i++)
         sqlite3_finalize(s->stmt[i]);
-    sqlite3_finalize(s->token_use);
+    for (int i = 0; i < CT_COUNT; i++)
+        sqlite3_finalize(s->counter[i]);
     sqlite3_close(s->counter_db);
     sqlite3_close(s->db);
     free(s);
@@ -871,7 +959,8 @@ static const struct reg_store_ops sqlite_ops = {
     .user_update = sq_user_update,
     .user_remove = sq_user_remove,
     .token_insert = sq_token_insert,
-    .token_use = sq_token_use,
+    .token_take = sq_token_take,
+    .token_give_back = sq_token_give_back,
     .token_check = sq_token_check,
     .audit_append = sq_audit_append,
     .audit_append_once = sq_audit_append_once,
@@ -968,6 +1057,17 @@ configure(struct sqlite_store *s)
     return REG_OK;
 }
 
+/* Prepares the counter statements on s->count_conn. */
+static bool
+prepare_counters(struct sqlite_store *s)
+{
+    for (int i = 0; i < CT_COUNT; i++)
+        if (sqlite3_prepare_v3(s->count_conn, counter_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                               &s->counter[i], NULL) != SQLITE_OK)
+            return false;
+    return true;
+}
+
 /* The second connection, for token use counts (see the file comment). */
 static enum reg_status
 open_counter(struct sqlite_store *s, const char *path, int flags)
@@ -975,19 +1075,17 @@ open_counter(struct sqlite_store *s, const char *path, int flags)
     if (strcmp(path, ":memory:") == 0) {
         /* Another connection would open another, empty, database. */
         s->count_conn = s->db;
-        if (sqlite3_prepare_v3(s->db, token_use_sql, -1, SQLITE_PREPARE_PERSISTENT, &s->token_use,
-                               NULL) != SQLITE_OK)
-            return db_error(s, "prepare");
-        return REG_OK;
+        return prepare_counters(s) ? REG_OK : db_error(s, "prepare");
     }
     if (sqlite3_open_v2(path, &s->counter_db, flags, NULL) != SQLITE_OK ||
-        sqlite3_exec(s->counter_db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(s->counter_db, token_use_sql, -1, SQLITE_PREPARE_PERSISTENT,
-                           &s->token_use, NULL) != SQLITE_OK)
+        sqlite3_exec(s->counter_db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK)
         return reg_errorf(REG_ESTORE, "cannot open the counter connection to %s: %s", path,
                           s->counter_db ? sqlite3_errmsg(s->counter_db) : "out of memory");
-    sqlite3_busy_handler(s->counter_db, short_busy_wait, NULL);
     s->count_conn = s->counter_db;
+    if (!prepare_counters(s))
+        return reg_errorf(REG_ESTORE, "cannot prepare the token counters on %s: %s", path,
+                          sqlite3_errmsg(s->counter_db));
+    sqlite3_busy_handler(s->counter_db, short_busy_wait, NULL);
     return REG_OK;
 }
 

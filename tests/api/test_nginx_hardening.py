@@ -454,6 +454,9 @@ def test_header_timeout_is_not_extended_by_trickling(limits_stack):
 
 
 def test_nginx_workers_do_not_run_as_root(stack):
+    if not os.stat("/").st_mode & 0o001:
+        pytest.skip("/ is not traversable by other accounts (a sandbox): conf/render.sh runs "
+                    "nginx's workers as root here, and says so")
     workers = stack.nginx_worker_pids()
     assert workers
     for pid in workers:

@@ -1198,6 +1198,54 @@ sc_case_token_check(struct contract *f)
     assert_true(uses == 3);
 }
 
+/* token_take grants a block, or the rest when fewer remain, and never passes the limit. */
+static void
+sc_case_token_take_blocks(struct contract *f)
+{
+    int64_t granted = -1, uses = -1;
+
+    sc_add_user(f, "alice", REG_PERM_SEARCH);
+    sc_add_token(f, "t1", "alice");
+    assert_int_equal(reg_store_token_take(f->store, "alice", "t1", 10, 4, &granted, &uses), REG_OK);
+    assert_true(granted == 4 && uses == 4);
+    assert_int_equal(sc_use(f, "alice", "t1", 10, &uses), REG_OK);
+    assert_true(uses == 5);
+    /* 5 remain: a block of 8 gets those 5. */
+    assert_int_equal(reg_store_token_take(f->store, "alice", "t1", 10, 8, &granted, &uses), REG_OK);
+    assert_true(granted == 5 && uses == 10);
+    assert_int_equal(reg_store_token_take(f->store, "alice", "t1", 10, 8, &granted, &uses),
+                     REG_EAUTH);
+    assert_non_null(strstr(reg_error_detail(), "limit"));
+    assert_true(granted == 0);
+    assert_int_equal(reg_store_token_take(f->store, "alice", "nope", 10, 2, &granted, &uses),
+                     REG_EAUTH);
+    assert_non_null(strstr(reg_error_detail(), "revoked"));
+    assert_int_equal(reg_store_token_take(f->store, "alice", "t1", 20, 0, &granted, &uses),
+                     REG_EINVAL);
+}
+
+/* token_give_back lowers the count by what was not spent, never below zero, and a token that
+ * is gone takes nothing back without an error. */
+static void
+sc_case_token_give_back(struct contract *f)
+{
+    int64_t granted = -1, uses = -1;
+
+    sc_add_user(f, "alice", REG_PERM_SEARCH);
+    sc_add_token(f, "t1", "alice");
+    assert_int_equal(reg_store_token_take(f->store, "alice", "t1", 10, 10, &granted, &uses),
+                     REG_OK);
+    assert_int_equal(sc_use(f, "alice", "t1", 10, &uses), REG_EAUTH);
+    assert_int_equal(reg_store_token_give_back(f->store, "alice", "t1", 3), REG_OK);
+    assert_int_equal(reg_store_token_check(f->store, "alice", "t1", 10), REG_OK);
+    assert_int_equal(sc_use(f, "alice", "t1", 10, &uses), REG_OK);
+    assert_true(uses == 8);
+    assert_int_equal(reg_store_token_give_back(f->store, "alice", "nope", 3), REG_OK);
+    assert_int_equal(reg_store_token_give_back(f->store, "alice", "t1", 100), REG_OK);
+    assert_int_equal(sc_use(f, "alice", "t1", 10, &uses), REG_OK);
+    assert_true(uses == 1);
+}
+
 /* What test_store_auth.c requires of token_insert: a token must belong to an existing user
  * (else a login racing the user's removal leaves a token that a re-created user of that name
  * inherits), and ids are unique (a duplicate must not reset the count). */

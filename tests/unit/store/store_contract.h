@@ -55,6 +55,8 @@
     X(token_use_counts, a, b)                                                                      \
     X(token_unknown, a, b)                                                                         \
     X(token_check, a, b)                                                                           \
+    X(token_take_blocks, a, b)                                                                     \
+    X(token_give_back, a, b)                                                                       \
     X(token_insert_integrity, a, b)                                                                \
     X(audit_append_list, a, b)                                                                     \
     X(audit_many, a, b)                                                                            \

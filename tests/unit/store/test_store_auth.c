@@ -2,20 +2,25 @@
  * test_store_auth.c - what only a SQLite file has of the access-control tables (schema
  * migration 2): the schema version, the secret kept across reopening and refused at the wrong
  * size, users, tokens and audit entries kept across reopening and shared by two connections, a
- * version-1 file migrated in place, and exact use counting by 8 processes at once. Users,
+ * version-1 file migrated in place, and exact use counting by 8 processes at once, straight in
+ * the store and through a shared lease table with one process killed midway. Users,
  * tokens, audit entries and the secret as every backend must keep them are contract cases
  * (store_contract.c), which test_store_sqlite.c runs on ":memory:" and on a file.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+
 #include "unit.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "auth/token_uses.h"
 #include "auth/users.h"
 #include "core/audit.h"
 #include "store/sqlite_fixture.h"
@@ -266,15 +271,86 @@ test_token_use_across_processes(void **state)
     assert_true(uses == MAX_USES + 1);
 }
 
+/* The same through the host's lease table (auth/leases.h), as registryd's workers spend uses:
+ * exactly MAX_USES succeed, one process dies between two uses without giving anything back (a
+ * killed worker) and nothing is lost, and once the others have given their rests back the
+ * stored count is exactly the uses spent. */
+static void
+test_leased_uses_across_processes(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_leases *leases =
+        mmap(NULL, sizeof(*leases), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    struct reg_token_claims claims = {.id = "shared", .user = "alice"};
+    int go[2];
+    pid_t pids[PROCS];
+    int total = 0, bad = 0;
+
+    assert_true(leases != MAP_FAILED);
+    assert_int_equal(reg_leases_init(leases), REG_OK);
+    sc_add_user(&f->c, "alice", REG_PERM_SEARCH);
+    sc_add_token(&f->c, "shared", "alice");
+    reg_store_close(f->c.store);
+    f->c.store = NULL;
+    assert_int_equal(pipe(go), 0);
+    for (int p = 0; p < PROCS; p++) {
+        pids[p] = fork();
+        assert_true(pids[p] >= 0);
+        if (pids[p] == 0) {
+            struct reg_store *s;
+            int ok = 0;
+            char c;
+            if (!freopen("/dev/null", "w", stderr))
+                _exit(250);
+            close(go[1]);
+            if (reg_store_sqlite_open(f->path, &s) != REG_OK)
+                _exit(251);
+            if (read(go[0], &c, 1) != 0)
+                _exit(252);
+            for (int i = 0; i < USES_EACH; i++) {
+                enum reg_status st = reg_token_uses_spend(s, leases, &claims, MAX_USES);
+                if (st != REG_OK && st != REG_EAUTH)
+                    _exit(254);
+                ok += st == REG_OK;
+                /* Process 0 is killed after 7 uses: no release, no cleanup. */
+                if (p == 0 && i == 6)
+                    _exit(ok);
+            }
+            reg_token_uses_release(s, leases);
+            reg_store_close(s);
+            _exit(ok);
+        }
+    }
+    close(go[0]);
+    close(go[1]);
+    for (int p = 0; p < PROCS; p++) {
+        int status;
+        assert_int_equal(waitpid(pids[p], &status, 0), pids[p]);
+        CHECK(&bad, WIFEXITED(status) && WEXITSTATUS(status) <= USES_EACH, "process %d: %s %d", p,
+              WIFEXITED(status) ? "exit" : "signal",
+              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        if (WIFEXITED(status) && WEXITSTATUS(status) <= USES_EACH)
+            total += WEXITSTATUS(status);
+    }
+    assert_int_equal(bad, 0);
+    assert_int_equal(total, MAX_USES);
+    assert_true(stored_uses(f->path, "shared") == MAX_USES);
+    munmap(leases, sizeof(*leases));
+}
+
 #define ON_FILE(fn) cmocka_unit_test_setup_teardown(fn, setup_file, teardown)
 
 int
 main(void)
 {
     const struct CMUnitTest file_tests[] = {
-        ON_FILE(test_schema_version),    ON_FILE(test_secret_survives_reopen),
-        ON_FILE(test_secret_wrong_size), ON_FILE(test_auth_data_survives_reopen),
-        ON_FILE(test_migration_from_v1), ON_FILE(test_token_use_across_processes),
+        ON_FILE(test_schema_version),
+        ON_FILE(test_secret_survives_reopen),
+        ON_FILE(test_secret_wrong_size),
+        ON_FILE(test_auth_data_survives_reopen),
+        ON_FILE(test_migration_from_v1),
+        ON_FILE(test_token_use_across_processes),
+        ON_FILE(test_leased_uses_across_processes),
     };
 
     return cmocka_run_group_tests_name("store/sqlite auth file", file_tests, NULL, NULL);
