@@ -84,6 +84,8 @@ root_traversable=1
 if [ "$(id -u)" -eq 0 ] && [ -z "${REGISTRY_USER:-}" ] && [ "$root_traversable" -eq 0 ]; then
     # A sandbox whose / other accounts cannot traverse (a chroot made with mktemp -d, say): no
     # account but root can reach a file here, so the workers cannot be handed to one.
+    # nginx started as root hands its workers to "nobody" unless told otherwise.
+    user_directive="user root $(id -gn root);"
     echo "render.sh: WARNING: / (mode $(stat -c %a /)) is not traversable by other accounts, so" \
         "nginx's workers run as root; make / o+x, then they run as REGISTRY_USER" >&2
 elif [ "$(id -u)" -eq 0 ]; then
