@@ -1,6 +1,8 @@
 # Trustworthy Model Registry: build, run and test.
 #
-#   make            lib/ as a static library, fcgi/registryd and the unit tests (build/)
+#   make            lib/ as a static library, fcgi/registryd, tools/registry-load (the load
+#                   client the download workload runs, next to registryd) and the unit tests
+#                   (build/)
 #   make run        installs what is missing, builds, serves http://127.0.0.1:$(PORT)
 #   make check      installs what is missing, format and layer checks, then every suite at once
 #                   (each one's output printed whole when it ends): unit + API on SQLite on the
@@ -42,6 +44,10 @@ LDLIBS = $(PKG_LIBS) -lm
 
 LIB_SRC := $(sort $(shell find lib -name '*.c'))
 FCGI_SRC := $(sort $(wildcard fcgi/*.c))
+# Programs of their own that ship with registryd, each one .c file over libreg.a, built next to
+# it (registryd finds registry-load in its own directory).
+TOOLS_SRC := $(sort $(wildcard tools/*.c))
+TOOLS_BIN := $(TOOLS_SRC:tools/%.c=$(B)/%)
 UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c'))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:%.c=$(B)/%)
@@ -51,7 +57,7 @@ FCGI_OBJ := $(FCGI_SRC:%.c=$(B)/%.o)
 UNIT_SLOW := tests/unit/store/test_store_dynamodb tests/unit/bundle/test_zipstream \
 	tests/unit/upstream/test_http_client tests/unit/store/test_store_sqlite
 UNIT_BIN := $(UNIT_SLOW:%=$(B)/%) $(filter-out $(UNIT_SLOW:%=$(B)/%),$(UNIT_SRC:%.c=$(B)/%))
-C_FILES := $(shell find lib fcgi tests/unit bench -name '*.[ch]')
+C_FILES := $(shell find lib fcgi tools tests/unit bench -name '*.[ch]')
 
 API_SUITES := api-sqlite api-dynamodb
 ASAN_SUITES := asan-unit asan-api-sqlite asan-api-dynamodb
@@ -84,7 +90,7 @@ LINT_WARN += -Wno-c++98-compat
 LINT_WARN += -Wno-reserved-macro-identifier
 # Exact on purpose: the -1.0 "no repository" sentinel, and tests that recompute a score.
 LINT_WARN += -Wno-float-equal
-LINT_SRC := $(LIB_SRC) $(FCGI_SRC) $(UNIT_SRC)
+LINT_SRC := $(LIB_SRC) $(FCGI_SRC) $(TOOLS_SRC) $(UNIT_SRC)
 LINT_WARN_OK := $(LINT_SRC:%.c=build/lint/%.warn)
 LINT_TIDY_OK := $(LINT_SRC:%.c=build/lint/%.tidy)
 LINT_UNIT_OK := $(UNIT_SRC:%.c=build/lint/%.warn) $(UNIT_SRC:%.c=build/lint/%.tidy)
@@ -92,7 +98,7 @@ LINT_UNIT_OK := $(UNIT_SRC:%.c=build/lint/%.warn) $(UNIT_SRC:%.c=build/lint/%.ti
 .PHONY: all deps run check unit api $(API_SUITES) fixtures ui asan $(ASAN_SUITES) asan-build \
 	format format-check layers lint tidy lint-warn lint-tidy bench clean
 
-all: $(B)/registryd $(UNIT_BIN) $(BENCH_BIN)
+all: $(B)/registryd $(TOOLS_BIN) $(UNIT_BIN) $(BENCH_BIN)
 
 deps:
 	@scripts/deps.sh
@@ -106,6 +112,9 @@ $(B)/libreg.a: $(LIB_OBJ)
 
 $(B)/registryd: $(FCGI_OBJ) $(B)/libreg.a
 	$(CC) $(LDSAN) -o $@ $(FCGI_OBJ) $(B)/libreg.a $(LDLIBS)
+
+$(TOOLS_BIN): $(B)/%: tools/%.c $(B)/libreg.a
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(B)/libreg.a $(LDLIBS) $(LDSAN)
 
 # -MMD: a test that includes shared test code (store/store_contract.c, ...) is rebuilt when it
 # changes.
@@ -228,4 +237,4 @@ bench: deps
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(FCGI_OBJ:.o=.d) $(UNIT_BIN:=.d) $(LINT_WARN_OK:=.d) $(LINT_TIDY_OK:=.d)
+-include $(LIB_OBJ:.o=.d) $(FCGI_OBJ:.o=.d) $(TOOLS_BIN:=.d) $(UNIT_BIN:=.d) $(LINT_WARN_OK:=.d) $(LINT_TIDY_OK:=.d)

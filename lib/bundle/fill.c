@@ -5,7 +5,6 @@
 #define _GNU_SOURCE /* prctl names, flock */
 #include "bundle/fill.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -17,11 +16,11 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/proc.h"
 #include "base/str.h"
 
 /* ---------------------------------------------------------------- names and small helpers */
@@ -104,26 +103,6 @@ to_part(void *ctx, const void *data, size_t len)
     return REG_OK;
 }
 
-/* Closes every descriptor the worker had (its FastCGI connection, store, sockets) but the
- * standard ones (the log is stderr) and keep. */
-static void
-close_inherited(int keep)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    int fds[1024], n = 0;
-
-    while (d && (e = readdir(d)) != NULL && n < (int)(sizeof(fds) / sizeof(fds[0]))) {
-        int fd = atoi(e->d_name);
-        if (fd > 2 && fd != keep && fd != dirfd(d))
-            fds[n++] = fd;
-    }
-    if (d)
-        closedir(d);
-    for (int i = 0; i < n; i++)
-        close(fds[i]);
-}
-
 static void
 write_error(const char *path, enum reg_status st, const char *detail)
 {
@@ -154,11 +133,24 @@ keep_part(const struct reg_fill_env *env, const struct reg_bundle_plan *p, const
     return st;
 }
 
+/* What the filler process is given. */
+struct filler_args {
+    const struct reg_fill_env *env;
+    const struct reg_bundle_plan *p;
+    int fd; /* the part file, written and locked */
+    const char *part;
+    const char *err;
+};
+
 /* The filler: runs in the grandchild, holding the part file's lock through fd. */
 static _Noreturn void
-run_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, int fd,
-           const char *part, const char *err)
+run_filler(void *ctx)
 {
+    const struct filler_args *args = ctx;
+    const struct reg_fill_env *env = args->env;
+    const struct reg_bundle_plan *p = args->p;
+    const char *part = args->part, *err = args->err;
+    int fd = args->fd;
     struct filler f = {fd, 0};
     char sha256[65];
     int64_t hashed = 0;
@@ -168,7 +160,7 @@ run_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, int 
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     prctl(PR_SET_NAME, "reg-fill");
-    close_inherited(fd);
+    reg_proc_close_inherited(&fd, 1); /* the log is stderr */
     t0 = seconds_now();
     st = reg_bundle_stream(&p->fetch, p->files, p->nfiles, to_part, &f);
     t1 = seconds_now();
@@ -205,22 +197,9 @@ static enum reg_status
 spawn_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, int fd,
              const char *part, const char *err)
 {
-    pid_t child = fork();
-    int status;
+    struct filler_args args = {env, p, fd, part, err};
 
-    if (child < 0)
-        return reg_errorf(REG_EINTERNAL, "cannot start the fetch: fork: %s", strerror(errno));
-    if (child == 0) {
-        pid_t grandchild = fork();
-        if (grandchild == 0)
-            run_filler(env, p, fd, part, err);
-        _exit(grandchild < 0 ? 1 : 0);
-    }
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return reg_errorf(REG_EINTERNAL, "cannot start the fetch: fork failed");
-    return REG_OK;
+    return reg_proc_detach(run_filler, &args, "the fetch");
 }
 
 /* ---------------------------------------------------------------- the decision */
