@@ -111,11 +111,20 @@ elif [ "$(id -u)" -eq 0 ]; then
         www_dir=$data_dir/www
     fi
 fi
+# The download workload's clients (POST /health/workloads) all come from this host: a key drawn
+# for each start exempts them, and only them, from the per-address limits (nginx.conf.in).
+# registryd reads it from run/workload.key; that file and nginx.conf are the invoking user's
+# alone (nginx's master reads its configuration before it hands the workers to REGISTRY_USER).
+workload_key=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+[[ $workload_key =~ ^[0-9a-f]{32}$ ]] || fail "cannot draw the workload key from /dev/urandom"
+umask 077
+printf '%s\n' "$workload_key" >"$data_dir/run/workload.key"
 sed -e "s|@DATA_DIR@|$data_dir|g" -e "s|@CONF_DIR@|$conf_dir|g" -e "s|@WWW_DIR@|$www_dir|g" -e "s|@PORT@|$port|g" -e "s|@UPLOAD_MAX@|$upload_max|g" -e "s|@LISTEN@|$listen|g" \
     -e "s|@UPSTREAM_KEEPALIVE@|$keepalive|g" -e "s|@KEEP_CONN@|$keep_conn|g" -e "s|@USER_DIRECTIVE@|$user_directive|g" \
     -e "s|@S3_ENDPOINT@|$s3_endpoint|g" -e "s|@S3_RESOLVER@|$s3_resolver|g" \
     -e "s|@CONN_LIMIT@|$conn_limit|g" -e "s|@REQ_LIMIT@|$req_limit|g" -e "s|@REQ_RATE@|$req_rate|g" \
     -e "s|@LOGIN_RATE@|$login_rate|g" -e "s|@LOGIN_LIMIT@|$login_limit|g" \
     -e "s|@UPLOAD_LIMITS@|$upload_limits|g" -e "s|@HEADER_TIMEOUT@|$header_timeout|g" -e "s|@BODY_TIMEOUT@|$body_timeout|g" \
+    -e "s|@WORKLOAD_KEY@|$workload_key|g" \
     "$conf_dir/nginx.conf.in" >"$data_dir/nginx.conf"
 echo "$data_dir/nginx.conf"

@@ -258,7 +258,6 @@ enum reg_status
 reg_users_login(struct reg_users *users, struct reg_arena *a, const char *name,
                 const char *password, const char **token)
 {
-    struct reg_token_claims claims;
     uint64_t key;
     enum reg_status st = check_backoff(users, name, &key);
 
@@ -267,12 +266,23 @@ reg_users_login(struct reg_users *users, struct reg_arena *a, const char *name,
         return st;
     st = check_credentials(users, a, name, password);
     record_backoff(users, key, st);
-    if (st == REG_OK)
-        st = reg_token_new_id(&claims);
+    return st == REG_OK ? reg_users_issue_token(users, a, name, 0, token) : st;
+}
+
+enum reg_status
+reg_users_issue_token(struct reg_users *users, struct reg_arena *a, const char *name,
+                      int ttl_seconds, const char **token)
+{
+    struct reg_token_claims claims;
+    enum reg_status st = reg_token_new_id(&claims);
+
+    *token = NULL;
+    if (ttl_seconds <= 0 || ttl_seconds > users->token_ttl_seconds)
+        ttl_seconds = users->token_ttl_seconds;
     if (st != REG_OK)
         return st;
     snprintf(claims.user, sizeof(claims.user), "%s", name);
-    claims.expires_at = (int64_t)time(NULL) + users->token_ttl_seconds;
+    claims.expires_at = (int64_t)time(NULL) + ttl_seconds;
     st = reg_store_token_insert(users->store, claims.id, name);
     if (st != REG_OK)
         return st;

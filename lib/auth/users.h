@@ -75,6 +75,12 @@ enum reg_status reg_users_login(struct reg_users *users, struct reg_arena *a, co
 /* After a store reset: every token is gone, so the host's leased uses are forgotten. */
 void reg_users_store_was_reset(struct reg_users *users);
 
+/* Issues a token for user name without a password check (the caller has authorised it: the
+ * download workload mints tokens for the admin who started it), valid for ttl_seconds (the
+ * configured lifetime when 0 or more than it); *token is "bearer <token>" in the arena. */
+enum reg_status reg_users_issue_token(struct reg_users *users, struct reg_arena *a,
+                                      const char *name, int ttl_seconds, const char **token);
+
 /* Checks an X-Authorization value ("bearer <token>" or the bare token), spends one use and
  * fills *out. Missing, malformed, forged, expired, revoked or exhausted: REG_EAUTH. */
 enum reg_status reg_users_authorize(struct reg_users *users, struct reg_arena *a,

@@ -199,6 +199,23 @@ reg_json_get_bool(struct json_object *obj, const char *key, bool *out)
 }
 
 enum reg_status
+reg_json_opt_int(struct json_object *obj, const char *key, int64_t min, int64_t max, int64_t *out)
+{
+    struct json_object *val;
+    enum reg_status st = get_typed(obj, key, json_type_int, "an integer", false, &val);
+    int64_t v;
+
+    if (st != REG_OK || !val)
+        return st;
+    v = json_object_get_int64(val);
+    if (v < min || v > max)
+        return reg_errorf(REG_EINVAL, "field '%s' must be from %lld to %lld, not %lld", key,
+                          (long long)min, (long long)max, (long long)v);
+    *out = v;
+    return REG_OK;
+}
+
+enum reg_status
 reg_json_get_object(struct json_object *obj, const char *key, struct json_object **out)
 {
     return get_typed(obj, key, json_type_object, "an object", true, out);

@@ -53,6 +53,10 @@ enum reg_status reg_json_get_object(struct json_object *obj, const char *key,
 enum reg_status reg_json_opt_string(struct json_object *obj, const char *key, const char **out);
 enum reg_status reg_json_opt_array(struct json_object *obj, const char *key,
                                    struct json_object **out);
+/* An optional integer in [min, max]: absent (or null) leaves *out as it was (the caller's
+ * default); another type (1.5, "2") or a value out of range is REG_EINVAL naming the field. */
+enum reg_status reg_json_opt_int(struct json_object *obj, const char *key, int64_t min, int64_t max,
+                                 int64_t *out);
 
 /* Lenient readers for documents from elsewhere (upstream APIs, stores): a field that is absent
  * or of another type reads as NULL or 0. Strings are borrowed from obj. */

@@ -90,15 +90,32 @@ send_stored(struct reg_app *app, struct reg_request *req, struct reg_response *r
 
 /* Whether the stored record is the current bundle of art's aspect and its blob is there. */
 static bool
-current_copy(struct reg_app *app, struct reg_request *req, const struct reg_artifact *art,
+current_copy(struct reg_app *app, struct reg_arena *a, const struct reg_artifact *art,
              enum reg_bundle_aspect aspect, struct reg_bundle_record *rec)
 {
     int64_t size;
 
     return reg_bundle_index_get(app->blobs, art->id, aspect, rec) == REG_OK &&
            strcmp(rec->url, art->url) == 0 &&
-           strcmp(rec->sources, reg_bundle_plan_sources(app, &req->arena, art, aspect)) == 0 &&
+           strcmp(rec->sources, reg_bundle_plan_sources(app, a, art, aspect)) == 0 &&
            reg_blobs_stat(app->blobs, rec->sha256, &size) == REG_OK;
+}
+
+enum reg_status
+reg_download_bundle_size(struct reg_app *app, struct reg_arena *a, const struct reg_artifact *art,
+                         int64_t *size, bool *stored)
+{
+    struct reg_bundle_record rec;
+    struct reg_bundle_plan plan;
+    enum reg_status st;
+
+    *stored = current_copy(app, a, art, REG_BUNDLE_FULL, &rec);
+    if (*stored) {
+        *size = rec.size;
+        return REG_OK;
+    }
+    st = reg_bundle_plan_make(app, a, art, REG_BUNDLE_FULL, &plan);
+    return st == REG_OK ? reg_bundle_zip_size(plan.files, plan.nfiles, size) : st;
 }
 
 /* ---------------------------------------------------------------- streaming slots */
@@ -219,7 +236,7 @@ reg_handle_download(struct reg_app *app, struct reg_request *req, struct reg_res
         st = parse_aspect(req, type, &aspect);
     if (st != REG_OK)
         return st;
-    if (current_copy(app, req, &art, aspect, &rec))
+    if (current_copy(app, &req->arena, &art, aspect, &rec))
         return send_stored(app, req, resp, &art, aspect, &rec);
     return pull_through(app, req, resp, &art, aspect);
 }

@@ -98,6 +98,23 @@ enum reg_status reg_handle_download(struct reg_app *, struct reg_request *, stru
  * pool (tests of the library) there is no limit. */
 bool reg_download_take_slot(struct reg_app *app);
 void reg_download_give_slot(struct reg_app *app);
+/* The length of art's full bundle as a download sends it: the stored copy's (*stored true),
+ * or the zip a pull-through would build (its length is known before its first byte). The
+ * errors of the download: REG_ENOTIMPL for a Kaggle dataset, REG_EUPSTREAM/REG_EUNAVAILABLE
+ * when the file listing had to be fetched again and upstream failed. */
+enum reg_status reg_download_bundle_size(struct reg_app *app, struct reg_arena *a,
+                                         const struct reg_artifact *art, int64_t *size,
+                                         bool *stored);
+
+/* workloads.c: the download workload of the health dashboard */
+enum reg_status reg_handle_workload_start(struct reg_app *, struct reg_request *,
+                                          struct reg_response *);
+enum reg_status reg_handle_workload_list(struct reg_app *, struct reg_request *,
+                                         struct reg_response *);
+enum reg_status reg_handle_workload_get(struct reg_app *, struct reg_request *,
+                                        struct reg_response *);
+enum reg_status reg_handle_workload_stop(struct reg_app *, struct reg_request *,
+                                         struct reg_response *);
 
 /* hub.c: the Hugging Face Hub-compatible read API */
 enum reg_status reg_handle_hub_api(struct reg_app *, struct reg_request *, struct reg_response *);

@@ -1,13 +1,15 @@
 /*
  * routes.c - the route table: every operation of openapi/registry.yaml, literal paths before
  * the templates they overlap, and the access each needs (registering and updating: upload;
- * reading and searching: search; downloads: download; reset and user management: admin), and
- * the largest body each accepts (checked before anything parses it: a JSON body costs json-c
- * far more memory than its size, so each route admits only what its fields can need).
+ * reading and searching: search; downloads: download; reset, user management and the download
+ * workload: admin), and the largest body each accepts (checked before anything parses it: a
+ * JSON body costs json-c far more memory than its size, so each route admits only what its
+ * fields can need).
  */
 #include "auth/users.h"
 #include "base/limits.h"
 #include "handlers/handlers.h"
+#include "http/stats.h"
 
 /* The Hub-compatible routes: download permission, the token also as Authorization: Bearer. */
 #define HUB (REG_PERM_DOWNLOAD | REG_BEARER_OK)
@@ -25,6 +27,11 @@ const struct reg_route reg_routes[] = {
     {"GET", "/health/components", reg_handle_health_components, REG_TOKEN_OPTIONAL, SMALL},
     {"GET", "/health/activity", reg_handle_health_activity, REG_PUBLIC, SMALL},
     {"GET", "/health/logs", reg_handle_health_logs, REG_PERM_ADMIN, SMALL},
+    /* The download workload (workloads.c). */
+    {"POST", "/health/workloads", reg_handle_workload_start, REG_PERM_ADMIN, SMALL},
+    {"GET", "/health/workloads", reg_handle_workload_list, REG_PERM_ADMIN, SMALL},
+    {"GET", "/health/workloads/{id}", reg_handle_workload_get, REG_PERM_ADMIN, SMALL},
+    {"DELETE", "/health/workloads/{id}", reg_handle_workload_stop, REG_PERM_ADMIN, SMALL},
     {"GET", "/tracks", reg_handle_tracks, REG_PUBLIC, SMALL},
     {"PUT", "/authenticate", reg_handle_authenticate, REG_PUBLIC, SMALL},
     {"DELETE", "/reset", reg_handle_reset, REG_PERM_ADMIN, SMALL},
@@ -63,3 +70,7 @@ const struct reg_route reg_routes[] = {
 };
 
 const int reg_nroutes = (int)(sizeof(reg_routes) / sizeof(reg_routes[0]));
+
+/* Every route has a slot of its own in the dashboard's figures (http/stats.h). */
+_Static_assert(sizeof(reg_routes) / sizeof(reg_routes[0]) <= REG_STATS_UNROUTED,
+               "more routes than REG_STATS_ROUTES has slots for");

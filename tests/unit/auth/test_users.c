@@ -403,6 +403,41 @@ test_use_counting(void **state)
     assert_int_equal(authorize(f, token, NULL), REG_EAUTH);
 }
 
+/* A token issued without a password (the download workload's): valid for its user, for at
+ * most the configured lifetime, with uses of its own. */
+static void
+test_issue_token(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_token_claims claims;
+    struct reg_caller caller;
+    const char *mine, *issued, *other;
+    int64_t now = (int64_t)time(NULL);
+
+    f->users.token_max_uses = 2;
+    mine = login(f, ADMIN, ADMIN_PASSWORD);
+    assert_int_equal(reg_users_issue_token(&f->users, &f->arena, ADMIN, 60, &issued), REG_OK);
+    assert_true(strncmp(issued, "bearer ", 7) == 0);
+    assert_int_equal(reg_token_verify(f->users.secret, issued + 7, now, &claims), REG_OK);
+    assert_string_equal(claims.user, ADMIN);
+    assert_true(claims.expires_at >= now + 60 && claims.expires_at <= now + 61);
+    assert_int_equal(authorize(f, issued, &caller), REG_OK);
+    assert_string_equal(caller.name, ADMIN);
+    assert_true(caller.is_admin);
+    assert_int_equal(authorize(f, issued, NULL), REG_OK);
+    assert_int_equal(authorize(f, issued, NULL), REG_EAUTH); /* its own two uses are spent */
+    assert_int_equal(authorize(f, mine, NULL), REG_OK);      /* the login's are not */
+    assert_int_equal(authorize(f, mine, NULL), REG_OK);
+    /* 0, or more than the configured lifetime, is the configured lifetime. */
+    f->users.token_ttl_seconds = 100;
+    assert_int_equal(reg_users_issue_token(&f->users, &f->arena, ADMIN, 0, &other), REG_OK);
+    assert_int_equal(reg_token_verify(f->users.secret, other + 7, now, &claims), REG_OK);
+    assert_true(claims.expires_at >= now + 100 && claims.expires_at <= now + 101);
+    assert_int_equal(reg_users_issue_token(&f->users, &f->arena, ADMIN, 1000, &other), REG_OK);
+    assert_int_equal(reg_token_verify(f->users.secret, other + 7, now, &claims), REG_OK);
+    assert_true(claims.expires_at <= now + 101);
+}
+
 /* reg_users_check accepts what reg_users_authorize would, spending nothing. */
 static void
 test_check_spends_nothing(void **state)
@@ -1192,6 +1227,7 @@ main(void)
         WITH_ADMIN(test_authorize_forms),
         WITH_ADMIN(test_authorize_forged_and_expired),
         WITH_ADMIN(test_use_counting),
+        WITH_ADMIN(test_issue_token),
         WITH_ADMIN(test_check_spends_nothing),
         WITH_ADMIN(test_delete_revokes),
         WITH_ADMIN(test_create_get_list),

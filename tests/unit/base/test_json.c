@@ -507,6 +507,31 @@ test_optional(void **state)
     assert_null(arr);
 }
 
+/* An optional integer in a range: absent and null keep the caller's default. */
+static void
+test_optional_int(void **state)
+{
+    struct reg_arena *a = *state;
+    static const char text[] = "{\"i\": 7, \"big\": 101, \"neg\": -1, \"f\": 1.5, \"s\": \"2\", "
+                               "\"n\": null, \"huge\": 99999999999999999999}";
+    struct json_object *obj;
+    int64_t v = 42;
+
+    assert_int_equal(reg_json_parse_object(a, text, strlen(text), &obj), REG_OK);
+    assert_int_equal(reg_json_opt_int(obj, "i", 1, 100, &v), REG_OK);
+    assert_int_equal(v, 7);
+    v = 42;
+    assert_int_equal(reg_json_opt_int(obj, "missing", 1, 100, &v), REG_OK);
+    assert_int_equal(reg_json_opt_int(obj, "n", 1, 100, &v), REG_OK);
+    assert_int_equal(v, 42);
+    expect_field_error(reg_json_opt_int(obj, "big", 1, 100, &v), "big", "from 1 to 100");
+    expect_field_error(reg_json_opt_int(obj, "neg", 1, 100, &v), "neg", "from 1 to 100");
+    expect_field_error(reg_json_opt_int(obj, "huge", 1, 100, &v), "huge", "from 1 to 100");
+    expect_field_error(reg_json_opt_int(obj, "f", 1, 100, &v), "f", "an integer");
+    expect_field_error(reg_json_opt_int(obj, "s", 1, 100, &v), "s", "an integer");
+    assert_int_equal(v, 42);
+}
+
 static void
 test_get_string_with_nul(void **state)
 {
@@ -562,6 +587,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_get_bool, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_get_object, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_optional, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_optional_int, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_get_string_with_nul, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_text, arena_setup, arena_teardown),
     };
