@@ -245,7 +245,7 @@ reg_handle_workload_start(struct reg_app *app, struct reg_request *req, struct r
 {
     struct reg_workload_spec spec = {0};
     struct reg_workload_lock lock;
-    struct json_object *record;
+    struct json_object *record = NULL;
     const char **lines = NULL;
     struct params p;
     int ntokens = 0;
@@ -295,7 +295,7 @@ reg_handle_workload_list(struct reg_app *app, struct reg_request *req, struct re
 enum reg_status
 reg_handle_workload_get(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
-    struct json_object *record;
+    struct json_object *record = NULL;
     enum reg_status st = reg_workload_get(workloads_dir(app, req), reg_request_param(req, "id"),
                                           &req->arena, &record);
 
@@ -305,7 +305,7 @@ reg_handle_workload_get(struct reg_app *app, struct reg_request *req, struct reg
 enum reg_status
 reg_handle_workload_stop(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
-    struct json_object *record;
+    struct json_object *record = NULL;
     enum reg_status st = reg_workload_stop(workloads_dir(app, req), reg_request_param(req, "id"),
                                            &req->arena, &record);
 

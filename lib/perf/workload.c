@@ -437,7 +437,9 @@ finish(struct runner *r, struct json_object *warmup, struct json_object *result,
     if (why)
         reg_log(REG_LOG_WARN, "workload %s failed: %s", r->id, why);
     else
-        reg_log(REG_LOG_INFO, "workload %s done: %s", r->id, reg_json_text(result, NULL));
+        reg_log(REG_LOG_INFO, "workload %s done: %lld of %lld downloads ok, %s per second", r->id,
+                (long long)reg_json_int(result, "ok"), (long long)reg_json_int(result, "requests"),
+                json_object_to_json_string(json_object_object_get(result, "throughput_rps")));
 }
 
 /* The runner: a grandchild of the worker holding the host lock and the run's lock. */

@@ -495,6 +495,46 @@ test('keyboard: skip link first, visible focus; the pages reflow at 200 % zoom a
   await page.setViewportSize({width: 1280, height: 900});
 });
 
+test('the dashboard runs the download workload of Tiny-LLM and shows its figures', async () => {
+  // Tiny-LLM from the fixture server, registered through the interface. (The fixture server
+  // synthesizes arnir0/Tiny-LLM until the recorded model is in its corpus.)
+  await go('#/register');
+  const tiny = await register('model', 'https://huggingface.co/arnir0/Tiny-LLM');
+  assert.equal(tiny.kind, 'success', tiny.text);
+  assert.match(tiny.text, /Registered Tiny-LLM as model/);
+
+  await go('#/dashboard');
+  const panel = page.locator('#workload');
+  await panel.getByRole('heading', {name: 'Download workload'}).waitFor();
+  await panel.getByLabel('Clients').fill('3');
+  await panel.getByLabel('Downloads per client').fill('2');
+  await panel.getByRole('button', {name: 'Run the download workload'}).click();
+  await waitUntil(() => /workload is done/.test(document.querySelector('#workload .notice').textContent), null, {timeout: 60000});
+  const done = await result('#workload');
+  assert.equal(done.kind, 'success', done.text);
+  assert.match(done.text, /3 clients × 2 downloads of Tiny-LLM, 6 succeeded/);
+  const figure = async (key) => (await panel.locator(`[data-figure="${key}"] .tile-value`).innerText()).trim();
+  assert.match(await figure('throughput'), /^[\d,]+\.\d$/);
+  assert.match(await figure('data-rate'), /^[\d,]+\.\d$/);
+  for (const key of ['mean', 'median', 'p99']) assert.match(await figure(key), /^[\d,.]+ ms$/);
+  assert.equal(await figure('errors'), '0 of 6');
+  assert.equal(await panel.locator('#workload-result svg[role="img"]').count(), 1);
+  await panel.locator('#workload-result summary').click();
+  const counts = await panel.locator('#workload-result table tbody td.num').allInnerTexts();
+  assert.equal(counts.reduce((a, c) => a + Number(c.replace(/,/g, '')), 0), 6);
+  await panel.locator('#workload-result summary').click();
+  // The API has the same run, done.
+  const token = await apiLogin();
+  const runs = await apiCall('GET', '/health/workloads', {token});
+  assert.equal(runs.status, 200);
+  assert.equal(runs.data.workloads[0].status, 'done');
+  assert.equal(runs.data.workloads[0].result.ok, 6);
+  await axe('dashboard with the download workload');
+  await panel.screenshot({path: path.join(OUT, 'workload.png')});
+  summary.screenshots.push(path.join(OUT, 'workload.png'));
+  fs.copyFileSync(path.join(OUT, 'workload.png'), path.join(ROOT, 'docs/screenshots/workload.png'));
+});
+
 test('the dashboard shows the requests just made, components, activity and logs; it refreshes every 10 s', async () => {
   const token = await apiLogin();
   const activity = await apiCall('GET', '/health/activity?windowMinutes=60');

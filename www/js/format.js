@@ -17,6 +17,11 @@ export function count(v) {
   return isNum(v) ? n0.format(v) : 'not available';
 }
 
+/** v with exactly `digits` decimals ("2,334.6"). */
+export function fixed(v, digits) {
+  return isNum(v) ? nf(digits).format(v) : 'not available';
+}
+
 export function mb(v) {
   return isNum(v) ? `${n1.format(v)} MB` : 'not available';
 }

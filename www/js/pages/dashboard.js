@@ -2,12 +2,14 @@
 // activity per artifact type, the status of every component, and the recent log lines; above
 // them, a banner with any warning about the registry's configuration (GET /health "warnings",
 // e.g. the public default admin password on an address others can reach).
-// Refreshes itself every 10 seconds until paused. Public, except the log (administrators).
+// Refreshes itself every 10 seconds until paused. Public, except the log and the download
+// workload panel (administrators; workload.js).
 
 import {h, replace, notice, table, busy} from '../dom.js';
 import {api, session} from '../api.js';
 import {columnChart, barChart, volumeBar} from '../charts.js';
 import {count, percent, ms, clock, clockSeconds, dateTime, isNum, score} from '../format.js';
+import {workloadPanel} from '../workload.js';
 
 const WINDOW = 60;
 const REFRESH_MS = 10000;
@@ -89,7 +91,7 @@ export function timelineSeries(components) {
   return out;
 }
 
-export async function dashboardPage({root, setTitle}) {
+export async function dashboardPage({root, setTitle, signal}) {
   setTitle('System health');
   let timer = null;
   let paused = false;
@@ -135,6 +137,10 @@ export async function dashboardPage({root, setTitle}) {
     sec('types', 'Activity per artifact type', typesBody),
     sec('components', 'Components', componentsBody),
     sec('logs', 'Recent log lines', logMsg.el, logBox, h('div', {class: 'row', style: 'margin-top:0.75rem'}, olderBtn, newestBtn)));
+  // Administrators run the download workload here (the server checks too: 401 for others).
+  const sess = session.get();
+  const workload = sess && sess.isAdmin !== false ? workloadPanel({signal}) : null;
+  if (workload) root.querySelector('#components').after(workload.el);
 
   // ---- renderers --------------------------------------------------------------------------
 
@@ -474,5 +480,8 @@ export async function dashboardPage({root, setTitle}) {
 
   await refresh(true);
   start();
-  return stop;
+  return () => {
+    stop();
+    if (workload) workload.dispose();
+  };
 }
