@@ -8,7 +8,7 @@ COPY . .
 RUN apt-get update \
     && apt-get install -y --no-install-recommends make ca-certificates \
     && REGISTRY_DEPS=runtime scripts/deps.sh \
-    && make build/registryd \
+    && make build/registryd build/registry-load \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --user-group --home-dir /var/lib/registry --no-create-home \
         --shell /usr/sbin/nologin registry \
