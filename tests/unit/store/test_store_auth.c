@@ -205,16 +205,51 @@ test_migration_from_v1(void **state)
 #define USES_EACH 100
 #define MAX_USES 500
 
-/* PROCS processes, each with its own connection, spend USES_EACH uses of one token whose limit
- * is MAX_USES, all at once: exactly MAX_USES succeed, and the stored count is MAX_USES. */
+/* One of the processes below: opens its own connection, waits for the start, spends up to
+ * USES_EACH uses of token "shared" (through leases when not NULL, else straight in the store)
+ * and exits with how many succeeded. With die_after >= 0 it exits after that many attempts
+ * without releasing anything, as a killed worker would. */
 static void
-test_token_use_across_processes(void **state)
+spend_in_child(const char *path, int go, struct reg_leases *leases, int die_after)
 {
-    struct fixture *f = *state;
+    struct reg_token_claims claims = {.id = "shared", .user = "alice"};
+    struct reg_store *s;
+    int ok = 0;
+    char c;
+
+    /* The store logs its errors; the exit status says enough here. */
+    if (!freopen("/dev/null", "w", stderr))
+        _exit(250);
+    if (reg_store_sqlite_open(path, &s) != REG_OK)
+        _exit(251);
+    /* Everyone starts when the parent closes the pipe. */
+    if (read(go, &c, 1) != 0)
+        _exit(252);
+    for (int i = 0; i < USES_EACH; i++) {
+        int64_t n = 1;
+        enum reg_status st = leases ? reg_token_uses_spend(s, leases, &claims, MAX_USES)
+                                    : reg_store_token_use(s, "alice", "shared", MAX_USES, &n);
+        if (st == REG_OK && (n < 1 || n > MAX_USES))
+            _exit(253);
+        if (st != REG_OK && st != REG_EAUTH)
+            _exit(254);
+        ok += st == REG_OK;
+        if (i == die_after)
+            _exit(ok);
+    }
+    reg_token_uses_release(s, leases);
+    reg_store_close(s);
+    _exit(ok);
+}
+
+/* PROCS processes spend USES_EACH uses of one token whose limit is MAX_USES, all at once; the
+ * first dies after die_after + 1 attempts when die_after >= 0. Returns the uses that succeeded. */
+static int
+spend_in_processes(struct fixture *f, struct reg_leases *leases, int die_after)
+{
     int go[2];
     pid_t pids[PROCS];
     int total = 0, bad = 0;
-    int64_t uses;
 
     sc_add_user(&f->c, "alice", REG_PERM_SEARCH);
     sc_add_token(&f->c, "shared", "alice");
@@ -226,29 +261,8 @@ test_token_use_across_processes(void **state)
         pids[p] = fork();
         assert_true(pids[p] >= 0);
         if (pids[p] == 0) {
-            struct reg_store *s;
-            int ok = 0;
-            char c;
-            /* The store logs its errors; the exit status says enough here. */
-            if (!freopen("/dev/null", "w", stderr))
-                _exit(250);
             close(go[1]);
-            if (reg_store_sqlite_open(f->path, &s) != REG_OK)
-                _exit(251);
-            /* Everyone starts when the parent closes the pipe. */
-            if (read(go[0], &c, 1) != 0)
-                _exit(252);
-            for (int i = 0; i < USES_EACH; i++) {
-                int64_t n = 0;
-                enum reg_status st = reg_store_token_use(s, "alice", "shared", MAX_USES, &n);
-                if (st == REG_OK && (n < 1 || n > MAX_USES))
-                    _exit(253);
-                if (st != REG_OK && st != REG_EAUTH)
-                    _exit(254);
-                ok += st == REG_OK;
-            }
-            reg_store_close(s);
-            _exit(ok);
+            spend_in_child(f->path, go[0], leases, p == 0 ? die_after : -1);
         }
     }
     close(go[0]);
@@ -263,7 +277,18 @@ test_token_use_across_processes(void **state)
             total += WEXITSTATUS(status);
     }
     assert_int_equal(bad, 0);
-    assert_int_equal(total, MAX_USES);
+    return total;
+}
+
+/* Straight in the store, each process with its own connection: exactly MAX_USES succeed, and
+ * the stored count is MAX_USES. */
+static void
+test_token_use_across_processes(void **state)
+{
+    struct fixture *f = *state;
+    int64_t uses;
+
+    assert_int_equal(spend_in_processes(f, NULL, -1), MAX_USES);
     assert_true(stored_uses(f->path, "shared") == MAX_USES);
     assert_int_equal(reg_store_sqlite_open(f->path, &f->c.store), REG_OK);
     assert_int_equal(sc_use(&f->c, "alice", "shared", MAX_USES, &uses), REG_EAUTH);
@@ -271,69 +296,20 @@ test_token_use_across_processes(void **state)
     assert_true(uses == MAX_USES + 1);
 }
 
-/* The same through the host's lease table (auth/leases.h), as registryd's workers spend uses:
- * exactly MAX_USES succeed, one process dies between two uses without giving anything back (a
- * killed worker) and nothing is lost, and once the others have given their rests back the
- * stored count is exactly the uses spent. */
+/* Through the host's lease table (auth/leases.h), as registryd's workers spend uses: exactly
+ * MAX_USES succeed, though one process dies between two uses without giving anything back (a
+ * killed worker), and once the others have given their rests back the stored count is exactly
+ * the uses spent. */
 static void
 test_leased_uses_across_processes(void **state)
 {
     struct fixture *f = *state;
     struct reg_leases *leases =
         mmap(NULL, sizeof(*leases), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    struct reg_token_claims claims = {.id = "shared", .user = "alice"};
-    int go[2];
-    pid_t pids[PROCS];
-    int total = 0, bad = 0;
 
     assert_true(leases != MAP_FAILED);
     assert_int_equal(reg_leases_init(leases), REG_OK);
-    sc_add_user(&f->c, "alice", REG_PERM_SEARCH);
-    sc_add_token(&f->c, "shared", "alice");
-    reg_store_close(f->c.store);
-    f->c.store = NULL;
-    assert_int_equal(pipe(go), 0);
-    for (int p = 0; p < PROCS; p++) {
-        pids[p] = fork();
-        assert_true(pids[p] >= 0);
-        if (pids[p] == 0) {
-            struct reg_store *s;
-            int ok = 0;
-            char c;
-            if (!freopen("/dev/null", "w", stderr))
-                _exit(250);
-            close(go[1]);
-            if (reg_store_sqlite_open(f->path, &s) != REG_OK)
-                _exit(251);
-            if (read(go[0], &c, 1) != 0)
-                _exit(252);
-            for (int i = 0; i < USES_EACH; i++) {
-                enum reg_status st = reg_token_uses_spend(s, leases, &claims, MAX_USES);
-                if (st != REG_OK && st != REG_EAUTH)
-                    _exit(254);
-                ok += st == REG_OK;
-                /* Process 0 is killed after 7 uses: no release, no cleanup. */
-                if (p == 0 && i == 6)
-                    _exit(ok);
-            }
-            reg_token_uses_release(s, leases);
-            reg_store_close(s);
-            _exit(ok);
-        }
-    }
-    close(go[0]);
-    close(go[1]);
-    for (int p = 0; p < PROCS; p++) {
-        int status;
-        assert_int_equal(waitpid(pids[p], &status, 0), pids[p]);
-        CHECK(&bad, WIFEXITED(status) && WEXITSTATUS(status) <= USES_EACH, "process %d: %s %d", p,
-              WIFEXITED(status) ? "exit" : "signal",
-              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-        if (WIFEXITED(status) && WEXITSTATUS(status) <= USES_EACH)
-            total += WEXITSTATUS(status);
-    }
-    assert_int_equal(bad, 0);
-    assert_int_equal(total, MAX_USES);
+    assert_int_equal(spend_in_processes(f, leases, 6), MAX_USES);
     assert_true(stored_uses(f->path, "shared") == MAX_USES);
     munmap(leases, sizeof(*leases));
 }
