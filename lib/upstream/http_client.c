@@ -1,5 +1,6 @@
 /*
- * http_client.c - concurrent, bounded GETs to the allowed upstream bases (see http_client.h).
+ * http_client.c - concurrent, bounded GETs (and POSTs) to the allowed upstream bases (see
+ * http_client.h).
  *
  * Every request is a small state machine driven by one curl multi loop:
  *     PENDING --(its wake time comes)--> RUNNING --(transfer done)--> judged:
@@ -304,6 +305,10 @@ admissible(struct fetch *f, struct xfer *x)
         set_error(x, "accept or bearer value is too long or contains control characters");
         return false;
     }
+    if (r->post && strlen(r->post) > REG_HTTP_POST_MAX) {
+        set_error(x, "POST body of %zu bytes exceeds %zu", strlen(r->post), REG_HTTP_POST_MAX);
+        return false;
+    }
     x->origin = reg_allowlist_match(f->allow, r->url, &x->url);
     if (x->origin < 0) {
         set_error(x, "URL '%.150s' is not under an allowed upstream base",
@@ -322,7 +327,13 @@ new_easy(const struct fetch *f, struct xfer *x)
     if (!h)
         reg_oom();
     curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)x);
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    if (x->req->post) {
+        /* Borrowed, not copied: the request outlives the transfer. */
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(x->req->post));
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->req->post);
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -370,6 +381,13 @@ build_headers(struct xfer *x)
     x->headers = NULL;
     if (r->accept)
         append_header(&x->headers, "Accept", r->accept);
+    if (r->post) {
+        append_header(&x->headers, "Content-Type", "application/json");
+        /* No "Expect: 100-continue" wait: that would be one more round trip. */
+        x->headers = curl_slist_append(x->headers, "Expect:");
+        if (!x->headers)
+            reg_oom();
+    }
     if (r->bearer && x->base == x->origin) {
         size_t len = strlen(r->bearer) + 8;
         char *v = malloc(len);
@@ -521,6 +539,9 @@ complete(struct fetch *f, struct xfer *x, CURLcode rc)
             retry_or_fail(f, x);
         else
             finish(f, x, REG_EUPSTREAM);
+    } else if (is_redirect(r->status) && r->post) {
+        set_error(x, "HTTP %ld from '%.150s': a POST is not redirected", r->status, x->url);
+        finish(f, x, REG_EUPSTREAM);
     } else if (is_redirect(r->status)) {
         follow(f, x);
     } else if (r->status == 429 || r->status >= 500) {

@@ -1,7 +1,8 @@
 /*
- * http_client.h - the registry's only way out to the network: GET requests to the configured
- * upstream APIs (HF_ENDPOINT, GITHUB_API_URL), run concurrently on one curl multi handle so
- * that all the metadata calls of a registration cost about one round trip.
+ * http_client.h - the registry's only way out to the network: GET requests (and the POST of a
+ * GraphQL query) to the configured upstream APIs (HF_ENDPOINT, GITHUB_API_URL), run
+ * concurrently on one curl multi handle so that all the metadata calls of a registration cost
+ * about one round trip.
  *
  * What it guarantees:
  *   - Allow-list (no SSRF, upstream/allowlist.h): a URL is fetched only if it lies under one of
@@ -9,11 +10,12 @@
  *     every redirect hop.
  *   - Redirects (301, 302, 303, 307, 308) are followed here, at most REG_HTTP_MAX_REDIRECTS
  *     hops, only within the allowed bases. The bearer token is sent only while the hop lies
- *     under the same base as the original URL.
+ *     under the same base as the original URL. A POST is never redirected: its redirect is a
+ *     failure (REG_EUPSTREAM), since resending a body elsewhere is not what was asked for.
  *   - HTTPS verifies the peer and host name; plain http is possible only when an allowed base
  *     is itself http (the loopback fixture server under test). Protocols: http and https.
  *   - Retries: 429, 5xx and transport failures (timeouts, resets, refused connections) are
- *     retried up to max_attempts. A 429 or 503 with Retry-After (seconds or an HTTP date)
+ *     retried up to max_attempts, a POST too: post only what is safe to repeat (a query). A 429 or 503 with Retry-After (seconds or an HTTP date)
  *     waits that long; anything else waits a full-jitter exponential backoff from
  *     REG_HTTP_BACKOFF_BASE_MS. Every wait is capped at max_retry_after_ms.
  *   - Time: each attempt (or redirect hop) is bounded by total_timeout_ms, and each request by
@@ -58,6 +60,8 @@
 #define REG_HTTP_URL_MAX 8192
 /* Longest Accept or bearer value accepted (bytes). */
 #define REG_HTTP_HEADER_VALUE_MAX 4096
+/* Longest POST body accepted (bytes): a GraphQL query with its variables. */
+#define REG_HTTP_POST_MAX ((size_t)64 * 1024)
 /* Receive buffer of a streamed GET (bytes; libcurl's default is 16 KiB). */
 #define REG_HTTP_STREAM_BUFFER (512L * 1024)
 /* Response body cap used when a request's max_bytes is 0. */
@@ -78,24 +82,28 @@ struct reg_http_config {
 };
 
 /*
- * One GET. The caller fills url, accept, bearer and max_bytes (reg_http_request_init sets the
- * first and the last); reg_http_fetch_all fills the results, overwriting those of any earlier
- * call.
+ * One GET, or one POST when post is set. The caller fills url, accept, bearer, post and
+ * max_bytes (reg_http_request_init sets url and max_bytes); reg_http_fetch_all fills the
+ * results, overwriting those of any earlier call.
  */
 struct reg_http_request {
     const char *url;
     const char *accept; /* Accept header, or NULL for curl's default */
     const char *bearer; /* "Authorization: Bearer <bearer>" when non-NULL (HF_TOKEN, ...) */
+    const char *post;   /* NULL: a GET. Otherwise a POST of this NUL-terminated JSON text
+                         * (Content-Type: application/json), at most REG_HTTP_POST_MAX bytes */
     size_t max_bytes;   /* decoded body cap; 0 means REG_HTTP_DEFAULT_MAX_BYTES */
 
     /* Results. */
     /* REG_OK: an HTTP answer < 400 after redirects.
      * REG_ENOTFOUND: 404 or 410.
      * REG_EUPSTREAM: any other 4xx (401/403 included: look at status), 429 or 5xx once the
-     *   attempts are used up, a transport failure or timeout, too many redirects.
+     *   attempts are used up, a transport failure or timeout, too many redirects, a redirected
+     *   POST.
      * REG_ETOOLARGE: the body exceeded max_bytes.
      * REG_EINVAL: the URL (or a redirect target) lies outside the allowed bases or is not a
-     *   valid http(s) URL; or accept/bearer contain control characters or are too long. */
+     *   valid http(s) URL; or accept/bearer contain control characters or are too long; or
+     *   the POST body is longer than REG_HTTP_POST_MAX. */
     enum reg_status result;
     long status;         /* the last HTTP status received (0 if none) */
     struct reg_buf body; /* the last answer's body when result is REG_OK, REG_ENOTFOUND or

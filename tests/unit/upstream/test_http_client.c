@@ -6,7 +6,9 @@
  * Also, without any network: the allow-list and the retry delays, as tables of cases.
  * Streaming (reg_http_stream): chunked delivery equal to the buffered body, the cap, the
  * allow-list and redirects (whose bodies never reach the sink), retries only before the first
- * byte, a sink that refuses, the token on a gated file.
+ * byte, a sink that refuses, the token on a gated file. POST (the GraphQL query): the body and
+ * headers sent, retries, the size cap, and a redirect that is not followed (from a one-shot
+ * local server, since the fixture server redirects only GETs).
  *
  * The server: REGISTRY_TEST_UPSTREAM_URL (http://127.0.0.1:<port>), which scripts/run-unit.sh
  * sets after starting tests/fixtures/upstream_server.py for the unit run. Every test starts
@@ -19,6 +21,7 @@
 #include <json-c/json.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #include "upstream/fixture_control.h"
+#include "upstream/github_graphql.h"
 #include "upstream/http_client.h"
 
 #define BIG (4u * 1024 * 1024)
@@ -834,6 +838,188 @@ test_refetch_resets_results(void **state)
     reg_http_request_cleanup(&r);
 }
 
+/* ---------------------------------------------------------------- POST */
+
+/* The registry's GraphQL query for openai/whisper, the one POST the fixture server answers. */
+static const char graphql_body[] =
+    "{\"query\":\"" REG_GH_GRAPHQL_PULLS_QUERY "\",\"variables\":{\"owner\":\"openai\","
+    "\"name\":\"whisper\"}}";
+
+static void
+init_post(struct reg_http_request *r, const char *url)
+{
+    reg_http_request_init(r, url, BIG);
+    r->post = graphql_body;
+    r->bearer = "ghp_unit_test_token";
+    r->accept = "application/json";
+}
+
+/* A POST next to a GET in one round: each is sent as asked and answered. */
+static void
+test_post_sent(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u1[512], u2[512];
+    struct reg_http_request r[2];
+    struct json_object *log;
+    int posts = 0;
+
+    (void)state;
+    url_of(u1, sizeof(u1), "/graphql");
+    url_of(u2, sizeof(u2), "/repos/openai/whisper");
+    init_post(&r[0], u1);
+    reg_http_request_init(&r[1], u2, BIG);
+    assert_int_equal(reg_http_fetch_all(&cfg, r, 2), REG_OK);
+    assert_int_equal(r[0].result, REG_OK);
+    assert_int_equal(r[0].status, 200);
+    assert_non_null(strstr(r[0].body.data, "\"pullRequests\""));
+    assert_null(strstr(r[0].body.data, "\"errors\""));
+    assert_int_equal(r[1].result, REG_OK);
+    log = fixture_log();
+    assert_int_equal(log_count(log), 2);
+    for (int i = 0; i < 2; i++) {
+        struct json_object *e = log_entry(log, i);
+
+        if (strcmp(entry_str(e, "method"), "POST") != 0)
+            continue;
+        posts++;
+        assert_string_equal(entry_str(e, "route"), "gh.graphql");
+        assert_true(entry_bool(e, "authorization"));
+    }
+    assert_int_equal(posts, 1);
+    json_object_put(log);
+    reg_http_request_cleanup(&r[0]);
+    reg_http_request_cleanup(&r[1]);
+}
+
+/* A POST that meets a 500 is sent again, body and all (only queries are posted). */
+static void
+test_post_retried(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u[512];
+    struct reg_http_request r;
+
+    (void)state;
+    fixture_config("{\"fail\": \"500\", \"fail_paths\": \"^/graphql\", \"fail_count\": 1}");
+    url_of(u, sizeof(u), "/graphql");
+    init_post(&r, u);
+    assert_int_equal(reg_http_fetch_all(&cfg, &r, 1), REG_OK);
+    assert_int_equal(r.result, REG_OK);
+    assert_int_equal(r.attempts, 2);
+    assert_non_null(strstr(r.body.data, "\"pullRequests\""));
+    assert_int_equal(requests_seen(), 2);
+    reg_http_request_cleanup(&r);
+}
+
+/* A POST body over REG_HTTP_POST_MAX is refused before anything is sent. */
+static void
+test_post_too_large(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    char u[512], *big = malloc(REG_HTTP_POST_MAX + 2);
+    struct reg_http_request r;
+
+    (void)state;
+    assert_non_null(big);
+    memset(big, ' ', REG_HTTP_POST_MAX + 1);
+    big[REG_HTTP_POST_MAX + 1] = '\0';
+    url_of(u, sizeof(u), "/graphql");
+    init_post(&r, u);
+    r.post = big;
+    assert_int_equal(reg_http_fetch_all(&cfg, &r, 1), REG_OK);
+    assert_int_equal(r.result, REG_EINVAL);
+    assert_non_null(strstr(r.error, "POST body"));
+    assert_int_equal(requests_seen(), 0);
+    reg_http_request_cleanup(&r);
+    free(big);
+}
+
+/* A one-shot local server: accepts one connection, reads the request head, answers a 307 to
+ * the fixture server's /graphql. */
+struct redirector {
+    int fd;
+    char base[64];
+};
+
+static void *
+redirect_once(void *arg)
+{
+    struct redirector *rd = arg;
+    char buf[8192], answer[1024];
+    size_t got = 0;
+    int c = accept(rd->fd, NULL, NULL);
+
+    if (c < 0)
+        return NULL;
+    while (got < sizeof(buf) - 1) {
+        ssize_t n = read(c, buf + got, sizeof(buf) - 1 - got);
+
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        buf[got] = '\0';
+        if (strstr(buf, "\r\n\r\n"))
+            break;
+    }
+    snprintf(answer, sizeof(answer),
+             "HTTP/1.1 307 Temporary Redirect\r\nLocation: %s/graphql\r\nContent-Length: 0\r\n"
+             "Connection: close\r\n\r\n",
+             upstream);
+    (void)!write(c, answer, strlen(answer));
+    close(c);
+    return NULL;
+}
+
+static void
+redirector_start(struct redirector *rd, pthread_t *t)
+{
+    struct sockaddr_in sa = {0};
+    socklen_t len = sizeof(sa);
+
+    rd->fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(rd->fd >= 0);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(rd->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(rd->fd, 1), 0);
+    assert_int_equal(getsockname(rd->fd, (struct sockaddr *)&sa, &len), 0);
+    snprintf(rd->base, sizeof(rd->base), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    assert_int_equal(pthread_create(t, NULL, redirect_once, rd), 0);
+}
+
+/* A redirected POST is a failure, not resent to the Location (even an allowed one). */
+static void
+test_post_not_redirected(void **state)
+{
+    struct redirector rd;
+    pthread_t t;
+    const char *bases[2];
+    struct reg_http_config cfg;
+    char u[128];
+    struct reg_http_request r;
+
+    (void)state;
+    redirector_start(&rd, &t);
+    bases[0] = rd.base;
+    bases[1] = upstream;
+    cfg = config_for(bases, 2);
+    snprintf(u, sizeof(u), "%s/graphql", rd.base);
+    init_post(&r, u);
+    assert_int_equal(reg_http_fetch_all(&cfg, &r, 1), REG_OK);
+    pthread_join(t, NULL);
+    close(rd.fd);
+    assert_int_equal(r.result, REG_EUPSTREAM);
+    assert_int_equal(r.status, 307);
+    assert_int_equal(r.attempts, 1);
+    assert_non_null(strstr(r.error, "a POST is not redirected"));
+    assert_int_equal(requests_seen(), 0);
+    reg_http_request_cleanup(&r);
+}
+
 /* ---------------------------------------------------------------- streaming */
 
 /* What a test sink saw. */
@@ -1228,6 +1414,10 @@ main(void)
         TEST(test_body_cap_aborts_stream),
         TEST(test_headers_sent),
         TEST(test_refetch_resets_results),
+        TEST(test_post_sent),
+        TEST(test_post_retried),
+        TEST(test_post_too_large),
+        TEST(test_post_not_redirected),
         TEST(test_stream_equals_buffered),
         TEST(test_stream_cap),
         TEST(test_stream_outside_bases),
