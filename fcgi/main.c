@@ -90,6 +90,7 @@ main(void)
         return 2;
     }
     log_config_warnings(&cfg);
+    reg_log(REG_LOG_INFO, "%s", reg_ingest_describe(&cfg));
     snprintf(run_dir, sizeof(run_dir), "%s/run", cfg.data_dir);
     snprintf(sock_path, sizeof(sock_path), "%s/registryd.sock", run_dir);
     /* Once, before any worker exists: libcurl's global state (DynamoDB and upstream clients). */

@@ -34,6 +34,19 @@ reg_ingest_init(struct reg_ingest *ing, const struct reg_config *cfg)
     ing->http.total_timeout_ms = cfg->upstream_timeout_ms;
 }
 
+const char *
+reg_ingest_describe(const struct reg_config *cfg)
+{
+    if (cfg->github_token)
+        return "ingest: GITHUB_TOKEN is set: a linked GitHub repository's pull requests come "
+               "with their reviews from GitHub's GraphQL API, in the same round as its other "
+               "calls (a model that links one: 2 upstream rounds)";
+    return "ingest: no GITHUB_TOKEN: a linked GitHub repository's pull request reviews come "
+           "from the REST API in a round of their own, after its commits (a model that links "
+           "one: 3 upstream rounds; GitHub's GraphQL API, which saves that round, needs a "
+           "token)";
+}
+
 /* Reports a fetch's outcome st, with the detail of a failure. */
 static void
 observe(const struct reg_ingest *ing, enum reg_upstream u, enum reg_status st, const char *detail)

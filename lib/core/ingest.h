@@ -6,7 +6,9 @@
  *            round; then, at the same time (one thread each), the first GitHub repository the
  *            card links and up to REG_INGEST_MAX_DATASETS datasets it names; then the rating
  *            (tree_score from the registered parents' stored net_score, via the catalog) and
- *            the gate (REGISTRY_INGEST_GATE, rating.h).
+ *            the gate (REGISTRY_INGEST_GATE, rating.h). The repository costs one round with
+ *            GITHUB_TOKEN and two without (upstream/github.h), so a model linking one waits
+ *            for 2 or 3 upstream rounds.
  *   dataset  Hugging Face dataset info and card, one round. Kaggle has no public API without
  *            credentials: a Kaggle dataset is registered from its URL alone.
  *   code     the GitHub repository (see upstream/github.h); a /tree/{ref}/{subdir} URL counts
@@ -53,6 +55,11 @@ struct reg_ingest {
 };
 
 void reg_ingest_init(struct reg_ingest *ing, const struct reg_config *cfg);
+
+/* One line for the log at start-up: how many upstream rounds a model ingest waits for under
+ * cfg (GITHUB_TOKEN decides whether pull request reviews need a round of their own). A
+ * static string. */
+const char *reg_ingest_describe(const struct reg_config *cfg);
 
 struct reg_ingest_result {
     const char *readme;   /* card / README text, NULL when none */

@@ -1,6 +1,8 @@
 /*
- * github.c - GitHub repository signals (see github.h): two rounds of concurrent GETs, then
- * the answers mapped onto struct reg_code_signals the way corpus_loader.h maps the corpus.
+ * github.c - GitHub repository signals (see github.h): one round of concurrent requests (the
+ * pull requests' reviews included when a token lets it ask GraphQL), a round of reviews when
+ * they are still unknown, then the answers mapped onto struct reg_code_signals the way
+ * corpus_loader.h maps the corpus.
  */
 #include "upstream/github.h"
 
@@ -15,6 +17,7 @@
 #include "base/json.h"
 #include "base/limits.h"
 #include "base/str.h"
+#include "upstream/github_graphql.h"
 
 #define GH_ACCEPT_JSON "application/vnd.github+json"
 #define GH_ACCEPT_RAW "application/vnd.github.raw"
@@ -30,6 +33,15 @@ static const char *const round1_names[R_COUNT] = {
 struct pull {
     long number;
     bool approved;
+    bool known; /* approved came with the closed list (GraphQL): no reviews to fetch */
+};
+
+/* The closed pull requests as REST or GraphQL listed them, newest created first. */
+struct closed {
+    struct reg_gh_pull *items;
+    int n;
+    bool listed;       /* false when there is no list (404): every merge named is trusted */
+    bool with_reviews; /* the items' approvals are known (GraphQL) */
 };
 
 /* ---------------------------------------------------------------- shared helpers */
@@ -291,23 +303,26 @@ commit_message(struct json_object *c)
     return reg_json_str(commit, "message");
 }
 
-/* Whether pull request `number` was merged, per the closed list (trusting the commit when the
- * list was full and may simply not reach that far back). */
-static bool
-pull_merged(struct json_object *pulls, long number)
+static const struct reg_gh_pull *
+find_closed(const struct closed *c, long number)
 {
-    size_t len;
+    for (int i = 0; i < c->n; i++)
+        if (c->items[i].number == number)
+            return &c->items[i];
+    return NULL;
+}
 
-    if (!pulls)
+/* Whether pull request `number` was merged, per the closed list (trusting the commit when
+ * there is no list, or when the list was full and may simply not reach that far back). */
+static bool
+pull_merged(const struct closed *c, long number)
+{
+    const struct reg_gh_pull *p;
+
+    if (!c->listed)
         return true;
-    len = json_object_array_length(pulls);
-    for (size_t i = 0; i < len; i++) {
-        struct json_object *p = json_object_array_get_idx(pulls, i);
-
-        if (reg_json_int(p, "number") == number)
-            return reg_json_str(p, "merged_at") != NULL;
-    }
-    return len >= REG_GH_PER_PAGE;
+    p = find_closed(c, number);
+    return p ? p->merged : c->n >= REG_GH_PER_PAGE;
 }
 
 static int
@@ -319,21 +334,25 @@ find_pull(const struct pull *pulls, int n, long number)
     return -1;
 }
 
-/* The distinct merged pull requests the commits name, newest first, at most max. */
+/* The distinct merged pull requests the commits name, newest first, at most max; with their
+ * approval when the closed list carries it. */
 static int
-collect_pulls(struct json_object *commits, struct json_object *closed, struct pull *out, int max)
+collect_pulls(struct json_object *commits, const struct closed *closed, struct pull *out, int max)
 {
     size_t len = commits ? json_object_array_length(commits) : 0;
     int n = 0;
 
     for (size_t i = 0; i < len && n < max; i++) {
         long num = pull_of_message(commit_message(json_object_array_get_idx(commits, i)));
+        const struct reg_gh_pull *p;
 
-        if (num > 0 && find_pull(out, n, num) < 0 && pull_merged(closed, num)) {
-            out[n].number = num;
-            out[n].approved = false;
-            n++;
-        }
+        if (num <= 0 || find_pull(out, n, num) >= 0 || !pull_merged(closed, num))
+            continue;
+        p = closed->with_reviews ? find_closed(closed, num) : NULL;
+        out[n].number = num;
+        out[n].approved = p && p->approved;
+        out[n].known = p != NULL;
+        n++;
     }
     return n;
 }
@@ -352,29 +371,34 @@ has_approval(struct json_object *reviews)
     return false;
 }
 
-/* Second round: the reviews of the pull requests, all at once. */
+/* Second round, when needed: the reviews of the pull requests whose approval is not known
+ * yet, all at once (REST: every one; GraphQL: only those older than its list). */
 static enum reg_status
 fetch_reviews(const struct reg_http_config *cfg, const char *base, const char *token,
               struct reg_arena *a, const char *repo_id, struct pull *pulls, int n)
 {
     struct reg_http_request reqs[REG_GH_MAX_PULLS];
+    int of[REG_GH_MAX_PULLS], m = 0; /* reqs[k] asks for pulls[of[k]] */
     enum reg_status st;
 
     for (int i = 0; i < n; i++) {
-        reg_http_request_init(&reqs[i],
+        if (pulls[i].known)
+            continue;
+        reg_http_request_init(&reqs[m],
                               reg_arena_sprintf(a, "%s/repos/%s/pulls/%ld/reviews?per_page=%d",
                                                 base, repo_id, pulls[i].number, REG_GH_PER_PAGE),
                               REG_GH_JSON_MAX);
-        reqs[i].accept = GH_ACCEPT_JSON;
-        reqs[i].bearer = token;
+        reqs[m].accept = GH_ACCEPT_JSON;
+        reqs[m].bearer = token;
+        of[m++] = i;
     }
-    st = n > 0 ? reg_http_fetch_all(cfg, reqs, n) : REG_OK;
-    for (int i = 0; i < n && st == REG_OK; i++) {
-        st = judge(&reqs[i], "reviews", repo_id);
-        pulls[i].approved = st == REG_OK && has_approval(body_array(a, &reqs[i]));
+    st = m > 0 ? reg_http_fetch_all(cfg, reqs, m) : REG_OK;
+    for (int k = 0; k < m && st == REG_OK; k++) {
+        st = judge(&reqs[k], "reviews", repo_id);
+        pulls[of[k]].approved = st == REG_OK && has_approval(body_array(a, &reqs[k]));
     }
-    for (int i = 0; i < n; i++)
-        reg_http_request_cleanup(&reqs[i]);
+    for (int k = 0; k < m; k++)
+        reg_http_request_cleanup(&reqs[k]);
     return st;
 }
 
@@ -409,6 +433,8 @@ count_reviewed(struct json_object *commits, const struct pull *pulls, int n,
 
 /* ---------------------------------------------------------------- the fetch */
 
+/* The first round; with a token, the closed pull requests come from GraphQL, reviews and
+ * all, instead of REST's list. */
 static void
 init_round1(struct reg_http_request *reqs, struct reg_arena *a, const char *base,
             const char *repo_id, const char *token)
@@ -429,9 +455,14 @@ init_round1(struct reg_http_request *reqs, struct reg_arena *a, const char *base
         reqs[i].accept = i == R_README ? GH_ACCEPT_RAW : GH_ACCEPT_JSON;
         reqs[i].bearer = token;
     }
+    if (token) {
+        reqs[R_PULLS].url = reg_arena_sprintf(a, "%s/graphql", base);
+        reqs[R_PULLS].post = reg_gh_graphql_pulls_body(a, repo_id);
+    }
 }
 
-/* Maps the first round's answers; REG_ENOTFOUND / REG_EUPSTREAM as documented. */
+/* Maps the first round's answers but the pull requests; REG_ENOTFOUND / REG_EUPSTREAM as
+ * documented. */
 static enum reg_status
 map_round1(struct reg_arena *a, const struct reg_http_request *reqs, const char *repo_id,
            struct reg_code_signals *out)
@@ -442,7 +473,7 @@ map_round1(struct reg_arena *a, const struct reg_http_request *reqs, const char 
         return reg_errorf(REG_ENOTFOUND, "repository %s does not exist on GitHub", repo_id);
     if (reqs[R_REPO].result != REG_OK)
         return failure(&reqs[R_REPO], round1_names[R_REPO], repo_id);
-    for (int i = R_CONTRIBUTORS; i < R_COUNT; i++)
+    for (int i = R_CONTRIBUTORS; i < R_PULLS; i++)
         if (judge(&reqs[i], round1_names[i], repo_id) != REG_OK)
             return REG_EUPSTREAM;
     repo = body_json(a, &reqs[R_REPO]);
@@ -459,6 +490,39 @@ map_round1(struct reg_arena *a, const struct reg_http_request *reqs, const char 
         out->readme = reg_gh_text_copy(a, reqs[R_README].body.data ? reqs[R_README].body.data : "",
                                        reqs[R_README].body.len, REG_README_MAX);
     return REG_OK;
+}
+
+/* The closed pull requests of the first round: the REST list, or the GraphQL answer. */
+static enum reg_status
+closed_of(struct reg_arena *a, const struct reg_http_request *r, bool graphql, const char *repo_id,
+          struct closed *out)
+{
+    struct json_object *list;
+    enum reg_status st;
+
+    memset(out, 0, sizeof(*out));
+    if (graphql) {
+        st = reg_gh_graphql_pulls_map(a, repo_id, r, &out->items, &out->n);
+        if (st == REG_ENOTFOUND) /* REST found it: the token does not see what REST sees */
+            st = reg_errorf(REG_EUPSTREAM,
+                            "GitHub pull requests (GraphQL) of %s: the repository does not "
+                            "resolve, but the REST API found it",
+                            repo_id);
+        out->listed = out->with_reviews = st == REG_OK;
+        return st;
+    }
+    st = judge(r, round1_names[R_PULLS], repo_id);
+    list = st == REG_OK ? body_array(a, r) : NULL;
+    out->listed = list != NULL;
+    out->n = list ? (int)json_object_array_length(list) : 0;
+    out->items = reg_arena_alloc(a, (size_t)(out->n + 1) * sizeof(*out->items));
+    for (int i = 0; i < out->n; i++) {
+        struct json_object *p = json_object_array_get_idx(list, (size_t)i);
+
+        out->items[i].number = (long)reg_json_int(p, "number");
+        out->items[i].merged = reg_json_str(p, "merged_at") != NULL;
+    }
+    return st;
 }
 
 /* Checks the repository id and the configured base; *base is the base without a trailing '/'. */
@@ -514,6 +578,7 @@ reg_gh_fetch_repo(const struct reg_http_config *cfg, const char *github_api_url,
 {
     struct reg_http_request reqs[R_COUNT];
     struct pull pulls[REG_GH_MAX_PULLS];
+    struct closed closed;
     struct json_object *commits;
     const char *base;
     double t0 = now_seconds();
@@ -529,9 +594,11 @@ reg_gh_fetch_repo(const struct reg_http_config *cfg, const char *github_api_url,
     st = reg_http_fetch_all(cfg, reqs, R_COUNT);
     if (st == REG_OK)
         st = map_round1(a, reqs, repo_id, out);
+    if (st == REG_OK)
+        st = closed_of(a, &reqs[R_PULLS], token != NULL, repo_id, &closed);
     if (st == REG_OK) {
         commits = body_array(a, &reqs[R_COMMITS]);
-        npulls = collect_pulls(commits, body_array(a, &reqs[R_PULLS]), pulls, REG_GH_MAX_PULLS);
+        npulls = collect_pulls(commits, &closed, pulls, REG_GH_MAX_PULLS);
         st = fetch_reviews(cfg, base, token, a, repo_id, pulls, npulls);
         if (st == REG_OK)
             count_reviewed(commits, pulls, npulls, out);

@@ -6,19 +6,28 @@
  * Calls (all under github_api_url, e.g. https://api.github.com or the fixture server):
  *   round 1, concurrently: /repos/{o}/{r}, /contributors?per_page=100&anon=1,
  *     /readme (Accept: application/vnd.github.raw), /git/trees/HEAD?recursive=1,
- *     /commits?per_page=100, /pulls?state=closed&per_page=100
- *   round 2, concurrently: /pulls/{n}/reviews?per_page=100 for at most REG_GH_MAX_PULLS merged
- *     pull requests that the fetched commits name.
+ *     /commits?per_page=100, and the closed pull requests:
+ *       without a token: /pulls?state=closed&per_page=100 (REST);
+ *       with a token: POST /graphql (upstream/github_graphql.h), the same list with each pull
+ *         request's review states, since GitHub's GraphQL API needs a token.
+ *   round 2, concurrently, only for reviews not known yet: /pulls/{n}/reviews?per_page=100 for
+ *     at most REG_GH_MAX_PULLS merged pull requests that the fetched commits name. Without a
+ *     token, that is every one of them: a round always. With a token, only a pull request the
+ *     list of 100 does not reach (named by a recent commit, but older than the newest 100
+ *     closed ones): usually none, so no second round.
+ * A model ingest linking a repository therefore waits for 2 rounds with a token (the Hub's,
+ * then this one) and 3 without.
  *
- * Reviewedness, as decided here: a commit is "reviewed" when its message names a pull request
- * ("Merge pull request #N ..." or "... (#N)" on the first line), that pull request was merged
- * (merged_at in the closed list; when the list is full and does not hold N, the message is
- * trusted), and it has at least one review with state APPROVED. COMMENTED and
- * CHANGES_REQUESTED are not approval. Only the pull requests of the newest commits are
- * checked (REG_GH_MAX_PULLS distinct numbers). commits_seen is the number of commits fetched
- * (at most 100), except when that many pull requests were checked: then only the commits down
- * to the oldest one naming a checked pull request count, since older commits could not be
- * judged.
+ * Reviewedness, as decided here (the same with and without a token: GraphQL is asked for
+ * exactly what REST lists, see github_graphql.h): a commit is "reviewed" when its message
+ * names a pull request ("Merge pull request #N ..." or "... (#N)" on the first line), that
+ * pull request was merged (merged in the closed list; when the list is full and does not hold
+ * N, the message is trusted), and one of its first 100 reviews has state APPROVED. COMMENTED,
+ * CHANGES_REQUESTED and DISMISSED are not approval. Only the pull requests of the newest
+ * commits are checked (REG_GH_MAX_PULLS distinct numbers). commits_seen is the number of
+ * commits fetched (at most 100), except when that many pull requests were checked: then only
+ * the commits down to the oldest one naming a checked pull request count, since older commits
+ * could not be judged.
  *
  * Contributors: anonymous ones are asked for (anon=1) and kept, bots (type "Bot") are left
  * out, as tests/unit/rating/corpus_loader.h maps the corpus.
@@ -42,17 +51,19 @@
 #define REG_GH_JSON_MAX ((size_t)8 * 1024 * 1024)
 /* Cap on a README download; the text kept is then truncated to REG_README_MAX. */
 #define REG_GH_README_FETCH_MAX ((size_t)8 * 1024 * 1024)
-/* Pull requests whose reviews are fetched (second round, all at once). */
+/* Pull requests whose reviews are checked (the newest the commits name). */
 #define REG_GH_MAX_PULLS 20
 /* Items asked per list page (GitHub's maximum). */
 #define REG_GH_PER_PAGE 100
 
 /*
  * Fetches repository repo_id ("owner/repo") into *out. token, when non-NULL and non-empty, is
- * sent as a bearer token. Errors: REG_EINVAL for a malformed repo_id; REG_ENOTFOUND
- * "repository X does not exist on GitHub" when /repos answers 404; REG_EUPSTREAM (detail:
- * which call, what happened) when a call fails otherwise. A 404 (or 409, an empty
- * repository) on the lists, tree or README only leaves that part empty.
+ * sent as a bearer token, and the pull requests are then asked of GraphQL. Errors:
+ * REG_EINVAL for a malformed repo_id; REG_ENOTFOUND "repository X does not exist on GitHub"
+ * when /repos answers 404; REG_EUPSTREAM (detail: which call, what happened) when a call fails
+ * otherwise, the GraphQL query included (any error in its answer, or a 401 for a bad token).
+ * A 404 (or 409, an empty repository) on the REST lists, tree or README only leaves that part
+ * empty.
  */
 enum reg_status reg_gh_fetch_repo(const struct reg_http_config *cfg, const char *github_api_url,
                                   const char *token, struct reg_arena *a, const char *repo_id,

@@ -2,16 +2,24 @@
  * test_github.c - the GitHub fetcher (lib/upstream/github.c) against the fixture server
  * (REGISTRY_TEST_UPSTREAM_URL, started by scripts/run-unit.sh): the signals of the corpus
  * repositories, compared with what tests/unit/rating/corpus_loader.h reads from the recorded
- * files; unknown repositories; injected failures; the requests made. Also, without network,
- * the shared helpers (link extraction, ISO time, UTF-8 truncation) as tables of cases.
+ * files; unknown repositories; injected failures; the requests made, without a token (REST:
+ * the pull requests' reviews in a second round) and with one (GraphQL in the first round),
+ * and that both give the same signals. A scripted local server plays a repository whose
+ * commits name a pull request older than GraphQL's list, whose reviews are then fetched over
+ * REST. Also, without network, the shared helpers (link extraction, ISO time, UTF-8
+ * truncation) as tables of cases.
  */
 #include "unit.h"
 
 #include <curl/curl.h>
 #include <json-c/json.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/arena.h"
 #include "base/status.h"
@@ -23,12 +31,42 @@
 #include "upstream/fixture_control.h"
 #include "upstream/github.h"
 
+#define TOKEN "ghp_unit_test_token"
+
 static enum reg_status
 fetch(struct reg_arena *a, const char *id, struct reg_code_signals *out)
 {
     struct reg_http_config cfg = fixture_http_config();
 
     return reg_gh_fetch_repo(&cfg, upstream, NULL, a, id, out);
+}
+
+/* The same with GITHUB_TOKEN set: the pull requests come from GraphQL. */
+static enum reg_status
+fetch_token(struct reg_arena *a, const char *id, struct reg_code_signals *out)
+{
+    struct reg_http_config cfg = fixture_http_config();
+
+    return reg_gh_fetch_repo(&cfg, upstream, TOKEN, a, id, out);
+}
+
+static const char *
+log_str(struct json_object *e, const char *key)
+{
+    struct json_object *v;
+
+    return json_object_object_get_ex(e, key, &v) && v ? json_object_get_string(v) : "";
+}
+
+/* The fixture server's request log since the last reset (put by the caller), and its list. */
+static struct json_object *
+fixture_requests(struct json_object **log)
+{
+    struct json_object *reqs;
+
+    *log = control("GET", "/__fixture/log", NULL);
+    assert_true(json_object_object_get_ex(*log, "requests", &reqs));
+    return reqs;
 }
 
 /* ---------------------------------------------------------------- against the corpus */
@@ -189,6 +227,320 @@ test_requests_made(void **state)
     assert_int_equal(other, 6);
     assert_true(reviews > 0 && reviews <= REG_GH_MAX_PULLS);
     json_object_put(log);
+    reg_arena_cleanup(&a);
+}
+
+/* ---------------------------------------------------------------- with a token */
+
+/* Every corpus repository gives the same signals with and without a token. */
+static void
+test_token_gives_the_same_signals(void **state)
+{
+    static const char *const ids[] = {
+        "google-research/bert",
+        "openai/whisper",
+        "google-research/big_vision",
+        "google-deepmind/bbeh",
+        "kabirraymalik/gello-bimanual-ur3",
+        "fixture-lab/bert-squad-finetune",
+    };
+    int bad = 0;
+
+    (void)state;
+    for (int i = 0; i < NELEMS(ids); i++) {
+        struct reg_arena a;
+        struct reg_code_signals rest, gql;
+        enum reg_status st1, st2;
+
+        reg_arena_init(&a);
+        st1 = fetch(&a, ids[i], &rest);
+        st2 = fetch_token(&a, ids[i], &gql);
+        CHECK(&bad, st1 == REG_OK && st2 == REG_OK, "%s: status %d / %d (%s)", ids[i], st1, st2,
+              reg_error_detail());
+        if (st1 == REG_OK && st2 == REG_OK) {
+            bad += compare_with_corpus(ids[i], &gql);
+            CHECK(&bad,
+                  rest.commits_seen == gql.commits_seen &&
+                      rest.commits_reviewed == gql.commits_reviewed,
+                  "%s: REST %d of %d reviewed, GraphQL %d of %d", ids[i], rest.commits_reviewed,
+                  rest.commits_seen, gql.commits_reviewed, gql.commits_seen);
+            printf("%-34s REST %3d of %3d reviewed, GraphQL %3d of %3d\n", ids[i],
+                   rest.commits_reviewed, rest.commits_seen, gql.commits_reviewed,
+                   gql.commits_seen);
+        }
+        reg_arena_cleanup(&a);
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* With a token: one round, the REST list of pull requests replaced by the GraphQL query, no
+ * reviews asked for; every request carries the token. */
+static void
+test_token_requests_made(void **state)
+{
+    static const char *const want[] = {"gh.repo", "gh.contributors", "gh.readme",
+                                       "gh.tree", "gh.commits",      "gh.graphql"};
+    struct reg_arena a;
+    struct reg_code_signals c;
+    struct json_object *log, *reqs;
+    int seen[NELEMS(want)] = {0}, bad = 0;
+
+    (void)state;
+    reg_arena_init(&a);
+    assert_int_equal(fetch_token(&a, "openai/whisper", &c), REG_OK);
+    reqs = fixture_requests(&log);
+    CHECK(&bad, json_object_array_length(reqs) == NELEMS(want), "%zu requests",
+          json_object_array_length(reqs));
+    for (size_t i = 0; i < json_object_array_length(reqs); i++) {
+        struct json_object *e = json_object_array_get_idx(reqs, i), *v;
+        const char *route = log_str(e, "route");
+        bool post = strcmp(log_str(e, "method"), "POST") == 0;
+        int k = 0;
+
+        while (k < NELEMS(want) && strcmp(want[k], route) != 0)
+            k++;
+        CHECK(&bad, k < NELEMS(want), "unexpected request %s", log_str(e, "path"));
+        if (k < NELEMS(want))
+            seen[k]++;
+        CHECK(&bad, post == (strcmp(route, "gh.graphql") == 0), "%s %s", log_str(e, "method"),
+              route);
+        CHECK(&bad, json_object_object_get_ex(e, "authorization", &v) && json_object_get_boolean(v),
+              "%s without the token", route);
+    }
+    for (int k = 0; k < NELEMS(want); k++)
+        CHECK(&bad, seen[k] == 1, "%s asked %d times", want[k], seen[k]);
+    json_object_put(log);
+    reg_arena_cleanup(&a);
+    assert_int_equal(bad, 0);
+}
+
+/* With a token, an unknown repository is still "does not exist" (REST's 404 decides). */
+static void
+test_token_unknown_repository(void **state)
+{
+    struct reg_arena a;
+    struct reg_code_signals c;
+
+    (void)state;
+    reg_arena_init(&a);
+    assert_int_equal(fetch_token(&a, "no-such-owner/no-such-repo", &c), REG_ENOTFOUND);
+    assert_string_equal(reg_error_detail(),
+                        "repository no-such-owner/no-such-repo does not exist on GitHub");
+    reg_arena_cleanup(&a);
+}
+
+/* A failing GraphQL answer fails the fetch, as a failing REST call does; a transient one is
+ * retried. */
+static void
+test_token_graphql_failure(void **state)
+{
+    struct reg_arena a;
+    struct reg_code_signals c;
+
+    (void)state;
+    json_object_put(
+        control("POST", "/__fixture/config", "{\"fail\": \"500\", \"fail_paths\": \"^/graphql\"}"));
+    reg_arena_init(&a);
+    assert_int_equal(fetch_token(&a, "openai/whisper", &c), REG_EUPSTREAM);
+    printf("GraphQL failing: %s\n", reg_error_detail());
+    assert_non_null(
+        strstr(reg_error_detail(), "GitHub pull requests (GraphQL) of openai/whisper: HTTP 500"));
+    reset_fixture(NULL);
+    json_object_put(
+        control("POST", "/__fixture/config",
+                "{\"fail\": \"500\", \"fail_paths\": \"^/graphql\", \"fail_count\": 1}"));
+    assert_int_equal(fetch_token(&a, "openai/whisper", &c), REG_OK);
+    assert_int_equal(c.commits_seen, 51);
+    reg_arena_cleanup(&a);
+}
+
+/* ---------------------------------------------------------------- a scripted GitHub */
+
+/*
+ * A local server playing one repository, o/r, on its own: its commits name pull requests #150
+ * (squash merge), #5 (a merge commit) and #151, and its GraphQL answer lists 100 closed pull
+ * requests, #101..#200 (#151 not merged, #150 approved), so #5 is older than the list: its
+ * merge is trusted, as REST trusts it, and its reviews are fetched over REST. Each connection
+ * is answered and closed; the paths asked are recorded.
+ */
+#define SCRIPT_MAX_PATHS 32
+
+struct script {
+    int fd;
+    char base[64];
+    pthread_t thread;
+    pthread_mutex_t lock;
+    char paths[SCRIPT_MAX_PATHS][128];
+    int npaths;
+};
+
+static const char script_commits[] =
+    "[{\"sha\":\"c3\",\"commit\":{\"message\":\"Speed up the loader (#150)\"}},"
+    "{\"sha\":\"c2\",\"commit\":{\"message\":\"Merge pull request #5 from a/b\\n\\nOld work\"}},"
+    "{\"sha\":\"c1\",\"commit\":{\"message\":\"Revert the loader (#151)\"}},"
+    "{\"sha\":\"c0\",\"commit\":{\"message\":\"Initial commit\"}}]";
+
+/* The GraphQL answer: #200 down to #101, all merged but #151, only #150 approved. */
+static char *
+script_graphql(void)
+{
+    struct reg_buf b;
+
+    reg_buf_init(&b, 1u << 20);
+    assert_int_equal(reg_buf_puts(&b, "{\"data\":{\"repository\":{\"pullRequests\":{\"nodes\":["),
+                     REG_OK);
+    for (int n = 200; n > 100; n--)
+        assert_int_equal(
+            reg_buf_printf(&b, "%s{\"number\":%d,\"merged\":%s,\"reviews\":{\"nodes\":[%s]}}",
+                           n == 200 ? "" : ",", n, n == 151 ? "false" : "true",
+                           n == 150 ? "{\"state\":\"APPROVED\"}" : ""),
+            REG_OK);
+    assert_int_equal(reg_buf_puts(&b, "]}}}}"), REG_OK);
+    return reg_buf_take(&b);
+}
+
+/* The body answering path (NULL: 404). */
+static const char *
+script_answer(const char *path, const char *graphql)
+{
+    static const struct {
+        const char *path, *body;
+    } routes[] = {
+        {"/repos/o/r", "{\"full_name\":\"o/r\",\"stargazers_count\":3}"},
+        {"/repos/o/r/contributors?per_page=100&anon=1",
+         "[{\"type\":\"User\",\"contributions\":4}]"},
+        {"/repos/o/r/readme", "# r\n"},
+        {"/repos/o/r/git/trees/HEAD?recursive=1", "{\"tree\":[]}"},
+        {"/repos/o/r/commits?per_page=100", script_commits},
+        {"/repos/o/r/pulls/5/reviews?per_page=100", "[{\"state\":\"APPROVED\"}]"},
+    };
+
+    if (strcmp(path, "/graphql") == 0)
+        return graphql;
+    for (int i = 0; i < NELEMS(routes); i++)
+        if (strcmp(path, routes[i].path) == 0)
+            return routes[i].body;
+    return NULL;
+}
+
+/* Reads one request (head and body) from c and answers it. */
+static void
+script_serve(struct script *sc, int c, const char *graphql)
+{
+    char buf[16384], path[128] = "", *head_end, *cl;
+    size_t got = 0, need = 0;
+    const char *body;
+    char head[256];
+
+    while (got < sizeof(buf) - 1) {
+        ssize_t n = read(c, buf + got, sizeof(buf) - 1 - got);
+
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        buf[got] = '\0';
+        head_end = strstr(buf, "\r\n\r\n");
+        if (!head_end)
+            continue;
+        cl = strstr(buf, "Content-Length: ");
+        need = (size_t)(head_end + 4 - buf) + (cl ? strtoul(cl + 16, NULL, 10) : 0);
+        if (got >= need)
+            break;
+    }
+    sscanf(buf, "%*s %127s", path);
+    pthread_mutex_lock(&sc->lock);
+    if (sc->npaths < SCRIPT_MAX_PATHS)
+        snprintf(sc->paths[sc->npaths++], sizeof(sc->paths[0]), "%s", path);
+    pthread_mutex_unlock(&sc->lock);
+    body = script_answer(path, graphql);
+    snprintf(head, sizeof(head),
+             "HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+             "Connection: close\r\n\r\n",
+             body ? "200 OK" : "404 Not Found", body ? strlen(body) : 2);
+    (void)!write(c, head, strlen(head));
+    (void)!write(c, body ? body : "{}", body ? strlen(body) : 2);
+}
+
+static void *
+script_run(void *arg)
+{
+    struct script *sc = arg;
+    char *graphql = script_graphql();
+
+    for (;;) {
+        int c = accept(sc->fd, NULL, NULL);
+
+        if (c < 0)
+            break; /* shut down */
+        script_serve(sc, c, graphql);
+        close(c);
+    }
+    free(graphql);
+    return NULL;
+}
+
+static void
+script_start(struct script *sc)
+{
+    struct sockaddr_in sa = {0};
+    socklen_t len = sizeof(sa);
+
+    memset(sc, 0, sizeof(*sc));
+    pthread_mutex_init(&sc->lock, NULL);
+    sc->fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(sc->fd >= 0);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(sc->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(sc->fd, 16), 0);
+    assert_int_equal(getsockname(sc->fd, (struct sockaddr *)&sa, &len), 0);
+    snprintf(sc->base, sizeof(sc->base), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    assert_int_equal(pthread_create(&sc->thread, NULL, script_run, sc), 0);
+}
+
+static void
+script_stop(struct script *sc)
+{
+    shutdown(sc->fd, SHUT_RDWR); /* wakes the accept */
+    pthread_join(sc->thread, NULL);
+    close(sc->fd);
+    pthread_mutex_destroy(&sc->lock);
+}
+
+static int
+script_asked(struct script *sc, const char *part)
+{
+    int n = 0;
+
+    for (int i = 0; i < sc->npaths; i++)
+        n += strstr(sc->paths[i], part) != NULL;
+    return n;
+}
+
+/* #150 approved (from GraphQL), #5 approved (its reviews over REST: older than the list),
+ * #151 not merged; "Initial commit" names none: 2 of 4 reviewed, one review request. */
+static void
+test_token_reviews_older_than_the_list(void **state)
+{
+    struct script sc;
+    const char *bases[1];
+    struct reg_http_config cfg = fixture_http_config();
+    struct reg_arena a;
+    struct reg_code_signals c;
+
+    (void)state;
+    script_start(&sc);
+    bases[0] = sc.base;
+    cfg.allowed_bases = bases;
+    reg_arena_init(&a);
+    assert_int_equal(reg_gh_fetch_repo(&cfg, sc.base, TOKEN, &a, "o/r", &c), REG_OK);
+    script_stop(&sc);
+    assert_int_equal(c.commits_seen, 4);
+    assert_int_equal(c.commits_reviewed, 2);
+    assert_int_equal(script_asked(&sc, "/graphql"), 1);
+    assert_int_equal(script_asked(&sc, "/reviews"), 1);
+    assert_int_equal(script_asked(&sc, "/pulls/5/reviews"), 1);
+    assert_int_equal(script_asked(&sc, "/pulls?"), 0);
     reg_arena_cleanup(&a);
 }
 
@@ -364,9 +716,12 @@ main(void)
         cmocka_unit_test(test_text_copy_utf8),
     };
     const struct CMUnitTest online[] = {
-        TEST(test_corpus_repositories), TEST(test_spot_values), TEST(test_requests_made),
-        TEST(test_unknown_repository),  TEST(test_invalid_ids), TEST(test_upstream_failures),
-        TEST(test_transient_failure),
+        TEST(test_corpus_repositories),   TEST(test_spot_values),
+        TEST(test_requests_made),         TEST(test_unknown_repository),
+        TEST(test_invalid_ids),           TEST(test_upstream_failures),
+        TEST(test_transient_failure),     TEST(test_token_gives_the_same_signals),
+        TEST(test_token_requests_made),   TEST(test_token_unknown_repository),
+        TEST(test_token_graphql_failure), TEST(test_token_reviews_older_than_the_list),
     };
     const char *env = getenv(UPSTREAM_ENV);
     int failed;
