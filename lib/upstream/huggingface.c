@@ -1,6 +1,7 @@
 /*
  * huggingface.c - Hugging Face Hub model and dataset signals (see huggingface.h): one round
- * of concurrent GETs each, then the answers mapped onto the signal structs.
+ * of concurrent GETs each (to a renamed repository's current id when it is known, see
+ * hf_aliases.h), then the answers mapped onto the signal structs.
  */
 #include "upstream/huggingface.h"
 
@@ -13,6 +14,7 @@
 #include "base/limits.h"
 #include "base/str.h"
 #include "upstream/github.h"
+#include "upstream/hf_aliases.h"
 
 /* The requests of one fetch, in this order (a dataset has no config). */
 enum { R_INFO, R_README, R_CONFIG, R_COUNT };
@@ -267,6 +269,45 @@ file_of(struct reg_arena *a, const char *what, const char *repo_id,
     return upstream_error(what, NULL, repo_id, r);
 }
 
+static void
+cleanup_requests(struct reg_http_request *reqs)
+{
+    for (int i = 0; i < R_COUNT; i++)
+        reg_http_request_cleanup(&reqs[i]);
+    memset(reqs, 0, sizeof(*reqs) * R_COUNT);
+}
+
+/* fetch and info_of, for the id the Hub renamed repo_id to when that is known (one redirect
+ * fewer), else for repo_id, learning what the Hub calls it. A current id that is not found
+ * is forgotten and repo_id asked as if it had never been learned. */
+static enum reg_status
+fetch_info(const struct reg_http_config *cfg, const char *endpoint, const char *token,
+           struct reg_arena *a, const struct kind *k, const char *repo_id, bool with_config,
+           struct reg_http_request *reqs, struct json_object **info)
+{
+    const char *current =
+        reg_hf_repo_id_ok(repo_id) ? reg_hf_alias_lookup(a, k->name, repo_id) : NULL;
+    const char *id;
+    enum reg_status st;
+
+    if (current) {
+        st = fetch(cfg, endpoint, token, a, k, current, with_config, reqs);
+        if (st == REG_OK)
+            st = info_of(a, k, current, &reqs[R_INFO], info);
+        if (st != REG_ENOTFOUND)
+            return st;
+        reg_hf_alias_forget(k->name, repo_id);
+        cleanup_requests(reqs);
+    }
+    st = fetch(cfg, endpoint, token, a, k, repo_id, with_config, reqs);
+    if (st == REG_OK)
+        st = info_of(a, k, repo_id, &reqs[R_INFO], info);
+    id = st == REG_OK ? reg_json_str(*info, "id") : NULL;
+    if (id && reg_hf_repo_id_ok(id))
+        reg_hf_alias_learn(k->name, repo_id, id);
+    return st;
+}
+
 static double
 longest(const struct reg_http_request *reqs, int n)
 {
@@ -315,9 +356,7 @@ reg_hf_fetch_model(const struct reg_http_config *cfg, const char *hf_endpoint, c
 
     memset(out, 0, sizeof(*out));
     memset(reqs, 0, sizeof(reqs));
-    st = fetch(cfg, hf_endpoint, token, a, &model_kind, repo_id, true, reqs);
-    if (st == REG_OK)
-        st = info_of(a, &model_kind, repo_id, &reqs[R_INFO], &info);
+    st = fetch_info(cfg, hf_endpoint, token, a, &model_kind, repo_id, true, reqs, &info);
     if (st == REG_OK)
         st = file_of(a, "README", repo_id, &reqs[R_README], REG_README_MAX, &out->readme);
     if (st == REG_OK)
@@ -345,9 +384,7 @@ reg_hf_fetch_dataset(const struct reg_http_config *cfg, const char *hf_endpoint,
 
     memset(out, 0, sizeof(*out));
     memset(reqs, 0, sizeof(reqs));
-    st = fetch(cfg, hf_endpoint, token, a, &dataset_kind, repo_id, false, reqs);
-    if (st == REG_OK)
-        st = info_of(a, &dataset_kind, repo_id, &reqs[R_INFO], &info);
+    st = fetch_info(cfg, hf_endpoint, token, a, &dataset_kind, repo_id, false, reqs, &info);
     if (st == REG_OK)
         st = file_of(a, "dataset card", repo_id, &reqs[R_README], REG_README_MAX, &out->readme);
     if (st == REG_OK) {

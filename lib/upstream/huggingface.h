@@ -9,7 +9,9 @@
  *            /{id}/resolve/main/config.json
  *   dataset: /api/datasets/{id}?blobs=true, /datasets/{id}/resolve/main/README.md
  * Redirects (renamed repositories) are followed by the HTTP client; repo_id is then the id the
- * info answer names ("squad" -> "rajpurkar/squad").
+ * info answer names ("squad" -> "rajpurkar/squad"). That new name is remembered for a while
+ * (upstream/hf_aliases.h), and later fetches of the old name ask for it at once: one round
+ * trip instead of two.
  *
  * What a model fetch leaves to the caller: name, code (fetch code_urls with
  * reg_gh_fetch_repo), dataset_info (reg_hf_fetch_dataset for each of datasets) and

@@ -2,7 +2,8 @@
  * test_huggingface.c - the Hugging Face fetcher (lib/upstream/huggingface.c) against the
  * fixture server (REGISTRY_TEST_UPSTREAM_URL, started by scripts/run-unit.sh): the signals of
  * corpus models and datasets, compared with what tests/unit/rating/corpus_loader.h reads from
- * the recorded files; gated files; renamed datasets (307); unknown ids; injected failures.
+ * the recorded files; gated files; renamed datasets (307), and their new names remembered;
+ * unknown ids; injected failures.
  * Finally the rating on signals fetched live (models, their first linked repository and their
  * datasets) against the course sample, as tests/unit/rating/test_calibration.c does on the
  * corpus.
@@ -21,6 +22,7 @@
 #include "base/status.h"
 #include "rating/rating.h"
 #include "upstream/github.h"
+#include "upstream/hf_aliases.h"
 #include "upstream/huggingface.h"
 /* The loader's static functions this file does not call are no error. */
 #pragma GCC diagnostic push
@@ -53,6 +55,28 @@ fetch_dataset(struct reg_arena *a, const char *id, struct reg_dataset_signals *o
     struct reg_http_config cfg = fixture_http_config();
 
     return reg_hf_fetch_dataset(&cfg, upstream, NULL, a, id, out);
+}
+
+/* The paths the fixture server was asked since its last reset, in one string ("a b c"), and
+ * how many were redirects. */
+static const char *
+paths_asked(struct reg_arena *a, int *redirects)
+{
+    struct json_object *log = control("GET", "/__fixture/log", NULL), *reqs, *v;
+    const char *out = "";
+
+    *redirects = 0;
+    assert_true(json_object_object_get_ex(log, "requests", &reqs));
+    for (size_t i = 0; i < json_object_array_length(reqs); i++) {
+        struct json_object *e = json_object_array_get_idx(reqs, i);
+
+        assert_true(json_object_object_get_ex(e, "path", &v));
+        out = reg_arena_sprintf(a, "%s%s%s", out, i ? " " : "", json_object_get_string(v));
+        assert_true(json_object_object_get_ex(e, "route", &v));
+        *redirects += strcmp(json_object_get_string(v), "hf.redirect") == 0;
+    }
+    json_object_put(log);
+    return out;
 }
 
 static bool
@@ -386,6 +410,53 @@ test_requests_made(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* A renamed dataset's new name is remembered: the next fetch asks it at once, without the
+ * redirect; a remembered name that is no longer found is forgotten and the old one asked. */
+static void
+test_renamed_remembered(void **state)
+{
+    struct reg_arena a;
+    struct reg_dataset_signals d;
+    const char *paths;
+    int redirects;
+
+    (void)state;
+    reg_arena_init(&a);
+    reg_hf_alias_clear();
+    assert_int_equal(fetch_dataset(&a, "squad", &d), REG_OK);
+    paths = paths_asked(&a, &redirects);
+    printf("first:  %s\n", paths);
+    assert_int_equal(redirects, 2); /* info and card */
+    assert_string_equal(reg_hf_alias_lookup(&a, "dataset", "squad"), "rajpurkar/squad");
+    assert_null(reg_hf_alias_lookup(&a, "model", "squad"));
+
+    reset_fixture(NULL);
+    assert_int_equal(fetch_dataset(&a, "squad", &d), REG_OK);
+    assert_string_equal(d.repo_id, "rajpurkar/squad");
+    assert_int_equal(d.nfiles, 4);
+    paths = paths_asked(&a, &redirects);
+    printf("second: %s\n", paths);
+    assert_int_equal(redirects, 0);
+    assert_non_null(strstr(paths, "/api/datasets/rajpurkar/squad?blobs=true"));
+    assert_non_null(strstr(paths, "/datasets/rajpurkar/squad/resolve/main/README.md"));
+
+    reset_fixture(NULL);
+    reg_hf_alias_learn("dataset", "squad", "rajpurkar/missing-squad");
+    assert_int_equal(fetch_dataset(&a, "squad", &d), REG_OK);
+    assert_string_equal(d.repo_id, "rajpurkar/squad");
+    paths = paths_asked(&a, &redirects);
+    printf("stale:  %s\n", paths);
+    assert_non_null(strstr(paths, "/api/datasets/rajpurkar/missing-squad?blobs=true"));
+    assert_int_equal(redirects, 2);
+    assert_string_equal(reg_hf_alias_lookup(&a, "dataset", "squad"), "rajpurkar/squad");
+
+    /* Not renamed: nothing learned. */
+    assert_int_equal(fetch_dataset(&a, "rajpurkar/squad", &d), REG_OK);
+    assert_null(reg_hf_alias_lookup(&a, "dataset", "rajpurkar/squad"));
+    reg_hf_alias_clear();
+    reg_arena_cleanup(&a);
+}
+
 /* ---------------------------------------------------------------- live calibration */
 
 /* What ingest will do: the model, its first fetchable linked repository, its datasets. */
@@ -487,7 +558,8 @@ main(void)
         TEST(test_gated_model),         TEST(test_datasets),
         TEST(test_unknown_model),       TEST(test_invalid_ids),
         TEST(test_long_names),          TEST(test_upstream_failures),
-        TEST(test_requests_made),       TEST(test_live_calibration),
+        TEST(test_requests_made),       TEST(test_renamed_remembered),
+        TEST(test_live_calibration),
     };
     const char *env = getenv(UPSTREAM_ENV);
 
