@@ -111,6 +111,12 @@ def wait_for_bundle(base, token, id_, timeout=300):
     """Downloads the model once (pulling it through), then returns the stored blob's
     (sha256, size), asking for one byte until the stored copy answers."""
     curl_seconds([f"{base}/download/model/{id_}"], token)
+    return wait_for_stored(base, token, id_, timeout)
+
+
+def wait_for_stored(base, token, id_, timeout=300):
+    """The stored blob's (sha256, size) once the model's bundle is stored, asking for one byte
+    until the stored copy answers (bench/workload.py too)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         req = urllib.request.Request(f"{base}/download/model/{id_}")
@@ -127,10 +133,10 @@ def wait_for_bundle(base, token, id_, timeout=300):
     sys.exit("bench: the model's bundle was not stored in time")
 
 
-def wrk(url, token):
-    """wrk's figures for url: dict of rps, transfer, mean/p50/p99 ms."""
+def wrk(url, token, clients=CLIENTS, duration=DURATION, timeout="30s"):
+    """wrk's figures for url: dict of rps, transfer, mean/p50/p99 ms (and the raw output)."""
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{CLIENTS}", f"-d{DURATION}", "--timeout", "30s", "--latency", "-H",
+        ["wrk", "-t2", f"-c{clients}", f"-d{duration}", "--timeout", timeout, "--latency", "-H",
          f"X-Authorization: {token}", url], capture_output=True, text=True, check=False).stdout
     figures = {"raw": out}
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -139,12 +145,19 @@ def wrk(url, token):
     unit = {"B": 1 / 2**20, "KB": 1 / 1024, "MB": 1.0, "GB": 1024.0}
     figures["mbps"] = float(m.group(1)) * unit.get(m.group(2), 1.0) if m else 0.0
     for key, pattern in (("mean", r"Latency\s+([\d.]+)(\w+)"), ("p50", r"50%\s+([\d.]+)(\w+)"),
-                         ("p99", r"99%\s+([\d.]+)(\w+)")):
+                         ("p90", r"90%\s+([\d.]+)(\w+)"), ("p99", r"99%\s+([\d.]+)(\w+)"),
+                         ("max", r"Latency\s+\S+\s+\S+\s+([\d.]+)(\w+)")):
         m = re.search(pattern, out)
         scale = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
         figures[key] = float(m.group(1)) * scale.get(m.group(2), 1.0) if m else 0.0
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     figures["non2xx"] = int(errors.group(1)) if errors else 0
+    m = re.search(r"(\d+) requests in ([\d.]+)(\w+), ([\d.]+)(\w+) read", out)
+    figures["requests"] = int(m.group(1)) if m else 0
+    figures["bytes"] = int(float(m.group(4)) * {"B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30,
+                                                "TB": 2**40}.get(m.group(5), 1)) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    figures["socket_errors"] = sum(int(x) for x in m.groups()) if m else 0
     return figures
 
 
