@@ -13,7 +13,11 @@
 #   make layers     the header edges: who may include app.h, FastCGI, SQLite, libcurl
 #   make lint       clang with extra warnings (-Weverything minus the noise) and clang-tidy on
 #                   lib/, fcgi/ and the unit tests, one job per core (make tidy: clang-tidy only)
-#   make bench      wrk, latency, ingest and download benchmarks (print ratios, never assert)
+#   make bench      wrk, latency, ingest and download benchmarks, then the performance-track
+#                   workload (print ratios, never assert; BENCH_QUICK=1: the workload on the
+#                   default configuration only)
+#   make bench-workload  only the workload: 100 clients downloading Tiny-LLM from 500 models,
+#                   per store/blob configuration (BENCH_COMPONENTS; bench/README.md)
 #
 # VARIANT=asan selects the sanitizer build directory and flags; the asan targets set it.
 
@@ -96,7 +100,7 @@ LINT_TIDY_OK := $(LINT_SRC:%.c=build/lint/%.tidy)
 LINT_UNIT_OK := $(UNIT_SRC:%.c=build/lint/%.warn) $(UNIT_SRC:%.c=build/lint/%.tidy)
 
 .PHONY: all deps run check unit api $(API_SUITES) fixtures ui asan $(ASAN_SUITES) asan-build \
-	format format-check layers lint tidy lint-warn lint-tidy bench clean
+	format format-check layers lint tidy lint-warn lint-tidy bench bench-workload clean
 
 all: $(B)/registryd $(TOOLS_BIN) $(UNIT_BIN) $(BENCH_BIN)
 
@@ -233,6 +237,16 @@ bench: deps
 	REGISTRYD=$(CURDIR)/$(B)/registryd BENCH_BIN=$(CURDIR)/$(B)/bench bench/run.sh
 	REGISTRYD=$(CURDIR)/$(B)/registryd $(PYTHON) bench/ingest.py
 	REGISTRYD=$(CURDIR)/$(B)/registryd $(PYTHON) bench/download.py
+	$(BENCH_WORKLOAD)
+
+# The performance-track workload alone (bench/workload.py; it uses the C load client
+# $(B)/registry-load, or wrk while that is missing).
+BENCH_WORKLOAD = REGISTRYD=$(CURDIR)/$(B)/registryd BENCH_LOAD=$(CURDIR)/$(B)/registry-load \
+	$(PYTHON) bench/workload.py
+
+bench-workload: deps
+	@$(MAKE) --no-print-directory all
+	$(BENCH_WORKLOAD)
 
 clean:
 	rm -rf build
