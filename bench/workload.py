@@ -69,12 +69,14 @@ COMPONENTS = {
 }
 # What one download of a stored copy costs in each configuration (lib/handlers/download.c).
 PER_REQUEST = {
-    "sqlite-disk": "worker: token use (SQLite write), user, artifact, bundle record (file), "
-                   "blob stat, DOWNLOAD audit (SQLite write); nginx sends the file (sendfile)",
+    "sqlite-disk": "worker: token HMAC (uses leased in blocks), user and artifact reads, bundle "
+                   "record (a file) and blob stat, DOWNLOAD audit (one SQLite commit); nginx "
+                   "sends the blob (X-Accel-Redirect, sendfile)",
     "dynamodb-disk": "worker: the same, the store calls being signed HTTP round trips to "
-                     "dynalite; nginx sends the file (sendfile)",
-    "dynamodb-s3": "worker: the same DynamoDB calls plus the bundle record (GetObject) and blob "
-                   "stat (HeadObject) on S3, a presigned GET; nginx proxies the blob from S3",
+                     "dynalite (GetItem user, Query artifact, UpdateItem + PutItem audit); "
+                     "nginx sends the blob (sendfile)",
+    "dynamodb-s3": "worker: the same DynamoDB calls, plus the bundle record (GetObject) and blob "
+                   "stat (HeadObject) on S3 and a presigned GET; nginx proxies the blob from S3",
 }
 
 
@@ -263,8 +265,9 @@ def run_component(name, work, upstream, load):
               f"{r['bundle_bytes'] / 2**20:.1f} MiB ({r['bundle_bytes']:,} bytes)", flush=True)
         for key, url in (("registry", f"{base}/download/model/{id_}"),
                          ("nginx", f"{base}/static/tiny-llm.zip")):
-            before = _sessions_cpu(sids)
+            before, loadavg = _sessions_cpu(sids), os.getloadavg()[0]
             r[key] = run_load(load[0], load[1], url, token)
+            r[key]["loadavg_before"] = loadavg
             r[key]["server_cpu_s"] = cpu_delta(before, _sessions_cpu(sids))
             print_load(key, r[key])
         print_ratios(r)
@@ -289,7 +292,8 @@ def print_load(key, f):
           f"{f['throughput_mib_s']:8.1f} MiB/s   mean {lat['mean']:8.1f}  median "
           f"{lat['median']:8.1f}  p99 {lat['p99']:8.1f} ms  errors {errors_of(f)}", flush=True)
     cpu = ", ".join(f"{k} {v:.1f}" for k, v in sorted(f["server_cpu_s"].items()))
-    print(f"  {'':<20} CPU s during the load: client {f['cpu_s']:.1f}, {cpu}", flush=True)
+    print(f"  {'':<20} CPU s during the load: client {f['cpu_s']:.1f}, {cpu} (1-min load "
+          f"average before it {f['loadavg_before']:.1f})", flush=True)
 
 
 def ratio(a, b):
