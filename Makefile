@@ -241,7 +241,8 @@ bench: deps
 
 # The performance-track workload alone (bench/workload.py; it uses the C load client
 # $(B)/registry-load, or wrk while that is missing).
-BENCH_WORKLOAD = REGISTRYD=$(CURDIR)/$(B)/registryd BENCH_LOAD=$(CURDIR)/$(B)/registry-load \
+BENCH_LOAD ?= $(CURDIR)/$(B)/registry-load
+BENCH_WORKLOAD = REGISTRYD=$(CURDIR)/$(B)/registryd BENCH_LOAD=$(BENCH_LOAD) \
 	$(PYTHON) bench/workload.py
 
 bench-workload: deps
