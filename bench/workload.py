@@ -230,18 +230,21 @@ def run_component(name, work, upstream, load):
     env, servers, sids = {}, [], set()
     stack_proc = None
     try:
-        if store == "dynamodb":
-            dyn = faulty_dynamo.Dynalite(log_dir=sub)
-            servers.append(dyn)
-            dyn.start()
-            sids.add(dyn.proc.pid)
-            env.update(faulty_dynamo.store_env(dyn.endpoint, "registry-workload"))
-        if blobs == "s3":
-            s3 = s3server.S3rver()
-            servers.append(s3)
-            s3.start()
-            sids.add(s3.proc.pid)
-            env.update(s3.env("registry-workload"))
+        try:
+            if store == "dynamodb":
+                dyn = faulty_dynamo.Dynalite(log_dir=sub)
+                servers.append(dyn)
+                dyn.start()
+                sids.add(dyn.proc.pid)
+                env.update(faulty_dynamo.store_env(dyn.endpoint, "registry-workload"))
+            if blobs == "s3":
+                s3 = s3server.S3rver()
+                servers.append(s3)
+                s3.start()
+                sids.add(s3.proc.pid)
+                env.update(s3.env("registry-workload"))
+        except (faulty_dynamo.DynaliteError, s3server.S3rverError) as e:
+            sys.exit(f"bench: {name}: {e}")
         env = {k: v for k, v in env.items() if v is not None}
         stack_proc, base, data = start_stack(sub, upstream, workers=WORKERS, **env)
         sids.add(stack_proc.pid)
@@ -308,8 +311,10 @@ def print_ratios(r):
 
 
 def print_table(results, load):
-    print(f"\nperformance-track workload: {CLIENTS} clients x {REQUESTS} downloads of {TINY_LLM} "
-          f"(+{WARMUP} warm-up each), {MODELS} + 1 models; load client {load[0]}")
+    what = (f"{CLIENTS} clients x {REQUESTS} downloads (+{WARMUP} warm-up each)"
+            if load[0] == "registry-load" else f"{CLIENTS} connections for {WRK_DURATION}")
+    print(f"\nperformance-track workload: {what} of {TINY_LLM}, {MODELS} + 1 models; load "
+          f"client {load[0]}")
     print("* dynalite stands in for DynamoDB and s3rver for S3, on this machine's 2 shared "
           "vCPUs: not AWS figures")
     head = (f"  {'configuration':<40} {'req/s':>7} {'MiB/s':>8} {'mean ms':>9} {'median':>9} "
