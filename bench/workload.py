@@ -105,15 +105,17 @@ def loader():
     sys.exit(f"bench: neither {LOAD} nor wrk is available (make all; make deps)")
 
 
-def run_load(kind, path, url, token):
+def run_load(kind, path, url, token, expect=None):
     """The load client's figures for url, in registry-load's JSON shape, plus "cpu_s": its
-    own CPU seconds."""
+    own CPU seconds. expect: a header line every answer should carry (registry-load counts
+    those that lack it in "expect_header_missing")."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     if kind == "registry-load":
         out = subprocess.run(
             [path, "--url", url, "--header", f"X-Authorization: {token}", "--clients",
              str(CLIENTS), "--requests", str(REQUESTS), "--warmup", str(WARMUP), "--timeout-ms",
-             str(TIMEOUT_MS)], capture_output=True, text=True, check=False)
+             str(TIMEOUT_MS)] + (["--expect-header", expect] if expect else []),
+            capture_output=True, text=True, check=False)
         try:
             figures = json.loads(out.stdout)
         except ValueError:
@@ -266,10 +268,12 @@ def run_component(name, work, upstream, load):
         r["bundle_bytes"] = store_copy(base, token, id_, data, blobs, static)
         print(f"  first download (pull-through) {r['first_s']:.2f} s, bundle "
               f"{r['bundle_bytes'] / 2**20:.1f} MiB ({r['bundle_bytes']:,} bytes)", flush=True)
-        for key, url in (("registry", f"{base}/download/model/{id_}"),
-                         ("nginx", f"{base}/static/tiny-llm.zip")):
+        # Every measured registry download must come from the stored copy, not a pull-through.
+        for key, url, expect in (
+                ("registry", f"{base}/download/model/{id_}", "X-Registry-Copy: stored"),
+                ("nginx", f"{base}/static/tiny-llm.zip", None)):
             before, loadavg = _sessions_cpu(sids), os.getloadavg()[0]
-            r[key] = run_load(load[0], load[1], url, token)
+            r[key] = run_load(load[0], load[1], url, token, expect)
             r[key]["loadavg_before"] = loadavg
             r[key]["server_cpu_s"] = cpu_delta(before, _sessions_cpu(sids))
             print_load(key, r[key])
@@ -294,6 +298,9 @@ def print_load(key, f):
     print(f"  {label:<20} {f['ok']:>4}/{f['requests']:<4} ok  {f['throughput_rps']:7.1f} req/s "
           f"{f['throughput_mib_s']:8.1f} MiB/s   mean {lat['mean']:8.1f}  median "
           f"{lat['median']:8.1f}  p99 {lat['p99']:8.1f} ms  errors {errors_of(f)}", flush=True)
+    if f.get("expect_header_missing"):
+        print(f"  {'':<20} {f['expect_header_missing']} answers did not come from the stored "
+              "copy", flush=True)
     cpu = ", ".join(f"{k} {v:.1f}" for k, v in sorted(f["server_cpu_s"].items()))
     print(f"  {'':<20} CPU s during the load: client {f['cpu_s']:.1f}, {cpu} (1-min load "
           f"average before it {f['loadavg_before']:.1f})", flush=True)

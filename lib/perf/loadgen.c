@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "base/json.h"
@@ -27,12 +28,13 @@
 const char reg_loadgen_usage[] =
     "usage: registry-load --url URL [--header 'Name: value']... [--header-file FILE]\n"
     "                     [--client-header-file FILE] --clients N --requests M [--warmup K]\n"
-    "                     [--timeout-ms T] [--histogram-buckets B]\n"
+    "                     [--timeout-ms T] [--histogram-buckets B] [--expect-header 'N: v']\n"
     "  N concurrent kept-alive HTTP/1.1 clients (1..1000), each doing M sequential GETs of URL\n"
     "  (1..100000) after K unmeasured ones (default 0); each request may take T ms (default\n"
     "  60000); prints one JSON object with the throughput, latency statistics and a histogram of\n"
     "  B log-spaced buckets (default 20). --header-file: header lines every client sends;\n"
-    "  --client-header-file: line i is sent by clients i, i + L, ... (L lines).\n";
+    "  --client-header-file: line i is sent by clients i, i + L, ... (L lines).\n"
+    "  --expect-header: counts measured answers that lack this header line.\n";
 
 /* ---------------------------------------------------------------- the command line */
 
@@ -188,6 +190,10 @@ apply(struct reg_arena *a, struct reg_loadgen_options *o, const char *name, cons
         return int_option(v, 1, REG_LOADGEN_REQUESTS_MAX, "--requests", &o->requests);
     if (strcmp(name, "--warmup") == 0)
         return int_option(v, 0, REG_LOADGEN_REQUESTS_MAX, "--warmup", &o->warmup);
+    if (strcmp(name, "--expect-header") == 0) {
+        o->expect_header = v;
+        return check_header(v);
+    }
     if (strcmp(name, "--histogram-buckets") == 0)
         return int_option(v, 1, REG_LOADSTATS_BUCKETS_MAX, "--histogram-buckets", &o->buckets);
     if (strcmp(name, "--timeout-ms") == 0) {
@@ -234,6 +240,7 @@ struct client {
     int warmup_left;
     int measured_left;
     bool measuring; /* the request under way is measured */
+    bool expected;  /* its answer carried o->expect_header */
     uint64_t bytes; /* of the request under way */
 };
 
@@ -263,6 +270,38 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 
     (void)data;
     c->bytes += (uint64_t)(size * nmemb);
+    return size * nmemb;
+}
+
+/* Whether a received header line is o->expect_header: the name without regard to case, the
+ * value exactly, surrounding blanks and the line end left out. */
+static bool
+is_expected(const char *want, const char *line, size_t len)
+{
+    const char *colon = strchr(want, ':'), *value;
+    size_t name_len = (size_t)(colon - want), vlen;
+
+    if (len <= name_len || strncasecmp(line, want, name_len) != 0 || line[name_len] != ':')
+        return false;
+    for (value = colon + 1; *value == ' '; value++)
+        ;
+    line += name_len + 1;
+    len -= name_len + 1;
+    while (len > 0 && (*line == ' ' || *line == '\t'))
+        line++, len--;
+    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
+        len--;
+    vlen = strlen(value);
+    return len == vlen && memcmp(line, value, len) == 0;
+}
+
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct client *c = arg;
+
+    if (is_expected(c->run->o->expect_header, data, size * nmemb))
+        c->expected = true;
     return size * nmemb;
 }
 
@@ -323,6 +362,10 @@ new_easy(const struct reg_loadgen_options *o, struct client *c)
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)c);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
+    if (o->expect_header) {
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)c);
+    }
     return h;
 }
 
@@ -338,6 +381,7 @@ start_next(struct run *run, struct client *c)
         else
             c->warmup_left--;
         c->bytes = 0;
+        c->expected = false;
         if (c->measuring && run->first_start < 0)
             run->first_start = now_ms();
         if (curl_multi_add_handle(run->multi, c->easy) == CURLM_OK) {
@@ -369,6 +413,8 @@ count(struct run *run, struct client *c, CURLcode rc)
     curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(c->easy, CURLINFO_TOTAL_TIME_T, &us);
     add_latency(r, (double)us / 1000.0);
+    if (run->o->expect_header && !c->expected)
+        r->unexpected++;
     if (status >= 200 && status <= 299)
         r->ok++;
     else if (status >= 400 && status <= 499)
@@ -418,7 +464,8 @@ reg_loadgen_run(const struct reg_loadgen_options *o, struct reg_loadgen_result *
 {
     struct run run = {o, out, curl_multi_init(), NULL, 0, -1, 0};
 
-    *out = (struct reg_loadgen_result){.clients = o->clients};
+    *out =
+        (struct reg_loadgen_result){.clients = o->clients, .expecting = o->expect_header != NULL};
     if (!run.multi)
         return reg_errorf(REG_EINTERNAL, "libcurl: cannot create a multi handle");
     /* Every client's connection stays cached between its requests. */
@@ -428,7 +475,10 @@ reg_loadgen_run(const struct reg_loadgen_options *o, struct reg_loadgen_result *
         reg_oom();
     for (int i = 0; i < o->clients; i++) {
         struct client *c = &run.clients[i];
-        *c = (struct client){&run, NULL, client_headers(o, i), o->warmup, o->requests, false, 0};
+        *c = (struct client){.run = &run,
+                             .headers = client_headers(o, i),
+                             .warmup_left = o->warmup,
+                             .measured_left = o->requests};
         c->easy = new_easy(o, c);
     }
     for (int i = 0; i < o->clients; i++)
@@ -519,5 +569,8 @@ reg_loadgen_json(struct reg_loadgen_result *r, int buckets)
                            reg_json_decimal(secs > 0 ? (double)r->bytes / MIB / secs : 0, 3));
     json_object_object_add(o, "latency_ms", latency_json(&s));
     json_object_object_add(o, "histogram", histogram_json(r->latencies_ms, r->nlatencies, buckets));
+    if (r->expecting)
+        json_object_object_add(o, "expect_header_missing",
+                               json_object_new_int64((int64_t)r->unexpected));
     return o;
 }

@@ -59,6 +59,9 @@ struct reg_loadgen_options {
     int warmup;   /* unmeasured GETs per client before them */
     long timeout_ms;
     int buckets; /* histogram buckets */
+    /* "Name: value" a measured answer should carry (--expect-header), or NULL: answers
+     * without it are counted (a download that did not come from the stored copy, say). */
+    const char *expect_header;
 };
 
 /* The command line, for --help and for errors. */
@@ -68,6 +71,7 @@ extern const char reg_loadgen_usage[];
  * Parses the command line (argv[0] is the program):
  *   --url URL [--header 'Name: value']... [--header-file FILE] [--client-header-file FILE]
  *   --clients N --requests M [--warmup K] [--timeout-ms T] [--histogram-buckets B]
+ *   [--expect-header 'Name: value']
  * also as --option=value. A header file holds one "Name: value" line per header (empty lines
  * are skipped): --header-file's are sent by every client, like --header, but do not show in the
  * process list; --client-header-file's line i is sent by clients i, i + L, ... (L lines), so
@@ -83,7 +87,9 @@ struct reg_loadgen_result {
     uint64_t requests; /* measured requests made: clients x requests */
     uint64_t ok;       /* 2xx */
     uint64_t status_4xx, status_5xx, status_other, transport;
-    uint64_t bytes; /* body bytes of the measured requests */
+    uint64_t bytes;      /* body bytes of the measured requests */
+    bool expecting;      /* an expected header was given */
+    uint64_t unexpected; /* measured answers without it */
     double seconds;
     double *latencies_ms; /* of the measured requests that got an answer */
     size_t nlatencies;
@@ -102,7 +108,8 @@ void reg_loadgen_result_cleanup(struct reg_loadgen_result *r);
  *   {"clients", "requests", "ok", "errors": {"status_4xx", "status_5xx", "status_other",
  *    "transport"}, "bytes", "seconds", "throughput_rps", "throughput_mib_s",
  *    "latency_ms": {"mean", "median", "p90", "p99", "min", "max"},
- *    "histogram": [{"le_ms", "count"}, ...]}
+ *    "histogram": [{"le_ms", "count"}, ...]}, and "expect_header_missing" (answers without
+ *    the expected header) when one was given,
  * with buckets histogram buckets (1..REG_LOADSTATS_BUCKETS_MAX). A new reference.
  */
 struct json_object *reg_loadgen_json(struct reg_loadgen_result *r, int buckets);

@@ -21,8 +21,10 @@
  * The runner: a grandchild of the worker (base/proc.h) that keeps nothing of the worker's but
  * the two locks. It spawns registry-load (posix_spawn, stdout to the figures file, no other
  * descriptor, an environment of PATH and LC_ALL only: none of the registry's secrets) twice:
- * one warm-up download, so that the measured run downloads a stored copy rather than racing to
- * pull the first one through, then clients x requests measured downloads. It kills
+ * warm-up downloads (one at a time, until one is answered from the stored copy), so that the
+ * measured run downloads the stored copy rather than racing the first pull-through, then
+ * clients x requests measured downloads (each checked for the stored copy's header:
+ * "expect_header_missing" in the figures counts those that were not). It kills
  * registry-load when the run's wall-clock limit passes or a stop is asked for, records the
  * outcome, removes the header files and exits.
  *

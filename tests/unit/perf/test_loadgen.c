@@ -26,6 +26,13 @@ static const struct args_case args_cases[] = {
      {"--url=https://h/x", "--header", "X-A: b", "--clients", "1000", "--requests", "100000",
       "--warmup", "3", "--timeout-ms=5", "--histogram-buckets", "200"},
      REG_OK},
+    {"expected header",
+     {"--url", "http://h/", "--clients", "1", "--requests", "1", "--expect-header",
+      "X-Registry-Copy: stored"},
+     REG_OK},
+    {"expected header without a colon",
+     {"--url", "http://h/", "--clients", "1", "--requests", "1", "--expect-header", "stored"},
+     REG_EINVAL},
     {"no url", {"--clients", "1", "--requests", "1"}, REG_EINVAL},
     {"no clients", {"--url", "http://h/", "--requests", "1"}, REG_EINVAL},
     {"no requests", {"--url", "http://h/", "--clients", "1"}, REG_EINVAL},
@@ -193,6 +200,13 @@ test_json(void **state)
     assert_true(json_object_object_get_ex(o, "errors", &err));
     assert_true(json_object_object_get_ex(o, "histogram", &hist));
     assert_int_equal(json_object_array_length(hist), 4);
+    /* Answers without the expected header are counted only when one was expected. */
+    assert_false(json_object_object_get_ex(o, "expect_header_missing", NULL));
+    json_object_put(o);
+    r.expecting = true;
+    r.unexpected = 2;
+    o = reg_loadgen_json(&r, 4);
+    assert_int_equal(reg_json_int(o, "expect_header_missing"), 2);
     json_object_put(o);
 }
 
