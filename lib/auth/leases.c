@@ -116,6 +116,9 @@ reg_leases_spend(struct reg_leases *l, const char *id, const char *user, int64_t
     if (s && s->left > 0 && now_ms < s->expires_ms) {
         s->left--;
         s->last_used_ms = now_ms;
+        order->caller_known = s->caller_known;
+        order->is_admin = s->is_admin;
+        order->perms = s->perms;
         reg_shm_mutex_unlock(&l->lock);
         return REG_LEASE_SPENT;
     }
@@ -140,15 +143,19 @@ reg_leases_spend(struct reg_leases *l, const char *id, const char *user, int64_t
 }
 
 int64_t
-reg_leases_fill(struct reg_leases *l, const char *id, int64_t granted, int64_t now_ms)
+reg_leases_fill(struct reg_leases *l, const char *id, int64_t granted, int64_t now_ms,
+                uint64_t *block_no)
 {
     struct reg_lease_slot *s;
     int64_t unwanted = 0;
 
+    *block_no = 0;
     reg_shm_mutex_lock(&l->lock);
     s = find(l, id);
     if (s && s->fetcher == getpid()) {
         s->fetcher = 0;
+        s->block_no = *block_no = ++l->blocks;
+        s->caller_known = false; /* until reg_leases_remember_caller: read with this block */
         s->left += granted - 1;
         s->expires_ms = now_ms + REG_LEASE_TTL_MS;
         s->last_used_ms = now_ms;
@@ -157,6 +164,24 @@ reg_leases_fill(struct reg_leases *l, const char *id, int64_t granted, int64_t n
     }
     reg_shm_mutex_unlock(&l->lock);
     return unwanted;
+}
+
+void
+reg_leases_remember_caller(struct reg_leases *l, const char *id, uint64_t block_no, bool is_admin,
+                           unsigned perms)
+{
+    struct reg_lease_slot *s;
+
+    if (!block_no)
+        return;
+    reg_shm_mutex_lock(&l->lock);
+    s = find(l, id);
+    if (s && s->block_no == block_no) {
+        s->caller_known = true;
+        s->is_admin = is_admin;
+        s->perms = perms;
+    }
+    reg_shm_mutex_unlock(&l->lock);
 }
 
 void
@@ -221,6 +246,20 @@ reg_leases_forget_user(struct reg_leases *l, const char *user)
         struct reg_lease_slot *s = &l->slots[i];
         if (s->id[0] && (!user || strcmp(s->user, user) == 0))
             memset(s, 0, sizeof(*s));
+    }
+    reg_shm_mutex_unlock(&l->lock);
+}
+
+void
+reg_leases_forget_caller(struct reg_leases *l, const char *user)
+{
+    reg_shm_mutex_lock(&l->lock);
+    for (int i = 0; i < REG_LEASE_SLOTS; i++) {
+        struct reg_lease_slot *s = &l->slots[i];
+        if (s->id[0] && strcmp(s->user, user) == 0) {
+            s->caller_known = false;
+            s->block_no = ++l->blocks; /* a remember under the old number is stale */
+        }
     }
     reg_shm_mutex_unlock(&l->lock);
 }

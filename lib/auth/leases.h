@@ -20,9 +20,14 @@
  * Blocks start at REG_LEASE_FIRST uses and double while a token spends a whole block within
  * its lifetime, up to REG_LEASE_MAX; a block that expires unspent halves the next one.
  *
- * Revocation: a deleted user's tokens are forgotten here (reg_leases_forget_user) and the user
- * lookup after every use refuses them anyway; a store reset empties the table. A revocation
- * made on another host reaches this host's blocks when they expire (REG_LEASE_TTL_MS).
+ * The caller: a slot also keeps the token's user as the store gave it when the block was
+ * fetched (admin flag, permissions), so that a use spent from the block needs no store read
+ * at all. It is as fresh as the block: re-read with every block, at most REG_LEASE_TTL_MS old.
+ *
+ * Revocation: deleting a user forgets their tokens' blocks here (reg_leases_forget_user),
+ * changing their permissions forgets the user cached with them (reg_leases_forget_caller), so
+ * the next use reads the store again; a store reset empties the table. A change made on another host reaches this host's blocks (and the callers cached with
+ * them) when they expire: within REG_LEASE_TTL_MS.
  *
  * The table only decides; its caller talks to the store (auth/users.c): reg_leases_spend says
  * whether the use was spent here, must be counted in the store directly, or needs a new block,
@@ -63,11 +68,16 @@ struct reg_lease_slot {
     int64_t block;                 /* the size of the next block */
     pid_t fetcher;                 /* a process taking a block from the store now; 0 = none */
     int64_t fetch_since_ms;
+    uint64_t block_no; /* which block this is: numbered by the table, never reused */
+    bool caller_known; /* is_admin and perms below are the user's, read with this block */
+    bool is_admin;
+    unsigned perms;
 };
 
 struct reg_leases {
     pthread_mutex_t lock; /* process-shared, robust */
     int64_t next_collect_ms;
+    uint64_t blocks; /* blocks filled so far: the last block_no given */
     struct reg_lease_slot slots[REG_LEASE_SLOTS];
 };
 
@@ -88,6 +98,11 @@ enum reg_lease_step {
 };
 
 struct reg_lease_order {
+    /* REG_LEASE_SPENT: the token's user as read with the block, when caller_known. */
+    bool caller_known;
+    bool is_admin;
+    unsigned perms;
+    /* REG_LEASE_FETCH: the size of the block to take. */
     int64_t want;
     /* Rests to give back (before the fetch, so they can be taken again): this token's expired
      * block, and the block of a token pushed out of a full bucket. */
@@ -103,10 +118,17 @@ enum reg_lease_step reg_leases_spend(struct reg_leases *l, const char *id, const
                                      int64_t now_ms, struct reg_lease_order *order);
 
 /* Records the block of `granted` uses (>= 1) that this process fetched for id after
- * REG_LEASE_FETCH; one of them is the use that asked. Returns how many of them the caller must
- * give back: 0, or granted - 1 when the table dropped the token meanwhile (reset, user
- * deleted, pushed out). */
-int64_t reg_leases_fill(struct reg_leases *l, const char *id, int64_t granted, int64_t now_ms);
+ * REG_LEASE_FETCH; one of them is the use that asked. *block_no numbers the block (0 when it was
+ * not kept). Returns how many of the uses the caller must give back: 0, or granted - 1 when the
+ * table dropped the token meanwhile (reset, user deleted, pushed out). */
+int64_t reg_leases_fill(struct reg_leases *l, const char *id, int64_t granted, int64_t now_ms,
+                        uint64_t *block_no);
+
+/* Keeps the token's user, read from the store after this process filled block block_no of id,
+ * with that block, for the uses spent from it. Ignored unless the table still holds that very
+ * block (a change forgotten meanwhile must not come back with a stale read). */
+void reg_leases_remember_caller(struct reg_leases *l, const char *id, uint64_t block_no,
+                                bool is_admin, unsigned perms);
 
 /* This process's fetch for id failed (token refused, store down): nothing is held for it. */
 void reg_leases_abandon(struct reg_leases *l, const char *id);
@@ -124,5 +146,9 @@ int reg_leases_collect(struct reg_leases *l, int64_t now_ms, bool all, struct re
 /* Forgets the blocks of user's tokens (the user was deleted), or of every token (NULL: the
  * store was reset). Nothing is given back: those tokens no longer exist. */
 void reg_leases_forget_user(struct reg_leases *l, const char *user);
+
+/* Forgets what was cached of user with their tokens' blocks (their permissions changed); the
+ * blocks stay, and a read that started before the change is not remembered. */
+void reg_leases_forget_caller(struct reg_leases *l, const char *user);
 
 #endif

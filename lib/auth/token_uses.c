@@ -4,6 +4,7 @@
  */
 #include "auth/token_uses.h"
 
+#include <string.h>
 #include <time.h>
 
 #include "base/log.h"
@@ -31,11 +32,12 @@ give_back(struct reg_store *store, const struct reg_lease_return *r, int n)
     }
 }
 
-/* Takes a block of order->want uses for the token (one of them spent now) into the table. */
+/* Takes a block of order->want uses for the token (one of them spent now) into the table;
+ * *block_no numbers it. */
 static enum reg_status
 fetch_block(struct reg_store *store, struct reg_leases *leases,
             const struct reg_token_claims *claims, int64_t max_uses,
-            const struct reg_lease_order *order)
+            const struct reg_lease_order *order, uint64_t *block_no)
 {
     int64_t granted = 0, uses = 0, unwanted;
     enum reg_status st = reg_store_token_take(store, claims->user, claims->id, max_uses,
@@ -45,7 +47,7 @@ fetch_block(struct reg_store *store, struct reg_leases *leases,
         reg_leases_abandon(leases, claims->id);
         return st;
     }
-    unwanted = reg_leases_fill(leases, claims->id, granted, monotonic_ms());
+    unwanted = reg_leases_fill(leases, claims->id, granted, monotonic_ms(), block_no);
     if (unwanted > 0 &&
         reg_store_token_give_back(store, claims->user, claims->id, unwanted) != REG_OK)
         reg_log(REG_LOG_WARN, "%lld unspent uses of a token not given back: %s",
@@ -55,17 +57,22 @@ fetch_block(struct reg_store *store, struct reg_leases *leases,
 
 enum reg_status
 reg_token_uses_spend(struct reg_store *store, struct reg_leases *leases,
-                     const struct reg_token_claims *claims, int64_t max_uses)
+                     const struct reg_token_claims *claims, int64_t max_uses,
+                     struct reg_token_use *use)
 {
     struct reg_lease_order order;
     struct reg_lease_return expired[REG_LEASE_RETURNS_MAX];
     int64_t uses;
     enum reg_status st;
 
+    memset(use, 0, sizeof(*use));
     if (!leases)
         return reg_store_token_use(store, claims->user, claims->id, max_uses, &uses);
     switch (reg_leases_spend(leases, claims->id, claims->user, monotonic_ms(), &order)) {
     case REG_LEASE_SPENT:
+        use->caller_known = order.caller_known;
+        use->is_admin = order.is_admin;
+        use->perms = order.perms;
         st = REG_OK;
         break;
     case REG_LEASE_DIRECT:
@@ -74,7 +81,7 @@ reg_token_uses_spend(struct reg_store *store, struct reg_leases *leases,
     case REG_LEASE_FETCH:
     default:
         give_back(store, order.back, order.nback);
-        st = fetch_block(store, leases, claims, max_uses, &order);
+        st = fetch_block(store, leases, claims, max_uses, &order, &use->block_no);
         break;
     }
     /* Rests of blocks that expired on this host go back now and then (at most twice per
@@ -82,6 +89,14 @@ reg_token_uses_spend(struct reg_store *store, struct reg_leases *leases,
     give_back(store, expired,
               reg_leases_collect(leases, monotonic_ms(), false, expired, REG_LEASE_RETURNS_MAX));
     return st;
+}
+
+void
+reg_token_uses_remember(struct reg_leases *leases, const struct reg_token_claims *claims,
+                        const struct reg_token_use *use, bool is_admin, unsigned perms)
+{
+    if (leases && use->block_no)
+        reg_leases_remember_caller(leases, claims->id, use->block_no, is_admin, perms);
 }
 
 enum reg_status

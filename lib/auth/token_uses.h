@@ -7,6 +7,7 @@
 #ifndef REG_AUTH_TOKEN_USES_H
 #define REG_AUTH_TOKEN_USES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "auth/leases.h"
@@ -15,10 +16,24 @@
 
 struct reg_store;
 
-/* Spends one use of the token of claims, which may have max_uses in all. REG_EAUTH if it is
- * revoked or used up, REG_ESTORE if the store fails. leases may be NULL. */
+/* What spending a use learned: the token's user as cached with the host's block (when
+ * caller_known), or the block to remember the user with once it is read (block_no, 0 = none). */
+struct reg_token_use {
+    bool caller_known;
+    bool is_admin;
+    unsigned perms;
+    uint64_t block_no;
+};
+
+/* Spends one use of the token of claims, which may have max_uses in all, filling *use.
+ * REG_EAUTH if it is revoked or used up, REG_ESTORE if the store fails. leases may be NULL. */
 enum reg_status reg_token_uses_spend(struct reg_store *store, struct reg_leases *leases,
-                                     const struct reg_token_claims *claims, int64_t max_uses);
+                                     const struct reg_token_claims *claims, int64_t max_uses,
+                                     struct reg_token_use *use);
+
+/* Caches the token's user, read after reg_token_uses_spend, with the block use names. */
+void reg_token_uses_remember(struct reg_leases *leases, const struct reg_token_claims *claims,
+                             const struct reg_token_use *use, bool is_admin, unsigned perms);
 
 /* Whether reg_token_uses_spend would accept the token, spending nothing (REG_EAUTH if not). */
 enum reg_status reg_token_uses_check(struct reg_store *store, struct reg_leases *leases,

@@ -296,6 +296,7 @@ authorize(struct reg_users *users, struct reg_arena *a, const char *header, bool
           struct reg_caller *out)
 {
     struct reg_token_claims claims;
+    struct reg_token_use use = {0};
     struct reg_user u;
     enum reg_status st;
 
@@ -310,15 +311,26 @@ authorize(struct reg_users *users, struct reg_arena *a, const char *header, bool
         header++;
     st = reg_token_verify(users->secret, header, (int64_t)time(NULL), &claims);
     if (st == REG_OK && spend)
-        st = reg_token_uses_spend(users->store, users->leases, &claims, users->token_max_uses);
+        st =
+            reg_token_uses_spend(users->store, users->leases, &claims, users->token_max_uses, &use);
     else if (st == REG_OK)
         st = reg_token_uses_check(users->store, users->leases, &claims, users->token_max_uses);
-    if (st == REG_OK)
-        st = reg_store_user_get(users->store, a, claims.user, &u);
+    if (st != REG_OK)
+        return st;
+    /* Spent from the host's block: the user as read with that block (at most
+     * REG_LEASE_TTL_MS old, forgotten at once when changed on this host). */
+    if (use.caller_known) {
+        out->name = reg_arena_strdup(a, claims.user);
+        out->is_admin = use.is_admin;
+        out->perms = use.perms;
+        return REG_OK;
+    }
+    st = reg_store_user_get(users->store, a, claims.user, &u);
     if (st == REG_ENOTFOUND)
         return reg_errorf(REG_EAUTH, "the access token's user no longer exists");
     if (st != REG_OK)
         return st;
+    reg_token_uses_remember(users->leases, &claims, &use, u.is_admin, u.perms);
     out->name = u.name;
     out->is_admin = u.is_admin;
     out->perms = u.perms;
@@ -394,5 +406,9 @@ reg_users_set_perms(struct reg_users *users, struct reg_arena *a, const char *na
         return st;
     out->perms = perms;
     out->is_admin = (perms & REG_PERM_ADMIN) != 0;
-    return reg_store_user_update(users->store, out);
+    st = reg_store_user_update(users->store, out);
+    /* The next call of theirs reads the new permissions, not those cached with a block. */
+    if (st == REG_OK && users->leases)
+        reg_leases_forget_caller(users->leases, name);
+    return st;
 }

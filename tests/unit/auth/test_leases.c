@@ -41,6 +41,15 @@ teardown(void **state)
     return 0;
 }
 
+/* reg_leases_fill without the block's number. */
+static int64_t
+fill_block(struct reg_leases *l, const char *id, int64_t granted, int64_t now)
+{
+    uint64_t block_no;
+
+    return reg_leases_fill(l, id, granted, now, &block_no);
+}
+
 /* Fetches a block for id as a worker would, the store granting `granted` of it. Returns the
  * size asked for. */
 static int64_t
@@ -49,7 +58,7 @@ fetch(struct reg_leases *l, const char *id, const char *user, int64_t now, int64
     struct reg_lease_order o;
 
     assert_int_equal(reg_leases_spend(l, id, user, now, &o), REG_LEASE_FETCH);
-    assert_int_equal(reg_leases_fill(l, id, granted ? granted : o.want, now), 0);
+    assert_int_equal(fill_block(l, id, granted ? granted : o.want, now), 0);
     return o.want;
 }
 
@@ -69,7 +78,7 @@ test_a_block_is_spent_without_the_store(void **state)
     assert_int_equal(o.want, 2 * REG_LEASE_FIRST);
     assert_int_equal(o.nback, 0);
     /* The store had only 3 left: those are all the host holds. */
-    assert_int_equal(reg_leases_fill(l, ID_A, 3, T0 + 10), 0);
+    assert_int_equal(fill_block(l, ID_A, 3, T0 + 10), 0);
     assert_true(reg_leases_holds(l, ID_A, T0 + 11));
     assert_int_equal(reg_leases_spend(l, ID_A, "alice", T0 + 11, &o), REG_LEASE_SPENT);
     assert_int_equal(reg_leases_spend(l, ID_A, "alice", T0 + 12, &o), REG_LEASE_SPENT);
@@ -115,7 +124,7 @@ test_an_expired_rest_goes_back_and_the_next_block_shrinks(void **state)
     assert_string_equal(o.back[0].user, "alice");
     assert_int_equal(o.back[0].n, 4 * REG_LEASE_FIRST - 1);
     assert_int_equal(o.want, 2 * REG_LEASE_FIRST);
-    assert_int_equal(reg_leases_fill(l, ID_A, o.want, now), 0);
+    assert_int_equal(fill_block(l, ID_A, o.want, now), 0);
     /* An idle token's expired rest is collected by whoever comes next, once per half TTL. */
     now += REG_LEASE_TTL_MS;
     assert_int_equal(reg_leases_collect(l, now, false, back, REG_LEASE_RETURNS_MAX), 1);
@@ -182,7 +191,7 @@ test_a_dead_fetcher_does_not_block_the_token(void **state)
     assert_true(WIFSIGNALED(status));
     assert_int_equal(reg_leases_spend(l, ID_A, "alice", T0 + 1, &o), REG_LEASE_FETCH);
     /* The dead one's fill would not land; ours does. */
-    assert_int_equal(reg_leases_fill(l, ID_A, 4, T0 + 1), 0);
+    assert_int_equal(fill_block(l, ID_A, 4, T0 + 1), 0);
     assert_true(reg_leases_holds(l, ID_A, T0 + 2));
 }
 
@@ -207,7 +216,7 @@ test_a_full_bucket_pushes_out_the_least_recently_used(void **state)
     assert_false(reg_leases_holds(l, ids[0], T0 + 100));
     assert_true(reg_leases_holds(l, ids[1], T0 + 100));
     /* A fill for a token pushed out meanwhile is handed back whole, but the asking use. */
-    assert_int_equal(reg_leases_fill(l, ids[REG_LEASE_PROBE], 4, T0 + 100), 0);
+    assert_int_equal(fill_block(l, ids[REG_LEASE_PROBE], 4, T0 + 100), 0);
 }
 
 static void
@@ -224,9 +233,35 @@ test_forgetting_a_user_or_everyone(void **state)
     reg_leases_forget_user(l, "alice");
     assert_false(reg_leases_holds(l, ID_A, T0 + 1));
     assert_true(reg_leases_holds(l, ID_B, T0 + 1));
-    assert_int_equal(reg_leases_fill(l, "d0000000000000000000000000000004", 8, T0 + 1), 7);
+    assert_int_equal(fill_block(l, "d0000000000000000000000000000004", 8, T0 + 1), 7);
     reg_leases_forget_user(l, NULL);
     assert_false(reg_leases_holds(l, ID_B, T0 + 1));
+}
+
+/* The user read with a block is handed out with the uses spent from it; a permission change
+ * forgets it, and a read that began before the change is not remembered. */
+static void
+test_the_caller_is_cached_with_the_block(void **state)
+{
+    struct reg_leases *l = *state;
+    struct reg_lease_order o;
+    uint64_t block_no, stale;
+
+    assert_int_equal(reg_leases_spend(l, ID_A, "alice", T0, &o), REG_LEASE_FETCH);
+    assert_int_equal(reg_leases_fill(l, ID_A, 10, T0, &block_no), 0);
+    assert_true(block_no > 0);
+    assert_int_equal(reg_leases_spend(l, ID_A, "alice", T0 + 1, &o), REG_LEASE_SPENT);
+    assert_false(o.caller_known);
+    reg_leases_remember_caller(l, ID_A, block_no, false, 6);
+    assert_int_equal(reg_leases_spend(l, ID_A, "alice", T0 + 2, &o), REG_LEASE_SPENT);
+    assert_true(o.caller_known && !o.is_admin && o.perms == 6);
+    stale = block_no;
+    reg_leases_forget_caller(l, "alice");
+    reg_leases_remember_caller(l, ID_A, stale, true, 15);
+    assert_int_equal(reg_leases_spend(l, ID_A, "alice", T0 + 3, &o), REG_LEASE_SPENT);
+    assert_false(o.caller_known);
+    /* The block's uses stayed: only the cached user went. */
+    assert_true(reg_leases_holds(l, ID_A, T0 + 3));
 }
 
 int
@@ -245,6 +280,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_a_full_bucket_pushes_out_the_least_recently_used,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_forgetting_a_user_or_everyone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_caller_is_cached_with_the_block, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("auth/leases", tests, NULL, NULL);

@@ -227,7 +227,8 @@ spend_in_child(const char *path, int go, struct reg_leases *leases, int die_afte
         _exit(252);
     for (int i = 0; i < USES_EACH; i++) {
         int64_t n = 1;
-        enum reg_status st = leases ? reg_token_uses_spend(s, leases, &claims, MAX_USES)
+        struct reg_token_use use;
+        enum reg_status st = leases ? reg_token_uses_spend(s, leases, &claims, MAX_USES, &use)
                                     : reg_store_token_use(s, "alice", "shared", MAX_USES, &n);
         if (st == REG_OK && (n < 1 || n > MAX_USES))
             _exit(253);
