@@ -63,7 +63,7 @@ reg_token_uses_spend(struct reg_store *store, struct reg_leases *leases,
     struct reg_lease_order order;
     struct reg_lease_return expired[REG_LEASE_RETURNS_MAX];
     int64_t uses;
-    enum reg_status st;
+    enum reg_status st = REG_OK;
 
     memset(use, 0, sizeof(*use));
     if (!leases)
@@ -73,13 +73,11 @@ reg_token_uses_spend(struct reg_store *store, struct reg_leases *leases,
         use->caller_known = order.caller_known;
         use->is_admin = order.is_admin;
         use->perms = order.perms;
-        st = REG_OK;
         break;
     case REG_LEASE_DIRECT:
         st = reg_store_token_use(store, claims->user, claims->id, max_uses, &uses);
         break;
     case REG_LEASE_FETCH:
-    default:
         give_back(store, order.back, order.nback);
         st = fetch_block(store, leases, claims, max_uses, &order, &use->block_no);
         break;

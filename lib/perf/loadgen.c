@@ -287,8 +287,10 @@ is_expected(const char *want, const char *line, size_t len)
         ;
     line += name_len + 1;
     len -= name_len + 1;
-    while (len > 0 && (*line == ' ' || *line == '\t'))
-        line++, len--;
+    while (len > 0 && (*line == ' ' || *line == '\t')) {
+        line++;
+        len--;
+    }
     while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
         len--;
     vlen = strlen(value);

@@ -114,8 +114,8 @@ static const char *const stmt_sql[ST_COUNT_ALL] = {
  * the uses, when fewer than asked remain); give ?2 unspent uses back. */
 enum counter_stmt_id { CT_TAKE, CT_TAKE_REST, CT_GIVE_BACK, CT_COUNT };
 static const char *const counter_sql[CT_COUNT] = {
-    [CT_TAKE] = "UPDATE tokens SET uses = uses + ?3 WHERE id = ?1 AND uses + ?3 <= ?2 "
-                "RETURNING uses",
+    [CT_TAKE] = ("UPDATE tokens SET uses = uses + ?3 WHERE id = ?1 AND uses + ?3 <= ?2 "
+                 "RETURNING uses"),
     [CT_TAKE_REST] = "UPDATE tokens SET uses = ?2 WHERE id = ?1 AND uses = ?3 RETURNING uses",
     [CT_GIVE_BACK] = "UPDATE tokens SET uses = MAX(0, uses - ?2) WHERE id = ?1",
 };

@@ -209,7 +209,7 @@ test_migration_from_v1(void **state)
  * USES_EACH uses of token "shared" (through leases when not NULL, else straight in the store)
  * and exits with how many succeeded. With die_after >= 0 it exits after that many attempts
  * without releasing anything, as a killed worker would. */
-static void
+static _Noreturn void
 spend_in_child(const char *path, int go, struct reg_leases *leases, int die_after)
 {
     struct reg_token_claims claims = {.id = "shared", .user = "alice"};
