@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "core/readme_snapshot.h"
 #include "master.h"
 #include "reg.h"
 
@@ -100,6 +101,9 @@ main(void)
     }
     if (ensure_dir(cfg.data_dir) || ensure_dir(run_dir) || prepare_store(&cfg))
         return 1;
+    /* README snapshots are named by store generation, which a store replaced while registryd
+     * was stopped may repeat: each start begins without any. */
+    reg_readme_snapshot_purge(run_dir);
     pool = map_pool();
     if (!pool)
         return 1;

@@ -60,7 +60,8 @@ struct reg_app {
     struct reg_catalog *catalog; /* this worker's snapshot of every artifact */
     struct reg_ingest ingest;    /* upstream hosts, tokens, timeouts and the ingest gate */
     struct reg_search *search;
-    struct reg_pool_status *pool; /* NULL outside registryd (unit tests) */
+    struct reg_readme_snapshot *readmes; /* this worker's mapping of the host's README snapshot */
+    struct reg_pool_status *pool;        /* NULL outside registryd (unit tests) */
     time_t started_at;
 };
 

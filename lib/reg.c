@@ -3,6 +3,7 @@
  */
 #include "reg.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,17 @@ observe_upstream(void *ctx, enum reg_upstream u, bool ok, const char *detail)
     struct reg_pool_status *pool = ctx;
 
     reg_stats_upstream(&pool->stats, u, ok, detail);
+}
+
+/* The worker's handle on the host's README snapshots, kept in the run directory that registryd
+ * creates (without it, search reads READMEs from the store). */
+static enum reg_status
+open_readme_snapshot(const struct reg_config *cfg, struct reg_readme_snapshot **out)
+{
+    char dir[4096];
+
+    snprintf(dir, sizeof(dir), "%s/run", cfg->data_dir);
+    return reg_readme_snapshot_new(dir, REG_README_SNAPSHOT_MAX, out);
 }
 
 enum reg_status
@@ -45,6 +57,8 @@ reg_app_new(const struct reg_config *cfg, struct reg_pool_status *pool, struct r
     if (st == REG_OK)
         st = reg_search_new(&app->search);
     if (st == REG_OK)
+        st = open_readme_snapshot(cfg, &app->readmes);
+    if (st == REG_OK)
         st = reg_users_init(&app->users, app->store, &app->config);
     if (st == REG_OK)
         st = reg_users_bootstrap_admin(&app->users);
@@ -69,6 +83,7 @@ reg_app_free(struct reg_app *app)
         return;
     reg_users_cleanup(&app->users);
     reg_search_free(app->search);
+    reg_readme_snapshot_free(app->readmes);
     reg_catalog_free(app->catalog);
     reg_blobs_free(app->blobs);
     reg_store_close(app->store);

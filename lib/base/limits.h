@@ -72,6 +72,11 @@
  * character). Search reads READMEs from the store one at a time, so this bounds its work per
  * artifact; the rest of a README is kept and downloaded, not searched. */
 #define REG_SEARCH_README_MAX (64 * 1024)
+/* The README snapshot of a host (core/readme_snapshot.h): one file of every README's searchable
+ * prefix, mapped by every worker, so its size is at most artifacts x REG_SEARCH_README_MAX plus
+ * 56 bytes each (16,000 artifacts whose READMEs all reach 64 KiB fill it). Past it no snapshot
+ * is written and each search reads the READMEs from the store, as without one. */
+#define REG_README_SNAPSHOT_MAX ((size_t)1 << 30)
 
 /* SQLite busy timeout while another worker holds the write lock. */
 #define REG_SQLITE_BUSY_MS 5000

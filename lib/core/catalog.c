@@ -284,6 +284,12 @@ reg_catalog_refresh(struct reg_catalog *c, struct reg_store *store)
     return REG_OK;
 }
 
+uint64_t
+reg_catalog_generation(const struct reg_catalog *c)
+{
+    return c->generation;
+}
+
 const struct reg_catalog_entry *
 reg_catalog_entries(const struct reg_catalog *c, size_t *count)
 {

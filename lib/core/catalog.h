@@ -2,7 +2,7 @@
  * catalog.h - each worker's snapshot of every artifact: what regex search, lineage and the
  * rating of parents read without a store query per artifact. READMEs are not in it: a copy of
  * every README in every worker grows with the registry times the workers, so regex search
- * reads them from the store (core/search.h).
+ * reads them from a snapshot shared by the workers of a host (core/readme_snapshot.h).
  *
  * The snapshot is reloaded from the store (one scan) when the store's generation counter has
  * moved since it was filled, so a read costs one small query when nothing changed. Entries
@@ -54,6 +54,9 @@ void reg_catalog_free(struct reg_catalog *cat);
 
 /* Reloads the snapshot when the store changed since it was filled. */
 enum reg_status reg_catalog_refresh(struct reg_catalog *cat, struct reg_store *store);
+
+/* The store generation of the last refresh (what a cache kept beside the catalog follows). */
+uint64_t reg_catalog_generation(const struct reg_catalog *cat);
 
 /* The entries of the last refresh, in store order. */
 const struct reg_catalog_entry *reg_catalog_entries(const struct reg_catalog *cat, size_t *count);

@@ -1,5 +1,6 @@
 /*
- * search.c - PCRE2 matching under limits over the catalog's names and the store's README feed.
+ * search.c - PCRE2 matching under limits over the catalog's names and the READMEs of the host's
+ * snapshot (or of the store's feed when there is no snapshot).
  *
  * A subject on which the match or depth limit is reached counts as not matching: the limits
  * exist for patterns whose backtracking explodes, and such a pattern has no meaningful answer
@@ -209,21 +210,33 @@ match_readme(void *ctx, const char *id, const char *text, size_t len)
     return try_subject(r, text, len, &r->hit[e - r->entries]);
 }
 
+/* The READMEs from the snapshot of the catalog's generation; from the store when it cannot be
+ * had (the snapshot module has logged why): the snapshot only saves reading the store. */
 static enum reg_status
-match_all(struct run *r, struct reg_store *store, size_t n)
+match_readmes(struct run *r, struct reg_readme_snapshot *readmes, struct reg_store *store)
+{
+    if (readmes &&
+        reg_readme_snapshot_sync(readmes, store, reg_catalog_generation(r->cat)) == REG_OK)
+        return reg_readme_snapshot_each(readmes, match_readme, r);
+    return reg_store_readmes(store, REG_SEARCH_README_MAX, match_readme, r);
+}
+
+static enum reg_status
+match_all(struct run *r, struct reg_readme_snapshot *readmes, struct reg_store *store, size_t n)
 {
     enum reg_status st = REG_OK;
 
     for (size_t i = 0; i < n && st == REG_OK; i++)
         st = try_subject(r, r->entries[i].name, r->entries[i].name_len, &r->hit[i]);
     if (st == REG_OK)
-        st = reg_store_readmes(store, REG_SEARCH_README_MAX, match_readme, r);
+        st = match_readmes(r, readmes, store);
     return st;
 }
 
 enum reg_status
-reg_search_regex(struct reg_search *c, struct reg_catalog *cat, struct reg_store *store,
-                 struct reg_arena *a, const char *pattern, struct reg_artifact **out, int *count)
+reg_search_regex(struct reg_search *c, struct reg_catalog *cat, struct reg_readme_snapshot *readmes,
+                 struct reg_store *store, struct reg_arena *a, const char *pattern,
+                 struct reg_artifact **out, int *count)
 {
     struct run r = {.c = c, .cat = cat};
     size_t nentries, n = 0;
@@ -246,7 +259,7 @@ reg_search_regex(struct reg_search *c, struct reg_catalog *cat, struct reg_store
     r.entries = reg_catalog_entries(cat, &nentries);
     r.hit = reg_arena_alloc(a, sizeof(*r.hit) * (nentries ? nentries : 1));
     memset(r.hit, 0, sizeof(*r.hit) * (nentries ? nentries : 1));
-    st = match_all(&r, store, nentries);
+    st = match_all(&r, readmes, store, nentries);
     pcre2_match_data_free(r.md);
     pcre2_code_free(r.re);
     if (st != REG_OK)

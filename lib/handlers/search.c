@@ -73,8 +73,8 @@ reg_handle_by_regex(struct reg_app *app, struct reg_request *req, struct reg_res
     if (st == REG_OK)
         st = reg_json_get_string(body, "regex", &pattern);
     if (st == REG_OK)
-        st = reg_search_regex(app->search, app->catalog, app->store, &req->arena, pattern, &items,
-                              &count);
+        st = reg_search_regex(app->search, app->catalog, app->readmes, app->store, &req->arena,
+                              pattern, &items, &count);
     if (st != REG_OK)
         return st;
     if (count == 0)

@@ -13,6 +13,7 @@ The dependency-cost closure's complexity is a unit test (tests/unit/core/test_gr
 
 import concurrent.futures
 import io
+import os
 import urllib.parse
 import zipfile
 
@@ -314,3 +315,43 @@ def test_search_reads_each_readme_up_to_the_searchable_prefix(readme_stack):
     # Name matches and README matches together, still once each.
     found = assert_json_status(search(s, r"readme-00[0-2]|Dataset card 3:"), 200)
     assert [m["name"] for m in found] == ["readme-000", "readme-001", "readme-002", "readme-003"]
+
+
+# -- one README snapshot per host, following the store's generation ---------------------------
+
+
+def snapshot_files(stack):
+    run = os.path.join(stack.data_dir, "run")
+    return sorted(n for n in os.listdir(run) if n.startswith("readmes-"))
+
+
+def regex_names(stack, regex, tries=8):
+    """The names regex finds, asked tries times (so that several workers answer): all answers
+    must agree. [] for a 404."""
+    answers = set()
+    for _ in range(tries):
+        r = search(stack, regex)
+        if r.status_code == 404:
+            answers.add(())
+        else:
+            answers.add(tuple(sorted(m["name"] for m in assert_json_status(r, 200))))
+    assert len(answers) == 1, answers
+    return list(answers.pop())
+
+
+def test_search_follows_uploads_and_deletes_through_the_snapshot(registry):
+    s = registry
+    arts = {n: upload(s, "dataset", n, f"# {n}\nholds the word snapword-{n}\n")
+            for n in ("snap-a", "snap-b", "snap-c")}
+    assert regex_names(s, "snapword") == ["snap-a", "snap-b", "snap-c"]
+    # The workers searched one file of the host, not the store, for the READMEs.
+    assert len(snapshot_files(s)) == 1
+    first = snapshot_files(s)[0]
+    call(s, "DELETE", f"/artifacts/dataset/{arts['snap-b']['metadata']['id']}")
+    upload(s, "dataset", "snap-d", "# snap-d\nsnapword-snap-d\n")
+    assert regex_names(s, "snapword") == ["snap-a", "snap-c", "snap-d"]
+    assert regex_names(s, "snapword-snap-b") == []
+    # A newer generation's file replaced the older one.
+    assert len(snapshot_files(s)) == 1 and snapshot_files(s)[0] != first
+    assert_json_status(call(s, "DELETE", "/reset"), 200)
+    assert regex_names(s, "snapword") == []

@@ -1,14 +1,20 @@
 /*
  * test_search.c - reg_search_regex on a real SQLite store (":memory:"): matches on names and
  * README text in store order, pattern errors, catastrophic patterns that must answer promptly
- * (never asserted on time), and the cache following the store's generation counter.
+ * (never asserted on time), and the cache following the store's generation counter. Every case
+ * runs twice: with READMEs from a snapshot file (core/readme_snapshot.h) in a temporary
+ * directory, and from the store's feed (no snapshot, or one whose directory does not exist), so
+ * the two give the same answers.
  */
 #include "unit.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "base/limits.h"
 
 #include "core/search.h"
 #include "core/store_fixture.h"
@@ -17,18 +23,71 @@
 struct fixture {
     struct store_fixture s; /* store, catalog, arena */
     struct reg_search *search;
+    char dir[64];                        /* the snapshot directory; "" when none */
+    struct reg_readme_snapshot *readmes; /* NULL: READMEs from the store */
 };
 
-static int
-setup(void **state)
+static struct fixture *
+fixture_new(void)
 {
     struct fixture *f = calloc(1, sizeof(*f));
 
     assert_non_null(f);
     store_fixture_init(&f->s, 1000000000);
     assert_int_equal(reg_search_new(&f->search), REG_OK);
+    return f;
+}
+
+/* READMEs from a snapshot in a fresh temporary directory. */
+static int
+setup(void **state)
+{
+    struct fixture *f = fixture_new();
+
+    strcpy(f->dir, "/tmp/reg-test-search-snap-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(reg_readme_snapshot_new(f->dir, REG_README_SNAPSHOT_MAX, &f->readmes), REG_OK);
     *state = f;
     return 0;
+}
+
+/* READMEs from the store: no snapshot. */
+static int
+setup_store(void **state)
+{
+    *state = fixture_new();
+    return 0;
+}
+
+/* READMEs from the store: a snapshot whose directory does not exist (search falls back). */
+static int
+setup_missing_dir(void **state)
+{
+    struct fixture *f = fixture_new();
+
+    assert_int_equal(reg_readme_snapshot_new("/nonexistent-reg-search-dir", REG_README_SNAPSHOT_MAX,
+                                             &f->readmes),
+                     REG_OK);
+    *state = f;
+    return 0;
+}
+
+static void
+remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char path[512];
+
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 static int
@@ -36,6 +95,9 @@ teardown(void **state)
 {
     struct fixture *f = *state;
 
+    reg_readme_snapshot_free(f->readmes);
+    if (f->dir[0])
+        remove_dir(f->dir);
     reg_search_free(f->search);
     store_fixture_cleanup(&f->s);
     free(f);
@@ -60,8 +122,8 @@ search(struct fixture *f, const char *pattern, const char **out)
 {
     struct reg_artifact *items = NULL;
     int count = -1;
-    enum reg_status st =
-        reg_search_regex(f->search, f->s.catalog, f->s.store, &f->s.arena, pattern, &items, &count);
+    enum reg_status st = reg_search_regex(f->search, f->s.catalog, f->readmes, f->s.store,
+                                          &f->s.arena, pattern, &items, &count);
     const char *joined = "";
 
     assert_true(count >= 0);
@@ -138,9 +200,9 @@ test_result_fields(void **state)
     struct reg_artifact *items;
     int count;
 
-    assert_int_equal(
-        reg_search_regex(f->search, f->s.catalog, f->s.store, &f->s.arena, "alpha", &items, &count),
-        REG_OK);
+    assert_int_equal(reg_search_regex(f->search, f->s.catalog, f->readmes, f->s.store, &f->s.arena,
+                                      "alpha", &items, &count),
+                     REG_OK);
     assert_int_equal(count, 2);
     assert_string_equal(items[0].id, id1);
     assert_int_equal(items[0].type, REG_TYPE_CODE);
@@ -430,27 +492,33 @@ test_free_null(void **state)
     reg_search_free(NULL);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+/* Every case, for one setup. */
+#define CASES(setup_fn)                                                                            \
+    cmocka_unit_test_setup_teardown(test_matches_names_and_readmes, setup_fn, teardown),           \
+        cmocka_unit_test_setup_teardown(test_result_fields, setup_fn, teardown),                   \
+        cmocka_unit_test_setup_teardown(test_empty_store, setup_fn, teardown),                     \
+        cmocka_unit_test_setup_teardown(test_invalid_patterns, setup_fn, teardown),                \
+        cmocka_unit_test_setup_teardown(test_empty_pattern, setup_fn, teardown),                   \
+        cmocka_unit_test_setup_teardown(test_pattern_length, setup_fn, teardown),                  \
+        cmocka_unit_test_setup_teardown(test_oversized_bounds, setup_fn, teardown),                \
+        cmocka_unit_test_setup_teardown(test_character_classes, setup_fn, teardown),               \
+        cmocka_unit_test_setup_teardown(test_catastrophic_names, setup_fn, teardown),              \
+        cmocka_unit_test_setup_teardown(test_catastrophic_readme, setup_fn, teardown),             \
+        cmocka_unit_test_setup_teardown(test_catastrophic_keeps_true_matches, setup_fn, teardown), \
+        cmocka_unit_test_setup_teardown(test_many_artifacts, setup_fn, teardown),                  \
+        cmocka_unit_test_setup_teardown(test_cache_follows_store, setup_fn, teardown),             \
+        cmocka_unit_test_setup_teardown(test_cache_across_connections, setup_fn, teardown)
 
 int
 main(void)
 {
-    const struct CMUnitTest tests[] = {
-        T(test_matches_names_and_readmes),
-        T(test_result_fields),
-        T(test_empty_store),
-        T(test_invalid_patterns),
-        T(test_empty_pattern),
-        T(test_pattern_length),
-        T(test_oversized_bounds),
-        T(test_character_classes),
-        T(test_catastrophic_names),
-        T(test_catastrophic_readme),
-        T(test_catastrophic_keeps_true_matches),
-        T(test_many_artifacts),
-        T(test_cache_follows_store),
-        T(test_cache_across_connections),
-        cmocka_unit_test(test_free_null),
-    };
-    return cmocka_run_group_tests_name("core/search", tests, NULL, NULL);
+    const struct CMUnitTest snapshot[] = {CASES(setup), cmocka_unit_test(test_free_null)};
+    const struct CMUnitTest store[] = {CASES(setup_store)};
+    const struct CMUnitTest missing_dir[] = {CASES(setup_missing_dir)};
+    int failed = cmocka_run_group_tests_name("core/search (snapshot)", snapshot, NULL, NULL);
+
+    failed += cmocka_run_group_tests_name("core/search (store)", store, NULL, NULL);
+    failed += cmocka_run_group_tests_name("core/search (missing snapshot directory)", missing_dir,
+                                          NULL, NULL);
+    return failed;
 }
