@@ -257,6 +257,8 @@ sort_index(struct build *b)
 {
     size_t n = 0;
 
+    if (b->count == 0) /* an empty registry has no index array at all */
+        return;
     qsort(b->entries, b->count, sizeof(*b->entries), cmp_entry);
     for (size_t i = 0; i < b->count; i++)
         if (n == 0 || strcmp(b->entries[n - 1].id, b->entries[i].id) != 0)
