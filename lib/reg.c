@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "auth/users.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "handlers/handlers.h"
 
@@ -124,15 +125,6 @@ count_request(struct reg_pool_status *pool, struct reg_request *req, const struc
                      request_type(req, route), status, ms);
 }
 
-static double
-now_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 /* A public route's optional token (REG_TOKEN_OPTIONAL): req->caller when it is good; any
  * failure leaves the caller anonymous, so a stale token or a store that is down (when a health
  * report matters most) still gets the public answer. */
@@ -181,7 +173,7 @@ reg_http_dispatch(struct reg_app *app, struct reg_request *req, struct reg_respo
 {
     const struct reg_route *route = NULL;
     const char *allow;
-    double start = now_ms();
+    double start = reg_clock_ms();
     enum reg_status st;
 
     reg_error_clear();
@@ -203,5 +195,5 @@ reg_http_dispatch(struct reg_app *app, struct reg_request *req, struct reg_respo
     }
     /* nginx's checks are not requests of their own: the request they check is counted. */
     if (app->pool && !(route && (route->access & REG_INTERNAL)))
-        count_request(app->pool, req, route, resp->status, now_ms() - start);
+        count_request(app->pool, req, route, resp->status, reg_clock_ms() - start);
 }

@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "auth/token_uses.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "core/artifact.h"
@@ -194,15 +195,6 @@ burn_password_check(struct reg_users *users, const char *password)
     (void)reg_password_verify(password, users->dummy_record);
 }
 
-static int64_t
-monotonic_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static bool
 throttled(const struct reg_users *users)
 {
@@ -219,7 +211,7 @@ check_backoff(struct reg_users *users, const char *name, uint64_t *key)
     if (!throttled(users))
         return REG_OK;
     *key = reg_backoff_key(users->backoff, name);
-    if (reg_backoff_check(users->backoff, *key, monotonic_ms(), &wait_ms) == REG_OK)
+    if (reg_backoff_check(users->backoff, *key, (int64_t)reg_clock_ms(), &wait_ms) == REG_OK)
         return REG_OK;
     reg_error_retry_after((int)((wait_ms + 999) / 1000));
     return reg_errorf(REG_ETOOMANY,
@@ -234,7 +226,7 @@ record_backoff(struct reg_users *users, uint64_t key, enum reg_status st)
     if (!throttled(users))
         return;
     if (st == REG_EDENIED)
-        reg_backoff_failed(users->backoff, key, monotonic_ms(), users->login_backoff_ms);
+        reg_backoff_failed(users->backoff, key, (int64_t)reg_clock_ms(), users->login_backoff_ms);
     else if (st == REG_OK)
         reg_backoff_succeeded(users->backoff, key);
 }

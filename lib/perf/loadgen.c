@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/json.h"
 #include "base/str.h"
 #include "perf/loadstats.h"
@@ -254,15 +255,6 @@ struct run {
     double last_end;
 };
 
-static double
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -385,7 +377,7 @@ start_next(struct run *run, struct client *c)
         c->bytes = 0;
         c->expected = false;
         if (c->measuring && run->first_start < 0)
-            run->first_start = now_ms();
+            run->first_start = reg_clock_ms();
         if (curl_multi_add_handle(run->multi, c->easy) == CURLM_OK) {
             run->active++;
             return;
@@ -407,7 +399,7 @@ count(struct run *run, struct client *c, CURLcode rc)
 
     r->requests++;
     r->bytes += c->bytes;
-    run->last_end = now_ms();
+    run->last_end = reg_clock_ms();
     if (rc != CURLE_OK) {
         r->transport++;
         return;

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
+
 struct alias {
     char kind[8]; /* "model", "dataset"; "" for a free slot */
     char from[REG_HF_ALIAS_ID_MAX];
@@ -20,15 +22,6 @@ struct alias {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct alias table[REG_HF_ALIASES_MAX];
-
-static time_t
-now_seconds(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
-}
 
 static bool
 fits(const char *s, size_t cap)
@@ -58,7 +51,7 @@ reg_hf_alias_lookup(struct reg_arena *a, const char *kind, const char *repo_id)
     if (!fits(kind, sizeof(table[0].kind)) || !fits(repo_id, REG_HF_ALIAS_ID_MAX))
         return NULL;
     pthread_mutex_lock(&lock);
-    e = find(kind, repo_id, now_seconds());
+    e = find(kind, repo_id, (time_t)(reg_clock_ms() / 1000));
     if (e)
         out = reg_arena_strdup(a, e->to);
     pthread_mutex_unlock(&lock);
@@ -95,7 +88,7 @@ reg_hf_alias_learn(const char *kind, const char *repo_id, const char *current)
     snprintf(e->kind, sizeof(e->kind), "%s", kind);
     snprintf(e->from, sizeof(e->from), "%s", repo_id);
     snprintf(e->to, sizeof(e->to), "%s", current);
-    e->learned = now_seconds();
+    e->learned = (time_t)(reg_clock_ms() / 1000);
     pthread_mutex_unlock(&lock);
 }
 

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "base/arena.h"
+#include "base/clock.h"
 #include "upstream/allowlist.h"
 
 /* Longest Retry-After value kept from a response. */
@@ -75,15 +76,6 @@ struct fetch {
     int n;
     int active; /* transfers not DONE */
 };
-
-static double
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
 
 /* ---------------------------------------------------------------- configuration */
 
@@ -274,7 +266,7 @@ finish(struct fetch *f, struct xfer *x, enum reg_status st)
     struct reg_http_request *r = x->req;
 
     r->result = st;
-    r->seconds = (now_ms() - x->started) / 1000.0;
+    r->seconds = (reg_clock_ms() - x->started) / 1000.0;
     if (st == REG_OK)
         r->error[0] = '\0';
     if (!x->answered || st == REG_EINVAL || st == REG_ETOOLARGE)
@@ -450,13 +442,13 @@ retry_or_fail(struct fetch *f, struct xfer *x)
         return;
     }
     delay = reg_http_retry_delay_ms(&f->cfg, r->status, x->retry_after, r->attempts);
-    if (now_ms() + (double)delay >= x->deadline) {
+    if (reg_clock_ms() + (double)delay >= x->deadline) {
         snprintf(r->error + len, sizeof(r->error) - len, " (no time left to retry)");
         finish(f, x, REG_EUPSTREAM);
         return;
     }
     r->attempts++;
-    x->wake = now_ms() + (double)delay;
+    x->wake = reg_clock_ms() + (double)delay;
     x->state = PENDING;
 }
 
@@ -493,7 +485,7 @@ follow(struct fetch *f, struct xfer *x)
     x->url = next;
     x->base = base;
     x->redirects++;
-    x->wake = now_ms();
+    x->wake = reg_clock_ms();
     x->state = PENDING;
 }
 
@@ -559,7 +551,7 @@ complete(struct fetch *f, struct xfer *x, CURLcode rc)
 static void
 start_due(struct fetch *f)
 {
-    double now = now_ms();
+    double now = reg_clock_ms();
 
     for (int i = 0; i < f->n; i++)
         if (f->x[i].state == PENDING && f->x[i].wake <= now)
@@ -590,7 +582,7 @@ collect(struct fetch *f)
 static int
 poll_timeout(const struct fetch *f)
 {
-    double now = now_ms(), wait = POLL_MAX_MS;
+    double now = reg_clock_ms(), wait = POLL_MAX_MS;
 
     for (int i = 0; i < f->n; i++)
         if (f->x[i].state == PENDING && f->x[i].wake - now < wait)
@@ -631,7 +623,7 @@ static void
 admit(struct fetch *f, struct xfer *x, struct reg_http_request *r)
 {
     x->req = r;
-    x->started = x->wake = now_ms();
+    x->started = x->wake = reg_clock_ms();
     x->deadline = x->started + request_budget_ms(&f->cfg);
     reset_results(r);
     f->active++;

@@ -20,31 +20,13 @@
 #include "core/readme_snapshot.h"
 #include "core/store_fixture.h"
 #include "store/store.h"
+#include "tmpdir_fixture.h"
 
 struct fixture {
     struct store_fixture s; /* store, catalog, arena */
-    char dir[64];
+    char dir[PATH_MAX];
     struct reg_readme_snapshot *snap;
 };
-
-static void
-remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char path[512];
-
-    if (!d)
-        return;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static int
 setup(void **state)
@@ -53,8 +35,7 @@ setup(void **state)
 
     assert_non_null(f);
     store_fixture_init(&f->s, 1000);
-    strcpy(f->dir, "/tmp/reg-test-snapshot-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    tmpdir_make(f->dir, sizeof(f->dir), NULL, "reg-test-snapshot");
     assert_int_equal(reg_readme_snapshot_new(f->dir, REG_README_SNAPSHOT_MAX, &f->snap), REG_OK);
     *state = f;
     return 0;
@@ -67,7 +48,7 @@ teardown(void **state)
 
     reg_readme_snapshot_free(f->snap);
     store_fixture_cleanup(&f->s);
-    remove_tree(f->dir);
+    tmpdir_remove(f->dir);
     free(f);
     return 0;
 }

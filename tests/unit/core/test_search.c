@@ -19,11 +19,12 @@
 #include "core/search.h"
 #include "core/store_fixture.h"
 #include "store/store.h"
+#include "tmpdir_fixture.h"
 
 struct fixture {
     struct store_fixture s; /* store, catalog, arena */
     struct reg_search *search;
-    char dir[64];                        /* the snapshot directory; "" when none */
+    char dir[PATH_MAX];                  /* the snapshot directory; "" when none */
     struct reg_readme_snapshot *readmes; /* NULL: READMEs from the store */
 };
 
@@ -44,8 +45,7 @@ setup(void **state)
 {
     struct fixture *f = fixture_new();
 
-    strcpy(f->dir, "/tmp/reg-test-search-snap-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    tmpdir_make(f->dir, sizeof(f->dir), NULL, "reg-test-search-snap");
     assert_int_equal(reg_readme_snapshot_new(f->dir, REG_README_SNAPSHOT_MAX, &f->readmes), REG_OK);
     *state = f;
     return 0;
@@ -72,24 +72,6 @@ setup_missing_dir(void **state)
     return 0;
 }
 
-static void
-remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char path[512];
-
-    assert_non_null(d);
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    assert_int_equal(rmdir(dir), 0);
-}
-
 static int
 teardown(void **state)
 {
@@ -97,7 +79,7 @@ teardown(void **state)
 
     reg_readme_snapshot_free(f->readmes);
     if (f->dir[0])
-        remove_dir(f->dir);
+        tmpdir_remove(f->dir);
     reg_search_free(f->search);
     store_fixture_cleanup(&f->s);
     free(f);

@@ -28,6 +28,7 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "rating/corpus_loader.h"
 #pragma GCC diagnostic pop
+#include "loopback_fixture.h"
 #include "upstream/fixture_control.h"
 #include "upstream/github.h"
 
@@ -116,34 +117,37 @@ compare_with_corpus(const char *id, const struct reg_code_signals *got)
     return bad;
 }
 
+/* The GitHub repositories of the fixture server's corpus. */
+static const char *const corpus_repos[] = {
+    "google-research/bert",
+    "openai/whisper",
+    "google-research/big_vision",
+    "google-deepmind/bbeh",
+    "kabirraymalik/gello-bimanual-ur3",
+    "fixture-lab/bert-squad-finetune",
+};
+
 static void
 test_corpus_repositories(void **state)
 {
-    static const char *const ids[] = {
-        "google-research/bert",
-        "openai/whisper",
-        "google-research/big_vision",
-        "google-deepmind/bbeh",
-        "kabirraymalik/gello-bimanual-ur3",
-        "fixture-lab/bert-squad-finetune",
-    };
     int bad = 0;
 
     (void)state;
-    for (int i = 0; i < NELEMS(ids); i++) {
+    for (int i = 0; i < NELEMS(corpus_repos); i++) {
         struct reg_arena a;
         struct reg_code_signals c;
         enum reg_status st;
 
         reg_arena_init(&a);
-        st = fetch(&a, ids[i], &c);
-        CHECK(&bad, st == REG_OK, "%s: status %d (%s)", ids[i], st, reg_error_detail());
+        st = fetch(&a, corpus_repos[i], &c);
+        CHECK(&bad, st == REG_OK, "%s: status %d (%s)", corpus_repos[i], st, reg_error_detail());
         if (st == REG_OK) {
-            bad += compare_with_corpus(ids[i], &c);
+            bad += compare_with_corpus(corpus_repos[i], &c);
             CHECK(&bad, c.commits_reviewed >= 0 && c.commits_reviewed <= c.commits_seen,
-                  "%s: %d of %d reviewed", ids[i], c.commits_reviewed, c.commits_seen);
-            printf("%-34s %3d contributors %4d files  %3d commits, %3d reviewed  %.3f s\n", ids[i],
-                   c.ncontributors, c.nfiles, c.commits_seen, c.commits_reviewed, c.fetch_seconds);
+                  "%s: %d of %d reviewed", corpus_repos[i], c.commits_reviewed, c.commits_seen);
+            printf("%-34s %3d contributors %4d files  %3d commits, %3d reviewed  %.3f s\n",
+                   corpus_repos[i], c.ncontributors, c.nfiles, c.commits_seen, c.commits_reviewed,
+                   c.fetch_seconds);
         }
         reg_arena_cleanup(&a);
     }
@@ -236,35 +240,27 @@ test_requests_made(void **state)
 static void
 test_token_gives_the_same_signals(void **state)
 {
-    static const char *const ids[] = {
-        "google-research/bert",
-        "openai/whisper",
-        "google-research/big_vision",
-        "google-deepmind/bbeh",
-        "kabirraymalik/gello-bimanual-ur3",
-        "fixture-lab/bert-squad-finetune",
-    };
     int bad = 0;
 
     (void)state;
-    for (int i = 0; i < NELEMS(ids); i++) {
+    for (int i = 0; i < NELEMS(corpus_repos); i++) {
         struct reg_arena a;
         struct reg_code_signals rest, gql;
         enum reg_status st1, st2;
 
         reg_arena_init(&a);
-        st1 = fetch(&a, ids[i], &rest);
-        st2 = fetch_token(&a, ids[i], &gql);
-        CHECK(&bad, st1 == REG_OK && st2 == REG_OK, "%s: status %d / %d (%s)", ids[i], st1, st2,
-              reg_error_detail());
+        st1 = fetch(&a, corpus_repos[i], &rest);
+        st2 = fetch_token(&a, corpus_repos[i], &gql);
+        CHECK(&bad, st1 == REG_OK && st2 == REG_OK, "%s: status %d / %d (%s)", corpus_repos[i], st1,
+              st2, reg_error_detail());
         if (st1 == REG_OK && st2 == REG_OK) {
-            bad += compare_with_corpus(ids[i], &gql);
+            bad += compare_with_corpus(corpus_repos[i], &gql);
             CHECK(&bad,
                   rest.commits_seen == gql.commits_seen &&
                       rest.commits_reviewed == gql.commits_reviewed,
-                  "%s: REST %d of %d reviewed, GraphQL %d of %d", ids[i], rest.commits_reviewed,
-                  rest.commits_seen, gql.commits_reviewed, gql.commits_seen);
-            printf("%-34s REST %3d of %3d reviewed, GraphQL %3d of %3d\n", ids[i],
+                  "%s: REST %d of %d reviewed, GraphQL %d of %d", corpus_repos[i],
+                  rest.commits_reviewed, rest.commits_seen, gql.commits_reviewed, gql.commits_seen);
+            printf("%-34s REST %3d of %3d reviewed, GraphQL %3d of %3d\n", corpus_repos[i],
                    rest.commits_reviewed, rest.commits_seen, gql.commits_reviewed,
                    gql.commits_seen);
         }
@@ -482,19 +478,9 @@ script_run(void *arg)
 static void
 script_start(struct script *sc)
 {
-    struct sockaddr_in sa = {0};
-    socklen_t len = sizeof(sa);
-
     memset(sc, 0, sizeof(*sc));
     pthread_mutex_init(&sc->lock, NULL);
-    sc->fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(sc->fd >= 0);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(sc->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(sc->fd, 16), 0);
-    assert_int_equal(getsockname(sc->fd, (struct sockaddr *)&sa, &len), 0);
-    snprintf(sc->base, sizeof(sc->base), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    sc->fd = loopback_listen(16, sc->base, sizeof(sc->base));
     assert_int_equal(pthread_create(&sc->thread, NULL, script_run, sc), 0);
 }
 

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loopback_fixture.h"
 #include "upstream/fixture_control.h"
 #include "upstream/github_graphql.h"
 #include "upstream/http_client.h"
@@ -977,17 +978,7 @@ redirect_once(void *arg)
 static void
 redirector_start(struct redirector *rd, pthread_t *t)
 {
-    struct sockaddr_in sa = {0};
-    socklen_t len = sizeof(sa);
-
-    rd->fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(rd->fd >= 0);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(rd->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(rd->fd, 1), 0);
-    assert_int_equal(getsockname(rd->fd, (struct sockaddr *)&sa, &len), 0);
-    snprintf(rd->base, sizeof(rd->base), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    rd->fd = loopback_listen(1, rd->base, sizeof(rd->base));
     assert_int_equal(pthread_create(t, NULL, redirect_once, rd), 0);
 }
 
