@@ -38,7 +38,7 @@ fetch_block(struct reg_store *store, struct reg_leases *leases,
         reg_leases_abandon(leases, claims->id);
         return st;
     }
-    unwanted = reg_leases_fill(leases, claims->id, granted, (int64_t)reg_clock_ms(), block_no);
+    unwanted = reg_leases_fill(leases, claims->id, granted, reg_clock_ms_whole(), block_no);
     if (unwanted > 0 &&
         reg_store_token_give_back(store, claims->user, claims->id, unwanted) != REG_OK)
         reg_log(REG_LOG_WARN, "%lld unspent uses of a token not given back: %s",
@@ -59,7 +59,7 @@ reg_token_uses_spend(struct reg_store *store, struct reg_leases *leases,
     memset(use, 0, sizeof(*use));
     if (!leases)
         return reg_store_token_use(store, claims->user, claims->id, max_uses, &uses);
-    switch (reg_leases_spend(leases, claims->id, claims->user, (int64_t)reg_clock_ms(), &order)) {
+    switch (reg_leases_spend(leases, claims->id, claims->user, reg_clock_ms_whole(), &order)) {
     case REG_LEASE_SPENT:
         use->caller_known = order.caller_known;
         use->is_admin = order.is_admin;
@@ -77,7 +77,7 @@ reg_token_uses_spend(struct reg_store *store, struct reg_leases *leases,
      * lease lifetime for the whole host), so idle tokens do not keep uses from other hosts. */
     give_back(
         store, expired,
-        reg_leases_collect(leases, (int64_t)reg_clock_ms(), false, expired, REG_LEASE_RETURNS_MAX));
+        reg_leases_collect(leases, reg_clock_ms_whole(), false, expired, REG_LEASE_RETURNS_MAX));
     return st;
 }
 
@@ -93,7 +93,7 @@ enum reg_status
 reg_token_uses_check(struct reg_store *store, struct reg_leases *leases,
                      const struct reg_token_claims *claims, int64_t max_uses)
 {
-    if (leases && reg_leases_holds(leases, claims->id, (int64_t)reg_clock_ms()))
+    if (leases && reg_leases_holds(leases, claims->id, reg_clock_ms_whole()))
         return REG_OK;
     return reg_store_token_check(store, claims->user, claims->id, max_uses);
 }
@@ -106,7 +106,7 @@ reg_token_uses_release(struct reg_store *store, struct reg_leases *leases)
 
     if (!leases)
         return;
-    while ((n = reg_leases_collect(leases, (int64_t)reg_clock_ms(), true, rest,
+    while ((n = reg_leases_collect(leases, reg_clock_ms_whole(), true, rest,
                                    REG_LEASE_RETURNS_MAX)) > 0)
         give_back(store, rest, n);
 }

@@ -211,7 +211,7 @@ check_backoff(struct reg_users *users, const char *name, uint64_t *key)
     if (!throttled(users))
         return REG_OK;
     *key = reg_backoff_key(users->backoff, name);
-    if (reg_backoff_check(users->backoff, *key, (int64_t)reg_clock_ms(), &wait_ms) == REG_OK)
+    if (reg_backoff_check(users->backoff, *key, reg_clock_ms_whole(), &wait_ms) == REG_OK)
         return REG_OK;
     reg_error_retry_after((int)((wait_ms + 999) / 1000));
     return reg_errorf(REG_ETOOMANY,
@@ -226,7 +226,7 @@ record_backoff(struct reg_users *users, uint64_t key, enum reg_status st)
     if (!throttled(users))
         return;
     if (st == REG_EDENIED)
-        reg_backoff_failed(users->backoff, key, (int64_t)reg_clock_ms(), users->login_backoff_ms);
+        reg_backoff_failed(users->backoff, key, reg_clock_ms_whole(), users->login_backoff_ms);
     else if (st == REG_OK)
         reg_backoff_succeeded(users->backoff, key);
 }

@@ -134,7 +134,8 @@ reg_registry_reset(struct reg_store *store)
 
 enum reg_status
 reg_registry_license_check(const struct reg_registry *r, struct reg_arena *a, const char *id,
-                           const char *github_url, struct reg_license_verdict *out)
+                           const char *github_url, const char *product_license,
+                           struct reg_license_verdict *out)
 {
     const struct reg_ingest *ing = r->ingest;
     struct reg_artifact model;
@@ -143,6 +144,8 @@ reg_registry_license_check(const struct reg_registry *r, struct reg_arena *a, co
     const char *code_license = NULL;
     enum reg_status st = reg_artifact_source_parse(a, REG_TYPE_CODE, github_url, &src);
 
+    if (st == REG_OK && product_license)
+        st = reg_license_product_valid(product_license);
     if (st == REG_OK)
         st = reg_registry_get(r->store, a, REG_TYPE_MODEL, id, &model);
     if (st == REG_OK) {
@@ -155,6 +158,9 @@ reg_registry_license_check(const struct reg_registry *r, struct reg_arena *a, co
     /* Unreadable metadata leaves the model's license unknown, which the table refuses. */
     if (reg_metadata_read(a, model.metadata, &md) != REG_OK)
         md.license = NULL;
-    reg_license_check(code_license, md.license, out);
-    return REG_OK;
+    if (!product_license) {
+        reg_license_check(code_license, md.license, out);
+        return REG_OK;
+    }
+    return reg_license_check_product(code_license, md.license, product_license, out);
 }

@@ -68,13 +68,16 @@ enum reg_status reg_registry_enumerate(struct reg_store *store, struct reg_arena
 enum reg_status reg_registry_reset(struct reg_store *store);
 
 /*
- * Whether code from GitHub repository github_url may be used with model id for fine-tuning and
- * inference (core/license.h): the model's license from its stored card, the repository's
- * from GitHub. REG_EINVAL for a URL that is not a GitHub repository; REG_ENOTFOUND for an
- * unknown model or a repository GitHub does not have; REG_EUPSTREAM when GitHub fails.
+ * Whether code from GitHub repository github_url and model id are compatible for fine-tuning
+ * and inference (core/license.h): the model's license from its stored card, the repository's
+ * from GitHub; with product_license (NULL: none), also whether the combination may ship in a
+ * commercial product under it. REG_EINVAL for a URL that is not a GitHub repository or a
+ * product license no commercial product can have; REG_ENOTFOUND for an unknown model or a
+ * repository GitHub does not have; REG_EUPSTREAM when GitHub fails.
  */
 enum reg_status reg_registry_license_check(const struct reg_registry *r, struct reg_arena *a,
                                            const char *id, const char *github_url,
+                                           const char *product_license,
                                            struct reg_license_verdict *out);
 
 #endif

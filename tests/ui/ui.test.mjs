@@ -401,6 +401,19 @@ test('an artifact page shows metadata, rating, lineage, cost, license check, dow
   assert.ok(['success', 'warning'].includes(lic.kind), lic.text);
   assert.match(lic.text, /^(Compatible|Not compatible)/);
   assert.match(lic.text, /Reason: \S+/);
+  // the product view: a product license no commercial product can have is refused, and named
+  await page.getByLabel('Product license (optional)').fill('cc-by-nc-4.0');
+  await page.getByRole('button', {name: 'Check license'}).click();
+  const badProduct = await result('#license');
+  assert.equal(badProduct.kind, 'error', badProduct.text);
+  assert.match(badProduct.text, /product_license/i);
+  assert.equal(await page.getByLabel('Product license (optional)').getAttribute('aria-invalid'), 'true');
+  await page.getByLabel('Product license (optional)').fill('LGPL-2.1');
+  await page.getByRole('button', {name: 'Check license'}).click();
+  const inProduct = await result('#license');
+  assert.ok(['success', 'warning'].includes(inProduct.kind), inProduct.text);
+  assert.match(inProduct.text, /LGPL-2\.1/);
+  await page.getByLabel('Product license (optional)').fill('');
 
   // download: the zip at once (the first download pulls it through from upstream)
   const dlButton = page.getByRole('button', {name: 'Download', exact: true});

@@ -196,7 +196,7 @@ test_picks_up_another_process_file(void **state)
 
 /* A child process: its own store connection and handle, syncing gen; exits 0 when it finds
  * want as id's README. */
-static void
+static _Noreturn void
 child_sync(const char *dir, const char *db, uint64_t gen, const char *id, const char *want)
 {
     struct reg_store *store;

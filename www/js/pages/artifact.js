@@ -134,10 +134,12 @@ export async function artifactPage({root, params, signal, navigate, flash, setTi
   let licenseSec = null;
   if (isModel) {
     const gh = h('input', {type: 'url', name: 'github_url', required: true, spellcheck: 'false', inputmode: 'url'});
+    const product = h('input', {type: 'text', name: 'product_license', spellcheck: 'false', autocomplete: 'off'});
     const btn = h('button', {type: 'submit'}, 'Check license');
     const res = notice();
     const form = h('form', {class: 'stack', novalidate: true, 'aria-label': 'License check'},
-      h('div', {class: 'row'}, field('GitHub repository URL', gh, {hint: 'e.g. https://github.com/google-research/bert'}), btn), res.el);
+      h('div', {class: 'row'}, field('GitHub repository URL', gh, {hint: 'e.g. https://github.com/google-research/bert'}),
+        field('Product license (optional)', product, {hint: 'an SPDX id, e.g. LGPL-2.1: also check shipping in a commercial product under it', grow: false}), btn), res.el);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       gh.removeAttribute('aria-invalid');
@@ -148,25 +150,29 @@ export async function artifactPage({root, params, signal, navigate, flash, setTi
         gh.focus();
         return;
       }
+      product.removeAttribute('aria-invalid');
+      const productId = product.value.trim();
+      const query = productId ? `?product_license=${encodeURIComponent(productId)}` : '';
+      const inProduct = productId ? `, and may ship in a commercial ${productId} product` : '';
       res.info('Checking the license…');
       await busy(btn, 'Checking…', async () => {
         try {
-          const {data: verdict, headers} = await api('POST', `/artifact/model/${encodeURIComponent(id)}/license-check`, {body: {github_url: value}, signal});
+          const {data: verdict, headers} = await api('POST', `/artifact/model/${encodeURIComponent(id)}/license-check${query}`, {body: {github_url: value}, signal});
           const reason = headers.get('X-License-Reason');
           const why = reason ? h('p', null, `Reason: ${sentence(reason)}`) : null;
-          if (verdict === true) res.success(h('p', {class: 'msg-title'}, `Compatible: the code at ${value} may be used with ${md.name} for fine-tuning and inference.`), why);
-          else if (verdict === false) res.warning(h('p', {class: 'msg-title'}, `Not compatible: the license of ${value} does not allow use with ${md.name}.`), why);
+          if (verdict === true) res.success(h('p', {class: 'msg-title'}, `Compatible: the license of ${value} is compatible with ${md.name}'s for fine-tuning and inference${inProduct}.`), why);
+          else if (verdict === false) res.warning(h('p', {class: 'msg-title'}, productId ? `Not compatible: ${value} and ${md.name} cannot be combined, or not in a commercial ${productId} product.` : `Not compatible: the license of ${value} cannot be combined with ${md.name}'s.`), why);
           else res.error('The registry answered the license check without a yes or no.');
         } catch (err) {
           if (err.name === 'AbortError') return;
           if (err.status === 404) res.error(`The license could not be checked: the GitHub repository or this model was not found. ${sentence(err.detail)}`.trim());
-          else if (err.status === 400) { gh.setAttribute('aria-invalid', 'true'); res.error(`The license check was not accepted. ${sentence(err.detail)}`.trim()); }
+          else if (err.status === 400) { (/product_license/.test(err.detail || '') ? product : gh).setAttribute('aria-invalid', 'true'); res.error(`The license check was not accepted. ${sentence(err.detail)}`.trim()); }
           else if (err.status === 502) res.error(`GitHub could not be reached to read the license. ${sentence(err.detail)} Please try again later.`.trim());
           else res.error(`The license check failed. ${err.message}`);
         }
       });
     });
-    licenseSec = section('license', 'License check', h('p', {class: 'hint'}, 'May the code of a GitHub repository be used together with this model? The registry compares the two licenses.'), form);
+    licenseSec = section('license', 'License check', h('p', {class: 'hint'}, 'Is the license of a GitHub repository compatible with this model\'s, so that the two can be combined for fine-tuning and inference? Name a product license to also check shipping the pair in a commercial product under it.'), form);
   }
 
   // -- download --
