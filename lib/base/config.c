@@ -134,6 +134,8 @@ reg_config_load(struct reg_config *out)
     if (st == REG_OK)
         st = env_int("REGISTRY_UPSTREAM_TIMEOUT_MS", 15000, 100, 600000, &out->upstream_timeout_ms);
     if (st == REG_OK)
+        st = env_int("REGISTRY_MONITOR_TIMEOUT_MS", 20000, 100, 600000, &out->monitor_timeout_ms);
+    if (st == REG_OK)
         st = env_int64("REGISTRY_BUNDLE_MAX_BYTES", 0, 0, INT64_MAX, &out->bundle_max_bytes);
     if (st == REG_OK)
         st = env_int64("REGISTRY_UPLOAD_MAX_BYTES", (int64_t)1 << 30, 1, INT64_MAX,
@@ -157,6 +159,7 @@ reg_config_load(struct reg_config *out)
     out->github_api_url = env_or("GITHUB_API_URL", "https://api.github.com");
     out->hf_token = env_or("HF_TOKEN", NULL);
     out->github_token = env_or("GITHUB_TOKEN", NULL);
+    out->node = env_or("REGISTRY_NODE", REG_CONFIG_NODE_DEFAULT);
     out->ingest_gate = env_or("REGISTRY_INGEST_GATE", "net");
     out->blobs = env_or("REGISTRY_BLOBS", "disk");
     out->s3_bucket = env_or("S3_BUCKET", NULL);

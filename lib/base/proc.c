@@ -86,13 +86,44 @@ reset_signals(posix_spawnattr_t *attr)
 }
 
 enum reg_status
-reg_proc_spawn(const char *path, char *const argv[], char *const envp[], const char *stdout_path,
-               const char *stderr_path, pid_t *pid)
+reg_proc_spawn_fds(const char *path, char *const argv[], char *const envp[], int out_fd, int err_fd,
+                   bool new_group, pid_t *pid)
 {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
+    int rc;
+
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+    /* Nothing else of the worker's: its FastCGI socket, the store, the blob files. */
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    posix_spawnattr_init(&attr);
+    reset_signals(&attr);
+    if (new_group) {
+        short flags = 0;
+        posix_spawnattr_getflags(&attr, &flags);
+        posix_spawnattr_setflags(&attr, (short)(flags | POSIX_SPAWN_SETPGROUP));
+        posix_spawnattr_setpgroup(&attr, 0);
+    }
+    rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        *pid = -1;
+        return reg_errorf(REG_EINTERNAL, "cannot start %s: %s", path, strerror(rc));
+    }
+    return REG_OK;
+}
+
+enum reg_status
+reg_proc_spawn(const char *path, char *const argv[], char *const envp[], const char *stdout_path,
+               const char *stderr_path, pid_t *pid)
+{
     int out = open(stdout_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int err = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    enum reg_status st;
     int rc;
 
     *pid = -1;
@@ -105,21 +136,8 @@ reg_proc_spawn(const char *path, char *const argv[], char *const envp[], const c
         return reg_errorf(REG_EINTERNAL, "cannot create the output files of %s: %s", path,
                           strerror(rc));
     }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out, 1);
-    posix_spawn_file_actions_adddup2(&fa, err, 2);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    posix_spawnattr_init(&attr);
-    reset_signals(&attr);
-    rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
-    posix_spawnattr_destroy(&attr);
-    posix_spawn_file_actions_destroy(&fa);
+    st = reg_proc_spawn_fds(path, argv, envp, out, err, false, pid);
     close(out);
     close(err);
-    if (rc != 0) {
-        *pid = -1;
-        return reg_errorf(REG_EINTERNAL, "cannot start %s: %s", path, strerror(rc));
-    }
-    return REG_OK;
+    return st;
 }

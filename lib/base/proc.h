@@ -12,6 +12,7 @@
 #ifndef REG_BASE_PROC_H
 #define REG_BASE_PROC_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "base/status.h"
@@ -33,5 +34,12 @@ void reg_proc_close_inherited(const int *keep, int nkeep);
  * REG_EINTERNAL (with the reason) when it cannot be started. */
 enum reg_status reg_proc_spawn(const char *path, char *const argv[], char *const envp[],
                                const char *stdout_path, const char *stderr_path, pid_t *pid);
+
+/* Spawns path as reg_proc_spawn does, but onto descriptors the caller opened (out_fd as stdout,
+ * err_fd as stderr; both stay the caller's) and, when new_group, as the leader of a process
+ * group of its own (its pid is the group's id), so that the caller can kill whatever it
+ * starts with kill(-pid, ...). */
+enum reg_status reg_proc_spawn_fds(const char *path, char *const argv[], char *const envp[],
+                                   int out_fd, int err_fd, bool new_group, pid_t *pid);
 
 #endif

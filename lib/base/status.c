@@ -12,6 +12,7 @@
 
 static _Thread_local char detail[REG_ERROR_DETAIL_MAX];
 static _Thread_local int retry_after;
+static _Thread_local const char *attachment;
 
 int
 reg_status_http(enum reg_status st)
@@ -69,8 +70,21 @@ reg_error_retry_after_seconds(void)
 }
 
 void
+reg_error_attach(const char *text)
+{
+    attachment = text;
+}
+
+const char *
+reg_error_attachment(void)
+{
+    return attachment;
+}
+
+void
 reg_error_clear(void)
 {
     detail[0] = '\0';
     retry_after = 0;
+    attachment = NULL;
 }

@@ -16,6 +16,7 @@
     X(REG_EINVAL, 400, "bad_request")                                                              \
     X(REG_EDENIED, 401, "not_permitted")                                                           \
     X(REG_EAUTH, 403, "authentication_failed")                                                     \
+    X(REG_EREFUSED, 403, "download_refused")                                                       \
     X(REG_ENOTFOUND, 404, "not_found")                                                             \
     X(REG_ENOROUTE, 404, "no_such_route")                                                          \
     X(REG_EMETHOD, 405, "method_not_allowed")                                                      \
@@ -70,7 +71,16 @@ void reg_error_retry_after(int seconds);
 /* The seconds recorded by reg_error_retry_after on this thread (0 if none). */
 int reg_error_retry_after_seconds(void);
 
-/* Forgets the recorded detail and Retry-After (at the start of each request). */
+/* Records, with the error about to be returned, a longer text that the answer's detail carries
+ * after the recorded one (a refused download's monitor output, up to 64 KiB, beyond
+ * REG_ERROR_DETAIL_MAX). text is borrowed: it must live until the answer is rendered (the
+ * request's arena); NULL forgets it. */
+void reg_error_attach(const char *text);
+
+/* The text recorded by reg_error_attach on this thread (NULL if none); borrowed. */
+const char *reg_error_attachment(void);
+
+/* Forgets the recorded detail, attachment and Retry-After (at the start of each request). */
 void reg_error_clear(void);
 
 #endif

@@ -87,10 +87,17 @@ void
 reg_response_error(struct reg_response *resp, enum reg_status st)
 {
     struct json_object *err = json_object_new_object();
-    const char *detail = reg_error_detail();
+    const char *detail = reg_error_detail(), *more = reg_error_attachment();
+    struct reg_buf text;
 
+    /* The attachment (a monitor's output) goes after the detail, whatever its length. */
+    reg_buf_init(&text, REG_ERROR_ANSWER_MAX);
+    if (reg_buf_puts(&text, detail) != REG_OK || (more && reg_buf_puts(&text, more) != REG_OK))
+        reg_buf_reset(&text);
     json_object_object_add(err, "error", json_object_new_string(reg_status_name(st)));
-    json_object_object_add(err, "detail", json_object_new_string(*detail ? detail : ""));
+    json_object_object_add(err, "detail",
+                           json_object_new_string_len(text.data ? text.data : "", (int)text.len));
+    reg_buf_cleanup(&text);
     resp->nheaders = 0;
     drop_stream(resp);
     if (reg_response_json(resp, reg_status_http(st), err) != REG_OK)
