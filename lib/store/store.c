@@ -183,3 +183,36 @@ reg_store_secret(struct reg_store *s, const unsigned char candidate[32], unsigne
 {
     return s->ops->secret(s, candidate, out);
 }
+
+enum reg_status
+reg_store_sensitive_get(struct reg_store *s, struct reg_arena *a, const char *id,
+                        struct reg_sensitive *out)
+{
+    return s->ops->sensitive_get(s, a, id, out);
+}
+
+enum reg_status
+reg_store_sensitive_put(struct reg_store *s, const char *id, const char *program, bool set_program,
+                        int64_t now)
+{
+    return s->ops->sensitive_put(s, id, program, set_program, now);
+}
+
+enum reg_status
+reg_store_sensitive_remove(struct reg_store *s, const char *id)
+{
+    return s->ops->sensitive_remove(s, id);
+}
+
+enum reg_status
+reg_store_download_append(struct reg_store *s, const struct reg_download_event *e)
+{
+    return s->ops->download_append(s, e);
+}
+
+enum reg_status
+reg_store_download_list(struct reg_store *s, struct reg_arena *a, const char *artifact_id,
+                        int64_t after, int limit, struct reg_download_page *out)
+{
+    return s->ops->download_list(s, a, artifact_id, after, limit, out);
+}

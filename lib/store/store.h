@@ -47,6 +47,9 @@ struct reg_store;
 struct reg_user;
 struct reg_audit_entry;
 struct reg_audit_page;
+struct reg_sensitive;
+struct reg_download_event;
+struct reg_download_page;
 
 struct reg_store_ops {
     const char *name;
@@ -75,7 +78,8 @@ struct reg_store_ops {
     enum reg_status (*generation)(struct reg_store *s, uint64_t *out);
     /* Number of artifacts. */
     enum reg_status (*count)(struct reg_store *s, int64_t *out);
-    /* Removes every artifact, user, token and audit entry (the token secret stays). */
+    /* Removes every artifact, user, token, audit entry and sensitive-model record (the token
+     * secret stays). */
     enum reg_status (*reset)(struct reg_store *s);
 
     /* Users (auth/user.h). insert: REG_ECONFLICT if the name is taken. */
@@ -122,6 +126,21 @@ struct reg_store_ops {
      * in out->next_after the cursor of the rest (0 when none remain). */
     enum reg_status (*audit_list)(struct reg_store *s, struct reg_arena *a, const char *artifact_id,
                                   int64_t after, int limit, struct reg_audit_page *out);
+
+    /* Sensitive models (core/sensitive.h); the records go with the artifact (remove, reset).
+     * sensitive_get: REG_ENOTFOUND when id is not marked. sensitive_put marks id, dated now
+     * when it was not marked yet; with set_program its program becomes program (NULL: none),
+     * otherwise a program it has stays. sensitive_remove: REG_ENOTFOUND when not marked. */
+    enum reg_status (*sensitive_get)(struct reg_store *s, struct reg_arena *a, const char *id,
+                                     struct reg_sensitive *out);
+    enum reg_status (*sensitive_put)(struct reg_store *s, const char *id, const char *program,
+                                     bool set_program, int64_t now);
+    enum reg_status (*sensitive_remove)(struct reg_store *s, const char *id);
+    /* A sensitive model's download history, in the order appended; pages as audit_list's. */
+    enum reg_status (*download_append)(struct reg_store *s, const struct reg_download_event *e);
+    enum reg_status (*download_list)(struct reg_store *s, struct reg_arena *a,
+                                     const char *artifact_id, int64_t after, int limit,
+                                     struct reg_download_page *out);
 
     /* The server secret that signs tokens: candidate is stored if none is yet, and *out is
      * the stored one, so every worker and host ends up with the same. */
@@ -179,6 +198,15 @@ enum reg_status reg_store_audit_list(struct reg_store *s, struct reg_arena *a,
                                      struct reg_audit_page *out);
 enum reg_status reg_store_secret(struct reg_store *s, const unsigned char candidate[32],
                                  unsigned char out[32]);
+enum reg_status reg_store_sensitive_get(struct reg_store *s, struct reg_arena *a, const char *id,
+                                        struct reg_sensitive *out);
+enum reg_status reg_store_sensitive_put(struct reg_store *s, const char *id, const char *program,
+                                        bool set_program, int64_t now);
+enum reg_status reg_store_sensitive_remove(struct reg_store *s, const char *id);
+enum reg_status reg_store_download_append(struct reg_store *s, const struct reg_download_event *e);
+enum reg_status reg_store_download_list(struct reg_store *s, struct reg_arena *a,
+                                        const char *artifact_id, int64_t after, int limit,
+                                        struct reg_download_page *out);
 
 /* The DynamoDB backend on cfg->dynamodb_table (created when missing). */
 enum reg_status reg_store_dynamodb_open(const struct reg_config *cfg, struct reg_store **out);

@@ -24,7 +24,8 @@
  *                                                       by every artifact change, for the
  *                                                       workers' catalogs), count; see dynamodb_items.c
  * The artifact's partition also holds its audit entries (sk "L#...") and audit reader marks
- * (sk "R#..."), see store_dynamodb_auth.c, which sort after its item and chunks.
+ * (sk "R#..."), see store_dynamodb_auth.c, and its sensitivity (sk "S") and download history
+ * (sk "H#..."), see store_dynamodb_sensitive.c; all sort after its item and chunks.
  *
  * No correctness property depends on transactions (DynamoDB-compatible test servers lack them):
  * - A registration claims its URL first (conditional put), writes the README chunks, then the
@@ -967,6 +968,11 @@ static const struct reg_store_ops dynamo_ops = {
     .audit_append_once = reg_ddb_audit_append_once,
     .audit_list = reg_ddb_audit_list,
     .secret = reg_ddb_secret,
+    .sensitive_get = reg_ddb_sensitive_get,
+    .sensitive_put = reg_ddb_sensitive_put,
+    .sensitive_remove = reg_ddb_sensitive_remove,
+    .download_append = reg_ddb_download_append,
+    .download_list = reg_ddb_download_list,
     .close = dy_close,
 };
 

@@ -2,7 +2,8 @@
  * store_dynamodb_int.h - private to the DynamoDB store (store/store_dynamodb*.c and
  * store/dynamodb_items.c); nothing else includes it. The store's handle, the item and paging
  * helpers of dynamodb_items.c, and the operations that dynamodb_items.c and
- * store_dynamodb_auth.c implement for the ops table in store_dynamodb.c.
+ * store_dynamodb_auth.c and store_dynamodb_sensitive.c implement for the ops table in
+ * store_dynamodb.c.
  *
  * Ownership: a request from reg_ddb_request() belongs to the arena. Attribute values and keys
  * (reg_ddb_attr_*, reg_ddb_key) carry one json-c reference that the object they are added to
@@ -137,5 +138,17 @@ enum reg_status reg_ddb_audit_list(struct reg_store *base, struct reg_arena *a,
                                    struct reg_audit_page *out);
 enum reg_status reg_ddb_secret(struct reg_store *base, const unsigned char candidate[32],
                                unsigned char out[32]);
+
+/* ---- sensitive models (store_dynamodb_sensitive.c) ----------------------------------------- */
+
+enum reg_status reg_ddb_sensitive_get(struct reg_store *base, struct reg_arena *a, const char *id,
+                                      struct reg_sensitive *out);
+enum reg_status reg_ddb_sensitive_put(struct reg_store *base, const char *id, const char *program,
+                                      bool set_program, int64_t now);
+enum reg_status reg_ddb_sensitive_remove(struct reg_store *base, const char *id);
+enum reg_status reg_ddb_download_append(struct reg_store *base, const struct reg_download_event *e);
+enum reg_status reg_ddb_download_list(struct reg_store *base, struct reg_arena *a,
+                                      const char *artifact_id, int64_t after, int limit,
+                                      struct reg_download_page *out);
 
 #endif

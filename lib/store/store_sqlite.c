@@ -12,6 +12,9 @@
  *                                  -- an artifact's entries go with it (trigger); seq orders
  *                                     them and is the cursor of a page of them
  *   secrets(name PRIMARY KEY, value)  -- 'token', the HMAC key of access tokens
+ *   sensitive(artifact_id PRIMARY KEY, program, marked_at)   -- sensitive models (trigger: they
+ *   downloads(seq, artifact_id, user, date, refused, monitor)   go with the artifact); downloads
+ *                                  is their download history, seq its order and page cursor
  * seq is the stable enumerate order and never reused (AUTOINCREMENT), so pagination by
  * "seq > cursor" has no duplicates or gaps. synchronous=FULL: an acknowledged write survives
  * a crash of the process and of the machine.
@@ -33,6 +36,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "core/audit.h"
+#include "core/sensitive.h"
 #include "store/store.h"
 
 enum stmt_id {
@@ -58,6 +62,11 @@ enum stmt_id {
     ST_AUDIT_LIST,
     ST_SECRET_PUT,
     ST_SECRET_GET,
+    ST_SENSITIVE_GET,
+    ST_SENSITIVE_PUT,
+    ST_SENSITIVE_DELETE,
+    ST_DOWNLOAD_APPEND,
+    ST_DOWNLOAD_LIST,
     ST_COUNT_ALL
 };
 
@@ -107,6 +116,18 @@ static const char *const stmt_sql[ST_COUNT_ALL] = {
                       "LIMIT ?3",
     [ST_SECRET_PUT] = "INSERT OR IGNORE INTO secrets(name, value) VALUES ('token', ?1)",
     [ST_SECRET_GET] = "SELECT value FROM secrets WHERE name = 'token'",
+    [ST_SENSITIVE_GET] = "SELECT program, marked_at FROM sensitive WHERE artifact_id = ?1",
+    /* Only for an artifact that exists, in the same statement as the check (a model deleted
+     * meanwhile is not marked); ?4: whether the program is replaced. */
+    [ST_SENSITIVE_PUT] = "INSERT INTO sensitive(artifact_id, program, marked_at) SELECT ?1, ?2, ?3 "
+                         "WHERE EXISTS (SELECT 1 FROM artifacts WHERE id = ?1) "
+                         "ON CONFLICT(artifact_id) DO UPDATE SET program = "
+                         "CASE WHEN ?4 THEN excluded.program ELSE program END",
+    [ST_SENSITIVE_DELETE] = "DELETE FROM sensitive WHERE artifact_id = ?1",
+    [ST_DOWNLOAD_APPEND] = "INSERT INTO downloads(artifact_id, user, date, refused, monitor) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_DOWNLOAD_LIST] = "SELECT artifact_id, user, date, refused, monitor, seq FROM downloads "
+                         "WHERE artifact_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
 };
 
 /* The token counters' statements, on the counter connection (see the file comment): spend
@@ -173,6 +194,23 @@ static const char *const migrations[] = {
 
     /* A reader's latest entry of an action on an artifact, for appends once per window. */
     "CREATE INDEX audit_reader ON audit(artifact_id, user, action, date);",
+
+    /* Sensitive models and their download history (core/sensitive.h). */
+    "CREATE TABLE sensitive ("
+    "  artifact_id TEXT PRIMARY KEY,"
+    "  program TEXT,"
+    "  marked_at INTEGER NOT NULL);"
+    "CREATE TABLE downloads ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  artifact_id TEXT NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  date INTEGER NOT NULL,"
+    "  refused INTEGER NOT NULL,"
+    "  monitor TEXT);"
+    "CREATE INDEX downloads_artifact ON downloads(artifact_id, seq);"
+    "CREATE TRIGGER artifacts_del_sensitive AFTER DELETE ON artifacts BEGIN"
+    "  DELETE FROM sensitive WHERE artifact_id = old.id;"
+    "  DELETE FROM downloads WHERE artifact_id = old.id; END;",
 };
 
 struct sqlite_store {
@@ -523,6 +561,8 @@ sq_reset(struct reg_store *base)
     static const char *const sql = "BEGIN IMMEDIATE;"
                                    "DELETE FROM artifacts;"
                                    "DELETE FROM audit;"
+                                   "DELETE FROM sensitive;"
+                                   "DELETE FROM downloads;"
                                    "DELETE FROM tokens;"
                                    "DELETE FROM users;"
                                    "COMMIT;";
@@ -927,6 +967,104 @@ sq_secret(struct reg_store *base, const unsigned char candidate[32], unsigned ch
     return rc == SQLITE_ROW ? REG_OK : db_error(s, "secret");
 }
 
+static enum reg_status
+sq_sensitive_get(struct reg_store *base, struct reg_arena *a, const char *id,
+                 struct reg_sensitive *out)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_SENSITIVE_GET);
+    int rc;
+
+    bind_text(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->program = col_text(a, st, 0);
+        out->marked_at = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return reg_errorf(REG_ENOTFOUND, "model %s is not sensitive", id);
+    return rc == SQLITE_ROW ? REG_OK : db_error(s, "sensitive get");
+}
+
+static enum reg_status
+sq_sensitive_put(struct reg_store *base, const char *id, const char *program, bool set_program,
+                 int64_t now)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_SENSITIVE_PUT);
+    enum reg_status rc;
+
+    bind_text(st, 1, id);
+    bind_text(st, 2, set_program ? program : NULL);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int(st, 4, set_program);
+    rc = exec_stmt(s, st, "sensitive put", false);
+    if (rc == REG_OK && sqlite3_changes(s->db) == 0)
+        return reg_errorf(REG_ENOTFOUND, "no artifact with id %s", id);
+    return rc;
+}
+
+static enum reg_status
+sq_sensitive_remove(struct reg_store *base, const char *id)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_SENSITIVE_DELETE);
+    enum reg_status rc;
+
+    bind_text(st, 1, id);
+    rc = exec_stmt(s, st, "sensitive remove", true);
+    return rc == REG_ENOTFOUND ? reg_errorf(REG_ENOTFOUND, "model %s is not sensitive", id) : rc;
+}
+
+static enum reg_status
+sq_download_append(struct reg_store *base, const struct reg_download_event *e)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_DOWNLOAD_APPEND);
+
+    bind_text(st, 1, e->artifact_id);
+    bind_text(st, 2, e->user);
+    sqlite3_bind_int64(st, 3, e->date);
+    sqlite3_bind_int(st, 4, e->refused);
+    bind_text(st, 5, e->monitor);
+    return exec_stmt(s, st, "download history append", false);
+}
+
+static enum reg_status
+sq_download_list(struct reg_store *base, struct reg_arena *a, const char *artifact_id,
+                 int64_t after, int limit, struct reg_download_page *out)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_DOWNLOAD_LIST);
+    int64_t last_seq = 0;
+    int rc;
+
+    out->items = reg_arena_alloc(a, sizeof(*out->items) * (size_t)(limit + 1));
+    out->count = 0;
+    out->next_after = 0;
+    bind_text(st, 1, artifact_id);
+    sqlite3_bind_int64(st, 2, after);
+    /* One more row than asked tells whether another page follows. */
+    sqlite3_bind_int(st, 3, limit + 1);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct reg_download_event *e = &out->items[out->count];
+        if (out->count == limit) {
+            out->next_after = last_seq;
+            continue;
+        }
+        e->artifact_id = col_text(a, st, 0);
+        e->user = col_text(a, st, 1);
+        e->date = sqlite3_column_int64(st, 2);
+        e->refused = sqlite3_column_int(st, 3) != 0;
+        e->monitor = col_text(a, st, 4);
+        last_seq = sqlite3_column_int64(st, 5);
+        out->count++;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? REG_OK : db_error(s, "download history list");
+}
+
 static void
 sq_close(struct reg_store *base)
 {
@@ -966,6 +1104,11 @@ static const struct reg_store_ops sqlite_ops = {
     .audit_append_once = sq_audit_append_once,
     .audit_list = sq_audit_list,
     .secret = sq_secret,
+    .sensitive_get = sq_sensitive_get,
+    .sensitive_put = sq_sensitive_put,
+    .sensitive_remove = sq_sensitive_remove,
+    .download_append = sq_download_append,
+    .download_list = sq_download_list,
     .close = sq_close,
 };
 

@@ -13,6 +13,7 @@
 
 #include "auth/users.h"
 #include "core/audit.h"
+#include "core/sensitive.h"
 #include "store/store.h"
 #include "store/store_contract.h"
 #include "store/store_helpers.h"
@@ -1540,6 +1541,150 @@ sc_case_reset_keeps_secret(struct contract *f)
     assert_int_equal(sc_use(f, "alice", "t1", 100, &uses), REG_OK);
     assert_true(uses == 1);
     sc_put_artifact(f, "1", REG_TYPE_MODEL, "a");
+}
+
+/* ------------------------------------------------------------------- sensitive models */
+
+static void
+sc_case_sensitive_mark_and_program(struct contract *f)
+{
+    struct reg_sensitive got;
+
+    sc_put_artifact(f, "700", REG_TYPE_MODEL, "secret-model");
+    assert_int_equal(reg_store_sensitive_get(f->store, &f->arena, "700", &got), REG_ENOTFOUND);
+    assert_int_equal(reg_store_sensitive_remove(f->store, "700"), REG_ENOTFOUND);
+
+    /* Marked, no program. */
+    assert_int_equal(reg_store_sensitive_put(f->store, "700", NULL, false, 1000), REG_OK);
+    assert_int_equal(reg_store_sensitive_get(f->store, &f->arena, "700", &got), REG_OK);
+    assert_null(got.program);
+    assert_true(got.marked_at == 1000);
+
+    /* A program attached; marked_at stays the first mark's. */
+    assert_int_equal(
+        reg_store_sensitive_put(f->store, "700", "process.exit(\"\xc3\xa9\" ? 0 : 1)", true, 2000),
+        REG_OK);
+    assert_int_equal(reg_store_sensitive_get(f->store, &f->arena, "700", &got), REG_OK);
+    assert_string_equal(got.program, "process.exit(\"\xc3\xa9\" ? 0 : 1)");
+    assert_true(got.marked_at == 1000);
+
+    /* Marking again keeps the program; replacing replaces it; NULL removes it. */
+    assert_int_equal(reg_store_sensitive_put(f->store, "700", NULL, false, 3000), REG_OK);
+    assert_int_equal(reg_store_sensitive_get(f->store, &f->arena, "700", &got), REG_OK);
+    assert_string_equal(got.program, "process.exit(\"\xc3\xa9\" ? 0 : 1)");
+    assert_int_equal(reg_store_sensitive_put(f->store, "700", "process.exit(3)", true, 3000),
+                     REG_OK);
+    assert_int_equal(reg_store_sensitive_get(f->store, &f->arena, "700", &got), REG_OK);
+    assert_string_equal(got.program, "process.exit(3)");
+    assert_int_equal(reg_store_sensitive_put(f->store, "700", NULL, true, 3000), REG_OK);
+    assert_int_equal(reg_store_sensitive_get(f->store, &f->arena, "700", &got), REG_OK);
+    assert_null(got.program);
+    assert_true(got.marked_at == 1000);
+
+    /* Unmarked: gone, program and all; a second unmark finds nothing. */
+    assert_int_equal(reg_store_sensitive_put(f->store, "700", "x", true, 4000), REG_OK);
+    assert_int_equal(reg_store_sensitive_remove(f->store, "700"), REG_OK);
+    assert_int_equal(reg_store_sensitive_get(f->store, &f->arena, "700", &got), REG_ENOTFOUND);
+    assert_int_equal(reg_store_sensitive_remove(f->store, "700"), REG_ENOTFOUND);
+    assert_int_equal(reg_store_sensitive_put(f->store, "700", NULL, false, 5000), REG_OK);
+    assert_int_equal(reg_store_sensitive_get(f->store, &f->arena, "700", &got), REG_OK);
+    assert_null(got.program);
+    assert_true(got.marked_at == 5000);
+    /* The record is not part of the artifact, and other ids are not marked. */
+    assert_string_equal(sc_readme_of(f, "700"), "(null)");
+    assert_int_equal(reg_store_sensitive_get(f->store, &f->arena, "70", &got), REG_ENOTFOUND);
+}
+
+static void
+sc_case_sensitive_unknown_artifact(struct contract *f)
+{
+    struct reg_sensitive got;
+
+    assert_int_equal(reg_store_sensitive_put(f->store, "404", NULL, false, 1), REG_ENOTFOUND);
+    assert_int_equal(reg_store_sensitive_put(f->store, "404", "x", true, 1), REG_ENOTFOUND);
+    assert_int_equal(reg_store_sensitive_get(f->store, &f->arena, "404", &got), REG_ENOTFOUND);
+}
+
+static struct reg_download_event
+sc_event(const char *id, const char *user, int64_t date, bool refused, const char *monitor)
+{
+    return (struct reg_download_event){id, user, date, refused, monitor};
+}
+
+static void
+sc_case_sensitive_goes_with_artifact(struct contract *f)
+{
+    struct reg_download_event e = sc_event("701", "bob", 10, false, NULL);
+    struct reg_download_page page;
+    struct reg_sensitive got;
+
+    sc_put_artifact(f, "701", REG_TYPE_MODEL, "m");
+    sc_put_artifact(f, "702", REG_TYPE_MODEL, "n");
+    assert_int_equal(reg_store_sensitive_put(f->store, "701", "x", true, 1), REG_OK);
+    assert_int_equal(reg_store_sensitive_put(f->store, "702", "y", true, 1), REG_OK);
+    assert_int_equal(reg_store_download_append(f->store, &e), REG_OK);
+    assert_int_equal(reg_store_remove(f->store, "701"), REG_OK);
+    assert_int_equal(reg_store_sensitive_get(f->store, &f->arena, "701", &got), REG_ENOTFOUND);
+    assert_int_equal(reg_store_download_list(f->store, &f->arena, "701", 0, 10, &page), REG_OK);
+    assert_int_equal(page.count, 0);
+    /* A re-registered artifact with that id starts unmarked. */
+    sc_put_artifact(f, "701", REG_TYPE_MODEL, "m");
+    assert_int_equal(reg_store_sensitive_get(f->store, &f->arena, "701", &got), REG_ENOTFOUND);
+    assert_int_equal(reg_store_sensitive_get(f->store, &f->arena, "702", &got), REG_OK);
+    /* Reset removes every record. */
+    assert_int_equal(reg_store_reset(f->store), REG_OK);
+    sc_put_artifact(f, "702", REG_TYPE_MODEL, "n");
+    assert_int_equal(reg_store_sensitive_get(f->store, &f->arena, "702", &got), REG_ENOTFOUND);
+}
+
+static void
+sc_case_download_history_pages(struct contract *f)
+{
+    struct reg_download_page page;
+    int64_t after = 0;
+    int total = 0, pages = 0;
+    char user[16];
+
+    sc_put_artifact(f, "703", REG_TYPE_MODEL, "m");
+    sc_put_artifact(f, "704", REG_TYPE_MODEL, "n");
+    /* Dates out of order: the history is in append order. */
+    for (int i = 0; i < 7; i++) {
+        snprintf(user, sizeof(user), "user%d", i);
+        struct reg_download_event e =
+            sc_event("703", user, 100 - i, i % 2 == 1,
+                     i % 2 == 1 ? "{\"exit_code\":3,\"output\":\"no \\\"way\\\"\"}" : NULL);
+        assert_int_equal(reg_store_download_append(f->store, &e), REG_OK);
+    }
+    {
+        struct reg_download_event other = sc_event("704", "eve", 5, true, "{}");
+        assert_int_equal(reg_store_download_append(f->store, &other), REG_OK);
+    }
+    do {
+        assert_int_equal(reg_store_download_list(f->store, &f->arena, "703", after, 3, &page),
+                         REG_OK);
+        for (int i = 0; i < page.count; i++, total++) {
+            const struct reg_download_event *e = &page.items[i];
+            char want[16];
+            snprintf(want, sizeof(want), "user%d", total);
+            assert_string_equal(e->user, want);
+            assert_string_equal(e->artifact_id, "703");
+            assert_true(e->date == 100 - total);
+            assert_int_equal(e->refused, total % 2 == 1);
+            if (total % 2 == 1)
+                assert_string_equal(e->monitor, "{\"exit_code\":3,\"output\":\"no \\\"way\\\"\"}");
+            else
+                assert_null(e->monitor);
+        }
+        after = page.next_after;
+        pages++;
+    } while (after != 0 && pages < 10);
+    assert_int_equal(total, 7);
+    assert_int_equal(pages, 3);
+    assert_int_equal(reg_store_download_list(f->store, &f->arena, "704", 0, 10, &page), REG_OK);
+    assert_int_equal(page.count, 1);
+    assert_string_equal(page.items[0].user, "eve");
+    assert_int_equal(reg_store_download_list(f->store, &f->arena, "70", 0, 10, &page), REG_OK);
+    assert_int_equal(page.count, 0);
 }
 
 /* reg_store_close(NULL) is a no-op, whatever the backend. */

@@ -65,7 +65,11 @@
     X(audit_append_once, a, b)                                                                     \
     X(secret, a, b)                                                                                \
     X(secret_any_bytes, a, b)                                                                      \
-    X(reset_keeps_secret, a, b)
+    X(reset_keeps_secret, a, b)                                                                    \
+    X(sensitive_mark_and_program, a, b)                                                            \
+    X(sensitive_unknown_artifact, a, b)                                                            \
+    X(sensitive_goes_with_artifact, a, b)                                                          \
+    X(download_history_pages, a, b)
 
 /* store_contract_<name>(s): runs one case on s, a fresh, empty store. */
 #define STORE_CONTRACT_DECLARE_(name, a, b) static void store_contract_##name(struct reg_store *s);
