@@ -16,7 +16,7 @@
     X(REG_EINVAL, 400, "bad_request")                                                              \
     X(REG_EDENIED, 401, "not_permitted")                                                           \
     X(REG_EAUTH, 403, "authentication_failed")                                                     \
-    X(REG_EREFUSED, 403, "download_refused")                                                       \
+    X(REG_EFORBIDDEN, 403, "forbidden")                                                            \
     X(REG_ENOTFOUND, 404, "not_found")                                                             \
     X(REG_ENOROUTE, 404, "no_such_route")                                                          \
     X(REG_EMETHOD, 405, "method_not_allowed")                                                      \

@@ -266,15 +266,22 @@ reg_monitor_run(const struct reg_monitor_env *env, const char *program, size_t l
     if (st != REG_OK)
         return st;
     reg_arena_init(&a);
-    /* node PROGRAM MODEL_NAME UPLOADER_USERNAME DOWNLOADER_USERNAME ZIP_FILE_PATH */
+    /* node [permissions] PROGRAM MODEL_NAME UPLOADER_USERNAME DOWNLOADER_USERNAME ZIP_FILE_PATH:
+     * Node's permission model lets the program read its directory and the zip, write only its
+     * directory, and start no process, worker or addon (the registry's files, its database
+     * among them, belong to the same account). Network access is not restricted. */
     char *argv[] = {reg_arena_strdup(&a, env->node),
+                    reg_arena_strdup(&a, "--permission"),
+                    reg_arena_sprintf(&a, "--allow-fs-read=%s", dir),
+                    reg_arena_sprintf(&a, "--allow-fs-read=%s", args->zip_path),
+                    reg_arena_sprintf(&a, "--allow-fs-write=%s", dir),
                     reg_arena_sprintf(&a, "%s/%s", dir, PROGRAM_FILE),
                     reg_arena_strdup(&a, args->model_name),
                     reg_arena_strdup(&a, args->uploader),
                     reg_arena_strdup(&a, args->downloader),
                     reg_arena_strdup(&a, args->zip_path),
                     NULL};
-    st = write_program(argv[1], program, len);
+    st = write_program(argv[5], program, len);
     if (st == REG_OK)
         st = run_in(env, dir, argv, out);
     reg_arena_cleanup(&a);

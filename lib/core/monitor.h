@@ -6,12 +6,16 @@
  * The program is untrusted text any user may attach, so it runs with nothing of the worker's:
  *   - the program is written to a private directory (0700, under the caller's work_dir) that is
  *     also its HOME and TMPDIR, and removed afterwards with whatever the program left there;
+ *   - Node's permission model (--permission): it may read that directory and the zip, write
+ *     only the directory, and start no child process, worker or addon, so it can neither read
+ *     the registry's files (its database, blobs, logs: the same account's) nor alter the zip
+ *     that is served after it;
  *   - an environment of PATH, HOME and TMPDIR only: no REGISTRY_*, AWS_*, HF_TOKEN or
  *     GITHUB_TOKEN;
  *   - stdin /dev/null, stderr dropped, no other descriptor (the worker's FastCGI socket, the
  *     store, the blobs: proc.h closes everything above 2), default signal dispositions;
  *   - its own process group, killed as a whole (SIGKILL) when the wall-clock limit passes and
- *     again once the program has exited, so nothing it started outlives the check;
+ *     again once the program has exited, so nothing left in it outlives the check;
  *   - at most REG_MONITOR_OUTPUT_MAX bytes of stdout kept (the rest is read and dropped, so a
  *     chatty program neither blocks nor fills memory), invalid UTF-8 replaced by '?'.
  * Network access is not restricted: the program may call ACME's audit servers.

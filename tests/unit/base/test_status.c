@@ -25,7 +25,7 @@ static const struct status_case status_cases[] = {
     {REG_EINVAL, 400, "bad_request"},
     {REG_EDENIED, 401, "not_permitted"},
     {REG_EAUTH, 403, "authentication_failed"},
-    {REG_EREFUSED, 403, "download_refused"},
+    {REG_EFORBIDDEN, 403, "forbidden"},
     {REG_ENOTFOUND, 404, "not_found"},
     {REG_ENOROUTE, 404, "no_such_route"},
     {REG_EMETHOD, 405, "method_not_allowed"},

@@ -3,8 +3,9 @@
  * npm-installed one of scripts/deps.sh): exit 0 passes; exit 3 fails with its output kept; a
  * program that hangs is killed at the limit (with what it started); one that prints megabytes
  * is capped; the four arguments arrive exactly, in order; the environment holds none of the
- * worker's secrets; the program's directory is removed afterwards; no descriptor of the
- * caller's reaches it.
+ * worker's secrets; the program reads the zip and nothing else of the registry's, and cannot
+ * alter it; the program's directory is removed afterwards. (That no descriptor of the worker's
+ * reaches it, and its process group: tests/unit/base/test_proc.c.)
  */
 #include "unit.h"
 
@@ -171,34 +172,64 @@ test_hang_is_killed_at_the_limit(void **state)
 {
     struct fixture *f = *state;
     struct reg_monitor_result r;
-    char pidfile[300];
-    int child = 0;
-    FILE *fp;
 
-    /* The program starts a child in its group that would outlive it, writes its pid, and
-     * hangs: both must be gone after the run. */
-    snprintf(pidfile, sizeof(pidfile), "%s/child.pid", f->dir);
-    char program[1024];
-    snprintf(program, sizeof(program),
-             "const c = require('child_process').spawn('sleep', ['600'], {stdio: 'ignore'}); "
-             "require('fs').writeFileSync('%s', String(c.pid)); console.log('waiting'); "
-             "setInterval(() => {}, 1000);",
-             pidfile);
-    run(f, program, &r);
+    run(f, "console.log('waiting'); setInterval(() => {}, 1000);", &r);
     assert_true(r.timed_out);
     assert_false(reg_monitor_passed(&r));
     assert_int_equal(r.signal, SIGKILL);
+    assert_int_equal(r.exit_code, -1);
     assert_string_equal(r.output, "waiting\n");
-    fp = fopen(pidfile, "r");
+    assert_true(work_dir_empty(f->dir));
+    reg_monitor_result_cleanup(&r);
+}
+
+/* Node's permission model: the zip and the program's own directory, nothing else. */
+static void
+test_confined_to_the_zip(void **state)
+{
+    struct fixture *f = *state;
+    struct reg_monitor_args zip_args = args;
+    struct reg_monitor_result r;
+    char zip[300], secret[300];
+    FILE *fp;
+
+    snprintf(zip, sizeof(zip), "%s/the bundle.zip", f->dir);
+    snprintf(secret, sizeof(secret), "%s/registry.db", f->dir);
+    fp = fopen(zip, "w");
     assert_non_null(fp);
-    assert_int_equal(fscanf(fp, "%d", &child), 1);
+    fputs("PK-zip-bytes", fp);
     fclose(fp);
-    unlink(pidfile);
-    /* Killed with the group (and reparented to init, which reaps it): poll until gone. */
-    for (int i = 0; i < 200 && kill(child, 0) == 0; i++)
-        nanosleep(&(struct timespec){0, 10000000}, NULL);
-    assert_int_equal(kill(child, 0), -1);
-    assert_int_equal(errno, ESRCH);
+    fp = fopen(secret, "w");
+    assert_non_null(fp);
+    fputs("password hashes", fp);
+    fclose(fp);
+    zip_args.zip_path = zip;
+    {
+        const char *program =
+            "const fs = require('fs'), zip = process.argv[5];\n"
+            "const tryit = (what, fn) => { try { fn(); console.log(what, 'ok'); }\n"
+            "  catch (e) { console.log(what, e.code); } };\n"
+            "console.log(fs.readFileSync(zip, 'utf8'));\n"
+            "tryit('secret', () => fs.readFileSync(process.argv[5].replace(/[^/]*$/, "
+            "'registry.db')));\n"
+            "tryit('tamper', () => fs.writeFileSync(zip, 'evil'));\n"
+            "tryit('spawn', () => require('child_process').execSync('true'));\n"
+            "tryit('home', () => fs.writeFileSync(process.env.HOME + '/scratch', 'x'));\n";
+        assert_int_equal(reg_monitor_run(&f->env, program, strlen(program), &zip_args, &r), REG_OK);
+    }
+    assert_true(reg_monitor_passed(&r));
+    assert_string_equal(r.output, "PK-zip-bytes\nsecret ERR_ACCESS_DENIED\n"
+                                  "tamper ERR_ACCESS_DENIED\nspawn ERR_ACCESS_DENIED\nhome ok\n");
+    fp = fopen(zip, "r");
+    assert_non_null(fp);
+    {
+        char got[32] = {0};
+        assert_non_null(fgets(got, sizeof(got), fp));
+        assert_string_equal(got, "PK-zip-bytes");
+    }
+    fclose(fp);
+    unlink(zip);
+    unlink(secret);
     reg_monitor_result_cleanup(&r);
 }
 
@@ -236,32 +267,6 @@ test_invalid_utf8_is_replaced(void **state)
 }
 
 static void
-test_no_descriptor_is_inherited(void **state)
-{
-    struct fixture *f = *state;
-    struct reg_monitor_result r;
-    char marker[300];
-    int fd;
-
-    /* A descriptor the worker holds without close-on-exec (as libfcgi's socket is). */
-    snprintf(marker, sizeof(marker), "%s/held-by-the-worker", f->dir);
-    fd = open(marker, O_WRONLY | O_CREAT, 0600);
-    assert_true(fd > 2);
-    run(f,
-        "const fs = require('fs'); const out = []; for (const n of "
-        "fs.readdirSync('/proc/self/fd')) "
-        "{ try { out.push(fs.readlinkSync('/proc/self/fd/' + n)); } catch (e) {} } "
-        "process.stdout.write(out.join('\\n'));",
-        &r);
-    close(fd);
-    unlink(marker);
-    assert_true(reg_monitor_passed(&r));
-    assert_non_null(strstr(r.output, "pipe:")); /* its stdout: the listing is real */
-    assert_null(strstr(r.output, "held-by-the-worker"));
-    reg_monitor_result_cleanup(&r);
-}
-
-static void
 test_missing_node_is_an_error(void **state)
 {
     struct fixture *f = *state;
@@ -284,9 +289,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_arguments_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_environment_has_no_secrets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hang_is_killed_at_the_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_confined_to_the_zip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_megabytes_are_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_utf8_is_replaced, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_descriptor_is_inherited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_node_is_an_error, setup, teardown),
     };
 
