@@ -215,9 +215,8 @@ stored(struct reg_blobs *b, const struct reg_bundle_plan *p, struct reg_bundle_r
            reg_blobs_stat(b, rec->sha256, &size) == REG_OK;
 }
 
-/* Refuses a zip of total bytes above the cap or past the free-space reserve. */
-static enum reg_status
-check_room(const struct reg_fill_env *env, int64_t total)
+enum reg_status
+reg_fill_check_room(const struct reg_fill_env *env, int64_t total)
 {
     struct statvfs vfs;
     int64_t avail;
@@ -318,7 +317,7 @@ reg_fill_open(const struct reg_fill_env *env, struct reg_blobs *b, const struct 
         *how = REG_FILL_STORED;
     else if (st == REG_OK && join_running(part, &fill->fd))
         *how = REG_FILL_STREAMED;
-    else if (st == REG_OK && (st = check_room(env, fill->total)) == REG_OK &&
+    else if (st == REG_OK && (st = reg_fill_check_room(env, fill->total)) == REG_OK &&
              (st = start_filler(env, p, part, fill->err_path, fill->total, &fill->fd)) == REG_OK)
         *how = REG_FILL_STREAMED;
     if (lock >= 0)

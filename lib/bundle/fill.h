@@ -97,6 +97,11 @@ enum reg_status reg_fill_read(struct reg_fill *fill, int64_t offset, int64_t len
 
 void reg_fill_close(struct reg_fill *fill);
 
+/* Refuses (REG_ENOSPACE) a zip of total bytes above env's cap, or that would leave less free
+ * space than env's reserve in env->dir; REG_ESTORE when the file system cannot say. Fills check
+ * it before they start; a download that copies a bundle elsewhere (a sensitive model's) too. */
+enum reg_status reg_fill_check_room(const struct reg_fill_env *env, int64_t total);
+
 /* The record a finished filler writes: the blob, the plan's source and the time. */
 void reg_fill_record(const struct reg_bundle_plan *p, const char *sha256, int64_t size,
                      struct reg_bundle_record *out);

@@ -12,18 +12,34 @@
  *     as it arrives; the copy is stored for the next caller. At most
  *     workers - REG_STREAM_WORKERS_KEPT workers stream at once, so the API keeps answering.
  * Both answers are audited (DOWNLOAD) and say which they were in X-Registry-Copy.
+ *
+ * A sensitive model (core/sensitive.h) with a monitor program is served a third way, since the
+ * program is handed the zip as a file: the bundle (stored copy or pull-through, as above) is
+ * copied into a file under $REGISTRY_DATA_DIR/monitor/ (within REGISTRY_BUNDLE_MAX_BYTES and
+ * the free-space reserve), the program runs (core/monitor.h), and then either the download is
+ * refused (403, the program's stdout in the detail) or this worker streams that same file
+ * (X-Registry-Copy: monitored; no Range), which is unlinked as soon as the program has run.
+ * The worker holds a streaming slot meanwhile. Every download of a sensitive model, and every
+ * refusal, goes into its download history.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/str.h"
 #include "bundle/fill.h"
 #include "bundle/index.h"
 #include "bundle/plan.h"
+#include "base/log.h"
 #include "core/audit.h"
+#include "core/monitor.h"
 #include "core/registry.h"
+#include "core/sensitive.h"
 #include "handlers/handlers.h"
 
 /* The aspect query parameter; an unknown aspect is a resource that does not exist (404). */
@@ -217,6 +233,251 @@ pull_through(struct reg_app *app, struct reg_request *req, struct reg_response *
     return REG_OK;
 }
 
+/* ---------------------------------------------------------------- sensitive models */
+
+/* The fills' settings (fill.h), for dir. */
+static struct reg_fill_env
+fill_env(struct reg_app *app, const char *dir)
+{
+    return (struct reg_fill_env){&app->config, dir, app->config.blob_reserve_bytes,
+                                 app->config.bundle_max_bytes};
+}
+
+static enum reg_status
+write_fd(void *ctx, const void *data, size_t len)
+{
+    const int *fd = ctx;
+    const char *p = data;
+
+    while (len > 0) {
+        ssize_t n = write(*fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return reg_errorf(REG_ESTORE, "cannot write the zip for the monitor: %s",
+                              strerror(errno));
+        p += n;
+        len -= (size_t)n;
+    }
+    return REG_OK;
+}
+
+/* Copies the stored blob rec into fd, if there is room for a second copy. */
+static enum reg_status
+stored_to_file(struct reg_app *app, const struct reg_fill_env *room,
+               const struct reg_bundle_record *rec, int fd)
+{
+    enum reg_status st = reg_fill_check_room(room, rec->size);
+
+    return st == REG_OK ? reg_blobs_read(app->blobs, rec->sha256, 0, -1, write_fd, &fd) : st;
+}
+
+/* Copies art's bundle of aspect into fd: the stored copy, or the one being pulled through
+ * (started here when none is). room: the monitor directory's limits. */
+static enum reg_status
+bundle_to_file(struct reg_app *app, struct reg_request *req, const struct reg_artifact *art,
+               enum reg_bundle_aspect aspect, const struct reg_fill_env *room, int fd)
+{
+    const struct reg_fill_env fills =
+        fill_env(app, reg_arena_sprintf(&req->arena, "%s/fills", app->config.data_dir));
+    struct reg_bundle_record rec;
+    struct reg_bundle_plan plan;
+    struct reg_fill fill = {.fd = -1};
+    enum reg_fill_how how;
+    enum reg_status st;
+
+    if (current_copy(app, &req->arena, art, aspect, &rec))
+        return stored_to_file(app, room, &rec, fd);
+    st = reg_bundle_plan_make(app, &req->arena, art, aspect, &plan);
+    if (st == REG_OK)
+        st = reg_fill_open(&fills, app->blobs, &plan, &how, &rec, &fill);
+    if (st == REG_OK && how == REG_FILL_STORED)
+        st = stored_to_file(app, room, &rec, fd);
+    else if (st == REG_OK && (st = reg_fill_wait_first(&fill)) == REG_OK &&
+             (st = reg_fill_check_room(room, fill.total)) == REG_OK)
+        st = reg_fill_read(&fill, 0, -1, write_fd, &fd);
+    reg_fill_close(&fill);
+    return st;
+}
+
+/* A zip file made for one monitored download: its directory, path and descriptor. */
+struct monitored_file {
+    struct reg_app *app;
+    char dir[REG_MAX_PATH];
+    const char *path;
+    int fd;
+    int64_t size;
+};
+
+/* Makes $REGISTRY_DATA_DIR/monitor/download.XXXXXX/<name>-<aspect>.zip, private to this user. */
+static enum reg_status
+file_open(struct reg_app *app, struct reg_request *req, const struct reg_artifact *art,
+          enum reg_bundle_aspect aspect, struct monitored_file *f)
+{
+    const char *root = reg_arena_sprintf(&req->arena, "%s/monitor", app->config.data_dir);
+
+    f->app = app;
+    f->fd = -1;
+    f->path = NULL;
+    if (mkdir(root, 0700) != 0 && errno != EEXIST)
+        return reg_errorf(REG_ESTORE, "cannot create %s: %s", root, strerror(errno));
+    if ((size_t)snprintf(f->dir, sizeof(f->dir), "%s/download.XXXXXX", root) >= sizeof(f->dir) ||
+        !mkdtemp(f->dir))
+        return reg_errorf(REG_ESTORE, "cannot create a directory under %s: %s", root,
+                          strerror(errno));
+    f->path = reg_arena_sprintf(&req->arena, "%s/%s", f->dir,
+                                file_name(&req->arena, art->name, aspect));
+    f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (f->fd < 0)
+        return reg_errorf(REG_ESTORE, "cannot create %s: %s", f->path, strerror(errno));
+    return REG_OK;
+}
+
+/* Removes the file's name and directory; an open descriptor still reads it. */
+static void
+file_unlink(struct monitored_file *f)
+{
+    if (f->path)
+        unlink(f->path);
+    if (f->dir[0])
+        rmdir(f->dir);
+    f->path = NULL;
+    f->dir[0] = '\0';
+}
+
+static enum reg_status
+produce_file(void *ctx, reg_response_write_fn write, void *wctx)
+{
+    struct monitored_file *f = ctx;
+    char chunk[64 * 1024];
+    int64_t off = 0;
+
+    while (off < f->size) {
+        ssize_t n = pread(f->fd, chunk, sizeof(chunk), off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return reg_errorf(REG_ESTORE, "cannot read the monitored zip: %s", strerror(errno));
+        enum reg_status st = write(wctx, chunk, (size_t)n);
+        if (st != REG_OK)
+            return st;
+        off += n;
+    }
+    return REG_OK;
+}
+
+static void
+release_file(void *ctx)
+{
+    struct monitored_file *f = ctx;
+
+    file_unlink(f);
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    reg_download_give_slot(f->app);
+}
+
+/* Runs the program on the file; records the outcome; REG_EFORBIDDEN with the program's stdout
+ * when it refuses. */
+static enum reg_status
+run_monitor(struct reg_app *app, struct reg_request *req, const struct reg_artifact *art,
+            const struct reg_sensitive *sens, const struct monitored_file *f)
+{
+    const struct reg_monitor_env env = {
+        app->config.node, reg_arena_sprintf(&req->arena, "%s/monitor", app->config.data_dir),
+        app->config.monitor_timeout_ms};
+    struct reg_monitor_args args = {art->name, NULL, req->caller->name, f->path};
+    struct reg_monitor_result run;
+    enum reg_status st = reg_sensitive_uploader(app->store, &req->arena, art, &args.uploader);
+    bool passed;
+
+    if (st == REG_OK)
+        st = reg_monitor_run(&env, sens->program, strlen(sens->program), &args, &run);
+    if (st != REG_OK)
+        return st;
+    passed = reg_monitor_passed(&run);
+    st = reg_sensitive_record(app->store, &req->arena, art, req->caller->name, !passed, &run);
+    if (st != REG_OK)
+        reg_log(REG_LOG_ERROR, "download history of %s lost an event: %s", art->id,
+                reg_error_detail());
+    if (!passed) {
+        reg_error_attach(reg_arena_strndup(&req->arena, run.output, run.output_len));
+        st = reg_errorf(REG_EFORBIDDEN,
+                        "the monitor program of sensitive model '%.100s' refused the download "
+                        "(%s%s); its output%s: ",
+                        art->name, run.timed_out ? "killed after REGISTRY_MONITOR_TIMEOUT_MS" : "",
+                        run.timed_out ? ""
+                        : run.signal
+                            ? reg_arena_sprintf(&req->arena, "killed by signal %d", run.signal)
+                            : reg_arena_sprintf(&req->arena, "exit code %d", run.exit_code),
+                        run.truncated ? " (truncated to its first 64 KiB)" : "");
+    }
+    reg_monitor_result_cleanup(&run);
+    return passed ? REG_OK : st;
+}
+
+/* A sensitive model with a program: zip to a file, run the program, then serve that file. */
+static enum reg_status
+monitored(struct reg_app *app, struct reg_request *req, struct reg_response *resp,
+          const struct reg_artifact *art, enum reg_bundle_aspect aspect,
+          const struct reg_sensitive *sens)
+{
+    struct monitored_file *f = reg_arena_alloc(&req->arena, sizeof(*f));
+    struct reg_response_stream stream = {produce_file, release_file, f, 0};
+    struct reg_fill_env room;
+    struct stat sb;
+    enum reg_status st;
+
+    memset(f, 0, sizeof(*f));
+    f->fd = -1;
+    f->app = app;
+    if (!reg_download_take_slot(app))
+        return reg_errorf(REG_EUNAVAILABLE, "every worker that may serve a monitored download is "
+                                            "busy: try again shortly");
+    st = file_open(app, req, art, aspect, f);
+    room = fill_env(app, reg_arena_sprintf(&req->arena, "%s/monitor", app->config.data_dir));
+    if (st == REG_OK)
+        st = bundle_to_file(app, req, art, aspect, &room, f->fd);
+    if (st == REG_OK)
+        st = run_monitor(app, req, art, sens, f);
+    file_unlink(f);
+    if (st == REG_OK && fstat(f->fd, &sb) != 0)
+        st = reg_errorf(REG_ESTORE, "cannot stat the monitored zip: %s", strerror(errno));
+    if (st != REG_OK) {
+        release_file(f);
+        return st;
+    }
+    f->size = (int64_t)sb.st_size;
+    reg_handler_audit(app, req, art, REG_AUDIT_DOWNLOAD);
+    stream.length = f->size;
+    reg_response_stream(resp, 200, &stream);
+    zip_headers(req, resp, art, aspect, "monitored");
+    return REG_OK;
+}
+
+/* The download of a sensitive model: through its monitor when it has one; recorded either way. */
+static enum reg_status
+sensitive_download(struct reg_app *app, struct reg_request *req, struct reg_response *resp,
+                   const struct reg_artifact *art, enum reg_bundle_aspect aspect,
+                   const struct reg_sensitive *sens)
+{
+    struct reg_bundle_record rec;
+    enum reg_status st;
+
+    if (sens->program)
+        return monitored(app, req, resp, art, aspect, sens);
+    st = current_copy(app, &req->arena, art, aspect, &rec)
+             ? send_stored(app, req, resp, art, aspect, &rec)
+             : pull_through(app, req, resp, art, aspect);
+    if (st == REG_OK &&
+        reg_sensitive_record(app->store, &req->arena, art, req->caller->name, false, NULL) !=
+            REG_OK)
+        reg_log(REG_LOG_ERROR, "download history of %s lost an event: %s", art->id,
+                reg_error_detail());
+    return st;
+}
+
 enum reg_status
 reg_handle_download(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
@@ -234,6 +495,13 @@ reg_handle_download(struct reg_app *app, struct reg_request *req, struct reg_res
         st = reg_registry_get(app->store, &req->arena, type, id, &art);
     if (st == REG_OK)
         st = parse_aspect(req, type, &aspect);
+    if (st == REG_OK && type == REG_TYPE_MODEL) {
+        struct reg_sensitive sens;
+        st = reg_sensitive_get(app->store, &req->arena, &art, &sens);
+        if (st == REG_OK)
+            return sensitive_download(app, req, resp, &art, aspect, &sens);
+        st = st == REG_ENOTFOUND ? REG_OK : st;
+    }
     if (st != REG_OK)
         return st;
     if (current_copy(app, &req->arena, &art, aspect, &rec))

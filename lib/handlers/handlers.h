@@ -121,6 +121,22 @@ enum reg_status reg_handle_hub_api(struct reg_app *, struct reg_request *, struc
 enum reg_status reg_handle_hub_resolve(struct reg_app *, struct reg_request *,
                                        struct reg_response *);
 
+/* sensitive.c: sensitive models, their monitor programs and download history */
+enum reg_status reg_handle_sensitive_get(struct reg_app *, struct reg_request *,
+                                         struct reg_response *);
+enum reg_status reg_handle_sensitive_put(struct reg_app *, struct reg_request *,
+                                         struct reg_response *);
+enum reg_status reg_handle_sensitive_delete(struct reg_app *, struct reg_request *,
+                                            struct reg_response *);
+enum reg_status reg_handle_monitor_get(struct reg_app *, struct reg_request *,
+                                       struct reg_response *);
+enum reg_status reg_handle_monitor_put(struct reg_app *, struct reg_request *,
+                                       struct reg_response *);
+enum reg_status reg_handle_monitor_delete(struct reg_app *, struct reg_request *,
+                                          struct reg_response *);
+enum reg_status reg_handle_download_history(struct reg_app *, struct reg_request *,
+                                            struct reg_response *);
+
 /* rate.c */
 enum reg_status reg_handle_rate(struct reg_app *, struct reg_request *, struct reg_response *);
 

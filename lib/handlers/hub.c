@@ -17,6 +17,11 @@
  * 404 in the Hub's shape: {"error": "..."} with X-Error-Code RepoNotFound, RevisionNotFound or
  * EntryNotFound. Every route needs the download permission (routes.c); reading a file is
  * audited (DOWNLOAD).
+ *
+ * A sensitive model's files (core/sensitive.h) are not served here: its monitor program judges
+ * a download of the model as a whole, zip in hand, so resolve answers 403 with X-Error-Code
+ * GatedRepo (the Hub's clients report it as a gated repository) and points at
+ * GET /download/model/{id}, where the program runs. Its info and file listing stay readable.
  */
 #include <json-c/json.h>
 #include <signal.h>
@@ -30,6 +35,7 @@
 #include "bundle/hubrepo.h"
 #include "bundle/index.h"
 #include "core/audit.h"
+#include "core/sensitive.h"
 #include "handlers/handlers.h"
 
 /* What Git LFS pointer files weigh; the Hub reports it with every LFS file. */
@@ -466,6 +472,19 @@ reg_handle_hub_resolve(struct reg_app *app, struct reg_request *req, struct reg_
     if (!reg_hub_repo_revision_ok(&repo, rev))
         return hub_error(req, resp, 404, "RevisionNotFound",
                          reg_arena_sprintf(&req->arena, "Invalid rev id: %.100s", rev));
+    if (repo.type == REG_TYPE_MODEL) {
+        struct reg_sensitive sens;
+        st = reg_sensitive_get(app->store, &req->arena, &repo.art, &sens);
+        if (st == REG_OK)
+            return hub_error(req, resp, 403, "GatedRepo",
+                             reg_arena_sprintf(&req->arena,
+                                               "%.200s is a sensitive model: download it whole "
+                                               "with GET /download/model/%s, where its monitor "
+                                               "program runs",
+                                               repo.repo_id, repo.art.id));
+        if (st != REG_ENOTFOUND)
+            return st;
+    }
     f = reg_hub_repo_file(&repo, path);
     if (!f) {
         st = hub_error(req, resp, 404, "EntryNotFound", "Entry not found");

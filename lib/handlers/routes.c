@@ -2,7 +2,7 @@
  * routes.c - the route table: every operation of openapi/registry.yaml, literal paths before
  * the templates they overlap, and the access each needs (registering and updating: upload;
  * reading and searching: search; downloads: download; reset, user management and the download
- * workload: admin), and the largest body each accepts (checked before anything parses it: a
+ * workload: admin; sensitive models: upload to change, search to read), and the largest body each accepts (checked before anything parses it: a
  * JSON body costs json-c far more memory than its size, so each route admits only what its
  * fields can need).
  */
@@ -21,6 +21,7 @@
 #define SMALL REG_BODY_SMALL_MAX
 #define QUERIES REG_BODY_QUERIES_MAX
 #define LARGE REG_MAX_BODY
+#define MONITOR REG_MONITOR_PROGRAM_MAX
 
 const struct reg_route reg_routes[] = {
     {"GET", "/health", reg_handle_health, REG_PUBLIC, SMALL},
@@ -50,6 +51,16 @@ const struct reg_route reg_routes[] = {
     {"GET", "/artifact/{artifact_type}/{id}/cost", reg_handle_cost, REG_PERM_SEARCH, SMALL},
     {"GET", "/artifact/{artifact_type}/{id}/audit", reg_handle_audit, REG_PERM_SEARCH, SMALL},
     {"POST", "/artifact/{artifact_type}/upload", reg_handle_upload, REG_PERM_UPLOAD, LARGE},
+    /* Sensitive models (sensitive.c): a monitor program is at most MONITOR bytes. */
+    {"GET", "/artifact/model/{id}/sensitive", reg_handle_sensitive_get, REG_PERM_SEARCH, SMALL},
+    {"PUT", "/artifact/model/{id}/sensitive", reg_handle_sensitive_put, REG_PERM_UPLOAD, SMALL},
+    {"DELETE", "/artifact/model/{id}/sensitive", reg_handle_sensitive_delete, REG_PERM_UPLOAD,
+     SMALL},
+    {"GET", "/artifact/model/{id}/monitor", reg_handle_monitor_get, REG_PERM_SEARCH, SMALL},
+    {"PUT", "/artifact/model/{id}/monitor", reg_handle_monitor_put, REG_PERM_UPLOAD, MONITOR},
+    {"DELETE", "/artifact/model/{id}/monitor", reg_handle_monitor_delete, REG_PERM_UPLOAD, SMALL},
+    {"GET", "/artifact/model/{id}/download-history", reg_handle_download_history,
+     REG_PERM_SEARCH, SMALL},
     {"GET", "/download/{artifact_type}/{id}", reg_handle_download, REG_PERM_DOWNLOAD, SMALL},
     /* The Hugging Face Hub-compatible read API (hub.c). */
     {"GET", "/api/models/{repo*}", reg_handle_hub_api, HUB, SMALL},

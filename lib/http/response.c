@@ -49,6 +49,16 @@ reg_response_stream(struct reg_response *resp, int status, const struct reg_resp
 }
 
 enum reg_status
+reg_response_text(struct reg_response *resp, int status, const char *content_type,
+                  const char *text, size_t len)
+{
+    reg_buf_reset(&resp->body);
+    resp->status = status;
+    resp->content_type = content_type;
+    return reg_buf_append(&resp->body, text, len);
+}
+
+enum reg_status
 reg_response_json(struct reg_response *resp, int status, struct json_object *obj)
 {
     size_t len;

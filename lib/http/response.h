@@ -54,6 +54,10 @@ void reg_response_cleanup(struct reg_response *resp);
 /* Sets the status and a JSON body serialised from obj (obj stays the caller's). */
 enum reg_status reg_response_json(struct reg_response *resp, int status, struct json_object *obj);
 
+/* Sets the status and a body of len bytes of text of content_type (a static string). */
+enum reg_status reg_response_text(struct reg_response *resp, int status, const char *content_type,
+                                  const char *text, size_t len);
+
 /* An empty-bodied answer with this status. */
 void reg_response_empty(struct reg_response *resp, int status);
 

@@ -19,7 +19,7 @@
 #include "upstream/upstream.h"
 
 /* Route slots (the route table's index; the last slot counts requests no route matched). */
-#define REG_STATS_ROUTES 48
+#define REG_STATS_ROUTES 64
 #define REG_STATS_UNROUTED (REG_STATS_ROUTES - 1)
 /* Minutes kept per route. */
 #define REG_STATS_MINUTES 60
