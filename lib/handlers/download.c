@@ -31,11 +31,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "base/str.h"
 #include "bundle/fill.h"
 #include "bundle/index.h"
 #include "bundle/plan.h"
-#include "base/log.h"
 #include "core/audit.h"
 #include "core/monitor.h"
 #include "core/registry.h"
@@ -325,8 +325,8 @@ file_open(struct reg_app *app, struct reg_request *req, const struct reg_artifac
         !mkdtemp(f->dir))
         return reg_errorf(REG_ESTORE, "cannot create a directory under %s: %s", root,
                           strerror(errno));
-    f->path = reg_arena_sprintf(&req->arena, "%s/%s", f->dir,
-                                file_name(&req->arena, art->name, aspect));
+    f->path =
+        reg_arena_sprintf(&req->arena, "%s/%s", f->dir, file_name(&req->arena, art->name, aspect));
     f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (f->fd < 0)
         return reg_errorf(REG_ESTORE, "cannot create %s: %s", f->path, strerror(errno));
@@ -470,9 +470,8 @@ sensitive_download(struct reg_app *app, struct reg_request *req, struct reg_resp
     st = current_copy(app, &req->arena, art, aspect, &rec)
              ? send_stored(app, req, resp, art, aspect, &rec)
              : pull_through(app, req, resp, art, aspect);
-    if (st == REG_OK &&
-        reg_sensitive_record(app->store, &req->arena, art, req->caller->name, false, NULL) !=
-            REG_OK)
+    if (st == REG_OK && reg_sensitive_record(app->store, &req->arena, art, req->caller->name, false,
+                                             NULL) != REG_OK)
         reg_log(REG_LOG_ERROR, "download history of %s lost an event: %s", art->id,
                 reg_error_detail());
     return st;

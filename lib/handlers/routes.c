@@ -59,8 +59,8 @@ const struct reg_route reg_routes[] = {
     {"GET", "/artifact/model/{id}/monitor", reg_handle_monitor_get, REG_PERM_SEARCH, SMALL},
     {"PUT", "/artifact/model/{id}/monitor", reg_handle_monitor_put, REG_PERM_UPLOAD, MONITOR},
     {"DELETE", "/artifact/model/{id}/monitor", reg_handle_monitor_delete, REG_PERM_UPLOAD, SMALL},
-    {"GET", "/artifact/model/{id}/download-history", reg_handle_download_history,
-     REG_PERM_SEARCH, SMALL},
+    {"GET", "/artifact/model/{id}/download-history", reg_handle_download_history, REG_PERM_SEARCH,
+     SMALL},
     {"GET", "/download/{artifact_type}/{id}", reg_handle_download, REG_PERM_DOWNLOAD, SMALL},
     /* The Hugging Face Hub-compatible read API (hub.c). */
     {"GET", "/api/models/{repo*}", reg_handle_hub_api, HUB, SMALL},

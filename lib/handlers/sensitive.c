@@ -69,8 +69,7 @@ reg_handle_sensitive_put(struct reg_app *app, struct reg_request *req, struct re
 }
 
 enum reg_status
-reg_handle_sensitive_delete(struct reg_app *app, struct reg_request *req,
-                            struct reg_response *resp)
+reg_handle_sensitive_delete(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
     struct reg_artifact art;
     struct json_object *body;
@@ -142,8 +141,7 @@ may_read_history(struct reg_app *app, struct reg_request *req, const struct reg_
 }
 
 enum reg_status
-reg_handle_download_history(struct reg_app *app, struct reg_request *req,
-                            struct reg_response *resp)
+reg_handle_download_history(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
     struct reg_artifact art;
     struct reg_download_page page;

@@ -49,8 +49,8 @@ reg_response_stream(struct reg_response *resp, int status, const struct reg_resp
 }
 
 enum reg_status
-reg_response_text(struct reg_response *resp, int status, const char *content_type,
-                  const char *text, size_t len)
+reg_response_text(struct reg_response *resp, int status, const char *content_type, const char *text,
+                  size_t len)
 {
     reg_buf_reset(&resp->body);
     resp->status = status;
