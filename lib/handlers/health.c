@@ -21,6 +21,7 @@
 
 #include "base/json.h"
 #include "base/str.h"
+#include "core/monitor.h"
 #include "handlers/handlers.h"
 
 enum reg_status
@@ -266,6 +267,39 @@ disk_component(struct reg_app *app, time_t now)
     return c;
 }
 
+/* How long a worker trusts its last check of the monitor runtime: the check starts a process,
+ * and the page is public. */
+#define MONITOR_CHECK_SECONDS 60
+
+static struct json_object *
+monitor_component(struct reg_app *app, time_t now)
+{
+    static time_t checked_at;
+    static bool usable;
+    struct json_object *c = new_component(
+        "monitor-runtime", "Monitor runtime (Node.js 24)",
+        "Runs sensitive models' monitor programs before their downloads (REGISTRY_NODE)", now);
+    const struct reg_monitor_env env = {app->config.node, app->config.data_dir,
+                                        app->config.monitor_timeout_ms};
+
+    if (checked_at == 0 || now - checked_at >= MONITOR_CHECK_SECONDS || now < checked_at) {
+        usable = reg_monitor_node_ok(&env);
+        checked_at = now;
+    }
+    set_metric(c, "node", json_object_new_string(app->config.node));
+    set_metric(c, "timeout_ms", json_object_new_int(app->config.monitor_timeout_ms));
+    set_metric(c, "checked_at", iso_time(checked_at));
+    if (usable) {
+        json_object_object_add(c, "status", json_object_new_string("ok"));
+        return c;
+    }
+    json_object_object_add(c, "status", json_object_new_string("degraded"));
+    add_issue(c, "monitor_runtime_missing", "warning",
+              "Node.js 24 cannot be run: downloads of sensitive models with a monitor program fail",
+              app->config.node);
+    return c;
+}
+
 /* What anyone may see of the components: the parts only admins get are removed (each issue
  * keeps its code, severity and fixed summary). */
 static void
@@ -329,6 +363,7 @@ reg_handle_health_components(struct reg_app *app, struct reg_request *req,
     json_object_array_add(components, upstream_component(app, REG_UPSTREAM_HUGGINGFACE, now));
     json_object_array_add(components, upstream_component(app, REG_UPSTREAM_GITHUB, now));
     json_object_array_add(components, disk_component(app, now));
+    json_object_array_add(components, monitor_component(app, now));
     if (!req->caller || !req->caller->is_admin)
         public_view(components);
     json_object_object_add(body, "components", components);

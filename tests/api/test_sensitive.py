@@ -337,3 +337,20 @@ def test_hub_refuses_a_sensitive_models_files(sens):
     # The info stays readable.
     info = call(sens, "GET", f"/api/models/{repo}", token=None, headers=hub)
     assert info.status_code == 200
+
+
+# -- the runtime --------------------------------------------------------------------------------
+
+
+def test_health_reports_a_missing_runtime(stack_factory):
+    s = stack_factory(REGISTRY_NODE="/nonexistent/node")
+    comps = {c["id"]: c for c in assert_json_status(call(s, "GET", "/health/components"),
+                                                    200)["components"]}
+    c = comps["monitor-runtime"]
+    assert c["status"] == "degraded"
+    assert [i["code"] for i in c["issues"]] == ["monitor_runtime_missing"]
+    # Without the runtime, a monitored download fails on the server's side, not as a refusal.
+    art = register(s, "model", HF + "sens-lab/no-runtime")
+    id_ = art["metadata"]["id"]
+    assert_json_status(put_program(s, id_, "process.exit(0);", token=s.token), 200)
+    assert_error(download(s, id_, s.token), "internal_error", 500)
