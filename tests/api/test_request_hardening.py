@@ -260,7 +260,7 @@ def test_components_details_are_for_admins_only(registry, upstream):
         assert "HTTP 500" not in r.text and "h/down" not in r.text, r.text
         comps = components(s, token)
         assert set(comps) == {"store", "worker-pool", "upstream-huggingface", "upstream-github",
-                              "disk"}
+                              "disk", "monitor-runtime"}
         for c in comps.values():
             assert set(c) == PUBLIC_FIELDS, c
             for issue in c["issues"]:
