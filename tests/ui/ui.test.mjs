@@ -430,6 +430,71 @@ test('an artifact page shows metadata, rating, lineage, cost, license check, dow
   await shot('artifact', {copyTo: 'docs/screenshots/artifact.png'});
 });
 
+test('a sensitive model: the switch, the monitor program editor, a refused and an allowed download, the history', async () => {
+  await go(`#/artifact/model/${ids.squad}`);
+  const toggle = page.getByRole('switch', {name: /Sensitive: run the monitor program/});
+  await waitUntil(() => /Not sensitive/.test(document.querySelector('#sensitive-status')?.textContent || ''));
+  assert.equal(await toggle.isChecked(), false);
+  await toggle.check();
+  const marked = await result('#sensitive');
+  assert.equal(marked.kind, 'success', marked.text);
+  await waitUntil(() => /Sensitive since .* uploaded by ece30861defaultadminuser/.test(document.querySelector('#sensitive-status').textContent));
+
+  // a program that refuses, typed into the editor
+  const editor = page.getByLabel('Monitor program (JavaScript for Node.js 24)');
+  await editor.fill("console.log('ACME audit says no to ' + process.argv[4]); process.exit(3);");
+  await page.getByRole('button', {name: 'Save program'}).click();
+  const saved = await result('#sensitive form');
+  assert.equal(saved.kind, 'success', saved.text);
+  await page.getByRole('button', {name: 'Download', exact: true}).click();
+  const refused = await result('#download');
+  assert.equal(refused.kind, 'error', refused.text);
+  assert.match(refused.text, /monitor program of the sensitive model bert-base-uncased-squad refused/);
+  assert.match(refused.text, /ACME audit says no to ece30861defaultadminuser/);
+  assert.match(refused.text, /exit code 3/);
+  noRawJson(refused.text);
+  // still signed in: a refusal is not an expired session
+  assert.equal(await page.getByRole('button', {name: 'Save program'}).count(), 1);
+
+  // the history shows the refusal with the program's output
+  await page.locator('#download-history table').waitFor();
+  const refusedRow = await page.locator('#download-history tbody tr').first().innerText();
+  assert.match(refusedRow, /refused/);
+  assert.match(refusedRow, /exit code 3/);
+  assert.match(refusedRow, /ACME audit says no/);
+
+  // a program that allows, loaded from a file; the download proceeds
+  const js = path.join(OUT, 'allow-monitor.js');
+  fs.writeFileSync(js, "if (process.argv.length !== 6) process.exit(1);\nconsole.log('ok');\n");
+  await page.getByLabel('Or load the program from a file').setInputFiles(js);
+  await waitUntil(() => /argv\.length !== 6/.test(document.querySelector('#monitor-program').value));
+  await page.getByRole('button', {name: 'Save program'}).click();
+  await waitUntil(() => /was saved/.test(document.querySelector('#sensitive form .notice').textContent));
+  assert.equal((await page.getByLabel('Monitor program (JavaScript for Node.js 24)').inputValue()).split('\n')[0], 'if (process.argv.length !== 6) process.exit(1);');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', {name: 'Download', exact: true}).click()]);
+  const allowed = await result('#download');
+  assert.equal(allowed.kind, 'success', allowed.text);
+  assert.equal(fs.readFileSync(await download.path()).subarray(0, 2).toString('latin1'), 'PK');
+  await page.getByRole('button', {name: 'Reload the download history'}).click();
+  await waitUntil(() => document.querySelectorAll('#download-history tbody tr').length === 2);
+  assert.match(await page.locator('#download-history tbody tr').nth(1).innerText(), /downloaded\s+exit code 0/);
+
+  await axe('sensitive model');
+  await shot('sensitive-model');
+
+  // the API agrees; then the program is removed and the mark taken away again
+  const token = await apiLogin();
+  const program = await apiCall('GET', `/artifact/model/${ids.squad}/monitor`, {token});
+  assert.equal(program.status, 200);
+  assert.match(program.data, /argv\.length !== 6/);
+  await page.getByRole('button', {name: 'Remove program'}).click();
+  await waitUntil(() => /was removed/.test(document.querySelector('#sensitive form .notice').textContent));
+  assert.equal(await editor.inputValue(), '');
+  await toggle.uncheck();
+  await waitUntil(() => /Not sensitive/.test(document.querySelector('#sensitive-status').textContent));
+  assert.equal((await apiCall('GET', `/artifact/model/${ids.squad}/sensitive`, {token})).status, 404);
+});
+
 test('reviewedness -1 reads "no repository linked"; download; update and delete an artifact', async () => {
   await go(`#/artifact/model/${ids.modelA}`);
   await page.locator('#net-score').waitFor();

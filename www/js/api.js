@@ -47,6 +47,7 @@ const STATUS_WORDS = {
   400: 'The registry could not accept this request.',
   401: 'Your account does not have the permission this needs.',
   403: 'You are not signed in, or your session has ended. Please sign in again.',
+  forbidden: 'The registry refused this to your account.',
   404: 'The registry could not find what was asked for.',
   405: 'The registry does not allow this action here.',
   409: 'This conflicts with something already in the registry.',
@@ -74,17 +75,19 @@ function headersOf(token, body, extra) {
 }
 
 /** Calls the API. Resolves {status, data, headers} for a 2xx answer; rejects with ApiError.
- *  opts: body (JSON-encoded), auth (default true: send the session's token), signal,
- *  raw (resolve the fetch Response itself on 2xx, for downloads). */
+ *  opts: body (JSON-encoded), or text (sent as it is, Content-Type textType), auth (default
+ *  true: send the session's token), signal, raw (resolve the fetch Response itself on 2xx, for
+ *  downloads and text answers). */
 export async function api(method, path, opts = {}) {
-  const {body, auth = true, signal, raw = false, headers} = opts;
+  const {body, text: sent, textType = 'text/plain; charset=utf-8', auth = true, signal, raw = false, headers} = opts;
   const current = session.get();
   let res;
   try {
     res = await fetch(path, {
       method,
-      headers: headersOf(auth && current ? current.token : null, body, headers),
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: headersOf(auth && current ? current.token : null, body,
+        sent === undefined ? headers : {...(headers || {}), 'Content-Type': textType}),
+      body: sent !== undefined ? sent : body === undefined ? undefined : JSON.stringify(body),
       signal,
       cache: 'no-store',
     });
@@ -105,12 +108,14 @@ export async function api(method, path, opts = {}) {
   if (res.ok) return {status: res.status, data, headers: res.headers};
   const code = data && typeof data.error === 'string' ? data.error : '';
   const detail = data && typeof data.detail === 'string' ? data.detail : '';
-  if (res.status === 403 && auth && current) {
-    // The token is no longer accepted (expired, used up, revoked by a reset): forget it.
+  if (res.status === 403 && code !== 'forbidden' && auth && current) {
+    // The token is no longer accepted (expired, used up, revoked by a reset): forget it. A
+    // "forbidden" 403 is a refusal of this one thing (a sensitive model's monitor program, a
+    // download history that is not the caller's), not of the token.
     session.clear();
     window.dispatchEvent(new CustomEvent('session-expired'));
   }
-  throw new ApiError(res.status, code, detail, describe(res.status, detail));
+  throw new ApiError(res.status, code, detail, describe(code === 'forbidden' ? code : res.status, detail));
 }
 
 /** Reads an error body of a raw (download) response without showing it. */

@@ -1,5 +1,5 @@
-// One artifact: metadata, rating, lineage, cost, license check, download, audit trail, update
-// and delete.
+// One artifact: metadata, rating, lineage, cost, license check, download, a model's sensitivity
+// (its monitor program and download history), audit trail, update and delete.
 
 import {h, replace, field, notice, table, busy} from '../dom.js';
 import {api, ApiError, METRICS, DEVICES, typeLabel, artifactHref, sentence} from '../api.js';
@@ -78,6 +78,167 @@ function renderCost(el, id, alone, withDeps, names) {
         rows: entries.map(([k, v]) => [k === id || !names.has(k) ? nameOf(k) : h('a', {href: artifactHref('model', k)}, nameOf(k)), mb(v.standalone_cost ?? v.total_cost), mb(v.total_cost)]),
       })
       : null);
+}
+
+// ---- sensitive models -------------------------------------------------------------------------
+
+const PROGRAM_MAX = 64 * 1024;
+
+function monitorRun(m) {
+  if (!m) return 'no program';
+  if (m.timed_out) return 'killed at the time limit';
+  if (m.signal) return `killed by signal ${m.signal}`;
+  return `exit code ${m.exit_code}`;
+}
+
+/** The sensitivity of a model: a switch for the mark, an editor for its monitor program (typed
+ *  or loaded from a file), and its download history (admins and the uploader only). */
+function sensitiveSection({id, md, signal}) {
+  const base = `/artifact/model/${encodeURIComponent(id)}`;
+  const status = h('p', {id: 'sensitive-status'}, 'Loading…');
+  const toggle = h('input', {type: 'checkbox', id: 'sensitive-toggle', role: 'switch'});
+  const toggleMsg = notice();
+  const program = h('textarea', {id: 'monitor-program', name: 'program', rows: 10, spellcheck: 'false', class: 'code', maxlength: PROGRAM_MAX});
+  const file = h('input', {type: 'file', id: 'monitor-file', accept: '.js,.mjs,.cjs,text/javascript,application/javascript'});
+  const saveBtn = h('button', {type: 'submit'}, 'Save program');
+  const removeBtn = h('button', {type: 'button', class: 'secondary'}, 'Remove program');
+  const progMsg = notice();
+  const histBody = h('div', {id: 'download-history'});
+  const histMsg = notice();
+  const histBtn = h('button', {type: 'button', class: 'secondary'}, 'Reload the download history');
+
+  function show(mark) {
+    toggle.checked = Boolean(mark);
+    replace(status, mark
+      ? `Sensitive since ${dateTime(mark.marked_at)}, uploaded by ${mark.uploader}. ${mark.has_program ? 'Its monitor program runs before every download.' : 'It has no monitor program: downloads are only recorded.'}`
+      : 'Not sensitive: downloads run no monitor program.');
+  }
+  async function loadMark() {
+    try {
+      const {data} = await api('GET', `${base}/sensitive`, {signal});
+      show(data);
+      return data;
+    } catch (err) {
+      if (err.name === 'AbortError') return null;
+      if (err.status === 404) show(null);
+      else toggleMsg.error(`Whether this model is sensitive could not be loaded. ${err.message}`);
+      return null;
+    }
+  }
+  async function loadProgram() {
+    try {
+      const res = await api('GET', `${base}/monitor`, {signal, raw: true, headers: {Accept: 'application/javascript'}});
+      program.value = await res.text();
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      if (err.status === 404) program.value = '';
+      else progMsg.error(`The monitor program could not be loaded. ${err.message}`);
+    }
+  }
+  async function loadHistory() {
+    const list = [];
+    try {
+      let q = '';
+      for (let p = 0; p < 10; p++) {
+        const {data, headers} = await api('GET', `${base}/download-history${q}`, {signal});
+        if (Array.isArray(data)) list.push(...data);
+        const next = headers.get('offset');
+        if (!next) break;
+        q = `?offset=${encodeURIComponent(next)}`;
+      }
+    } catch (err) {
+      if (err.name === 'AbortError') return null;
+      replace(histBody);
+      if (err.status === 403 && err.code === 'forbidden') histMsg.info('Only administrators and the account that uploaded this model can see its download history.');
+      else histMsg.error(`The download history could not be loaded. ${err.message}`);
+      return null;
+    }
+    histMsg.clear();
+    replace(histBody, list.length
+      ? table({
+        caption: `${list.length} ${list.length === 1 ? 'download' : 'downloads'} of this model while it was sensitive`,
+        columns: [{label: 'When (UTC)'}, {label: 'User'}, {label: 'Outcome'}, {label: 'Monitor'}, {label: 'Program output'}],
+        rows: list.map((e) => [dateTime(e.date), e.user, e.outcome, monitorRun(e.monitor), h('span', {class: 'monitor-output'}, e.monitor && e.monitor.output ? e.monitor.output : '')]),
+      })
+      : h('p', null, 'Nobody has downloaded this model while it was sensitive.'));
+    return list.length;
+  }
+
+  toggle.addEventListener('change', async () => {
+    const on = toggle.checked;
+    try {
+      const {data} = await api(on ? 'PUT' : 'DELETE', `${base}/sensitive`, {signal});
+      show(on ? data : null);
+      if (!on) program.value = '';
+      toggleMsg.success(on ? `${md.name} is now sensitive.` : `${md.name} is no longer sensitive; its monitor program was removed.`);
+      loadHistory();
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      toggle.checked = !on;
+      toggleMsg.error(err.status === 401 ? 'Marking a model sensitive needs the upload permission.' : `The change was not made. ${err.message}`);
+    }
+  });
+  file.addEventListener('change', async () => {
+    const f = file.files && file.files[0];
+    if (!f) return;
+    if (f.size > PROGRAM_MAX) {
+      progMsg.error(`${f.name} is larger than 64 KiB, the most a monitor program may have.`);
+      return;
+    }
+    program.value = await f.text();
+    progMsg.info(`Loaded ${f.name}: press Save program to attach it.`);
+  });
+  const form = h('form', {class: 'stack', novalidate: true, 'aria-label': 'Monitor program'},
+    field('Monitor program (JavaScript for Node.js 24)', program, {hint: 'Runs as: node PROGRAM MODEL_NAME UPLOADER_USERNAME DOWNLOADER_USERNAME ZIP_FILE_PATH. Exit code 0 allows the download; any other refuses it and shows what the program printed. At most 64 KiB.'}),
+    field('Or load the program from a file', file, {grow: false}),
+    h('div', {class: 'row'}, saveBtn, removeBtn), progMsg.el);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    program.removeAttribute('aria-invalid');
+    if (!program.value.trim()) {
+      program.setAttribute('aria-invalid', 'true');
+      progMsg.error('Write the monitor program first, or load it from a file.');
+      program.focus();
+      return;
+    }
+    await busy(saveBtn, 'Saving…', async () => {
+      try {
+        const {data} = await api('PUT', `${base}/monitor`, {text: program.value, textType: 'application/javascript; charset=utf-8', signal});
+        show(data);
+        progMsg.success(`The monitor program of ${md.name} was saved; it runs before every download.`);
+      } catch (err) {
+        if (err.name === 'AbortError') return;
+        if (err.status === 401) progMsg.error('Attaching a monitor program needs the upload permission.');
+        else if (err.status === 413) progMsg.error('The program is larger than 64 KiB, the most a monitor program may have.');
+        else progMsg.error(`The program was not saved. ${err.message}`);
+      }
+    });
+  });
+  removeBtn.addEventListener('click', () => busy(removeBtn, 'Removing…', async () => {
+    try {
+      const {data} = await api('DELETE', `${base}/monitor`, {signal});
+      show(data);
+      program.value = '';
+      progMsg.success(`The monitor program of ${md.name} was removed; the model stays sensitive.`);
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      if (err.status === 404) progMsg.warning('This model has no monitor program to remove.');
+      else progMsg.error(`The program was not removed. ${err.message}`);
+    }
+  }));
+  histBtn.addEventListener('click', () => busy(histBtn, 'Loading…', async () => {
+    const n = await loadHistory();
+    if (n !== null) histMsg.success(`The download history was reloaded: ${n} ${n === 1 ? 'download' : 'downloads'}.`);
+  }));
+
+  const el = section('sensitive', 'Sensitive model',
+    h('p', {class: 'hint'}, 'A sensitive model\'s downloads first run its monitor program (for example, a call to ACME\'s audit server), which may refuse them; every download and refusal is recorded.'),
+    status,
+    h('label', {class: 'check', for: toggle.id}, toggle, 'Sensitive: run the monitor program before every download'),
+    toggleMsg.el,
+    form,
+    h('h3', null, 'Download history'), histMsg.el, histBody, h('div', {class: 'row'}, histBtn));
+  return {el, loadHistory, async load() { await loadMark(); await Promise.all([loadProgram(), loadHistory()]); }};
 }
 
 // ---- page -------------------------------------------------------------------------------------
@@ -214,6 +375,10 @@ export async function artifactPage({root, params, signal, navigate, flash, setTi
       } else if (err instanceof ApiError && err.status === 501) {
         dlMsg.warning(h('p', {class: 'msg-title'}, 'The registry cannot fetch the files of this artifact.'),
           h('p', null, `The registry said: ${sentence(err.detail)}`));
+      } else if (err instanceof ApiError && err.status === 403 && err.code === 'forbidden') {
+        dlMsg.error(h('p', {class: 'msg-title'}, `The monitor program of the sensitive model ${md.name} refused your download.`),
+          h('p', {class: 'monitor-output'}, `The registry said: ${err.detail}`));
+        if (loadHistory) loadHistory();
       } else if (err.status === 401) {
         dlMsg.error('Your account does not have the download permission.');
       } else {
@@ -222,6 +387,10 @@ export async function artifactPage({root, params, signal, navigate, flash, setTi
     }
   }));
   const dlSec = section('download', 'Download', h('p', null, 'A zip of this artifact\'s files, from ', h('span', {class: 'id'}, data.download_url || 'no URL'), '. The first download fetches them from their source while you receive them; the registry keeps the copy for the next.'), h('div', {class: 'row'}, dlBtn), dlMsg.el);
+
+  // -- sensitivity: the mark, the monitor program, the download history (models only) --
+  const sens = isModel ? sensitiveSection({id, md, signal}) : null;
+  const loadHistory = sens ? sens.loadHistory : null;
 
   // -- audit --
   const auditBody = h('div', null, h('p', null, 'Loading the audit trail…'));
@@ -328,7 +497,7 @@ export async function artifactPage({root, params, signal, navigate, flash, setTi
   });
   const delSec = section('delete', 'Delete', h('p', null, 'Deleting removes the artifact, its README and its rating from the registry.'), h('div', {class: 'row'}, delBtn), delMsg.el);
 
-  root.append(metaSec, ratingSec, lineageSec, costSec, licenseSec, dlSec, auditSec, upSec, delSec);
+  root.append(metaSec, ratingSec, lineageSec, costSec, licenseSec, dlSec, sens ? sens.el : null, auditSec, upSec, delSec);
 
   async function loadRating() {
     try {
@@ -372,7 +541,7 @@ export async function artifactPage({root, params, signal, navigate, flash, setTi
   }
 
   const jobs = [];
-  if (isModel) jobs.push(loadRating(), loadLineage());
+  if (isModel) jobs.push(loadRating(), loadLineage(), sens.load());
   await Promise.all(jobs);
   await Promise.all([loadCost(), loadAudit()]);
 }
