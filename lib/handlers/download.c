@@ -283,7 +283,7 @@ bundle_to_file(struct reg_app *app, struct reg_request *req, const struct reg_ar
     struct reg_bundle_record rec;
     struct reg_bundle_plan plan;
     struct reg_fill fill = {.fd = -1};
-    enum reg_fill_how how;
+    enum reg_fill_how how = REG_FILL_STREAMED;
     enum reg_status st;
 
     if (current_copy(app, &req->arena, art, aspect, &rec))
