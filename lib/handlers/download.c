@@ -378,6 +378,17 @@ release_file(void *ctx)
     reg_download_give_slot(f->app);
 }
 
+/* "exit code 3", "killed by signal 9" or "killed after REGISTRY_MONITOR_TIMEOUT_MS". */
+static const char *
+how_it_ended(struct reg_arena *a, const struct reg_monitor_result *run)
+{
+    if (run->timed_out)
+        return "killed after REGISTRY_MONITOR_TIMEOUT_MS";
+    if (run->signal)
+        return reg_arena_sprintf(a, "killed by signal %d", run->signal);
+    return reg_arena_sprintf(a, "exit code %d", run->exit_code);
+}
+
 /* Runs the program on the file; records the outcome; REG_EFORBIDDEN with the program's stdout
  * when it refuses. */
 static enum reg_status
@@ -405,12 +416,8 @@ run_monitor(struct reg_app *app, struct reg_request *req, const struct reg_artif
         reg_error_attach(reg_arena_strndup(&req->arena, run.output, run.output_len));
         st = reg_errorf(REG_EFORBIDDEN,
                         "the monitor program of sensitive model '%.100s' refused the download "
-                        "(%s%s); its output%s: ",
-                        art->name, run.timed_out ? "killed after REGISTRY_MONITOR_TIMEOUT_MS" : "",
-                        run.timed_out ? ""
-                        : run.signal
-                            ? reg_arena_sprintf(&req->arena, "killed by signal %d", run.signal)
-                            : reg_arena_sprintf(&req->arena, "exit code %d", run.exit_code),
+                        "(%s); its output%s: ",
+                        art->name, how_it_ended(&req->arena, &run),
                         run.truncated ? " (truncated to its first 64 KiB)" : "");
     }
     reg_monitor_result_cleanup(&run);
