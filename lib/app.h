@@ -20,6 +20,7 @@
 #include "core/catalog.h"
 #include "core/ingest.h"
 #include "core/search.h"
+#include "core/search_hits.h"
 #include "http/stats.h"
 #include "store/store.h"
 
@@ -50,6 +51,9 @@ struct reg_pool_status {
     /* Token uses leased from the store in blocks and spent by every worker of this host
      * (auth/leases.h); set up by the master with reg_leases_init() before it forks. */
     struct reg_leases token_leases;
+    /* Appearances of each artifact in search answers, counted by every worker of this host
+     * (core/search_hits.h; zeroed by the mapping). */
+    struct reg_search_hits search_hits;
 };
 
 struct reg_app {

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "base/arena.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "core/metadata.h"
 
@@ -201,6 +202,22 @@ reg_catalog_free(struct reg_catalog *c)
     free(c);
 }
 
+/* Hub downloads + likes and GitHub stars: what the package-confusion audit weighs as upstream
+ * popularity (core/confusion.h). A figure that is absent or negative counts 0. */
+static int64_t
+upstream_popularity(struct json_object *doc)
+{
+    static const char *const keys[] = {"downloads", "likes", "stars"};
+    int64_t sum = 0;
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        int64_t v = reg_json_int(doc, keys[i]);
+        if (v > 0 && v < INT64_MAX - sum)
+            sum += v;
+    }
+    return sum;
+}
+
 /* The catalog's part of the stored metadata. A document that cannot be read leaves the
  * entry without upstream facts: the artifact stays searchable by name and README. */
 static void
@@ -214,6 +231,7 @@ read_metadata(struct reg_catalog_entry *e, const char *text)
         e->repo_id = dup_n(md.repo_id, strlen(md.repo_id));
         e->host = dup_n(md.host, strlen(md.host));
         e->size_bytes = md.size_bytes;
+        e->upstream = upstream_popularity(md.doc);
         e->net_score = md.rated ? md.rating.net_score : (double)NAN;
         e->parents = calloc((size_t)(md.nparents ? md.nparents : 1), sizeof(*e->parents));
         if (!e->parents)

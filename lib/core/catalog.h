@@ -45,6 +45,8 @@ struct reg_catalog_entry {
     int ncode;
     double net_score;   /* NAN when no rating is stored */
     int64_t size_bytes; /* -1 when unknown */
+    int64_t upstream;   /* upstream popularity: Hub downloads + likes, GitHub stars (0 when
+                         * unknown) */
 };
 
 struct reg_catalog;

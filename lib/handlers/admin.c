@@ -20,6 +20,10 @@ reg_handle_reset(struct reg_app *app, struct reg_request *req, struct reg_respon
     }
     if (st != REG_OK)
         return st;
+    /* The artifacts are gone: so are their search hits (this host's; others keep theirs until
+     * their own reset or restart, and their counts name ids that no longer exist). */
+    if (app->pool)
+        reg_search_hits_clear(&app->pool->search_hits);
     /* The artifacts are gone: their bundles go too (a failure leaves blobs, not data). */
     if (reg_bundle_index_forget_all(app->blobs) != REG_OK)
         reg_log(REG_LOG_WARN, "bundles not removed by the reset: %s", reg_error_detail());

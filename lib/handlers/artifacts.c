@@ -226,5 +226,5 @@ reg_handle_artifacts_list(struct reg_app *app, struct reg_request *req, struct r
         st = reg_handler_next_offset(req, resp, page.next_after);
     if (st != REG_OK)
         return st;
-    return reg_handler_metadata_list(req, resp, page.items, page.count);
+    return reg_handler_search_answer(app, req, resp, page.items, page.count);
 }

@@ -66,6 +66,15 @@ reg_handler_metadata_list(struct reg_request *req, struct reg_response *resp,
     return reg_response_json(resp, 200, list);
 }
 
+enum reg_status
+reg_handler_search_answer(struct reg_app *app, struct reg_request *req, struct reg_response *resp,
+                          const struct reg_artifact *items, int n)
+{
+    if (app->pool)
+        reg_search_hits_count(&app->pool->search_hits, items, n);
+    return reg_handler_metadata_list(req, resp, items, n);
+}
+
 void
 reg_handler_audit(struct reg_app *app, struct reg_request *req, const struct reg_artifact *art,
                   enum reg_audit_action action)

@@ -80,6 +80,10 @@ enum reg_status reg_handle_user_permissions(struct reg_app *, struct reg_request
 /* audit.c */
 enum reg_status reg_handle_audit(struct reg_app *, struct reg_request *, struct reg_response *);
 
+/* confusion.c */
+enum reg_status reg_handle_confusion_audit(struct reg_app *, struct reg_request *,
+                                           struct reg_response *);
+
 /* lineage.c, cost.c, license.c */
 enum reg_status reg_handle_lineage(struct reg_app *, struct reg_request *, struct reg_response *);
 enum reg_status reg_handle_cost(struct reg_app *, struct reg_request *, struct reg_response *);
@@ -169,6 +173,12 @@ enum reg_status reg_handler_next_offset(struct reg_request *req, struct reg_resp
                                         int64_t next);
 /* Renders a JSON array of {name, id, type} for n artifacts. */
 enum reg_status reg_handler_metadata_list(struct reg_request *req, struct reg_response *resp,
+                                          const struct reg_artifact *items, int n);
+/* A search answer (enumerate, byName, byRegEx): counts each artifact's appearance in the
+ * host's search hits (core/search_hits.h; none outside a worker pool), then renders it as
+ * reg_handler_metadata_list does. */
+enum reg_status reg_handler_search_answer(struct reg_app *app, struct reg_request *req,
+                                          struct reg_response *resp,
                                           const struct reg_artifact *items, int n);
 
 #endif

@@ -1,10 +1,11 @@
 /*
  * routes.c - the route table: every operation of openapi/registry.yaml, literal paths before
  * the templates they overlap, and the access each needs (registering and updating: upload;
- * reading and searching: search; downloads: download; reset, user management and the download
- * workload: admin; sensitive models: upload to change, search to read), and the largest body each accepts (checked before anything parses it: a
- * JSON body costs json-c far more memory than its size, so each route admits only what its
- * fields can need).
+ * reading and searching: search; downloads: download; reset, user management, the download
+ * workload and the package-confusion audit: admin; sensitive models: upload to change, search
+ * to read), and the largest body each accepts (checked before anything parses it: a JSON body
+ * costs json-c far more memory than its size, so each route admits only what its fields can
+ * need).
  */
 #include "auth/users.h"
 #include "base/limits.h"
@@ -62,6 +63,9 @@ const struct reg_route reg_routes[] = {
     {"GET", "/artifact/model/{id}/download-history", reg_handle_download_history, REG_PERM_SEARCH,
      SMALL},
     {"GET", "/download/{artifact_type}/{id}", reg_handle_download, REG_PERM_DOWNLOAD, SMALL},
+    /* The package-confusion audit (confusion.c): the requirement's name and a lower-case alias. */
+    {"GET", "/PackageConfusionAudit", reg_handle_confusion_audit, REG_PERM_ADMIN, SMALL},
+    {"GET", "/package-confusion-audit", reg_handle_confusion_audit, REG_PERM_ADMIN, SMALL},
     /* The Hugging Face Hub-compatible read API (hub.c). */
     {"GET", "/api/models/{repo*}", reg_handle_hub_api, HUB, SMALL},
     {"POST", "/api/models/{repo*}", reg_handle_hub_api, HUB, LARGE},

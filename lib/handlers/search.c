@@ -57,7 +57,7 @@ reg_handle_by_name(struct reg_app *app, struct reg_request *req, struct reg_resp
         return st;
     if (count == 0)
         return reg_errorf(REG_ENOTFOUND, "no artifact is named '%.200s'", name);
-    return reg_handler_metadata_list(req, resp, items, count);
+    return reg_handler_search_answer(app, req, resp, items, count);
 }
 
 enum reg_status
@@ -79,5 +79,5 @@ reg_handle_by_regex(struct reg_app *app, struct reg_request *req, struct reg_res
         return st;
     if (count == 0)
         return reg_errorf(REG_ENOTFOUND, "no artifact name or README matches the regex");
-    return reg_handler_metadata_list(req, resp, items, count);
+    return reg_handler_search_answer(app, req, resp, items, count);
 }
