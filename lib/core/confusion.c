@@ -666,15 +666,17 @@ figure_gap(double s, double t)
     return t > s ? 1.0 - (1.0 + s) / (1.0 + t) : 0.0;
 }
 
-/* The mean gap over the figures the target has any of. */
+/* The mean gap over the figures the target has any of. Search hits are left out for artifacts
+ * of one name (scope, namesake): every search that lists one lists the other, so the figure
+ * cannot tell them apart. */
 static double
 popularity_gap(const struct reg_confusion_item *s, const struct weighed *ws,
-               const struct reg_confusion_item *t, const struct weighed *wt)
+               const struct reg_confusion_item *t, const struct weighed *wt, bool same_name)
 {
     double sum = 0.0;
     int n = 0;
 
-    if (t->search_hits > 0) {
+    if (t->search_hits > 0 && !same_name) {
         sum +=
             figure_gap((double)(s->search_hits > 0 ? s->search_hits : 0), (double)t->search_hits);
         n++;
@@ -861,7 +863,8 @@ judge(struct audit *au, const struct candidate *c)
      * typo of google-bert/bert-base-cased). */
     if (au->named[s] && tech != REG_CONFUSION_SCOPE && tech != REG_CONFUSION_NAMESAKE)
         return;
-    gap = popularity_gap(&au->items[s], &au->w[s], &au->items[t], &au->w[t]);
+    gap = popularity_gap(&au->items[s], &au->w[s], &au->items[t], &au->w[t],
+                         tech == REG_CONFUSION_SCOPE || tech == REG_CONFUSION_NAMESAKE);
     memset(&f, 0, sizeof(f));
     f.suspect = &au->items[s];
     f.target = &au->items[t];

@@ -34,8 +34,9 @@
  *
  * Score, in [0, 1]: name_similarity x (0.75 x popularity_gap + 0.25 x traffic_anomaly), where
  * popularity_gap is the mean, over the figures the target has (> 0), of
- * 1 - (1 + suspect) / (1 + target) (0 where the suspect has as much). README.md has the
- * details of each term.
+ * 1 - (1 + suspect) / (1 + target) (0 where the suspect has as much); search hits do not count
+ * between artifacts of one name (scope, namesake), which every search lists together.
+ * README.md has the details of each term.
  *
  * Cost: names are compared pairwise within a type with cheap filters first (length, a
  * prefix/suffix compare, a character-histogram bound), and the bounded edit distance only on

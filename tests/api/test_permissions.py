@@ -46,6 +46,7 @@ def endpoints(model, dataset):
         ("users create", "admin", "POST", "/users",
          {"user": {"name": "matrix-new", "is_admin": False}, "secret": {"password": "pw-matrix-new"}}, 201),
         ("users list", "admin", "GET", "/users", None, 200),
+        ("confusion audit", "admin", "GET", "/PackageConfusionAudit", None, 200),
         ("user get self", None, "GET", f"/users/{USER}", None, 200),
         ("user get other", "admin", "GET", f"/users/{OTHER}", None, 200),
         ("user permissions", "admin", "PUT", f"/users/{OTHER}/permissions",
