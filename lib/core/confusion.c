@@ -101,7 +101,9 @@ fold_ascii(char c)
     static const char to[] = "oleastsall";
     const char *p = c ? strchr(from, c) : NULL;
 
-    return p ? to[p - from] : c;
+    if (!p)
+        return c;
+    return to[p - from];
 }
 
 /* Cyrillic and Greek letters that render as a Latin one (a two-byte UTF-8 sequence), or 0. */
@@ -158,8 +160,10 @@ reg_confusion_fold(const char *name, char out[REG_CONFUSION_NAME_MAX + 1])
     size_t n = 0;
 
     while (*p && n < REG_CONFUSION_NAME_MAX) {
-        char c = p[1] ? fold_utf8(p[0], p[1]) : 0;
+        char c = '\0';
 
+        if (p[1])
+            c = fold_utf8(p[0], p[1]);
         if (c) {
             out[n++] = c;
             p += 2;
