@@ -100,6 +100,17 @@ item_json(const struct reg_confusion_item *it)
     return reg_artifact_metadata_json(&art);
 }
 
+/* A signal's value: counts as integers, the rest with 3 decimals, unknown as null. */
+static struct json_object *
+signal_json(double v)
+{
+    if (isnan(v))
+        return NULL;
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) /* 2^53: exact as an integer */
+        return json_object_new_int64((int64_t)v);
+    return reg_json_decimal(v, 3);
+}
+
 static struct json_object *
 finding_json(const struct reg_confusion_finding *f)
 {
@@ -113,7 +124,7 @@ finding_json(const struct reg_confusion_finding *f)
     json_object_object_add(obj, "score", reg_json_decimal(f->score, 3));
     for (int s = 0; s < REG_CSIG_COUNT; s++)
         json_object_object_add(signals, reg_confusion_signal_name((enum reg_confusion_signal)s),
-                               isnan(f->signals[s]) ? NULL : reg_json_decimal(f->signals[s], 3));
+                               signal_json(f->signals[s]));
     json_object_object_add(obj, "signals", signals);
     return obj;
 }
