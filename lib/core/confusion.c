@@ -19,10 +19,11 @@
 /* A name made ready for comparison, once per artifact. */
 struct prepared {
     const char *raw;
-    char lower[NAME_CAP]; /* ASCII lower case */
-    char nosep[NAME_CAP]; /* lower case without separators */
-    char key[NAME_CAP];   /* nosep with look-alikes folded */
-    char words[NAME_CAP]; /* lower-case words, sorted, joined by ' ' */
+    char lower[NAME_CAP];     /* ASCII lower case */
+    char nosep[NAME_CAP];     /* lower case without separators */
+    char key[NAME_CAP];       /* nosep with look-alikes folded */
+    char words[NAME_CAP];     /* lower-case words, sorted, joined by ' ' */
+    char digitless[NAME_CAP]; /* nosep without digits */
     size_t nosep_len, key_len;
     int nwords;
     uint16_t hist[HIST_BINS]; /* of key */
@@ -237,6 +238,10 @@ prepare(const char *name, struct prepared *p)
             p->nosep[m++] = p->lower[n];
     }
     p->nosep_len = m;
+    m = 0;
+    for (size_t i = 0; i < p->nosep_len; i++)
+        if (p->nosep[i] < '0' || p->nosep[i] > '9')
+            p->digitless[m++] = p->nosep[i];
     reg_confusion_fold(name, p->key);
     p->key_len = strlen(p->key);
     p->nwords = sorted_words(p->lower, p->words);
@@ -395,6 +400,10 @@ name_relation(const struct prepared *a, const struct prepared *b, int *distance)
         (a->key_len > b->key_len ? a->key_len - b->key_len : b->key_len - a->key_len) > (size_t)k)
         return r;
     if (hist_l1(a, b) > (unsigned)(2 * k))
+        return r;
+    /* Names that differ only in digits are a series (ds-001/ds-002, llama-2-7b/llama-2-13b,
+     * whisper-large-v2/-v3), not a typo of one another. */
+    if (strcmp(a->digitless, b->digitless) == 0)
         return r;
     *distance = reg_confusion_distance(a->key, a->key_len, b->key, b->key_len, k);
     if (*distance > k)

@@ -9,7 +9,8 @@
  *   delimiter  separators (- _ . space) added, removed, swapped  bert_base  / bert-base
  *   homoglyph  look-alike characters (0/o, 1/l/I, rn/m, vv/w, Cyrillic and Greek letters)
  *   typo       Damerau-Levenshtein distance 1 (names of 5-8 folded characters) or 1-2 (9+),
- *              never for names of 4 or fewer
+ *              never for names of 4 or fewer, nor for names that differ only in digits (a
+ *              series: ds-001/ds-002, llama-2-7b/llama-2-8b, whisper-large-v2/-v3)
  *   combo      a whole word, or a suffix or version attackers use, added (bert-base-v2,
  *              bert-base-fixed, official-bert, bert-base-uncased-squad); a bare extension of
  *              a word (albert, roberta for bert) is how families are named and does not count

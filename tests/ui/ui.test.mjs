@@ -613,6 +613,48 @@ test('the dashboard runs the download workload of Tiny-LLM and shows its figures
   fs.copyFileSync(path.join(OUT, 'workload.png'), path.join(ROOT, 'docs/screenshots/workload.png'));
 });
 
+test('the dashboard lists suspected package-confusion uploads with their target and signals', async () => {
+  // A typo of google-bert/bert-base-uncased (registered by an earlier test), less popular
+  // upstream (fixture figures) and never searched, while the original is searched twice.
+  const token = await apiLogin();
+  const reg = await apiCall('POST', '/artifact/model', {token, body: {url: 'https://huggingface.co/bert-fan/bert-base-uncazed'}});
+  assert.equal(reg.status, 201, `register: ${JSON.stringify(reg.data)}`);
+  for (let i = 0; i < 2; i++) assert.equal((await apiCall('GET', '/artifact/byName/bert-base-uncased', {token})).status, 200);
+
+  await go('#/dashboard');
+  const panel = page.locator('#confusion');
+  await panel.getByRole('heading', {name: 'Package-confusion audit'}).waitFor();
+  // The panel audits when the dashboard opens (which may have been before the registration
+  // above, the dashboard staying open from the previous test); run it again.
+  await panel.getByRole('button', {name: 'Run the audit'}).click();
+  const row = panel.locator('#confusion-result tbody tr', {has: page.locator('th', {hasText: 'bert-base-uncazed'})});
+  await row.waitFor({timeout: WAIT});
+  const first = await result('#confusion');
+  assert.equal(first.kind, 'success', first.text);
+  assert.match(first.text, /suspected uploads? found/);
+  assert.equal(await row.count(), 1);
+  const cells = (await row.locator('td').allInnerTexts()).map((t) => t.trim());
+  assert.equal(cells[0], 'bert-base-uncased');
+  assert.equal(cells[1], 'Typo');
+  assert.ok(Number(cells[2]) >= 0.5 && Number(cells[2]) <= 1, cells[2]);
+  assert.match(cells[3], /Search hits\s*0 vs [1-9]/);
+  assert.equal(await row.locator('a').first().getAttribute('href'), `#/artifact/model/${reg.data.metadata.id}`);
+  await axe('dashboard with the package-confusion audit');
+  await panel.screenshot({path: path.join(OUT, 'confusion.png')});
+  summary.screenshots.push(path.join(OUT, 'confusion.png'));
+
+  // A bad minimum score is refused in words; a minimum of 1 lists nothing; datasets only.
+  await panel.getByLabel('Minimum score').fill('1.5');
+  await panel.getByRole('button', {name: 'Run the audit'}).click();
+  const bad = await result('#confusion');
+  assert.equal(bad.kind, 'error');
+  assert.match(bad.text, /must be a number from 0 to 1/);
+  await panel.getByLabel('Minimum score').fill('1');
+  await panel.getByRole('button', {name: 'Run the audit'}).click();
+  await waitUntil(() => /found no suspected upload/.test(document.querySelector('#confusion .notice').textContent));
+  assert.match(await panel.locator('#confusion-result').innerText(), /nothing looks like a confusion upload/);
+});
+
 test('the dashboard shows the requests just made, components, activity and logs; it refreshes every 10 s', async () => {
   const token = await apiLogin();
   const activity = await apiCall('GET', '/health/activity?windowMinutes=60');

@@ -58,6 +58,9 @@ test_relate(void **state)
         {"bert-uncased", NULL, "bert-base-uncased", NULL, REG_CONFUSION_NONE},
         {"albert", NULL, "bert", NULL, REG_CONFUSION_NONE},
         {"whisper-small", NULL, "whisper-large", NULL, REG_CONFUSION_NONE},
+        {"ds-001", NULL, "ds-011", NULL, REG_CONFUSION_NONE},
+        {"llama-2-7b", NULL, "llama-2-8b", NULL, REG_CONFUSION_NONE},
+        {"whisper-large-v2", NULL, "whisper-large-v3", NULL, REG_CONFUSION_NONE},
     };
     int bad = 0;
 

@@ -10,6 +10,7 @@ import {api, session} from '../api.js';
 import {columnChart, barChart, volumeBar} from '../charts.js';
 import {count, percent, ms, clock, clockSeconds, dateTime, isNum, score} from '../format.js';
 import {workloadPanel} from '../workload.js';
+import {confusionPanel} from '../confusion.js';
 
 const WINDOW = 60;
 const REFRESH_MS = 10000;
@@ -141,6 +142,8 @@ export async function dashboardPage({root, setTitle, signal}) {
   const sess = session.get();
   const workload = sess && sess.isAdmin !== false ? workloadPanel({signal}) : null;
   if (workload) root.querySelector('#components').after(workload.el);
+  // ... and the package-confusion audit (admins; the server answers 401 to others).
+  if (workload) workload.el.after(confusionPanel().el);
 
   // ---- renderers --------------------------------------------------------------------------
 
