@@ -117,7 +117,7 @@ def by_suspect(findings):
     return {f["suspect"]["id"]: f for f in findings}
 
 
-def test_findings(crafted, registry):
+def test_findings(crafted, registry, upstream):
     findings = audit(registry)
     found = by_suspect(findings)
     ids = {key: art["metadata"]["id"] for key, art in crafted.items()}
@@ -136,7 +136,9 @@ def test_findings(crafted, registry):
     assert typo["edit_distance"] == 1
     assert typo["search_hits"] == 0 and typo["target_search_hits"] == 4, typo
     assert typo["downloads"] == 0 and typo["target_downloads"] == len(PEOPLE), typo
-    assert typo["target_upstream_popularity"] > 1000 * typo["upstream_popularity"], typo
+    # Upstream popularity is the stored metadata's Hub downloads + likes.
+    assert typo["upstream_popularity"] == upstream_figure(LOOKALIKES["typo"][0], upstream), typo
+    assert typo["target_upstream_popularity"] == upstream_figure(ORIGINALS["uncased"], upstream)
     assert typo["traffic_anomaly"] == 0 and typo["interval_cv"] is None, typo
     assert typo["popularity_gap"] > 0.7, typo
     # The bot farm: thirty downloads from two accounts in a burst, one search.
