@@ -214,6 +214,7 @@ static const struct corpus_entry corpus[] = {
     {{"3", "Llama-2-7b-hf", M, "meta-llama", 30, 500000}, HUMAN, 7},
     {{"4", "whisper-large-v3", M, "openai", 20, 300000}, HUMAN, 9},
     {{"5", "opt", M, "facebook", 25, 200000}, HUMAN, 6},
+    {{"6", "stable-diffusion-xl", M, "sdxl-org", 3, 0}, HUMAN, 5}, /* popular here only */
     /* true positives */
     {{"10", "bert-base-uncazed", M, "bert-fan", 1, 0}, QUIET, 0},
     {{"11", "bert_base_uncased", M, "someone", 0, 0}, QUIET, 0},
@@ -221,6 +222,8 @@ static const struct corpus_entry corpus[] = {
     {{"13", "bert-base-uncased-v2", M, "google-bert", 1, 0}, QUIET, 1},
     {{"14", "Llama-2-7b-hf", M, "meta_llama", 1, 10}, QUIET, 0},
     {{"15", "whisper-larg-v3", M, "0penai", 0, 0}, BOTS, 40},
+    /* 200 bot downloads: more popular than 6 by its raw figures, not once they are discounted */
+    {{"16", "stable-diffusion-xI", M, "sd-fan", 0, 0}, BOTS, 200},
     /* must not be listed */
     {{"20", "ops", M, "x", 0, 0}, QUIET, 0},
     {{"21", "bert-base-uncased", M, "fan-club", 5, 0}, QUIET, 0}, /* weak namesake */
@@ -310,6 +313,7 @@ test_audit_corpus(void **state)
         {"15", "4", REG_CONFUSION_TYPO},      {"11", "1", REG_CONFUSION_DELIMITER},
         {"12", "1", REG_CONFUSION_HOMOGLYPH}, {"10", "1", REG_CONFUSION_TYPO},
         {"13", "1", REG_CONFUSION_COMBO},     {"14", "3", REG_CONFUSION_SCOPE},
+        {"16", "6", REG_CONFUSION_HOMOGLYPH},
     };
     struct reg_arena *a = *state;
     struct reg_confusion_options opt = {REG_CONFUSION_DEFAULT_MIN_SCORE, REG_TYPE_ALL};
@@ -347,6 +351,15 @@ test_audit_corpus(void **state)
     assert_true(fabs(bot->signals[REG_CSIG_DOWNLOADS] - 40.0) < 1e-9);
     assert_true(fabs(bot->signals[REG_CSIG_DOWNLOADS_PER_SEARCH] - 40.0) < 1e-9);
     assert_true(fabs(bot->signals[REG_CSIG_TARGET_SEARCH_HITS] - 20.0) < 1e-9);
+    /* Bot-farm inflation: 200 downloads would outweigh the original's 5 and 3 searches; judged
+     * anomalous, they do not, and the look-alike is the suspect. */
+    {
+        const struct reg_confusion_finding *inflated = must_find(f, n, "16");
+        assert_true(inflated->signals[REG_CSIG_TRAFFIC_ANOMALY] > 0.95);
+        assert_true(fabs(inflated->signals[REG_CSIG_DOWNLOADS] - 200.0) < 1e-9);
+        assert_true(inflated->signals[REG_CSIG_POPULARITY_GAP] > 0.7);
+        assert_true(inflated->score > 0.8);
+    }
     /* A quiet look-alike: a wide gap, no anomaly, no trail shape to speak of. */
     {
         const struct reg_confusion_finding *typo = must_find(f, n, "10");
@@ -357,8 +370,8 @@ test_audit_corpus(void **state)
     }
     /* Never listed: the originals, the popular look-alike (2), short names, the weak
      * namesake, names without evidence, another type. */
-    static const char *const never[] = {"1",  "2",  "3",  "4",  "5", "20",
-                                        "21", "22", "23", "24", "30"};
+    static const char *const never[] = {"1",  "2",  "3",  "4",  "5",  "6",
+                                        "20", "21", "22", "23", "24", "30"};
     for (int i = 0; i < NELEMS(never); i++)
         CHECK(&bad, finding_of(f, n, never[i]) == NULL, "%s listed", never[i]);
     /* Trails are read once each, and only for artifacts in a candidate pair. */
