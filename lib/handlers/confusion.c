@@ -66,7 +66,8 @@ scope_of(struct reg_arena *a, const struct reg_catalog_entry *e)
     return slash ? reg_arena_strndup(a, e->repo_id, (size_t)(slash - e->repo_id)) : NULL;
 }
 
-/* The audit's view of every artifact in the worker's catalog. */
+/* The audit's view of every artifact in the worker's catalog (ids and names borrowed from it:
+ * nothing refreshes the catalog before the request ends). */
 static enum reg_status
 load_items(struct reg_app *app, struct reg_request *req, struct reg_confusion_item **out, size_t *n)
 {
@@ -81,8 +82,8 @@ load_items(struct reg_app *app, struct reg_request *req, struct reg_confusion_it
         const struct reg_catalog_entry *e = &entries[i];
         struct reg_confusion_item *it = &(*out)[i];
 
-        it->id = reg_arena_strdup(&req->arena, e->id);
-        it->name = reg_arena_strdup(&req->arena, e->name);
+        it->id = e->id;
+        it->name = e->name;
         it->type = e->type;
         it->scope = scope_of(&req->arena, e);
         it->search_hits = app->pool ? reg_search_hits_get(&app->pool->search_hits, e->id) : -1;
