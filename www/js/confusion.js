@@ -58,8 +58,8 @@ function findingsTable(findings) {
   });
 }
 
-/** The panel: {el}. */
-export function confusionPanel() {
+/** The panel: {el}. signal: the page's (aborts an audit under way when the page goes). */
+export function confusionPanel({signal} = {}) {
   const msg = notice();
   const minScore = h('input', {type: 'number', id: 'confusion-min-score', min: 0, max: 1, step: 0.05, value: 0.5, required: true});
   const type = h('select', {id: 'confusion-type'},
@@ -94,13 +94,14 @@ export function confusionPanel() {
     const query = new URLSearchParams({min_score: String(v)});
     if (type.value) query.set('type', type.value);
     try {
-      const {data} = await api('GET', `/PackageConfusionAudit?${query}`);
+      const {data} = await api('GET', `/PackageConfusionAudit?${query}`, {signal});
       const findings = Array.isArray(data) ? data : [];
       replace(result, findings.length ? findingsTable(findings) : h('p', null, 'No artifact scores that high: nothing looks like a confusion upload.'));
       msg.success(findings.length
         ? `${count(findings.length)} suspected ${findings.length === 1 ? 'upload' : 'uploads'} found.`
         : 'The audit found no suspected upload.');
     } catch (err) {
+      if (err && err.name === 'AbortError') return;
       msg.error(`The audit could not run. ${err.message}`);
     }
   }

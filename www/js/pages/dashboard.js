@@ -143,7 +143,7 @@ export async function dashboardPage({root, setTitle, signal}) {
   const workload = sess && sess.isAdmin !== false ? workloadPanel({signal}) : null;
   if (workload) root.querySelector('#components').after(workload.el);
   // ... and the package-confusion audit (admins; the server answers 401 to others).
-  if (workload) workload.el.after(confusionPanel().el);
+  if (workload) workload.el.after(confusionPanel({signal}).el);
 
   // ---- renderers --------------------------------------------------------------------------
 
