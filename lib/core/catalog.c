@@ -177,6 +177,9 @@ clear_entries(struct reg_catalog *c)
         free(e->parents);
         free_list(e->datasets, e->ndatasets);
         free_list(e->code, e->ncode);
+        for (int v = 0; v < e->nversions; v++)
+            free(e->versions[v].tag);
+        free(e->versions);
     }
     c->count = 0;
     index_free(&c->by_id);
@@ -218,6 +221,22 @@ upstream_popularity(struct json_object *doc)
     return sum;
 }
 
+/* The stored versions, parsed once here so that a version query only compares. */
+static void
+read_versions(struct reg_catalog_entry *e, const char *const *tags, int n)
+{
+    e->versions = calloc((size_t)(n ? n : 1), sizeof(*e->versions));
+    if (!e->versions)
+        reg_oom();
+    for (int i = 0; i < n; i++) {
+        struct reg_catalog_version *v = &e->versions[e->nversions];
+        if (reg_semver_parse(tags[i], &v->v) != REG_OK)
+            continue; /* written by a newer or older rule: not a version to this one */
+        v->tag = dup_n(tags[i], strlen(tags[i]));
+        e->nversions++;
+    }
+}
+
 /* The catalog's part of the stored metadata. A document that cannot be read leaves the
  * entry without upstream facts: the artifact stays searchable by name and README. */
 static void
@@ -245,6 +264,7 @@ read_metadata(struct reg_catalog_entry *e, const char *text)
         e->ndatasets = md.ndatasets;
         e->code = dup_list(md.code, md.ncode);
         e->ncode = md.ncode;
+        read_versions(e, md.versions, md.nversions);
     } else if (text) {
         reg_log(REG_LOG_WARN, "artifact %s: stored metadata unreadable: %s", e->id,
                 reg_error_detail());

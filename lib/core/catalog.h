@@ -21,11 +21,18 @@
 #include "base/status.h"
 #include "core/artifact.h"
 #include "core/lineage_parents.h"
+#include "core/semver.h"
 #include "store/store.h"
 
 struct reg_catalog_parent {
     char *repo_id;
     enum reg_lineage_source source;
+};
+
+/* A version of an artifact: the git tag as written upstream, and the version it is. */
+struct reg_catalog_version {
+    char *tag;
+    struct reg_semver v;
 };
 
 struct reg_catalog_entry {
@@ -43,6 +50,8 @@ struct reg_catalog_entry {
     int ndatasets;
     char **code; /* GitHub "owner/repo" ids a model's card links */
     int ncode;
+    struct reg_catalog_version *versions; /* highest first, as stored; none for uploads */
+    int nversions;
     double net_score;   /* NAN when no rating is stored */
     int64_t size_bytes; /* -1 when unknown */
     int64_t upstream;   /* upstream popularity: Hub downloads + likes, GitHub stars (0 when

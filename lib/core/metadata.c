@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "core/semver.h"
 
 static void
 add_str(struct json_object *o, const char *key, const char *v)
@@ -107,6 +108,43 @@ string_list(const char *const *items, int n)
     return list;
 }
 
+/* A tag that is a version. */
+struct tagged {
+    const char *tag;
+    struct reg_semver v;
+};
+
+static int
+higher_first(const void *x, const void *y)
+{
+    const struct tagged *a = x, *b = y;
+    int c = reg_semver_compare(&b->v, &a->v);
+
+    return c != 0 ? c : strcmp(a->tag, b->tag);
+}
+
+/* "versions": the tags that are versions, highest first, at most REG_METADATA_MAX_VERSIONS
+ * (the highest: the ones a range is likeliest to be asked about). Other tags ("main",
+ * "release-candidate") are no versions and are left out. */
+static void
+add_versions(struct json_object *doc, const struct reg_git_tags *tags)
+{
+    struct tagged *found = malloc(sizeof(*found) * (size_t)(tags->n ? tags->n : 1));
+    struct json_object *list = json_object_new_array();
+    int n = 0;
+
+    if (!found)
+        reg_oom();
+    for (int i = 0; i < tags->n; i++)
+        if (tags->names[i] && reg_semver_parse(tags->names[i], &found[n].v) == REG_OK)
+            found[n++].tag = tags->names[i];
+    qsort(found, (size_t)n, sizeof(*found), higher_first);
+    for (int i = 0; i < n && i < REG_METADATA_MAX_VERSIONS; i++)
+        json_object_array_add(list, json_object_new_string(found[i].tag));
+    free(found);
+    json_object_object_add(doc, "versions", list);
+}
+
 struct json_object *
 reg_metadata_model(const struct reg_model_signals *s, const struct reg_lineage_parent *parents,
                    int nparents, const struct reg_rating *rating)
@@ -130,6 +168,7 @@ reg_metadata_model(const struct reg_model_signals *s, const struct reg_lineage_p
     json_object_object_add(doc, "parents", plist);
     json_object_object_add(doc, "datasets", string_list(s->datasets, s->ndatasets));
     json_object_object_add(doc, "code", string_list(s->code_urls, s->ncode_urls));
+    add_versions(doc, &s->git_tags);
     if (rating)
         json_object_object_add(doc, "rating", reg_rating_to_json(rating));
     return doc;
@@ -145,6 +184,7 @@ reg_metadata_dataset(const struct reg_dataset_signals *d)
     add_int(doc, "downloads", d->downloads);
     add_int(doc, "likes", d->likes);
     add_files(doc, d->files, d->nfiles, NULL);
+    add_versions(doc, &d->git_tags);
     return doc;
 }
 
@@ -157,6 +197,7 @@ reg_metadata_code(const struct reg_code_signals *c, const char *subdir)
     add_int(doc, "stars", c->stars);
     add_int(doc, "forks", c->forks);
     add_files(doc, c->files, c->nfiles, subdir);
+    add_versions(doc, &c->git_tags);
     return doc;
 }
 
@@ -254,6 +295,8 @@ reg_metadata_read(struct reg_arena *a, const char *text, struct reg_metadata *ou
         st = read_list(a, doc, "datasets", NULL, &out->datasets, &out->ndatasets);
     if (st == REG_OK)
         st = read_list(a, doc, "code", "https://github.com/", &out->code, &out->ncode);
+    if (st == REG_OK)
+        st = read_list(a, doc, "versions", NULL, &out->versions, &out->nversions);
     if (st == REG_OK && json_object_object_get_ex(doc, "rating", &rating)) {
         st = reg_rating_from_json(rating, &out->rating);
         out->rated = st == REG_OK;

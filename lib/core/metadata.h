@@ -14,6 +14,9 @@
  *             largest first; oid and lfs_sha256 from Hugging Face, when known),
  *    "parents": [{"repo_id", "source": "model_card"|"config_json"}],
  *    "datasets": ["rajpurkar/squad", ...], "code": ["https://github.com/o/r", ...],
+ *    "versions": ["v2.0", "1.1.0", "v1"]  (Hugging Face and GitHub: the repository's git tags
+ *             that are versions (core/semver.h), as tagged, highest first, at most
+ *             REG_METADATA_MAX_VERSIONS; absent for uploads and Kaggle: no versions),
  *    "rating": {ModelRating} (models)}
  *
  * Files are kept largest first so that the entries that matter for size survive the cap;
@@ -39,6 +42,8 @@
 #define REG_METADATA_FORMAT 1
 /* Files listed in a stored document. */
 #define REG_METADATA_MAX_FILES 256
+/* Versions listed in a stored document. */
+#define REG_METADATA_MAX_VERSIONS 256
 /* Largest stored document (bytes); within a DynamoDB item with room to spare. */
 #define REG_METADATA_MAX ((size_t)192 * 1024)
 
@@ -54,6 +59,8 @@ struct reg_metadata {
     int ndatasets;
     const char **code; /* GitHub "owner/repo" ids the card links */
     int ncode;
+    const char **versions; /* the tags that are versions, highest first */
+    int nversions;
     bool rated;
     struct reg_rating rating;
     struct json_object *doc; /* the whole document (owned by the arena) */

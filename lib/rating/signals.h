@@ -22,6 +22,13 @@ struct reg_file_info {
     const char *lfs_sha256; /* Hugging Face: the SHA-256 of an LFS file; NULL when not LFS */
 };
 
+/* A repository's git tag names as upstream lists them (GitHub's tags, the Hub's refs), any
+ * text: which of them are versions is decided by core/ (core/semver.h). */
+struct reg_git_tags {
+    const char *const *names;
+    int n;
+};
+
 /* A GitHub repository linked to the model (card or README link). */
 struct reg_code_signals {
     const char *repo_id;      /* "openai/whisper" */
@@ -35,6 +42,7 @@ struct reg_code_signals {
     int commits_seen;     /* recent commits fetched */
     int commits_reviewed; /* of those, introduced by a merged pull request with a review */
     int64_t pushed_at;    /* Unix time of the last push, 0 when unknown */
+    struct reg_git_tags git_tags;
     double fetch_seconds; /* wall time of the GitHub calls */
 };
 
@@ -50,6 +58,7 @@ struct reg_dataset_signals {
     int ntags;
     const struct reg_file_info *files;
     int nfiles;
+    struct reg_git_tags git_tags; /* the refs API's tags */
     double fetch_seconds;
 };
 
@@ -70,7 +79,8 @@ struct reg_model_signals {
     const char *library_name; /* NULL when none */
     const struct reg_file_info *files;
     int nfiles;
-    const char *const *datasets; /* dataset ids the card names */
+    struct reg_git_tags git_tags; /* the refs API's tags */
+    const char *const *datasets;  /* dataset ids the card names */
     int ndatasets;
     const char *const *code_urls; /* GitHub repository URLs the card or README names */
     int ncode_urls;

@@ -23,10 +23,10 @@
 #define GH_ACCEPT_RAW "application/vnd.github.raw"
 
 /* The first round's requests, in this order. */
-enum { R_REPO, R_CONTRIBUTORS, R_README, R_TREE, R_COMMITS, R_PULLS, R_COUNT };
+enum { R_REPO, R_CONTRIBUTORS, R_README, R_TREE, R_COMMITS, R_TAGS, R_PULLS, R_COUNT };
 
 static const char *const round1_names[R_COUNT] = {
-    "repository", "contributors", "README", "tree", "commits", "pull requests",
+    "repository", "contributors", "README", "tree", "commits", "tags", "pull requests",
 };
 
 /* One pull request named by the commits. */
@@ -143,6 +143,26 @@ body_array(struct reg_arena *a, const struct reg_http_request *r)
     struct json_object *o = body_json(a, r);
 
     return o && json_object_is_type(o, json_type_array) ? o : NULL;
+}
+
+void
+reg_gh_tag_names(struct reg_arena *a, struct json_object *list, struct reg_git_tags *out)
+{
+    size_t len = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+    const char **names;
+
+    if (len == 0 || out->n >= REG_UPSTREAM_MAX_TAGS)
+        return;
+    names = reg_arena_alloc(a, sizeof(*names) * (size_t)(out->n + (int)len));
+    if (out->n > 0)
+        memcpy(names, out->names, sizeof(*names) * (size_t)out->n);
+    for (size_t i = 0; i < len && out->n < REG_UPSTREAM_MAX_TAGS; i++) {
+        const char *name = reg_json_str(json_object_array_get_idx(list, i), "name");
+
+        if (name)
+            names[out->n++] = name;
+    }
+    out->names = names;
 }
 
 /* ---------------------------------------------------------------- checks */
@@ -402,6 +422,33 @@ fetch_reviews(const struct reg_http_config *cfg, const char *base, const char *t
     return st;
 }
 
+/* The tags past the first page, when it was full: pages 2 to REG_GH_MAX_TAG_PAGES at once,
+ * so that only a repository with more than a page of tags waits for this round. A page that
+ * is missing or fails leaves its tags out: versions are an extra, not the artifact. */
+static void
+fetch_more_tags(const struct reg_http_config *cfg, const char *base, const char *token,
+                struct reg_arena *a, const char *repo_id, struct reg_git_tags *tags)
+{
+    struct reg_http_request reqs[REG_GH_MAX_TAG_PAGES];
+    int n = 0;
+
+    if (tags->n < REG_GH_PER_PAGE)
+        return;
+    for (int page = 2; page <= REG_GH_MAX_TAG_PAGES; page++, n++) {
+        reg_http_request_init(&reqs[n],
+                              reg_arena_sprintf(a, "%s/repos/%s/tags?per_page=%d&page=%d", base,
+                                                repo_id, REG_GH_PER_PAGE, page),
+                              REG_GH_JSON_MAX);
+        reqs[n].accept = GH_ACCEPT_JSON;
+        reqs[n].bearer = token;
+    }
+    if (reg_http_fetch_all(cfg, reqs, n) == REG_OK)
+        for (int i = 0; i < n; i++)
+            reg_gh_tag_names(a, body_array(a, &reqs[i]), tags);
+    for (int i = 0; i < n; i++)
+        reg_http_request_cleanup(&reqs[i]);
+}
+
 /* Counts reviewed commits among those the checked pull requests cover: all fetched commits,
  * or, when the pull requests checked were capped, only the commits down to the oldest one
  * that names a checked pull request (older ones could not be judged, so they are not seen). */
@@ -445,6 +492,7 @@ init_round1(struct reg_http_request *reqs, struct reg_arena *a, const char *base
         "/readme",
         "/git/trees/HEAD?recursive=1",
         "/commits?per_page=100",
+        "/tags?per_page=100",
         "/pulls?state=closed&per_page=100",
     };
 
@@ -486,6 +534,7 @@ map_round1(struct reg_arena *a, const struct reg_http_request *reqs, const char 
     map_repo(repo, out);
     map_contributors(a, body_array(a, &reqs[R_CONTRIBUTORS]), out);
     map_tree(a, body_json(a, &reqs[R_TREE]), out);
+    reg_gh_tag_names(a, body_array(a, &reqs[R_TAGS]), &out->git_tags);
     if (reqs[R_README].result == REG_OK)
         out->readme = reg_gh_text_copy(a, reqs[R_README].body.data ? reqs[R_README].body.data : "",
                                        reqs[R_README].body.len, REG_README_MAX);
@@ -603,6 +652,8 @@ reg_gh_fetch_repo(const struct reg_http_config *cfg, const char *github_api_url,
         if (st == REG_OK)
             count_reviewed(commits, pulls, npulls, out);
     }
+    if (st == REG_OK)
+        fetch_more_tags(cfg, base, token, a, repo_id, &out->git_tags);
     for (int i = 0; i < R_COUNT; i++)
         reg_http_request_cleanup(&reqs[i]);
     out->fetch_seconds = now_seconds() - t0;

@@ -6,7 +6,7 @@
  * Calls (all under github_api_url, e.g. https://api.github.com or the fixture server):
  *   round 1, concurrently: /repos/{o}/{r}, /contributors?per_page=100&anon=1,
  *     /readme (Accept: application/vnd.github.raw), /git/trees/HEAD?recursive=1,
- *     /commits?per_page=100, and the closed pull requests:
+ *     /commits?per_page=100, /tags?per_page=100, and the closed pull requests:
  *       without a token: /pulls?state=closed&per_page=100 (REST);
  *       with a token: POST /graphql (upstream/github_graphql.h), the same list with each pull
  *         request's review states, since GitHub's GraphQL API needs a token.
@@ -17,6 +17,9 @@
  *     closed ones): usually none, so no second round.
  * A model ingest linking a repository therefore waits for 2 rounds with a token (the Hub's,
  * then this one) and 3 without.
+ *   last, only when the first page of tags was full (REG_GH_PER_PAGE of them): pages 2 to
+ *     REG_GH_MAX_TAG_PAGES of /tags, concurrently. Tags are asked of REST with or without a
+ *     token: in the first round they cost no round of their own.
  *
  * Reviewedness, as decided here (the same with and without a token: GraphQL is asked for
  * exactly what REST lists, see github_graphql.h): a commit is "reviewed" when its message
@@ -42,6 +45,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "base/arena.h"
 #include "base/status.h"
 #include "rating/signals.h"
@@ -55,6 +60,8 @@
 #define REG_GH_MAX_PULLS 20
 /* Items asked per list page (GitHub's maximum). */
 #define REG_GH_PER_PAGE 100
+/* Pages of tags read (a page of REG_GH_PER_PAGE each). */
+#define REG_GH_MAX_TAG_PAGES 5
 
 /*
  * Fetches repository repo_id ("owner/repo") into *out. token, when non-NULL and non-empty, is
@@ -85,6 +92,17 @@ enum reg_status reg_gh_fetch_license(const struct reg_http_config *cfg, const ch
  */
 void reg_gh_find_repo_urls(struct reg_arena *a, const char *text, const char **urls, int *n,
                            int max);
+
+/* Tags kept from one listing (GitHub's pages, the Hub's refs). */
+#define REG_UPSTREAM_MAX_TAGS 1000
+
+/*
+ * The "name" of each object of list (GitHub's tags [{"name", "commit"}], the Hub's refs
+ * "tags" [{"name", "ref", "targetCommit"}]) appended to *out, at most REG_UPSTREAM_MAX_TAGS in
+ * all; items without a string name are skipped, a list that is not an array adds nothing. The
+ * array is allocated from a; the names belong to list's document.
+ */
+void reg_gh_tag_names(struct reg_arena *a, struct json_object *list, struct reg_git_tags *out);
 
 /* "2024-02-19T11:06:12.000Z" (or "...+00:00") -> Unix time; 0 for NULL or unparsable text. */
 int64_t reg_gh_iso_time(const char *iso);

@@ -16,8 +16,8 @@
 #include "upstream/github.h"
 #include "upstream/hf_aliases.h"
 
-/* The requests of one fetch, in this order (a dataset has no config). */
-enum { R_INFO, R_README, R_CONFIG, R_COUNT };
+/* The requests of one fetch, in this order (a dataset has no config, the last). */
+enum { R_INFO, R_README, R_REFS, R_CONFIG, R_COUNT };
 
 /* What is being fetched: "model" or "dataset", and its URL paths. */
 struct kind {
@@ -212,6 +212,10 @@ fetch(const struct reg_http_config *cfg, const char *endpoint, const char *token
         &reqs[R_README],
         reg_arena_sprintf(a, "%s/%s%s/resolve/main/README.md", base, k->resolve, repo_id),
         REG_HF_README_FETCH_MAX);
+    reg_http_request_init(&reqs[R_REFS],
+                          reg_arena_sprintf(a, "%s/%s/%s/refs", base, k->info_path, repo_id),
+                          REG_HF_JSON_MAX);
+    reqs[R_REFS].accept = "application/json";
     if (with_config)
         reg_http_request_init(&reqs[R_CONFIG],
                               reg_arena_sprintf(a, "%s/%s/resolve/main/config.json", base, repo_id),
@@ -267,6 +271,28 @@ file_of(struct reg_arena *a, const char *what, const char *repo_id,
         (r->result == REG_EUPSTREAM && (r->status == 401 || r->status == 403)))
         return REG_OK;
     return upstream_error(what, NULL, repo_id, r);
+}
+
+/* The tag names of a refs answer ({"branches": [...], "tags": [{"name", "ref",
+ * "targetCommit"}], ...}); none when the Hub has no refs to give (404, 401/403) or the answer
+ * is not that shape: versions are an extra, never a reason to refuse an artifact. Any other
+ * failure is REG_EUPSTREAM, as for the README. */
+static enum reg_status
+refs_of(struct reg_arena *a, const char *repo_id, const struct reg_http_request *r,
+        struct reg_git_tags *out)
+{
+    struct json_object *doc = NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (r->result != REG_OK)
+        return r->result == REG_ENOTFOUND || r->result == REG_ETOOLARGE ||
+                       (r->result == REG_EUPSTREAM && (r->status == 401 || r->status == 403))
+                   ? REG_OK
+                   : upstream_error("refs", NULL, repo_id, r);
+    if (r->body.data &&
+        reg_json_parse_bounded(a, r->body.data, r->body.len, REG_HF_JSON_MAX, &doc) == REG_OK)
+        reg_gh_tag_names(a, member(doc, "tags"), out);
+    return REG_OK;
 }
 
 static void
@@ -362,6 +388,8 @@ reg_hf_fetch_model(const struct reg_http_config *cfg, const char *hf_endpoint, c
     if (st == REG_OK)
         st = file_of(a, "config.json", repo_id, &reqs[R_CONFIG], REG_HF_CONFIG_MAX,
                      &out->config_json);
+    if (st == REG_OK)
+        st = refs_of(a, repo_id, &reqs[R_REFS], &out->git_tags);
     if (st == REG_OK) {
         out->repo_id = reg_json_str(info, "id");
         if (!out->repo_id)
@@ -387,6 +415,8 @@ reg_hf_fetch_dataset(const struct reg_http_config *cfg, const char *hf_endpoint,
     st = fetch_info(cfg, hf_endpoint, token, a, &dataset_kind, repo_id, false, reqs, &info);
     if (st == REG_OK)
         st = file_of(a, "dataset card", repo_id, &reqs[R_README], REG_README_MAX, &out->readme);
+    if (st == REG_OK)
+        st = refs_of(a, repo_id, &reqs[R_REFS], &out->git_tags);
     if (st == REG_OK) {
         card = member(info, "cardData");
         out->repo_id = reg_json_str(info, "id");

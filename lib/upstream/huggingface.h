@@ -6,8 +6,12 @@
  * Calls (all under hf_endpoint, e.g. https://huggingface.co or the fixture server), each
  * group in one concurrent round:
  *   model:   /api/models/{id}?blobs=true, /{id}/resolve/main/README.md,
- *            /{id}/resolve/main/config.json
- *   dataset: /api/datasets/{id}?blobs=true, /datasets/{id}/resolve/main/README.md
+ *            /{id}/resolve/main/config.json, /api/models/{id}/refs
+ *   dataset: /api/datasets/{id}?blobs=true, /datasets/{id}/resolve/main/README.md,
+ *            /api/datasets/{id}/refs
+ * The refs answer ({"branches", "converts", "tags": [{"name", "ref", "targetCommit"}]}) gives
+ * git_tags, the repository's versions to be (the Hub versions repositories by git tags, "vX"
+ * or "X"); a refs route that is missing (404) or refused (401/403) gives none.
  * Redirects (renamed repositories) are followed by the HTTP client; repo_id is then the id the
  * info answer names ("squad" -> "rajpurkar/squad"). That new name is remembered for a while
  * (upstream/hf_aliases.h), and later fetches of the old name ask for it at once: one round
@@ -52,21 +56,21 @@ bool reg_hf_repo_id_ok(const char *id);
  * string or the first of a list, else the first "license:xxx" tag), downloads, likes,
  * last_modified, tags, pipeline_tag, library_name, files (siblings; size, else lfs.size),
  * datasets (cardData.datasets, a string or a list), code_urls (GitHub repositories named in
- * the README, then in cardData; see reg_gh_find_repo_urls) and hub_seconds (the longest of
- * the three requests). token, when non-NULL and non-empty, is sent as a bearer token.
+ * the README, then in cardData; see reg_gh_find_repo_urls), git_tags (the refs' tag names) and
+ * hub_seconds (the longest of the requests). token, when non-NULL and non-empty, is sent as a bearer token.
  *
  * Errors: REG_EINVAL for a malformed repo_id; REG_ENOTFOUND "model X does not exist on
  * Hugging Face" when the info answers 404 (or 401 "Repository not found", as the Hub answers
  * anonymous callers); REG_EUPSTREAM with the detail for any other failure of the info, or of
- * README/config other than 404 (absent) and 401/403 (gated: absent, not an error).
+ * README/config/refs other than 404 (absent) and 401/403 (gated: absent, not an error).
  */
 enum reg_status reg_hf_fetch_model(const struct reg_http_config *cfg, const char *hf_endpoint,
                                    const char *token, struct reg_arena *a, const char *repo_id,
                                    struct reg_model_signals *out);
 
 /*
- * Fetches dataset repo_id into *out: repo_id, readme, license, downloads, likes, tags, files
- * and fetch_seconds (the longer of the two requests). Errors as for a model, with "dataset X
+ * Fetches dataset repo_id into *out: repo_id, readme, license, downloads, likes, tags, files,
+ * git_tags and fetch_seconds (the longer of the two requests). Errors as for a model, with "dataset X
  * does not exist on Hugging Face".
  */
 enum reg_status reg_hf_fetch_dataset(const struct reg_http_config *cfg, const char *hf_endpoint,

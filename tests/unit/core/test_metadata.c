@@ -137,6 +137,51 @@ test_source_only(void **state)
     reg_arena_cleanup(&a);
 }
 
+/* Tags that are versions are stored highest first, as tagged; the others are left out; at
+ * most REG_METADATA_MAX_VERSIONS (the highest); a source without tags stores an empty list and
+ * a Kaggle one none at all. */
+static void
+test_versions(void **state)
+{
+    static const char *const tags[] = {"v1",   "main",         "2.0.0-rc.1", "v1.10.0", "2.0.0",
+                                       "v1.2", "release-2024", "1.2.0",      "01.0.0",  "v2.0.0+b"};
+    static const char *const want[] = {"2.0.0", "v2.0.0+b", "2.0.0-rc.1", "v1.10.0",
+                                       "1.2.0", "v1.2",     "v1"};
+    struct reg_dataset_signals d = {0};
+    struct reg_source src = {REG_SOURCE_KAGGLE, "owner/data", NULL, "data"};
+    const char **many = calloc(REG_METADATA_MAX_VERSIONS + 10, sizeof(*many));
+    struct reg_metadata md;
+    struct reg_arena a;
+
+    (void)state;
+    reg_arena_init(&a);
+    d.repo_id = "org/data";
+    d.git_tags = (struct reg_git_tags){tags, NELEMS(tags)};
+    assert_int_equal(read_doc(&a, reg_metadata_dataset(&d), &md), REG_OK);
+    assert_int_equal(md.nversions, NELEMS(want));
+    for (int i = 0; i < NELEMS(want); i++)
+        assert_string_equal(md.versions[i], want[i]);
+
+    assert_non_null(many);
+    for (int i = 0; i < REG_METADATA_MAX_VERSIONS + 10; i++)
+        many[i] = reg_arena_sprintf(&a, "0.%d.0", i);
+    d.git_tags = (struct reg_git_tags){many, REG_METADATA_MAX_VERSIONS + 10};
+    assert_int_equal(read_doc(&a, reg_metadata_dataset(&d), &md), REG_OK);
+    assert_int_equal(md.nversions, REG_METADATA_MAX_VERSIONS);
+    assert_string_equal(md.versions[0],
+                        reg_arena_sprintf(&a, "0.%d.0", REG_METADATA_MAX_VERSIONS + 9));
+    assert_string_equal(md.versions[REG_METADATA_MAX_VERSIONS - 1], "0.10.0");
+    free(many);
+
+    d.git_tags = (struct reg_git_tags){NULL, 0};
+    assert_int_equal(read_doc(&a, reg_metadata_dataset(&d), &md), REG_OK);
+    assert_int_equal(md.nversions, 0);
+    assert_int_equal(read_doc(&a, reg_metadata_source_only(&src, REG_TYPE_DATASET), &md), REG_OK);
+    assert_int_equal(md.nversions, 0);
+    assert_null(json_object_object_get(md.doc, "versions"));
+    reg_arena_cleanup(&a);
+}
+
 static void
 test_malformed(void **state)
 {
@@ -150,6 +195,8 @@ test_malformed(void **state)
         "{\"format\":1,\"source\":{\"host\":\"github\",\"repo_id\":\"o/r\"},\"parents\":{}}",
         "{\"format\":1,\"source\":{\"host\":\"github\",\"repo_id\":\"o/r\"},\"parents\":[{}]}",
         "{\"format\":1,\"source\":{\"host\":\"github\",\"repo_id\":\"o/r\"},\"rating\":{}}",
+        "{\"format\":1,\"source\":{\"host\":\"github\",\"repo_id\":\"o/r\"},\"versions\":\"1\"}",
+        "{\"format\":1,\"source\":{\"host\":\"github\",\"repo_id\":\"o/r\"},\"versions\":[1]}",
     };
     struct reg_metadata md;
     struct reg_arena a;
@@ -172,7 +219,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_round_trip), cmocka_unit_test(test_files_capped),
         cmocka_unit_test(test_code_subdir),      cmocka_unit_test(test_source_only),
-        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_malformed),        cmocka_unit_test(test_versions),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

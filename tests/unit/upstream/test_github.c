@@ -199,7 +199,7 @@ test_spot_values(void **state)
     reg_arena_cleanup(&a);
 }
 
-/* Round 1 is the six documented calls; round 2 only reviews, at most REG_GH_MAX_PULLS. */
+/* Round 1 is the seven documented calls; round 2 only reviews, at most REG_GH_MAX_PULLS. */
 static void
 test_requests_made(void **state)
 {
@@ -228,7 +228,7 @@ test_requests_made(void **state)
             other++;
     }
     printf("round 1: %d requests, round 2: %d review requests\n", other, reviews);
-    assert_int_equal(other, 6);
+    assert_int_equal(other, 7);
     assert_true(reviews > 0 && reviews <= REG_GH_MAX_PULLS);
     json_object_put(log);
     reg_arena_cleanup(&a);
@@ -269,13 +269,13 @@ test_token_gives_the_same_signals(void **state)
     assert_int_equal(bad, 0);
 }
 
-/* With a token: one round, the REST list of pull requests replaced by the GraphQL query, no
- * reviews asked for; every request carries the token. */
+/* With a token: one round (the tags from REST in it), the REST list of pull requests replaced
+ * by the GraphQL query, no reviews asked for; every request carries the token. */
 static void
 test_token_requests_made(void **state)
 {
-    static const char *const want[] = {"gh.repo", "gh.contributors", "gh.readme",
-                                       "gh.tree", "gh.commits",      "gh.graphql"};
+    static const char *const want[] = {"gh.repo",    "gh.contributors", "gh.readme", "gh.tree",
+                                       "gh.commits", "gh.tags",         "gh.graphql"};
     struct reg_arena a;
     struct reg_code_signals c;
     struct json_object *log, *reqs;
@@ -395,6 +395,24 @@ script_graphql(void)
     return reg_buf_take(&b);
 }
 
+/* Tags page 1 (REG_GH_PER_PAGE tags, v1.0.0 to v1.0.99) or 2 (30 more, v2.0.0 to v2.0.29);
+ * pages 3 and on are not there (404). */
+static const char *
+script_tags(int page)
+{
+    static char pages[2][8192];
+    char *p = pages[page - 1];
+    int n = page == 1 ? REG_GH_PER_PAGE : 30;
+
+    p[0] = '[';
+    p[1] = '\0';
+    for (int i = 0; i < n; i++)
+        snprintf(p + strlen(p), sizeof(pages[0]) - strlen(p), "%s{\"name\":\"v%d.0.%d\"}",
+                 i ? "," : "", page, i);
+    snprintf(p + strlen(p), sizeof(pages[0]) - strlen(p), "]");
+    return p;
+}
+
 /* The body answering path (NULL: 404). */
 static const char *
 script_answer(const char *path, const char *graphql)
@@ -413,6 +431,10 @@ script_answer(const char *path, const char *graphql)
 
     if (strcmp(path, "/graphql") == 0)
         return graphql;
+    if (strcmp(path, "/repos/o/r/tags?per_page=100") == 0)
+        return script_tags(1);
+    if (strcmp(path, "/repos/o/r/tags?per_page=100&page=2") == 0)
+        return script_tags(2);
     for (int i = 0; i < NELEMS(routes); i++)
         if (strcmp(path, routes[i].path) == 0)
             return routes[i].body;
@@ -530,6 +552,59 @@ test_token_reviews_older_than_the_list(void **state)
     reg_arena_cleanup(&a);
 }
 
+/* A full first page of tags: pages 2 to REG_GH_MAX_TAG_PAGES are asked at once; the ones that
+ * are not there (404) add nothing and fail nothing. */
+static void
+test_tags_past_the_first_page(void **state)
+{
+    struct script sc;
+    const char *bases[1];
+    struct reg_http_config cfg = fixture_http_config();
+    struct reg_arena a;
+    struct reg_code_signals c;
+
+    (void)state;
+    script_start(&sc);
+    bases[0] = sc.base;
+    cfg.allowed_bases = bases;
+    reg_arena_init(&a);
+    assert_int_equal(reg_gh_fetch_repo(&cfg, sc.base, NULL, &a, "o/r", &c), REG_OK);
+    script_stop(&sc);
+    assert_int_equal(c.git_tags.n, REG_GH_PER_PAGE + 30);
+    assert_string_equal(c.git_tags.names[0], "v1.0.0");
+    assert_string_equal(c.git_tags.names[REG_GH_PER_PAGE], "v2.0.0");
+    assert_string_equal(c.git_tags.names[REG_GH_PER_PAGE + 29], "v2.0.29");
+    assert_int_equal(script_asked(&sc, "/tags?"), REG_GH_MAX_TAG_PAGES);
+    reg_arena_cleanup(&a);
+}
+
+/* The tags of corpus repositories (tests/fixtures/tags.json), with and without a token; a
+ * repository whose tags route is missing (404) has none and is fetched all the same. One
+ * page that is not full: no second request. */
+static void
+test_tags(void **state)
+{
+    struct reg_arena a;
+    struct reg_code_signals c;
+
+    (void)state;
+    reg_arena_init(&a);
+    assert_int_equal(fetch(&a, "openai/whisper", &c), REG_OK);
+    assert_int_equal(c.git_tags.n, 5);
+    assert_string_equal(c.git_tags.names[0], "v20230117");
+    assert_int_equal(fetch_token(&a, "google-research/bert", &c), REG_OK);
+    assert_int_equal(c.git_tags.n, 3);
+    assert_string_equal(c.git_tags.names[2], "nightly");
+    assert_int_equal(fetch(&a, "google-deepmind/bbeh", &c), REG_OK);
+    assert_int_equal(c.git_tags.n, 0);
+    json_object_put(control("POST", "/__fixture/config",
+                            "{\"fail\": \"404\", \"fail_paths\": \"/tags\\\\?\"}"));
+    assert_int_equal(fetch(&a, "openai/whisper", &c), REG_OK);
+    assert_int_equal(c.git_tags.n, 0);
+    assert_int_equal(c.nfiles, 45);
+    reg_arena_cleanup(&a);
+}
+
 /* ---------------------------------------------------------------- failures */
 
 static void
@@ -589,6 +664,7 @@ test_upstream_failures(void **state)
     expect_upstream("/contributors");
     expect_upstream("/commits");
     expect_upstream("/reviews");
+    expect_upstream("/tags");
 }
 
 /* A failure that recovers within the attempts is no failure. */
@@ -702,12 +778,20 @@ main(void)
         cmocka_unit_test(test_text_copy_utf8),
     };
     const struct CMUnitTest online[] = {
-        TEST(test_corpus_repositories),   TEST(test_spot_values),
-        TEST(test_requests_made),         TEST(test_unknown_repository),
-        TEST(test_invalid_ids),           TEST(test_upstream_failures),
-        TEST(test_transient_failure),     TEST(test_token_gives_the_same_signals),
-        TEST(test_token_requests_made),   TEST(test_token_unknown_repository),
-        TEST(test_token_graphql_failure), TEST(test_token_reviews_older_than_the_list),
+        TEST(test_corpus_repositories),
+        TEST(test_spot_values),
+        TEST(test_requests_made),
+        TEST(test_unknown_repository),
+        TEST(test_invalid_ids),
+        TEST(test_upstream_failures),
+        TEST(test_transient_failure),
+        TEST(test_token_gives_the_same_signals),
+        TEST(test_token_requests_made),
+        TEST(test_token_unknown_repository),
+        TEST(test_token_graphql_failure),
+        TEST(test_token_reviews_older_than_the_list),
+        TEST(test_tags),
+        TEST(test_tags_past_the_first_page),
     };
     const char *env = getenv(UPSTREAM_ENV);
     int failed;

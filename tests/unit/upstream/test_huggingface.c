@@ -376,9 +376,40 @@ test_upstream_failures(void **state)
     expect_upstream("^/api/models/", "reset");
     expect_upstream("README.md", "500");
     expect_upstream("config.json", "500");
+    expect_upstream("/refs$", "500");
 }
 
-/* One round of exactly the three documented calls. */
+/* The refs API's tags, every one as listed (which are versions is core/'s business); a
+ * repository the refs route is missing for (404) or that has no tags has none, and is fetched
+ * all the same. */
+static void
+test_refs_tags(void **state)
+{
+    struct reg_arena a;
+    struct reg_model_signals s;
+    struct reg_dataset_signals d;
+
+    (void)state;
+    reg_arena_init(&a);
+    reset_fixture(NULL);
+    assert_int_equal(fetch_model(&a, "google-bert/bert-base-uncased", NULL, &s), REG_OK);
+    assert_int_equal(s.git_tags.n, 5); /* tests/fixtures/tags.json */
+    assert_string_equal(s.git_tags.names[0], "v1");
+    assert_string_equal(s.git_tags.names[4], "release-candidate");
+    assert_int_equal(fetch_dataset(&a, "rajpurkar/squad", &d), REG_OK);
+    assert_int_equal(d.git_tags.n, 3);
+    assert_string_equal(d.git_tags.names[2], "2.0.0");
+    assert_int_equal(fetch_model(&a, "distilbert-base-uncased", NULL, &s), REG_OK);
+    assert_int_equal(s.git_tags.n, 0);
+    fixture_config("{\"fail\": \"404\", \"fail_paths\": \"/refs$\"}");
+    assert_int_equal(fetch_model(&a, "google-bert/bert-base-uncased", NULL, &s), REG_OK);
+    assert_int_equal(s.git_tags.n, 0);
+    assert_non_null(s.readme);
+    reset_fixture(NULL);
+    reg_arena_cleanup(&a);
+}
+
+/* One round of exactly the four documented calls. */
 static void
 test_requests_made(void **state)
 {
@@ -392,8 +423,8 @@ test_requests_made(void **state)
     assert_int_equal(fetch_model(&a, "openai/whisper-tiny", NULL, &s), REG_OK);
     log = control("GET", "/__fixture/log", NULL);
     assert_true(json_object_object_get_ex(log, "requests", &reqs));
-    assert_int_equal(json_object_array_length(reqs), 3);
-    for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(json_object_array_length(reqs), 4);
+    for (size_t i = 0; i < 4; i++) {
         struct json_object *e = json_object_array_get_idx(reqs, i), *p;
         const char *path;
 
@@ -402,7 +433,8 @@ test_requests_made(void **state)
         CHECK(&bad,
               strcmp(path, "/api/models/openai/whisper-tiny?blobs=true") == 0 ||
                   strcmp(path, "/openai/whisper-tiny/resolve/main/README.md") == 0 ||
-                  strcmp(path, "/openai/whisper-tiny/resolve/main/config.json") == 0,
+                  strcmp(path, "/openai/whisper-tiny/resolve/main/config.json") == 0 ||
+                  strcmp(path, "/api/models/openai/whisper-tiny/refs") == 0,
               "unexpected request %s", path);
     }
     json_object_put(log);
@@ -426,7 +458,7 @@ test_renamed_remembered(void **state)
     assert_int_equal(fetch_dataset(&a, "squad", &d), REG_OK);
     paths = paths_asked(&a, &redirects);
     printf("first:  %s\n", paths);
-    assert_int_equal(redirects, 2); /* info and card */
+    assert_int_equal(redirects, 3); /* info, card and refs */
     assert_string_equal(reg_hf_alias_lookup(&a, "dataset", "squad"), "rajpurkar/squad");
     assert_null(reg_hf_alias_lookup(&a, "model", "squad"));
 
@@ -447,7 +479,7 @@ test_renamed_remembered(void **state)
     paths = paths_asked(&a, &redirects);
     printf("stale:  %s\n", paths);
     assert_non_null(strstr(paths, "/api/datasets/rajpurkar/missing-squad?blobs=true"));
-    assert_int_equal(redirects, 2);
+    assert_int_equal(redirects, 3);
     assert_string_equal(reg_hf_alias_lookup(&a, "dataset", "squad"), "rajpurkar/squad");
 
     /* Not renamed: nothing learned. */
@@ -559,7 +591,7 @@ main(void)
         TEST(test_unknown_model),       TEST(test_invalid_ids),
         TEST(test_long_names),          TEST(test_upstream_failures),
         TEST(test_requests_made),       TEST(test_renamed_remembered),
-        TEST(test_live_calibration),
+        TEST(test_refs_tags),           TEST(test_live_calibration),
     };
     const char *env = getenv(UPSTREAM_ENV);
 
