@@ -24,9 +24,12 @@
  * and escapes.
  */
 #define REG_BODY_SMALL_MAX (8 * 1024)
-/* One enumerate query, {"name": <name of REG_NAME_MAX>, "types": [...]}, even with every
- * character of the name written as a six-byte escape; the enumerate body holds REG_MAX_QUERIES. */
-#define REG_QUERY_BODY_MAX 2048
+/* Longest version or version range (core/semver.h). */
+#define REG_VERSION_TEXT_MAX 256
+/* One enumerate query, {"name": <name of REG_NAME_MAX>, "types": [...], "version": <range of
+ * REG_VERSION_TEXT_MAX>}, even with every character of the name and range written as a six-byte
+ * escape; the enumerate body holds REG_MAX_QUERIES. */
+#define REG_QUERY_BODY_MAX (2048 + 6 * REG_VERSION_TEXT_MAX)
 /* Longest request path (bytes, before decoding). */
 #define REG_MAX_PATH 4096
 /* Path segments a route may have. */
@@ -55,6 +58,10 @@
 /* Enumerate (POST /artifacts): artifacts per page, queries per request, body cap. */
 #define REG_PAGE_SIZE 100
 #define REG_MAX_QUERIES 64
+/* Store pages (of REG_PAGE_SIZE) one enumerate with a version range reads before it answers
+ * with what it found so far and an offset to go on from: a bound on one request's work when
+ * few artifacts have a matching version. */
+#define REG_VERSION_SCAN_PAGES 20
 #define REG_BODY_QUERIES_MAX (REG_MAX_QUERIES * REG_QUERY_BODY_MAX)
 
 /* Regular-expression search. */

@@ -47,12 +47,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/limits.h"
 #include "base/status.h"
 
 /* Longest prerelease kept (bytes); a longer one is refused. */
 #define REG_SEMVER_PRE_MAX 64
 /* Longest version or range text accepted (bytes). */
-#define REG_SEMVER_TEXT_MAX 256
+#define REG_SEMVER_TEXT_MAX REG_VERSION_TEXT_MAX
 /* Largest number in a version (npm's: JavaScript's largest safe integer). */
 #define REG_SEMVER_NUM_MAX 9007199254740991ULL
 

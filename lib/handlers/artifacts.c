@@ -11,6 +11,8 @@
 #include "bundle/index.h"
 #include "core/audit.h"
 #include "core/registry.h"
+#include "core/semver.h"
+#include "core/versions.h"
 #include "handlers/handlers.h"
 
 static enum reg_status
@@ -149,25 +151,46 @@ reg_handle_artifact_delete(struct reg_app *app, struct reg_request *req, struct 
                              reg_arena_own_json(&req->arena, reg_artifact_metadata_json(&art)));
 }
 
-/* One ArtifactQuery: {"name": string, "types": [type, ...] optional}. */
+/* The optional "version" of query index: a range (core/semver.h); a malformed one is 400. */
 static enum reg_status
-parse_query(struct json_object *q, int index, struct reg_store_filter *out)
+parse_version(struct json_object *q, int index, struct reg_versions_query *out)
+{
+    const char *version = NULL;
+    enum reg_status st = reg_json_opt_string(q, "version", &version);
+
+    if (st != REG_OK || !version)
+        return st;
+    out->versioned = true;
+    st = reg_semver_range_parse(version, &out->range);
+    if (st != REG_OK)
+        return reg_errorf(REG_EINVAL, "query %d: %s", index, reg_error_detail());
+    return REG_OK;
+}
+
+/* One ArtifactQuery: {"name": string, "types": [type, ...] optional, "version": range
+ * optional}. */
+static enum reg_status
+parse_query(struct json_object *q, int index, struct reg_versions_query *out)
 {
     struct json_object *types = NULL;
+    struct reg_store_filter *f = &out->filter;
     const char *name;
     enum reg_status st;
 
+    memset(out, 0, sizeof(*out));
     if (!json_object_is_type(q, json_type_object))
         return reg_errorf(REG_EINVAL, "query %d must be an object with a 'name'", index);
     st = reg_json_get_string(q, "name", &name);
     if (st == REG_OK)
         st = reg_json_opt_array(q, "types", &types);
+    if (st == REG_OK)
+        st = parse_version(q, index, out);
     if (st != REG_OK)
         return st;
     if (strcmp(name, "*") != 0 && reg_artifact_name_check(name) != REG_OK)
         return reg_errorf(REG_EINVAL, "query %d: %s", index, reg_error_detail());
-    out->name = strcmp(name, "*") == 0 ? NULL : name;
-    out->types = types && json_object_array_length(types) > 0 ? 0 : REG_TYPE_ALL;
+    f->name = strcmp(name, "*") == 0 ? NULL : name;
+    f->types = types && json_object_array_length(types) > 0 ? 0 : REG_TYPE_ALL;
     for (size_t i = 0; types && i < json_object_array_length(types); i++) {
         struct json_object *t = json_object_array_get_idx(types, i);
         enum reg_artifact_type type;
@@ -176,13 +199,13 @@ parse_query(struct json_object *q, int index, struct reg_store_filter *out)
         st = reg_artifact_type_parse(json_object_get_string(t), &type);
         if (st != REG_OK)
             return st;
-        out->types |= REG_TYPE_BIT(type);
+        f->types |= REG_TYPE_BIT(type);
     }
     return REG_OK;
 }
 
 static enum reg_status
-parse_queries(struct reg_request *req, struct reg_store_filter **out, int *n)
+parse_queries(struct reg_request *req, struct reg_versions_query **out, int *n)
 {
     struct json_object *body;
     enum reg_status st = reg_json_parse(&req->arena, req->body, req->body_len, &body);
@@ -208,23 +231,44 @@ parse_queries(struct reg_request *req, struct reg_store_filter **out, int *n)
     return REG_OK;
 }
 
+/* The page for the queries: the store's own enumerate when none has a version (the contract's
+ * query, answered as before), else filtered by version with *versions set. */
+static enum reg_status
+enumerate(struct reg_app *app, struct reg_request *req, const struct reg_versions_query *q, int n,
+          int64_t after, struct reg_store_page *page, const char ***versions)
+{
+    struct reg_store_filter *filters = reg_arena_alloc(&req->arena, sizeof(*filters) * (size_t)n);
+    bool versioned = false;
+
+    *versions = NULL;
+    for (int i = 0; i < n; i++) {
+        filters[i] = q[i].filter;
+        versioned = versioned || q[i].versioned;
+    }
+    if (versioned)
+        return reg_versions_enumerate(app->catalog, app->store, &req->arena, q, n, after, page,
+                                      versions);
+    return reg_registry_enumerate(app->store, &req->arena, filters, n, after, page);
+}
+
 enum reg_status
 reg_handle_artifacts_list(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
-    struct reg_store_filter *filters = NULL;
+    struct reg_versions_query *queries = NULL;
     struct reg_store_page page;
-    int nfilters = 0;
+    const char **versions = NULL;
+    int nqueries = 0;
     int64_t after;
     enum reg_status st;
 
     st = reg_handler_offset_param(req, &after);
     if (st == REG_OK)
-        st = parse_queries(req, &filters, &nfilters);
+        st = parse_queries(req, &queries, &nqueries);
     if (st == REG_OK)
-        st = reg_registry_enumerate(app->store, &req->arena, filters, nfilters, after, &page);
+        st = enumerate(app, req, queries, nqueries, after, &page, &versions);
     if (st == REG_OK)
         st = reg_handler_next_offset(req, resp, page.next_after);
     if (st != REG_OK)
         return st;
-    return reg_handler_search_answer(app, req, resp, page.items, page.count);
+    return reg_handler_search_answer(app, req, resp, page.items, versions, page.count);
 }

@@ -56,23 +56,28 @@ reg_handler_registry(struct reg_app *app)
 }
 
 enum reg_status
-reg_handler_metadata_list(struct reg_request *req, struct reg_response *resp,
-                          const struct reg_artifact *items, int n)
+reg_handler_metadata_list_versions(struct reg_request *req, struct reg_response *resp,
+                                   const struct reg_artifact *items, const char *const *versions,
+                                   int n)
 {
     struct json_object *list = reg_arena_own_json(&req->arena, json_object_new_array());
 
-    for (int i = 0; i < n; i++)
-        json_object_array_add(list, reg_artifact_metadata_json(&items[i]));
+    for (int i = 0; i < n; i++) {
+        struct json_object *item = reg_artifact_metadata_json(&items[i]);
+        if (versions && versions[i])
+            json_object_object_add(item, "version", json_object_new_string(versions[i]));
+        json_object_array_add(list, item);
+    }
     return reg_response_json(resp, 200, list);
 }
 
 enum reg_status
 reg_handler_search_answer(struct reg_app *app, struct reg_request *req, struct reg_response *resp,
-                          const struct reg_artifact *items, int n)
+                          const struct reg_artifact *items, const char *const *versions, int n)
 {
     if (app->pool)
         reg_search_hits_count(&app->pool->search_hits, items, n);
-    return reg_handler_metadata_list(req, resp, items, n);
+    return reg_handler_metadata_list_versions(req, resp, items, versions, n);
 }
 
 void

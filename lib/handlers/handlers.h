@@ -171,14 +171,19 @@ enum reg_status reg_handler_offset_param(struct reg_request *req, int64_t *out);
 /* Names the next page's cursor in the `offset` header, when there is a next page. */
 enum reg_status reg_handler_next_offset(struct reg_request *req, struct reg_response *resp,
                                         int64_t next);
-/* Renders a JSON array of {name, id, type} for n artifacts. */
-enum reg_status reg_handler_metadata_list(struct reg_request *req, struct reg_response *resp,
-                                          const struct reg_artifact *items, int n);
+/* Renders a JSON array of {name, id, type} for n artifacts, with "version": versions[i] on item
+ * i where it is not NULL (the version a version query matched it by); versions NULL: none. */
+enum reg_status reg_handler_metadata_list_versions(struct reg_request *req,
+                                                   struct reg_response *resp,
+                                                   const struct reg_artifact *items,
+                                                   const char *const *versions, int n);
+
 /* A search answer (enumerate, byName, byRegEx): counts each artifact's appearance in the
  * host's search hits (core/search_hits.h; none outside a worker pool), then renders it as
- * reg_handler_metadata_list does. */
+ * reg_handler_metadata_list_versions does. */
 enum reg_status reg_handler_search_answer(struct reg_app *app, struct reg_request *req,
                                           struct reg_response *resp,
-                                          const struct reg_artifact *items, int n);
+                                          const struct reg_artifact *items,
+                                          const char *const *versions, int n);
 
 #endif
