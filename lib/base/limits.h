@@ -26,10 +26,10 @@
 #define REG_BODY_SMALL_MAX (8 * 1024)
 /* Longest version or version range (core/semver.h). */
 #define REG_VERSION_TEXT_MAX 256
-/* One enumerate query, {"name": <name of REG_NAME_MAX>, "types": [...], "version": <range of
- * REG_VERSION_TEXT_MAX>}, even with every character of the name and range written as a six-byte
- * escape; the enumerate body holds REG_MAX_QUERIES. */
-#define REG_QUERY_BODY_MAX (2048 + 6 * REG_VERSION_TEXT_MAX)
+/* One enumerate query, {"name": <name of REG_NAME_MAX>, "types": [...]}, even with every
+ * character of the name written as a six-byte escape, and a "version" range of
+ * REG_VERSION_TEXT_MAX plain characters besides; the enumerate body holds REG_MAX_QUERIES. */
+#define REG_QUERY_BODY_MAX 2048
 /* Longest request path (bytes, before decoding). */
 #define REG_MAX_PATH 4096
 /* Path segments a route may have. */
