@@ -3,6 +3,7 @@
  * (/artifacts/{type}/{id}) and enumerate (POST /artifacts).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/json.h"
@@ -151,6 +152,17 @@ reg_handle_artifact_delete(struct reg_app *app, struct reg_request *req, struct 
                              reg_arena_own_json(&req->arena, reg_artifact_metadata_json(&art)));
 }
 
+/* REG_EINVAL "query {index}: {the detail just recorded}" (copied first: the detail is the
+ * buffer reg_errorf writes). */
+static enum reg_status
+in_query(int index)
+{
+    char detail[REG_ERROR_DETAIL_MAX];
+
+    snprintf(detail, sizeof(detail), "%s", reg_error_detail());
+    return reg_errorf(REG_EINVAL, "query %d: %s", index, detail);
+}
+
 /* The optional "version" of query index: a range (core/semver.h); a malformed one is 400. */
 static enum reg_status
 parse_version(struct json_object *q, int index, struct reg_versions_query *out)
@@ -162,9 +174,7 @@ parse_version(struct json_object *q, int index, struct reg_versions_query *out)
         return st;
     out->versioned = true;
     st = reg_semver_range_parse(version, &out->range);
-    if (st != REG_OK)
-        return reg_errorf(REG_EINVAL, "query %d: %s", index, reg_error_detail());
-    return REG_OK;
+    return st == REG_OK ? REG_OK : in_query(index);
 }
 
 /* One ArtifactQuery: {"name": string, "types": [type, ...] optional, "version": range
@@ -188,7 +198,7 @@ parse_query(struct json_object *q, int index, struct reg_versions_query *out)
     if (st != REG_OK)
         return st;
     if (strcmp(name, "*") != 0 && reg_artifact_name_check(name) != REG_OK)
-        return reg_errorf(REG_EINVAL, "query %d: %s", index, reg_error_detail());
+        return in_query(index);
     f->name = strcmp(name, "*") == 0 ? NULL : name;
     f->types = types && json_object_array_length(types) > 0 ? 0 : REG_TYPE_ALL;
     for (size_t i = 0; types && i < json_object_array_length(types); i++) {

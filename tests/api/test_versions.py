@@ -165,8 +165,8 @@ def test_malformed_range_is_400(registry, tagged, version, detail):
     r = call(registry, "POST", "/artifacts", json=[{"name": "*"}, {"name": "*", "version": version}])
     body = assert_error(r, "bad_request")
     assert detail in body["detail"], body
-    if version:
-        assert body["detail"].startswith("query 1: "), body
+    if version and len(version) <= 256:
+        assert body["detail"].startswith(f"query 1: '{version}' is not a version range: "), body
 
 
 @pytest.mark.parametrize("version", [5, 1.5, ["1.0.0"], {"v": 1}, True])

@@ -327,6 +327,42 @@ test('the artifact list pages with the offset cursor and filters by type', async
   await shot('list');
 });
 
+test('the artifact list filters by version range and says what is wrong with a bad one', async () => {
+  // tests/fixtures/tags.json: bert-base-uncased is tagged v1, v1.1, v2.0.0-rc.1, v2.0.0 and
+  // release-candidate; whisper-tiny v0.1.0, v0.2.3, v0.2.4-beta and main-backup.
+  await go('#/artifacts?type=model');
+  await page.getByLabel('Version (optional)').fill('^2.0.0');
+  await page.getByRole('button', {name: 'Show'}).click();
+  await page.waitForURL(/#\/artifacts\?type=model&version=%5E2\.0\.0$/);
+  await page.getByRole('heading', {name: 'Model artifacts with a version in ^2.0.0'}).waitFor();
+  await waitUntil(() => document.querySelectorAll('main table tbody tr').length === 1);
+  assert.deepEqual(await page.locator('main table thead th').allInnerTexts(), ['Name', 'Type', 'Version', 'ID']);
+  assert.deepEqual(await page.locator('main table tbody tr td').allInnerTexts(), ['bert-base-uncased', 'Model', 'v2.0.0', ids.bert]);
+  await axe('artifact list by version');
+
+  // a prerelease only where the range names one; the type filter left empty
+  await page.selectOption('#type-filter', '');
+  await page.getByLabel('Version (optional)').fill('~0.2');
+  await page.getByRole('button', {name: 'Show'}).click();
+  await page.getByRole('heading', {name: 'All artifacts with a version in ~0.2'}).waitFor();
+  await waitUntil(() => document.querySelectorAll('main table tbody tr').length === 1);
+  assert.deepEqual(await page.locator('main table tbody .version').allInnerTexts(), ['v0.2.3']);
+
+  await page.getByLabel('Version (optional)').fill('9.9.9');
+  await page.getByRole('button', {name: 'Show'}).click();
+  await page.getByText('No artifact has a version in 9.9.9.').waitFor();
+
+  await page.getByLabel('Version (optional)').fill('>=1.0');
+  await page.getByRole('button', {name: 'Show'}).click();
+  const bad = await result('main');
+  assert.equal(bad.kind, 'error');
+  assert.match(bad.text, /could not accept this request/);
+  assert.match(bad.text, /is not a version range: comparison operators/);
+  noRawJson(bad.text);
+  await liveRegion(page.locator('main .notice').first());
+  await axe('artifact list with a bad version range');
+});
+
 test('search by name and by regular expression', async () => {
   await page.getByRole('link', {name: 'Search', exact: true}).click();
   await page.getByRole('heading', {level: 1, name: 'Search'}).waitFor();

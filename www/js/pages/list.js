@@ -1,23 +1,33 @@
-// The artifact list: POST /artifacts with [{"name":"*","types":[...]}], paged with the
-// `offset` response header as the cursor of the next page.
+// The artifact list: POST /artifacts with [{"name":"*","types":[...],"version":"^1.2.0"}],
+// paged with the `offset` response header as the cursor of the next page. With a version range,
+// only artifacts with a version in it are listed, each with its highest matching version.
 
-import {h, replace, notice, table, busy} from '../dom.js';
+import {h, replace, notice, table, busy, field} from '../dom.js';
 import {api, TYPES, typeLabel, artifactHref} from '../api.js';
 
 export async function listPage({root, query, navigate, signal, setTitle}) {
   setTitle('Artifacts');
   const type = TYPES.includes(query.get('type')) ? query.get('type') : '';
+  const version = (query.get('version') || '').trim();
   const msg = notice();
+  const versionInput = h('input', {type: 'text', name: 'version', value: version, autocomplete: 'off',
+    spellcheck: 'false', maxlength: '256', id: 'version-filter'});
   const select = h('select', {id: 'type-filter', name: 'type'},
     h('option', {value: ''}, 'All types'),
     TYPES.map((t) => h('option', {value: t, selected: t === type}, typeLabel(t))));
   const filter = h('form', {class: 'card', role: 'search', 'aria-label': 'Filter artifacts'},
     h('div', {class: 'row'},
       h('div', {class: 'field'}, h('label', {for: 'type-filter'}, 'Type'), select),
+      field('Version (optional)', versionInput,
+        {hint: 'A version or range: 1.2.3, 1.2.3-2.1.0, ~1.2.0 or ^1.2.0.'}),
       h('button', {type: 'submit'}, 'Show')));
   filter.addEventListener('submit', (e) => {
     e.preventDefault();
-    navigate(select.value ? `#/artifacts?type=${select.value}` : '#/artifacts');
+    const params = new URLSearchParams();
+    if (select.value) params.set('type', select.value);
+    if (versionInput.value.trim()) params.set('version', versionInput.value.trim());
+    const qs = params.toString();
+    navigate(qs ? `#/artifacts?${qs}` : '#/artifacts');
   });
 
   const results = h('section', {class: 'card', 'aria-labelledby': 'results-heading'});
@@ -26,7 +36,8 @@ export async function listPage({root, query, navigate, signal, setTitle}) {
   const next = h('button', {type: 'button', class: 'secondary', disabled: true}, 'Next page');
   const pageInfo = h('p', {id: 'page-info', class: 'hint', style: 'margin:0'});
   const body = h('div');
-  replace(results, h('h2', {id: headingId}, type ? `${typeLabel(type)} artifacts` : 'All artifacts'), body,
+  const heading = `${type ? `${typeLabel(type)} artifacts` : 'All artifacts'}${version ? ` with a version in ${version}` : ''}`;
+  replace(results, h('h2', {id: headingId}, heading), body,
     h('nav', {class: 'pager', 'aria-label': 'Pages of artifacts'}, prev, pageInfo, next));
 
   // cursors[i] is the offset that fetched page i (page 0: none).
@@ -37,7 +48,7 @@ export async function listPage({root, query, navigate, signal, setTitle}) {
   async function load(p, button) {
     const run = async () => {
       const q = cursors[p] ? `?offset=${encodeURIComponent(cursors[p])}` : '';
-      const body1 = [{name: '*', ...(type ? {types: [type]} : {})}];
+      const body1 = [{name: '*', ...(type ? {types: [type]} : {}), ...(version ? {version} : {})}];
       try {
         const {data, headers} = await api('POST', `/artifacts${q}`, {body: body1, signal});
         const items = Array.isArray(data) ? data : [];
@@ -58,18 +69,23 @@ export async function listPage({root, query, navigate, signal, setTitle}) {
 
   function render(items) {
     const from = page * 100 + 1;
-    if (!items.length) {
+    if (!items.length && version) {
+      replace(body, h('p', null, page === 0 && !nextCursor
+        ? `No ${type ? `${typeLabel(type).toLowerCase()} ` : ''}artifact has a version in ${version}.`
+        : 'No artifact on this page has a version in the range; the next page goes on.'));
+    } else if (!items.length) {
       replace(body, h('p', null, page === 0
         ? (type ? `No ${typeLabel(type).toLowerCase()} artifacts are registered yet. ` : 'No artifacts are registered yet. ')
         : 'This page is empty. ',
       h('a', {href: '#/register'}, 'Register an artifact'), '.'));
     } else {
       replace(body, table({
-        caption: `Artifacts ${from} to ${from + items.length - 1}${type ? ` (${typeLabel(type).toLowerCase()}s only)` : ''}, page ${page + 1}`,
-        columns: [{label: 'Name'}, {label: 'Type'}, {label: 'ID'}],
+        caption: `Artifacts ${from} to ${from + items.length - 1}${type ? ` (${typeLabel(type).toLowerCase()}s only)` : ''}${version ? ` with a version in ${version}` : ''}, page ${page + 1}`,
+        columns: [{label: 'Name'}, {label: 'Type'}, ...(version ? [{label: 'Version'}] : []), {label: 'ID'}],
         rows: items.map((a) => [
           h('a', {href: artifactHref(a.type, a.id)}, a.name),
           h('span', {class: `badge type-${a.type}`}, typeLabel(a.type)),
+          ...(version ? [h('span', {class: 'version'}, a.version || '')] : []),
           h('span', {class: 'id'}, a.id),
         ]),
       }));
@@ -102,7 +118,7 @@ export async function listPage({root, query, navigate, signal, setTitle}) {
 
   root.append(
     h('h1', null, 'Artifacts'),
-    h('p', {class: 'page-intro'}, 'Every model, dataset and code repository in the registry, in registration order, 100 to a page.'),
+    h('p', {class: 'page-intro'}, 'Every model, dataset and code repository in the registry, in registration order, 100 to a page. Versions are the upstream git tags (Hugging Face refs, GitHub tags).'),
     filter, msg.el, results);
   replace(body, h('p', null, 'Loading the artifacts…'));
   await load(0);
