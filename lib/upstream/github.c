@@ -23,10 +23,12 @@
 #define GH_ACCEPT_RAW "application/vnd.github.raw"
 
 /* The first round's requests, in this order. */
-enum { R_REPO, R_CONTRIBUTORS, R_README, R_TREE, R_COMMITS, R_TAGS, R_PULLS, R_COUNT };
+/* The first round's requests, in this order; R_TAGS only without a token (GraphQL answers
+ * the tags with the pull requests). */
+enum { R_REPO, R_CONTRIBUTORS, R_README, R_TREE, R_COMMITS, R_PULLS, R_TAGS, R_COUNT };
 
 static const char *const round1_names[R_COUNT] = {
-    "repository", "contributors", "README", "tree", "commits", "tags", "pull requests",
+    "repository", "contributors", "README", "tree", "commits", "pull requests", "tags",
 };
 
 /* One pull request named by the commits. */
@@ -422,9 +424,11 @@ fetch_reviews(const struct reg_http_config *cfg, const char *base, const char *t
     return st;
 }
 
-/* The tags past the first page, when it was full: pages 2 to REG_GH_MAX_TAG_PAGES at once,
- * so that only a repository with more than a page of tags waits for this round. A page that
- * is missing or fails leaves its tags out: versions are an extra, not the artifact. */
+/* The tags past the first page, when it was full: REST's pages 2 to REG_GH_MAX_TAG_PAGES at
+ * once (after GraphQL's newest 100, pages 1 to REG_GH_MAX_TAG_PAGES instead of them, so that
+ * one order is paged), so that only a repository with more than a page of tags waits for this
+ * round. A page that is missing or fails leaves its tags out: versions are an extra, not the
+ * artifact. */
 static void
 fetch_more_tags(const struct reg_http_config *cfg, const char *base, const char *token,
                 struct reg_arena *a, const char *repo_id, struct reg_git_tags *tags)
@@ -434,7 +438,9 @@ fetch_more_tags(const struct reg_http_config *cfg, const char *base, const char 
 
     if (tags->n < REG_GH_PER_PAGE)
         return;
-    for (int page = 2; page <= REG_GH_MAX_TAG_PAGES; page++, n++) {
+    if (token)
+        *tags = (struct reg_git_tags){NULL, 0};
+    for (int page = token ? 1 : 2; page <= REG_GH_MAX_TAG_PAGES; page++, n++) {
         reg_http_request_init(&reqs[n],
                               reg_arena_sprintf(a, "%s/repos/%s/tags?per_page=%d&page=%d", base,
                                                 repo_id, REG_GH_PER_PAGE, page),
@@ -480,8 +486,8 @@ count_reviewed(struct json_object *commits, const struct pull *pulls, int n,
 
 /* ---------------------------------------------------------------- the fetch */
 
-/* The first round; with a token, the closed pull requests come from GraphQL, reviews and
- * all, instead of REST's list. */
+/* The first round; with a token, the closed pull requests come from GraphQL, reviews, tags
+ * and all, instead of REST's lists. */
 static void
 init_round1(struct reg_http_request *reqs, struct reg_arena *a, const char *base,
             const char *repo_id, const char *token)
@@ -492,8 +498,8 @@ init_round1(struct reg_http_request *reqs, struct reg_arena *a, const char *base
         "/readme",
         "/git/trees/HEAD?recursive=1",
         "/commits?per_page=100",
-        "/tags?per_page=100",
         "/pulls?state=closed&per_page=100",
+        "/tags?per_page=100",
     };
 
     for (int i = 0; i < R_COUNT; i++) {
@@ -512,7 +518,7 @@ init_round1(struct reg_http_request *reqs, struct reg_arena *a, const char *base
 /* Maps the first round's answers but the pull requests; REG_ENOTFOUND / REG_EUPSTREAM as
  * documented. */
 static enum reg_status
-map_round1(struct reg_arena *a, const struct reg_http_request *reqs, const char *repo_id,
+map_round1(struct reg_arena *a, const struct reg_http_request *reqs, int n, const char *repo_id,
            struct reg_code_signals *out)
 {
     struct json_object *repo;
@@ -521,8 +527,8 @@ map_round1(struct reg_arena *a, const struct reg_http_request *reqs, const char 
         return reg_errorf(REG_ENOTFOUND, "repository %s does not exist on GitHub", repo_id);
     if (reqs[R_REPO].result != REG_OK)
         return failure(&reqs[R_REPO], round1_names[R_REPO], repo_id);
-    for (int i = R_CONTRIBUTORS; i < R_PULLS; i++)
-        if (judge(&reqs[i], round1_names[i], repo_id) != REG_OK)
+    for (int i = R_CONTRIBUTORS; i < n; i++)
+        if (i != R_PULLS && judge(&reqs[i], round1_names[i], repo_id) != REG_OK)
             return REG_EUPSTREAM;
     repo = body_json(a, &reqs[R_REPO]);
     if (!repo || !json_object_is_type(repo, json_type_object))
@@ -534,7 +540,8 @@ map_round1(struct reg_arena *a, const struct reg_http_request *reqs, const char 
     map_repo(repo, out);
     map_contributors(a, body_array(a, &reqs[R_CONTRIBUTORS]), out);
     map_tree(a, body_json(a, &reqs[R_TREE]), out);
-    reg_gh_tag_names(a, body_array(a, &reqs[R_TAGS]), &out->git_tags);
+    if (n > R_TAGS)
+        reg_gh_tag_names(a, body_array(a, &reqs[R_TAGS]), &out->git_tags);
     if (reqs[R_README].result == REG_OK)
         out->readme = reg_gh_text_copy(a, reqs[R_README].body.data ? reqs[R_README].body.data : "",
                                        reqs[R_README].body.len, REG_README_MAX);
@@ -544,14 +551,14 @@ map_round1(struct reg_arena *a, const struct reg_http_request *reqs, const char 
 /* The closed pull requests of the first round: the REST list, or the GraphQL answer. */
 static enum reg_status
 closed_of(struct reg_arena *a, const struct reg_http_request *r, bool graphql, const char *repo_id,
-          struct closed *out)
+          struct closed *out, struct reg_git_tags *tags)
 {
     struct json_object *list;
     enum reg_status st;
 
     memset(out, 0, sizeof(*out));
     if (graphql) {
-        st = reg_gh_graphql_pulls_map(a, repo_id, r, &out->items, &out->n);
+        st = reg_gh_graphql_pulls_map(a, repo_id, r, &out->items, &out->n, tags);
         if (st == REG_ENOTFOUND) /* REST found it: the token does not see what REST sees */
             st = reg_errorf(REG_EUPSTREAM,
                             "GitHub pull requests (GraphQL) of %s: the repository does not "
@@ -632,19 +639,20 @@ reg_gh_fetch_repo(const struct reg_http_config *cfg, const char *github_api_url,
     const char *base;
     double t0 = now_seconds();
     enum reg_status st;
-    int npulls = 0;
+    int npulls = 0, nround1;
 
     memset(out, 0, sizeof(*out));
     st = prepare(a, github_api_url, repo_id, &base);
     if (st != REG_OK)
         return st;
     token = token && *token ? token : NULL;
+    nround1 = token ? R_TAGS : R_COUNT;
     init_round1(reqs, a, base, repo_id, token);
-    st = reg_http_fetch_all(cfg, reqs, R_COUNT);
+    st = reg_http_fetch_all(cfg, reqs, nround1);
     if (st == REG_OK)
-        st = map_round1(a, reqs, repo_id, out);
+        st = map_round1(a, reqs, nround1, repo_id, out);
     if (st == REG_OK)
-        st = closed_of(a, &reqs[R_PULLS], token != NULL, repo_id, &closed);
+        st = closed_of(a, &reqs[R_PULLS], token != NULL, repo_id, &closed, &out->git_tags);
     if (st == REG_OK) {
         commits = body_array(a, &reqs[R_COMMITS]);
         npulls = collect_pulls(commits, &closed, pulls, REG_GH_MAX_PULLS);

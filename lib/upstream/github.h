@@ -6,9 +6,9 @@
  * Calls (all under github_api_url, e.g. https://api.github.com or the fixture server):
  *   round 1, concurrently: /repos/{o}/{r}, /contributors?per_page=100&anon=1,
  *     /readme (Accept: application/vnd.github.raw), /git/trees/HEAD?recursive=1,
- *     /commits?per_page=100, /tags?per_page=100, and the closed pull requests:
- *       without a token: /pulls?state=closed&per_page=100 (REST);
- *       with a token: POST /graphql (upstream/github_graphql.h), the same list with each pull
+ *     /commits?per_page=100, and the closed pull requests and tags:
+ *       without a token: /pulls?state=closed&per_page=100 and /tags?per_page=100 (REST);
+ *       with a token: POST /graphql (upstream/github_graphql.h), the same lists with each pull
  *         request's review states, since GitHub's GraphQL API needs a token.
  *   round 2, concurrently, only for reviews not known yet: /pulls/{n}/reviews?per_page=100 for
  *     at most REG_GH_MAX_PULLS merged pull requests that the fetched commits name. Without a
@@ -17,9 +17,11 @@
  *     closed ones): usually none, so no second round.
  * A model ingest linking a repository therefore waits for 2 rounds with a token (the Hub's,
  * then this one) and 3 without.
- *   last, only when the first page of tags was full (REG_GH_PER_PAGE of them): pages 2 to
- *     REG_GH_MAX_TAG_PAGES of /tags, concurrently. Tags are asked of REST with or without a
- *     token: in the first round they cost no round of their own.
+ * Tags: without a token /tags?per_page=100 in round 1; with one, the GraphQL query asks for
+ * them with the pull requests (github_graphql.h). Either way they cost no round of their own.
+ *   last, only when the first page of tags was full (REG_GH_PER_PAGE of them): REST's pages 2
+ *     to REG_GH_MAX_TAG_PAGES of /tags concurrently (with a token, pages 1 to
+ *     REG_GH_MAX_TAG_PAGES, replacing GraphQL's newest 100: one order is paged).
  *
  * Reviewedness, as decided here (the same with and without a token: GraphQL is asked for
  * exactly what REST lists, see github_graphql.h): a commit is "reviewed" when its message

@@ -125,9 +125,9 @@ map_node(struct json_object *node, struct reg_gh_pull *out)
 
 enum reg_status
 reg_gh_graphql_pulls_map(struct reg_arena *a, const char *repo_id, const struct reg_http_request *r,
-                         struct reg_gh_pull **out, int *n)
+                         struct reg_gh_pull **out, int *n, struct reg_git_tags *tags)
 {
-    struct json_object *doc = NULL, *errors, *nodes;
+    struct json_object *doc = NULL, *errors, *nodes, *tag_nodes;
     struct reg_gh_pull *pulls;
     size_t len;
 
@@ -146,6 +146,9 @@ reg_gh_graphql_pulls_map(struct reg_arena *a, const char *repo_id, const struct 
         array_member(member(member(member(doc, "data"), "repository"), "pullRequests"), "nodes");
     if (!nodes)
         return fail(REG_EUPSTREAM, repo_id, "no data.repository.pullRequests.nodes list");
+    tag_nodes = array_member(member(member(member(doc, "data"), "repository"), "refs"), "nodes");
+    if (!tag_nodes)
+        return fail(REG_EUPSTREAM, repo_id, "no data.repository.refs.nodes list");
     len = json_object_array_length(nodes);
     pulls = reg_arena_alloc(a, (len + 1) * sizeof(*pulls));
     for (size_t i = 0; i < len; i++)
@@ -155,6 +158,7 @@ reg_gh_graphql_pulls_map(struct reg_arena *a, const char *repo_id, const struct 
                                           "pull request node %zu is not "
                                           "{number, merged, reviews {nodes [{state}]}}",
                                           i));
+    reg_gh_tag_names(a, tag_nodes, tags);
     *out = pulls;
     *n = (int)len;
     return REG_OK;

@@ -1,8 +1,9 @@
 /*
  * github_graphql.h - the one GitHub GraphQL query the registry sends: a repository's newest
- * closed pull requests, whether each was merged and the states of its reviews, in one answer,
- * so that reviewedness needs no round of requests of its own (upstream/github.h says when it
- * is sent: only with a token, since GitHub's GraphQL API refuses anonymous callers).
+ * closed pull requests, whether each was merged and the states of its reviews, and its newest
+ * tags, in one answer, so that neither reviewedness nor the versions need a request of their
+ * own (upstream/github.h says when it is sent: only with a token, since GitHub's GraphQL API
+ * refuses anonymous callers).
  *
  * POST {github_api_url}/graphql, Authorization: Bearer {token}, with the body
  *   {"query": REG_GH_GRAPHQL_PULLS_QUERY, "variables": {"owner": "o", "name": "r"}}
@@ -11,7 +12,10 @@
  *     = GET /repos/{o}/{r}/pulls?state=closed&per_page=100 (REST's "closed" is merged or not,
  *       newest created first: its default sort), with merged = (merged_at != null);
  *   reviews(first: 100) { nodes { state } } of each
- *     = GET /repos/{o}/{r}/pulls/{n}/reviews?per_page=100 (the first 100, oldest first).
+ *     = GET /repos/{o}/{r}/pulls/{n}/reviews?per_page=100 (the first 100, oldest first);
+ *   refs(refPrefix: "refs/tags/", first: 100, orderBy: {TAG_COMMIT_DATE, DESC}) { nodes { name } }
+ *     = the names GET /repos/{o}/{r}/tags?per_page=100 lists (the newest 100 here; when there
+ *       are more, github.c reads REST's pages instead, so that one order is paged).
  * GitHub answers a query it cannot resolve with HTTP 200 and an "errors" list (a repository
  * that does not exist: "data": {"repository": null} and an error of type NOT_FOUND); without a
  * token, or with a bad one, with HTTP 401.
@@ -26,6 +30,7 @@
 
 #include "base/arena.h"
 #include "base/status.h"
+#include "rating/signals.h"
 #include "upstream/http_client.h"
 
 /* The query text, sent verbatim (the fixture server recognises this query, up to whitespace,
@@ -33,7 +38,9 @@
 #define REG_GH_GRAPHQL_PULLS_QUERY                                                                 \
     "query($owner:String!,$name:String!){repository(owner:$owner,name:$name){"                     \
     "pullRequests(states:[CLOSED,MERGED],first:100,orderBy:{field:CREATED_AT,direction:DESC}){"    \
-    "nodes{number merged reviews(first:100){nodes{state}}}}}}"
+    "nodes{number merged reviews(first:100){nodes{state}}}}"                                       \
+    "refs(refPrefix:\"refs/tags/\",first:100,orderBy:{field:TAG_COMMIT_DATE,direction:DESC}){"     \
+    "nodes{name}}}}"
 
 /* A closed pull request as reviewedness reads it. */
 struct reg_gh_pull {
@@ -47,7 +54,7 @@ const char *reg_gh_graphql_pulls_body(struct reg_arena *a, const char *repo_id);
 
 /*
  * Maps the answer r (a finished request) onto *out: *n pull requests in the order GitHub
- * listed them (newest created first). Errors, with the detail "GitHub pull requests (GraphQL)
+ * listed them (newest created first), and the tag names onto *tags (appended). Errors, with the detail "GitHub pull requests (GraphQL)
  * of {repo_id}: ...": REG_ENOTFOUND when GitHub says the repository does not resolve (an error
  * of type NOT_FOUND); REG_EUPSTREAM when the request failed (transport, or any HTTP status
  * other than 200: 401 without or with a bad token), when the answer lists any error (a partial
@@ -55,6 +62,6 @@ const char *reg_gh_graphql_pulls_body(struct reg_arena *a, const char *repo_id);
  */
 enum reg_status reg_gh_graphql_pulls_map(struct reg_arena *a, const char *repo_id,
                                          const struct reg_http_request *r, struct reg_gh_pull **out,
-                                         int *n);
+                                         int *n, struct reg_git_tags *tags);
 
 #endif

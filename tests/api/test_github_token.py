@@ -75,10 +75,17 @@ def test_code_metadata_is_the_same_with_and_without_a_token(stacks, upstream):
         a, b = assert_json_status(r1, 201), assert_json_status(r2, 201)
         assert routes1.count("gh.graphql") == 1 and "gh.reviews" not in routes1, routes1
         assert "gh.graphql" not in routes2, routes2
+        # tags: in the GraphQL answer with the token, from REST without
+        assert "gh.tags" not in routes1 and routes2.count("gh.tags") == 1, (routes1, routes2)
         assert a["metadata"]["name"] == b["metadata"]["name"]
         costs = [assert_json_status(call(s, "GET", f"/artifact/code/{d['metadata']['id']}/cost"),
                                     200) for s, d in ((with_token, a), (without, b))]
         assert list(costs[0].values()) == list(costs[1].values()), (full, costs)
+    # The same versions either way (tests/fixtures/tags.json tags two of these repositories).
+    found = [{m["name"]: m["version"] for m in assert_json_status(call(
+        s, "POST", "/artifacts", json=[{"name": "*", "types": ["code"], "version": "*"}]), 200)}
+        for s in stacks]
+    assert found[0] == found[1] == {"whisper": "v20240930", "bert": "v1.0.0"}, found
 
 
 def test_the_start_up_log_says_which_way(stacks):

@@ -269,13 +269,13 @@ test_token_gives_the_same_signals(void **state)
     assert_int_equal(bad, 0);
 }
 
-/* With a token: one round (the tags from REST in it), the REST list of pull requests replaced
- * by the GraphQL query, no reviews asked for; every request carries the token. */
+/* With a token: one round, the REST lists of pull requests and tags replaced by the GraphQL
+ * query, no reviews asked for; every request carries the token. */
 static void
 test_token_requests_made(void **state)
 {
-    static const char *const want[] = {"gh.repo",    "gh.contributors", "gh.readme", "gh.tree",
-                                       "gh.commits", "gh.tags",         "gh.graphql"};
+    static const char *const want[] = {"gh.repo", "gh.contributors", "gh.readme",
+                                       "gh.tree", "gh.commits",      "gh.graphql"};
     struct reg_arena a;
     struct reg_code_signals c;
     struct json_object *log, *reqs;
@@ -376,7 +376,7 @@ static const char script_commits[] =
     "{\"sha\":\"c1\",\"commit\":{\"message\":\"Revert the loader (#151)\"}},"
     "{\"sha\":\"c0\",\"commit\":{\"message\":\"Initial commit\"}}]";
 
-/* The GraphQL answer: #200 down to #101, all merged but #151, only #150 approved. */
+/* The GraphQL answer: #200 down to #101, all merged but #151, only #150 approved; 100 tags. */
 static char *
 script_graphql(void)
 {
@@ -391,6 +391,10 @@ script_graphql(void)
                            n == 200 ? "" : ",", n, n == 151 ? "false" : "true",
                            n == 150 ? "{\"state\":\"APPROVED\"}" : ""),
             REG_OK);
+    /* the newest REG_GH_PER_PAGE tags, as GraphQL lists them: a full page */
+    assert_int_equal(reg_buf_puts(&b, "]},\"refs\":{\"nodes\":["), REG_OK);
+    for (int i = 0; i < REG_GH_PER_PAGE; i++)
+        assert_int_equal(reg_buf_printf(&b, "%s{\"name\":\"g%d\"}", i ? "," : "", i), REG_OK);
     assert_int_equal(reg_buf_puts(&b, "]}}}}"), REG_OK);
     return reg_buf_take(&b);
 }
@@ -435,6 +439,8 @@ script_answer(const char *path, const char *graphql)
         return script_tags(1);
     if (strcmp(path, "/repos/o/r/tags?per_page=100&page=2") == 0)
         return script_tags(2);
+    if (strcmp(path, "/repos/o/r/tags?per_page=100&page=1") == 0)
+        return script_tags(1);
     for (int i = 0; i < NELEMS(routes); i++)
         if (strcmp(path, routes[i].path) == 0)
             return routes[i].body;
@@ -575,26 +581,42 @@ test_tags_past_the_first_page(void **state)
     assert_string_equal(c.git_tags.names[REG_GH_PER_PAGE], "v2.0.0");
     assert_string_equal(c.git_tags.names[REG_GH_PER_PAGE + 29], "v2.0.29");
     assert_int_equal(script_asked(&sc, "/tags?"), REG_GH_MAX_TAG_PAGES);
+
+    /* with a token, GraphQL's full page of 100 is replaced by REST's pages 1 to 5 */
+    script_start(&sc);
+    bases[0] = sc.base;
+    assert_int_equal(reg_gh_fetch_repo(&cfg, sc.base, TOKEN, &a, "o/r", &c), REG_OK);
+    script_stop(&sc);
+    assert_int_equal(c.git_tags.n, REG_GH_PER_PAGE + 30);
+    assert_string_equal(c.git_tags.names[0], "v1.0.0");
+    assert_int_equal(script_asked(&sc, "/tags?"), REG_GH_MAX_TAG_PAGES);
+    assert_int_equal(script_asked(&sc, "/tags?per_page=100&page=1"), 1);
     reg_arena_cleanup(&a);
 }
 
-/* The tags of corpus repositories (tests/fixtures/tags.json), with and without a token; a
- * repository whose tags route is missing (404) has none and is fetched all the same. One
- * page that is not full: no second request. */
+/* The tags of corpus repositories (tests/fixtures/tags.json), from REST without a token and
+ * from GraphQL with one (no /tags request then); a repository whose tags route is missing
+ * (404) has none and is fetched all the same. One page that is not full: no second request. */
 static void
 test_tags(void **state)
 {
     struct reg_arena a;
     struct reg_code_signals c;
+    struct json_object *log, *reqs;
 
     (void)state;
     reg_arena_init(&a);
     assert_int_equal(fetch(&a, "openai/whisper", &c), REG_OK);
     assert_int_equal(c.git_tags.n, 5);
     assert_string_equal(c.git_tags.names[0], "v20230117");
+    reset_fixture(NULL);
     assert_int_equal(fetch_token(&a, "google-research/bert", &c), REG_OK);
     assert_int_equal(c.git_tags.n, 3);
     assert_string_equal(c.git_tags.names[2], "nightly");
+    reqs = fixture_requests(&log);
+    for (size_t i = 0; i < json_object_array_length(reqs); i++)
+        assert_string_not_equal(log_str(json_object_array_get_idx(reqs, i), "route"), "gh.tags");
+    json_object_put(log);
     assert_int_equal(fetch(&a, "google-deepmind/bbeh", &c), REG_OK);
     assert_int_equal(c.git_tags.n, 0);
     json_object_put(control("POST", "/__fixture/config",

@@ -16,7 +16,10 @@
 
 #define NODE(number, merged, states)                                                               \
     "{\"number\":" #number ",\"merged\":" #merged ",\"reviews\":{\"nodes\":[" states "]}}"
-#define ANSWER(nodes) "{\"data\":{\"repository\":{\"pullRequests\":{\"nodes\":[" nodes "]}}}}"
+#define ANSWER_TAGS(nodes, tags)                                                                   \
+    "{\"data\":{\"repository\":{\"pullRequests\":{\"nodes\":[" nodes                               \
+    "]},\"refs\":{\"nodes\":[" tags "]}}}}"
+#define ANSWER(nodes) ANSWER_TAGS(nodes, "{\"name\":\"v2.0\"},{\"name\":\"v1.0\"}")
 
 /* One answer and what its mapping must give. */
 struct answer_case {
@@ -29,6 +32,7 @@ struct answer_case {
     const char *detail;    /* a part of the error detail, when want != REG_OK */
     int n;                 /* pull requests, when REG_OK */
     const char *expect[4]; /* "number merged approved" of the first ones */
+    int ntags;             /* tags, when REG_OK (ANSWER's two unless said) */
 };
 
 static const struct answer_case answers[] = {
@@ -41,7 +45,8 @@ static const struct answer_case answers[] = {
      REG_OK,
      NULL,
      3,
-     {"12 1 1", "11 0 0", "9 1 0"}},
+     {"12 1 1", "11 0 0", "9 1 0"},
+     2},
     {"dismissed and commented are no approval",
      REG_OK,
      200,
@@ -50,8 +55,30 @@ static const struct answer_case answers[] = {
      REG_OK,
      NULL,
      1,
-     {"5 1 0"}},
-    {"no pull requests", REG_OK, 200, ANSWER(""), "", REG_OK, NULL, 0, {NULL}},
+     {"5 1 0"},
+     2},
+    {"no pull requests", REG_OK, 200, ANSWER(""), "", REG_OK, NULL, 0, {NULL}, 2},
+    {"no tags", REG_OK, 200, ANSWER_TAGS(NODE(3, true, ""), ""), "", REG_OK, NULL, 1, {"3 1 0"}, 0},
+    {"a tag without a name is skipped",
+     REG_OK,
+     200,
+     ANSWER_TAGS("", "{\"name\":\"v1\"},{\"oid\":\"x\"},{\"name\":7}"),
+     "",
+     REG_OK,
+     NULL,
+     0,
+     {NULL},
+     1},
+    {"no refs",
+     REG_OK,
+     200,
+     "{\"data\":{\"repository\":{\"pullRequests\":{\"nodes\":[]}}}}",
+     "",
+     REG_EUPSTREAM,
+     "no data.repository.refs.nodes list",
+     0,
+     {NULL},
+     0},
     {"unknown repository",
      REG_OK,
      200,
@@ -62,7 +89,8 @@ static const struct answer_case answers[] = {
      REG_ENOTFOUND,
      "repository o/r does not exist on GitHub",
      0,
-     {NULL}},
+     {NULL},
+     0},
     {"rate limited",
      REG_OK,
      200,
@@ -71,7 +99,8 @@ static const struct answer_case answers[] = {
      REG_EUPSTREAM,
      "RATE_LIMITED: API rate limit exceeded",
      0,
-     {NULL}},
+     {NULL},
+     0},
     {"a partial answer is not used",
      REG_OK,
      200,
@@ -81,7 +110,8 @@ static const struct answer_case answers[] = {
      REG_EUPSTREAM,
      "Something went wrong",
      0,
-     {NULL}},
+     {NULL},
+     0},
     {"query refused",
      REG_OK,
      200,
@@ -90,7 +120,8 @@ static const struct answer_case answers[] = {
      REG_EUPSTREAM,
      "Field 'x' doesn't exist",
      0,
-     {NULL}},
+     {NULL},
+     0},
     {"no token",
      REG_EUPSTREAM,
      401,
@@ -99,7 +130,8 @@ static const struct answer_case answers[] = {
      REG_EUPSTREAM,
      "HTTP 401: This endpoint requires you to be authenticated.",
      0,
-     {NULL}},
+     {NULL},
+     0},
     {"bad token",
      REG_EUPSTREAM,
      401,
@@ -108,7 +140,8 @@ static const struct answer_case answers[] = {
      REG_EUPSTREAM,
      "HTTP 401: Bad credentials",
      0,
-     {NULL}},
+     {NULL},
+     0},
     {"no GraphQL endpoint (a 404)",
      REG_ENOTFOUND,
      404,
@@ -117,7 +150,8 @@ static const struct answer_case answers[] = {
      REG_EUPSTREAM,
      "HTTP 404 from 'x'",
      0,
-     {NULL}},
+     {NULL},
+     0},
     {"transport failure",
      REG_EUPSTREAM,
      0,
@@ -126,10 +160,11 @@ static const struct answer_case answers[] = {
      REG_EUPSTREAM,
      "Operation timed out",
      0,
-     {NULL}},
-    {"a redirect is not an answer", REG_OK, 301, "", "", REG_EUPSTREAM, "HTTP 301", 0, {NULL}},
-    {"not JSON", REG_OK, 200, "<html>", "", REG_EUPSTREAM, "not a JSON object", 0, {NULL}},
-    {"not an object", REG_OK, 200, "[]", "", REG_EUPSTREAM, "not a JSON object", 0, {NULL}},
+     {NULL},
+     0},
+    {"a redirect is not an answer", REG_OK, 301, "", "", REG_EUPSTREAM, "HTTP 301", 0, {NULL}, 0},
+    {"not JSON", REG_OK, 200, "<html>", "", REG_EUPSTREAM, "not a JSON object", 0, {NULL}, 0},
+    {"not an object", REG_OK, 200, "[]", "", REG_EUPSTREAM, "not a JSON object", 0, {NULL}, 0},
     {"no nodes",
      REG_OK,
      200,
@@ -138,7 +173,8 @@ static const struct answer_case answers[] = {
      REG_EUPSTREAM,
      "no data.repository.pullRequests.nodes list",
      0,
-     {NULL}},
+     {NULL},
+     0},
     {"number is not a number",
      REG_OK,
      200,
@@ -147,7 +183,8 @@ static const struct answer_case answers[] = {
      REG_EUPSTREAM,
      "pull request node 0",
      0,
-     {NULL}},
+     {NULL},
+     0},
     {"merged is missing",
      REG_OK,
      200,
@@ -156,7 +193,8 @@ static const struct answer_case answers[] = {
      REG_EUPSTREAM,
      "pull request node 1",
      0,
-     {NULL}},
+     {NULL},
+     0},
     {"reviews are missing",
      REG_OK,
      200,
@@ -165,7 +203,8 @@ static const struct answer_case answers[] = {
      REG_EUPSTREAM,
      "pull request node 0",
      0,
-     {NULL}},
+     {NULL},
+     0},
     {"a review without a state",
      REG_OK,
      200,
@@ -174,7 +213,8 @@ static const struct answer_case answers[] = {
      REG_EUPSTREAM,
      "pull request node 0",
      0,
-     {NULL}},
+     {NULL},
+     0},
 };
 
 /* The request the HTTP client would leave behind for case c. */
@@ -195,16 +235,20 @@ check_answer(const struct answer_case *c)
     struct reg_arena a;
     struct reg_http_request r;
     struct reg_gh_pull *pulls = NULL;
+    struct reg_git_tags tags = {NULL, 0};
     int n = -1, bad = 0;
     enum reg_status st;
 
     reg_arena_init(&a);
     request_of(c, &r);
-    st = reg_gh_graphql_pulls_map(&a, "o/r", &r, &pulls, &n);
+    st = reg_gh_graphql_pulls_map(&a, "o/r", &r, &pulls, &n, &tags);
     CHECK(&bad, st == c->want, "%s: status %d, want %d (%s)", c->name, st, c->want,
           reg_error_detail());
     if (st == REG_OK && c->want == REG_OK) {
         CHECK(&bad, n == c->n, "%s: %d pull requests, want %d", c->name, n, c->n);
+        CHECK(&bad, tags.n == c->ntags, "%s: %d tags, want %d", c->name, tags.n, c->ntags);
+        CHECK(&bad, c->ntags != 2 || strcmp(tags.names[0], "v2.0") == 0, "%s: first tag %s",
+              c->name, tags.n ? tags.names[0] : "none");
         for (int i = 0; i < n && i < 4 && c->expect[i]; i++) {
             char got[64];
 
