@@ -22,7 +22,6 @@
 #define GH_ACCEPT_JSON "application/vnd.github+json"
 #define GH_ACCEPT_RAW "application/vnd.github.raw"
 
-/* The first round's requests, in this order. */
 /* The first round's requests, in this order; R_TAGS only without a token (GraphQL answers
  * the tags with the pull requests). */
 enum { R_REPO, R_CONTRIBUTORS, R_README, R_TREE, R_COMMITS, R_PULLS, R_TAGS, R_COUNT };
@@ -515,8 +514,8 @@ init_round1(struct reg_http_request *reqs, struct reg_arena *a, const char *base
     }
 }
 
-/* Maps the first round's answers but the pull requests; REG_ENOTFOUND / REG_EUPSTREAM as
- * documented. */
+/* Maps the first round's answers (the first n of reqs were sent) but the pull requests;
+ * REG_ENOTFOUND / REG_EUPSTREAM as documented. */
 static enum reg_status
 map_round1(struct reg_arena *a, const struct reg_http_request *reqs, int n, const char *repo_id,
            struct reg_code_signals *out)
