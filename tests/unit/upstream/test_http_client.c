@@ -842,15 +842,26 @@ test_refetch_resets_results(void **state)
 /* ---------------------------------------------------------------- POST */
 
 /* The registry's GraphQL query for openai/whisper, the one POST the fixture server answers. */
-static const char graphql_body[] =
-    "{\"query\":\"" REG_GH_GRAPHQL_PULLS_QUERY "\",\"variables\":{\"owner\":\"openai\","
-    "\"name\":\"whisper\"}}";
+/* The registry's query for openai/whisper, JSON-encoded (the query holds quotes). */
+static const char *
+graphql_body(void)
+{
+    static char body[4096];
+    struct reg_arena a;
+
+    if (!body[0]) {
+        reg_arena_init(&a);
+        snprintf(body, sizeof(body), "%s", reg_gh_graphql_pulls_body(&a, "openai/whisper"));
+        reg_arena_cleanup(&a);
+    }
+    return body;
+}
 
 static void
 init_post(struct reg_http_request *r, const char *url)
 {
     reg_http_request_init(r, url, BIG);
-    r->post = graphql_body;
+    r->post = graphql_body();
     r->bearer = "ghp_unit_test_token";
     r->accept = "application/json";
 }
