@@ -395,3 +395,54 @@ reg_ddb_count(struct reg_store *base, int64_t *out)
 {
     return counter(base, "count", out);
 }
+
+/* The seq of a sort key "<prefix>#<seq>". */
+static int64_t
+seq_of(struct json_object *item)
+{
+    const char *sk = reg_ddb_get_s(item, "sk");
+
+    return sk && strlen(sk) > 2 ? strtoll(sk + 2, NULL, 10) : 0;
+}
+
+enum reg_status
+reg_ddb_query_seq(struct dynamo_store *s, struct reg_arena *a, const char *pk, char prefix,
+                  int64_t after, int limit, reg_ddb_seq_item_fn fn, void *items, size_t size,
+                  int *count, int64_t *next_after)
+{
+    struct json_object *req = reg_ddb_request(s, a);
+    int64_t last_seq = 0;
+    bool more = true;
+
+    *count = 0;
+    *next_after = 0;
+    reg_ddb_set_str(req, "KeyConditionExpression", "pk = :pk AND sk BETWEEN :from AND :to");
+    reg_ddb_value(req, ":pk", reg_ddb_attr_s(pk));
+    reg_ddb_value(req, ":from",
+                  reg_ddb_attr_s(reg_arena_sprintf(a, "%c#%019lld", prefix, (long long)after + 1)));
+    reg_ddb_value(req, ":to",
+                  reg_ddb_attr_s(reg_arena_sprintf(a, "%c#9999999999999999999", prefix)));
+    json_object_object_add(req, "ConsistentRead", json_object_new_boolean(true));
+    /* One more item than asked tells whether another page follows. */
+    json_object_object_add(req, "Limit", json_object_new_int(limit + 1));
+    while (more && *count <= limit) {
+        struct json_object *resp, *page, *last;
+        enum reg_status st = reg_ddb_call(s, a, "Query", req, &resp);
+        if (st != REG_OK)
+            return st;
+        json_object_object_get_ex(resp, "Items", &page);
+        for (size_t i = 0; page && i < json_object_array_length(page); i++) {
+            struct json_object *item = json_object_array_get_idx(page, i);
+            if (*count == limit) {
+                *next_after = last_seq;
+                return REG_OK;
+            }
+            fn(a, item, (char *)items + (size_t)(*count)++ * size);
+            last_seq = seq_of(item);
+        }
+        more = json_object_object_get_ex(resp, "LastEvaluatedKey", &last);
+        if (more)
+            json_object_object_add(req, "ExclusiveStartKey", json_object_get(last));
+    }
+    return REG_OK;
+}

@@ -465,8 +465,9 @@ reg_ddb_audit_append_once(struct reg_store *base, const struct reg_audit_entry *
 }
 
 static void
-entry_from(struct reg_arena *a, struct json_object *item, struct reg_audit_entry *e)
+entry_from(struct reg_arena *a, struct json_object *item, void *slot)
 {
+    struct reg_audit_entry *e = slot;
     /* written from the enums by reg_ddb_audit_append */
     int64_t action = reg_ddb_get_n(item, "action"), type = reg_ddb_get_n(item, "type");
 
@@ -481,55 +482,16 @@ entry_from(struct reg_arena *a, struct json_object *item, struct reg_audit_entry
     e->artifact.type = (enum reg_artifact_type)type;
 }
 
-/* The audit_seq in an entry's sort key "L#<seq>". */
-static int64_t
-entry_seq(struct json_object *item)
-{
-    const char *sk = reg_ddb_get_s(item, "sk");
-
-    return sk && strlen(sk) > 2 ? strtoll(sk + 2, NULL, 10) : 0;
-}
-
 enum reg_status
 reg_ddb_audit_list(struct reg_store *base, struct reg_arena *a, const char *artifact_id,
                    int64_t after, int limit, struct reg_audit_page *out)
 {
     struct dynamo_store *s = reg_ddb_self(base);
-    struct json_object *req = reg_ddb_request(s, a);
-    int64_t last_seq = 0;
-    bool more = true;
 
     out->items = reg_arena_alloc(a, sizeof(*out->items) * (size_t)(limit + 1));
-    out->count = 0;
-    out->next_after = 0;
-    reg_ddb_set_str(req, "KeyConditionExpression", "pk = :pk AND sk BETWEEN :from AND :to");
-    reg_ddb_value(req, ":pk", reg_ddb_attr_s(reg_ddb_artifact_pk(a, artifact_id)));
-    reg_ddb_value(req, ":from",
-                  reg_ddb_attr_s(reg_arena_sprintf(a, "L#%019lld", (long long)after + 1)));
-    reg_ddb_value(req, ":to", reg_ddb_attr_s("L#9999999999999999999"));
-    json_object_object_add(req, "ConsistentRead", json_object_new_boolean(true));
-    /* One more entry than asked tells whether another page follows. */
-    json_object_object_add(req, "Limit", json_object_new_int(limit + 1));
-    while (more && out->count <= limit) {
-        struct json_object *resp, *items, *last;
-        enum reg_status st = reg_ddb_call(s, a, "Query", req, &resp);
-        if (st != REG_OK)
-            return st;
-        json_object_object_get_ex(resp, "Items", &items);
-        for (size_t i = 0; items && i < json_object_array_length(items); i++) {
-            struct json_object *item = json_object_array_get_idx(items, i);
-            if (out->count == limit) {
-                out->next_after = last_seq;
-                return REG_OK;
-            }
-            entry_from(a, item, &out->items[out->count++]);
-            last_seq = entry_seq(item);
-        }
-        more = json_object_object_get_ex(resp, "LastEvaluatedKey", &last);
-        if (more)
-            json_object_object_add(req, "ExclusiveStartKey", json_object_get(last));
-    }
-    return REG_OK;
+    return reg_ddb_query_seq(s, a, reg_ddb_artifact_pk(a, artifact_id), 'L', after, limit,
+                             entry_from, out->items, sizeof(*out->items), &out->count,
+                             &out->next_after);
 }
 
 enum reg_status

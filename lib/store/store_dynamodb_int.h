@@ -105,6 +105,15 @@ enum reg_status reg_ddb_update_counters(struct dynamo_store *s, struct reg_arena
 /* ADD to counters (expr like "ADD generation :one, #count :d"); *out as above. */
 enum reg_status reg_ddb_bump(struct dynamo_store *s, struct reg_arena *a, const char *expr,
                              int64_t delta, const char *read, int64_t *out);
+/* Reads one item of a sequence query into the slot it is given (strings into the arena). */
+typedef void (*reg_ddb_seq_item_fn)(struct reg_arena *a, struct json_object *item, void *slot);
+/* The items of partition pk whose sort keys are "<prefix>#<seq>" with seq > after, in seq
+ * order, at most limit of them: each read by fn into items + i * size (an array of limit
+ * slots the caller gives); *count says how many, *next_after the cursor of the rest (0 when
+ * none remain). Consistent reads: the audit trail's and the download history's pages. */
+enum reg_status reg_ddb_query_seq(struct dynamo_store *s, struct reg_arena *a, const char *pk,
+                                  char prefix, int64_t after, int limit, reg_ddb_seq_item_fn fn,
+                                  void *items, size_t size, int *count, int64_t *next_after);
 /* The generation and count operations of the ops table. */
 enum reg_status reg_ddb_generation(struct reg_store *base, uint64_t *out);
 enum reg_status reg_ddb_count(struct reg_store *base, int64_t *out);

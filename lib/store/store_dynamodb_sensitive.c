@@ -124,8 +124,9 @@ reg_ddb_download_append(struct reg_store *base, const struct reg_download_event 
 }
 
 static void
-event_from(struct reg_arena *a, struct json_object *item, struct reg_download_event *e)
+event_from(struct reg_arena *a, struct json_object *item, void *slot)
 {
+    struct reg_download_event *e = slot;
     const char *id = reg_ddb_get_s(item, "id"), *user = reg_ddb_get_s(item, "user");
     const char *monitor = reg_ddb_get_s(item, "monitor");
 
@@ -136,53 +137,14 @@ event_from(struct reg_arena *a, struct json_object *item, struct reg_download_ev
     e->monitor = monitor ? reg_arena_strdup(a, monitor) : NULL;
 }
 
-/* The download_seq in an event's sort key "H#<seq>". */
-static int64_t
-event_seq(struct json_object *item)
-{
-    const char *sk = reg_ddb_get_s(item, "sk");
-
-    return sk && strlen(sk) > 2 ? strtoll(sk + 2, NULL, 10) : 0;
-}
-
 enum reg_status
 reg_ddb_download_list(struct reg_store *base, struct reg_arena *a, const char *artifact_id,
                       int64_t after, int limit, struct reg_download_page *out)
 {
     struct dynamo_store *s = reg_ddb_self(base);
-    struct json_object *req = reg_ddb_request(s, a);
-    int64_t last_seq = 0;
-    bool more = true;
 
     out->items = reg_arena_alloc(a, sizeof(*out->items) * (size_t)(limit + 1));
-    out->count = 0;
-    out->next_after = 0;
-    reg_ddb_set_str(req, "KeyConditionExpression", "pk = :pk AND sk BETWEEN :from AND :to");
-    reg_ddb_value(req, ":pk", reg_ddb_attr_s(reg_ddb_artifact_pk(a, artifact_id)));
-    reg_ddb_value(req, ":from",
-                  reg_ddb_attr_s(reg_arena_sprintf(a, "H#%019lld", (long long)after + 1)));
-    reg_ddb_value(req, ":to", reg_ddb_attr_s("H#9999999999999999999"));
-    json_object_object_add(req, "ConsistentRead", json_object_new_boolean(true));
-    /* One more event than asked tells whether another page follows. */
-    json_object_object_add(req, "Limit", json_object_new_int(limit + 1));
-    while (more && out->count <= limit) {
-        struct json_object *resp, *items, *last;
-        enum reg_status st = reg_ddb_call(s, a, "Query", req, &resp);
-        if (st != REG_OK)
-            return st;
-        json_object_object_get_ex(resp, "Items", &items);
-        for (size_t i = 0; items && i < json_object_array_length(items); i++) {
-            struct json_object *item = json_object_array_get_idx(items, i);
-            if (out->count == limit) {
-                out->next_after = last_seq;
-                return REG_OK;
-            }
-            event_from(a, item, &out->items[out->count++]);
-            last_seq = event_seq(item);
-        }
-        more = json_object_object_get_ex(resp, "LastEvaluatedKey", &last);
-        if (more)
-            json_object_object_add(req, "ExclusiveStartKey", json_object_get(last));
-    }
-    return REG_OK;
+    return reg_ddb_query_seq(s, a, reg_ddb_artifact_pk(a, artifact_id), 'H', after, limit,
+                             event_from, out->items, sizeof(*out->items), &out->count,
+                             &out->next_after);
 }

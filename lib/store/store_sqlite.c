@@ -901,8 +901,9 @@ sq_audit_append_once(struct reg_store *base, const struct reg_audit_entry *e, in
 }
 
 static void
-audit_row(sqlite3_stmt *st, struct reg_arena *a, struct reg_audit_entry *e)
+audit_row(sqlite3_stmt *st, struct reg_arena *a, void *slot)
 {
+    struct reg_audit_entry *e = slot;
     /* written from the enums by sq_audit_append */
     int type = sqlite3_column_int(st, 1), action = sqlite3_column_int(st, 5);
 
@@ -915,32 +916,47 @@ audit_row(sqlite3_stmt *st, struct reg_arena *a, struct reg_audit_entry *e)
     e->date = sqlite3_column_int64(st, 6);
 }
 
+/* Reads one row of a sequence list into the slot it is given (strings into the arena). */
+typedef void (*seq_row_fn)(sqlite3_stmt *st, struct reg_arena *a, void *slot);
+
+/* The rows statement id answers for (artifact_id, after, limit + 1), in seq order (column
+ * seq_col): at most limit of them read by fn into items + i * size; *count says how many and
+ * *next_after the cursor of the rest (0 when none remain). The audit trail's and the download
+ * history's pages. */
 static enum reg_status
-sq_audit_list(struct reg_store *base, struct reg_arena *a, const char *artifact_id, int64_t after,
-              int limit, struct reg_audit_page *out)
+list_seq(struct sqlite_store *s, int id, struct reg_arena *a, const char *artifact_id,
+         int64_t after, int limit, seq_row_fn fn, void *items, size_t size, int seq_col, int *count,
+         int64_t *next_after)
 {
-    struct sqlite_store *s = self(base);
-    sqlite3_stmt *st = stmt(s, ST_AUDIT_LIST);
+    sqlite3_stmt *st = stmt(s, id);
     int64_t last_seq = 0;
     int rc;
 
-    out->items = reg_arena_alloc(a, sizeof(*out->items) * (size_t)(limit + 1));
-    out->count = 0;
-    out->next_after = 0;
+    *count = 0;
+    *next_after = 0;
     bind_text(st, 1, artifact_id);
     sqlite3_bind_int64(st, 2, after);
     /* One more row than asked tells whether another page follows. */
     sqlite3_bind_int(st, 3, limit + 1);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->count == limit) {
-            out->next_after = last_seq;
+        if (*count == limit) {
+            *next_after = last_seq;
             continue;
         }
-        audit_row(st, a, &out->items[out->count++]);
-        last_seq = sqlite3_column_int64(st, 7);
+        fn(st, a, (char *)items + (size_t)(*count)++ * size);
+        last_seq = sqlite3_column_int64(st, seq_col);
     }
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? REG_OK : db_error(s, "audit list");
+    return rc == SQLITE_DONE ? REG_OK : db_error(s, "list");
+}
+
+static enum reg_status
+sq_audit_list(struct reg_store *base, struct reg_arena *a, const char *artifact_id, int64_t after,
+              int limit, struct reg_audit_page *out)
+{
+    out->items = reg_arena_alloc(a, sizeof(*out->items) * (size_t)(limit + 1));
+    return list_seq(self(base), ST_AUDIT_LIST, a, artifact_id, after, limit, audit_row, out->items,
+                    sizeof(*out->items), 7, &out->count, &out->next_after);
 }
 
 static enum reg_status
@@ -1031,38 +1047,25 @@ sq_download_append(struct reg_store *base, const struct reg_download_event *e)
     return exec_stmt(s, st, "download history append", false);
 }
 
+static void
+download_row(sqlite3_stmt *st, struct reg_arena *a, void *slot)
+{
+    struct reg_download_event *e = slot;
+
+    e->artifact_id = col_text(a, st, 0);
+    e->user = col_text(a, st, 1);
+    e->date = sqlite3_column_int64(st, 2);
+    e->refused = sqlite3_column_int(st, 3) != 0;
+    e->monitor = col_text(a, st, 4);
+}
+
 static enum reg_status
 sq_download_list(struct reg_store *base, struct reg_arena *a, const char *artifact_id,
                  int64_t after, int limit, struct reg_download_page *out)
 {
-    struct sqlite_store *s = self(base);
-    sqlite3_stmt *st = stmt(s, ST_DOWNLOAD_LIST);
-    int64_t last_seq = 0;
-    int rc;
-
     out->items = reg_arena_alloc(a, sizeof(*out->items) * (size_t)(limit + 1));
-    out->count = 0;
-    out->next_after = 0;
-    bind_text(st, 1, artifact_id);
-    sqlite3_bind_int64(st, 2, after);
-    /* One more row than asked tells whether another page follows. */
-    sqlite3_bind_int(st, 3, limit + 1);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct reg_download_event *e = &out->items[out->count];
-        if (out->count == limit) {
-            out->next_after = last_seq;
-            continue;
-        }
-        e->artifact_id = col_text(a, st, 0);
-        e->user = col_text(a, st, 1);
-        e->date = sqlite3_column_int64(st, 2);
-        e->refused = sqlite3_column_int(st, 3) != 0;
-        e->monitor = col_text(a, st, 4);
-        last_seq = sqlite3_column_int64(st, 5);
-        out->count++;
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? REG_OK : db_error(s, "download history list");
+    return list_seq(self(base), ST_DOWNLOAD_LIST, a, artifact_id, after, limit, download_row,
+                    out->items, sizeof(*out->items), 5, &out->count, &out->next_after);
 }
 
 static void
