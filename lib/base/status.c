@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/limits.h"
 
@@ -43,11 +44,15 @@ reg_status_name(enum reg_status st)
 enum reg_status
 reg_errorf(enum reg_status st, const char *fmt, ...)
 {
+    /* Formatted aside first: a caller may quote the current detail ("user name: %s" with
+     * reg_error_detail()), which writing in place would overwrite while it is read. */
+    char text[sizeof(detail)];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof(detail), fmt, ap);
+    vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
+    memcpy(detail, text, sizeof(detail));
     return st;
 }
 

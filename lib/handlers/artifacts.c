@@ -3,7 +3,6 @@
  * (/artifacts/{type}/{id}) and enumerate (POST /artifacts).
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "base/json.h"
@@ -152,15 +151,11 @@ reg_handle_artifact_delete(struct reg_app *app, struct reg_request *req, struct 
                              reg_arena_own_json(&req->arena, reg_artifact_metadata_json(&art)));
 }
 
-/* REG_EINVAL "query {index}: {the detail just recorded}" (copied first: the detail is the
- * buffer reg_errorf writes). */
+/* REG_EINVAL "query {index}: {the detail just recorded}". */
 static enum reg_status
 in_query(int index)
 {
-    char detail[REG_ERROR_DETAIL_MAX];
-
-    snprintf(detail, sizeof(detail), "%s", reg_error_detail());
-    return reg_errorf(REG_EINVAL, "query %d: %s", index, detail);
+    return reg_errorf(REG_EINVAL, "query %d: %s", index, reg_error_detail());
 }
 
 /* The optional "version" of query index: a range (core/semver.h); a malformed one is 400. */

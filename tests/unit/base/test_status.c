@@ -117,6 +117,18 @@ test_errorf_records_detail(void **state)
     assert_string_equal(reg_error_detail(), "");
 }
 
+/* A detail may quote the one before it: "user name: {the name check's detail}". */
+static void
+test_errorf_quotes_the_current_detail(void **state)
+{
+    (void)state;
+    reg_errorf(REG_EINVAL, "is not a name");
+    reg_errorf(REG_EINVAL, "user name: %s", reg_error_detail());
+    assert_string_equal(reg_error_detail(), "user name: is not a name");
+    reg_errorf(REG_EINVAL, "query %d: %s", 3, reg_error_detail());
+    assert_string_equal(reg_error_detail(), "query 3: user name: is not a name");
+}
+
 static void
 test_errorf_truncates(void **state)
 {
@@ -156,6 +168,7 @@ main(void)
         cmocka_unit_test(test_every_status_maps),
         cmocka_unit_test(test_unknown_status),
         cmocka_unit_test(test_errorf_records_detail),
+        cmocka_unit_test(test_errorf_quotes_the_current_detail),
         cmocka_unit_test(test_errorf_truncates),
         cmocka_unit_test(test_retry_after_recorded_and_cleared),
     };

@@ -27,7 +27,7 @@
 #include "store/store.h"
 #include "store/store_helpers.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 /* The uses column of token id, read with a connection of the test's own (-1 if no row). */
 static int64_t
@@ -195,6 +195,9 @@ test_migration_from_v1(void **state)
     assert_int_equal(sc_use(&f->c, "alice", "t1", 10, &uses), REG_OK);
     sc_append(&f->c, "old-1", REG_TYPE_MODEL, "old", "alice", false, REG_AUDIT_DOWNLOAD, 9);
     assert_int_equal(sc_audit_count(&f->c, "old-1"), 1);
+    /* version 4: the sensitive-model table */
+    assert_int_equal(reg_store_sensitive_put(f->c.store, "old-1", "process.exit(0)", true, 1),
+                     REG_OK);
     assert_int_equal(reg_store_remove(f->c.store, "old-1"), REG_OK);
     assert_int_equal(sc_audit_count(&f->c, "old-1"), 0);
     assert_int_equal(reg_store_user_remove(f->c.store, "alice"), REG_OK);
