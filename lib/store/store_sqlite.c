@@ -924,7 +924,7 @@ typedef void (*seq_row_fn)(sqlite3_stmt *st, struct reg_arena *a, void *slot);
  * *next_after the cursor of the rest (0 when none remain). The audit trail's and the download
  * history's pages. */
 static enum reg_status
-list_seq(struct sqlite_store *s, int id, struct reg_arena *a, const char *artifact_id,
+list_seq(struct sqlite_store *s, enum stmt_id id, struct reg_arena *a, const char *artifact_id,
          int64_t after, int limit, seq_row_fn fn, void *items, size_t size, int seq_col, int *count,
          int64_t *next_after)
 {
