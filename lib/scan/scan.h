@@ -1,0 +1,98 @@
+/*
+ * scan.h - the model-file scanner (issue 17): decides, from a file's bytes seen once and in
+ * order, whether loading it would run code. Pickles (raw, in PyTorch zip checkpoints, in legacy
+ * torch files, in numpy object arrays) are walked opcode by opcode without unpickling and every
+ * import they make is judged against one table (imports.c); safetensors headers, Keras zips and
+ * config.json files are checked for what their loaders would execute or trip over.
+ *
+ * Verdicts: SAFE (every import on the allow-list, a consistent header), SUSPICIOUS (an import on
+ * neither list, custom code the loader runs only when asked), DANGEROUS (an import on the
+ * deny-list, an import the scanner cannot name, a Keras Lambda), UNKNOWN (the scanner could not
+ * read the whole structure: truncated, corrupt, or past one of its bounds) - never clean.
+ *
+ * Ownership: reg_scan_begin hands the caller a struct reg_scan (*out), freed with reg_scan_free
+ * (NULL-safe). Buffers passed to reg_scan_feed are borrowed for the call only: the scanner keeps
+ * state, never the file, within bounds fixed at begin (see lib/scan/scan_int.h). Everything a
+ * struct reg_scan_result points to is allocated from the arena given to reg_scan_end or
+ * reg_scan_buffer and lives until its cleanup. Names returned by the _name functions are static.
+ */
+#ifndef REG_SCAN_SCAN_H
+#define REG_SCAN_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/status.h"
+
+/* Distinct imports a result lists; more set imports_truncated (the verdict counts them all). */
+#define REG_SCAN_IMPORTS_MAX 64
+
+enum reg_scan_verdict { REG_SCAN_SAFE, REG_SCAN_SUSPICIOUS, REG_SCAN_DANGEROUS, REG_SCAN_UNKNOWN };
+
+enum reg_scan_format {                       /* what a file is scanned as, decided by its name */
+                       REG_SCAN_FORMAT_NONE, /* not scanned (text, images, tokenizer files, ...) */
+                       REG_SCAN_FORMAT_PICKLE, /* .pkl .pickle, and .bin .pt .pth .ckpt (sniffed: a zip is
+                                    read as a PyTorch checkpoint, else as a raw pickle stream
+                                    such as the legacy torch format: several pickles in a row) */
+                       REG_SCAN_FORMAT_NUMPY, /* .npy (object arrays carry a pickle); .npz (a zip of .npy) */
+                       REG_SCAN_FORMAT_SAFETENSORS, /* .safetensors */
+                       REG_SCAN_FORMAT_KERAS,       /* .keras (a zip with config.json) */
+                       REG_SCAN_FORMAT_CONFIG, /* config.json (auto_map: custom code the loader would run) */
+};
+
+struct reg_scan_result {
+    enum reg_scan_verdict verdict;
+    enum reg_scan_format format;
+    const char **imports; /* "module.name" of every GLOBAL/INST/STACK_GLOBAL, deduplicated,
+                             at most REG_SCAN_IMPORTS_MAX (then imports_truncated); an import
+                             whose operands the scanner cannot name is listed as "unknown" */
+    int nimports;
+    bool imports_truncated;
+    bool custom_code;   /* config.json auto_map, Keras Lambda */
+    int64_t parameters; /* safetensors: exact parameter count; -1 when unknown */
+    const char *detail; /* one line: why this verdict (the first dangerous import and
+                           where, "truncated at byte N", "overlapping tensors a and b") */
+};
+
+/* "safe", "suspicious", "dangerous", "unknown". */
+const char *reg_scan_verdict_name(enum reg_scan_verdict v);
+/* "none", "pickle", "numpy", "safetensors", "keras", "config". */
+const char *reg_scan_format_name(enum reg_scan_format f);
+/* The format a file is scanned as, by its base name (case-insensitive). */
+enum reg_scan_format reg_scan_format_of(const char *path);
+
+struct reg_scan; /* the state of one file's scan */
+
+/* Starts scanning the file named path (its format from reg_scan_format_of; NONE is allowed
+ * and scans nothing, verdict SAFE); size is its length when known, else -1. */
+enum reg_status reg_scan_begin(const char *path, int64_t size, struct reg_scan **out);
+/* The next len bytes of the file, in order. Bounded memory whatever the file's size: the
+ * scanner keeps state, never the file. Never fails on bad content (that is a verdict). */
+enum reg_status reg_scan_feed(struct reg_scan *s, const void *buf, size_t len);
+/* Whether the scanner has everything it needs (all pickles read, the safetensors header
+ * checked ...): a caller fetching the file may stop early, then call reg_scan_end. */
+bool reg_scan_done(const struct reg_scan *s);
+/* The end of the file: the verdict into out; strings from arena a (base/arena.h). A file
+ * that ends before its structure does (a truncated pickle, a zip cut short) is UNKNOWN. */
+enum reg_status reg_scan_end(struct reg_scan *s, struct reg_arena *a, struct reg_scan_result *out);
+void reg_scan_free(struct reg_scan *s); /* NULL-safe */
+/* One call for a whole buffer (tests, the fuzzer, small files). */
+enum reg_status reg_scan_buffer(const char *path, const void *buf, size_t len, struct reg_arena *a,
+                                struct reg_scan_result *out);
+
+/* The policy (REGISTRY_SCAN_POLICY=block|flag|off): */
+enum reg_scan_policy { REG_SCAN_POLICY_BLOCK, REG_SCAN_POLICY_FLAG, REG_SCAN_POLICY_OFF };
+/* "block", "flag" or "off" (NULL or "" is block, the default); anything else is REG_EINVAL. */
+enum reg_status reg_scan_policy_parse(const char *s, enum reg_scan_policy *out);
+/* Whether a file with this verdict refuses the model under the policy (block: dangerous
+ * and unknown refuse; flag and off: nothing refuses). */
+bool reg_scan_refuses(enum reg_scan_policy p, enum reg_scan_verdict v);
+
+/* How the import module.name is judged (the table in imports.c): SAFE (allow-list), DANGEROUS
+ * (deny-list) or SUSPICIOUS; *why (may be NULL) gets the table's static reason, or NULL. */
+enum reg_scan_verdict reg_scan_import_verdict(const char *module, const char *name,
+                                              const char **why);
+
+#endif

@@ -1,0 +1,765 @@
+/*
+ * test_scan.c - the model-file scanner (lib/scan) over files the tests build: pickles byte by
+ * byte (protocols 0-4, GLOBAL, INST, STACK_GLOBAL through the memo, truncated, unknown
+ * opcodes), the legacy torch format, PyTorch and Keras zips (stored and deflated, one with a
+ * corrupt entry), numpy arrays, safetensors headers and config.json. Every file is also fed one
+ * byte at a time (the same result as one buffer), and a 100 MB stream shows bounded memory.
+ */
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <zlib.h>
+
+#include "arena_fixture.h"
+#include "scan/scan.h"
+
+/* ---- builders ---- */
+
+struct bytes {
+    uint8_t *b;
+    size_t n, cap;
+};
+
+static void
+put(struct bytes *o, const void *p, size_t n)
+{
+    if (o->n + n > o->cap) {
+        o->cap = (o->n + n) * 2 + 64;
+        o->b = realloc(o->b, o->cap);
+        assert_non_null(o->b);
+    }
+    memcpy(o->b + o->n, p, n);
+    o->n += n;
+}
+
+/* A string literal, NULs included. */
+#define LIT(o, s) put((o), (s), sizeof(s) - 1)
+
+static void
+puts_(struct bytes *o, const char *s)
+{
+    put(o, s, strlen(s));
+}
+
+static void
+le(struct bytes *o, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uint8_t c = (uint8_t)(v >> (8 * i));
+        put(o, &c, 1);
+    }
+}
+
+static void
+op(struct bytes *o, uint8_t c)
+{
+    put(o, &c, 1);
+}
+
+/* SHORT_BINUNICODE s */
+static void
+pstr(struct bytes *o, const char *s)
+{
+    op(o, 0x8c);
+    op(o, (uint8_t)strlen(s));
+    puts_(o, s);
+}
+
+/* GLOBAL module\nname\n */
+static void
+pglobal(struct bytes *o, const char *module, const char *name)
+{
+    op(o, 'c');
+    puts_(o, module);
+    LIT(o, "\n");
+    puts_(o, name);
+    LIT(o, "\n");
+}
+
+/* A benign state dict as torch.save writes it (protocol 2): {"weight": a 2-float tensor}. */
+static void
+checkpoint_pickle(struct bytes *o)
+{
+    LIT(o, "\x80\x02");
+    pglobal(o, "collections", "OrderedDict");
+    LIT(o, "q\x00)Rq\x01");
+    LIT(o, "X\x06\x00\x00\x00weightq\x02");
+    pglobal(o, "torch._utils", "_rebuild_tensor_v2");
+    LIT(o, "q\x03((X\x07\x00\x00\x00storageq\x04");
+    pglobal(o, "torch", "FloatStorage");
+    LIT(o, "q\x05X\x01\x00\x00\x00"
+           "0q\x06X\x03\x00\x00\x00"
+           "cpuq\x07K\x02tq\x08QK\x00K\x02\x85K\x01\x85\x89");
+    pglobal(o, "collections", "OrderedDict");
+    LIT(o, ")Rq\x09tq\x0aRq\x0bs.");
+}
+
+static const char os_system[] = "cos\nsystem\n(S'id'\ntR.";
+
+struct zentry {
+    const char *name;
+    const void *data;
+    size_t len;
+    bool deflate;
+    bool bad_crc;
+};
+
+static size_t
+raw_deflate(const void *in, size_t n, uint8_t *out, size_t cap)
+{
+    z_stream z = {0};
+
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    deflateEnd(&z);
+    return cap - z.avail_out;
+}
+
+/* A zip of the entries: local headers with sizes, a central directory, the end record. */
+static void
+zip(struct bytes *o, const struct zentry *e, int n)
+{
+    struct bytes cd = {0};
+    uint64_t *offs = calloc((size_t)n, sizeof(*offs));
+
+    for (int i = 0; i < n; i++) {
+        uint8_t *data = malloc(e[i].len * 2 + 64);
+        size_t clen = e[i].len;
+        uint32_t crc = (uint32_t)crc32(0, e[i].data, (uInt)e[i].len) ^ (e[i].bad_crc ? 1u : 0u);
+        if (e[i].deflate)
+            clen = raw_deflate(e[i].data, e[i].len, data, e[i].len * 2 + 64);
+        else
+            memcpy(data, e[i].data, e[i].len);
+        offs[i] = o->n;
+        LIT(o, "PK\x03\x04");
+        le(o, 20, 2);
+        le(o, 0, 2);
+        le(o, e[i].deflate ? 8 : 0, 2);
+        le(o, 0, 4);
+        le(o, crc, 4);
+        le(o, clen, 4);
+        le(o, e[i].len, 4);
+        le(o, strlen(e[i].name), 2);
+        le(o, 0, 2);
+        puts_(o, e[i].name);
+        put(o, data, clen);
+        LIT(&cd, "PK\x01\x02");
+        le(&cd, 20, 2);
+        le(&cd, 20, 2);
+        le(&cd, 0, 2);
+        le(&cd, e[i].deflate ? 8 : 0, 2);
+        le(&cd, 0, 4);
+        le(&cd, crc, 4);
+        le(&cd, clen, 4);
+        le(&cd, e[i].len, 4);
+        le(&cd, strlen(e[i].name), 2);
+        le(&cd, 0, 8);
+        le(&cd, 0, 4);
+        le(&cd, offs[i], 4);
+        puts_(&cd, e[i].name);
+        free(data);
+    }
+    {
+        uint64_t at = o->n;
+        put(o, cd.b, cd.n);
+        LIT(o, "PK\x05\x06");
+        le(o, 0, 4);
+        le(o, (uint64_t)n, 2);
+        le(o, (uint64_t)n, 2);
+        le(o, cd.n, 4);
+        le(o, at, 4);
+        le(o, 0, 2);
+    }
+    free(cd.b);
+    free(offs);
+}
+
+static void
+safetensors(struct bytes *o, const char *header, size_t data)
+{
+    le(o, strlen(header), 8);
+    puts_(o, header);
+    for (size_t i = 0; i < data; i++)
+        op(o, 0);
+}
+
+static void
+npy(struct bytes *o, const char *descr)
+{
+    char h[128];
+    int n =
+        snprintf(h, sizeof(h), "{'descr': '%s', 'fortran_order': False, 'shape': (1,), }", descr);
+    while ((n + 10 + 1) % 64 != 0)
+        h[n++] = ' ';
+    h[n++] = '\n';
+    LIT(o, "\x93NUMPY\x01");
+    op(o, 0);
+    le(o, (uint64_t)n, 2);
+    put(o, h, (size_t)n);
+}
+
+/* ---- checks ---- */
+
+static bool
+has_import(const struct reg_scan_result *r, const char *name)
+{
+    for (int i = 0; i < r->nimports; i++)
+        if (strcmp(r->imports[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Scans the file as one buffer and one byte at a time: both must agree. */
+static struct reg_scan_result
+scan(struct reg_arena *a, const char *path, const void *buf, size_t len)
+{
+    struct reg_scan_result whole, bytewise;
+    struct reg_scan *s;
+
+    assert_int_equal(reg_scan_buffer(path, buf, len, a, &whole), REG_OK);
+    assert_int_equal(reg_scan_begin(path, (int64_t)len, &s), REG_OK);
+    for (size_t i = 0; i < len && !reg_scan_done(s); i++)
+        assert_int_equal(reg_scan_feed(s, (const uint8_t *)buf + i, 1), REG_OK);
+    assert_int_equal(reg_scan_end(s, a, &bytewise), REG_OK);
+    reg_scan_free(s);
+    assert_int_equal(bytewise.verdict, whole.verdict);
+    assert_int_equal(bytewise.nimports, whole.nimports);
+    assert_string_equal(bytewise.detail, whole.detail);
+    assert_int_equal(bytewise.parameters, whole.parameters);
+    assert_int_equal(bytewise.custom_code, whole.custom_code);
+    return whole;
+}
+
+static void
+expect(struct reg_scan_result r, enum reg_scan_verdict v, const char *detail_part)
+{
+    if (r.verdict != v || (detail_part && !strstr(r.detail, detail_part)))
+        fail_msg("verdict %s (%s), want %s with '%s'", reg_scan_verdict_name(r.verdict), r.detail,
+                 reg_scan_verdict_name(v), detail_part ? detail_part : "");
+}
+
+/* ---- pickles ---- */
+
+static void
+test_protocol0_os_system(void **state)
+{
+    struct reg_scan_result r = scan(*state, "model.pkl", os_system, strlen(os_system));
+
+    expect(r, REG_SCAN_DANGEROUS, "os.system");
+    assert_true(has_import(&r, "os.system"));
+    assert_int_equal(r.nimports, 1);
+    assert_non_null(strstr(r.detail, "GLOBAL at byte 0"));
+    assert_int_equal(r.format, REG_SCAN_FORMAT_PICKLE);
+}
+
+static void
+test_inst(void **state)
+{
+    const char p[] = "(S'id'\nisubprocess\ncheck_output\n.";
+    struct reg_scan_result r = scan(*state, "x.pickle", p, strlen(p));
+
+    expect(r, REG_SCAN_DANGEROUS, "INST");
+    assert_true(has_import(&r, "subprocess.check_output"));
+}
+
+static void
+test_stack_global_via_binget(void **state)
+{
+    struct bytes o = {0};
+    struct reg_scan_result r;
+
+    LIT(&o, "\x80\x04");
+    pstr(&o, "builtins");
+    op(&o, 0x94); /* MEMOIZE: memo[0] */
+    op(&o, '0');
+    LIT(&o, "h\x00"); /* BINGET 0 */
+    pstr(&o, "eval");
+    op(&o, 0x93);
+    pstr(&o, "1+1");
+    LIT(&o, "\x85R.");
+    r = scan(*state, "x.pt", o.b, o.n);
+    expect(r, REG_SCAN_DANGEROUS, "builtins.eval");
+    assert_non_null(strstr(r.detail, "STACK_GLOBAL"));
+    free(o.b);
+}
+
+static void
+test_memo_confusion(void **state)
+{
+    struct bytes o = {0};
+    struct reg_scan_result r;
+
+    /* memo[0] holds "collections", then is overwritten by "posix": the model must follow. */
+    LIT(&o, "\x80\x04");
+    pstr(&o, "collections");
+    LIT(&o, "q\x00"
+            "0");
+    pstr(&o, "posix");
+    LIT(&o, "q\x00"
+            "0");
+    LIT(&o, "h\x00");
+    pstr(&o, "system");
+    op(&o, 0x93);
+    pstr(&o, "id");
+    LIT(&o, "\x85R.");
+    r = scan(*state, "m.bin", o.b, o.n);
+    expect(r, REG_SCAN_DANGEROUS, "posix.system");
+    assert_false(has_import(&r, "collections.system"));
+    free(o.b);
+
+    /* A string slot overwritten by a dict: the operand is no string, the import unnamed. */
+    memset(&o, 0, sizeof(o));
+    LIT(&o, "\x80\x04");
+    pstr(&o, "collections");
+    LIT(&o, "q\x01"
+            "0}q\x01"
+            "0h\x01");
+    pstr(&o, "OrderedDict");
+    LIT(&o, "\x93).");
+    r = scan(*state, "m.bin", o.b, o.n);
+    expect(r, REG_SCAN_DANGEROUS, "unknown");
+    assert_true(has_import(&r, "unknown"));
+    free(o.b);
+}
+
+static void
+test_benign_checkpoint(void **state)
+{
+    struct bytes o = {0};
+    struct reg_scan_result r;
+
+    checkpoint_pickle(&o);
+    r = scan(*state, "pytorch_model.bin", o.b, o.n);
+    expect(r, REG_SCAN_SAFE, "3 imports");
+    assert_true(has_import(&r, "collections.OrderedDict"));
+    assert_true(has_import(&r, "torch._utils._rebuild_tensor_v2"));
+    assert_true(has_import(&r, "torch.FloatStorage"));
+    assert_int_equal(r.parameters, -1);
+    free(o.b);
+}
+
+static void
+test_truncated_and_unknown_opcode(void **state)
+{
+    struct bytes o = {0};
+    const char bad[] = "\x80\x02\xff.";
+
+    checkpoint_pickle(&o);
+    expect(scan(*state, "a.pkl", o.b, o.n - 1), REG_SCAN_UNKNOWN, "without STOP");
+    expect(scan(*state, "a.pkl", o.b, o.n - 5), REG_SCAN_UNKNOWN, "truncated");
+    expect(scan(*state, "a.pkl", bad, 4), REG_SCAN_UNKNOWN, "unknown opcode at byte 2");
+    expect(scan(*state, "a.pkl", "", 0), REG_SCAN_UNKNOWN, "empty");
+    expect(scan(*state, "a.pkl", ")0.", 3), REG_SCAN_UNKNOWN, "underflow");
+    free(o.b);
+}
+
+static void
+test_suspicious_import(void **state)
+{
+    const char p[] = "cmylib.models\nNet\n)R.";
+    struct reg_scan_result r = scan(*state, "a.ckpt", p, strlen(p));
+
+    expect(r, REG_SCAN_SUSPICIOUS, "mylib.models.Net is on neither list");
+}
+
+/* torch.save's legacy format: magic, protocol, sys_info, model, storage keys, raw storages. */
+static void
+legacy(struct bytes *o, bool malicious, int pickles)
+{
+    const char *parts[] = {"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.",
+                           "\x80\x02M\xe9\x03.", "\x80\x02}q\x00.", NULL,
+                           "\x80\x02]q\x00X\x01\x00\x00\x00"
+                           "0a."};
+
+    const size_t lens[] = {15, 6, 6, 0, 13};
+
+    for (int i = 0; i < pickles; i++) {
+        if (i == 3 && malicious)
+            puts_(o, os_system);
+        else if (i == 3)
+            checkpoint_pickle(o);
+        else
+            put(o, parts[i], lens[i]);
+    }
+}
+
+static void
+test_legacy_torch(void **state)
+{
+    struct bytes o = {0};
+
+    legacy(&o, false, 5);
+    le(&o, 2, 8); /* the storage's element count, then its raw bytes: not pickles */
+    LIT(&o, "\x80\x02\xff\xff\xff\xff\x00\x00");
+    expect(scan(*state, "old.pt", o.b, o.n), REG_SCAN_SAFE, "allow-list");
+    free(o.b);
+
+    memset(&o, 0, sizeof(o));
+    legacy(&o, true, 5);
+    LIT(&o, "\x01\x02\x03");
+    expect(scan(*state, "old.pt", o.b, o.n), REG_SCAN_DANGEROUS, "os.system");
+    free(o.b);
+
+    memset(&o, 0, sizeof(o));
+    legacy(&o, false, 3);
+    expect(scan(*state, "old.pt", o.b, o.n), REG_SCAN_UNKNOWN, "five pickles");
+    free(o.b);
+}
+
+/* ---- zips ---- */
+
+static void
+test_torch_zip(void **state)
+{
+    struct bytes pk = {0}, o = {0};
+    struct reg_scan_result r;
+
+    checkpoint_pickle(&pk);
+    {
+        const struct zentry e[] = {
+            {"archive/data.pkl", pk.b, pk.n, false, false},
+            {"archive/data/0", "\0\0\0\0\0\0\0\0", 8, false, false},
+            {"archive/version", "3\n", 2, true, false},
+        };
+        zip(&o, e, 3);
+    }
+    r = scan(*state, "pytorch_model.bin", o.b, o.n);
+    expect(r, REG_SCAN_SAFE, NULL);
+    assert_int_equal(r.nimports, 3);
+    free(o.b);
+
+    memset(&o, 0, sizeof(o));
+    {
+        const struct zentry e[] = {
+            {"archive/version", "3\n", 2, false, false},
+            {"archive/data.pkl", os_system, strlen(os_system), true, false},
+        };
+        zip(&o, e, 2);
+    }
+    r = scan(*state, "evil.pt", o.b, o.n);
+    expect(r, REG_SCAN_DANGEROUS, "(GLOBAL at byte 0 of archive/data.pkl)");
+    /* Cut short: the central directory never comes. */
+    expect(scan(*state, "evil.pt", o.b, o.n - 60), REG_SCAN_DANGEROUS, NULL);
+    free(o.b);
+    free(pk.b);
+}
+
+static void
+test_zip_corrupt_entry_before_pickle(void **state)
+{
+    struct bytes pk = {0}, o = {0};
+    uint8_t garbage[64];
+
+    checkpoint_pickle(&pk);
+    {
+        const struct zentry e[] = {
+            {"archive/version", "3\n", 2, false, true},
+            {"archive/data.pkl", os_system, strlen(os_system), false, false},
+        };
+        zip(&o, e, 2);
+    }
+    expect(scan(*state, "m.pt", o.b, o.n), REG_SCAN_UNKNOWN, "CRC-32 mismatch");
+    free(o.b);
+
+    /* A deflated entry whose data is no deflate stream. */
+    memset(&o, 0, sizeof(o));
+    {
+        const struct zentry e[] = {
+            {"archive/extra.bin", pk.b, pk.n, true, false},
+            {"archive/data.pkl", pk.b, pk.n, false, false},
+        };
+        zip(&o, e, 2);
+    }
+    memset(garbage, 0xff, sizeof(garbage));
+    memcpy(o.b + 30 + strlen("archive/extra.bin"), garbage, 8);
+    expect(scan(*state, "m.pt", o.b, o.n), REG_SCAN_UNKNOWN, "archive/extra.bin");
+    /* A safe zip cut short is unknown, never clean. */
+    expect(scan(*state, "m.pt", o.b, 40), REG_SCAN_UNKNOWN, NULL);
+    free(o.b);
+    free(pk.b);
+}
+
+static void
+test_keras(void **state)
+{
+    const char lambda[] =
+        "{\"class_name\": \"Functional\", \"config\": {\"layers\": [{\"class_name\": "
+        "\"InputLayer\", \"config\": {}}, {\"class_name\": \"Lambda\", \"config\": {\"name\": "
+        "\"lam\", \"function\": {\"class_name\": \"__lambda__\"}}}]}}";
+    const char plain[] = "{\"class_name\": \"Sequential\", \"config\": {\"layers\": []}}";
+    struct bytes o = {0};
+    struct reg_scan_result r;
+
+    {
+        const struct zentry e[] = {
+            {"metadata.json", "{}", 2, false, false},
+            {"config.json", lambda, strlen(lambda), true, false},
+            {"model.weights.h5", "HDF", 3, false, false},
+        };
+        zip(&o, e, 3);
+    }
+    r = scan(*state, "model.keras", o.b, o.n);
+    expect(r, REG_SCAN_DANGEROUS, "Lambda layer 'lam'");
+    assert_true(r.custom_code);
+    free(o.b);
+
+    memset(&o, 0, sizeof(o));
+    {
+        const struct zentry e[] = {{"config.json", plain, strlen(plain), false, false}};
+        zip(&o, e, 1);
+    }
+    r = scan(*state, "model.keras", o.b, o.n);
+    expect(r, REG_SCAN_SAFE, NULL);
+    assert_false(r.custom_code);
+    free(o.b);
+}
+
+static void
+test_config_json(void **state)
+{
+    const char automap[] = "{\"model_type\": \"x\", \"auto_map\": {\"AutoModel\": "
+                           "\"modeling_x.XModel\"}}";
+    const char plain[] = "{\"model_type\": \"bert\"}";
+    struct reg_scan_result r = scan(*state, "repo/config.json", automap, strlen(automap));
+
+    expect(r, REG_SCAN_SUSPICIOUS, "auto_map");
+    assert_true(r.custom_code);
+    assert_int_equal(r.format, REG_SCAN_FORMAT_CONFIG);
+    expect(scan(*state, "config.json", plain, strlen(plain)), REG_SCAN_SAFE, NULL);
+    expect(scan(*state, "config.json", "{\"a\":", 5), REG_SCAN_UNKNOWN, "not a JSON object");
+}
+
+/* ---- numpy ---- */
+
+static void
+test_numpy(void **state)
+{
+    struct bytes o = {0}, z = {0};
+
+    npy(&o, "|O");
+    LIT(&o, "\x80\x03");
+    pglobal(&o, "posix", "system");
+    pstr(&o, "id");
+    LIT(&o, "\x85R.");
+    expect(scan(*state, "arr.npy", o.b, o.n), REG_SCAN_DANGEROUS, "posix.system");
+    {
+        const struct zentry e[] = {{"arr_0.npy", o.b, o.n, true, false}};
+        zip(&z, e, 1);
+    }
+    expect(scan(*state, "arrays.npz", z.b, z.n), REG_SCAN_DANGEROUS, "of arr_0.npy");
+    free(o.b);
+    free(z.b);
+
+    memset(&o, 0, sizeof(o));
+    npy(&o, "<f4");
+    le(&o, 0, 4);
+    expect(scan(*state, "arr.npy", o.b, o.n), REG_SCAN_SAFE, NULL);
+    expect(scan(*state, "arr.npy", o.b, 20), REG_SCAN_UNKNOWN, "truncated");
+    free(o.b);
+}
+
+/* ---- safetensors ---- */
+
+static void
+test_safetensors(void **state)
+{
+    struct bytes o = {0};
+    struct reg_scan_result r;
+
+    safetensors(&o,
+                "{\"__metadata__\": {\"format\": \"pt\"}, \"a\": {\"dtype\": \"F32\", \"shape\": "
+                "[2, 3], \"data_offsets\": [0, 24]}, \"b\": {\"dtype\": \"BF16\", \"shape\": [5], "
+                "\"data_offsets\": [24, 34]}}",
+                34);
+    r = scan(*state, "model.safetensors", o.b, o.n);
+    expect(r, REG_SCAN_SAFE, "2 tensors, 11 parameters");
+    assert_int_equal(r.parameters, 11);
+    expect(scan(*state, "model.safetensors", o.b, o.n - 1), REG_SCAN_UNKNOWN, "data section");
+    free(o.b);
+
+    memset(&o, 0, sizeof(o));
+    safetensors(&o,
+                "{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 16]}, \"b\": "
+                "{\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [8, 16]}}",
+                16);
+    expect(scan(*state, "model.safetensors", o.b, o.n), REG_SCAN_UNKNOWN,
+           "overlapping tensors 'a' and 'b'");
+    free(o.b);
+
+    memset(&o, 0, sizeof(o));
+    safetensors(&o, "{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 12]}}", 12);
+    expect(scan(*state, "model.safetensors", o.b, o.n), REG_SCAN_UNKNOWN, "tensor 'a'");
+    free(o.b);
+
+    memset(&o, 0, sizeof(o));
+    le(&o, (uint64_t)1 << 40, 8);
+    expect(scan(*state, "model.safetensors", o.b, o.n), REG_SCAN_UNKNOWN, "out of bounds");
+    free(o.b);
+}
+
+/* ---- streaming and bounds ---- */
+
+static long
+max_rss_kb(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* 100 MB through the scanner in 1 MiB pieces: a BINBYTES8 argument in a raw pickle, and a
+ * stored entry of a PyTorch zip. The peak memory grows by far less than the file. */
+static void
+test_bounded_memory_100mb(void **state)
+{
+    const size_t total = 100u * 1024 * 1024, chunk = 1024 * 1024;
+    uint8_t *buf = calloc(chunk, 1);
+    long before = max_rss_kb();
+    struct reg_scan_result r;
+    struct reg_scan *s;
+    struct bytes head = {0};
+
+    assert_non_null(buf);
+    LIT(&head, "\x80\x04\x8e");
+    le(&head, total, 8);
+    assert_int_equal(reg_scan_begin("big.pkl", -1, &s), REG_OK);
+    reg_scan_feed(s, head.b, head.n);
+    for (size_t done = 0; done < total; done += chunk)
+        reg_scan_feed(s, buf, chunk);
+    reg_scan_feed(s, "0N.", 3);
+    assert_int_equal(reg_scan_end(s, *state, &r), REG_OK);
+    reg_scan_free(s);
+    expect(r, REG_SCAN_SAFE, NULL);
+
+    /* The zip: a local header declaring 100 MB stored, then data.pkl. */
+    head.n = 0;
+    LIT(&head, "PK\x03\x04");
+    le(&head, 20, 2);
+    le(&head, 0, 4);
+    le(&head, 0, 4);
+    le(&head, 0, 4); /* CRC-32 of 100 MB of zeros is filled below */
+    le(&head, total, 4);
+    le(&head, total, 4);
+    le(&head, 14, 2);
+    le(&head, 0, 2);
+    LIT(&head, "archive/data/0");
+    {
+        uLong crc = crc32(0, NULL, 0);
+        for (size_t done = 0; done < total; done += chunk)
+            crc = crc32(crc, buf, (uInt)chunk);
+        for (int i = 0; i < 4; i++)
+            head.b[14 + i] = (uint8_t)(crc >> (8 * i));
+    }
+    assert_int_equal(reg_scan_begin("big.pt", -1, &s), REG_OK);
+    reg_scan_feed(s, head.b, head.n);
+    for (size_t done = 0; done < total; done += chunk)
+        reg_scan_feed(s, buf, chunk);
+    {
+        struct bytes rest = {0};
+        const struct zentry e[] = {{"archive/data.pkl", os_system, strlen(os_system), 0, 0}};
+        zip(&rest, e, 1);
+        reg_scan_feed(s, rest.b, rest.n);
+        free(rest.b);
+    }
+    assert_int_equal(reg_scan_end(s, *state, &r), REG_OK);
+    reg_scan_free(s);
+    expect(r, REG_SCAN_DANGEROUS, "os.system");
+    assert_true(max_rss_kb() - before < 32 * 1024);
+    free(head.b);
+    free(buf);
+}
+
+/* ---- names, table, policy ---- */
+
+static void
+test_formats_and_table(void **state)
+{
+    (void)state;
+    assert_int_equal(reg_scan_format_of("a/B/PYTORCH_MODEL.BIN"), REG_SCAN_FORMAT_PICKLE);
+    assert_int_equal(reg_scan_format_of("x.npz"), REG_SCAN_FORMAT_NUMPY);
+    assert_int_equal(reg_scan_format_of("m.safetensors"), REG_SCAN_FORMAT_SAFETENSORS);
+    assert_int_equal(reg_scan_format_of("m.keras"), REG_SCAN_FORMAT_KERAS);
+    assert_int_equal(reg_scan_format_of("sub/Config.json"), REG_SCAN_FORMAT_CONFIG);
+    assert_int_equal(reg_scan_format_of("tokenizer.json"), REG_SCAN_FORMAT_NONE);
+    assert_int_equal(reg_scan_format_of("README.md"), REG_SCAN_FORMAT_NONE);
+    assert_string_equal(reg_scan_format_name(REG_SCAN_FORMAT_SAFETENSORS), "safetensors");
+    assert_string_equal(reg_scan_verdict_name(REG_SCAN_SUSPICIOUS), "suspicious");
+
+    assert_int_equal(reg_scan_import_verdict("__builtin__", "eval", NULL), REG_SCAN_DANGEROUS);
+    assert_int_equal(reg_scan_import_verdict("builtins", "eval.__call__", NULL),
+                     REG_SCAN_DANGEROUS);
+    assert_int_equal(reg_scan_import_verdict("os.path", "join", NULL), REG_SCAN_DANGEROUS);
+    assert_int_equal(reg_scan_import_verdict("ossify", "x", NULL), REG_SCAN_SUSPICIOUS);
+    assert_int_equal(reg_scan_import_verdict("torch", "HalfStorage", NULL), REG_SCAN_SAFE);
+    assert_int_equal(reg_scan_import_verdict("torch", "load", NULL), REG_SCAN_DANGEROUS);
+    assert_int_equal(reg_scan_import_verdict("builtins", "set", NULL), REG_SCAN_SAFE);
+    assert_int_equal(reg_scan_import_verdict("numpy._core.multiarray", "_reconstruct", NULL),
+                     REG_SCAN_SAFE);
+
+    {
+        struct reg_scan_result r;
+        struct reg_arena a;
+        reg_arena_init(&a);
+        assert_int_equal(reg_scan_buffer("notes.txt", "cos\n", 4, &a, &r), REG_OK);
+        assert_int_equal(r.verdict, REG_SCAN_SAFE);
+        assert_int_equal(r.format, REG_SCAN_FORMAT_NONE);
+        reg_arena_cleanup(&a);
+    }
+}
+
+static void
+test_policy(void **state)
+{
+    enum reg_scan_policy p;
+
+    (void)state;
+    assert_int_equal(reg_scan_policy_parse(NULL, &p), REG_OK);
+    assert_int_equal(p, REG_SCAN_POLICY_BLOCK);
+    assert_int_equal(reg_scan_policy_parse("flag", &p), REG_OK);
+    assert_int_equal(p, REG_SCAN_POLICY_FLAG);
+    assert_int_equal(reg_scan_policy_parse("off", &p), REG_OK);
+    assert_int_equal(p, REG_SCAN_POLICY_OFF);
+    assert_int_equal(reg_scan_policy_parse("Block", &p), REG_EINVAL);
+    assert_true(reg_scan_refuses(REG_SCAN_POLICY_BLOCK, REG_SCAN_DANGEROUS));
+    assert_true(reg_scan_refuses(REG_SCAN_POLICY_BLOCK, REG_SCAN_UNKNOWN));
+    assert_false(reg_scan_refuses(REG_SCAN_POLICY_BLOCK, REG_SCAN_SUSPICIOUS));
+    assert_false(reg_scan_refuses(REG_SCAN_POLICY_BLOCK, REG_SCAN_SAFE));
+    assert_false(reg_scan_refuses(REG_SCAN_POLICY_FLAG, REG_SCAN_DANGEROUS));
+    assert_false(reg_scan_refuses(REG_SCAN_POLICY_OFF, REG_SCAN_UNKNOWN));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, arena_setup, arena_teardown)
+        T(test_protocol0_os_system),
+        T(test_inst),
+        T(test_stack_global_via_binget),
+        T(test_memo_confusion),
+        T(test_benign_checkpoint),
+        T(test_truncated_and_unknown_opcode),
+        T(test_suspicious_import),
+        T(test_legacy_torch),
+        T(test_torch_zip),
+        T(test_zip_corrupt_entry_before_pickle),
+        T(test_keras),
+        T(test_config_json),
+        T(test_numpy),
+        T(test_safetensors),
+        T(test_bounded_memory_100mb),
+        T(test_formats_and_table),
+        T(test_policy),
+#undef T
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
