@@ -53,6 +53,11 @@ FCGI_SRC := $(sort $(wildcard fcgi/*.c))
 TOOLS_SRC := $(sort $(wildcard tools/*.c))
 TOOLS_BIN := $(TOOLS_SRC:tools/%.c=$(B)/%)
 UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c'))
+# libFuzzer harnesses (tests/fuzz/fuzz_<name>.c), each with a seed corpus tests/fuzz/corpus/<name>/.
+# make check replays every corpus through its harness without libFuzzer (replay_<name>, built
+# with the build's flags: the sanitizers on the asan build); make fuzz runs libFuzzer itself.
+FUZZ_NAMES := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_REPLAY_BIN := $(FUZZ_NAMES:%=$(B)/tests/fuzz/replay_%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:%.c=$(B)/%)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -61,16 +66,17 @@ FCGI_OBJ := $(FCGI_SRC:%.c=$(B)/%.o)
 UNIT_SLOW := tests/unit/store/test_store_dynamodb tests/unit/bundle/test_zipstream \
 	tests/unit/upstream/test_http_client tests/unit/store/test_store_sqlite
 UNIT_BIN := $(UNIT_SLOW:%=$(B)/%) $(filter-out $(UNIT_SLOW:%=$(B)/%),$(UNIT_SRC:%.c=$(B)/%))
-C_FILES := $(shell find lib fcgi tools tests/unit bench -name '*.[ch]')
+C_FILES := $(shell find lib fcgi tools tests/unit tests/fuzz bench -name '*.[ch]')
 
 API_SUITES := api-sqlite api-dynamodb
-ASAN_SUITES := asan-unit asan-api-sqlite asan-api-dynamodb
+ASAN_SUITES := asan-unit asan-api-sqlite asan-api-dynamodb asan-fuzz-replay
 # make check runs these concurrently, longest first (make -j starts them in this order). Every
 # test runs: the API suite on both stores on the sanitizer build (the same tests, and memory
 # errors too), and on SQLite on the release build too (the binary that ships, which the browser
 # tests also drive). `make api-dynamodb` runs the release build on DynamoDB; leaving it out of
 # make check keeps it under 5 minutes on 2 cores.
-CHECK_SUITES := asan-api-dynamodb asan-api-sqlite api-sqlite ui asan-unit unit fixtures
+CHECK_SUITES := asan-api-dynamodb asan-api-sqlite api-sqlite ui asan-unit unit fixtures \
+	asan-fuzz-replay
 CHECK_JOBS ?= $(shell echo $$(( $$(nproc) + 2 )))
 
 # make lint: each file of lib/, fcgi/ and the unit tests through clang with -Weverything minus
@@ -100,9 +106,10 @@ LINT_TIDY_OK := $(LINT_SRC:%.c=build/lint/%.tidy)
 LINT_UNIT_OK := $(UNIT_SRC:%.c=build/lint/%.warn) $(UNIT_SRC:%.c=build/lint/%.tidy)
 
 .PHONY: all deps run check unit api $(API_SUITES) fixtures ui asan $(ASAN_SUITES) asan-build \
+	fuzz fuzz-replay \
 	format format-check layers lint tidy lint-warn lint-tidy bench bench-workload clean
 
-all: $(B)/registryd $(TOOLS_BIN) $(UNIT_BIN) $(BENCH_BIN)
+all: $(B)/registryd $(TOOLS_BIN) $(UNIT_BIN) $(BENCH_BIN) $(FUZZ_REPLAY_BIN)
 
 deps:
 	@scripts/deps.sh
@@ -129,6 +136,10 @@ $(B)/tests/unit/%: tests/unit/%.c $(B)/libreg.a
 
 # A test that counts calls between library modules wraps the callee (ld --wrap).
 $(B)/tests/unit/core/test_graph: UNIT_LDFLAGS := -Wl,--wrap=reg_catalog_find_repo
+
+$(B)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(B)/libreg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ tests/fuzz/replay.c $< $(B)/libreg.a $(LDLIBS) $(LDSAN)
 
 $(B)/bench/%: bench/%.c $(B)/libreg.a
 	@mkdir -p $(dir $@)
@@ -163,6 +174,29 @@ fixtures:
 # against a stack of its own; screenshots go to tests/ui/output/ and docs/screenshots/.
 ui: all
 	@$(call timed,REGISTRYD=$(CURDIR)/$(B)/registryd tests/ui/run.sh)
+
+# Every harness over its seed corpus (and the inputs libFuzzer found, committed there).
+fuzz-replay: all
+	@$(call timed,for h in $(FUZZ_NAMES); do $(B)/tests/fuzz/replay_$$h tests/fuzz/corpus/$$h || exit 1; done)
+
+# libFuzzer, each harness for FUZZ_SECONDS, one process (no -jobs: the machine is shared). The
+# harness is linked with the library's sources it needs compiled by clang with coverage; new
+# inputs go to build/fuzz/corpus/<name>/ (copy the few worth keeping into tests/fuzz/corpus/).
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-std=c11 -D_POSIX_C_SOURCE=200809L -Ilib $(PKG_CFLAGS)
+FUZZ_LIB_SRC := $(sort $(wildcard lib/scan/*.c)) lib/base/arena.c lib/base/json.c \
+	lib/base/status.c lib/base/str.c
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(wildcard lib/scan/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+
+fuzz: $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+	@for h in $(FUZZ_NAMES); do mkdir -p build/fuzz/corpus/$$h; \
+		build/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-artifact_prefix=build/fuzz/ build/fuzz/corpus/$$h tests/fuzz/corpus/$$h || exit 1; \
+	done
 
 # Only registryd and the unit tests are instrumented; a sanitizer report in a worker's log fails
 # the API suite (tests/api/conftest.py scans it).

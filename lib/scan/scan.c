@@ -298,9 +298,11 @@ reg_scan_done(const struct reg_scan *s)
         return s->npy.finished;
     case M_ST:
         return s->st.checked && s->size >= 0;
-    default:
+    case M_SNIFF:
+    case M_JSON: /* a JSON document is judged whole */
         return false;
     }
+    return false;
 }
 
 static void

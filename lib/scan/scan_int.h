@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* next_in as a const pointer: the scanner never writes the bytes it is fed. */
+#define ZLIB_CONST
 #include <zlib.h>
 
 #include "scan/scan.h"

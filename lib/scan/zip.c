@@ -211,18 +211,22 @@ data_inflate(struct zip *z, const uint8_t *b, size_t n)
 
     if (!descriptor && z->csize - z->in < avail)
         avail = (size_t)(z->csize - z->in);
-    z->z.next_in = (Bytef *)(uintptr_t)b;
+    z->z.next_in = b;
     z->z.avail_in = (uInt)(avail > 1u << 30 ? 1u << 30 : avail);
     avail = z->z.avail_in;
     do {
         z->z.next_out = z->zout;
         z->z.avail_out = SCAN_ZIP_WINDOW;
         rc = inflate(&z->z, Z_NO_FLUSH);
+        /* What was inflated before an error first: its reader sees the same bytes whatever
+         * the pieces the file came in. */
+        produce(z, z->zout, SCAN_ZIP_WINDOW - z->z.avail_out);
+        if (scan_stopped(z->s))
+            return n;
         if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
             zfail(z, "corrupt deflate data");
             return n;
         }
-        produce(z, z->zout, SCAN_ZIP_WINDOW - z->z.avail_out);
         z->inflated_total += SCAN_ZIP_WINDOW - z->z.avail_out;
         if (z->inflated_total > SCAN_ZIP_INFLATE_MAX) {
             zfail(z, "inflates to more than the scanner's bound");
