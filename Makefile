@@ -176,7 +176,7 @@ ui: all
 	@$(call timed,REGISTRYD=$(CURDIR)/$(B)/registryd tests/ui/run.sh)
 
 # Every harness over its seed corpus (and the inputs libFuzzer found, committed there).
-fuzz-replay: all
+fuzz-replay: $(FUZZ_REPLAY_BIN)
 	@$(call timed,for h in $(FUZZ_NAMES); do $(B)/tests/fuzz/replay_$$h tests/fuzz/corpus/$$h || exit 1; done)
 
 # libFuzzer, each harness for FUZZ_SECONDS, one process (no -jobs: the machine is shared). The

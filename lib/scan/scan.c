@@ -359,7 +359,8 @@ reg_scan_end(struct reg_scan *s, struct reg_arena *a, struct reg_scan_result *ou
     out->verdict = verdict_of(s);
     out->format = s->format;
     out->custom_code = s->custom_code;
-    out->parameters = s->parameters;
+    /* A count from a header found inconsistent is no count the size score should use. */
+    out->parameters = out->verdict == REG_SCAN_UNKNOWN ? -1 : s->parameters;
     out->imports_truncated = s->imports_truncated;
     out->nimports = s->nimports;
     out->imports = reg_arena_alloc(a, sizeof(*out->imports) * (size_t)(s->nimports + 1));
