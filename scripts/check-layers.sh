@@ -34,5 +34,16 @@ for f in $(find lib fcgi tools -name '*.c' | sort); do
         fi
     done
 done
+# The model-file scanner (lib/scan/) stands on lib/base/ alone (and zlib, json-c), so that any
+# layer that fetches or stores a file can call it.
+for f in $(find lib/scan -name '*.c' | sort); do
+    for dep in $(cc -M -Ilib "$@" "$f" | tr -s ' \\' '\n\n' | grep -E '^lib/' || true); do
+        if ! grep -qE '^lib/(base|scan)/' <<<"$dep"; then
+            echo "layers: $f includes $dep (lib/scan may include only lib/base and lib/scan)" >&2
+            broken=1
+        fi
+    done
+done
+
 [ "$broken" -eq 0 ] && echo "layers: every header edge follows the rules"
 exit "$broken"
