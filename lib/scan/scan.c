@@ -292,8 +292,8 @@ reg_scan_done(const struct reg_scan *s)
         return true;
     case M_PICKLE:
         return s->pk.finished;
-    case M_ZIP:
-        return s->zip.finished;
+    case M_ZIP: /* the end record must end the file: done only at its known size */
+        return s->zip.finished && s->size >= 0 && s->fed >= (uint64_t)s->size;
     case M_NPY:
         return s->npy.finished;
     case M_ST:

@@ -40,6 +40,8 @@
 #define SCAN_ZIP_INFLATE_MAX ((uint64_t)16 * 1024 * 1024 * 1024)
 /* inflate's output window. */
 #define SCAN_ZIP_WINDOW (64 * 1024)
+/* Entries a zip may have (the central directory is checked against every one). */
+#define SCAN_ZIP_ENTRIES_MAX 65536
 /* A zip entry name. */
 #define SCAN_ZIP_NAME_MAX 1024
 /* A numpy header (numpy itself refuses more than 10000 bytes by default). */
@@ -162,15 +164,16 @@ void jdoc_cleanup(struct jdoc *j);
 
 /* ---- zip.c: local headers walked in order ---- */
 enum zip_kind { ZIP_TORCH, ZIP_NPZ, ZIP_KERAS };
+struct zip_seen; /* an entry walked, for the central directory's check (zip.c) */
 struct zip {
     struct reg_scan *s;
     enum zip_kind kind;
     int state;
-    uint8_t hdr[30];
+    uint8_t hdr[64]; /* a fixed-size record: local header, descriptor, central, end */
     size_t have, want;
     uint16_t flags, method, namelen, extralen;
     uint32_t crc;
-    uint64_t csize, usize;
+    uint64_t csize, usize, offset;
     bool zip64;
     char name[SCAN_ZIP_NAME_MAX + 1];
     uint8_t *extra;          /* 65535 */
@@ -179,7 +182,10 @@ struct zip {
     uint64_t inflated_total; /* bytes inflated, all entries (SCAN_ZIP_INFLATE_MAX) */
     uint64_t in;             /* compressed bytes of the entry consumed */
     uint64_t out;            /* uncompressed bytes produced */
+    uint64_t skip;           /* bytes to pass over (a comment, a Zip64 end record) */
     uint32_t crc_now;
+    uint8_t held[24]; /* a stored entry's last bytes, held back: maybe its descriptor */
+    size_t nheld;
     z_stream z;
     bool z_live;
     uint8_t *zout; /* inflate's output window */
@@ -187,8 +193,9 @@ struct zip {
     struct pk pk;
     struct npy npy;
     struct jdoc jd;
-    int nentries, ntargets;
-    bool finished;
+    struct zip_seen *seen; /* the entries walked, in order */
+    int nentries, cap_seen, ncentral, ntargets;
+    bool in_central, finished;
 };
 void zip_init(struct zip *z, struct reg_scan *s, enum zip_kind kind);
 size_t zip_feed(struct zip *z, const uint8_t *b, size_t n);

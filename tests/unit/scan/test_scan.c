@@ -106,6 +106,7 @@ struct zentry {
     size_t len;
     bool deflate;
     bool bad_crc;
+    bool descriptor; /* flag bit 3: no sizes in the local header, a data descriptor after */
 };
 
 static size_t
@@ -123,63 +124,103 @@ raw_deflate(const void *in, size_t n, uint8_t *out, size_t cap)
     return cap - z.avail_out;
 }
 
-/* A zip of the entries: local headers with sizes, a central directory, the end record. */
+/* What a central directory record says of an entry. */
+struct zmeta {
+    const char *name;
+    uint32_t crc;
+    uint64_t clen, len, offset;
+    int method;
+};
+
+static void
+local_header(struct bytes *o, const struct zmeta *m, bool descriptor)
+{
+    LIT(o, "PK\x03\x04");
+    le(o, 20, 2);
+    le(o, descriptor ? 0x808 : 0, 2);
+    le(o, (uint64_t)m->method, 2);
+    le(o, 0, 4);
+    le(o, descriptor ? 0 : m->crc, 4);
+    le(o, descriptor ? 0 : m->clen, 4);
+    le(o, descriptor ? 0 : m->len, 4);
+    le(o, strlen(m->name), 2);
+    le(o, 0, 2);
+    puts_(o, m->name);
+}
+
+static void
+central_record(struct bytes *cd, const struct zmeta *m)
+{
+    LIT(cd, "PK\x01\x02");
+    le(cd, 20, 2);
+    le(cd, 20, 2);
+    le(cd, 0, 2);
+    le(cd, (uint64_t)m->method, 2);
+    le(cd, 0, 4);
+    le(cd, m->crc, 4);
+    le(cd, m->clen, 4);
+    le(cd, m->len, 4);
+    le(cd, strlen(m->name), 2);
+    le(cd, 0, 8);
+    le(cd, 0, 4);
+    le(cd, m->offset, 4);
+    puts_(cd, m->name);
+}
+
+static void
+end_of_zip(struct bytes *o, const struct bytes *cd, int n, uint64_t cd_offset)
+{
+    put(o, cd->b, cd->n);
+    LIT(o, "PK\x05\x06");
+    le(o, 0, 4);
+    le(o, (uint64_t)n, 2);
+    le(o, (uint64_t)n, 2);
+    le(o, cd->n, 4);
+    le(o, cd_offset, 4);
+    le(o, 0, 2);
+}
+
+/* One entry at o's end; its central directory record into cd. */
+static void
+zip_entry(struct bytes *o, struct bytes *cd, const struct zentry *e)
+{
+    uint8_t *data = malloc(e->len * 2 + 64);
+    struct zmeta m = {e->name, (uint32_t)crc32(0, e->data, (uInt)e->len),
+                      e->len,  e->len,
+                      o->n,    e->deflate ? 8 : 0};
+
+    assert_non_null(data);
+    if (e->bad_crc)
+        m.crc ^= 1u;
+    if (e->deflate)
+        m.clen = raw_deflate(e->data, e->len, data, e->len * 2 + 64);
+    else if (e->len > 0)
+        memcpy(data, e->data, e->len);
+    local_header(o, &m, e->descriptor);
+    put(o, data, m.clen);
+    if (e->descriptor) {
+        LIT(o, "PK\x07\x08");
+        le(o, m.crc, 4);
+        le(o, m.clen, 4);
+        le(o, m.len, 4);
+    }
+    central_record(cd, &m);
+    free(data);
+}
+
+/* A zip of the entries: local headers (with sizes, or data descriptors), a central directory,
+ * the end record. */
 static void
 zip(struct bytes *o, const struct zentry *e, int n)
 {
     struct bytes cd = {0};
-    uint64_t *offs = calloc((size_t)n, sizeof(*offs));
+    uint64_t at;
 
-    for (int i = 0; i < n; i++) {
-        uint8_t *data = malloc(e[i].len * 2 + 64);
-        size_t clen = e[i].len;
-        uint32_t crc = (uint32_t)crc32(0, e[i].data, (uInt)e[i].len) ^ (e[i].bad_crc ? 1u : 0u);
-        if (e[i].deflate)
-            clen = raw_deflate(e[i].data, e[i].len, data, e[i].len * 2 + 64);
-        else
-            memcpy(data, e[i].data, e[i].len);
-        offs[i] = o->n;
-        LIT(o, "PK\x03\x04");
-        le(o, 20, 2);
-        le(o, 0, 2);
-        le(o, e[i].deflate ? 8 : 0, 2);
-        le(o, 0, 4);
-        le(o, crc, 4);
-        le(o, clen, 4);
-        le(o, e[i].len, 4);
-        le(o, strlen(e[i].name), 2);
-        le(o, 0, 2);
-        puts_(o, e[i].name);
-        put(o, data, clen);
-        LIT(&cd, "PK\x01\x02");
-        le(&cd, 20, 2);
-        le(&cd, 20, 2);
-        le(&cd, 0, 2);
-        le(&cd, e[i].deflate ? 8 : 0, 2);
-        le(&cd, 0, 4);
-        le(&cd, crc, 4);
-        le(&cd, clen, 4);
-        le(&cd, e[i].len, 4);
-        le(&cd, strlen(e[i].name), 2);
-        le(&cd, 0, 8);
-        le(&cd, 0, 4);
-        le(&cd, offs[i], 4);
-        puts_(&cd, e[i].name);
-        free(data);
-    }
-    {
-        uint64_t at = o->n;
-        put(o, cd.b, cd.n);
-        LIT(o, "PK\x05\x06");
-        le(o, 0, 4);
-        le(o, (uint64_t)n, 2);
-        le(o, (uint64_t)n, 2);
-        le(o, cd.n, 4);
-        le(o, at, 4);
-        le(o, 0, 2);
-    }
+    for (int i = 0; i < n; i++)
+        zip_entry(o, &cd, &e[i]);
+    at = o->n;
+    end_of_zip(o, &cd, n, at);
     free(cd.b);
-    free(offs);
 }
 
 static void
@@ -458,9 +499,9 @@ test_torch_zip(void **state)
     checkpoint_pickle(&pk);
     {
         const struct zentry e[] = {
-            {"archive/data.pkl", pk.b, pk.n, false, false},
-            {"archive/data/0", "\0\0\0\0\0\0\0\0", 8, false, false},
-            {"archive/version", "3\n", 2, true, false},
+            {"archive/data.pkl", pk.b, pk.n, false, false, true},
+            {"archive/data/0", "\0\0\0\0\0\0\0\0", 8, false, false, true},
+            {"archive/version", "3\n", 2, true, false, false},
         };
         zip(&o, e, 3);
     }
@@ -472,8 +513,8 @@ test_torch_zip(void **state)
     memset(&o, 0, sizeof(o));
     {
         const struct zentry e[] = {
-            {"archive/version", "3\n", 2, false, false},
-            {"archive/data.pkl", os_system, strlen(os_system), true, false},
+            {"archive/version", "3\n", 2, false, false, false},
+            {"archive/data.pkl", os_system, strlen(os_system), true, false, false},
         };
         zip(&o, e, 2);
     }
@@ -494,8 +535,8 @@ test_zip_corrupt_entry_before_pickle(void **state)
     checkpoint_pickle(&pk);
     {
         const struct zentry e[] = {
-            {"archive/version", "3\n", 2, false, true},
-            {"archive/data.pkl", os_system, strlen(os_system), false, false},
+            {"archive/version", "3\n", 2, false, true, false},
+            {"archive/data.pkl", os_system, strlen(os_system), false, false, false},
         };
         zip(&o, e, 2);
     }
@@ -506,8 +547,8 @@ test_zip_corrupt_entry_before_pickle(void **state)
     memset(&o, 0, sizeof(o));
     {
         const struct zentry e[] = {
-            {"archive/extra.bin", pk.b, pk.n, true, false},
-            {"archive/data.pkl", pk.b, pk.n, false, false},
+            {"archive/extra.bin", pk.b, pk.n, true, false, false},
+            {"archive/data.pkl", pk.b, pk.n, false, false, false},
         };
         zip(&o, e, 2);
     }
@@ -518,6 +559,62 @@ test_zip_corrupt_entry_before_pickle(void **state)
     expect(scan(*state, "m.pt", o.b, 40), REG_SCAN_UNKNOWN, NULL);
     free(o.b);
     free(pk.b);
+}
+
+/* A stored entry without sizes hiding a descriptor of its own first bytes, then a second zip
+ * appended after the end record, then a central directory that disagrees: never clean. */
+static void
+test_zip_confusion(void **state)
+{
+    struct bytes pk = {0}, data = {0}, o = {0};
+
+    checkpoint_pickle(&pk);
+    put(&data, pk.b, pk.n);
+    LIT(&data, "PK\x07\x08");
+    le(&data, (uint32_t)crc32(0, pk.b, (uInt)pk.n), 4);
+    le(&data, pk.n, 4);
+    le(&data, pk.n, 4);
+    puts_(&data, os_system);
+    {
+        const struct zentry e[] = {{"archive/data.pkl", data.b, data.n, false, false, true}};
+        zip(&o, e, 1);
+    }
+    expect(scan(*state, "m.pt", o.b, o.n), REG_SCAN_UNKNOWN, NULL);
+    free(o.b);
+
+    /* Appended: the first zip is clean, unzip reads the second. */
+    memset(&o, 0, sizeof(o));
+    {
+        const struct zentry e[] = {{"archive/data.pkl", pk.b, pk.n, false, false, false}};
+        const struct zentry bad[] = {
+            {"archive/data.pkl", os_system, strlen(os_system), false, false, false}};
+        zip(&o, e, 1);
+        zip(&o, bad, 1);
+    }
+    expect(scan(*state, "m.pt", o.b, o.n), REG_SCAN_UNKNOWN, "bytes after the end record");
+    {
+        struct reg_scan_result r;
+        size_t first = 4;
+        /* Only the clean first zip, then junk where nothing may follow. */
+        while (memcmp(o.b + first, "PK\x03\x04", 4) != 0)
+            first++;
+        memcpy(o.b + first, "JUNK", 4);
+        r = scan(*state, "m.pt", o.b, o.n);
+        expect(r, REG_SCAN_UNKNOWN, "bytes after the end record");
+    }
+    free(o.b);
+
+    /* A central directory naming another size than the local header walked. */
+    memset(&o, 0, sizeof(o));
+    {
+        const struct zentry e[] = {{"archive/data.pkl", pk.b, pk.n, false, false, false}};
+        zip(&o, e, 1);
+    }
+    o.b[o.n - 22 - strlen("archive/data.pkl") - 46 + 20] ^= 1; /* its compressed size */
+    expect(scan(*state, "m.pt", o.b, o.n), REG_SCAN_UNKNOWN, "differs from the local header");
+    free(o.b);
+    free(pk.b);
+    free(data.b);
 }
 
 static void
@@ -533,9 +630,9 @@ test_keras(void **state)
 
     {
         const struct zentry e[] = {
-            {"metadata.json", "{}", 2, false, false},
-            {"config.json", lambda, strlen(lambda), true, false},
-            {"model.weights.h5", "HDF", 3, false, false},
+            {"metadata.json", "{}", 2, false, false, false},
+            {"config.json", lambda, strlen(lambda), true, false, false},
+            {"model.weights.h5", "HDF", 3, false, false, false},
         };
         zip(&o, e, 3);
     }
@@ -546,7 +643,7 @@ test_keras(void **state)
 
     memset(&o, 0, sizeof(o));
     {
-        const struct zentry e[] = {{"config.json", plain, strlen(plain), false, false}};
+        const struct zentry e[] = {{"config.json", plain, strlen(plain), false, false, false}};
         zip(&o, e, 1);
     }
     r = scan(*state, "model.keras", o.b, o.n);
@@ -584,7 +681,7 @@ test_numpy(void **state)
     LIT(&o, "\x85R.");
     expect(scan(*state, "arr.npy", o.b, o.n), REG_SCAN_DANGEROUS, "posix.system");
     {
-        const struct zentry e[] = {{"arr_0.npy", o.b, o.n, true, false}};
+        const struct zentry e[] = {{"arr_0.npy", o.b, o.n, true, false, false}};
         zip(&z, e, 1);
     }
     expect(scan(*state, "arrays.npz", z.b, z.n), REG_SCAN_DANGEROUS, "of arr_0.npy");
@@ -675,39 +772,49 @@ test_bounded_memory_100mb(void **state)
     reg_scan_free(s);
     expect(r, REG_SCAN_SAFE, NULL);
 
-    /* The zip: a local header declaring 100 MB stored, then data.pkl. */
-    head.n = 0;
-    LIT(&head, "PK\x03\x04");
-    le(&head, 20, 2);
-    le(&head, 0, 4);
-    le(&head, 0, 4);
-    le(&head, 0, 4); /* CRC-32 of 100 MB of zeros is filled below */
-    le(&head, total, 4);
-    le(&head, total, 4);
-    le(&head, 14, 2);
-    le(&head, 0, 2);
-    LIT(&head, "archive/data/0");
+    /* The zip: a stored 100 MB entry as torch.save writes it (a data descriptor, no sizes in
+     * the local header: its end is found by the descriptor), then a malicious data.pkl. */
     {
-        uLong crc = crc32(0, NULL, 0);
+        struct zmeta m = {"archive/data/0", (uint32_t)crc32(0, NULL, 0), total, total, 0, 0};
+        struct bytes cd = {0}, tail = {0};
+        const struct zentry pkl = {"archive/data.pkl", os_system, strlen(os_system), 0, 0, 0};
+        uint64_t at;
+
+        head.n = 0;
         for (size_t done = 0; done < total; done += chunk)
-            crc = crc32(crc, buf, (uInt)chunk);
-        for (int i = 0; i < 4; i++)
-            head.b[14 + i] = (uint8_t)(crc >> (8 * i));
+            m.crc = (uint32_t)crc32(m.crc, buf, (uInt)chunk);
+        local_header(&head, &m, true);
+        assert_int_equal(reg_scan_begin("big.pt", -1, &s), REG_OK);
+        reg_scan_feed(s, head.b, head.n);
+        for (size_t done = 0; done < total; done += chunk)
+            reg_scan_feed(s, buf, chunk);
+        LIT(&tail, "PK\x07\x08");
+        le(&tail, m.crc, 4);
+        le(&tail, total, 4);
+        le(&tail, total, 4);
+        central_record(&cd, &m);
+        /* offsets in the whole file: the tail starts after the head and the data */
+        {
+            struct bytes pk = {0};
+            zip_entry(&pk, &cd, &pkl);
+            /* zip_entry recorded the entry's offset in its own buffer: shift it */
+            at = head.n + total + tail.n;
+            cd.b[cd.n - strlen(pkl.name) - 4] = (uint8_t)at;
+            cd.b[cd.n - strlen(pkl.name) - 3] = (uint8_t)(at >> 8);
+            cd.b[cd.n - strlen(pkl.name) - 2] = (uint8_t)(at >> 16);
+            cd.b[cd.n - strlen(pkl.name) - 1] = (uint8_t)(at >> 24);
+            put(&tail, pk.b, pk.n);
+            free(pk.b);
+        }
+        at = head.n + total + tail.n;
+        end_of_zip(&tail, &cd, 2, at);
+        reg_scan_feed(s, tail.b, tail.n);
+        assert_int_equal(reg_scan_end(s, *state, &r), REG_OK);
+        reg_scan_free(s);
+        free(cd.b);
+        free(tail.b);
     }
-    assert_int_equal(reg_scan_begin("big.pt", -1, &s), REG_OK);
-    reg_scan_feed(s, head.b, head.n);
-    for (size_t done = 0; done < total; done += chunk)
-        reg_scan_feed(s, buf, chunk);
-    {
-        struct bytes rest = {0};
-        const struct zentry e[] = {{"archive/data.pkl", os_system, strlen(os_system), 0, 0}};
-        zip(&rest, e, 1);
-        reg_scan_feed(s, rest.b, rest.n);
-        free(rest.b);
-    }
-    assert_int_equal(reg_scan_end(s, *state, &r), REG_OK);
-    reg_scan_free(s);
-    expect(r, REG_SCAN_DANGEROUS, "os.system");
+    expect(r, REG_SCAN_DANGEROUS, "(GLOBAL at byte 0 of archive/data.pkl)");
     assert_true(max_rss_kb() - before < 32 * 1024);
     free(head.b);
     free(buf);
@@ -787,6 +894,7 @@ main(void)
         T(test_legacy_torch),
         T(test_torch_zip),
         T(test_zip_corrupt_entry_before_pickle),
+        T(test_zip_confusion),
         T(test_keras),
         T(test_config_json),
         T(test_numpy),
