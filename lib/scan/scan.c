@@ -100,6 +100,16 @@ reg_scan_format_of(const char *path)
 
 /* ---- findings ---- */
 
+/* Names in a file are bytes: a detail or an import shown to people (and put in JSON) keeps
+ * printable ASCII and shows every other byte as '?'. */
+static void
+printable(char *t)
+{
+    for (; *t; t++)
+        if ((unsigned char)*t < 0x20 || (unsigned char)*t >= 0x7f)
+            *t = '?';
+}
+
 void
 scan_note(struct reg_scan *s, enum reg_scan_verdict v, const char *fmt, ...)
 {
@@ -113,6 +123,7 @@ scan_note(struct reg_scan *s, enum reg_scan_verdict v, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(s->detail[v], sizeof(s->detail[v]), fmt, ap);
     va_end(ap);
+    printable(s->detail[v]);
 }
 
 bool
@@ -146,6 +157,7 @@ add_import(struct reg_scan *s, const char *text)
     s->imports[s->nimports] = strdup(text);
     if (!s->imports[s->nimports])
         reg_oom();
+    printable(s->imports[s->nimports]);
     s->nimports++;
 }
 

@@ -281,7 +281,8 @@ write_seed(const char *path, const void *buf, size_t len)
         size_t n = strlen(path), k = strlen(suffixes[i].suffix);
         if (n < k || strcmp(path + n - k, suffixes[i].suffix) != 0)
             continue;
-        snprintf(file, sizeof(file), "%s/seed-%02d-%s", dir, count++, suffixes[i].suffix + 1);
+        snprintf(file, sizeof(file), "%s/seed-%02d-%s", dir, count++,
+                 suffixes[i].suffix + (suffixes[i].suffix[0] == '.'));
         f = fopen(file, "wb");
         assert_non_null(f);
         fputc(suffixes[i].name, f);
@@ -441,8 +442,19 @@ test_suspicious_import(void **state)
 {
     const char p[] = "cmylib.models\nNet\n)R.";
     struct reg_scan_result r = scan(*state, "a.ckpt", p, strlen(p));
+    struct bytes o = {0};
 
     expect(r, REG_SCAN_SUSPICIOUS, "mylib.models.Net is on neither list");
+
+    /* Control characters and other bytes in a name are shown as '?'. */
+    LIT(&o, "\x80\x04");
+    pstr(&o, "my\tmod\xc3\xa9");
+    pstr(&o, "x\ny");
+    LIT(&o, "\x93).");
+    r = scan(*state, "a.pkl", o.b, o.n);
+    expect(r, REG_SCAN_SUSPICIOUS, "my?mod??.x?y is on neither list");
+    assert_true(has_import(&r, "my?mod??.x?y"));
+    free(o.b);
 }
 
 /* torch.save's legacy format: magic, protocol, sys_info, model, storage keys, raw storages. */
