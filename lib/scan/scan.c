@@ -167,7 +167,7 @@ scan_import(struct reg_scan *s, const char *module, const char *name, const char
 {
     char text[2 * SCAN_NAME_MAX + 2];
     enum reg_scan_verdict v = REG_SCAN_DANGEROUS;
-    const char *why = "an import the scanner cannot name (computed, not written)";
+    const char *why = "an import the scanner cannot name (its name is no string in the file)";
 
     if (module && name) {
         snprintf(text, sizeof(text), "%s.%s", module, name);

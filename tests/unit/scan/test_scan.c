@@ -457,6 +457,68 @@ test_suspicious_import(void **state)
     free(o.b);
 }
 
+/* The model's bounds: past one, where it matters, the file is unknown, never clean. */
+static void
+test_bounds(void **state)
+{
+    struct bytes o = {0};
+    char longname[301];
+    char key[16];
+
+    /* A STACK_GLOBAL operand longer than the scanner keeps. */
+    memset(longname, 'a', 300);
+    longname[300] = '\0';
+    LIT(&o, "\x80\x04X");
+    le(&o, 300, 4);
+    puts_(&o, longname);
+    pstr(&o, "system");
+    LIT(&o, "\x93).");
+    expect(scan(*state, "a.pkl", o.b, o.n), REG_SCAN_UNKNOWN, "did not keep");
+    free(o.b);
+
+    /* A stack deeper than the model. */
+    memset(&o, 0, sizeof(o));
+    LIT(&o, "\x80\x04");
+    for (int i = 0; i < 16385; i++)
+        op(&o, '(');
+    expect(scan(*state, "a.pkl", o.b, o.n), REG_SCAN_UNKNOWN, "stack deeper");
+    free(o.b);
+
+    /* More memoized strings than the memo keeps: a lookup of one not kept is unknown. */
+    memset(&o, 0, sizeof(o));
+    LIT(&o, "\x80\x04");
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        pstr(&o, key);
+        LIT(&o, "\x94"
+                "0");
+    }
+    LIT(&o, "j");
+    le(&o, 999, 4); /* LONG_BINGET 999 */
+    pstr(&o, "x");
+    LIT(&o, "\x93).");
+    expect(scan(*state, "a.pkl", o.b, o.n), REG_SCAN_UNKNOWN, "did not keep");
+    free(o.b);
+
+    /* PUT and MEMOIZE mixed: MEMOIZE's index is the memo's length, which the scanner cannot
+     * know; no lookup is trusted. */
+    memset(&o, 0, sizeof(o));
+    LIT(&o, "\x80\x04");
+    pstr(&o, "os");
+    LIT(&o, "q\x05\x94"
+            "0h\x05");
+    pstr(&o, "system");
+    LIT(&o, "\x93).");
+    expect(scan(*state, "a.pkl", o.b, o.n), REG_SCAN_UNKNOWN, "did not keep");
+    free(o.b);
+
+    /* An extension code names an import by number: unknown, judged dangerous. */
+    memset(&o, 0, sizeof(o));
+    LIT(&o, "\x80\x02\x82\x01).");
+    expect(scan(*state, "a.pkl", o.b, o.n), REG_SCAN_DANGEROUS, "(EXT1 at byte 2)");
+    free(o.b);
+}
+
 /* torch.save's legacy format: magic, protocol, sys_info, model, storage keys, raw storages. */
 static void
 legacy(struct bytes *o, bool malicious, int pickles)
@@ -903,6 +965,7 @@ main(void)
         T(test_benign_checkpoint),
         T(test_truncated_and_unknown_opcode),
         T(test_suspicious_import),
+        T(test_bounds),
         T(test_legacy_torch),
         T(test_torch_zip),
         T(test_zip_corrupt_entry_before_pickle),
