@@ -39,6 +39,24 @@ npy_fail(struct npy *n, const char *what)
     n->state = N_DONE;
 }
 
+/* Whether any quoted string of the header is an object type code: 'O', '|O', '<O8', ... (numpy
+ * reads object arrays for all of them; a field name starting with O counts too, which at worst
+ * walks data as a pickle and ends unknown, never clean). */
+static bool
+has_object_type(const char *h)
+{
+    for (; *h; h++) {
+        const char *t = h + 1;
+        if (*h != '\'' && *h != '"')
+            continue;
+        if (*t && strchr("<>|=", *t))
+            t++;
+        if (*t == 'O')
+            return true;
+    }
+    return false;
+}
+
 /* The header dict, e.g. {'descr': '<f4', 'fortran_order': False, 'shape': (3,), }. An object
  * dtype ('|O', also inside a structured dtype's list) means a pickle of the array follows. */
 static void
@@ -51,7 +69,7 @@ npy_header(struct npy *n)
         npy_fail(n, "header is not a dict of descr, fortran_order and shape");
         return;
     }
-    if (strstr(h, "'|O'") || strstr(h, "'O'") || strstr(h, "\"|O\"")) {
+    if (has_object_type(h)) {
         n->object = true;
         pk_init(&n->pk, n->s, n->where, false);
         n->state = N_PICKLE;
@@ -407,10 +425,17 @@ jdoc_feed(struct jdoc *j, const uint8_t *b, size_t n)
         j->too_long = true;
         return n;
     }
-    grown = realloc(j->text, j->len + n + 1);
-    if (!grown)
-        reg_oom();
-    j->text = grown;
+    if (j->len + n + 1 > j->cap) {
+        /* Doubling: a document fed a byte at a time is not copied once per byte. */
+        size_t cap = j->cap ? j->cap : 4096;
+        while (cap < j->len + n + 1)
+            cap *= 2;
+        grown = realloc(j->text, cap);
+        if (!grown)
+            reg_oom();
+        j->text = grown;
+        j->cap = cap;
+    }
     memcpy(j->text + j->len, b, n);
     j->len += n;
     return n;

@@ -154,7 +154,7 @@ struct jdoc {
     const char *where;
     bool keras;
     char *text;
-    size_t len;
+    size_t len, cap;
     bool too_long;
 };
 void jdoc_init(struct jdoc *j, struct reg_scan *s, const char *where, bool keras);

@@ -762,6 +762,15 @@ test_numpy(void **state)
     free(o.b);
     free(z.b);
 
+    /* Other spellings of the object type are object arrays too. */
+    memset(&o, 0, sizeof(o));
+    npy(&o, "|O8");
+    LIT(&o, "\x80\x03");
+    pglobal(&o, "builtins", "exec");
+    LIT(&o, ")R.");
+    expect(scan(*state, "arr.npy", o.b, o.n), REG_SCAN_DANGEROUS, "builtins.exec");
+    free(o.b);
+
     memset(&o, 0, sizeof(o));
     npy(&o, "<f4");
     le(&o, 0, 4);
