@@ -497,6 +497,10 @@ is_legacy_magic(const struct pk *p, size_t n)
         b += 2;
         n -= 2;
     }
+    if (n >= 9 && b[0] == 0x95) { /* protocol 4+: a FRAME opcode and its length first */
+        b += 9;
+        n -= 9;
+    }
     return (n == sizeof(magic_long1) && memcmp(b, magic_long1, n) == 0) ||
            (n == sizeof(magic_long0) - 1 && memcmp(b, magic_long0, n) == 0);
 }

@@ -550,6 +550,18 @@ test_legacy_torch(void **state)
     expect(scan(*state, "old.pt", o.b, o.n), REG_SCAN_SAFE, "allow-list");
     free(o.b);
 
+    /* Saved with protocol 4: a FRAME before the magic number; the storages' first byte
+     * happens to be PROTO, which must not be read as a sixth pickle. */
+    memset(&o, 0, sizeof(o));
+    LIT(&o, "\x80\x04\x95\x0d\x00\x00\x00\x00\x00\x00\x00\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a"
+            "\xa8\x50\x19.");
+    LIT(&o, "\x80\x04M\xe9\x03.\x80\x04}.");
+    checkpoint_pickle(&o);
+    LIT(&o, "\x80\x04]\x8c\x01\x30\x61.");
+    LIT(&o, "\x80\x00\x00\x00\x00\x00\x00\x00\xff\xff");
+    expect(scan(*state, "old.pt", o.b, o.n), REG_SCAN_SAFE, "allow-list");
+    free(o.b);
+
     memset(&o, 0, sizeof(o));
     legacy(&o, true, 5);
     LIT(&o, "\x01\x02\x03");
