@@ -9,7 +9,9 @@
 #                   release build, unit + API on SQLite and DynamoDB on the AddressSanitizer+UBSan
 #                   build (build/asan/), the fixture server's tests and the browser tests
 #   make unit | api | api-sqlite | api-dynamodb | fixtures | ui   one suite
-#   make asan       only the sanitizer pass (asan-unit, asan-api-sqlite, asan-api-dynamodb)
+#   make asan       only the sanitizer pass (asan-unit, asan-api-sqlite, asan-api-dynamodb,
+#                   asan-fuzz-replay: the fuzz corpora through their harnesses)
+#   make fuzz       libFuzzer on each harness of tests/fuzz/ for FUZZ_SECONDS (default 60)
 #   make layers     the header edges: who may include app.h, FastCGI, SQLite, libcurl
 #   make lint       clang with extra warnings (-Weverything minus the noise) and clang-tidy on
 #                   lib/, fcgi/ and the unit tests, one job per core (make tidy: clang-tidy only)
