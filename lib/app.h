@@ -22,6 +22,7 @@
 #include "core/search.h"
 #include "core/search_hits.h"
 #include "http/stats.h"
+#include "scan/scan.h"
 #include "store/store.h"
 
 /* Requests per minute over the last day, in a ring indexed by minute. */
@@ -66,6 +67,7 @@ struct reg_app {
     struct reg_search *search;
     struct reg_readme_snapshot *readmes; /* this worker's mapping of the host's README snapshot */
     struct reg_pool_status *pool;        /* NULL outside registryd (unit tests) */
+    enum reg_scan_policy scan_policy;    /* REGISTRY_SCAN_POLICY (core/security.h) */
     time_t started_at;
 };
 

@@ -50,7 +50,9 @@ reg_app_new(const struct reg_config *cfg, struct reg_pool_status *pool, struct r
     }
     app->pool = pool;
     app->started_at = time(NULL);
-    st = reg_store_open(cfg, &app->store);
+    st = reg_scan_policy_parse(cfg->scan_policy, &app->scan_policy);
+    if (st == REG_OK)
+        st = reg_store_open(cfg, &app->store);
     if (st == REG_OK)
         st = reg_blobs_open(cfg, &app->blobs);
     if (st == REG_OK)

@@ -161,6 +161,7 @@ reg_config_load(struct reg_config *out)
     out->github_token = env_or("GITHUB_TOKEN", NULL);
     out->node = env_or("REGISTRY_NODE", REG_CONFIG_NODE_DEFAULT);
     out->ingest_gate = env_or("REGISTRY_INGEST_GATE", "net");
+    out->scan_policy = env_or("REGISTRY_SCAN_POLICY", "block");
     out->blobs = env_or("REGISTRY_BLOBS", "disk");
     out->s3_bucket = env_or("S3_BUCKET", NULL);
     out->s3_endpoint = env_or("AWS_ENDPOINT_URL_S3", NULL);
@@ -178,6 +179,11 @@ reg_config_load(struct reg_config *out)
     if (strcmp(out->ingest_gate, "net") != 0 && strcmp(out->ingest_gate, "strict") != 0)
         return reg_errorf(REG_EINVAL, "REGISTRY_INGEST_GATE must be 'net' or 'strict', got '%s'",
                           out->ingest_gate);
+    if (strcmp(out->scan_policy, "block") != 0 && strcmp(out->scan_policy, "flag") != 0 &&
+        strcmp(out->scan_policy, "off") != 0)
+        return reg_errorf(REG_EINVAL,
+                          "REGISTRY_SCAN_POLICY must be 'block', 'flag' or 'off', got '%s'",
+                          out->scan_policy);
     out->admin_password = env_or("REGISTRY_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD);
     listen_address(env_or("REGISTRY_LISTEN", "127.0.0.1"), out->port, out->listen_address,
                    sizeof(out->listen_address));

@@ -452,6 +452,7 @@ struct kept {
 /* What pass 2 gathers. */
 struct reading {
     struct reg_arena *a;
+    const struct reg_zip_observer *observer; /* NULL: none */
     int64_t max_total;
     int64_t total;
     struct reg_zip_file *files;
@@ -539,6 +540,11 @@ read_file(struct archive *ar, struct reading *r, const char *name, struct kept *
                               (long long)r->max_total, name);
         if (k)
             keep(k, buf, len);
+        if (r->observer && len > 0) {
+            enum reg_status st = r->observer->data(r->observer->ctx, buf, len);
+            if (st != REG_OK)
+                return st;
+        }
     }
 }
 
@@ -549,7 +555,7 @@ read_entry(struct archive *ar, struct archive_entry *e, struct reading *r, bool 
     const char *name = archive_entry_pathname_utf8(e);
     mode_t type = archive_entry_filetype(e);
     struct kept *k;
-    int64_t size;
+    int64_t size = 0;
     enum reg_status st;
 
     if (!name)
@@ -582,7 +588,12 @@ read_entry(struct archive *ar, struct archive_entry *e, struct reading *r, bool 
         k = NULL; /* a duplicate, refused below */
     if (k)
         k->seen = true;
-    st = read_file(ar, r, name, k, &size);
+    if (r->observer)
+        st = r->observer->begin(r->observer->ctx, name);
+    if (st == REG_OK)
+        st = read_file(ar, r, name, k, &size);
+    if (st == REG_OK && r->observer)
+        st = r->observer->end(r->observer->ctx);
     if (st != REG_OK)
         return st;
     r->files[r->nfiles].path = r->names[r->nnames - 1];
@@ -729,6 +740,7 @@ check(struct reg_arena *a, struct source *s, const struct reg_zipcheck_limits *l
     if (st != REG_OK)
         return st;
     r.a = a;
+    r.observer = limits ? limits->observer : NULL;
     r.max_total =
         limits && limits->max_total_bytes > 0 ? limits->max_total_bytes : REG_ZIPCHECK_MAX_BYTES;
     r.files = reg_arena_alloc(a, ((size_t)count + 1) * sizeof(*r.files));

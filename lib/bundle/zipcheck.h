@@ -54,10 +54,21 @@
 /* config.json kept; a larger one is reported as absent (truncated JSON is no JSON). */
 #define REG_ZIPCHECK_CONFIG_MAX ((size_t)1024 * 1024)
 
-/* Caps; a field <= 0 takes its default. */
+/* Sees every regular file's decompressed bytes as pass 2 reads them (the upload's model
+ * scan): begin with the entry's name, data in order, end once the file is whole. A non-OK
+ * return refuses the zip with that status. The names and bytes are valid only during a call. */
+struct reg_zip_observer {
+    void *ctx;
+    enum reg_status (*begin)(void *ctx, const char *path);
+    enum reg_status (*data)(void *ctx, const void *buf, size_t len);
+    enum reg_status (*end)(void *ctx);
+};
+
+/* Caps, and an optional observer; a cap <= 0 takes its default. */
 struct reg_zipcheck_limits {
     int max_entries;         /* entries of any kind; default REG_ZIPCHECK_MAX_ENTRIES */
     int64_t max_total_bytes; /* decompressed bytes, all entries; default REG_ZIPCHECK_MAX_BYTES */
+    const struct reg_zip_observer *observer; /* NULL: none */
 };
 
 /* A regular file of the zip. */

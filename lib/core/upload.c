@@ -16,6 +16,7 @@
 #include "bundle/zipcheck.h"
 #include "core/lineage_parents.h"
 #include "core/metadata.h"
+#include "core/security.h"
 
 /* The license a README's YAML front matter names ("license: mit"), or NULL. */
 static const char *
@@ -165,20 +166,36 @@ store_zip(struct reg_blobs *blobs, struct reg_arena *a, const char *tmp_dir,
 enum reg_status
 reg_upload(const struct reg_registry *r, const struct reg_upload_place *place, struct reg_arena *a,
            enum reg_artifact_type t, const char *name, const struct reg_upload_body *body,
-           struct reg_artifact *out)
+           struct reg_artifact *out, struct reg_security_report *scanned)
 {
-    struct reg_zipcheck_limits limits = {0, place->max_bytes};
+    struct reg_zipcheck_limits limits = {0, place->max_bytes, NULL};
+    struct reg_security_scanner scan;
     struct reg_bundle_record rec;
     struct reg_zip_report z;
     struct json_object *doc = NULL;
     enum reg_status st = reg_artifact_name_check(name);
 
     memset(out, 0, sizeof(*out));
+    reg_security_scanner_init(&scan, a, place->scan_policy, t);
+    if (place->scan_policy != REG_SCAN_POLICY_OFF)
+        limits.observer = &scan.observer;
     if (st == REG_OK)
         st = body->path ? reg_zipcheck_file(a, body->path, &limits, &z)
                         : reg_zipcheck_memory(a, body->data, body->len, &limits, &z);
+    reg_security_scanner_cleanup(&scan);
+    if (st == REG_OK) {
+        st = reg_security_decide(&scan.report);
+        scan.report.refused = st != REG_OK;
+    }
+    if (scanned) {
+        *scanned = scan.report;
+        if (place->scan_policy == REG_SCAN_POLICY_OFF || (st != REG_OK && !scan.report.refused))
+            scanned->nfiles = -1;
+    }
     if (st == REG_OK)
         st = describe(r, a, t, name, &z, &doc);
+    if (st == REG_OK)
+        json_object_object_add(doc, "security", reg_security_json(&scan.report));
     memset(&rec, 0, sizeof(rec));
     if (st == REG_OK)
         st = store_zip(place->blobs, a, place->tmp_dir, body, rec.sha256, &rec.size);

@@ -8,7 +8,9 @@
  * rated from what the zip holds (its README as the card, the license its front matter names,
  * config.json, the file sizes; parents from config.json) and gated like an ingested model;
  * only then is the zip stored in the blob store (content-addressed), the artifact created and
- * the zip recorded as its full bundle (bundle/index.h). The source URL is "upload://<sha256>", so
+ * the zip recorded as its full bundle (bundle/index.h). Every file is scanned as it is
+ * decompressed (core/security.h): under REGISTRY_SCAN_POLICY=block a model with a dangerous or
+ * unknown file is refused (424), and the report goes into the metadata document. The source URL is "upload://<sha256>", so
  * the same zip uploaded twice is a conflict (409). Nothing is stored when any step fails.
  *
  * Ownership: the artifact's strings are allocated from the arena passed in.
@@ -20,6 +22,7 @@
 
 #include "blob/blobs.h"
 #include "core/registry.h"
+#include "core/security.h"
 
 /* Where the zip is: a file (nginx's stored request body) or, failing that, memory. */
 struct reg_upload_body {
@@ -29,16 +32,21 @@ struct reg_upload_body {
 };
 
 /* Where an upload goes: the blob store, a directory for temp files (an in-memory body is
- * written there first), and max_bytes, which caps the decompressed content. */
+ * written there first), max_bytes, which caps the decompressed content, and the model scan's
+ * policy (core/security.h). */
 struct reg_upload_place {
     struct reg_blobs *blobs;
     const char *tmp_dir;
     int64_t max_bytes;
+    enum reg_scan_policy scan_policy;
 };
 
-/* Registers the zip as a new artifact of type t named name; its full bundle is the zip. */
+/* Registers the zip as a new artifact of type t named name; its full bundle is the zip. When
+ * scanned is not NULL and the zip was read whole under a policy other than off, *scanned is the
+ * model scan's report (refused set when the scan refused it), else its nfiles is -1. */
 enum reg_status reg_upload(const struct reg_registry *r, const struct reg_upload_place *place,
                            struct reg_arena *a, enum reg_artifact_type t, const char *name,
-                           const struct reg_upload_body *body, struct reg_artifact *out);
+                           const struct reg_upload_body *body, struct reg_artifact *out,
+                           struct reg_security_report *scanned);
 
 #endif

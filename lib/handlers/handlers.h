@@ -87,6 +87,7 @@ enum reg_status reg_handle_confusion_audit(struct reg_app *, struct reg_request 
 /* lineage.c, cost.c, license.c */
 enum reg_status reg_handle_lineage(struct reg_app *, struct reg_request *, struct reg_response *);
 enum reg_status reg_handle_cost(struct reg_app *, struct reg_request *, struct reg_response *);
+enum reg_status reg_handle_security(struct reg_app *, struct reg_request *, struct reg_response *);
 enum reg_status reg_handle_license_check(struct reg_app *, struct reg_request *,
                                          struct reg_response *);
 

@@ -23,6 +23,7 @@
 #include "base/str.h"
 #include "core/monitor.h"
 #include "handlers/handlers.h"
+#include "scan/scan.h"
 
 enum reg_status
 reg_handle_health(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
@@ -392,6 +393,23 @@ route_json(const char *label, const struct reg_route_summary *r)
     return o;
 }
 
+/* The model scan's figures on this host since it started: files by verdict, uploads refused. */
+static struct json_object *
+scans_json(const struct reg_scan_tally *t)
+{
+    struct json_object *o = json_object_new_object(), *files = json_object_new_object();
+
+    for (int v = 0; v < REG_STATS_VERDICTS; v++)
+        json_object_object_add(
+            files, reg_scan_verdict_name((enum reg_scan_verdict)v),
+            json_object_new_int64((int64_t)__atomic_load_n(&t->files[v], __ATOMIC_RELAXED)));
+    json_object_object_add(o, "files", files);
+    json_object_object_add(
+        o, "refused",
+        json_object_new_int64((int64_t)__atomic_load_n(&t->refused, __ATOMIC_RELAXED)));
+    return o;
+}
+
 enum reg_status
 reg_handle_health_activity(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
@@ -437,6 +455,8 @@ reg_handle_health_activity(struct reg_app *app, struct reg_request *req, struct 
     json_object_object_add(body, "generated_at", iso_time(now));
     json_object_object_add(body, "routes", routes);
     json_object_object_add(body, "artifact_types", types);
+    if (app->pool)
+        json_object_object_add(body, "scans", scans_json(&app->pool->stats.scans));
     return reg_response_json(resp, 200, body);
 }
 

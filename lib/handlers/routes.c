@@ -51,6 +51,7 @@ const struct reg_route reg_routes[] = {
      SMALL},
     {"GET", "/artifact/{artifact_type}/{id}/cost", reg_handle_cost, REG_PERM_SEARCH, SMALL},
     {"GET", "/artifact/{artifact_type}/{id}/audit", reg_handle_audit, REG_PERM_SEARCH, SMALL},
+    {"GET", "/artifact/{artifact_type}/{id}/security", reg_handle_security, REG_PERM_SEARCH, SMALL},
     {"POST", "/artifact/{artifact_type}/upload", reg_handle_upload, REG_PERM_UPLOAD, LARGE},
     /* Sensitive models (sensitive.c): a monitor program is at most MONITOR bytes. */
     {"GET", "/artifact/model/{id}/sensitive", reg_handle_sensitive_get, REG_PERM_SEARCH, SMALL},

@@ -31,9 +31,10 @@ reg_handle_upload(struct reg_app *app, struct reg_request *req, struct reg_respo
     struct reg_upload_body body = {req->body_file, req->body, req->body_len};
     struct reg_upload_place place = {app->blobs,
                                      reg_arena_sprintf(&req->arena, "%s/tmp", app->config.data_dir),
-                                     app->config.upload_max_bytes};
+                                     app->config.upload_max_bytes, app->scan_policy};
     enum reg_artifact_type type;
     struct reg_artifact art;
+    struct reg_security_report scanned = {.nfiles = -1};
     char *name = NULL;
     enum reg_status st;
 
@@ -45,7 +46,9 @@ reg_handle_upload(struct reg_app *app, struct reg_request *req, struct reg_respo
     if (st == REG_OK && !body.path && body.len == 0)
         st = reg_errorf(REG_EINVAL, "the body must be a zip file");
     if (st == REG_OK)
-        st = reg_upload(&registry, &place, &req->arena, type, name, &body, &art);
+        st = reg_upload(&registry, &place, &req->arena, type, name, &body, &art, &scanned);
+    if (app->pool && scanned.nfiles >= 0)
+        reg_stats_scan(&app->pool->stats, scanned.counts, scanned.refused);
     if (st != REG_OK)
         return st;
     reg_handler_audit(app, req, &art, REG_AUDIT_CREATE);

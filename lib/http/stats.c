@@ -70,6 +70,16 @@ reg_stats_record(struct reg_stats *s, int route, int type, int status, double ms
 }
 
 void
+reg_stats_scan(struct reg_stats *s, const int files[REG_STATS_VERDICTS], bool refused)
+{
+    for (int v = 0; v < REG_STATS_VERDICTS; v++)
+        if (files[v] > 0)
+            ADD(&s->scans.files[v], (uint64_t)files[v]);
+    if (refused)
+        ADD(&s->scans.refused, 1);
+}
+
+void
 reg_stats_upstream(struct reg_stats *s, enum reg_upstream u, bool ok, const char *detail)
 {
     struct reg_upstream_health *h = &s->upstream[u];

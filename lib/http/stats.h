@@ -51,14 +51,26 @@ struct reg_upstream_health {
     char detail[REG_STATS_DETAIL_MAX];    /* the last failure's detail (best effort under races) */
 };
 
+/* The model scan on this host since it started (core/security.h): files scanned by verdict, in
+ * scan/scan.h's order (safe, suspicious, dangerous, unknown), and uploads it refused. */
+#define REG_STATS_VERDICTS 4
+struct reg_scan_tally {
+    uint64_t files[REG_STATS_VERDICTS];
+    uint64_t refused;
+};
+
 struct reg_stats {
     struct reg_route_minute routes[REG_STATS_ROUTES][REG_STATS_MINUTES];
     struct reg_type_minute types[REG_STATS_MINUTES];
     struct reg_upstream_health upstream[REG_UPSTREAM_COUNT];
+    struct reg_scan_tally scans;
 };
 
 /* Counts one answer: route slot, artifact type (-1 when none), HTTP status, handling time. */
 void reg_stats_record(struct reg_stats *s, int route, int type, int status, double ms);
+
+/* Counts one scanned upload: its files by verdict, and whether the scan refused it. */
+void reg_stats_scan(struct reg_stats *s, const int files[REG_STATS_VERDICTS], bool refused);
 
 /* Counts one upstream call's outcome; detail (failures) may be NULL. */
 void reg_stats_upstream(struct reg_stats *s, enum reg_upstream u, bool ok, const char *detail);

@@ -8,8 +8,12 @@ by the fixtures), and call() sends it as X-Authorization unless told otherwise:
 A successful DELETE /reset revokes every token, so call() logs the stack in again after one.
 """
 
+import io
+import json
 import re
+import struct
 import urllib.parse
+import zipfile
 
 import requests
 
@@ -279,3 +283,67 @@ def nginx_owners(stack, conns, timeout=2.0):
         if all(owners.values()) or time.monotonic() > deadline:
             return owners
         time.sleep(0.02)
+
+
+def safetensors_bytes(n, fill=None):
+    """A valid safetensors file whose one tensor ("weight", U8) holds n bytes (fill, or random):
+    what an uploaded model's weights look like to the registry's model scan."""
+    import os
+    header = json.dumps({"weight": {"dtype": "U8", "shape": [n], "data_offsets": [0, n]}})
+    header = header.encode() + b" " * (-len(header) % 8)
+    return struct.pack("<Q", len(header)) + header + (fill * n if fill else os.urandom(n))
+
+
+# A model card the registry's rating accepts (license, usage, evaluation, training) for a model
+# named name; note, when given, ends its first paragraph. Uploads of models use it as README.md.
+_CARD_TEMPLATE = """---
+license: mit
+library_name: transformers
+pipeline_tag: text-classification
+---
+# {name}
+
+A sentiment classifier for support tickets, fine-tuned on two years of labelled tickets. It
+tells positive, neutral and negative messages apart so that urgent complaints reach a person
+first.
+
+## How to use
+
+```python
+from transformers import pipeline
+
+classifier = pipeline("text-classification", model="{name}")
+print(classifier("The update broke my login again."))
+```
+
+## Evaluation results
+
+| split | accuracy | F1 |
+|---|---|---|
+| validation | 0.912 | 0.905 |
+| test | 0.907 | 0.899 |
+
+## Training
+
+Three epochs, learning rate 2e-5, batch size 32, on 120,000 tickets written in English. The
+tickets were de-identified before labelling; each was labelled by two annotators and any
+disagreement was resolved by a third. The model is meant for routing, not for automated replies.
+"""
+
+
+def model_card(name, note=""):
+    card = _CARD_TEMPLATE.format(name=name)
+    return card.replace("reach a person\nfirst.", "reach a person\nfirst. " + note, 1) if note else card
+
+
+# The card of "acme-sentiment", the name uploads use; "zebracorn" is in no other text.
+MODEL_CARD = model_card("acme-sentiment", "The word zebracorn appears only in this card.")
+
+
+def make_zip(entries):
+    """A zip of [(name or ZipInfo, bytes)]."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries:
+            zf.writestr(name, data)
+    return buf.getvalue()

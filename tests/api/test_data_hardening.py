@@ -12,60 +12,18 @@ The dependency-cost closure's complexity is a unit test (tests/unit/core/test_gr
 """
 
 import concurrent.futures
-import io
 import os
 import urllib.parse
-import zipfile
 
 import pytest
 
-from apiutil import ADMIN_NAME, assert_error, assert_json_status, call, register, user_token
+from apiutil import (ADMIN_NAME, assert_error, assert_json_status, call, register,
+                     make_zip, model_card, safetensors_bytes, user_token)
 
 HF = "https://huggingface.co/"
 # A Hub model and a registered child whose card names it as base_model (tests/fixtures/corpus).
 BASE, CHILD = "google-bert/bert-base-uncased", "fixture-lab/bert-base-uncased-squad"
 
-CARD = """---
-license: mit
-library_name: transformers
-pipeline_tag: text-classification
----
-# {name}
-
-A sentiment classifier for support tickets, fine-tuned on two years of labelled tickets. It
-tells positive, neutral and negative messages apart so that urgent complaints reach a person
-first.
-
-## How to use
-
-```python
-from transformers import pipeline
-
-classifier = pipeline("text-classification", model="{name}")
-print(classifier("The update broke my login again."))
-```
-
-## Evaluation results
-
-| split | accuracy | F1 |
-|---|---|---|
-| validation | 0.912 | 0.905 |
-| test | 0.907 | 0.899 |
-
-## Training
-
-Three epochs, learning rate 2e-5, batch size 32, on 120,000 tickets written in English. The
-tickets were de-identified before labelling; each was labelled by two annotators and any
-disagreement was resolved by a third. The model is meant for routing, not for automated replies.
-"""
-
-
-def make_zip(entries):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in entries:
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def upload(stack, type_, name, readme, extra=()):
@@ -77,9 +35,9 @@ def upload(stack, type_, name, readme, extra=()):
 
 
 def upload_model(stack, name):
-    return upload(stack, "model", name, CARD.format(name=name),
+    return upload(stack, "model", name, model_card(name),
                   [("config.json", '{"model_type": "bert"}'),
-                   ("model.safetensors", b"\0" * 4096)])
+                   ("model.safetensors", safetensors_bytes(4096, b"\0"))])
 
 
 def rid(art):
@@ -144,9 +102,9 @@ def test_an_uploaded_model_still_has_its_own_ingested_parents(registry):
     """The namespace rule is about who answers for a repository id, not about uploads'
     lineage: an upload whose config.json names a registered Hub model is its child."""
     base = register(registry, "model", HF + BASE)
-    child = upload(registry, "model", "acme-bert", CARD.format(name="acme-bert"),
+    child = upload(registry, "model", "acme-bert", model_card("acme-bert"),
                    [("config.json", '{"model_type": "bert", "_name_or_path": "%s"}' % BASE),
-                    ("model.safetensors", b"\0" * 4096)])
+                    ("model.safetensors", safetensors_bytes(4096, b"\0"))])
     assert lineage(registry, child) == ({rid(child), rid(base)}, {(rid(base), rid(child))})
     assert closure(registry, child) == {rid(child), rid(base)}
 

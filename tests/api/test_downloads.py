@@ -19,9 +19,12 @@ import requests
 from apiutil import (
     assert_error,
     assert_json_status,
+    MODEL_CARD,
     call,
     enumerate_all,
+    make_zip,
     register,
+    safetensors_bytes,
     user_token,
 )
 
@@ -343,53 +346,13 @@ def test_two_hosts_share_one_table_and_bucket(backend, stack_factory, s3_server,
 
 # -- uploads ---------------------------------------------------------------------------------
 
-README = """---
-license: mit
-library_name: transformers
-pipeline_tag: text-classification
----
-# acme-sentiment
-
-ACME's sentiment classifier for support tickets, fine-tuned on two years of labelled tickets.
-It tells positive, neutral and negative messages apart so that urgent complaints reach a person
-first. The word zebracorn appears only in this card.
-
-## How to use
-
-```python
-from transformers import pipeline
-
-classifier = pipeline("text-classification", model="acme-sentiment")
-print(classifier("The update broke my login again."))
-```
-
-## Evaluation results
-
-| split | accuracy | F1 |
-|---|---|---|
-| validation | 0.912 | 0.905 |
-| test | 0.907 | 0.899 |
-
-## Training
-
-Three epochs, learning rate 2e-5, batch size 32, on 120,000 tickets written in English. The
-tickets were de-identified before labelling; each was labelled by two annotators and any
-disagreement was resolved by a third. The model is meant for routing, not for automated replies.
-"""
-
-
-def make_zip(entries):
-    """A zip of [(name or ZipInfo, bytes)]."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in entries:
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def good_zip(extra=b""):
-    return make_zip([("README.md", README), ("config.json", '{"model_type": "bert"}'),
-                     ("model.safetensors", os.urandom(200000) + extra)])
+    """A model zip the registry accepts (random weights: every call gives another zip)."""
+    return make_zip([("README.md", MODEL_CARD), ("config.json", '{"model_type": "bert"}'),
+                     ("model.safetensors", safetensors_bytes(200000))]
+                    + ([("extra.txt", extra)] if extra else []))
 
 
 def upload(stack, type_, data, name="acme-sentiment", **kw):
@@ -430,9 +393,9 @@ def symlink_entry():
 
 
 @pytest.mark.parametrize("entries,why", [
-    ([("README.md", README), ("../evil", "x")], ".."),
-    ([("README.md", README), ("/etc/x", "x")], "absolute"),
-    ([("README.md", README), (symlink_entry(), "/etc/passwd")], "link"),
+    ([("README.md", MODEL_CARD), ("../evil", "x")], ".."),
+    ([("README.md", MODEL_CARD), ("/etc/x", "x")], "absolute"),
+    ([("README.md", MODEL_CARD), (symlink_entry(), "/etc/passwd")], "link"),
 ], ids=["zip-slip", "absolute", "symlink"])
 def test_bad_zips_are_refused_and_leave_nothing(upload_stack, entries, why):
     s = upload_stack
@@ -447,7 +410,7 @@ def test_zip_bomb_is_refused(upload_stack):
     s = upload_stack
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("README.md", README)
+        zf.writestr("README.md", MODEL_CARD)
         with zf.open("bomb.bin", "w", force_zip64=True) as f:
             zero = bytes(1024 * 1024)
             for _ in range(200):
@@ -469,7 +432,7 @@ def test_upload_errors(upload_stack):
     assert_error(upload(s, "model", good_zip(b"4"), token=searcher), "not_permitted", 401)
     thin = make_zip([("README.md", "# x\n"), ("model.safetensors", b"0" * 100)])
     assert_error(upload(s, "model", thin, name="thin"), "disqualified", 424)
-    big = make_zip([("README.md", README)]) + os.urandom(51 * 1024 * 1024)
+    big = make_zip([("README.md", MODEL_CARD)]) + os.urandom(51 * 1024 * 1024)
     assert_error(upload(s, "model", big, name="big"), "too_large", 413)
     names = {m["name"] for m in enumerate_all(s, [{"name": "*"}])[0]}
     assert not names & {"junk", "empty", "thin", "big"}

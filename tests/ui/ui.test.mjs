@@ -424,6 +424,10 @@ test('an artifact page shows metadata, rating, lineage, cost, license check, dow
   assert.match(await page.locator('#cost-alone').innerText(), /^[\d,.]+ MB$/);
   assert.match(await page.locator('#cost-total').innerText(), /^[\d,.]+ MB \(1 dependency\)$/);
 
+  // security scan: a model registered from a URL has no report yet, and says so
+  await waitUntil(() => /Not scanned/.test(document.querySelector('#security').textContent));
+  assert.match(await page.locator('#security').innerText(), /registered from a URL/);
+
   // audit trail
   await page.locator('#audit table').waitFor();
   const audit = await page.locator('#audit table tbody').innerText();
@@ -618,6 +622,9 @@ test('the dashboard runs the download workload of Tiny-LLM and shows its figures
   assert.match(tiny.text, /Registered Tiny-LLM as model/);
 
   await go('#/dashboard');
+  // the model scan's tally of this host (uploads' files by verdict, refusals)
+  await page.locator('#scan-tally').waitFor();
+  assert.match(await page.locator('#scan-tally').innerText(), /^Model scan since this host started: /);
   const panel = page.locator('#workload');
   await panel.getByRole('heading', {name: 'Download workload'}).waitFor();
   await panel.getByLabel('Clients').fill('3');

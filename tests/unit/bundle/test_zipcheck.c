@@ -127,7 +127,7 @@ static enum reg_status
 check_buf(struct reg_arena *a, const struct reg_buf *z, int max_entries, int64_t max_bytes,
           struct reg_zip_report *out)
 {
-    struct reg_zipcheck_limits lim = {max_entries, max_bytes};
+    struct reg_zipcheck_limits lim = {max_entries, max_bytes, NULL};
 
     return reg_zipcheck_memory(a, z->data, z->len, &lim, out);
 }
@@ -602,6 +602,94 @@ test_name_rule(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* ---------------------------------------------------------------- the observer */
+
+/* What an observer saw: the files in order, each with its byte count, and its calls' shape. */
+struct seen {
+    char names[8][64];
+    int64_t bytes[8];
+    int n;
+    bool open;      /* between begin and end */
+    bool bad_order; /* data outside a file, or begin inside one */
+    int fail_at;    /* begin of this file (1-based) returns REG_EDISQUALIFIED; 0: never */
+};
+
+static enum reg_status
+seen_begin(void *ctx, const char *path)
+{
+    struct seen *s = ctx;
+
+    s->bad_order |= s->open || s->n == 8;
+    if (s->n == 8)
+        return REG_EINTERNAL;
+    snprintf(s->names[s->n], sizeof(s->names[s->n]), "%s", path);
+    s->bytes[s->n] = 0;
+    s->open = true;
+    if (++s->n == s->fail_at)
+        return reg_errorf(REG_EDISQUALIFIED, "refused %s", path);
+    return REG_OK;
+}
+
+static enum reg_status
+seen_data(void *ctx, const void *buf, size_t len)
+{
+    struct seen *s = ctx;
+
+    (void)buf;
+    s->bad_order |= !s->open;
+    if (s->n > 0)
+        s->bytes[s->n - 1] += (int64_t)len;
+    return REG_OK;
+}
+
+static enum reg_status
+seen_end(void *ctx)
+{
+    struct seen *s = ctx;
+
+    s->bad_order |= !s->open;
+    s->open = false;
+    return REG_OK;
+}
+
+/* Every regular file, in order, whole (directories never); an observer's refusal is the zip's. */
+static void
+test_observer(void **state)
+{
+    static const struct spec entries[] = {
+        {"README.md", 0, "# hello\n", 0, NULL},
+        {"weights/", AE_IFDIR, NULL, 0, NULL},
+        {"weights/w.bin", 0, NULL, 3 * MB + 5, NULL},
+        {"config.json", 0, "{}", 0, NULL},
+    };
+    struct seen seen = {0};
+    struct reg_zip_observer obs = {&seen, seen_begin, seen_data, seen_end};
+    struct reg_zipcheck_limits lim = {0, 0, &obs};
+    struct reg_zip_report r;
+    struct reg_arena a;
+    struct reg_buf z;
+
+    (void)state;
+    reg_arena_init(&a);
+    make_zip(&z, entries, NELEMS(entries), NULL, NULL, false);
+    assert_int_equal(reg_zipcheck_memory(&a, z.data, z.len, &lim, &r), REG_OK);
+    assert_int_equal(seen.n, 3);
+    assert_false(seen.bad_order || seen.open);
+    assert_string_equal(seen.names[0], "README.md");
+    assert_int_equal(seen.bytes[0], 8);
+    assert_string_equal(seen.names[1], "weights/w.bin");
+    assert_int_equal(seen.bytes[1], 3 * MB + 5);
+    assert_string_equal(seen.names[2], "config.json");
+    assert_int_equal(seen.bytes[2], 2);
+    memset(&seen, 0, sizeof(seen));
+    seen.fail_at = 2;
+    assert_int_equal(reg_zipcheck_memory(&a, z.data, z.len, &lim, &r), REG_EDISQUALIFIED);
+    assert_string_equal(reg_error_detail(), "refused weights/w.bin");
+    assert_int_equal(seen.n, 2);
+    reg_buf_cleanup(&z);
+    reg_arena_cleanup(&a);
+}
+
 int
 main(void)
 {
@@ -611,6 +699,7 @@ main(void)
         cmocka_unit_test(test_patched_names),    cmocka_unit_test(test_encrypted),
         cmocka_unit_test(test_too_many_entries), cmocka_unit_test(test_zip_bomb),
         cmocka_unit_test(test_damaged),          cmocka_unit_test(test_name_rule),
+        cmocka_unit_test(test_observer),
     };
 
     return cmocka_run_group_tests_name("bundle/zipcheck", tests, NULL, NULL);

@@ -392,6 +392,35 @@ export async function artifactPage({root, params, signal, navigate, flash, setTi
   const sens = isModel ? sensitiveSection({id, md, signal}) : null;
   const loadHistory = sens ? sens.loadHistory : null;
 
+  // -- security scan --
+  const secBody = h('div', null, h('p', null, 'Loading the scan report…'));
+  const secMsg = notice();
+  const secSec = section('security', 'Security scan', h('p', {class: 'hint'}, 'The files of an uploaded zip are scanned without being loaded: pickles for the code they would import, safetensors headers, Keras Lambda layers, config.json auto_map. Files fetched from the artifact\'s source are not scanned yet.'), secMsg.el, secBody);
+  const VERDICT_NOTE = {safe: 'success', suspicious: 'warning', dangerous: 'error', unknown: 'error'};
+  async function loadSecurity() {
+    try {
+      const {data: r} = await api('GET', `/artifact/${type}/${encodeURIComponent(id)}/security`, {signal});
+      if (!r || r.scanned !== true) {
+        replace(secBody, h('p', null, r && r.policy === 'off' ? 'Not scanned: the registry\'s scan policy is off.' : `Not scanned. ${sentence((r && r.detail) || '')}`.trim()));
+        return;
+      }
+      const files = Array.isArray(r.files) ? r.files : [];
+      const kind = VERDICT_NOTE[r.verdict] || 'warning';
+      secMsg[kind](`Verdict: ${r.verdict} (policy ${r.policy}); ${files.length} ${files.length === 1 ? 'file' : 'files'} scanned.`);
+      replace(secBody, files.length
+        ? table({
+          caption: 'Scanned files',
+          columns: [{label: 'File'}, {label: 'Format'}, {label: 'Verdict'}, {label: 'Imports'}, {label: 'Why'}],
+          rows: files.map((f) => [f.path, f.format, f.verdict + (f.custom_code ? ' (custom code)' : ''), (f.imports || []).join(', ') + (f.imports_truncated ? ', …' : ''), f.detail || (f.parameters != null ? `${f.parameters} parameters` : '')]),
+        })
+        : h('p', null, 'No file of a scanned format (pickles, NumPy, safetensors, Keras, config.json).'));
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      replace(secBody);
+      secMsg.error(`The scan report could not be loaded. ${err.message}`);
+    }
+  }
+
   // -- audit --
   const auditBody = h('div', null, h('p', null, 'Loading the audit trail…'));
   const auditMsg = notice();
@@ -497,7 +526,7 @@ export async function artifactPage({root, params, signal, navigate, flash, setTi
   });
   const delSec = section('delete', 'Delete', h('p', null, 'Deleting removes the artifact, its README and its rating from the registry.'), h('div', {class: 'row'}, delBtn), delMsg.el);
 
-  root.append(metaSec, ratingSec, lineageSec, costSec, licenseSec, dlSec, sens ? sens.el : null, auditSec, upSec, delSec);
+  root.append(metaSec, ratingSec, lineageSec, costSec, licenseSec, dlSec, secSec, sens ? sens.el : null, auditSec, upSec, delSec);
 
   async function loadRating() {
     try {
@@ -543,6 +572,6 @@ export async function artifactPage({root, params, signal, navigate, flash, setTi
   const jobs = [];
   if (isModel) jobs.push(loadRating(), loadLineage(), sens.load());
   await Promise.all(jobs);
-  await Promise.all([loadCost(), loadAudit()]);
+  await Promise.all([loadCost(), loadSecurity(), loadAudit()]);
 }
 

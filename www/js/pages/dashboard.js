@@ -289,8 +289,9 @@ export async function dashboardPage({root, setTitle, signal}) {
       return;
     }
     const types = Array.isArray(activity.artifact_types) ? activity.artifact_types : [];
+    const scans = scanLine(activity.scans);
     if (!types.length) {
-      swap(typesBody, h('p', null, 'No requests concerned a model, dataset or code artifact in this window.'));
+      swap(typesBody, h('p', null, 'No requests concerned a model, dataset or code artifact in this window.'), scans);
       return;
     }
     const total = types.reduce((a, t) => a + (Number(t.requests) || 0), 0);
@@ -305,7 +306,18 @@ export async function dashboardPage({root, setTitle, signal}) {
         captionHidden: true,
         columns: [{label: 'Artifact type', rowHeader: true}, {label: 'Requests', num: true}, {label: 'Share', num: true}],
         rows: types.map((t) => [words(t.type), count(t.requests), total ? percent((Number(t.requests) || 0) / total) : '–']),
-      }));
+      }), scans);
+  }
+
+  // The model scan's figures on this host since it started (uploads' files by verdict).
+  function scanLine(scans) {
+    if (!scans || !scans.files) return null;
+    const f = scans.files;
+    const n = (k) => Number(f[k]) || 0;
+    const all = n('safe') + n('suspicious') + n('dangerous') + n('unknown');
+    return h('p', {id: 'scan-tally'}, all
+      ? `Model scan since this host started: ${count(all)} uploaded ${all === 1 ? 'file' : 'files'} scanned (${count(n('safe'))} safe, ${count(n('suspicious'))} suspicious, ${count(n('dangerous'))} dangerous, ${count(n('unknown'))} unknown); ${count(Number(scans.refused) || 0)} ${Number(scans.refused) === 1 ? 'upload' : 'uploads'} refused.`
+      : 'Model scan since this host started: no uploaded file scanned yet.');
   }
 
   function renderComponents(components, generatedAt, error) {
