@@ -53,16 +53,9 @@ reg_handle_artifact_create(struct reg_app *app, struct reg_request *req, struct 
 enum reg_status
 reg_handle_artifact_get(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
-    enum reg_artifact_type type;
-    const char *id;
     struct reg_artifact art;
-    enum reg_status st;
+    enum reg_status st = reg_handler_artifact_param(app, req, &art);
 
-    st = reg_handler_type_param(req, &type);
-    if (st == REG_OK)
-        st = reg_handler_id_param(req, &id);
-    if (st == REG_OK)
-        st = reg_registry_get(app->store, &req->arena, type, id, &art);
     return st == REG_OK ? send_artifact(req, resp, 200, &art) : st;
 }
 

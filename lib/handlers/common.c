@@ -49,6 +49,20 @@ reg_handler_id_param(struct reg_request *req, const char **out)
     return reg_artifact_id_check(*out);
 }
 
+enum reg_status
+reg_handler_artifact_param(struct reg_app *app, struct reg_request *req, struct reg_artifact *out)
+{
+    enum reg_artifact_type type;
+    const char *id;
+    enum reg_status st = reg_handler_type_param(req, &type);
+
+    if (st == REG_OK)
+        st = reg_handler_id_param(req, &id);
+    if (st == REG_OK)
+        st = reg_registry_get(app->store, &req->arena, type, id, out);
+    return st;
+}
+
 struct reg_registry
 reg_handler_registry(struct reg_app *app)
 {

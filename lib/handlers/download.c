@@ -487,21 +487,14 @@ sensitive_download(struct reg_app *app, struct reg_request *req, struct reg_resp
 enum reg_status
 reg_handle_download(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
-    enum reg_artifact_type type;
     enum reg_bundle_aspect aspect = REG_BUNDLE_FULL;
     struct reg_bundle_record rec;
     struct reg_artifact art;
-    const char *id;
-    enum reg_status st;
+    enum reg_status st = reg_handler_artifact_param(app, req, &art);
 
-    st = reg_handler_type_param(req, &type);
     if (st == REG_OK)
-        st = reg_handler_id_param(req, &id);
-    if (st == REG_OK)
-        st = reg_registry_get(app->store, &req->arena, type, id, &art);
-    if (st == REG_OK)
-        st = parse_aspect(req, type, &aspect);
-    if (st == REG_OK && type == REG_TYPE_MODEL) {
+        st = parse_aspect(req, art.type, &aspect);
+    if (st == REG_OK && art.type == REG_TYPE_MODEL) {
         struct reg_sensitive sens;
         st = reg_sensitive_get(app->store, &req->arena, &art, &sens);
         if (st == REG_OK)

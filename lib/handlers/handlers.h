@@ -157,6 +157,10 @@ struct reg_registry reg_handler_registry(struct reg_app *app);
 enum reg_status reg_handler_type_param(struct reg_request *req, enum reg_artifact_type *out);
 /* The {id} path parameter, checked against the id pattern. */
 enum reg_status reg_handler_id_param(struct reg_request *req, const char **out);
+/* The artifact the {artifact_type} and {id} path parameters name (REG_ENOTFOUND when there is
+ * none of that type); its strings are the request's. */
+enum reg_status reg_handler_artifact_param(struct reg_app *app, struct reg_request *req,
+                                           struct reg_artifact *out);
 /* Records an audit entry by the request's caller; a failure is logged, not returned: the
  * operation it describes has happened. */
 void reg_handler_audit(struct reg_app *app, struct reg_request *req, const struct reg_artifact *art,
