@@ -39,7 +39,8 @@ prepare_store(const struct reg_config *cfg)
     struct reg_app *app;
 
     if (reg_app_new(cfg, NULL, &app) != REG_OK) {
-        reg_log(REG_LOG_ERROR, "cannot open the store: %s", reg_error_detail());
+        reg_log(REG_LOG_ERROR, "cannot start the application (store, blobs, policy): %s",
+                reg_error_detail());
         return -1;
     }
     reg_app_free(app);

@@ -179,11 +179,6 @@ reg_config_load(struct reg_config *out)
     if (strcmp(out->ingest_gate, "net") != 0 && strcmp(out->ingest_gate, "strict") != 0)
         return reg_errorf(REG_EINVAL, "REGISTRY_INGEST_GATE must be 'net' or 'strict', got '%s'",
                           out->ingest_gate);
-    if (strcmp(out->scan_policy, "block") != 0 && strcmp(out->scan_policy, "flag") != 0 &&
-        strcmp(out->scan_policy, "off") != 0)
-        return reg_errorf(REG_EINVAL,
-                          "REGISTRY_SCAN_POLICY must be 'block', 'flag' or 'off', got '%s'",
-                          out->scan_policy);
     out->admin_password = env_or("REGISTRY_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD);
     listen_address(env_or("REGISTRY_LISTEN", "127.0.0.1"), out->port, out->listen_address,
                    sizeof(out->listen_address));

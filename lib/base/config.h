@@ -36,7 +36,8 @@ struct reg_config {
     const char *github_token;      /* GITHUB_TOKEN; NULL when none */
     int upstream_timeout_ms;       /* REGISTRY_UPSTREAM_TIMEOUT_MS: per upstream attempt, 15000 */
     const char *ingest_gate;       /* REGISTRY_INGEST_GATE: "net" (default) | "strict" */
-    const char *scan_policy;       /* REGISTRY_SCAN_POLICY: "block" (default) | "flag" | "off" */
+    const char *scan_policy;       /* REGISTRY_SCAN_POLICY: "block" (default) | "flag" | "off",
+                                      read by reg_scan_policy_parse when the app starts */
     int64_t bundle_max_bytes;      /* REGISTRY_BUNDLE_MAX_BYTES: largest bundle kept, 0 = any */
     int64_t upload_max_bytes;      /* REGISTRY_UPLOAD_MAX_BYTES: largest upload, 1 GiB */
     int64_t blob_reserve_bytes;    /* REGISTRY_BLOB_RESERVE_BYTES: free space kept, 1 GiB */

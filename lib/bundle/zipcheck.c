@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/bytes.h"
 #include "base/str.h"
 
 /* Record signatures and fixed lengths (PKWARE APPNOTE 4.3). */
@@ -85,19 +86,19 @@ src_read(const struct source *s, int64_t off, void *buf, size_t n)
 static unsigned int
 le16(const unsigned char *p)
 {
-    return (unsigned int)p[0] | (unsigned int)p[1] << 8;
+    return (unsigned int)reg_le_uint(p, 2);
 }
 
 static uint32_t
 le32(const unsigned char *p)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return (uint32_t)reg_le_uint(p, 4);
 }
 
 static uint64_t
 le64(const unsigned char *p)
 {
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+    return reg_le_uint(p, 8);
 }
 
 /* ---------------------------------------------------------------- entry names */

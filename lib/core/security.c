@@ -147,12 +147,6 @@ reg_security_decide(const struct reg_security_report *r)
 
 /* ---- JSON ---------------------------------------------------------------------------------- */
 
-static const char *
-policy_name(enum reg_scan_policy p)
-{
-    return p == REG_SCAN_POLICY_BLOCK ? "block" : p == REG_SCAN_POLICY_FLAG ? "flag" : "off";
-}
-
 static struct json_object *
 file_json(const struct reg_security_file *f)
 {
@@ -180,7 +174,7 @@ reg_security_json(const struct reg_security_report *r)
     enum reg_scan_verdict worst = REG_SCAN_SAFE;
 
     json_object_object_add(o, "scanned", json_object_new_boolean(r->policy != REG_SCAN_POLICY_OFF));
-    json_object_object_add(o, "policy", json_object_new_string(policy_name(r->policy)));
+    json_object_object_add(o, "policy", json_object_new_string(reg_scan_policy_name(r->policy)));
     if (r->policy == REG_SCAN_POLICY_OFF)
         return o;
     files = json_object_new_array();

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bytes.h"
 #include "base/json.h"
 #include "base/limits.h"
 #include "scan/scan_int.h"
@@ -356,8 +357,7 @@ st_feed(struct st *t, const uint8_t *b, size_t n)
         done = take;
         if (t->have < 8)
             return done;
-        for (int i = 7; i >= 0; i--)
-            t->hlen = (t->hlen << 8) | t->pre[i];
+        t->hlen = reg_le_uint(t->pre, 8);
         if (t->hlen < 2 || t->hlen > SCAN_ST_HEADER_MAX) {
             scan_note(t->s, REG_SCAN_UNKNOWN, "safetensors: header length %llu out of bounds",
                       (unsigned long long)t->hlen);

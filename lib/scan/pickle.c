@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/bytes.h"
 #include "scan/scan_int.h"
 
 enum kind { K_MARK, K_OBJ, K_STR, K_BIG, K_LOST };
@@ -140,16 +141,6 @@ fail(struct pk *p, const char *what)
     scan_note(p->s, REG_SCAN_UNKNOWN, "pickle%s%s: %s at byte %llu", *p->where ? " " : "", p->where,
               what, (unsigned long long)p->op_pos);
     p->state = S_DONE;
-}
-
-static uint64_t
-le(const uint8_t *b, size_t n)
-{
-    uint64_t v = 0;
-
-    for (size_t i = n; i > 0; i--)
-        v = (v << 8) | b[i - 1];
-    return v;
 }
 
 /* ---- the modelled stack ---- */
@@ -462,11 +453,11 @@ apply(struct pk *p)
         break;
     case 'h':
     case 'j':
-        memo_op(p, false, (int64_t)le(p->fixed, p->want));
+        memo_op(p, false, (int64_t)reg_le_uint(p->fixed, p->want));
         break;
     case 'q':
     case 'r':
-        memo_op(p, true, (int64_t)le(p->fixed, p->want));
+        memo_op(p, true, (int64_t)reg_le_uint(p->fixed, p->want));
         break;
     case 0x94:
         p->used_memoize = true;
@@ -660,7 +651,7 @@ step(struct pk *p, const uint8_t *b, size_t n)
             p->state = S_OP;
             apply(p);
         } else {
-            p->remain = le(p->fixed, p->want);
+            p->remain = reg_le_uint(p->fixed, p->want);
             p->state = S_DATA;
             if (p->remain == 0) {
                 p->state = S_OP;

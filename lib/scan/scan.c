@@ -442,6 +442,12 @@ reg_scan_policy_parse(const char *s, enum reg_scan_policy *out)
     return REG_OK;
 }
 
+const char *
+reg_scan_policy_name(enum reg_scan_policy p)
+{
+    return p == REG_SCAN_POLICY_FLAG ? "flag" : p == REG_SCAN_POLICY_OFF ? "off" : "block";
+}
+
 bool
 reg_scan_refuses(enum reg_scan_policy p, enum reg_scan_verdict v)
 {

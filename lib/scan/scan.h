@@ -86,6 +86,8 @@ enum reg_status reg_scan_buffer(const char *path, const void *buf, size_t len, s
 enum reg_scan_policy { REG_SCAN_POLICY_BLOCK, REG_SCAN_POLICY_FLAG, REG_SCAN_POLICY_OFF };
 /* "block", "flag" or "off" (NULL or "" is block, the default); anything else is REG_EINVAL. */
 enum reg_status reg_scan_policy_parse(const char *s, enum reg_scan_policy *out);
+/* "block", "flag" or "off". */
+const char *reg_scan_policy_name(enum reg_scan_policy p);
 /* Whether a file with this verdict refuses the model under the policy (block: dangerous
  * and unknown refuse; flag and off: nothing refuses). */
 bool reg_scan_refuses(enum reg_scan_policy p, enum reg_scan_verdict v);

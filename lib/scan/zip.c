@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/bytes.h"
 #include "scan/scan_int.h"
 
 enum {
@@ -51,16 +52,6 @@ static const uint8_t sig_end[] = {'P', 'K', 5, 6};
 static const uint8_t sig_end64[] = {'P', 'K', 6, 6};
 static const uint8_t sig_locator64[] = {'P', 'K', 6, 7};
 static const uint8_t sig_desc[] = {'P', 'K', 7, 8};
-
-static uint64_t
-rd(const uint8_t *b, size_t n)
-{
-    uint64_t v = 0;
-
-    for (size_t i = n; i > 0; i--)
-        v = (v << 8) | b[i - 1];
-    return v;
-}
 
 static uint64_t
 name_hash(const char *s)
@@ -160,8 +151,8 @@ parse_extra(struct zip *z)
     size_t at = 0;
 
     while (at + 4 <= z->extralen) {
-        unsigned id = (unsigned)rd(z->extra + at, 2);
-        size_t len = (size_t)rd(z->extra + at + 2, 2), p = at + 4;
+        unsigned id = (unsigned)reg_le_uint(z->extra + at, 2);
+        size_t len = (size_t)reg_le_uint(z->extra + at + 2, 2), p = at + 4;
         size_t end = at + 4 + len < z->extralen ? at + 4 + len : z->extralen;
         if (id == 1) {
             z->zip64 = true;
@@ -169,7 +160,7 @@ parse_extra(struct zip *z)
             for (size_t i = 0; i < 3; i++) {
                 if (*fields[i] != 0xFFFFFFFFu || p + 8 > end)
                     continue;
-                *fields[i] = rd(z->extra + p, 8);
+                *fields[i] = reg_le_uint(z->extra + p, 8);
                 p += 8;
             }
         }
@@ -341,13 +332,13 @@ held_is_descriptor(struct zip *z, size_t *len)
 {
     const uint8_t *d = z->held;
 
-    if (z->nheld < 24 || memcmp(d, sig_desc, 4) != 0 || rd(d + 4, 4) != z->crc_now)
+    if (z->nheld < 24 || memcmp(d, sig_desc, 4) != 0 || reg_le_uint(d + 4, 4) != z->crc_now)
         return false;
-    if (!z->zip64 && rd(d + 8, 4) == z->in && rd(d + 12, 4) == z->in) {
+    if (!z->zip64 && reg_le_uint(d + 8, 4) == z->in && reg_le_uint(d + 12, 4) == z->in) {
         *len = 16;
         return true;
     }
-    if (rd(d + 8, 8) == z->in && rd(d + 16, 8) == z->in) {
+    if (reg_le_uint(d + 8, 8) == z->in && reg_le_uint(d + 16, 8) == z->in) {
         *len = 24;
         return true;
     }
@@ -420,7 +411,8 @@ descriptor(struct zip *z)
     }
     if (z->want == 4 + 4 + 2 * sz)
         d += 4;
-    check_entry(z, (uint32_t)rd(d, 4), rd(d + 4, sz), rd(d + 4 + sz, sz));
+    check_entry(z, (uint32_t)reg_le_uint(d, 4), reg_le_uint(d + 4, sz),
+                reg_le_uint(d + 4 + sz, sz));
 }
 
 static void
@@ -428,13 +420,13 @@ local_header(struct zip *z)
 {
     const uint8_t *h = z->hdr;
 
-    z->flags = (uint16_t)rd(h + 6, 2);
-    z->method = (uint16_t)rd(h + 8, 2);
-    z->crc = (uint32_t)rd(h + 14, 4);
-    z->csize = rd(h + 18, 4);
-    z->usize = rd(h + 22, 4);
-    z->namelen = (uint16_t)rd(h + 26, 2);
-    z->extralen = (uint16_t)rd(h + 28, 2);
+    z->flags = (uint16_t)reg_le_uint(h + 6, 2);
+    z->method = (uint16_t)reg_le_uint(h + 8, 2);
+    z->crc = (uint32_t)reg_le_uint(h + 14, 4);
+    z->csize = reg_le_uint(h + 18, 4);
+    z->usize = reg_le_uint(h + 22, 4);
+    z->namelen = (uint16_t)reg_le_uint(h + 26, 2);
+    z->extralen = (uint16_t)reg_le_uint(h + 28, 2);
     z->zip64 = false;
     if (z->namelen == 0 || z->namelen > SCAN_ZIP_NAME_MAX) {
         zfail(z, "name empty or too long");
@@ -451,13 +443,13 @@ central_header(struct zip *z)
 {
     const uint8_t *h = z->hdr;
 
-    z->crc = (uint32_t)rd(h + 16, 4);
-    z->csize = rd(h + 20, 4);
-    z->usize = rd(h + 24, 4);
-    z->namelen = (uint16_t)rd(h + 28, 2);
-    z->extralen = (uint16_t)rd(h + 30, 2);
-    z->skip = rd(h + 32, 2); /* the comment */
-    z->offset = rd(h + 42, 4);
+    z->crc = (uint32_t)reg_le_uint(h + 16, 4);
+    z->csize = reg_le_uint(h + 20, 4);
+    z->usize = reg_le_uint(h + 24, 4);
+    z->namelen = (uint16_t)reg_le_uint(h + 28, 2);
+    z->extralen = (uint16_t)reg_le_uint(h + 30, 2);
+    z->skip = reg_le_uint(h + 32, 2); /* the comment */
+    z->offset = reg_le_uint(h + 42, 4);
     if (z->namelen == 0 || z->namelen > SCAN_ZIP_NAME_MAX) {
         zfail(z, "name empty or too long");
         return;
@@ -498,7 +490,7 @@ end_record(struct zip *z)
     }
     /* The end record must end the file (as unzip finds it, from the end): a second zip
      * appended after it could list entries this walk never saw. */
-    z->skip = rd(z->hdr + 20, 2);
+    z->skip = reg_le_uint(z->hdr + 20, 2);
     z->state = z->skip > 0 ? Z_SKIP : Z_TRAIL;
     z->finished = true;
     if (z->kind == ZIP_TORCH && z->ntargets == 0)
@@ -516,7 +508,7 @@ record(struct zip *z)
     } else if (memcmp(z->hdr, sig_central, 4) == 0) {
         central_header(z);
     } else if (memcmp(z->hdr, sig_end64, 4) == 0) {
-        z->skip = rd(z->hdr + 4, 8); /* the rest of the Zip64 end record */
+        z->skip = reg_le_uint(z->hdr + 4, 8); /* the rest of the Zip64 end record */
         z->state = z->skip > 0 ? Z_SKIP : Z_SIG;
         z->have = 0;
         z->want = 4;

@@ -396,6 +396,12 @@ reg_ddb_count(struct reg_store *base, int64_t *out)
     return counter(base, "count", out);
 }
 
+const char *
+reg_ddb_seq_sk(struct reg_arena *a, char prefix, int64_t seq)
+{
+    return reg_arena_sprintf(a, "%c#%019lld", prefix, (long long)seq);
+}
+
 /* The seq of a sort key "<prefix>#<seq>". */
 static int64_t
 seq_of(struct json_object *item)
@@ -416,12 +422,12 @@ reg_ddb_query_seq(struct dynamo_store *s, struct reg_arena *a, const char *pk, c
 
     *count = 0;
     *next_after = 0;
+    if (after == INT64_MAX)
+        return REG_OK; /* nothing follows the last cursor there can be */
     reg_ddb_set_str(req, "KeyConditionExpression", "pk = :pk AND sk BETWEEN :from AND :to");
     reg_ddb_value(req, ":pk", reg_ddb_attr_s(pk));
-    reg_ddb_value(req, ":from",
-                  reg_ddb_attr_s(reg_arena_sprintf(a, "%c#%019lld", prefix, (long long)after + 1)));
-    reg_ddb_value(req, ":to",
-                  reg_ddb_attr_s(reg_arena_sprintf(a, "%c#9999999999999999999", prefix)));
+    reg_ddb_value(req, ":from", reg_ddb_attr_s(reg_ddb_seq_sk(a, prefix, after + 1)));
+    reg_ddb_value(req, ":to", reg_ddb_attr_s(reg_ddb_seq_sk(a, prefix, INT64_MAX)));
     json_object_object_add(req, "ConsistentRead", json_object_new_boolean(true));
     /* One more item than asked tells whether another page follows. */
     json_object_object_add(req, "Limit", json_object_new_int(limit + 1));

@@ -408,8 +408,7 @@ reg_ddb_audit_append(struct reg_store *base, const struct reg_audit_entry *e)
         reg_arena_cleanup(&a);
         return st;
     }
-    item = reg_ddb_key(reg_ddb_artifact_pk(&a, e->artifact.id),
-                       reg_arena_sprintf(&a, "L#%019lld", (long long)seq));
+    item = reg_ddb_key(reg_ddb_artifact_pk(&a, e->artifact.id), reg_ddb_seq_sk(&a, 'L', seq));
     json_object_object_add(item, "user", reg_ddb_attr_s(e->user));
     json_object_object_add(item, "is_admin", reg_ddb_attr_bool(e->is_admin));
     json_object_object_add(item, "action", reg_ddb_attr_n(e->action));

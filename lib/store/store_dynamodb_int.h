@@ -105,6 +105,9 @@ enum reg_status reg_ddb_update_counters(struct dynamo_store *s, struct reg_arena
 /* ADD to counters (expr like "ADD generation :one, #count :d"); *out as above. */
 enum reg_status reg_ddb_bump(struct dynamo_store *s, struct reg_arena *a, const char *expr,
                              int64_t delta, const char *read, int64_t *out);
+/* The sort key "<prefix>#<seq>" of an item in a sequence (audit 'L', download history 'H'),
+ * zero-padded so that the keys sort as the numbers do. */
+const char *reg_ddb_seq_sk(struct reg_arena *a, char prefix, int64_t seq);
 /* Reads one item of a sequence query into the slot it is given (strings into the arena). */
 typedef void (*reg_ddb_seq_item_fn)(struct reg_arena *a, struct json_object *item, void *slot);
 /* The items of partition pk whose sort keys are "<prefix>#<seq>" with seq > after, in seq

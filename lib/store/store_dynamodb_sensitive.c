@@ -109,8 +109,7 @@ reg_ddb_download_append(struct reg_store *base, const struct reg_download_event 
     reg_arena_init(&a);
     st = reg_ddb_bump(s, &a, "ADD download_seq :one", 1, "download_seq", &seq);
     if (st == REG_OK) {
-        item = reg_ddb_key(reg_ddb_artifact_pk(&a, e->artifact_id),
-                           reg_arena_sprintf(&a, "H#%019lld", (long long)seq));
+        item = reg_ddb_key(reg_ddb_artifact_pk(&a, e->artifact_id), reg_ddb_seq_sk(&a, 'H', seq));
         json_object_object_add(item, "id", reg_ddb_attr_s(e->artifact_id));
         json_object_object_add(item, "user", reg_ddb_attr_s(e->user));
         json_object_object_add(item, "date", reg_ddb_attr_n(e->date));

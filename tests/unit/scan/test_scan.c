@@ -966,6 +966,12 @@ test_policy(void **state)
     assert_int_equal(reg_scan_policy_parse("off", &p), REG_OK);
     assert_int_equal(p, REG_SCAN_POLICY_OFF);
     assert_int_equal(reg_scan_policy_parse("Block", &p), REG_EINVAL);
+    /* the names read back as the policies they name */
+    for (int i = REG_SCAN_POLICY_BLOCK; i <= REG_SCAN_POLICY_OFF; i++) {
+        assert_int_equal(reg_scan_policy_parse(reg_scan_policy_name((enum reg_scan_policy)i), &p),
+                         REG_OK);
+        assert_int_equal(p, i);
+    }
     assert_true(reg_scan_refuses(REG_SCAN_POLICY_BLOCK, REG_SCAN_DANGEROUS));
     assert_true(reg_scan_refuses(REG_SCAN_POLICY_BLOCK, REG_SCAN_UNKNOWN));
     assert_false(reg_scan_refuses(REG_SCAN_POLICY_BLOCK, REG_SCAN_SUSPICIOUS));

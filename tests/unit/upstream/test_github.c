@@ -531,24 +531,36 @@ script_asked(struct script *sc, const char *part)
     return n;
 }
 
+/* Fetches repository o/r from a fresh scripted server (token may be NULL), which is stopped
+ * before this returns so that sc can be asked what it was sent. */
+static enum reg_status
+scripted_fetch(struct script *sc, const char *token, struct reg_arena *a,
+               struct reg_code_signals *c)
+{
+    struct reg_http_config cfg = fixture_http_config();
+    const char *bases[1];
+    enum reg_status st;
+
+    script_start(sc);
+    bases[0] = sc->base;
+    cfg.allowed_bases = bases;
+    st = reg_gh_fetch_repo(&cfg, sc->base, token, a, "o/r", c);
+    script_stop(sc);
+    return st;
+}
+
 /* #150 approved (from GraphQL), #5 approved (its reviews over REST: older than the list),
  * #151 not merged; "Initial commit" names none: 2 of 4 reviewed, one review request. */
 static void
 test_token_reviews_older_than_the_list(void **state)
 {
     struct script sc;
-    const char *bases[1];
-    struct reg_http_config cfg = fixture_http_config();
     struct reg_arena a;
     struct reg_code_signals c;
 
     (void)state;
-    script_start(&sc);
-    bases[0] = sc.base;
-    cfg.allowed_bases = bases;
     reg_arena_init(&a);
-    assert_int_equal(reg_gh_fetch_repo(&cfg, sc.base, TOKEN, &a, "o/r", &c), REG_OK);
-    script_stop(&sc);
+    assert_int_equal(scripted_fetch(&sc, TOKEN, &a, &c), REG_OK);
     assert_int_equal(c.commits_seen, 4);
     assert_int_equal(c.commits_reviewed, 2);
     assert_int_equal(script_asked(&sc, "/graphql"), 1);
@@ -564,18 +576,12 @@ static void
 test_tags_past_the_first_page(void **state)
 {
     struct script sc;
-    const char *bases[1];
-    struct reg_http_config cfg = fixture_http_config();
     struct reg_arena a;
     struct reg_code_signals c;
 
     (void)state;
-    script_start(&sc);
-    bases[0] = sc.base;
-    cfg.allowed_bases = bases;
     reg_arena_init(&a);
-    assert_int_equal(reg_gh_fetch_repo(&cfg, sc.base, NULL, &a, "o/r", &c), REG_OK);
-    script_stop(&sc);
+    assert_int_equal(scripted_fetch(&sc, NULL, &a, &c), REG_OK);
     assert_int_equal(c.git_tags.n, REG_GH_PER_PAGE + 30);
     assert_string_equal(c.git_tags.names[0], "v1.0.0");
     assert_string_equal(c.git_tags.names[REG_GH_PER_PAGE], "v2.0.0");
@@ -583,10 +589,7 @@ test_tags_past_the_first_page(void **state)
     assert_int_equal(script_asked(&sc, "/tags?"), REG_GH_MAX_TAG_PAGES);
 
     /* with a token, GraphQL's full page of 100 is replaced by REST's pages 1 to 5 */
-    script_start(&sc);
-    bases[0] = sc.base;
-    assert_int_equal(reg_gh_fetch_repo(&cfg, sc.base, TOKEN, &a, "o/r", &c), REG_OK);
-    script_stop(&sc);
+    assert_int_equal(scripted_fetch(&sc, TOKEN, &a, &c), REG_OK);
     assert_int_equal(c.git_tags.n, REG_GH_PER_PAGE + 30);
     assert_string_equal(c.git_tags.names[0], "v1.0.0");
     assert_int_equal(script_asked(&sc, "/tags?"), REG_GH_MAX_TAG_PAGES);
