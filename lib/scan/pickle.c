@@ -94,6 +94,12 @@ static const uint8_t magic_long1[] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9,
                                       0x20, 0x6a, 0xa8, 0x50, 0x19, '.'};
 static const char magic_long0[] = "L119547037146038801333356L\n.";
 
+bool
+pk_is_opcode(uint8_t b)
+{
+    return ops[b].name != NULL;
+}
+
 void
 pk_init(struct pk *p, struct reg_scan *s, const char *where, bool multi)
 {

@@ -243,6 +243,13 @@ decide(struct reg_scan *s)
         s->mode = M_ZIP;
         zip_init(&s->zip, s, ZIP_TORCH);
         zip_feed(&s->zip, s->sniff, s->nsniff);
+    } else if (!pk_is_opcode(s->sniff[0])) {
+        /* The unpickler fails on its first byte, before it can call anything: torch.load and
+         * pickle.load refuse such a file (a CoreML weight.bin, a GGML .bin). */
+        s->mode = M_NONE;
+        scan_note(s, REG_SCAN_SAFE, "not a pickle or a zip (byte 0 is 0x%02x, no pickle opcode): "
+                                    "loading it as one fails before running anything",
+                  s->sniff[0]);
     } else {
         s->mode = M_PICKLE;
         pk_init(&s->pk, s, "", true);

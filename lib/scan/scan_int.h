@@ -108,6 +108,8 @@ struct pk {
 };
 
 void pk_init(struct pk *p, struct reg_scan *s, const char *where, bool multi);
+/* Whether b is an opcode the unpickler knows (the first byte of any pickle is one). */
+bool pk_is_opcode(uint8_t b);
 /* Consumes bytes of the stream; returns how many (fewer than n once the pickles ended). */
 size_t pk_feed(struct pk *p, const uint8_t *b, size_t n);
 /* The stream ended: a pickle cut short is UNKNOWN. */

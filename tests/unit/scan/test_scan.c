@@ -434,6 +434,11 @@ test_truncated_and_unknown_opcode(void **state)
     expect(scan(*state, "a.pkl", bad, 4), REG_SCAN_UNKNOWN, "unknown opcode at byte 2");
     expect(scan(*state, "a.pkl", "", 0), REG_SCAN_UNKNOWN, "empty");
     expect(scan(*state, "a.pkl", ")0.", 3), REG_SCAN_UNKNOWN, "underflow");
+    /* No pickle starts with a byte that is no opcode: unpickling fails before it calls anything
+     * (a CoreML weight.bin, a GGML file), so such a file is not one, even when it ends early. */
+    expect(scan(*state, "weight.bin", "\x00\x01\x02\x03cos\nsystem\n", 14), REG_SCAN_SAFE,
+           "not a pickle or a zip (byte 0 is 0x00");
+    expect(scan(*state, "ggml-model.bin", "\xff", 1), REG_SCAN_SAFE, "byte 0 is 0xff");
     free(o.b);
 }
 
