@@ -11,7 +11,8 @@
 
 #include "scan/scan_int.h"
 
-enum mode { M_NONE, M_SNIFF, M_PICKLE, M_ZIP, M_NPY, M_ST, M_JSON };
+/* M_DIR: a zip read by its central directory (remote.c), entry by entry, not as a stream. */
+enum mode { M_NONE, M_SNIFF, M_PICKLE, M_ZIP, M_NPY, M_ST, M_JSON, M_DIR };
 
 struct reg_scan {
     enum reg_scan_format format;
@@ -247,8 +248,9 @@ decide(struct reg_scan *s)
         /* The unpickler fails on its first byte, before it can call anything: torch.load and
          * pickle.load refuse such a file (a CoreML weight.bin, a GGML .bin). */
         s->mode = M_NONE;
-        scan_note(s, REG_SCAN_SAFE, "not a pickle or a zip (byte 0 is 0x%02x, no pickle opcode): "
-                                    "loading it as one fails before running anything",
+        scan_note(s, REG_SCAN_SAFE,
+                  "not a pickle or a zip (byte 0 is 0x%02x, no pickle opcode): "
+                  "loading it as one fails before running anything",
                   s->sniff[0]);
     } else {
         s->mode = M_PICKLE;
@@ -287,6 +289,7 @@ dispatch(struct reg_scan *s, const uint8_t *b, size_t n)
         jdoc_feed(&s->jd, b, n);
         break;
     case M_NONE:
+    case M_DIR:
         break;
     }
 }
@@ -302,12 +305,30 @@ reg_scan_feed(struct reg_scan *s, const void *buf, size_t len)
 }
 
 bool
+scan_is_zip(const struct reg_scan *s)
+{
+    return s->mode == M_ZIP;
+}
+
+struct zip *
+scan_by_directory(struct reg_scan *s)
+{
+    enum zip_kind kind = s->zip.kind;
+
+    zip_cleanup(&s->zip);
+    zip_init(&s->zip, s, kind);
+    s->mode = M_DIR;
+    return &s->zip;
+}
+
+bool
 reg_scan_done(const struct reg_scan *s)
 {
     if (s->stopped)
         return true;
     switch (s->mode) {
     case M_NONE:
+    case M_DIR:
         return true;
     case M_PICKLE:
         return s->pk.finished;
@@ -352,6 +373,7 @@ end_reader(struct reg_scan *s)
         jdoc_end(&s->jd);
         break;
     case M_NONE:
+    case M_DIR:
         break;
     }
 }
@@ -406,7 +428,7 @@ reg_scan_free(struct reg_scan *s)
         free(s->imports[i]);
     if (s->mode == M_PICKLE)
         pk_cleanup(&s->pk);
-    else if (s->mode == M_ZIP)
+    else if (s->mode == M_ZIP || s->mode == M_DIR)
         zip_cleanup(&s->zip);
     else if (s->mode == M_NPY)
         npy_cleanup(&s->npy);

@@ -82,6 +82,42 @@ void reg_scan_free(struct reg_scan *s); /* NULL-safe */
 enum reg_status reg_scan_buffer(const char *path, const void *buf, size_t len, struct reg_arena *a,
                                 struct reg_scan_result *out);
 
+/*
+ * Scanning a file where it lies (upstream, read by HTTP Range requests), reading only what a
+ * verdict needs: the file from its start until the scanner is done (a safetensors header, the
+ * pickles of a raw pickle stream, a config.json, a small file whole), except that a zip larger
+ * than whole_max (a PyTorch checkpoint, an .npz, a .keras) is read by its central directory and
+ * then only the entries a format reads (the checkpoint's pickles, the arrays, the Keras
+ * config), each checked against the directory's CRC-32 and sizes. The other entries' data is
+ * then not read, so not checked: the detail says so, and a full walk (a download streaming
+ * the file through reg_scan_feed) still sees them.
+ *
+ * The reader hands bytes [offset, offset + len) of the file (len -1: to its end) to the sink
+ * in order, in pieces; a sink returning false has what it needs, and the reader stops and
+ * returns REG_OK. Any other status is a failure to read (the scan's result is then unset).
+ */
+typedef bool (*reg_scan_sink_fn)(void *ctx, const void *buf, size_t len);
+typedef enum reg_status (*reg_scan_read_fn)(void *ctx, int64_t offset, int64_t len,
+                                            reg_scan_sink_fn sink, void *sink_ctx);
+
+/* A zip up to this size is read whole, as a stream (every entry checked). */
+#define REG_SCAN_WHOLE_MAX ((int64_t)64 * 1024 * 1024)
+
+struct reg_scan_source {
+    reg_scan_read_fn read;
+    void *ctx;
+    int64_t size;      /* the file's length (a listing gives it) */
+    int64_t whole_max; /* <= 0: REG_SCAN_WHOLE_MAX */
+    /* Set by reg_scan_remote: */
+    int64_t bytes_read; /* bytes read to reach the verdict */
+    int reads;          /* read calls made */
+    bool by_directory;  /* a zip read by its central directory */
+};
+
+/* Scans the file named path from src (see above) into out (strings from a). */
+enum reg_status reg_scan_remote(const char *path, struct reg_scan_source *src, struct reg_arena *a,
+                                struct reg_scan_result *out);
+
 /* The policy (REGISTRY_SCAN_POLICY=block|flag|off): */
 enum reg_scan_policy { REG_SCAN_POLICY_BLOCK, REG_SCAN_POLICY_FLAG, REG_SCAN_POLICY_OFF };
 /* "block", "flag" or "off" (NULL or "" is block, the default); anything else is REG_EINVAL. */

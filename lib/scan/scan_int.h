@@ -203,5 +203,20 @@ void zip_init(struct zip *z, struct reg_scan *s, enum zip_kind kind);
 size_t zip_feed(struct zip *z, const uint8_t *b, size_t n);
 void zip_end(struct zip *z);
 void zip_cleanup(struct zip *z);
+/* Whether a zip of kind has a reader for the entry name ("*.pkl" of a PyTorch checkpoint, ...). */
+bool zip_reads(enum zip_kind kind, const char *name);
+/* The entry z->name starts: its reader, if it has one, begins; its CRC-32 and size restart. */
+void zip_reader_begin(struct zip *z);
+/* Uncompressed bytes of the entry: counted into its CRC-32 and size, and read if it is read. */
+void zip_produce(struct zip *z, const uint8_t *b, size_t n);
+/* The entry ends: its reader judges the end (when finish and the scan goes on) and is freed. */
+void zip_reader_end(struct zip *z, bool finish);
+
+/* ---- remote.c and scan.c: a zip read by its central directory ---- */
+/* Whether s reads a zip as a stream. */
+bool scan_is_zip(const struct reg_scan *s);
+/* s stops reading a stream and goes on as a zip read by its directory (reg_scan_remote): its
+ * findings so far stay; returns the zip whose readers the entries feed. s must be a zip. */
+struct zip *scan_by_directory(struct reg_scan *s);
 
 #endif

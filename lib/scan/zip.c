@@ -76,8 +76,8 @@ zip_init(struct zip *z, struct reg_scan *s, enum zip_kind kind)
         reg_oom();
 }
 
-static void
-end_target(struct zip *z, bool finish)
+void
+zip_reader_end(struct zip *z, bool finish)
 {
     if (finish && !scan_stopped(z->s)) {
         if (z->target == T_PICKLE)
@@ -102,7 +102,7 @@ end_target(struct zip *z, bool finish)
 void
 zip_cleanup(struct zip *z)
 {
-    end_target(z, false);
+    zip_reader_end(z, false);
     free(z->extra);
     free(z->zout);
     free(z->seen);
@@ -131,16 +131,36 @@ suffix(const char *name, const char *sfx)
     return n >= k && strcmp(name + n - k, sfx) == 0;
 }
 
+bool
+zip_reads(enum zip_kind kind, const char *name)
+{
+    return (kind == ZIP_TORCH && suffix(name, ".pkl")) ||
+           (kind == ZIP_NPZ && suffix(name, ".npy")) ||
+           (kind == ZIP_KERAS && strcmp(name, "config.json") == 0);
+}
+
 static int
 target_of(const struct zip *z)
 {
-    if (z->kind == ZIP_TORCH && suffix(z->name, ".pkl"))
-        return T_PICKLE;
-    if (z->kind == ZIP_NPZ && suffix(z->name, ".npy"))
-        return T_NPY;
-    if (z->kind == ZIP_KERAS && strcmp(z->name, "config.json") == 0)
-        return T_JSON;
-    return T_SKIP;
+    if (!zip_reads(z->kind, z->name))
+        return T_SKIP;
+    return z->kind == ZIP_TORCH ? T_PICKLE : z->kind == ZIP_NPZ ? T_NPY : T_JSON;
+}
+
+void
+zip_reader_begin(struct zip *z)
+{
+    z->target = target_of(z);
+    z->crc_now = (uint32_t)crc32(0, NULL, 0);
+    z->out = 0;
+    if (z->target == T_PICKLE)
+        pk_init(&z->pk, z->s, z->name, false);
+    else if (z->target == T_NPY)
+        npy_init(&z->npy, z->s, z->name);
+    else if (z->target == T_JSON)
+        jdoc_init(&z->jd, z->s, z->name, z->kind == ZIP_KERAS);
+    if (z->target != T_SKIP)
+        z->ntargets++;
 }
 
 /* The Zip64 extended information field holds, in this order, the uncompressed size, the
@@ -176,10 +196,9 @@ start_entry(struct zip *z)
 
     z->offset = 0;
     parse_extra(z);
-    z->target = target_of(z);
-    z->in = z->out = 0;
+    zip_reader_begin(z);
+    z->in = 0;
     z->nheld = 0;
-    z->crc_now = (uint32_t)crc32(0, NULL, 0);
     if (encrypted && (z->target != T_SKIP || descriptor)) {
         zfail(z, "encrypted");
         return;
@@ -194,23 +213,14 @@ start_entry(struct zip *z)
             reg_oom();
         z->z_live = true;
     }
-    if (z->target == T_PICKLE)
-        pk_init(&z->pk, z->s, z->name, false);
-    else if (z->target == T_NPY)
-        npy_init(&z->npy, z->s, z->name);
-    else if (z->target == T_JSON)
-        jdoc_init(&z->jd, z->s, z->name, z->kind == ZIP_KERAS);
-    if (z->target != T_SKIP)
-        z->ntargets++;
     if (!z->z_live && descriptor && z->csize == 0)
         z->state = Z_HELD; /* stored, size unknown: look for its descriptor */
     else
         z->state = z->z_live || z->csize > 0 ? Z_DATA : Z_DESC;
 }
 
-/* Uncompressed bytes of the entry: checked, and handed to its reader if it has one. */
-static void
-produce(struct zip *z, const uint8_t *b, size_t n)
+void
+zip_produce(struct zip *z, const uint8_t *b, size_t n)
 {
     if (n == 0)
         return;
@@ -230,7 +240,7 @@ data_raw(struct zip *z, const uint8_t *b, size_t n)
     size_t take = z->csize - z->in < n ? (size_t)(z->csize - z->in) : n;
 
     if (!(z->flags & 1) && z->method == 0)
-        produce(z, b, take);
+        zip_produce(z, b, take);
     z->in += take;
     if (z->in == z->csize)
         z->state = Z_DESC;
@@ -255,7 +265,7 @@ data_inflate(struct zip *z, const uint8_t *b, size_t n)
         rc = inflate(&z->z, Z_NO_FLUSH);
         /* What was inflated before an error first: its reader sees the same bytes whatever
          * the pieces the file came in. */
-        produce(z, z->zout, SCAN_ZIP_WINDOW - z->z.avail_out);
+        zip_produce(z, z->zout, SCAN_ZIP_WINDOW - z->z.avail_out);
         z->inflated_total += SCAN_ZIP_WINDOW - z->z.avail_out;
         if (scan_stopped(z->s))
             return n;
@@ -303,7 +313,7 @@ check_entry(struct zip *z, uint32_t crc, uint64_t csize, uint64_t usize)
         zfail(z, "sizes differ from the data");
         return;
     }
-    end_target(z, true);
+    zip_reader_end(z, true);
     if (z->nentries == z->cap_seen) {
         struct zip_seen *grown;
         if (z->cap_seen == SCAN_ZIP_ENTRIES_MAX) {
@@ -348,7 +358,7 @@ held_is_descriptor(struct zip *z, size_t *len)
 static void
 release(struct zip *z, size_t k)
 {
-    produce(z, z->held, k);
+    zip_produce(z, z->held, k);
     z->in += k;
     memmove(z->held, z->held + k, z->nheld - k);
     z->nheld -= k;
@@ -364,7 +374,7 @@ data_held(struct zip *z, const uint8_t *b, size_t n)
             /* Bytes before the next 'P' cannot start a descriptor: through at once. */
             const uint8_t *p = memchr(b + done, 'P', n - done);
             size_t k = p ? (size_t)(p - (b + done)) : n - done;
-            produce(z, b + done, k);
+            zip_produce(z, b + done, k);
             z->in += k;
             done += k;
             if (done == n)

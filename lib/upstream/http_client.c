@@ -45,6 +45,9 @@ struct stream {
     int64_t max_bytes;
     int64_t delivered;         /* bytes the sink accepted */
     enum reg_status sink_said; /* REG_OK until the sink refuses a chunk */
+    int64_t offset;            /* a range's first byte: a 200 answer then is not the range */
+    int64_t end;               /* a range's end (exclusive), or -1 */
+    bool ended;                /* the range's end was reached in a 200 answer */
 };
 
 /* The running state of one request. */
@@ -189,16 +192,29 @@ on_stream_body(struct xfer *x, char *data, size_t n)
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status > 299)
         return n; /* a redirect, an error or an answer to be retried: not the content */
+    if (status == 200 && s->offset > 0) {
+        s->sink_said = reg_errorf(REG_EUPSTREAM, "answered 200 to a Range request from byte %lld",
+                                  (long long)s->offset);
+        return 0;
+    }
+    if (status == 200 && s->end >= 0 && (uint64_t)n >= (uint64_t)(s->end - s->delivered)) {
+        n = (size_t)(s->end - s->delivered); /* the whole body: the range ends in this chunk */
+        s->ended = true;
+    }
     if ((uint64_t)n > (uint64_t)(s->max_bytes - s->delivered)) {
         x->too_large = true;
         return 0;
     }
-    st = s->sink(s->ctx, data, n);
+    st = n > 0 ? s->sink(s->ctx, data, n) : REG_OK;
     if (st != REG_OK) {
         s->sink_said = st;
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
     }
     s->delivered += (int64_t)n;
+    if (s->ended) {
+        s->sink_said = REG_OK;
+        return 0; /* the range is complete: the rest of the 200 answer is not wanted */
+    }
     return n;
 }
 
@@ -332,7 +348,10 @@ new_easy(const struct fetch *f, struct xfer *x)
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    /* A range is of the body as sent: no content coding then. */
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, x->req->range ? NULL : "");
+    if (x->req->range)
+        curl_easy_setopt(h, CURLOPT_RANGE, x->req->range);
     curl_easy_setopt(h, CURLOPT_USERAGENT, REG_HTTP_USER_AGENT);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, f->cfg.connect_timeout_ms);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -517,7 +536,9 @@ complete(struct fetch *f, struct xfer *x, CURLcode rc)
     r->status = 0;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
     x->answered = rc == CURLE_OK && !x->too_large;
-    if (x->stream && x->stream->sink_said != REG_OK) {
+    if (x->stream && x->stream->ended) {
+        finish(f, x, REG_OK); /* a 200 answer cut at the end of the range asked for */
+    } else if (x->stream && x->stream->sink_said != REG_OK) {
         set_error(x, "'%.150s': %s", x->url, reg_error_detail());
         finish(f, x, x->stream->sink_said);
     } else if (x->too_large) {
@@ -732,31 +753,67 @@ stream_outcome(struct reg_http_request *r, struct reg_http_stream_result *out)
     return st;
 }
 
-enum reg_status
-reg_http_stream(const struct reg_http_config *cfg, const char *url, const char *accept,
-                const char *bearer, int64_t max_bytes, reg_http_sink_fn sink, void *ctx,
-                struct reg_http_stream_result *out)
+/* Streams the request r into s (r's range, if any, matches s's). */
+static enum reg_status
+stream_request(const struct reg_http_config *cfg, struct reg_http_request *r, struct stream *s,
+               struct reg_http_stream_result *out)
 {
-    struct stream s = {sink, ctx, max_bytes, 0, REG_OK};
-    struct reg_http_request r;
     enum reg_status st;
 
     if (!out)
         return reg_errorf(REG_EINVAL, "reg_http_stream: no result");
     memset(out, 0, sizeof(*out));
-    if (!config_usable(cfg) || !sink || max_bytes <= 0) {
+    if (!config_usable(cfg) || !s->sink || s->max_bytes <= 0) {
         st = reg_errorf(REG_EINVAL, "reg_http_stream: no usable configuration, sink or cap");
         snprintf(out->error, sizeof(out->error), "%s", reg_error_detail());
         return st;
     }
+    fetch(cfg, r, 1, s); /* its outcome, a refused base included, is in r */
+    out->bytes = s->delivered;
+    st = stream_outcome(r, out);
+    reg_http_request_cleanup(r);
+    return st;
+}
+
+enum reg_status
+reg_http_stream(const struct reg_http_config *cfg, const char *url, const char *accept,
+                const char *bearer, int64_t max_bytes, reg_http_sink_fn sink, void *ctx,
+                struct reg_http_stream_result *out)
+{
+    struct stream s = {sink, ctx, max_bytes, 0, REG_OK, 0, -1, false};
+    struct reg_http_request r;
+
     reg_http_request_init(&r, url, 1); /* the body buffer stays unused */
     r.accept = accept;
     r.bearer = bearer;
-    fetch(cfg, &r, 1, &s); /* its outcome, a refused base included, is in r */
-    out->bytes = s.delivered;
-    st = stream_outcome(&r, out);
-    reg_http_request_cleanup(&r);
-    return st;
+    return stream_request(cfg, &r, &s, out);
+}
+
+enum reg_status
+reg_http_stream_range(const struct reg_http_config *cfg, const char *url, const char *accept,
+                      const char *bearer, int64_t offset, int64_t len, reg_http_sink_fn sink,
+                      void *ctx, struct reg_http_stream_result *out)
+{
+    struct stream s = {sink, ctx, INT64_MAX, 0, REG_OK, offset, len < 0 ? -1 : len, false};
+    struct reg_http_request r;
+    char range[64];
+
+    if (offset < 0 || len == 0 || (len > 0 && offset > INT64_MAX - len)) {
+        if (out)
+            memset(out, 0, sizeof(*out));
+        return reg_errorf(REG_EINVAL, "reg_http_stream_range: bad range %lld+%lld",
+                          (long long)offset, (long long)len);
+    }
+    if (len < 0)
+        snprintf(range, sizeof(range), "%lld-", (long long)offset);
+    else
+        snprintf(range, sizeof(range), "%lld-%lld", (long long)offset,
+                 (long long)(offset + len - 1));
+    reg_http_request_init(&r, url, 1);
+    r.accept = accept;
+    r.bearer = bearer;
+    r.range = range;
+    return stream_request(cfg, &r, &s, out);
 }
 
 /* ---------------------------------------------------------------- requests */

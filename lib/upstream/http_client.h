@@ -93,6 +93,8 @@ struct reg_http_request {
     const char *post;   /* NULL: a GET. Otherwise a POST of this NUL-terminated JSON text
                          * (Content-Type: application/json), at most REG_HTTP_POST_MAX bytes */
     size_t max_bytes;   /* decoded body cap; 0 means REG_HTTP_DEFAULT_MAX_BYTES */
+    const char *range;  /* NULL, or the bytes wanted, "first-last" or "first-" (a Range header,
+                         * on every hop; no content coding is asked for then) */
 
     /* Results. */
     /* REG_OK: an HTTP answer < 400 after redirects.
@@ -169,6 +171,18 @@ enum reg_status reg_http_stream(const struct reg_http_config *cfg, const char *u
                                 const char *accept, const char *bearer, int64_t max_bytes,
                                 reg_http_sink_fn sink, void *ctx,
                                 struct reg_http_stream_result *out);
+
+/*
+ * reg_http_stream for bytes [offset, offset + len) of the body (len -1: to its end), asked for
+ * with a Range header: a 206 answer streams those bytes; a 200 answer (a server that ignores
+ * Range) is accepted only for offset 0, and then only len bytes reach the sink, as if the
+ * sink had stopped there. A sink that has what it needs stops the transfer by returning a
+ * status of its own, which the call returns (the caller knows it is not a failure).
+ */
+enum reg_status reg_http_stream_range(const struct reg_http_config *cfg, const char *url,
+                                      const char *accept, const char *bearer, int64_t offset,
+                                      int64_t len, reg_http_sink_fn sink, void *ctx,
+                                      struct reg_http_stream_result *out);
 
 /* Whether reg_http_fetch_all would fetch url under cfg (no network activity). */
 bool reg_http_url_allowed(const struct reg_http_config *cfg, const char *url);

@@ -3,7 +3,9 @@
  * picks the file's name (hence its format, FUZZ_SCAN_NAMES below), the rest is the file, fed
  * in chunks whose sizes a generator seeded by the input draws (1 byte to 4 KiB). The result
  * must equal the one-buffer scan's (verdict, detail, imports): streaming may never change a
- * verdict. Built with -fsanitize=fuzzer,address,undefined by `make fuzz`, and without libFuzzer
+ * verdict. The file is also scanned where it lies (reg_scan_remote, read by range in pieces),
+ * with a zip over 16 bytes read by its central directory: that must not crash, and a file not
+ * read by its directory must get the whole scan's result. Built with -fsanitize=fuzzer,address,undefined by `make fuzz`, and without libFuzzer
  * by tests/fuzz/replay.c (make check replays the corpus, tests/fuzz/corpus/scan).
  */
 #include <stdint.h>
@@ -45,6 +47,37 @@ same(const struct reg_scan_result *a, const struct reg_scan_result *b)
             abort();
 }
 
+struct memory {
+    const uint8_t *b;
+    size_t n;
+};
+
+static enum reg_status
+read_memory(void *ctx, int64_t offset, int64_t len, reg_scan_sink_fn sink, void *sink_ctx)
+{
+    const struct memory *m = ctx;
+    size_t end = len < 0 || (uint64_t)(offset + len) > m->n ? m->n : (size_t)(offset + len);
+
+    for (size_t at = (size_t)offset; at < end; at += 1000)
+        if (!sink(sink_ctx, m->b + at, end - at < 1000 ? end - at : 1000))
+            break;
+    return REG_OK;
+}
+
+static void
+check_remote(const char *name, const uint8_t *data, size_t size, struct reg_arena *a,
+             const struct reg_scan_result *whole)
+{
+    struct memory m = {data, size};
+    struct reg_scan_source src = {read_memory, &m, (int64_t)size, 16, 0, 0, false};
+    struct reg_scan_result r;
+
+    if (reg_scan_remote(name, &src, a, &r) != REG_OK)
+        abort();
+    if (!src.by_directory)
+        same(&r, whole);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -79,6 +112,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     reg_scan_end(s, &a, &streamed);
     reg_scan_free(s);
     same(&streamed, &whole);
+    check_remote(name, data, size, &a, &whole);
     reg_arena_cleanup(&a);
     return 0;
 }

@@ -652,6 +652,151 @@ test_zip_corrupt_entry_before_pickle(void **state)
     free(pk.b);
 }
 
+/* ---- files scanned where they lie (reg_scan_remote) ---- */
+
+/* A file in memory read by range, in pieces of 7 bytes (the sink sees arbitrary cuts). */
+struct remote_file {
+    const uint8_t *b;
+    size_t n;
+    bool fail; /* every read fails, as an unreachable upstream would */
+};
+
+static enum reg_status
+read_memory(void *ctx, int64_t offset, int64_t len, reg_scan_sink_fn sink, void *sink_ctx)
+{
+    const struct remote_file *f = ctx;
+    size_t end = len < 0 || (uint64_t)(offset + len) > f->n ? f->n : (size_t)(offset + len);
+
+    if (f->fail)
+        return reg_errorf(REG_EUPSTREAM, "upstream down");
+    for (size_t at = (size_t)offset; at < end; at += 7)
+        if (!sink(sink_ctx, f->b + at, end - at < 7 ? end - at : 7))
+            break;
+    return REG_OK;
+}
+
+/* Scans buf as path through reg_scan_remote; *src tells what was read. */
+static struct reg_scan_result
+scan_remote(struct reg_arena *a, const char *path, const void *buf, size_t len, int64_t whole_max,
+            struct reg_scan_source *src)
+{
+    struct remote_file f = {buf, len, false};
+    struct reg_scan_result r;
+
+    *src = (struct reg_scan_source){read_memory, &f, (int64_t)len, whole_max, 0, 0, false};
+    assert_int_equal(reg_scan_remote(path, src, a, &r), REG_OK);
+    return r;
+}
+
+/* A PyTorch checkpoint with 1 MiB of tensor data after its pickle: read by its directory, the
+ * pickle decides and the data is not fetched; read whole, the same verdict. */
+static void
+test_remote_torch_zip(void **state)
+{
+    struct bytes pk = {0}, o = {0};
+    struct reg_scan_source src;
+    struct reg_scan_result r;
+    uint8_t *data = calloc(1, 1 << 20);
+
+    assert_non_null(data);
+    checkpoint_pickle(&pk);
+    {
+        const struct zentry e[] = {
+            {"archive/data.pkl", pk.b, pk.n, false, false, false},
+            {"archive/data/0", data, 1 << 20, false, false, false},
+            {"archive/version", "3\n", 2, true, false, false},
+        };
+        zip(&o, e, 3);
+    }
+    r = scan_remote(*state, "pytorch_model.bin", o.b, o.n, 4096, &src);
+    expect(r, REG_SCAN_SAFE, "read by its central directory: 1 entry");
+    assert_int_equal(r.nimports, 3);
+    assert_true(src.by_directory);
+    assert_true(src.bytes_read < 100 * 1024);
+    r = scan_remote(*state, "pytorch_model.bin", o.b, o.n, 0, &src);
+    expect(r, REG_SCAN_SAFE, "3 imports");
+    assert_false(src.by_directory);
+    assert_int_equal(src.bytes_read, (int64_t)o.n);
+    free(o.b);
+
+    /* The malicious pickle, deflated, after a large entry: found by the directory. */
+    memset(&o, 0, sizeof(o));
+    {
+        const struct zentry e[] = {
+            {"archive/data/0", data, 1 << 20, false, false, false},
+            {"archive/data.pkl", os_system, strlen(os_system), true, false, false},
+        };
+        zip(&o, e, 2);
+    }
+    r = scan_remote(*state, "evil.pt", o.b, o.n, 4096, &src);
+    expect(r, REG_SCAN_DANGEROUS, "os.system");
+    assert_true(src.by_directory);
+    assert_true(src.bytes_read < 100 * 1024);
+    free(o.b);
+
+    /* A corrupt entry the directory read does not fetch is seen only by a whole read; a
+     * corrupt pickle entry, by both. */
+    memset(&o, 0, sizeof(o));
+    {
+        const struct zentry e[] = {
+            {"archive/data/0", data, 1 << 20, false, true, false},
+            {"archive/data.pkl", pk.b, pk.n, false, false, false},
+        };
+        zip(&o, e, 2);
+    }
+    expect(scan_remote(*state, "m.bin", o.b, o.n, 4096, &src), REG_SCAN_SAFE, "directory");
+    expect(scan_remote(*state, "m.bin", o.b, o.n, 0, &src), REG_SCAN_UNKNOWN, "CRC-32");
+    free(o.b);
+    memset(&o, 0, sizeof(o));
+    {
+        const struct zentry e[] = {
+            {"archive/data/0", data, 1 << 20, false, false, false},
+            {"archive/data.pkl", pk.b, pk.n, false, true, false},
+        };
+        zip(&o, e, 2);
+    }
+    expect(scan_remote(*state, "m.bin", o.b, o.n, 4096, &src), REG_SCAN_UNKNOWN,
+           "'archive/data.pkl' (read by the central directory): CRC-32 mismatch");
+    /* Cut short (the listing says more than there is): no end record. */
+    expect(scan_remote(*state, "m.bin", o.b, o.n - 10, 4096, &src), REG_SCAN_UNKNOWN,
+           "no end record");
+    free(o.b);
+    free(pk.b);
+    free(data);
+}
+
+/* Files that are not big zips are read from their start until the verdict is in. */
+static void
+test_remote_stops_early(void **state)
+{
+    struct bytes o = {0};
+    struct reg_scan_source src;
+    struct remote_file down = {(const uint8_t *)"x", 1, true};
+    struct reg_scan_result r;
+
+    safetensors(&o, "{\"w\":{\"dtype\":\"F32\",\"shape\":[65536],\"data_offsets\":[0,262144]}}",
+                262144);
+    r = scan_remote(*state, "model.safetensors", o.b, o.n, 0, &src);
+    expect(r, REG_SCAN_SAFE, NULL);
+    assert_int_equal(r.parameters, 65536);
+    assert_true(src.bytes_read < 1024);
+    free(o.b);
+
+    /* The legacy torch format is read to its fifth pickle, not through the tensor data. */
+    memset(&o, 0, sizeof(o));
+    legacy(&o, true, 5);
+    for (int i = 0; i < 65536; i++)
+        op(&o, 0);
+    r = scan_remote(*state, "pytorch_model.bin", o.b, o.n, 0, &src);
+    expect(r, REG_SCAN_DANGEROUS, NULL);
+    assert_true(src.bytes_read < (int64_t)o.n - 60000);
+    free(o.b);
+
+    /* A file that cannot be read is a failure to report, not a verdict. */
+    src = (struct reg_scan_source){read_memory, &down, 100, 0, 0, 0, false};
+    assert_int_equal(reg_scan_remote("model.safetensors", &src, *state, &r), REG_EUPSTREAM);
+}
+
 /* A stored entry without sizes hiding a descriptor of its own first bytes, then a second zip
  * appended after the end record, then a central directory that disagrees: never clean. */
 static void
@@ -1002,6 +1147,8 @@ main(void)
         T(test_torch_zip),
         T(test_zip_corrupt_entry_before_pickle),
         T(test_zip_confusion),
+        T(test_remote_torch_zip),
+        T(test_remote_stops_early),
         T(test_keras),
         T(test_config_json),
         T(test_numpy),
