@@ -10,6 +10,7 @@
 
 #include "base/json.h"
 #include "base/limits.h"
+#include "bundle/plan.h"
 #include "core/lineage_parents.h"
 #include "core/metadata.h"
 #include "upstream/github.h"
@@ -32,6 +33,16 @@ reg_ingest_init(struct reg_ingest *ing, const struct reg_config *cfg)
     ing->http.allowed_bases = ing->bases;
     ing->http.nallowed = 2;
     ing->http.total_timeout_ms = cfg->upstream_timeout_ms;
+    /* A bad value stops the master at start (reg_scan_policy_parse there too). */
+    if (reg_scan_policy_parse(cfg->scan_policy, &ing->scan_policy) != REG_OK)
+        ing->scan_policy = REG_SCAN_POLICY_BLOCK;
+    reg_file_hosts_init(&ing->file_hosts, cfg);
+    ing->file_http.allowed_bases = ing->file_hosts.bases;
+    ing->file_http.nallowed = ing->file_hosts.n;
+    ing->file_http.total_timeout_ms = REG_BUNDLE_TRANSFER_MS;
+    ing->hf_files = (struct reg_bundle_fetch){&ing->file_http, cfg->hf_token, NULL};
+    ing->gh_files =
+        (struct reg_bundle_fetch){&ing->file_http, cfg->github_token, REG_BUNDLE_GH_ACCEPT};
 }
 
 const char *
@@ -185,6 +196,87 @@ fetch_linked(const struct reg_ingest *ing, struct reg_arena *a, struct reg_model
     return st;
 }
 
+/* ---------------------------------------------------------------- the model scan */
+
+/* The scan of an artifact's files upstream, on a thread of its own while a model's linked
+ * fetches run (arenas and error details are per thread). */
+struct scan_job {
+    const struct reg_ingest *ing;
+    enum reg_artifact_type type;
+    const char *repo_id;
+    const struct reg_file_info *files;
+    int nfiles;
+    struct reg_arena arena; /* the report's: cleaned once the metadata text is made */
+    struct reg_security_report report;
+    enum reg_status st;
+    char detail[REG_ERROR_DETAIL_MAX];
+    pthread_t thread;
+    bool started;
+};
+
+static void *
+run_scan(void *arg)
+{
+    struct scan_job *j = arg;
+    const struct reg_ingest *ing = j->ing;
+    struct reg_bundle_file *list = NULL;
+    int n = 0;
+
+    if (j->type == REG_TYPE_CODE)
+        j->st = reg_bundle_gh_files(&j->arena, ing->github_api_url, j->repo_id, j->files, j->nfiles,
+                                    &list, &n);
+    else
+        j->st = reg_bundle_hf_files(&j->arena, ing->hf_endpoint,
+                                    j->type == REG_TYPE_MODEL ? REG_BUNDLE_HF_MODEL
+                                                              : REG_BUNDLE_HF_DATASET,
+                                    j->repo_id, j->files, j->nfiles, REG_BUNDLE_FULL, &list, &n);
+    /* GitHub's contents API serves whole files: no zip is read by its directory there. */
+    if (j->st == REG_OK)
+        j->st = reg_security_scan_upstream(
+            &j->arena, j->type == REG_TYPE_CODE ? &ing->gh_files : &ing->hf_files, list, n,
+            j->type == REG_TYPE_CODE ? INT64_MAX : 0, &j->report);
+    if (j->st != REG_OK)
+        snprintf(j->detail, sizeof(j->detail), "%s", reg_error_detail());
+    return NULL;
+}
+
+static void
+start_scan(struct scan_job *j, const struct reg_ingest *ing, enum reg_artifact_type t,
+           const char *repo_id, const struct reg_file_info *files, int nfiles)
+{
+    *j = (struct scan_job){
+        .ing = ing, .type = t, .repo_id = repo_id, .files = files, .nfiles = nfiles};
+    reg_arena_init(&j->arena);
+    j->report.policy = ing->scan_policy;
+    j->report.type = t;
+    if (ing->scan_policy == REG_SCAN_POLICY_OFF)
+        return;
+    j->started = pthread_create(&j->thread, NULL, run_scan, j) == 0;
+    if (!j->started)
+        run_scan(j); /* no thread to be had: scan on the caller's */
+}
+
+/* Waits for the scan and applies the policy: REG_EDISQUALIFIED for a refused model. */
+static enum reg_status
+finish_scan(struct scan_job *j)
+{
+    if (j->started)
+        pthread_join(j->thread, NULL);
+    j->started = false;
+    if (j->st != REG_OK)
+        return reg_errorf(j->st, "%s", j->detail);
+    return reg_security_decide(&j->report);
+}
+
+/* The report into the metadata document, then the text of the document as finish makes it. */
+static enum reg_status
+finish_with_scan(struct reg_arena *a, struct json_object *doc, struct scan_job *j,
+                 struct reg_ingest_result *out)
+{
+    json_object_object_add(doc, "security", reg_security_json(&j->report));
+    return finish(a, doc, out);
+}
+
 /* ---------------------------------------------------------------- the three kinds */
 
 /* net_score of each parent that is a registered, rated model. */
@@ -231,15 +323,21 @@ ingest_model(const struct reg_ingest *ing, struct reg_catalog *cat, struct reg_s
     struct reg_model_signals s;
     struct reg_lineage_parent parents[REG_LINEAGE_MAX_PARENTS];
     struct linked jobs[1 + REG_INGEST_MAX_DATASETS];
+    struct scan_job scan;
     int njobs = 0, nparents;
-    enum reg_status st;
+    enum reg_status st, scanned;
 
     st = reg_hf_fetch_model(&ing->http, ing->hf_endpoint, ing->hf_token, a, src->repo_id, &s);
     reg_ingest_observe(ing, REG_UPSTREAM_HUGGINGFACE, st);
     if (st != REG_OK)
         return primary_status(st);
     s.name = name;
+    start_scan(&scan, ing, REG_TYPE_MODEL, s.repo_id, s.files, s.nfiles);
     st = fetch_linked(ing, a, &s, jobs, &njobs);
+    scanned = finish_scan(&scan);
+    if (st == REG_OK)
+        st = scanned; /* a refused scan before the rating: the worse reason */
+    s.parameters = reg_security_parameters(&scan.report);
     nparents = reg_lineage_parents(a, s.repo_id, s.card_json, s.config_json, parents,
                                    REG_LINEAGE_MAX_PARENTS);
     if (st == REG_OK) {
@@ -248,9 +346,11 @@ ingest_model(const struct reg_ingest *ing, struct reg_catalog *cat, struct reg_s
         st = reg_ingest_rate(ing, cat, store, a, &s, parents, nparents, &out->rating);
     }
     if (st == REG_OK)
-        st = finish(a, reg_metadata_model(&s, parents, nparents, &out->rating), out);
+        st = finish_with_scan(a, reg_metadata_model(&s, parents, nparents, &out->rating), &scan,
+                              out);
     for (int i = 0; i < njobs; i++)
         reg_arena_cleanup(&jobs[i].arena);
+    reg_arena_cleanup(&scan.arena);
     return st;
 }
 
@@ -259,6 +359,7 @@ ingest_dataset(const struct reg_ingest *ing, struct reg_arena *a, const struct r
                struct reg_ingest_result *out)
 {
     struct reg_dataset_signals d;
+    struct scan_job scan;
     enum reg_status st;
 
     if (src->host == REG_SOURCE_KAGGLE)
@@ -268,7 +369,12 @@ ingest_dataset(const struct reg_ingest *ing, struct reg_arena *a, const struct r
     if (st != REG_OK)
         return primary_status(st);
     out->readme = d.readme;
-    return finish(a, reg_metadata_dataset(&d), out);
+    start_scan(&scan, ing, REG_TYPE_DATASET, d.repo_id, d.files, d.nfiles);
+    st = finish_scan(&scan);
+    if (st == REG_OK)
+        st = finish_with_scan(a, reg_metadata_dataset(&d), &scan, out);
+    reg_arena_cleanup(&scan.arena);
+    return st;
 }
 
 static enum reg_status
@@ -276,6 +382,7 @@ ingest_code(const struct reg_ingest *ing, struct reg_arena *a, const struct reg_
             struct reg_ingest_result *out)
 {
     struct reg_code_signals c;
+    struct scan_job scan;
     enum reg_status st;
 
     st = reg_gh_fetch_repo(&ing->http, ing->github_api_url, ing->github_token, a, src->repo_id, &c);
@@ -283,7 +390,12 @@ ingest_code(const struct reg_ingest *ing, struct reg_arena *a, const struct reg_
     if (st != REG_OK)
         return primary_status(st);
     out->readme = c.readme;
-    return finish(a, reg_metadata_code(&c, src->subdir), out);
+    start_scan(&scan, ing, REG_TYPE_CODE, c.repo_id, c.files, c.nfiles);
+    st = finish_scan(&scan);
+    if (st == REG_OK)
+        st = finish_with_scan(a, reg_metadata_code(&c, src->subdir), &scan, out);
+    reg_arena_cleanup(&scan.arena);
+    return st;
 }
 
 enum reg_status

@@ -14,6 +14,14 @@
  *   code     the GitHub repository (see upstream/github.h); a /tree/{ref}/{subdir} URL counts
  *            only the files under subdir for size.
  *
+ * The model scan: unless REGISTRY_SCAN_POLICY is off, every file of the artifact whose name is
+ * a format the scanner reads is scanned where it lies upstream (core/security.h: only what a
+ * verdict needs is read, by HTTP Range), models concurrently with their linked fetches; the
+ * report goes into the metadata document ("security"), a model's safetensors parameter count
+ * into its size score, and under block a model with a dangerous or unknown file is refused
+ * (REG_EDISQUALIFIED naming the files and imports). A file that cannot be read fails the
+ * ingest (REG_EUPSTREAM): no verdict is made up.
+ *
  * Errors: REG_EINVAL when the upstream repository does not exist ("model X does not exist on
  * Hugging Face"); REG_EUPSTREAM when an upstream could not be reached or answered wrongly,
  * for the artifact itself or for a repository or dataset it links (a rating from partial data
@@ -30,9 +38,11 @@
 #include "base/arena.h"
 #include "base/config.h"
 #include "base/status.h"
+#include "bundle/hosts.h"
 #include "core/artifact.h"
 #include "core/catalog.h"
 #include "core/lineage_parents.h"
+#include "core/security.h"
 #include "rating/rating.h"
 #include "store/store.h"
 #include "upstream/http_client.h"
@@ -47,6 +57,11 @@ typedef void (*reg_ingest_observer)(void *ctx, enum reg_upstream u, bool ok, con
 struct reg_ingest {
     const char *bases[2]; /* HF_ENDPOINT, GITHUB_API_URL: the only hosts ever contacted */
     struct reg_http_config http;
+    /* The model scan (core/security.h) reads files under the bundles' allow-list. */
+    enum reg_scan_policy scan_policy; /* REGISTRY_SCAN_POLICY */
+    struct reg_file_hosts file_hosts;
+    struct reg_http_config file_http;
+    struct reg_bundle_fetch hf_files, gh_files;
     const char *hf_endpoint, *github_api_url;
     const char *hf_token, *github_token; /* NULL when none */
     enum reg_rating_gate_policy gate;

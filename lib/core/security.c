@@ -4,10 +4,12 @@
  */
 #include "core/security.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/json.h"
+#include "rating/rating.h"
 
 /* How bad each verdict is, for the report's worst. */
 static int
@@ -75,6 +77,8 @@ on_end(void *ctx)
     grow(s);
     f = &s->report.files[s->report.nfiles];
     f->path = s->current_path;
+    f->read_bytes = -1;
+    f->by_directory = false;
     st = reg_scan_end(s->current, s->a, &f->result);
     reg_scan_free(s->current);
     s->current = NULL;
@@ -101,6 +105,156 @@ reg_security_scanner_cleanup(struct reg_security_scanner *s)
 {
     reg_scan_free(s->current);
     s->current = NULL;
+}
+
+/* ---- files where they lie, upstream ------------------------------------------------------- */
+
+/* A range of a file upstream, read for the scanner (scan.h's reg_scan_read_fn). */
+struct upstream_file {
+    const struct reg_bundle_fetch *fetch;
+    const char *url;
+    reg_scan_sink_fn sink;
+    void *sink_ctx;
+    bool had_enough; /* the scanner stopped the transfer: not a failure */
+};
+
+static enum reg_status
+to_scanner(void *ctx, const void *buf, size_t len)
+{
+    struct upstream_file *u = ctx;
+
+    if (u->sink(u->sink_ctx, buf, len))
+        return REG_OK;
+    u->had_enough = true;
+    return REG_EINTERNAL; /* any status stops the transfer; had_enough says why */
+}
+
+static enum reg_status
+read_upstream(void *ctx, int64_t offset, int64_t len, reg_scan_sink_fn sink, void *sink_ctx)
+{
+    struct upstream_file *u = ctx;
+    struct reg_http_stream_result res;
+    enum reg_status st;
+
+    u->sink = sink;
+    u->sink_ctx = sink_ctx;
+    u->had_enough = false;
+    st = reg_http_stream_range(u->fetch->http, u->url, u->fetch->accept, u->fetch->bearer, offset,
+                               len, to_scanner, u, &res);
+    return u->had_enough ? REG_OK : st;
+}
+
+/* One file's scan, on a thread of its own (arenas and error details are per thread). */
+struct upstream_job {
+    struct upstream_file file;
+    const struct reg_bundle_file *listed;
+    int64_t whole_max;
+    struct reg_arena arena;
+    struct reg_scan_source src;
+    struct reg_scan_result result;
+    enum reg_status st;
+    char detail[REG_ERROR_DETAIL_MAX];
+    pthread_t thread;
+    bool started;
+};
+
+static void *
+run_upstream_job(void *arg)
+{
+    struct upstream_job *j = arg;
+
+    j->src = (struct reg_scan_source){read_upstream, &j->file, j->listed->size, j->whole_max, 0, 0,
+                                      false};
+    j->st = reg_scan_remote(j->listed->path, &j->src, &j->arena, &j->result);
+    if (j->st != REG_OK)
+        snprintf(j->detail, sizeof(j->detail), "%s", reg_error_detail());
+    return NULL;
+}
+
+/* The job's result, copied into the report (its strings into a). */
+static enum reg_status
+take_job(struct reg_arena *a, struct upstream_job *j, struct reg_security_report *r)
+{
+    struct reg_security_file *f = &r->files[r->nfiles];
+    struct reg_scan_result *out = &f->result;
+
+    if (j->started)
+        pthread_join(j->thread, NULL);
+    if (j->st != REG_OK) {
+        enum reg_status st =
+            reg_errorf(j->st == REG_EUNAVAILABLE ? j->st : REG_EUPSTREAM,
+                       "the model scan cannot read %s: %s", j->listed->path, j->detail);
+        reg_arena_cleanup(&j->arena);
+        return st;
+    }
+    f->path = j->listed->path;
+    f->read_bytes = j->src.bytes_read;
+    f->by_directory = j->src.by_directory;
+    *out = j->result;
+    out->imports = reg_arena_alloc(a, sizeof(*out->imports) * (size_t)(out->nimports + 1));
+    for (int i = 0; i < out->nimports; i++)
+        out->imports[i] = reg_arena_strdup(a, j->result.imports[i]);
+    out->detail = reg_arena_strdup(a, j->result.detail ? j->result.detail : "");
+    r->counts[out->verdict]++;
+    r->nfiles++;
+    reg_arena_cleanup(&j->arena);
+    return REG_OK;
+}
+
+enum reg_status
+reg_security_scan_upstream(struct reg_arena *a, const struct reg_bundle_fetch *fetch,
+                           const struct reg_bundle_file *files, int nfiles, int64_t whole_max,
+                           struct reg_security_report *r)
+{
+    struct upstream_job jobs[REG_SECURITY_PARALLEL];
+    enum reg_status st = REG_OK;
+    int next = 0;
+
+    r->files = reg_arena_alloc(a, sizeof(*r->files) * (size_t)(nfiles > 0 ? nfiles : 1));
+    r->nfiles = 0;
+    while (next < nfiles && st == REG_OK) {
+        int n = 0;
+
+        for (; next < nfiles && n < REG_SECURITY_PARALLEL; next++) {
+            struct upstream_job *j = &jobs[n];
+
+            if (reg_scan_format_of(files[next].path) == REG_SCAN_FORMAT_NONE)
+                continue;
+            memset(j, 0, sizeof(*j));
+            j->file = (struct upstream_file){.fetch = fetch, .url = files[next].url};
+            j->listed = &files[next];
+            j->whole_max = whole_max;
+            reg_arena_init(&j->arena);
+            j->started = pthread_create(&j->thread, NULL, run_upstream_job, j) == 0;
+            if (!j->started)
+                run_upstream_job(j); /* no thread to be had: scan on the caller's */
+            n++;
+        }
+        for (int i = 0; i < n; i++) {
+            enum reg_status jst = take_job(a, &jobs[i], r);
+            if (st == REG_OK)
+                st = jst;
+        }
+    }
+    return st;
+}
+
+int64_t
+reg_security_parameters(const struct reg_security_report *r)
+{
+    int64_t total = -1;
+
+    for (int i = 0; i < r->nfiles; i++) {
+        const struct reg_security_file *f = &r->files[i];
+
+        if (f->result.format != REG_SCAN_FORMAT_SAFETENSORS ||
+            !reg_rating_is_safetensors_copy(f->path))
+            continue;
+        if (f->result.parameters < 0)
+            return -1;
+        total = (total < 0 ? 0 : total) + f->result.parameters;
+    }
+    return total;
 }
 
 /* ---- the verdict --------------------------------------------------------------------------- */
@@ -164,6 +318,10 @@ file_json(const struct reg_security_file *f)
     json_object_object_add(o, "parameters",
                            r->parameters >= 0 ? json_object_new_int64(r->parameters) : NULL);
     json_object_object_add(o, "detail", json_object_new_string(r->detail ? r->detail : ""));
+    if (f->read_bytes >= 0) { /* scanned upstream: what the verdict cost */
+        json_object_object_add(o, "read_bytes", json_object_new_int64(f->read_bytes));
+        json_object_object_add(o, "by_directory", json_object_new_boolean(f->by_directory));
+    }
     return o;
 }
 
@@ -206,9 +364,8 @@ reg_security_answer(struct reg_arena *a, const struct reg_artifact *art)
     o = json_object_new_object();
     json_object_object_add(o, "scanned", json_object_new_boolean(false));
     json_object_object_add(o, "detail",
-                           json_object_new_string("the registry scans the files it stores when "
-                                                  "they are uploaded; this artifact was "
-                                                  "registered from a URL, and files fetched from "
-                                                  "upstream are not scanned yet"));
+                           json_object_new_string("no scan report: the artifact was registered "
+                                                  "while REGISTRY_SCAN_POLICY was off, or before "
+                                                  "the registry scanned what it registers"));
     return o;
 }

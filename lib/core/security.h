@@ -23,6 +23,7 @@
 
 #include "base/arena.h"
 #include "base/status.h"
+#include "bundle/bundle.h"
 #include "bundle/zipcheck.h"
 #include "core/artifact.h"
 #include "scan/scan.h"
@@ -33,6 +34,9 @@
 struct reg_security_file {
     const char *path;
     struct reg_scan_result result;
+    int64_t read_bytes; /* scanned upstream: bytes read for the verdict; -1: the whole file
+                           passed through the registry (an upload) */
+    bool by_directory;  /* scanned upstream: a zip read by its central directory */
 };
 
 struct reg_security_report {
@@ -59,6 +63,26 @@ void reg_security_scanner_init(struct reg_security_scanner *s, struct reg_arena 
                                enum reg_scan_policy policy, enum reg_artifact_type type);
 void reg_security_scanner_cleanup(struct reg_security_scanner *s);
 
+/* Files scanned upstream at a time. */
+#define REG_SECURITY_PARALLEL 4
+
+/*
+ * Scans, where they lie upstream, the files[0..nfiles) (bundle/bundle.h's list: path, URL,
+ * size) whose names are a format the scanner reads, REG_SECURITY_PARALLEL at a time, reading
+ * only what each verdict needs (scan.h's reg_scan_remote: a zip over whole_max by its central
+ * directory; <= 0: the scanner's default) with fetch's settings, into r (its policy and type
+ * set by the caller; its files allocated from a). REG_EUPSTREAM (or REG_EUNAVAILABLE) naming
+ * the file when one cannot be read: no verdict is made up for it.
+ */
+enum reg_status reg_security_scan_upstream(struct reg_arena *a,
+                                           const struct reg_bundle_fetch *fetch,
+                                           const struct reg_bundle_file *files, int nfiles,
+                                           int64_t whole_max, struct reg_security_report *r);
+
+/* The exact parameter count of one copy of the weights from r's safetensors headers (the files
+ * size_score counts as the safetensors copy); -1 when r has none or one without a count. */
+int64_t reg_security_parameters(const struct reg_security_report *r);
+
 /* REG_EDISQUALIFIED, the detail naming every refused file with its verdict and imports, when
  * the policy refuses the artifact; REG_OK otherwise. */
 enum reg_status reg_security_decide(const struct reg_security_report *r);
@@ -69,7 +93,7 @@ enum reg_status reg_security_decide(const struct reg_security_report *r);
 struct json_object *reg_security_json(const struct reg_security_report *r);
 
 /* The answer of GET .../security for art: its stored report, or {"scanned": false, "detail"}
- * when it has none (registered from a URL: the registry has not stored its files). */
+ * when it has none (registered while the policy was off, or before the registry scanned). */
 struct json_object *reg_security_answer(struct reg_arena *a, const struct reg_artifact *art);
 
 #endif

@@ -58,7 +58,7 @@ file_infos(struct reg_arena *a, const struct reg_zip_report *z)
 /* Rates and gates an uploaded model; fills the metadata document. */
 static enum reg_status
 rate_model(const struct reg_registry *r, struct reg_arena *a, const char *name,
-           const struct reg_zip_report *z, struct json_object **doc)
+           const struct reg_zip_report *z, int64_t parameters, struct json_object **doc)
 {
     struct reg_model_signals s;
     struct reg_rating rating;
@@ -74,6 +74,7 @@ rate_model(const struct reg_registry *r, struct reg_arena *a, const char *name,
     s.license = front_matter_license(a, z->readme);
     s.files = file_infos(a, z);
     s.nfiles = z->nfiles;
+    s.parameters = parameters;
     nparents = reg_lineage_parents(a, name, NULL, z->config_json, parents, REG_LINEAGE_MAX_PARENTS);
     st = reg_ingest_rate(r->ingest, r->catalog, r->store, a, &s, parents, nparents, &rating);
     if (st != REG_OK)
@@ -82,17 +83,18 @@ rate_model(const struct reg_registry *r, struct reg_arena *a, const char *name,
     return REG_OK;
 }
 
-/* The metadata document of an upload: the model's (rated), or the listing of a dataset or
- * code; its source is the upload. */
+/* The metadata document of an upload: the model's (rated, with the scan's parameter count),
+ * or the listing of a dataset or code; its source is the upload. */
 static enum reg_status
 describe(const struct reg_registry *r, struct reg_arena *a, enum reg_artifact_type t,
-         const char *name, const struct reg_zip_report *z, struct json_object **doc)
+         const char *name, const struct reg_zip_report *z, int64_t parameters,
+         struct json_object **doc)
 {
     struct json_object *src;
     enum reg_status st = REG_OK;
 
     if (t == REG_TYPE_MODEL) {
-        st = rate_model(r, a, name, z, doc);
+        st = rate_model(r, a, name, z, parameters, doc);
     } else if (t == REG_TYPE_DATASET) {
         struct reg_dataset_signals d = {0};
         d.repo_id = name;
@@ -193,7 +195,7 @@ reg_upload(const struct reg_registry *r, const struct reg_upload_place *place, s
             scanned->nfiles = -1;
     }
     if (st == REG_OK)
-        st = describe(r, a, t, name, &z, &doc);
+        st = describe(r, a, t, name, &z, reg_security_parameters(&scan.report), &doc);
     if (st == REG_OK)
         json_object_object_add(doc, "security", reg_security_json(&scan.report));
     memset(&rec, 0, sizeof(rec));

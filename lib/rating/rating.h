@@ -141,6 +141,10 @@ double reg_rating_license_compat(const char *license);
  * files count); -1 when files is empty. */
 int64_t reg_rating_weight_bytes(const struct reg_file_info *files, int nfiles);
 
+/* Whether path belongs to the safetensors copy of the weights size_score counts (a
+ * "*.safetensors" that is no precision variant nor trainer state). */
+bool reg_rating_is_safetensors_copy(const char *path);
+
 /*
  * Shared by the metric files (card.c): model-card reading. Not for callers outside rating/.
  */

@@ -87,6 +87,8 @@ struct reg_model_signals {
     const struct reg_code_signals *code; /* the first linked repository, fetched; NULL if none */
     const struct reg_dataset_signals *dataset_info; /* the named datasets that were found */
     int ndataset_info;
+    int64_t parameters; /* exact parameter count of the safetensors copy of the weights, from
+                           the model scan's headers (core/security.h); <= 0 unknown */
     const double *parent_scores; /* net_score of the model's lineage parents in the registry */
     int nparents;
     double hub_seconds; /* wall time of the Hugging Face calls (info, README, config) */

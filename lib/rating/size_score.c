@@ -27,7 +27,13 @@
  * The copy that counts is the one a loader picks: safetensors, else PyTorch, else the
  * largest other group or alternative (the conservative choice). With no recognised weight
  * file, the whole repository counts. ONNX external-data files are not counted.
+ *
+ * When the model scan read the safetensors headers (signals' parameters: their exact
+ * parameter count), w is that count at 4 bytes a parameter instead: the memory the weights
+ * take once loaded, since transformers loads them as float32 unless told otherwise. For a
+ * float32 checkpoint this is its size less the headers; a bfloat16 one needs twice its size.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "rating/rating.h"
@@ -118,6 +124,12 @@ group_of(const char *path)
     return G_NONE;
 }
 
+bool
+reg_rating_is_safetensors_copy(const char *path)
+{
+    return path && group_of(path) == G_SAFETENSORS;
+}
+
 int64_t
 reg_rating_weight_bytes(const struct reg_file_info *files, int nfiles)
 {
@@ -160,7 +172,9 @@ fit(double mb, double budget)
 void
 reg_rating_size_score(const struct reg_model_signals *s, struct reg_size_score *out)
 {
-    int64_t bytes = reg_rating_weight_bytes(s->files, s->nfiles);
+    int64_t bytes = s->parameters > 0 && s->parameters <= INT64_MAX / 4
+                        ? 4 * s->parameters
+                        : reg_rating_weight_bytes(s->files, s->nfiles);
     double mb = (double)bytes / MB;
 
     if (bytes < 0) {

@@ -410,8 +410,8 @@ reg_scan_remote(const char *path, struct reg_scan_source *src, struct reg_arena 
     src->by_directory = false;
     if (src->whole_max <= 0)
         src->whole_max = REG_SCAN_WHOLE_MAX;
-    if (!src->read || src->size < 0)
-        return reg_errorf(REG_EINVAL, "scan: %s: no reader or no size", path ? path : "");
+    if (!src->read)
+        return reg_errorf(REG_EINVAL, "scan: %s: no reader", path ? path : "");
     st = reg_scan_begin(path, src->size, &w.s);
     if (st != REG_OK)
         return st;

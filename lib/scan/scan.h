@@ -106,7 +106,7 @@ typedef enum reg_status (*reg_scan_read_fn)(void *ctx, int64_t offset, int64_t l
 struct reg_scan_source {
     reg_scan_read_fn read;
     void *ctx;
-    int64_t size;      /* the file's length (a listing gives it) */
+    int64_t size;      /* the file's length (a listing gives it); -1 unknown: read whole */
     int64_t whole_max; /* <= 0: REG_SCAN_WHOLE_MAX */
     /* Set by reg_scan_remote: */
     int64_t bytes_read; /* bytes read to reach the verdict */
