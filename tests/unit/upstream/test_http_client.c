@@ -34,6 +34,9 @@
 #include "upstream/github_graphql.h"
 #include "upstream/http_client.h"
 
+/* GitHub's raw media type (bundle/bundle.h's REG_BUNDLE_GH_ACCEPT). */
+#define REG_TEST_GH_RAW "application/vnd.github.raw"
+
 #define BIG (4u * 1024 * 1024)
 
 /* ---------------------------------------------------------------- helpers */
@@ -1172,6 +1175,66 @@ test_stream_cap(void **state)
     printf("stream: a 151 MB body stopped at the 64 KiB cap after %.3f s\n", res.seconds);
 }
 
+/* Collects a ranged body. */
+struct collect {
+    struct reg_buf b;
+};
+
+static enum reg_status
+collect_sink(void *ctx, const void *data, size_t len)
+{
+    return reg_buf_append(&((struct collect *)ctx)->b, data, len);
+}
+
+/* A range is the slice of the whole body; a 200 answer (GitHub's raw contents ignore Range) is
+ * cut at the range's end from byte 0 and refused from a later byte. */
+static void
+test_stream_range(void **state)
+{
+    const char *const bases[] = {upstream};
+    struct reg_http_config cfg = config_for(bases, 1);
+    struct reg_http_stream_result res;
+    struct reg_http_request r;
+    struct collect c;
+    char u[512];
+
+    (void)state;
+    url_of(u, sizeof(u), "/openai/whisper-tiny/resolve/main/tokenizer.json");
+    fetch_one(&cfg, &r, u, BIG);
+    assert_int_equal(r.result, REG_OK);
+
+    reg_buf_init(&c.b, BIG);
+    assert_int_equal(reg_http_stream_range(&cfg, u, NULL, NULL, 1000, 1000, collect_sink, &c, &res),
+                     REG_OK);
+    assert_int_equal(res.status, 206);
+    assert_int_equal(c.b.len, 1000);
+    assert_memory_equal(c.b.data, r.body.data + 1000, 1000);
+    reg_buf_reset(&c.b);
+    assert_int_equal(reg_http_stream_range(&cfg, u, NULL, NULL, (int64_t)r.body.len - 100, -1,
+                                           collect_sink, &c, &res),
+                     REG_OK);
+    assert_int_equal(c.b.len, 100);
+    assert_memory_equal(c.b.data, r.body.data + r.body.len - 100, 100);
+    reg_buf_reset(&c.b);
+    assert_int_equal(reg_http_stream_range(&cfg, u, NULL, NULL, 0, 0, collect_sink, &c, &res),
+                     REG_EINVAL);
+    reg_http_request_cleanup(&r);
+
+    url_of(u, sizeof(u), "/repos/openai/whisper/contents/README.md");
+    assert_int_equal(
+        reg_http_stream_range(&cfg, u, REG_TEST_GH_RAW, NULL, 0, 10, collect_sink, &c, &res),
+        REG_OK);
+    assert_int_equal(res.status, 200);
+    assert_int_equal(c.b.len, 10);
+    reg_buf_reset(&c.b);
+    assert_int_equal(
+        reg_http_stream_range(&cfg, u, REG_TEST_GH_RAW, NULL, 5, 10, collect_sink, &c, &res),
+        REG_EUPSTREAM);
+    assert_int_equal(c.b.len, 0);
+    assert_non_null(strstr(res.error, "answered 200 to a Range request from byte 5"));
+    reg_buf_cleanup(&c.b);
+}
+
 /* URLs outside the bases are refused before any request, and the sink never runs. */
 static void
 test_stream_outside_bases(void **state)
@@ -1422,6 +1485,7 @@ main(void)
         TEST(test_post_not_redirected),
         TEST(test_stream_equals_buffered),
         TEST(test_stream_cap),
+        TEST(test_stream_range),
         TEST(test_stream_outside_bases),
         TEST(test_stream_redirects),
         TEST(test_stream_retry_before_first_byte),
