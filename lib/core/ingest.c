@@ -260,12 +260,17 @@ start_scan(struct scan_job *j, const struct reg_ingest *ing, enum reg_artifact_t
 static enum reg_status
 finish_scan(struct scan_job *j)
 {
+    enum reg_status st;
+
     if (j->started)
         pthread_join(j->thread, NULL);
     j->started = false;
     if (j->st != REG_OK)
         return reg_errorf(j->st, "%s", j->detail);
-    return reg_security_decide(&j->report);
+    st = reg_security_decide(&j->report);
+    if (j->ing->observe_scan && j->report.policy != REG_SCAN_POLICY_OFF)
+        j->ing->observe_scan(j->ing->observe_ctx, j->report.counts, st != REG_OK);
+    return st;
 }
 
 /* The report into the metadata document, then the text of the document as finish makes it. */

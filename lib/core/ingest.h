@@ -53,6 +53,9 @@
 
 /* Told the outcome of every upstream fetch (ok: the host answered, even "not found"). */
 typedef void (*reg_ingest_observer)(void *ctx, enum reg_upstream u, bool ok, const char *detail);
+/* Told every model scan's outcome: files by verdict, and whether the policy refused it. */
+typedef void (*reg_ingest_scan_observer)(void *ctx, const int counts[REG_SECURITY_VERDICTS],
+                                         bool refused);
 
 struct reg_ingest {
     const char *bases[2]; /* HF_ENDPOINT, GITHUB_API_URL: the only hosts ever contacted */
@@ -67,6 +70,7 @@ struct reg_ingest {
     enum reg_rating_gate_policy gate;
     reg_ingest_observer observe; /* NULL: nobody listens */
     void *observe_ctx;
+    reg_ingest_scan_observer observe_scan; /* NULL: nobody listens; ctx observe_ctx */
 };
 
 void reg_ingest_init(struct reg_ingest *ing, const struct reg_config *cfg);

@@ -117,10 +117,12 @@ def test_a_dataset_is_scanned_but_not_refused(registry):
         "os.system" in by_path(report)["rows.pkl"]["imports"]
 
 
-def test_an_artifact_registered_from_a_url_has_no_report_yet(registry):
+def test_an_artifact_registered_from_a_url_has_the_upstream_scan(registry):
+    """Scanned where its files lie (tests/api/test_ingest_scan.py has the cases)."""
     m = register(registry, "model", HF + "openai/whisper-tiny")
     report = report_of(registry, "model", m)
-    assert report["scanned"] is False and "not scanned yet" in report["detail"]
+    assert report["scanned"] is True and report["verdict"] == "safe", report
+    assert by_path(report)["model.safetensors"]["read_bytes"] > 0
 
 
 def test_security_errors(registry):
