@@ -160,11 +160,41 @@ test_policy_off_and_the_answer(void **state)
     art.metadata = "{\"source\": {}}";
     o = reg_arena_own_json(&a, reg_security_answer(&a, &art));
     assert_false(json_object_get_boolean(json_object_object_get(o, "scanned")));
-    assert_non_null(strstr(reg_json_str(o, "detail"), "not scanned yet"));
+    assert_non_null(strstr(reg_json_str(o, "detail"), "no scan report"));
     art.metadata = NULL;
     o = reg_arena_own_json(&a, reg_security_answer(&a, &art));
     assert_false(json_object_get_boolean(json_object_object_get(o, "scanned")));
     reg_arena_cleanup(&a);
+}
+
+/* The parameter count of the safetensors copy: shards add up, variants and other formats do
+ * not count, and one shard without a count makes the whole unknown. */
+static void
+test_parameters_of_the_safetensors_copy(void **state)
+{
+    struct reg_security_file files[] = {
+        {"model-00001-of-00002.safetensors",
+         {.format = REG_SCAN_FORMAT_SAFETENSORS, .parameters = 7},
+         0,
+         false},
+        {"model-00002-of-00002.safetensors",
+         {.format = REG_SCAN_FORMAT_SAFETENSORS, .parameters = 5},
+         0,
+         false},
+        {"model.fp16.safetensors",
+         {.format = REG_SCAN_FORMAT_SAFETENSORS, .parameters = 100},
+         0,
+         false},
+        {"pytorch_model.bin", {.format = REG_SCAN_FORMAT_PICKLE, .parameters = -1}, 0, false},
+    };
+    struct reg_security_report r = {.files = files, .nfiles = 4};
+
+    (void)state;
+    assert_int_equal(reg_security_parameters(&r), 12);
+    files[1].result.parameters = -1;
+    assert_int_equal(reg_security_parameters(&r), -1);
+    r.nfiles = 0;
+    assert_int_equal(reg_security_parameters(&r), -1);
 }
 
 int
@@ -174,6 +204,7 @@ main(void)
         cmocka_unit_test(test_block_refuses_a_dangerous_model),
         cmocka_unit_test(test_json_of_a_clean_model),
         cmocka_unit_test(test_policy_off_and_the_answer),
+        cmocka_unit_test(test_parameters_of_the_safetensors_copy),
     };
     return cmocka_run_group_tests_name("core/security", tests, NULL, NULL);
 }

@@ -163,6 +163,31 @@ test_no_files(void **state)
                 z.aws_server == 0.0);
 }
 
+/* The scan's exact parameter count decides at float32 when known: a bfloat16 file of 250 MB
+ * holds 125 M parameters, 500 MB once loaded; no count (0) leaves the file size to decide. */
+static void
+test_parameters(void **state)
+{
+    struct reg_file_info file = {"model.safetensors", 250000000, NULL, NULL};
+    struct reg_model_signals s = {0};
+    struct reg_size_score z;
+
+    (void)state;
+    s.files = &file;
+    s.nfiles = 1;
+    reg_rating_size_score(&s, &z);
+    assert_true(NEAR(z.raspberry_pi, 0.75));
+    s.parameters = 125000000;
+    reg_rating_size_score(&s, &z);
+    assert_true(NEAR(z.raspberry_pi, 0.0) && NEAR(z.desktop_pc, 0.9375));
+    s.parameters = INT64_MAX; /* no overflow: the file size decides */
+    reg_rating_size_score(&s, &z);
+    assert_true(NEAR(z.raspberry_pi, 0.75));
+    assert_true(reg_rating_is_safetensors_copy("model-00001-of-00002.safetensors"));
+    assert_false(reg_rating_is_safetensors_copy("model.fp16.safetensors"));
+    assert_false(reg_rating_is_safetensors_copy("pytorch_model.bin"));
+}
+
 /* Bigger weights never score higher, and smaller devices never score above bigger ones. */
 static void
 test_monotone(void **state)
@@ -190,7 +215,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_weight_bytes), cmocka_unit_test(test_null_path),
         cmocka_unit_test(test_devices),      cmocka_unit_test(test_no_files),
-        cmocka_unit_test(test_monotone),
+        cmocka_unit_test(test_monotone),     cmocka_unit_test(test_parameters),
     };
 
     return cmocka_run_group_tests_name("rating/size_score", tests, NULL, NULL);

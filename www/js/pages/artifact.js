@@ -395,7 +395,7 @@ export async function artifactPage({root, params, signal, navigate, flash, setTi
   // -- security scan --
   const secBody = h('div', null, h('p', null, 'Loading the scan report…'));
   const secMsg = notice();
-  const secSec = section('security', 'Security scan', h('p', {class: 'hint'}, 'The files of an uploaded zip are scanned without being loaded: pickles for the code they would import, safetensors headers, Keras Lambda layers, config.json auto_map. Files fetched from the artifact\'s source are not scanned yet.'), secMsg.el, secBody);
+  const secSec = section('security', 'Security scan', h('p', {class: 'hint'}, 'Model files are scanned without being loaded: pickles for the code they would import, safetensors headers, Keras Lambda layers, config.json auto_map. An upload is scanned as it is unpacked; an artifact registered by URL is scanned where its files lie, reading only what each verdict needs, and again as a download fetches them.'), secMsg.el, secBody);
   const VERDICT_NOTE = {safe: 'success', suspicious: 'warning', dangerous: 'error', unknown: 'error'};
   async function loadSecurity() {
     try {
