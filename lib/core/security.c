@@ -116,6 +116,7 @@ struct upstream_file {
     reg_scan_sink_fn sink;
     void *sink_ctx;
     bool had_enough; /* the scanner stopped the transfer: not a failure */
+    long status;     /* the last HTTP status upstream answered */
 };
 
 static enum reg_status
@@ -141,6 +142,7 @@ read_upstream(void *ctx, int64_t offset, int64_t len, reg_scan_sink_fn sink, voi
     u->had_enough = false;
     st = reg_http_stream_range(u->fetch->http, u->url, u->fetch->accept, u->fetch->bearer, offset,
                                len, to_scanner, u, &res);
+    u->status = res.status;
     return u->had_enough ? REG_OK : st;
 }
 
@@ -180,6 +182,16 @@ take_job(struct reg_arena *a, struct upstream_job *j, struct reg_security_report
 
     if (j->started)
         pthread_join(j->thread, NULL);
+    if (j->st == REG_EUPSTREAM && (j->file.status == 401 || j->file.status == 403)) {
+        r->skipped[r->nskipped++] = (struct reg_security_skip){
+            j->listed->path, reg_arena_sprintf(a,
+                                               "upstream refuses the registry access (HTTP %ld: "
+                                               "a gated repository); the registry cannot hand "
+                                               "the file out either",
+                                               j->file.status)};
+        reg_arena_cleanup(&j->arena);
+        return REG_OK;
+    }
     if (j->st != REG_OK) {
         enum reg_status st =
             reg_errorf(j->st == REG_EUNAVAILABLE ? j->st : REG_EUPSTREAM,
@@ -211,7 +223,8 @@ reg_security_scan_upstream(struct reg_arena *a, const struct reg_bundle_fetch *f
     int next = 0;
 
     r->files = reg_arena_alloc(a, sizeof(*r->files) * (size_t)(nfiles > 0 ? nfiles : 1));
-    r->nfiles = 0;
+    r->skipped = reg_arena_alloc(a, sizeof(*r->skipped) * (size_t)(nfiles > 0 ? nfiles : 1));
+    r->nfiles = r->nskipped = 0;
     while (next < nfiles && st == REG_OK) {
         int n = 0;
 
@@ -348,6 +361,17 @@ reg_security_json(const struct reg_security_report *r)
     json_object_object_add(o, "verdict", json_object_new_string(reg_scan_verdict_name(worst)));
     json_object_object_add(o, "counts", counts);
     json_object_object_add(o, "files", files);
+    if (r->nskipped > 0) {
+        struct json_object *skipped = json_object_new_array();
+
+        for (int i = 0; i < r->nskipped; i++) {
+            struct json_object *k = json_object_new_object();
+            json_object_object_add(k, "path", json_object_new_string(r->skipped[i].path));
+            json_object_object_add(k, "reason", json_object_new_string(r->skipped[i].reason));
+            json_object_array_add(skipped, k);
+        }
+        json_object_object_add(o, "skipped", skipped);
+    }
     return o;
 }
 

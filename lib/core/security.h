@@ -39,11 +39,18 @@ struct reg_security_file {
     bool by_directory;  /* scanned upstream: a zip read by its central directory */
 };
 
+/* A file upstream would not let the registry read (a gated repository without access). */
+struct reg_security_skip {
+    const char *path, *reason;
+};
+
 struct reg_security_report {
     enum reg_scan_policy policy;
     enum reg_artifact_type type;
     struct reg_security_file *files; /* every file scanned (a format other than NONE) */
     int nfiles;
+    struct reg_security_skip *skipped; /* scanned upstream: files refused to the registry */
+    int nskipped;
     int counts[REG_SECURITY_VERDICTS]; /* files by verdict */
     bool refused;                      /* the policy refused the artifact (set by the caller) */
 };
@@ -71,8 +78,11 @@ void reg_security_scanner_cleanup(struct reg_security_scanner *s);
  * size) whose names are a format the scanner reads, REG_SECURITY_PARALLEL at a time, reading
  * only what each verdict needs (scan.h's reg_scan_remote: a zip over whole_max by its central
  * directory; <= 0: the scanner's default) with fetch's settings, into r (its policy and type
- * set by the caller; its files allocated from a). REG_EUPSTREAM (or REG_EUNAVAILABLE) naming
- * the file when one cannot be read: no verdict is made up for it.
+ * set by the caller; its files allocated from a). A file upstream refuses to the registry
+ * (401 or 403: a gated repository it has no access to) is listed as skipped, not judged: the
+ * registry cannot hand it out either, and a download that can fetch it scans it then.
+ * REG_EUPSTREAM (or REG_EUNAVAILABLE) naming the file when one cannot be read otherwise: no
+ * verdict is made up for it.
  */
 enum reg_status reg_security_scan_upstream(struct reg_arena *a,
                                            const struct reg_bundle_fetch *fetch,
@@ -88,7 +98,9 @@ int64_t reg_security_parameters(const struct reg_security_report *r);
 enum reg_status reg_security_decide(const struct reg_security_report *r);
 
 /* {"scanned": true, "policy", "verdict" (the worst), "counts": {verdict: n}, "files": [{"path",
- * "format", "verdict", "imports", "imports_truncated", "custom_code", "parameters", "detail"}]};
+ * "format", "verdict", "imports", "imports_truncated", "custom_code", "parameters", "detail",
+ * and for a file scanned upstream "read_bytes", "by_directory"}], "skipped" (when any):
+ * [{"path", "reason"}]};
  * under policy off {"scanned": false, "policy": "off"}. */
 struct json_object *reg_security_json(const struct reg_security_report *r);
 

@@ -119,3 +119,13 @@ def test_flag_and_off_register_a_dangerous_model(policy_stack):
         assert by_path(report)["pytorch_model.bin"]["verdict"] == "dangerous"
     else:
         assert report["scanned"] is False and "files" not in report
+
+
+def test_a_gated_model_lists_the_files_it_could_not_read(registry):
+    """google/gemma-3-270m is gated and the registry has no token: its weights cannot be read,
+    so they are skipped (the registry could not hand them out either), not judged."""
+    created = register(registry, "model", HF + "google/gemma-3-270m")
+    report = security(registry, "model", created)
+    skipped = {k["path"]: k["reason"] for k in report["skipped"]}
+    assert "model.safetensors" in skipped and "HTTP 401" in skipped["model.safetensors"], report
+    assert "model.safetensors" not in by_path(report)
