@@ -67,22 +67,37 @@ struct whole {
     struct reg_scan *s;
     struct reg_scan_source *src;
     bool to_directory;
+    size_t fed;
 };
+
+/* A file too large to read whole may be a zip: only its first bytes are fed until the scanner
+ * knows (a pickle-named file is sniffed by its first four), so that a zip read by its directory
+ * is judged by the directory's entries alone, whatever the transfer's first piece held. */
+#define SNIFF_BYTES 4
 
 static bool
 whole_sink(void *ctx, const void *buf, size_t len)
 {
     struct whole *w = ctx;
+    const uint8_t *b = buf;
 
-    reg_scan_feed(w->s, buf, len);
-    w->src->bytes_read += (int64_t)len;
-    if (reg_scan_done(w->s))
-        return false;
-    if (w->src->size > w->src->whole_max && scan_is_zip(w->s)) {
-        w->to_directory = true;
-        return false;
+    if (w->src->size > w->src->whole_max && w->fed < SNIFF_BYTES) {
+        size_t head = len < SNIFF_BYTES - w->fed ? len : SNIFF_BYTES - w->fed;
+
+        reg_scan_feed(w->s, b, head);
+        w->fed += head;
+        w->src->bytes_read += (int64_t)head;
+        if (scan_is_zip(w->s)) {
+            w->to_directory = true;
+            return false;
+        }
+        b += head;
+        len -= head;
     }
-    return true;
+    reg_scan_feed(w->s, b, len);
+    w->fed += len;
+    w->src->bytes_read += (int64_t)len;
+    return !reg_scan_done(w->s);
 }
 
 /* ---- one entry, by its local header ---- */
@@ -401,7 +416,7 @@ enum reg_status
 reg_scan_remote(const char *path, struct reg_scan_source *src, struct reg_arena *a,
                 struct reg_scan_result *out)
 {
-    struct whole w = {NULL, src, false};
+    struct whole w = {NULL, src, false, 0};
     enum reg_status st;
 
     memset(out, 0, sizeof(*out));
