@@ -250,7 +250,8 @@ struct build {
     bool started; /* its entry was begun (at its first byte) */
     int64_t got;  /* bytes of the current file */
     const struct reg_bundle_file *file;
-    enum reg_status sink_status; /* the zip writer's (or the caller's sink's) refusal */
+    const struct reg_zip_observer *observer; /* or NULL */
+    enum reg_status sink_status; /* the zip writer's, the caller's sink's or observer's refusal */
     char sink_detail[REG_ERROR_DETAIL_MAX];
 };
 
@@ -271,6 +272,8 @@ to_entry(void *ctx, const void *data, size_t len)
     }
     if (st == REG_OK)
         st = reg_zip_write(&b->zip, data, len);
+    if (st == REG_OK && b->observer)
+        st = b->observer->data(b->observer->ctx, data, len);
     if (st != REG_OK) {
         b->sink_status = st;
         snprintf(b->sink_detail, sizeof(b->sink_detail), "%s", reg_error_detail());
@@ -304,6 +307,9 @@ add_file(struct build *b, const struct reg_bundle_fetch *fetch, int i,
     b->index = i;
     b->started = false;
     b->got = 0;
+    st = b->observer ? b->observer->begin(b->observer->ctx, f->path) : REG_OK;
+    if (st != REG_OK)
+        return st;
     st = reg_http_stream(fetch->http, f->url, fetch->accept, fetch->bearer, INT64_MAX, to_entry, b,
                          &res);
     if (st != REG_OK)
@@ -313,7 +319,11 @@ add_file(struct build *b, const struct reg_bundle_fetch *fetch, int i,
                           (long long)b->got, (long long)f->size);
     if (!b->started)
         st = reg_zip_begin(&b->zip, i); /* an empty file */
-    return st == REG_OK ? reg_zip_end(&b->zip) : st;
+    if (st == REG_OK)
+        st = reg_zip_end(&b->zip);
+    if (st == REG_OK && b->observer)
+        st = b->observer->end(b->observer->ctx);
+    return st;
 }
 
 /* Checks the list (sorted, names, URLs, sizes) and makes its zip entries from a. */
@@ -382,6 +392,7 @@ reg_bundle_stream(const struct reg_bundle_fetch *fetch, const struct reg_bundle_
                                          : zip_entries(&a, files, n, &e);
     if (st == REG_OK)
         st = reg_zip_writer_init(&b->zip, e, n, sink, ctx);
+    b->observer = fetch ? fetch->observer : NULL;
     for (int i = 0; i < n && st == REG_OK; i++)
         st = add_file(b, fetch, i, &files[i]);
     if (st == REG_OK)

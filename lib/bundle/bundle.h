@@ -40,6 +40,7 @@
 
 #include "base/arena.h"
 #include "base/status.h"
+#include "bundle/zipcheck.h"
 #include "bundle/zipstream.h"
 #include "rating/signals.h"
 #include "upstream/http_client.h"
@@ -76,6 +77,11 @@ struct reg_bundle_fetch {
     const struct reg_http_config *http;
     const char *bearer; /* HF_TOKEN or GITHUB_TOKEN, or NULL */
     const char *accept; /* Accept header, or NULL (GitHub: REG_BUNDLE_GH_ACCEPT) */
+    /* Told every file's bytes as they arrive, or NULL: begin(path) before the file's first
+     * byte reaches the sink, data(bytes) right after they reached it, end() once the file's
+     * entry is complete (its data descriptor handed to the zip writer); a non-OK return stops
+     * the zip with that status and detail. The pull-through download's model scan. */
+    const struct reg_zip_observer *observer;
 };
 
 /* "full", "weights", "card" or "datasets" -> *out; REG_EINVAL naming the choices otherwise. */
@@ -126,7 +132,8 @@ enum reg_status reg_bundle_gh_files(struct reg_arena *a, const char *github_api_
  */
 enum reg_status reg_bundle_zip_size(const struct reg_bundle_file *files, int n, int64_t *out);
 
-/* Streams the zip of files[0..n) into sink (see the file comment). */
+/* Streams the zip of files[0..n) into sink (see the file comment), telling fetch->observer
+ * (if any) each file's bytes in the same pass. */
 enum reg_status reg_bundle_stream(const struct reg_bundle_fetch *fetch,
                                   const struct reg_bundle_file *files, int n, reg_zip_sink_fn sink,
                                   void *ctx);

@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "base/proc.h"
 #include "base/str.h"
+#include "bundle/vet.h"
 
 /* ---------------------------------------------------------------- names and small helpers */
 
@@ -72,6 +73,17 @@ file_size(int fd)
     struct stat sb;
 
     return fstat(fd, &sb) == 0 ? (int64_t)sb.st_size : -1;
+}
+
+/* REGISTRY_SCAN_POLICY; the master refuses to start on a bad value, so block is a fallback. */
+static enum reg_scan_policy
+scan_policy(const struct reg_fill_env *env)
+{
+    enum reg_scan_policy policy = REG_SCAN_POLICY_BLOCK;
+
+    if (reg_scan_policy_parse(env->cfg->scan_policy, &policy) != REG_OK)
+        policy = REG_SCAN_POLICY_BLOCK;
+    return policy;
 }
 
 /* ---------------------------------------------------------------- the filler process */
@@ -140,7 +152,47 @@ struct filler_args {
     int fd; /* the part file, written and locked */
     const char *part;
     const char *err;
+    const char *vetted; /* the watermark file (vet.h) */
 };
+
+/* The scan's tally in the log (the stored bundle has no metadata document to keep it in). */
+static void
+log_scan(const struct reg_bundle_plan *p, const struct reg_vet *v)
+{
+    const int *c = v->scanner.report.counts;
+
+    if (v->scanning)
+        reg_log(REG_LOG_INFO,
+                "bundle %s/%s scanned: %d files: %d safe, %d suspicious, %d dangerous, %d unknown",
+                p->id, reg_bundle_aspect_name(p->aspect), v->scanner.report.nfiles,
+                c[REG_SCAN_SAFE], c[REG_SCAN_SUSPICIOUS], c[REG_SCAN_DANGEROUS],
+                c[REG_SCAN_UNKNOWN]);
+}
+
+/* Streams the zip into the part file through the scan; the whole zip vetted at its end. */
+static enum reg_status
+fill_part(const struct filler_args *args, struct filler *f)
+{
+    const struct reg_bundle_plan *p = args->p;
+    struct reg_bundle_fetch fetch = p->fetch;
+    struct reg_arena a;
+    struct reg_vet v;
+    enum reg_status st;
+
+    reg_arena_init(&a);
+    reg_vet_init(&v, &a, scan_policy(args->env), p->type, p->files, p->nfiles, &f->written,
+                 args->vetted);
+    fetch.observer = v.scanning ? &v.observer : NULL;
+    st = reg_vet_start(&v);
+    if (st == REG_OK)
+        st = reg_bundle_stream(&fetch, p->files, p->nfiles, to_part, f);
+    log_scan(p, &v);
+    if (st == REG_OK)
+        st = reg_vet_finish(&v, f->written);
+    reg_vet_cleanup(&v);
+    reg_arena_cleanup(&a);
+    return st;
+}
 
 /* The filler: runs in the grandchild, holding the part file's lock through fd. */
 static _Noreturn void
@@ -162,7 +214,7 @@ run_filler(void *ctx)
     prctl(PR_SET_NAME, "reg-fill");
     reg_proc_close_inherited(&fd, 1); /* the log is stderr */
     t0 = seconds_now();
-    st = reg_bundle_stream(&p->fetch, p->files, p->nfiles, to_part, &f);
+    st = fill_part(args, &f);
     t1 = seconds_now();
     /* Hashed once the last byte is out (read back from the page cache), so that the clients
      * streaming the part file do not wait for the digest. */
@@ -187,17 +239,21 @@ run_filler(void *ctx)
         write_error(err, st, reg_error_detail());
     }
     /* The part file goes before the lock does (at exit), so a download that finds no filler
-     * finds the record, or no part file, never a finished one without its record. */
+     * finds the record, or no part file, never a finished one without its record. The
+     * watermark goes only with a stored bundle: after a failure it still bounds what readers
+     * of the unlinked part file may hand out. */
     unlink(part);
+    if (st == REG_OK)
+        unlink(args->vetted);
     _exit(st == REG_OK ? 0 : 1);
 }
 
 /* Starts the filler as a grandchild (reparented at once, so no worker has to reap it). */
 static enum reg_status
 spawn_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, int fd,
-             const char *part, const char *err)
+             const char *part, const char *err, const char *vetted)
 {
-    struct filler_args args = {env, p, fd, part, err};
+    struct filler_args args = {env, p, fd, part, err, vetted};
 
     return reg_proc_detach(run_filler, &args, "the fetch");
 }
@@ -253,18 +309,23 @@ join_running(const char *part, int *fd)
     return false;
 }
 
-/* Creates the part file, locks it for the filler and starts it; *fd reads it. */
+/* Creates the part file, locks it for the filler and starts it; fill->fd reads it. The
+ * watermark exists (0, held) before the filler does, so a missing one means a stored bundle. */
 static enum reg_status
 start_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, const char *part,
-             const char *err, int64_t total, int *fd)
+             struct reg_fill *fill)
 {
     int wfd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int64_t total = fill->total;
+    int *fd = &fill->fd;
     enum reg_status st = REG_OK;
 
     if (wfd < 0)
         return reg_errorf(REG_ESTORE, "cannot create %s: %s", part, strerror(errno));
-    unlink(err);
-    if (flock(wfd, LOCK_EX) != 0)
+    unlink(fill->err_path);
+    if (fill->vetting)
+        st = reg_vet_publish(fill->vetted_path, 0, false);
+    if (st == REG_OK && flock(wfd, LOCK_EX) != 0)
         st = reg_errorf(REG_ESTORE, "flock %s: %s", part, strerror(errno));
     /* The whole zip's blocks at once, its size left at 0 (readers go by the size): a full disk
      * is a 507 now rather than a cut download later, and the file system allocates once. */
@@ -276,7 +337,7 @@ start_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, co
     if (st == REG_OK && *fd < 0)
         st = reg_errorf(REG_ESTORE, "cannot open %s: %s", part, strerror(errno));
     if (st == REG_OK)
-        st = spawn_filler(env, p, wfd, part, err);
+        st = spawn_filler(env, p, wfd, part, fill->err_path, fill->vetted_path);
     close(wfd); /* the filler keeps its own descriptor, and with it the lock */
     if (st != REG_OK) {
         unlink(part);
@@ -285,6 +346,51 @@ start_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, co
         *fd = -1;
     }
     return st;
+}
+
+/* Reads the .err of fill's key: its status name and detail (both "" when there is none);
+ * *mtime its age's origin. */
+static bool
+read_err(const struct reg_fill *fill, char *name, size_t name_cap, char *detail, size_t detail_cap,
+         time_t *mtime)
+{
+    struct stat sb;
+    FILE *f = fopen(fill->err_path, "r");
+
+    name[0] = '\0';
+    if (!f)
+        return false;
+    if (fgets(name, (int)name_cap, f) && fgets(detail, (int)detail_cap, f))
+        detail[strcspn(detail, "\n")] = '\0';
+    if (mtime)
+        *mtime = fstat(fileno(f), &sb) == 0 ? sb.st_mtime : 0;
+    fclose(f);
+    name[strcspn(name, "\n")] = '\0';
+    return true;
+}
+
+/* The scan's refusal of this key, when it still stands (see fill.h): REG_EDISQUALIFIED. */
+static enum reg_status
+standing_refusal(const struct reg_fill *fill)
+{
+    char name[64], detail[REG_ERROR_DETAIL_MAX] = "";
+    time_t at = 0;
+
+    if (!fill->vetting || !read_err(fill, name, sizeof(name), detail, sizeof(detail), &at) ||
+        strcmp(name, reg_status_name(REG_EDISQUALIFIED)) != 0 ||
+        time(NULL) - at >= REG_FILL_REFUSAL_S)
+        return REG_OK;
+    return reg_errorf(REG_EDISQUALIFIED, "%s", detail);
+}
+
+/* The paths and the scan's hold of fill's key. */
+static void
+fill_init(struct reg_fill *fill, const struct reg_fill_env *env, const struct reg_bundle_plan *p,
+          const char *key)
+{
+    snprintf(fill->err_path, sizeof(fill->err_path), "%s/%s.err", env->dir, key);
+    snprintf(fill->vetted_path, sizeof(fill->vetted_path), "%s/%s.vetted", env->dir, key);
+    fill->vetting = reg_vet_holds(scan_policy(env), p->type);
 }
 
 enum reg_status
@@ -304,7 +410,7 @@ reg_fill_open(const struct reg_fill_env *env, struct reg_blobs *b, const struct 
     reg_arena_init(&a);
     key = fill_key(&a, p);
     part = reg_arena_sprintf(&a, "%s/%s.part", env->dir, key);
-    snprintf(fill->err_path, sizeof(fill->err_path), "%s/%s.err", env->dir, key);
+    fill_init(fill, env, p, key);
     if (mkdir(env->dir, 0755) != 0 && errno != EEXIST)
         st = reg_errorf(REG_ESTORE, "cannot create %s: %s", env->dir, strerror(errno));
     if (st == REG_OK) {
@@ -317,8 +423,9 @@ reg_fill_open(const struct reg_fill_env *env, struct reg_blobs *b, const struct 
         *how = REG_FILL_STORED;
     else if (st == REG_OK && join_running(part, &fill->fd))
         *how = REG_FILL_STREAMED;
-    else if (st == REG_OK && (st = reg_fill_check_room(env, fill->total)) == REG_OK &&
-             (st = start_filler(env, p, part, fill->err_path, fill->total, &fill->fd)) == REG_OK)
+    else if (st == REG_OK && (st = standing_refusal(fill)) == REG_OK &&
+             (st = reg_fill_check_room(env, fill->total)) == REG_OK &&
+             (st = start_filler(env, p, part, fill)) == REG_OK)
         *how = REG_FILL_STREAMED;
     if (lock >= 0)
         close(lock); /* releases the mutex */
@@ -332,17 +439,13 @@ reg_fill_open(const struct reg_fill_env *env, struct reg_blobs *b, const struct 
 static enum reg_status
 filler_failure(const struct reg_fill *fill, bool before_first_byte)
 {
-    char name[64] = "", detail[REG_ERROR_DETAIL_MAX] = "the fetch from upstream stopped";
-    FILE *f = fopen(fill->err_path, "r");
+    char name[64], detail[REG_ERROR_DETAIL_MAX] = "the fetch from upstream stopped";
 
-    if (f) {
-        if (fgets(name, sizeof(name), f) && fgets(detail, sizeof(detail), f))
-            detail[strcspn(detail, "\n")] = '\0';
-        fclose(f);
-    }
-    name[strcspn(name, "\n")] = '\0';
+    read_err(fill, name, sizeof(name), detail, sizeof(detail), NULL);
     if (!before_first_byte)
         return reg_errorf(REG_EUPSTREAM, "%s", detail);
+    if (strcmp(name, reg_status_name(REG_EDISQUALIFIED)) == 0)
+        return reg_errorf(REG_EDISQUALIFIED, "%s", detail);
     if (strcmp(name, reg_status_name(REG_ENOSPACE)) == 0)
         return reg_errorf(REG_ENOSPACE, "%s", detail);
     if (strcmp(name, reg_status_name(REG_ESTORE)) == 0)
@@ -350,21 +453,63 @@ filler_failure(const struct reg_fill *fill, bool before_first_byte)
     return reg_errorf(REG_EUNAVAILABLE, "no stored copy, and upstream failed: %s", detail);
 }
 
-/* Waits one poll at the end of the part file; fails once the filler is gone or stalled. */
-static enum reg_status
-wait_for_more(struct reg_fill *fill, int64_t have, bool before_first_byte)
+/* The bytes of the part file a download may hand out: all it has, or under the scan's hold its
+ * vetted prefix (the watermark file is read again only once the last copy is reached). */
+static int64_t
+available(struct reg_fill *fill)
 {
-    if (filler_running(fill->fd)) {
-        if (fill->stalled_ms >= REG_FILL_STALL_MS)
-            return reg_errorf(REG_EUPSTREAM, "the fetch from upstream stalled");
-        sleep_ms(REG_FILL_POLL_MS);
-        fill->stalled_ms += REG_FILL_POLL_MS;
-        return REG_OK;
+    int64_t size = file_size(fill->fd);
+
+    if (!fill->vetting)
+        return size;
+    if (size > fill->vetted)
+        reg_vet_read(fill->vetted_path, fill->total, &fill->vetted, &fill->settled);
+    return size < fill->vetted ? size : fill->vetted;
+}
+
+/* One poll while the filler runs; fails once the part file has not grown for
+ * REG_FILL_STALL_MS (a scanned file's verdict waits for the whole file, so readers go by the
+ * filler's progress, not their own). */
+static enum reg_status
+poll_filler(struct reg_fill *fill)
+{
+    int64_t size = file_size(fill->fd);
+
+    if (size != fill->seen) {
+        fill->seen = size;
+        fill->stalled_ms = 0;
     }
-    /* Gone: it may have written its last bytes just before. */
-    if (file_size(fill->fd) > have)
+    if (fill->stalled_ms >= REG_FILL_STALL_MS)
+        return reg_errorf(REG_EUPSTREAM, "the fetch from upstream stalled");
+    sleep_ms(REG_FILL_POLL_MS);
+    fill->stalled_ms += REG_FILL_POLL_MS;
+    fill->held_ms += REG_FILL_POLL_MS;
+    return REG_OK;
+}
+
+/* Waits one poll at the end of what may be handed out; fails once the filler is gone or
+ * stalled. */
+static enum reg_status
+wait_for_more(struct reg_fill *fill, int64_t have)
+{
+    if (filler_running(fill->fd))
+        return poll_filler(fill);
+    /* Gone: it may have written (or vetted) its last bytes just before. */
+    if (available(fill) > have)
         return REG_OK;
-    return filler_failure(fill, before_first_byte);
+    return filler_failure(fill, false);
+}
+
+/* Whether a download may answer now (see reg_fill_wait_first). */
+static bool
+may_answer(struct reg_fill *fill)
+{
+    if (available(fill) <= 0)
+        return false;
+    if (!fill->vetting || fill->settled || fill->held_ms >= REG_FILL_HOLD_MS)
+        return true;
+    reg_vet_read(fill->vetted_path, fill->total, &fill->vetted, &fill->settled);
+    return fill->settled;
 }
 
 enum reg_status
@@ -372,8 +517,11 @@ reg_fill_wait_first(struct reg_fill *fill)
 {
     enum reg_status st = REG_OK;
 
-    while (st == REG_OK && file_size(fill->fd) <= 0)
-        st = wait_for_more(fill, 0, true);
+    while (st == REG_OK && !may_answer(fill)) {
+        if (!filler_running(fill->fd)) /* gone: finished, or failed */
+            return available(fill) >= fill->total ? REG_OK : filler_failure(fill, true);
+        st = poll_filler(fill);
+    }
     return st;
 }
 
@@ -389,16 +537,21 @@ reg_fill_read(struct reg_fill *fill, int64_t offset, int64_t len, reg_blobs_sink
     if (offset < 0 || end > fill->total || offset > end)
         st = reg_errorf(REG_EINVAL, "range outside the bundle");
     while (st == REG_OK && offset < end) {
+        int64_t may = available(fill) - offset;
         size_t want =
             end - offset < (int64_t)REG_FILL_CHUNK ? (size_t)(end - offset) : REG_FILL_CHUNK;
-        ssize_t got = pread(fill->fd, buf, want, (off_t)offset);
+        ssize_t got = 0;
+        if (may > 0 && (int64_t)want > may)
+            want = (size_t)may;
+        if (may > 0)
+            got = pread(fill->fd, buf, want, (off_t)offset);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
             st =
                 reg_errorf(REG_ESTORE, "cannot read the bundle being fetched: %s", strerror(errno));
         } else if (got == 0) {
-            st = wait_for_more(fill, offset, false);
+            st = wait_for_more(fill, offset);
         } else {
             fill->stalled_ms = 0;
             st = sink(ctx, buf, (size_t)got);

@@ -216,6 +216,7 @@ reg_bundle_plan_make(struct reg_app *app, struct reg_arena *a, const struct reg_
     memset(out, 0, sizeof(*out));
     out->id = art->id;
     out->aspect = aspect;
+    out->type = aspect == REG_BUNDLE_DATASETS ? REG_TYPE_DATASET : art->type;
     out->url = art->url;
     out->sources = reg_bundle_plan_sources(app, a, art, aspect);
     fetch_init(out, a, &app->config, art->type);

@@ -27,6 +27,9 @@
 struct reg_bundle_plan {
     const char *id; /* the artifact */
     enum reg_bundle_aspect aspect;
+    /* What the files are, for the download's model scan (fill.h): the artifact's type, but a
+     * dataset for a model's datasets aspect (its files are the datasets'). */
+    enum reg_artifact_type type;
     const char *url;     /* its source URL (recorded with the bundle) */
     const char *sources; /* datasets aspect: the dataset artifact ids, "id1,id2"; else "" */
     struct reg_bundle_file *files; /* sorted by path */

@@ -311,7 +311,7 @@ requests_seen(void)
 static struct reg_bundle_fetch
 hf_fetch(struct reg_http_config *cfg, const char *bearer)
 {
-    struct reg_bundle_fetch f = {cfg, bearer, NULL};
+    struct reg_bundle_fetch f = {cfg, bearer, NULL, NULL};
 
     *cfg = fixture_http_config();
     return f;
@@ -636,7 +636,7 @@ test_gated_dataset(void **state)
 {
     struct reg_http_config cfg;
     struct reg_bundle_fetch with = hf_fetch(&cfg, "hf_unit_test_token");
-    struct reg_bundle_fetch without = {&cfg, NULL, NULL};
+    struct reg_bundle_fetch without = {&cfg, NULL, NULL, NULL};
     struct reg_bundle_file *files;
     struct sink s;
     struct reg_arena a;
@@ -660,7 +660,7 @@ static void
 test_code_stream(void **state)
 {
     struct reg_http_config cfg = fixture_http_config();
-    struct reg_bundle_fetch fetch = {&cfg, "ghp_unit_test_token", REG_BUNDLE_GH_ACCEPT};
+    struct reg_bundle_fetch fetch = {&cfg, "ghp_unit_test_token", REG_BUNDLE_GH_ACCEPT, NULL};
     struct reg_code_signals code;
     struct reg_bundle_file *files;
     struct sink s;
