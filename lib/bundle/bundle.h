@@ -78,9 +78,10 @@ struct reg_bundle_fetch {
     const char *bearer; /* HF_TOKEN or GITHUB_TOKEN, or NULL */
     const char *accept; /* Accept header, or NULL (GitHub: REG_BUNDLE_GH_ACCEPT) */
     /* Told every file's bytes as they arrive, or NULL: begin(path) before the file's first
-     * byte reaches the sink, data(bytes) right after they reached it, end() once the file's
-     * entry is complete (its data descriptor handed to the zip writer); a non-OK return stops
-     * the zip with that status and detail. The pull-through download's model scan. */
+     * byte goes to the zip writer, data(bytes) once the writer has them (it may still buffer
+     * them: what the sink has taken so far never includes bytes of a file not yet begun),
+     * end() once the file's entry is complete; a non-OK return stops the zip with that status
+     * and detail. The pull-through download's model scan. */
     const struct reg_zip_observer *observer;
 };
 

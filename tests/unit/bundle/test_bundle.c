@@ -685,6 +685,139 @@ test_code_stream(void **state)
     reg_arena_cleanup(&a);
 }
 
+/* ---------------------------------------------------------------- the observer */
+
+/* An observer that records each file it is told: path, bytes and SHA-256. It refuses, with
+ * REG_EDISQUALIFIED, at the end of file refuse_at (-1: never). */
+struct seen {
+    int refuse_at;
+    int begun, ended;
+    bool open;
+    struct zentry files[MAX_ENTRIES];
+    EVP_MD_CTX *md;
+};
+
+static enum reg_status
+seen_begin(void *ctx, const char *path)
+{
+    struct seen *o = ctx;
+
+    assert_false(o->open);
+    assert_true(o->begun < MAX_ENTRIES);
+    snprintf(o->files[o->begun].path, sizeof(o->files[o->begun].path), "%s", path);
+    o->files[o->begun].size = 0;
+    o->md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(o->md, EVP_sha256(), NULL);
+    o->open = true;
+    o->begun++;
+    return REG_OK;
+}
+
+static enum reg_status
+seen_data(void *ctx, const void *buf, size_t len)
+{
+    struct seen *o = ctx;
+    struct zentry *f = &o->files[o->begun - 1];
+
+    assert_true(o->open);
+    EVP_DigestUpdate(o->md, buf, len);
+    f->size += (int64_t)len;
+    return REG_OK;
+}
+
+static enum reg_status
+seen_end(void *ctx)
+{
+    struct seen *o = ctx;
+    unsigned int dlen = 0;
+
+    assert_true(o->open);
+    EVP_DigestFinal_ex(o->md, o->files[o->begun - 1].sha, &dlen);
+    EVP_MD_CTX_free(o->md);
+    o->md = NULL;
+    o->open = false;
+    o->ended++;
+    if (o->ended - 1 == o->refuse_at)
+        return reg_errorf(REG_EDISQUALIFIED, "the test refuses '%s'", o->files[o->begun - 1].path);
+    return REG_OK;
+}
+
+/* Every file of a synthesized model is told to the observer in order, byte for byte what the
+ * zip holds, in the same pass. */
+static void
+test_observer_sees_every_file(void **state)
+{
+    struct reg_http_config cfg;
+    struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
+    struct reg_zip_observer obs = {NULL, seen_begin, seen_data, seen_end};
+    struct zentry zipped[MAX_ENTRIES];
+    struct reg_bundle_file *files;
+    struct archive *ar = zip_reader();
+    struct seen *o = calloc(1, sizeof(*o));
+    struct sink s;
+    struct reg_arena a;
+    int n, nz, requests;
+
+    (void)state;
+    assert_non_null(o);
+    fixture_config("{\"synthesize\": true}");
+    reg_arena_init(&a);
+    hf_list(&a, REG_BUNDLE_HF_MODEL, SYNTH_MODEL, REG_BUNDLE_FULL, &files, &n);
+    requests = requests_seen();
+    o->refuse_at = -1;
+    obs.ctx = o;
+    fetch.observer = &obs;
+    assert_int_equal(stream_into(&fetch, files, n, &s), REG_OK);
+    assert_int_equal(requests_seen() - requests, n); /* one fetch per file: no second read */
+    assert_int_equal(o->begun, n);
+    assert_int_equal(o->ended, n);
+    assert_int_equal(archive_read_open_memory(ar, s.buf.data, s.buf.len), ARCHIVE_OK);
+    nz = read_entries(ar, zipped, MAX_ENTRIES);
+    assert_int_equal(nz, n);
+    for (int i = 0; i < n; i++) {
+        assert_string_equal(o->files[i].path, files[i].path);
+        assert_int_equal(o->files[i].size, files[i].size);
+        assert_string_equal(zipped[i].path, files[i].path);
+        assert_memory_equal(o->files[i].sha, zipped[i].sha, 32);
+    }
+    sink_cleanup(&s);
+    reg_arena_cleanup(&a);
+    free(o);
+}
+
+/* An observer's refusal at a file's end stops the zip with its status and detail: no later
+ * file is fetched or begun. */
+static void
+test_observer_refusal_stops_the_zip(void **state)
+{
+    struct reg_http_config cfg;
+    struct reg_bundle_fetch fetch = hf_fetch(&cfg, NULL);
+    struct reg_zip_observer obs = {NULL, seen_begin, seen_data, seen_end};
+    struct reg_bundle_file *files;
+    struct seen *o = calloc(1, sizeof(*o));
+    struct sink s;
+    struct reg_arena a;
+    int n, requests;
+
+    (void)state;
+    assert_non_null(o);
+    fixture_config("{\"synthesize\": true}");
+    reg_arena_init(&a);
+    hf_list(&a, REG_BUNDLE_HF_MODEL, SYNTH_MODEL, REG_BUNDLE_FULL, &files, &n);
+    assert_true(n > 3);
+    requests = requests_seen();
+    o->refuse_at = 1;
+    obs.ctx = o;
+    fetch.observer = &obs;
+    assert_int_equal(stream_into(&fetch, files, n, &s), REG_EDISQUALIFIED);
+    assert_non_null(strstr(reg_error_detail(), files[1].path));
+    assert_int_equal(o->begun, 2);
+    assert_int_equal(requests_seen() - requests, 2);
+    sink_cleanup(&s);
+    reg_arena_cleanup(&a);
+    free(o);
+}
+
 /* No file: the 22-byte empty zip, without a request. */
 static void
 test_empty_list(void **state)
@@ -1091,6 +1224,8 @@ main(void)
         TEST(test_synthetic_model_to_file),
         TEST(test_gated_dataset),
         TEST(test_code_stream),
+        TEST(test_observer_sees_every_file),
+        TEST(test_observer_refusal_stops_the_zip),
         TEST(test_empty_list),
         TEST(test_missing_file),
         TEST(test_wrong_sizes),
