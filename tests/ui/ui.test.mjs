@@ -573,6 +573,22 @@ test('reviewedness -1 reads "no repository linked"; download; update and delete 
   assert.match(gone, /There is no model with id/);
 });
 
+test('a model whose first download the security scan refuses: the files and verdicts in words', async () => {
+  // The fixture's "-scan-corrupt" model: its pytorch_model.bin is a torch zip with a bad CRC in
+  // its first entry, which the pull-through download's scan reads whole and refuses (block).
+  const token = await apiLogin();
+  const reg = await apiCall('POST', '/artifact/model', {token, body: {url: 'https://huggingface.co/ui-lab/weights-scan-corrupt-2mb'}});
+  assert.equal(reg.status, 201, `register: ${JSON.stringify(reg.data)}`);
+  await go(`#/artifact/model/${reg.data.metadata.id}`);
+  await page.getByRole('button', {name: 'Download', exact: true}).click();
+  const refused = await result('#download');
+  assert.equal(refused.kind, 'error', refused.text);
+  assert.match(refused.text, /refused to download weights-scan-corrupt-2mb: its security scan found/);
+  assert.match(refused.text, /pytorch_model\.bin: unknown/);
+  noRawJson(refused.text);
+  await axe('download refused by the scan');
+});
+
 test('keyboard: skip link first, visible focus; the pages reflow at 200 % zoom and at 320 px', async () => {
   await go('#/artifacts');
   await page.reload();

@@ -372,6 +372,9 @@ export async function artifactPage({root, params, signal, navigate, flash, setTi
       } else if (err instanceof ApiError && err.status === 507) {
         dlMsg.error(h('p', {class: 'msg-title'}, 'The registry does not have the room to keep a copy of this artifact.'),
           h('p', null, `The registry said: ${sentence(err.detail)}`));
+      } else if (err instanceof ApiError && err.status === 424) {
+        dlMsg.error(h('p', {class: 'msg-title'}, `The registry refused to download ${md.name}: its security scan found a file that could run code when loaded, or that it could not read whole. Nothing of that file was sent.`),
+          h('p', null, `The registry said: ${sentence(err.detail)}`));
       } else if (err instanceof ApiError && err.status === 501) {
         dlMsg.warning(h('p', {class: 'msg-title'}, 'The registry cannot fetch the files of this artifact.'),
           h('p', null, `The registry said: ${sentence(err.detail)}`));
