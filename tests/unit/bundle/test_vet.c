@@ -5,7 +5,10 @@
  * for the part file's length. Under block, for a model: a file the scanner does not read passes
  * at once; a scanned file moves the watermark only at its verdict; a refused one stops the zip
  * (REG_EDISQUALIFIED naming it) and leaves the watermark where it was. Flag, off and datasets
- * hold nothing. A reader hands out the vetted prefix only, and reports the refusal.
+ * hold nothing. A reader hands out the vetted prefix only, and reports the refusal; with a
+ * running filler (a forked stand-in holding the part file's lock), a download answers only once
+ * the zip is settled, answers 424 when a refusal comes first, and, past the hold, streams the
+ * vetted bytes and is cut short by a refusal.
  */
 #include "unit.h"
 
@@ -13,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/arena.h"
@@ -281,6 +287,120 @@ test_reader_reads_a_finished_fill(void **state)
     reg_fill_close(&fill);
 }
 
+/* A filler stand-in: a child that holds the part file's flock (as the filler does), sleeps a
+ * little, then publishes the whole zip (err NULL) or writes the .err and leaves the
+ * watermark where it is, and exits. Returns once the lock is held. */
+static pid_t
+fake_filler(const struct reg_fill *fill, const char *err)
+{
+    char part[600], go;
+    int ready[2];
+    pid_t pid;
+
+    snprintf(part, sizeof(part), "%s/k.part", root);
+    assert_int_equal(pipe(ready), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(part, O_RDWR);
+        struct timespec ts = {0, 200 * 1000000L};
+        if (fd < 0 || flock(fd, LOCK_EX) != 0)
+            _exit(2);
+        go = 1;
+        if (write(ready[1], &go, 1) != 1)
+            _exit(2);
+        nanosleep(&ts, NULL);
+        if (err) {
+            FILE *f = fopen(fill->err_path, "w");
+            if (!f)
+                _exit(2);
+            fputs(err, f);
+            fclose(f);
+        } else if (reg_vet_publish(fill->vetted_path, fill->total, true) != REG_OK) {
+            _exit(2);
+        }
+        _exit(0);
+    }
+    assert_int_equal(read(ready[0], &go, 1), 1);
+    close(ready[0]);
+    close(ready[1]);
+    return pid;
+}
+
+static void
+reap(pid_t pid)
+{
+    int status = 0;
+
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+#define REFUSAL "disqualified\nthe model scan refuses 1 file: pytorch_model.bin\n"
+
+/* Bytes are vetted, but a file that may still be refused is under way: the download does not
+ * answer until it is settled (here: the zip complete). */
+static void
+test_download_waits_until_settled(void **state)
+{
+    struct reg_fill fill;
+    struct reg_buf got;
+    pid_t pid;
+
+    (void)state;
+    gone_filler(&fill, NULL);
+    assert_int_equal(reg_vet_publish(vetted_path, 40, false), REG_OK);
+    pid = fake_filler(&fill, NULL);
+    assert_int_equal(reg_fill_wait_first(&fill), REG_OK);
+    assert_true(fill.settled); /* it answered on the final watermark, not on the first 40 */
+    reg_buf_init(&got, 1024);
+    assert_int_equal(reg_fill_read(&fill, 0, -1, collect, &got), REG_OK);
+    assert_int_equal(got.len, 100);
+    reg_buf_cleanup(&got);
+    reg_fill_close(&fill);
+    reap(pid);
+}
+
+/* A refusal while the download waits: 424, though 40 bytes were vetted. */
+static void
+test_download_that_sent_nothing_answers_424(void **state)
+{
+    struct reg_fill fill;
+    pid_t pid;
+
+    (void)state;
+    gone_filler(&fill, NULL);
+    assert_int_equal(reg_vet_publish(vetted_path, 40, false), REG_OK);
+    pid = fake_filler(&fill, REFUSAL);
+    assert_int_equal(reg_fill_wait_first(&fill), REG_EDISQUALIFIED);
+    assert_string_equal(reg_error_detail(), "the model scan refuses 1 file: pytorch_model.bin");
+    reg_fill_close(&fill);
+    reap(pid);
+}
+
+/* A download that stopped waiting (REG_FILL_HOLD_MS) streams the vetted bytes and is cut
+ * short by a later refusal. */
+static void
+test_streaming_download_is_cut_short(void **state)
+{
+    struct reg_fill fill;
+    struct reg_buf got;
+    pid_t pid;
+
+    (void)state;
+    gone_filler(&fill, NULL);
+    assert_int_equal(reg_vet_publish(vetted_path, 40, false), REG_OK);
+    pid = fake_filler(&fill, REFUSAL);
+    fill.held_ms = REG_FILL_HOLD_MS;
+    assert_int_equal(reg_fill_wait_first(&fill), REG_OK);
+    reg_buf_init(&got, 1024);
+    assert_int_equal(reg_fill_read(&fill, 0, -1, collect, &got), REG_EUPSTREAM);
+    assert_int_equal(got.len, 40);
+    reg_buf_cleanup(&got);
+    reg_fill_close(&fill);
+    reap(pid);
+}
+
 int
 main(void)
 {
@@ -292,6 +412,9 @@ main(void)
         TEST(test_read_the_watermark_file),
         TEST(test_reader_stops_at_a_refusal),
         TEST(test_reader_reads_a_finished_fill),
+        TEST(test_download_waits_until_settled),
+        TEST(test_download_that_sent_nothing_answers_424),
+        TEST(test_streaming_download_is_cut_short),
     };
 #undef TEST
     return cmocka_run_group_tests(tests, NULL, NULL);
