@@ -348,8 +348,8 @@ start_filler(const struct reg_fill_env *env, const struct reg_bundle_plan *p, co
     return st;
 }
 
-/* Reads the .err of fill's key: its status name and detail (both "" when there is none);
- * *mtime its age's origin. */
+/* Reads the .err of fill's key: its status name ("" when there is none), its detail (left as
+ * the caller set it when there is none) and, if mtime is non-NULL, when it was written. */
 static bool
 read_err(const struct reg_fill *fill, char *name, size_t name_cap, char *detail, size_t detail_cap,
          time_t *mtime)

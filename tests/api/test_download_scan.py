@@ -160,3 +160,17 @@ def test_block_downloads_a_clean_300mb_model_with_upstreams_bytes(block, upstrea
     assert not [n for n in leftovers(block, ".vetted") + leftovers(block, ".part")
                 if n.startswith(id_ + ".")]
 
+
+
+def test_the_hub_api_refuses_the_files_of_a_refused_model(block):
+    """GET /{repo}/resolve/{rev}/{path} reads the same pull-through fill: even config.json, which
+    comes before the refused file in the zip, is not served while the model's fill may still
+    be refused, and then answers the scan's 424."""
+    repo = fresh("corrupt-3mb")
+    register(block, "model", HF + repo)
+    hf = "hf_" + block.token.split(" ", 1)[1]
+    r = call(block, "GET", f"/{repo}/resolve/main/config.json", token=None,
+             headers={"Authorization": "Bearer " + hf})
+    assert r.status_code == 424, r.text[:300]
+    assert r.json()["error"] == "disqualified"
+    assert "pytorch_model.bin" in r.json()["detail"]
