@@ -380,6 +380,14 @@ enum reg_status
 reg_bundle_stream(const struct reg_bundle_fetch *fetch, const struct reg_bundle_file *files, int n,
                   reg_zip_sink_fn sink, void *ctx)
 {
+    return reg_bundle_stream_observed(fetch, files, n, NULL, sink, ctx);
+}
+
+enum reg_status
+reg_bundle_stream_observed(const struct reg_bundle_fetch *fetch,
+                           const struct reg_bundle_file *files, int n,
+                           const struct reg_zip_observer *observer, reg_zip_sink_fn sink, void *ctx)
+{
     struct reg_arena a;
     struct reg_zip_entry *e = NULL;
     struct build *b = calloc(1, sizeof(*b));
@@ -392,7 +400,7 @@ reg_bundle_stream(const struct reg_bundle_fetch *fetch, const struct reg_bundle_
                                          : zip_entries(&a, files, n, &e);
     if (st == REG_OK)
         st = reg_zip_writer_init(&b->zip, e, n, sink, ctx);
-    b->observer = fetch ? fetch->observer : NULL;
+    b->observer = observer;
     for (int i = 0; i < n && st == REG_OK; i++)
         st = add_file(b, fetch, i, &files[i]);
     if (st == REG_OK)

@@ -77,12 +77,6 @@ struct reg_bundle_fetch {
     const struct reg_http_config *http;
     const char *bearer; /* HF_TOKEN or GITHUB_TOKEN, or NULL */
     const char *accept; /* Accept header, or NULL (GitHub: REG_BUNDLE_GH_ACCEPT) */
-    /* Told every file's bytes as they arrive, or NULL: begin(path) before the file's first
-     * byte goes to the zip writer, data(bytes) once the writer has them (it may still buffer
-     * them: what the sink has taken so far never includes bytes of a file not yet begun),
-     * end() once the file's entry is complete; a non-OK return stops the zip with that status
-     * and detail. The pull-through download's model scan. */
-    const struct reg_zip_observer *observer;
 };
 
 /* "full", "weights", "card" or "datasets" -> *out; REG_EINVAL naming the choices otherwise. */
@@ -133,10 +127,21 @@ enum reg_status reg_bundle_gh_files(struct reg_arena *a, const char *github_api_
  */
 enum reg_status reg_bundle_zip_size(const struct reg_bundle_file *files, int n, int64_t *out);
 
-/* Streams the zip of files[0..n) into sink (see the file comment), telling fetch->observer
- * (if any) each file's bytes in the same pass. */
+/* Streams the zip of files[0..n) into sink (see the file comment). */
 enum reg_status reg_bundle_stream(const struct reg_bundle_fetch *fetch,
                                   const struct reg_bundle_file *files, int n, reg_zip_sink_fn sink,
                                   void *ctx);
+
+/*
+ * The same, telling observer (NULL: none) every file's bytes as they arrive, in the same pass
+ * (the pull-through download's model scan, bundle/vet.h): begin(path) before the file's first
+ * byte goes to the zip writer, data(bytes) once the writer has them (it may still buffer them:
+ * what the sink has taken never includes bytes of a file not yet begun), end() once the
+ * file's entry is complete. A non-OK return stops the zip with that status and detail.
+ */
+enum reg_status reg_bundle_stream_observed(const struct reg_bundle_fetch *fetch,
+                                           const struct reg_bundle_file *files, int n,
+                                           const struct reg_zip_observer *observer,
+                                           reg_zip_sink_fn sink, void *ctx);
 
 #endif

@@ -174,7 +174,6 @@ static enum reg_status
 fill_part(const struct filler_args *args, struct filler *f)
 {
     const struct reg_bundle_plan *p = args->p;
-    struct reg_bundle_fetch fetch = p->fetch;
     struct reg_arena a;
     struct reg_vet v;
     enum reg_status st;
@@ -182,10 +181,10 @@ fill_part(const struct filler_args *args, struct filler *f)
     reg_arena_init(&a);
     reg_vet_init(&v, &a, scan_policy(args->env), p->type, p->files, p->nfiles, &f->written,
                  args->vetted);
-    fetch.observer = v.scanning ? &v.observer : NULL;
     st = reg_vet_start(&v);
     if (st == REG_OK)
-        st = reg_bundle_stream(&fetch, p->files, p->nfiles, to_part, f);
+        st = reg_bundle_stream_observed(&p->fetch, p->files, p->nfiles,
+                                        v.scanning ? &v.observer : NULL, to_part, f);
     log_scan(p, &v);
     if (st == REG_OK)
         st = reg_vet_finish(&v, f->written);

@@ -53,7 +53,7 @@ struct reg_vet {
     int64_t vetted;         /* the watermark */
     int64_t published;      /* the watermark in the file */
     bool settled;
-    struct reg_zip_observer observer; /* give to reg_bundle_fetch.observer (not under off) */
+    struct reg_zip_observer observer; /* give to reg_bundle_stream_observed (not under off) */
 };
 
 /* A vetter for the zip of files[0..n) of an artifact of type under policy; path NULL

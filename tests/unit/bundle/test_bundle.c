@@ -311,7 +311,7 @@ requests_seen(void)
 static struct reg_bundle_fetch
 hf_fetch(struct reg_http_config *cfg, const char *bearer)
 {
-    struct reg_bundle_fetch f = {cfg, bearer, NULL, NULL};
+    struct reg_bundle_fetch f = {cfg, bearer, NULL};
 
     *cfg = fixture_http_config();
     return f;
@@ -636,7 +636,7 @@ test_gated_dataset(void **state)
 {
     struct reg_http_config cfg;
     struct reg_bundle_fetch with = hf_fetch(&cfg, "hf_unit_test_token");
-    struct reg_bundle_fetch without = {&cfg, NULL, NULL, NULL};
+    struct reg_bundle_fetch without = {&cfg, NULL, NULL};
     struct reg_bundle_file *files;
     struct sink s;
     struct reg_arena a;
@@ -660,7 +660,7 @@ static void
 test_code_stream(void **state)
 {
     struct reg_http_config cfg = fixture_http_config();
-    struct reg_bundle_fetch fetch = {&cfg, "ghp_unit_test_token", REG_BUNDLE_GH_ACCEPT, NULL};
+    struct reg_bundle_fetch fetch = {&cfg, "ghp_unit_test_token", REG_BUNDLE_GH_ACCEPT};
     struct reg_code_signals code;
     struct reg_bundle_file *files;
     struct sink s;
@@ -766,8 +766,8 @@ test_observer_sees_every_file(void **state)
     requests = requests_seen();
     o->refuse_at = -1;
     obs.ctx = o;
-    fetch.observer = &obs;
-    assert_int_equal(stream_into(&fetch, files, n, &s), REG_OK);
+    sink_init(&s);
+    assert_int_equal(reg_bundle_stream_observed(&fetch, files, n, &obs, to_sink, &s), REG_OK);
     assert_int_equal(requests_seen() - requests, n); /* one fetch per file: no second read */
     assert_int_equal(o->begun, n);
     assert_int_equal(o->ended, n);
@@ -808,8 +808,9 @@ test_observer_refusal_stops_the_zip(void **state)
     requests = requests_seen();
     o->refuse_at = 1;
     obs.ctx = o;
-    fetch.observer = &obs;
-    assert_int_equal(stream_into(&fetch, files, n, &s), REG_EDISQUALIFIED);
+    sink_init(&s);
+    assert_int_equal(reg_bundle_stream_observed(&fetch, files, n, &obs, to_sink, &s),
+                     REG_EDISQUALIFIED);
     assert_non_null(strstr(reg_error_detail(), files[1].path));
     assert_int_equal(o->begun, 2);
     assert_int_equal(requests_seen() - requests, 2);
