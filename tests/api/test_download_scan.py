@@ -14,7 +14,8 @@ The fixture upstream synthesizes the models (tests/fixtures/README.md):
   "<org>/<name>-scan-clean-300mb"    a 300 MiB pytorch_model.bin that scans safe
   "<org>/<name>-scan-dangerous"      data.pkl REDUCEs posix.system (the ingest scan refuses it
                                      under block, so it is downloaded under flag only)
-These tests do not depend on whether ingest scans.
+These tests do not depend on whether ingest scans: the models the block tests download are
+registered under flag, and the stack then restarted under block.
 """
 
 import hashlib
@@ -33,10 +34,21 @@ HF = "https://huggingface.co/"
 SETTLE = 60
 
 
+# The models the block tests download, registered before the stack goes to block (see below).
+BLOCK_MODELS = {"corrupt": "corrupt-4mb", "hub": "corrupt-3mb", "clean": "clean-300mb"}
+
+
 @pytest.fixture(scope="module")
 def block(module_stack_factory):
-    """A stack under the default policy, block."""
-    return module_stack_factory(workers=4)
+    """A stack under the default policy, block, with BLOCK_MODELS registered (block.repos and
+    block.ids by key). They are registered under flag and the stack then restarted under
+    block, on the same data: an ingest that scans may refuse -scan-corrupt itself (it reads the
+    checkpoint's first entry), and these tests are about what the download does."""
+    s = module_stack_factory(workers=4, REGISTRY_SCAN_POLICY="flag")
+    s.repos = {k: fresh(case) for k, case in BLOCK_MODELS.items()}
+    s.ids = {k: register(s, "model", HF + repo)["metadata"]["id"] for k, repo in s.repos.items()}
+    s.restart({"REGISTRY_SCAN_POLICY": "block"})
+    return s
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +81,7 @@ def leftovers(stack, suffix):
 
 
 def test_block_refuses_a_corrupt_model_at_its_first_download(block, upstream):
-    repo = fresh("corrupt-4mb")
-    art = register(block, "model", HF + repo)
-    id_ = art["metadata"]["id"]
+    id_ = block.ids["corrupt"]
 
     r = download(block, id_)
     body = assert_error(r, "disqualified", 424)
@@ -123,8 +133,7 @@ def sha256_stream(chunks):
 
 
 def test_block_downloads_a_clean_300mb_model_with_upstreams_bytes(block, upstream, tmp_path):
-    repo = fresh("clean-300mb")
-    id_ = register(block, "model", HF + repo)["metadata"]["id"]
+    repo, id_ = block.repos["clean"], block.ids["clean"]
 
     path = tmp_path / "bundle.zip"
     with download(block, id_, stream=True) as r:
@@ -166,8 +175,7 @@ def test_the_hub_api_refuses_the_files_of_a_refused_model(block):
     """GET /{repo}/resolve/{rev}/{path} reads the same pull-through fill: even config.json, which
     comes before the refused file in the zip, is not served while the model's fill may still
     be refused, and then answers the scan's 424."""
-    repo = fresh("corrupt-3mb")
-    register(block, "model", HF + repo)
+    repo = block.repos["hub"]
     hf = "hf_" + block.token.split(" ", 1)[1]
     r = call(block, "GET", f"/{repo}/resolve/main/config.json", token=None,
              headers={"Authorization": "Bearer " + hf})
