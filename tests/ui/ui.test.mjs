@@ -573,20 +573,27 @@ test('reviewedness -1 reads "no repository linked"; download; update and delete 
   assert.match(gone, /There is no model with id/);
 });
 
-test('a model whose first download the security scan refuses: the files and verdicts in words', async () => {
-  // The fixture's "-scan-corrupt" model: its pytorch_model.bin is a torch zip with a bad CRC in
-  // its first entry, which the pull-through download's scan reads whole and refuses (block).
-  const token = await apiLogin();
-  const reg = await apiCall('POST', '/artifact/model', {token, body: {url: 'https://huggingface.co/ui-lab/weights-scan-corrupt-2mb'}});
-  assert.equal(reg.status, 201, `register: ${JSON.stringify(reg.data)}`);
-  await go(`#/artifact/model/${reg.data.metadata.id}`);
-  await page.getByRole('button', {name: 'Download', exact: true}).click();
-  const refused = await result('#download');
-  assert.equal(refused.kind, 'error', refused.text);
-  assert.match(refused.text, /refused to download weights-scan-corrupt-2mb: its security scan found/);
-  assert.match(refused.text, /pytorch_model\.bin: unknown/);
-  noRawJson(refused.text);
-  await axe('download refused by the scan');
+test('a download the security scan refuses: the files and verdicts in words', async () => {
+  // The registry's answer when the pull-through download's scan refuses a file (424, as
+  // tests/api/test_download_scan.py checks on the fixture's -scan-corrupt model), given to the
+  // page for a model whose download would otherwise succeed: the page must not depend on
+  // whether ingest already refused such a model.
+  const detail = 'the model scan refuses 1 file (REGISTRY_SCAN_POLICY=block): pytorch_model.bin: unknown - zip entry 0 (\'archive/byteorder\' at byte 0): CRC-32 mismatch (corrupt)';
+  await go(`#/artifact/model/${ids.whisper}`);
+  await page.route('**/download/model/**', (route) => route.fulfill({
+    status: 424, contentType: 'application/json', body: JSON.stringify({error: 'disqualified', detail}),
+  }));
+  try {
+    await page.getByRole('button', {name: 'Download', exact: true}).click();
+    const refused = await result('#download');
+    assert.equal(refused.kind, 'error', refused.text);
+    assert.match(refused.text, /refused to download whisper-tiny: its security scan found a file that could run code/);
+    assert.match(refused.text, /pytorch_model\.bin: unknown/);
+    noRawJson(refused.text);
+    await axe('download refused by the scan');
+  } finally {
+    await page.unroute('**/download/model/**');
+  }
 });
 
 test('keyboard: skip link first, visible focus; the pages reflow at 200 % zoom and at 320 px', async () => {
