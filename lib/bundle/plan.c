@@ -13,23 +13,15 @@
 #include "upstream/github.h"
 #include "upstream/huggingface.h"
 
-/* The fetch settings of bundle downloads: the two APIs plus REGISTRY_BUNDLE_HOSTS, and a
+/* The fetch settings of bundle downloads: the files' allow-list (bundle/hosts.h) and a
  * transfer time that fits large files. */
 static void
-fetch_init(struct reg_bundle_plan *p, struct reg_arena *a, const struct reg_config *cfg,
-           enum reg_artifact_type type)
+fetch_init(struct reg_bundle_plan *p, const struct reg_config *cfg, enum reg_artifact_type type)
 {
-    char *hosts = reg_arena_strdup(a, cfg->bundle_hosts ? cfg->bundle_hosts : ""), *save = NULL;
-    int n = 0;
-
-    p->bases[n++] = cfg->hf_endpoint;
-    p->bases[n++] = cfg->github_api_url;
-    for (char *h = strtok_r(hosts, " ", &save); h && n < 2 + REG_BUNDLE_MAX_EXTRA_HOSTS;
-         h = strtok_r(NULL, " ", &save))
-        p->bases[n++] = h;
+    reg_file_hosts_init(&p->hosts, cfg);
     memset(&p->http, 0, sizeof(p->http));
-    p->http.allowed_bases = p->bases;
-    p->http.nallowed = n;
+    p->http.allowed_bases = p->hosts.bases;
+    p->http.nallowed = p->hosts.n;
     p->http.total_timeout_ms = REG_BUNDLE_TRANSFER_MS;
     p->fetch.http = &p->http;
     p->fetch.bearer = type == REG_TYPE_CODE ? cfg->github_token : cfg->hf_token;
@@ -219,7 +211,7 @@ reg_bundle_plan_make(struct reg_app *app, struct reg_arena *a, const struct reg_
     out->type = aspect == REG_BUNDLE_DATASETS ? REG_TYPE_DATASET : art->type;
     out->url = art->url;
     out->sources = reg_bundle_plan_sources(app, a, art, aspect);
-    fetch_init(out, a, &app->config, art->type);
+    fetch_init(out, &app->config, art->type);
     if (aspect == REG_BUNDLE_DATASETS)
         st = list_datasets(app, a, out->sources, &out->files, &out->nfiles);
     else

@@ -17,10 +17,9 @@
 
 #include "app.h"
 #include "bundle/bundle.h"
+#include "bundle/hosts.h"
 #include "core/artifact.h"
 
-/* Extra allowed bases (REGISTRY_BUNDLE_HOSTS) kept at most. */
-#define REG_BUNDLE_MAX_EXTRA_HOSTS 16
 /* Per-file transfer limit of a bundle download from upstream (ms). */
 #define REG_BUNDLE_TRANSFER_MS (30L * 60 * 1000)
 
@@ -37,7 +36,7 @@ struct reg_bundle_plan {
     int64_t content_bytes; /* the files' sizes added up */
     struct reg_bundle_fetch fetch;
     struct reg_http_config http;
-    const char *bases[2 + REG_BUNDLE_MAX_EXTRA_HOSTS];
+    struct reg_file_hosts hosts; /* http's allow-list: the plan must not move once made */
 };
 
 /*
