@@ -45,6 +45,8 @@
 #include "rating/signals.h"
 #include "upstream/http_client.h"
 
+/* Per-file transfer limit of a fetch from upstream (ms): bundles, and the model scan. */
+#define REG_BUNDLE_TRANSFER_MS (30L * 60 * 1000)
 /* Files one bundle may hold. */
 #define REG_BUNDLE_MAX_FILES 10000
 /* Accept header for GitHub's contents API to answer with the raw file. */

@@ -20,9 +20,6 @@
 #include "bundle/hosts.h"
 #include "core/artifact.h"
 
-/* Per-file transfer limit of a bundle download from upstream (ms). */
-#define REG_BUNDLE_TRANSFER_MS (30L * 60 * 1000)
-
 struct reg_bundle_plan {
     const char *id; /* the artifact */
     enum reg_bundle_aspect aspect;

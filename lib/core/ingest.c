@@ -10,7 +10,6 @@
 
 #include "base/json.h"
 #include "base/limits.h"
-#include "bundle/plan.h"
 #include "core/lineage_parents.h"
 #include "core/metadata.h"
 #include "upstream/github.h"
