@@ -290,6 +290,13 @@ test('register models, a dataset and code by URL; refusals and errors are shown 
   await liveRegion(page.locator('main form .notice'));
   await axe('register with a 424 refusal');
   await shot('register-refused');
+
+  // the security scan's refusal at ingest (the fixture's checkpoint runs posix.system)
+  const scanned = await register('model', 'https://huggingface.co/ui-lab/sentiment-scan-dangerous');
+  assert.equal(scanned.kind, 'error');
+  assert.match(scanned.text, /security scan found files that would run code/);
+  assert.match(scanned.text, /pytorch_model\.bin: dangerous/);
+  noRawJson(scanned.text);
 });
 
 test('the artifact list pages with the offset cursor and filters by type', async () => {
@@ -424,9 +431,9 @@ test('an artifact page shows metadata, rating, lineage, cost, license check, dow
   assert.match(await page.locator('#cost-alone').innerText(), /^[\d,.]+ MB$/);
   assert.match(await page.locator('#cost-total').innerText(), /^[\d,.]+ MB \(1 dependency\)$/);
 
-  // security scan: a model registered from a URL has no report yet, and says so
-  await waitUntil(() => /Not scanned/.test(document.querySelector('#security').textContent));
-  assert.match(await page.locator('#security').innerText(), /registered from a URL/);
+  // security scan: a model registered from a URL was scanned where its files lie
+  await waitUntil(() => /Verdict: safe/.test(document.querySelector('#security').textContent));
+  assert.match(await page.locator('#security table').innerText(), /model\.safetensors\s+safetensors\s+safe/);
 
   // audit trail
   await page.locator('#audit table').waitFor();

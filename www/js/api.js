@@ -52,7 +52,7 @@ const STATUS_WORDS = {
   405: 'The registry does not allow this action here.',
   409: 'This conflicts with something already in the registry.',
   413: 'The request is too large for the registry.',
-  424: 'The registry refused this model because its trust rating is too low.',
+  424: 'The registry refused this model: its trust rating is too low, or its security scan found a file that would run code when loaded.',
   429: 'The registry is busy. Please wait a moment and try again.',
   500: 'The registry had an internal error.',
   502: 'An upstream service (Hugging Face or GitHub) or the registry workers could not be reached. Please try again later.',

@@ -408,15 +408,19 @@ export async function artifactPage({root, params, signal, navigate, flash, setTi
         return;
       }
       const files = Array.isArray(r.files) ? r.files : [];
+      const skipped = Array.isArray(r.skipped) ? r.skipped : [];
       const kind = VERDICT_NOTE[r.verdict] || 'warning';
-      secMsg[kind](`Verdict: ${r.verdict} (policy ${r.policy}); ${files.length} ${files.length === 1 ? 'file' : 'files'} scanned.`);
+      secMsg[kind](`Verdict: ${r.verdict} (policy ${r.policy}); ${files.length} ${files.length === 1 ? 'file' : 'files'} scanned${skipped.length ? `, ${skipped.length} not readable` : ''}.`);
+      const notRead = skipped.length
+        ? h('ul', {class: 'skipped'}, ...skipped.map((k) => h('li', null, `${k.path}: not scanned, ${k.reason}.`)))
+        : null;
       replace(secBody, files.length
         ? table({
           caption: 'Scanned files',
           columns: [{label: 'File'}, {label: 'Format'}, {label: 'Verdict'}, {label: 'Imports'}, {label: 'Why'}],
           rows: files.map((f) => [f.path, f.format, f.verdict + (f.custom_code ? ' (custom code)' : ''), (f.imports || []).join(', ') + (f.imports_truncated ? ', …' : ''), f.detail || (f.parameters != null ? `${f.parameters} parameters` : '')]),
         })
-        : h('p', null, 'No file of a scanned format (pickles, NumPy, safetensors, Keras, config.json).'));
+        : h('p', null, 'No file of a scanned format (pickles, NumPy, safetensors, Keras, config.json).'), notRead);
     } catch (err) {
       if (err.name === 'AbortError') return;
       replace(secBody);

@@ -14,6 +14,13 @@ const EXAMPLES = {
 export function ingestFailure(err, type) {
   switch (err.status) {
     case 424: {
+      if (/^the model scan refuses/.test(err.detail || '')) {
+        return [
+          h('p', {class: 'msg-title'}, 'The registry refused this model: its security scan found files that would run code when loaded, or that it could not read whole.'),
+          h('p', null, sentence(err.detail)),
+          h('p', null, 'Nothing was stored. A model published as safetensors, without pickled code, passes the scan.'),
+        ];
+      }
       const failing = refusedMetrics(err.detail);
       return [
         h('p', {class: 'msg-title'}, 'The registry refused this model: its trust rating is too low to register it.'),
