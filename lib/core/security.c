@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/json.h"
@@ -109,15 +110,94 @@ reg_security_scanner_cleanup(struct reg_security_scanner *s)
 
 /* ---- files where they lie, upstream ------------------------------------------------------- */
 
+/* The tail a read by the central directory starts with (scan.h's reg_scan_remote_tail),
+ * fetched on a thread of its own while the scan reads the file's first bytes: a large
+ * checkpoint then costs two sequential round trips (start and tail, then data.pkl), not
+ * three. */
+struct prefetch {
+    const struct reg_bundle_fetch *fetch;
+    const char *url;
+    int64_t offset;
+    size_t len, got;
+    uint8_t *buf;
+    enum reg_status st;
+    long status;
+    char detail[REG_ERROR_DETAIL_MAX];
+    pthread_t thread;
+    bool started, joined;
+};
+
 /* A range of a file upstream, read for the scanner (scan.h's reg_scan_read_fn). */
 struct upstream_file {
     const struct reg_bundle_fetch *fetch;
     const char *url;
     reg_scan_sink_fn sink;
     void *sink_ctx;
-    bool had_enough; /* the scanner stopped the transfer: not a failure */
-    long status;     /* the last HTTP status upstream answered */
+    bool had_enough;       /* the scanner stopped the transfer: not a failure */
+    long status;           /* the last HTTP status upstream answered */
+    struct prefetch *tail; /* NULL: none */
 };
+
+static enum reg_status
+to_prefetch(void *ctx, const void *buf, size_t len)
+{
+    struct prefetch *p = ctx;
+    size_t take = len < p->len - p->got ? len : p->len - p->got;
+
+    memcpy(p->buf + p->got, buf, take);
+    p->got += take;
+    return REG_OK;
+}
+
+static void *
+run_prefetch(void *arg)
+{
+    struct prefetch *p = arg;
+    struct reg_http_stream_result res;
+
+    p->st = reg_http_stream_range(p->fetch->http, p->url, p->fetch->accept, p->fetch->bearer,
+                                  p->offset, (int64_t)p->len, to_prefetch, p, &res);
+    p->status = res.status;
+    if (p->st != REG_OK)
+        snprintf(p->detail, sizeof(p->detail), "%s", reg_error_detail());
+    return NULL;
+}
+
+static void
+start_prefetch(struct prefetch *p, const struct reg_bundle_fetch *fetch, const char *url,
+               int64_t size, size_t len)
+{
+    *p = (struct prefetch){.fetch = fetch, .url = url, .offset = size - (int64_t)len, .len = len};
+    p->buf = malloc(len);
+    if (!p->buf)
+        reg_oom();
+    p->started = pthread_create(&p->thread, NULL, run_prefetch, p) == 0;
+    if (!p->started)
+        run_prefetch(p);
+}
+
+static void
+join_prefetch(struct prefetch *p)
+{
+    if (p->started && !p->joined)
+        pthread_join(p->thread, NULL);
+    p->joined = true;
+}
+
+/* The prefetched tail handed to the scanner as if it had been read now. */
+static enum reg_status
+read_prefetched(struct upstream_file *u, reg_scan_sink_fn sink, void *sink_ctx)
+{
+    struct prefetch *p = u->tail;
+
+    join_prefetch(p);
+    u->status = p->status;
+    if (p->st != REG_OK)
+        return reg_errorf(p->st, "%s", p->detail);
+    if (p->got > 0)
+        (void)sink(sink_ctx, p->buf, p->got);
+    return REG_OK;
+}
 
 static enum reg_status
 to_scanner(void *ctx, const void *buf, size_t len)
@@ -137,6 +217,8 @@ read_upstream(void *ctx, int64_t offset, int64_t len, reg_scan_sink_fn sink, voi
     struct reg_http_stream_result res;
     enum reg_status st;
 
+    if (u->tail && offset == u->tail->offset && len == (int64_t)u->tail->len)
+        return read_prefetched(u, sink, sink_ctx);
     u->sink = sink;
     u->sink_ctx = sink_ctx;
     u->had_enough = false;
@@ -165,9 +247,21 @@ run_upstream_job(void *arg)
 {
     struct upstream_job *j = arg;
 
+    size_t tail = reg_scan_remote_tail(j->listed->path, j->listed->size, j->whole_max);
+    struct prefetch prefetch;
+
+    if (tail > 0) {
+        start_prefetch(&prefetch, j->file.fetch, j->file.url, j->listed->size, tail);
+        j->file.tail = &prefetch;
+    }
     j->src = (struct reg_scan_source){read_upstream, &j->file, j->listed->size, j->whole_max, 0, 0,
                                       false};
     j->st = reg_scan_remote(j->listed->path, &j->src, &j->arena, &j->result);
+    if (tail > 0) { /* unused when the file was no zip after all */
+        join_prefetch(&prefetch);
+        free(prefetch.buf);
+        j->file.tail = NULL;
+    }
     if (j->st != REG_OK)
         snprintf(j->detail, sizeof(j->detail), "%s", reg_error_detail());
     return NULL;

@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/bytes.h"
 #include "scan/scan_int.h"
@@ -360,6 +361,25 @@ find_end(const uint8_t *tail, size_t len, size_t *at)
             return true;
         }
     return false;
+}
+
+/* Whether a file of this name may be a zip: a pickle-named file (sniffed), an .npz, a .keras. */
+static bool
+may_be_zip(const char *path)
+{
+    enum reg_scan_format f = reg_scan_format_of(path);
+    size_t n = path ? strlen(path) : 0;
+
+    return f == REG_SCAN_FORMAT_PICKLE || f == REG_SCAN_FORMAT_KERAS ||
+           (f == REG_SCAN_FORMAT_NUMPY && n >= 4 && strcasecmp(path + n - 4, ".npz") == 0);
+}
+
+size_t
+reg_scan_remote_tail(const char *path, int64_t size, int64_t whole_max)
+{
+    if (size <= (whole_max > 0 ? whole_max : REG_SCAN_WHOLE_MAX) || !may_be_zip(path))
+        return 0;
+    return (uint64_t)size < SCAN_TAIL ? (size_t)size : SCAN_TAIL;
 }
 
 static enum reg_status

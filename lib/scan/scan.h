@@ -114,6 +114,12 @@ struct reg_scan_source {
     bool by_directory;  /* a zip read by its central directory */
 };
 
+/* How many last bytes of the file a read by its central directory starts with, when the file
+ * named path of size bytes may be read so (a pickle-named file that may be a zip, an .npz, a
+ * .keras, over whole_max); 0 otherwise. A reader may fetch them ahead, concurrently with the
+ * file's first bytes (the sniff), and hand them over when reg_scan_remote asks for them. */
+size_t reg_scan_remote_tail(const char *path, int64_t size, int64_t whole_max);
+
 /* Scans the file named path from src (see above) into out (strings from a). */
 enum reg_status reg_scan_remote(const char *path, struct reg_scan_source *src, struct reg_arena *a,
                                 struct reg_scan_result *out);
