@@ -217,6 +217,11 @@ open_while_locked(struct fixture *f)
         const struct timespec hold = {0, 300 * 1000 * 1000};
         sqlite3 *db;
         int rc = sqlite3_open(f->path, &db);
+        /* A writer waits for readers as the store's connections do: on a new file (rollback
+         * journal) COMMIT needs the parent's shared lock gone, and without a timeout it
+         * failed at once when the parent's open held one (a flake under load). */
+        if (rc == SQLITE_OK)
+            rc = sqlite3_busy_timeout(db, 5000);
         if (rc == SQLITE_OK)
             rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
         if (write(fds[1], "x", 1) != 1 || rc != SQLITE_OK)
