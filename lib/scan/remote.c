@@ -247,27 +247,6 @@ read_entry(struct zip *z, struct reg_scan_source *src, const struct central *c)
 
 /* ---- the central directory ---- */
 
-/* Zip64 values for the fields the record marks 0xFFFFFFFF, in the format's order. */
-static void
-central_zip64(struct central *c, const uint8_t *extra, size_t len)
-{
-    for (size_t at = 0; at + 4 <= len;) {
-        size_t n = (size_t)reg_le_uint(extra + at + 2, 2), p = at + 4;
-        size_t end = p + n < len ? p + n : len;
-
-        if (reg_le_uint(extra + at, 2) == 1) {
-            uint64_t *fields[] = {&c->usize, &c->csize, &c->offset};
-            for (size_t i = 0; i < 3; i++) {
-                if (*fields[i] != 0xFFFFFFFFu || p + 8 > end)
-                    continue;
-                *fields[i] = reg_le_uint(extra + p, 8);
-                p += 8;
-            }
-        }
-        at += 4 + n;
-    }
-}
-
 /* Walks the directory cd of n entries, reading the entries the zip's kind reads. */
 static enum reg_status
 walk_directory(struct zip *z, struct reg_scan_source *src, const uint8_t *cd, uint64_t len,
@@ -291,7 +270,7 @@ walk_directory(struct zip *z, struct reg_scan_source *src, const uint8_t *cd, ui
             (uint16_t)reg_le_uint(cd + at + 8, 2),  (uint16_t)reg_le_uint(cd + at + 10, 2),
             (uint32_t)reg_le_uint(cd + at + 16, 4), reg_le_uint(cd + at + 20, 4),
             reg_le_uint(cd + at + 24, 4),           reg_le_uint(cd + at + 42, 4)};
-        central_zip64(&c, cd + at + 46 + nlen, elen);
+        zip64_extra(cd + at + 46 + nlen, elen, &c.usize, &c.csize, &c.offset);
         at += 46 + nlen + elen + clen;
         if (nlen > SCAN_ZIP_NAME_MAX) {
             scan_note(z->s, REG_SCAN_UNKNOWN, "zip central directory entry %llu: name too long",

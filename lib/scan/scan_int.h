@@ -203,6 +203,11 @@ void zip_init(struct zip *z, struct reg_scan *s, enum zip_kind kind);
 size_t zip_feed(struct zip *z, const uint8_t *b, size_t n);
 void zip_end(struct zip *z);
 void zip_cleanup(struct zip *z);
+/* The Zip64 extended information field in extra[0..len): the uncompressed size, compressed
+ * size and local header offset, in that order, replace those of the three that are 0xFFFFFFFF.
+ * Whether the field is there. */
+bool zip64_extra(const uint8_t *extra, size_t len, uint64_t *usize, uint64_t *csize,
+                 uint64_t *offset);
 /* Whether a zip of kind has a reader for the entry name ("*.pkl" of a PyTorch checkpoint, ...). */
 bool zip_reads(enum zip_kind kind, const char *name);
 /* The entry z->name starts: its reader, if it has one, begins; its CRC-32 and size restart. */

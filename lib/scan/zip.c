@@ -168,24 +168,32 @@ zip_reader_begin(struct zip *z)
 static void
 parse_extra(struct zip *z)
 {
-    size_t at = 0;
+    if (zip64_extra(z->extra, z->extralen, &z->usize, &z->csize, &z->offset))
+        z->zip64 = true;
+}
 
-    while (at + 4 <= z->extralen) {
-        unsigned id = (unsigned)reg_le_uint(z->extra + at, 2);
-        size_t len = (size_t)reg_le_uint(z->extra + at + 2, 2), p = at + 4;
-        size_t end = at + 4 + len < z->extralen ? at + 4 + len : z->extralen;
-        if (id == 1) {
-            z->zip64 = true;
-            uint64_t *fields[] = {&z->usize, &z->csize, &z->offset};
+bool
+zip64_extra(const uint8_t *extra, size_t len, uint64_t *usize, uint64_t *csize, uint64_t *offset)
+{
+    bool found = false;
+
+    for (size_t at = 0; at + 4 <= len;) {
+        size_t n = (size_t)reg_le_uint(extra + at + 2, 2), p = at + 4;
+        size_t end = p + n < len ? p + n : len;
+
+        if (reg_le_uint(extra + at, 2) == 1) {
+            uint64_t *fields[] = {usize, csize, offset};
+            found = true;
             for (size_t i = 0; i < 3; i++) {
                 if (*fields[i] != 0xFFFFFFFFu || p + 8 > end)
                     continue;
-                *fields[i] = reg_le_uint(z->extra + p, 8);
+                *fields[i] = reg_le_uint(extra + p, 8);
                 p += 8;
             }
         }
-        at += 4 + len;
+        at += 4 + n;
     }
+    return found;
 }
 
 /* The header, name and extra field read: how the entry's data will be walked. */

@@ -6,6 +6,7 @@ registryd) on a free loopback port and a fresh data directory, and tears it down
   private_stack  a stack of its own for destructive tests (kill -9, restart)
   stack_factory  starts private stacks with extra environment: stack_factory(VAR=value, ...)
   module_stack_factory  the same, for stacks shared by the tests of one module
+  scan_policy_stack  (policy, stack) under REGISTRY_SCAN_POLICY=flag, then off (module-scoped)
 
 Every stack is logged in as the default admin (stack.token), which apiutil.call() sends as
 X-Authorization. Stacks run with TEST_ENV (a cheap PBKDF2 and a token that never runs out of
@@ -639,6 +640,12 @@ def module_stack_factory(store_server, upstream_server):
 @pytest.fixture
 def private_stack(stack_factory):
     return stack_factory()
+
+
+@pytest.fixture(scope="module", params=["flag", "off"])
+def scan_policy_stack(request, module_stack_factory):
+    """(policy, stack) for each model-scan policy other than the default block."""
+    return request.param, module_stack_factory(REGISTRY_SCAN_POLICY=request.param)
 
 
 # -- session result -----------------------------------------------------------------------------

@@ -104,13 +104,8 @@ def test_an_unreachable_file_fails_the_ingest_without_a_verdict(registry, upstre
     assert_error(call(registry, "GET", "/artifact/byName/unreadable"), "not_found")
 
 
-@pytest.fixture(scope="module", params=["flag", "off"])
-def policy_stack(request, module_stack_factory):
-    return request.param, module_stack_factory(REGISTRY_SCAN_POLICY=request.param)
-
-
-def test_flag_and_off_register_a_dangerous_model(policy_stack):
-    policy, s = policy_stack
+def test_flag_and_off_register_a_dangerous_model(scan_policy_stack):
+    policy, s = scan_policy_stack
     created = register(s, "model", HF + "scanlab/sentiment-scan-dangerous")
     report = security(s, "model", created)
     assert report["policy"] == policy

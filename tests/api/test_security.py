@@ -137,13 +137,8 @@ def test_security_errors(registry):
     assert_error(security(registry, "model", id_, token=uploader), "not_permitted", 401)
 
 
-@pytest.fixture(scope="module", params=["flag", "off"])
-def policy_stack(request, module_stack_factory):
-    return request.param, module_stack_factory(REGISTRY_SCAN_POLICY=request.param)
-
-
-def test_flag_and_off_keep_a_dangerous_model(policy_stack):
-    policy, s = policy_stack
+def test_flag_and_off_keep_a_dangerous_model(scan_policy_stack):
+    policy, s = scan_policy_stack
     data = model_zip(("pytorch_model.bin", torch_zip(EVIL)))
     created = assert_json_status(upload(s, "model", data), 201)
     report = report_of(s, "model", created)
