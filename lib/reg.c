@@ -22,13 +22,13 @@ observe_upstream(void *ctx, enum reg_upstream u, bool ok, const char *detail)
     reg_stats_upstream(&pool->stats, u, ok, detail);
 }
 
-/* The model scans of ingests count on the dashboard as uploads' do. */
-static void
-observe_scan(void *ctx, const int counts[REG_SECURITY_VERDICTS], bool refused)
+void
+reg_app_count_scan(void *ctx, const int counts[REG_SECURITY_VERDICTS], bool refused)
 {
     struct reg_pool_status *pool = ctx;
 
-    reg_stats_scan(&pool->stats, counts, refused);
+    if (pool)
+        reg_stats_scan(&pool->stats, counts, refused);
 }
 
 /* The worker's handle on the host's README snapshots, kept in the run directory that registryd
@@ -55,7 +55,7 @@ reg_app_new(const struct reg_config *cfg, struct reg_pool_status *pool, struct r
     reg_ingest_init(&app->ingest, &app->config);
     if (pool) {
         app->ingest.observe = observe_upstream;
-        app->ingest.observe_scan = observe_scan;
+        app->ingest.observe_scan = reg_app_count_scan;
         app->ingest.observe_ctx = pool;
     }
     app->pool = pool;

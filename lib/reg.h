@@ -16,6 +16,11 @@ enum reg_status reg_app_new(const struct reg_config *cfg, struct reg_pool_status
                             struct reg_app **out);
 void reg_app_free(struct reg_app *app);
 
+/* Counts a model scan's files by verdict, and whether it refused, on the dashboard's tally
+ * (GET /health/activity "scans"); ctx is the app's pool status (NULL: nothing counts). The
+ * ingest scan and the pull-through filler report through it. */
+void reg_app_count_scan(void *ctx, const int counts[REG_SECURITY_VERDICTS], bool refused);
+
 /* Routes req, runs its handler and fills resp; errors become JSON error answers here. Never
  * fails: every outcome is an HTTP answer. */
 void reg_http_dispatch(struct reg_app *app, struct reg_request *req, struct reg_response *resp);

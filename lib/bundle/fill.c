@@ -186,6 +186,9 @@ fill_part(const struct filler_args *args, struct filler *f)
         st = reg_bundle_stream_observed(&p->fetch, p->files, p->nfiles,
                                         v.scanning ? &v.observer : NULL, to_part, f);
     log_scan(p, &v);
+    if (v.scanning && args->env->observe_scan)
+        args->env->observe_scan(args->env->observe_ctx, v.scanner.report.counts,
+                                st == REG_EDISQUALIFIED);
     if (st == REG_OK)
         st = reg_vet_finish(&v, f->written);
     reg_vet_cleanup(&v);

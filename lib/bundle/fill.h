@@ -53,6 +53,7 @@
 #include "blob/blobs.h"
 #include "bundle/index.h"
 #include "bundle/plan.h"
+#include "core/security.h"
 
 /* The mutex file in the fills directory. */
 #define REG_FILL_LOCK ".lock"
@@ -73,6 +74,10 @@ struct reg_fill_env {
     const char *dir;              /* $REGISTRY_DATA_DIR/fills */
     int64_t reserve_bytes;        /* REGISTRY_BLOB_RESERVE_BYTES: free space kept */
     int64_t max_bytes;            /* REGISTRY_BUNDLE_MAX_BYTES: 0 = no cap */
+    /* Told the filler's scan (files by verdict, refused): the pool's tally, which the filler
+     * shares with the worker it was forked from. NULL: nobody listens. */
+    void (*observe_scan)(void *ctx, const int counts[REG_SECURITY_VERDICTS], bool refused);
+    void *observe_ctx;
 };
 
 /* A download reading a part file. */

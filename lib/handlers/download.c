@@ -41,6 +41,7 @@
 #include "core/registry.h"
 #include "core/sensitive.h"
 #include "handlers/handlers.h"
+#include "reg.h"
 
 /* The aspect query parameter; an unknown aspect is a resource that does not exist (404). */
 static enum reg_status
@@ -136,6 +137,26 @@ reg_download_bundle_size(struct reg_app *app, struct reg_arena *a, const struct 
 
 /* ---------------------------------------------------------------- streaming slots */
 
+/* The fills' settings (fill.h), for dir (the fills', or a monitored download's room). */
+static struct reg_fill_env
+fill_env(struct reg_app *app, const char *dir)
+{
+    return (struct reg_fill_env){
+        .cfg = &app->config,
+        .dir = dir,
+        .reserve_bytes = app->config.blob_reserve_bytes,
+        .max_bytes = app->config.bundle_max_bytes,
+        .observe_scan = reg_app_count_scan,
+        .observe_ctx = app->pool,
+    };
+}
+
+struct reg_fill_env
+reg_download_fill_env(struct reg_app *app, struct reg_arena *a)
+{
+    return fill_env(app, reg_arena_sprintf(a, "%s/fills", app->config.data_dir));
+}
+
 bool
 reg_download_take_slot(struct reg_app *app)
 {
@@ -198,9 +219,7 @@ static enum reg_status
 pull_through(struct reg_app *app, struct reg_request *req, struct reg_response *resp,
              const struct reg_artifact *art, enum reg_bundle_aspect aspect)
 {
-    const struct reg_fill_env env = {
-        &app->config, reg_arena_sprintf(&req->arena, "%s/fills", app->config.data_dir),
-        app->config.blob_reserve_bytes, app->config.bundle_max_bytes};
+    const struct reg_fill_env env = reg_download_fill_env(app, &req->arena);
     struct streamed *s = reg_arena_alloc(&req->arena, sizeof(*s));
     struct reg_response_stream stream = {produce, release, s, 0};
     struct reg_bundle_plan plan;
@@ -234,14 +253,6 @@ pull_through(struct reg_app *app, struct reg_request *req, struct reg_response *
 }
 
 /* ---------------------------------------------------------------- sensitive models */
-
-/* The fills' settings (fill.h), for dir. */
-static struct reg_fill_env
-fill_env(struct reg_app *app, const char *dir)
-{
-    return (struct reg_fill_env){&app->config, dir, app->config.blob_reserve_bytes,
-                                 app->config.bundle_max_bytes};
-}
 
 static enum reg_status
 write_fd(void *ctx, const void *data, size_t len)
@@ -278,8 +289,7 @@ static enum reg_status
 bundle_to_file(struct reg_app *app, struct reg_request *req, const struct reg_artifact *art,
                enum reg_bundle_aspect aspect, const struct reg_fill_env *room, int fd)
 {
-    const struct reg_fill_env fills =
-        fill_env(app, reg_arena_sprintf(&req->arena, "%s/fills", app->config.data_dir));
+    const struct reg_fill_env fills = reg_download_fill_env(app, &req->arena);
     struct reg_bundle_record rec;
     struct reg_bundle_plan plan;
     struct reg_fill fill = {.fd = -1};

@@ -9,6 +9,7 @@
 #define REG_HANDLERS_H
 
 #include "app.h"
+#include "bundle/fill.h"
 #include "core/artifact.h"
 #include "core/audit.h"
 #include "core/registry.h"
@@ -103,6 +104,9 @@ enum reg_status reg_handle_download(struct reg_app *, struct reg_request *, stru
  * pool (tests of the library) there is no limit. */
 bool reg_download_take_slot(struct reg_app *app);
 void reg_download_give_slot(struct reg_app *app);
+/* Where and under which limits this host's pull-through fills run (bundle/fill.h); the
+ * strings from a. The fillers' scans count on the pool's tally. */
+struct reg_fill_env reg_download_fill_env(struct reg_app *app, struct reg_arena *a);
 /* The length of art's full bundle as a download sends it: the stored copy's (*stored true),
  * or the zip a pull-through would build (its length is known before its first byte). The
  * errors of the download: REG_ENOTIMPL for a Kaggle dataset, REG_EUPSTREAM/REG_EUNAVAILABLE

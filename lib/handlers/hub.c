@@ -382,9 +382,7 @@ static enum reg_status
 open_body(struct reg_app *app, struct reg_request *req, const struct reg_hub_repo *r,
           struct file_body *b)
 {
-    const struct reg_fill_env env = {
-        &app->config, reg_arena_sprintf(&req->arena, "%s/fills", app->config.data_dir),
-        app->config.blob_reserve_bytes, app->config.bundle_max_bytes};
+    const struct reg_fill_env env = reg_download_fill_env(app, &req->arena);
     struct reg_bundle_record rec;
     enum reg_fill_how how;
     enum reg_status st;

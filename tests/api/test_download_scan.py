@@ -27,7 +27,7 @@ import zipfile
 
 import pytest
 import requests
-from apiutil import assert_error, call, register
+from apiutil import assert_error, assert_json_status, call, register
 
 HF = "https://huggingface.co/"
 # A filler still storing the bundle it streamed finishes within this (s).
@@ -80,11 +80,20 @@ def leftovers(stack, suffix):
     return [n for n in os.listdir(d) if n.endswith(suffix)] if os.path.isdir(d) else []
 
 
+def scan_tally(stack):
+    return assert_json_status(call(stack, "GET", "/health/activity", token=None), 200)["scans"]
+
+
 def test_block_refuses_a_corrupt_model_at_its_first_download(block, upstream):
     id_ = block.ids["corrupt"]
+    before = scan_tally(block)
 
     r = download(block, id_)
     body = assert_error(r, "disqualified", 424)
+    # The filler's scan counts on the dashboard's tally (it shares the pool's memory).
+    after = scan_tally(block)
+    assert after["refused"] == before["refused"] + 1, (before, after)
+    assert after["files"]["unknown"] == before["files"]["unknown"] + 1
     assert "pytorch_model.bin" in body["detail"], body
     assert "unknown" in body["detail"], body
     assert "REGISTRY_SCAN_POLICY=block" in body["detail"], body
