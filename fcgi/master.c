@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,11 +67,18 @@ install_handlers(void)
 static pid_t
 spawn(int listen_fd, const struct reg_config *cfg, struct reg_pool_status *pool)
 {
+    pid_t master = getpid();
     pid_t pid = fork();
 
     /* exit, not _exit: LeakSanitizer runs at exit */
-    if (pid == 0)
+    if (pid == 0) {
+        /* No worker outlives its master (a master killed outright would leave them serving a
+         * socket nobody supervises): its death sends SIGTERM, which a worker takes as the
+         * drain, finishing the request in progress. A master already gone: nothing to do. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != master)
+            exit(0);
         exit(reg_worker_run(listen_fd, cfg, pool));
+    }
     if (pid < 0)
         reg_log(REG_LOG_ERROR, "fork failed: %s", strerror(errno));
     else

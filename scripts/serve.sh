@@ -19,14 +19,20 @@ conf=$("$root/conf/render.sh")
 rpid=""
 npid=""
 stop_status=0
+# `|| true`: under set -e, a kill of a process already gone (the one that ended first) would
+# end the script before the other was stopped, leaving registryd running unsupervised (the
+# nginx-killed drill, tests/api/test_drills.py).
 stop() {
-    [ -n "$npid" ] && kill -TERM "$npid" 2>/dev/null
-    [ -n "$rpid" ] && kill -TERM "$rpid" 2>/dev/null
-    wait 2>/dev/null
+    [ -z "$npid" ] || kill -TERM "$npid" 2>/dev/null || true
+    [ -z "$rpid" ] || kill -TERM "$rpid" 2>/dev/null || true
+    wait 2>/dev/null || true
     exit "$stop_status"
 }
 trap stop INT TERM
 
+# A socket left by a registryd that was killed would pass the readiness check below before
+# the new one has bound its own (found by the master-killed drill, tests/api/test_drills.py).
+rm -f "$REGISTRY_DATA_DIR/run/registryd.sock"
 "$registryd" 2>>"$log/registryd.log" &
 rpid=$!
 for _ in $(seq 100); do
@@ -68,6 +74,12 @@ for _ in $(seq 100); do
 done
 echo "registry: serving http://127.0.0.1:$port (data and logs in $REGISTRY_DATA_DIR)"
 
-# Whichever of the two ends first takes the other down with it.
-wait -n "$rpid" "$npid" || true
+# Whichever of the two ends first takes the other down with it. Polled rather than `wait -n`:
+# a process that ended before this line (nginx killed while the check above ran) is no job
+# for `wait -n` any more, which then waited on the other alone, forever (the nginx-killed
+# drill, tests/api/test_drills.py). The wait on sleep keeps the SIGTERM trap responsive.
+while kill -0 "$rpid" 2>/dev/null && kill -0 "$npid" 2>/dev/null; do
+    sleep 0.5 &
+    wait $! || true
+done
 stop

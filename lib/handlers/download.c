@@ -105,17 +105,23 @@ send_stored(struct reg_app *app, struct reg_request *req, struct reg_response *r
     return REG_OK;
 }
 
-/* Whether the stored record is the current bundle of art's aspect and its blob is there. */
-static bool
+/* REG_OK when the stored record is the current bundle of art's aspect and its blob is there;
+ * REG_ENOTFOUND when there is none (no record, a record of another source, a missing blob);
+ * the blob store's own failure otherwise (REG_EUNAVAILABLE when it cannot be reached): a store
+ * that cannot be asked is not a copy that is missing (the blob-store-down drill). */
+static enum reg_status
 current_copy(struct reg_app *app, struct reg_arena *a, const struct reg_artifact *art,
              enum reg_bundle_aspect aspect, struct reg_bundle_record *rec)
 {
     int64_t size;
+    enum reg_status st = reg_bundle_index_get(app->blobs, art->id, aspect, rec);
 
-    return reg_bundle_index_get(app->blobs, art->id, aspect, rec) == REG_OK &&
-           strcmp(rec->url, art->url) == 0 &&
-           strcmp(rec->sources, reg_bundle_plan_sources(app, a, art, aspect)) == 0 &&
-           reg_blobs_stat(app->blobs, rec->sha256, &size) == REG_OK;
+    if (st != REG_OK)
+        return st;
+    if (strcmp(rec->url, art->url) != 0 ||
+        strcmp(rec->sources, reg_bundle_plan_sources(app, a, art, aspect)) != 0)
+        return REG_ENOTFOUND;
+    return reg_blobs_stat(app->blobs, rec->sha256, &size);
 }
 
 enum reg_status
@@ -126,11 +132,14 @@ reg_download_bundle_size(struct reg_app *app, struct reg_arena *a, const struct 
     struct reg_bundle_plan plan;
     enum reg_status st;
 
-    *stored = current_copy(app, a, art, REG_BUNDLE_FULL, &rec);
+    st = current_copy(app, a, art, REG_BUNDLE_FULL, &rec);
+    *stored = st == REG_OK;
     if (*stored) {
         *size = rec.size;
         return REG_OK;
     }
+    if (st != REG_ENOTFOUND)
+        return st;
     st = reg_bundle_plan_make(app, a, art, REG_BUNDLE_FULL, &plan);
     return st == REG_OK ? reg_bundle_zip_size(plan.files, plan.nfiles, size) : st;
 }
@@ -296,9 +305,11 @@ bundle_to_file(struct reg_app *app, struct reg_request *req, const struct reg_ar
     enum reg_fill_how how = REG_FILL_STREAMED;
     enum reg_status st;
 
-    if (current_copy(app, &req->arena, art, aspect, &rec))
+    st = current_copy(app, &req->arena, art, aspect, &rec);
+    if (st == REG_OK)
         return stored_to_file(app, room, &rec, fd);
-    st = reg_bundle_plan_make(app, &req->arena, art, aspect, &plan);
+    if (st == REG_ENOTFOUND)
+        st = reg_bundle_plan_make(app, &req->arena, art, aspect, &plan);
     if (st == REG_OK)
         st = reg_fill_open(&fills, app->blobs, &plan, &how, &rec, &fill);
     if (st == REG_OK && how == REG_FILL_STORED)
@@ -484,9 +495,11 @@ sensitive_download(struct reg_app *app, struct reg_request *req, struct reg_resp
 
     if (sens->program)
         return monitored(app, req, resp, art, aspect, sens);
-    st = current_copy(app, &req->arena, art, aspect, &rec)
-             ? send_stored(app, req, resp, art, aspect, &rec)
-             : pull_through(app, req, resp, art, aspect);
+    st = current_copy(app, &req->arena, art, aspect, &rec);
+    if (st == REG_OK)
+        st = send_stored(app, req, resp, art, aspect, &rec);
+    else if (st == REG_ENOTFOUND)
+        st = pull_through(app, req, resp, art, aspect);
     if (st == REG_OK && reg_sensitive_record(app->store, &req->arena, art, req->caller->name, false,
                                              NULL) != REG_OK)
         reg_log(REG_LOG_ERROR, "download history of %s lost an event: %s", art->id,
@@ -513,7 +526,8 @@ reg_handle_download(struct reg_app *app, struct reg_request *req, struct reg_res
     }
     if (st != REG_OK)
         return st;
-    if (current_copy(app, &req->arena, &art, aspect, &rec))
+    st = current_copy(app, &req->arena, &art, aspect, &rec);
+    if (st == REG_OK)
         return send_stored(app, req, resp, &art, aspect, &rec);
-    return pull_through(app, req, resp, &art, aspect);
+    return st == REG_ENOTFOUND ? pull_through(app, req, resp, &art, aspect) : st;
 }

@@ -57,11 +57,16 @@ class S3rver:
             return f"<no output: {e}>"
 
     def start(self):
+        return self.start_on(None)
+
+    def start_on(self, port):
+        """Starts on port (None: a free one), serving the same data directory as before: a
+        server stopped and started again on its port is the same store coming back."""
         if not os.access(S3RVER, os.X_OK):
             raise S3rverError(f"{S3RVER} is missing: run scripts/deps.sh (npm ci in tests/s3)")
         flags = _node_flags()
-        for _ in range(3):  # a port taken between _free_port() and the bind: retry
-            self.port = _free_port()
+        for _ in range(3 if port is None else 1):  # a port taken meanwhile: retry another
+            self.port = port or _free_port()
             with open(os.path.join(self.dir, "log"), "wb") as log:
                 self.proc = subprocess.Popen(
                     ["node", *flags, S3RVER, "--directory", os.path.join(self.dir, "data"),
