@@ -130,6 +130,15 @@ enum reg_status reg_handle_hub_api(struct reg_app *, struct reg_request *, struc
 enum reg_status reg_handle_hub_resolve(struct reg_app *, struct reg_request *,
                                        struct reg_response *);
 
+/* groups.c: atomic package groups (core/groups.h) */
+enum reg_status reg_handle_group_create(struct reg_app *, struct reg_request *,
+                                        struct reg_response *);
+enum reg_status reg_handle_group_get(struct reg_app *, struct reg_request *, struct reg_response *);
+enum reg_status reg_handle_group_append(struct reg_app *, struct reg_request *,
+                                        struct reg_response *);
+enum reg_status reg_handle_group_execute(struct reg_app *, struct reg_request *,
+                                         struct reg_response *);
+
 /* sensitive.c: sensitive models, their monitor programs and download history */
 enum reg_status reg_handle_sensitive_get(struct reg_app *, struct reg_request *,
                                          struct reg_response *);

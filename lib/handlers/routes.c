@@ -53,6 +53,11 @@ const struct reg_route reg_routes[] = {
     {"GET", "/artifact/{artifact_type}/{id}/audit", reg_handle_audit, REG_PERM_SEARCH, SMALL},
     {"GET", "/artifact/{artifact_type}/{id}/security", reg_handle_security, REG_PERM_SEARCH, SMALL},
     {"POST", "/artifact/{artifact_type}/upload", reg_handle_upload, REG_PERM_UPLOAD, LARGE},
+    /* Atomic package groups (groups.c): registering and updating, so upload. */
+    {"POST", "/groups", reg_handle_group_create, REG_PERM_UPLOAD, SMALL},
+    {"GET", "/groups/{id}", reg_handle_group_get, REG_PERM_UPLOAD, SMALL},
+    {"POST", "/groups/{id}/commands", reg_handle_group_append, REG_PERM_UPLOAD, SMALL},
+    {"POST", "/groups/{id}/execute", reg_handle_group_execute, REG_PERM_UPLOAD, SMALL},
     /* Sensitive models (sensitive.c): a monitor program is at most MONITOR bytes. */
     {"GET", "/artifact/model/{id}/sensitive", reg_handle_sensitive_get, REG_PERM_SEARCH, SMALL},
     {"PUT", "/artifact/model/{id}/sensitive", reg_handle_sensitive_put, REG_PERM_UPLOAD, SMALL},

@@ -216,3 +216,28 @@ reg_store_download_list(struct reg_store *s, struct reg_arena *a, const char *ar
 {
     return s->ops->download_list(s, a, artifact_id, after, limit, out);
 }
+
+enum reg_status
+reg_store_group_put(struct reg_store *s, const struct reg_group *g, int64_t expect_version)
+{
+    return s->ops->group_put(s, g, expect_version);
+}
+
+enum reg_status
+reg_store_group_get(struct reg_store *s, struct reg_arena *a, const char *id, struct reg_group *out)
+{
+    return s->ops->group_get(s, a, id, out);
+}
+
+enum reg_status
+reg_store_group_commit(struct reg_store *s, const struct reg_group *g, int64_t expect_version,
+                       struct reg_artifact *arts, const bool *updated, int n)
+{
+    return s->ops->group_commit(s, g, expect_version, arts, updated, n);
+}
+
+enum reg_status
+reg_store_group_sweep(struct reg_store *s, int64_t now)
+{
+    return s->ops->group_sweep(s, now);
+}

@@ -50,6 +50,7 @@ struct reg_audit_page;
 struct reg_sensitive;
 struct reg_download_event;
 struct reg_download_page;
+struct reg_group;
 
 struct reg_store_ops {
     const char *name;
@@ -142,6 +143,26 @@ struct reg_store_ops {
                                      const char *artifact_id, int64_t after, int limit,
                                      struct reg_download_page *out);
 
+    /* Package groups (core/groups.h). group_put stores g: a new group when expect_version < 0
+     * (REG_ECONFLICT if the id is taken), else a replacement of the stored one only if its
+     * version is still expect_version (REG_ECONFLICT otherwise, REG_ENOTFOUND when gone).
+     * group_get: REG_ENOTFOUND when absent. */
+    enum reg_status (*group_put)(struct reg_store *s, const struct reg_group *g,
+                                 int64_t expect_version);
+    enum reg_status (*group_get)(struct reg_store *s, struct reg_arena *a, const char *id,
+                                 struct reg_group *out);
+    /* Writes the n artifacts (updated[i]: arts[i] replaces the stored artifact of its id, as
+     * update does; else it is inserted as insert does, under a fresh id if its id is taken) and
+     * replaces the group with g, if its version is still expect_version: all of it becomes
+     * visible to every reader at once, or none of it does (a failure at any point, a crash
+     * included). REG_ECONFLICT when a URL is registered or the group changed meanwhile. */
+    enum reg_status (*group_commit)(struct reg_store *s, const struct reg_group *g,
+                                    int64_t expect_version, struct reg_artifact *arts,
+                                    const bool *updated, int n);
+    /* Removes every group that expired before now, finishing or undoing what a group left
+     * half-written (a worker that died during its commit). */
+    enum reg_status (*group_sweep)(struct reg_store *s, int64_t now);
+
     /* The server secret that signs tokens: candidate is stored if none is yet, and *out is
      * the stored one, so every worker and host ends up with the same. */
     enum reg_status (*secret)(struct reg_store *s, const unsigned char candidate[32],
@@ -207,6 +228,14 @@ enum reg_status reg_store_download_append(struct reg_store *s, const struct reg_
 enum reg_status reg_store_download_list(struct reg_store *s, struct reg_arena *a,
                                         const char *artifact_id, int64_t after, int limit,
                                         struct reg_download_page *out);
+enum reg_status reg_store_group_put(struct reg_store *s, const struct reg_group *g,
+                                    int64_t expect_version);
+enum reg_status reg_store_group_get(struct reg_store *s, struct reg_arena *a, const char *id,
+                                    struct reg_group *out);
+enum reg_status reg_store_group_commit(struct reg_store *s, const struct reg_group *g,
+                                       int64_t expect_version, struct reg_artifact *arts,
+                                       const bool *updated, int n);
+enum reg_status reg_store_group_sweep(struct reg_store *s, int64_t now);
 
 /* The DynamoDB backend on cfg->dynamodb_table (created when missing). */
 enum reg_status reg_store_dynamodb_open(const struct reg_config *cfg, struct reg_store **out);

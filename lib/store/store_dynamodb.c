@@ -23,6 +23,13 @@
  *   counters      pk "META"             sk "COUNTERS"   seq (enumerate order), generation (bumped
  *                                                       by every artifact change, for the
  *                                                       workers' catalogs), count; see dynamodb_items.c
+ *   package group pk "GRP"              sk "<id>"       owner, state, created, expires, version,
+ *                                                       commands, result, marks: see
+ *                                                       store_dynamodb_groups.c
+ * An artifact item written by a package group's commit carries grp (the group's id) until the
+ * group's commit is finished, and an update's item also the previous url, metadata and README
+ * (prev_url, prev_metadata, prev_readme_token, prev_readme_chunks): every read resolves such an
+ * item through reg_ddb_visible (absent, or its previous version, unless the group committed).
  * The artifact's partition also holds its audit entries (sk "L#...") and audit reader marks
  * (sk "R#..."), see store_dynamodb_auth.c, and its sensitivity (sk "S") and download history
  * (sk "H#..."), see store_dynamodb_sensitive.c; all sort after its item and chunks.
@@ -144,7 +151,7 @@ chunk_of(struct json_object *head, struct json_object *item)
 
 static struct json_object *
 artifact_item(struct reg_arena *a, const struct reg_artifact *art, int64_t chunks,
-              const char *write_token)
+              const char *write_token, const char *grp)
 {
     struct json_object *item = reg_ddb_key(reg_ddb_artifact_pk(a, art->id), "A");
 
@@ -163,6 +170,8 @@ artifact_item(struct reg_arena *a, const struct reg_artifact *art, int64_t chunk
     json_object_object_add(item, "gsi1sk", reg_ddb_attr_n(art->seq));
     json_object_object_add(item, "gsi2pk", reg_ddb_attr_s(reg_arena_sprintf(a, "N#%s", art->name)));
     json_object_object_add(item, "gsi2sk", reg_ddb_attr_n(art->seq));
+    if (grp)
+        json_object_object_add(item, "grp", reg_ddb_attr_s(grp));
     return item;
 }
 
@@ -259,10 +268,11 @@ written_by(struct dynamo_store *s, struct reg_arena *a, const char *id, const ch
     return held && strcmp(held, write_token) == 0;
 }
 
+/* Inserts art; with grp, marked as written by that package group and not counted yet (the
+ * group's commit counts it). */
 static enum reg_status
-dy_insert(struct reg_store *base, struct reg_artifact *art, bool *id_taken)
+insert_art(struct dynamo_store *s, struct reg_artifact *art, bool *id_taken, const char *grp)
 {
-    struct dynamo_store *s = reg_ddb_self(base);
     struct reg_arena a;
     unsigned char raw[8];
     char write_token[17];
@@ -290,7 +300,7 @@ dy_insert(struct reg_store *base, struct reg_artifact *art, bool *id_taken)
     if (st == REG_OK)
         st = put_readme(s, &a, art->id, write_token, art->readme, &chunks);
     if (st == REG_OK) {
-        st = reg_ddb_put_item(s, &a, artifact_item(&a, art, chunks, write_token),
+        st = reg_ddb_put_item(s, &a, artifact_item(&a, art, chunks, write_token, grp),
                               "attribute_not_exists(pk)");
         if (st == REG_ECONFLICT && reg_dynamodb_last_call_retried(s->db) &&
             written_by(s, &a, art->id, write_token))
@@ -307,13 +317,29 @@ dy_insert(struct reg_store *base, struct reg_artifact *art, bool *id_taken)
         st = REG_OK;
     else if (st != REG_OK)
         release_url(s, &a, art, write_token);
-    if (st == REG_OK)
+    if (st == REG_OK && !grp)
         st = reg_ddb_bump(s, &a, "ADD generation :one, #count :one", 1, NULL, NULL);
     reg_arena_cleanup(&a);
     return st;
 }
 
+static enum reg_status
+dy_insert(struct reg_store *base, struct reg_artifact *art, bool *id_taken)
+{
+    return insert_art(reg_ddb_self(base), art, id_taken, NULL);
+}
+
+enum reg_status
+reg_ddb_mark_insert(struct dynamo_store *s, struct reg_artifact *art, const char *grp)
+{
+    bool id_taken = false;
+
+    return insert_art(s, art, &id_taken, grp);
+}
+
 struct gathered {
+    struct dynamo_store *s;
+    struct json_object *groups;
     struct reg_arena *a;
     struct json_object *head;
     struct reg_buf readme;
@@ -327,7 +353,7 @@ gather(void *ctx, struct json_object *item)
     const char *text = reg_ddb_get_s(item, "text");
 
     if (sk && strcmp(sk, "A") == 0)
-        g->head = item;
+        return reg_ddb_visible(g->s, g->a, item, g->groups, &g->head);
     else if (g->head && text && chunk_of(g->head, item))
         return reg_buf_puts(&g->readme, text);
     return REG_OK;
@@ -338,7 +364,7 @@ dy_get(struct reg_store *base, struct reg_arena *a, const char *id, struct reg_a
 {
     struct dynamo_store *s = reg_ddb_self(base);
     struct json_object *req = reg_ddb_request(s, a);
-    struct gathered g = {a, NULL, {0}};
+    struct gathered g = {s, NULL, a, NULL, {0}};
     enum reg_status st;
 
     reg_buf_init(&g.readme, REG_README_MAX * 2);
@@ -359,20 +385,48 @@ dy_get(struct reg_store *base, struct reg_arena *a, const char *id, struct reg_a
 }
 
 /* The UpdateItem that points the artifact at its new name, URL, metadata and README. */
+/* What a package group's update keeps of the item it replaces until the group commits. */
+static void
+keep_previous(struct reg_arena *a, struct json_object *req, struct json_object *old,
+              const char *grp, const char **expr)
+{
+    const char *md = reg_ddb_get_s(old, "metadata");
+
+    *expr = reg_arena_sprintf(a,
+                              "%s, grp = :grp, prev_url = :pu, prev_readme_token = :pt, "
+                              "prev_readme_chunks = :pc%s",
+                              *expr, md ? ", prev_metadata = :pm" : "");
+    reg_ddb_value(req, ":grp", reg_ddb_attr_s(grp));
+    reg_ddb_value(req, ":pu", reg_ddb_attr_s(reg_ddb_get_s(old, "url")));
+    reg_ddb_value(req, ":pt",
+                  reg_ddb_attr_s(reg_ddb_get_s(old, "readme_token")
+                                     ? reg_ddb_get_s(old, "readme_token")
+                                     : ""));
+    reg_ddb_value(req, ":pc", reg_ddb_attr_n(reg_ddb_get_n(old, "readme_chunks")));
+    if (md)
+        reg_ddb_value(req, ":pm", reg_ddb_attr_s(md));
+}
+
+/* The UpdateItem that points the artifact at its new name, URL, metadata and README; with grp,
+ * marked as written by that package group, keeping old's fields for readers until it commits
+ * (and refused if another group's mark is on it). */
 static enum reg_status
 rewrite_item(struct dynamo_store *s, struct reg_arena *a, const struct reg_artifact *art,
-             const char *token, int64_t chunks)
+             const char *token, int64_t chunks, const char *grp, struct json_object *old)
 {
     struct json_object *req = reg_ddb_request(s, a);
+    const char *set = "SET #n = :n, #u = :u, readme_token = :t, readme_chunks = :c, gsi2pk = :g";
     enum reg_status st;
 
     json_object_object_add(req, "Key", reg_ddb_key(reg_ddb_artifact_pk(a, art->id), "A"));
+    if (art->metadata)
+        set = reg_arena_sprintf(a, "%s, metadata = :m", set);
+    if (grp)
+        keep_previous(a, req, old, grp, &set);
     reg_ddb_set_str(req, "UpdateExpression",
-                    art->metadata ? "SET #n = :n, #u = :u, readme_token = :t, readme_chunks = :c, "
-                                    "gsi2pk = :g, metadata = :m"
-                                  : "SET #n = :n, #u = :u, readme_token = :t, readme_chunks = :c, "
-                                    "gsi2pk = :g REMOVE metadata");
-    reg_ddb_set_str(req, "ConditionExpression", "attribute_exists(pk)");
+                    art->metadata ? set : reg_arena_sprintf(a, "%s REMOVE metadata", set));
+    reg_ddb_set_str(req, "ConditionExpression",
+                    "attribute_exists(pk) AND attribute_not_exists(grp)");
     reg_ddb_attr_name(req, "#n", "name");
     reg_ddb_attr_name(req, "#u", "url");
     reg_ddb_value(req, ":n", reg_ddb_attr_s(art->name));
@@ -384,14 +438,16 @@ rewrite_item(struct dynamo_store *s, struct reg_arena *a, const struct reg_artif
         reg_ddb_value(req, ":m", reg_ddb_attr_s(art->metadata));
     st = reg_ddb_call(s, a, "UpdateItem", req, NULL);
     if (st == REG_ECONFLICT)
-        return reg_errorf(REG_ENOTFOUND, "no artifact with id %s", art->id);
+        return reg_errorf(REG_ECONFLICT, "artifact %s is gone or a package group is writing it",
+                          art->id);
     return st;
 }
 
+/* Updates art; with grp, as that package group's write (see rewrite_item): the old README and
+ * URL claim stay until the group's commit is finished or undone. */
 static enum reg_status
-dy_update(struct reg_store *base, const struct reg_artifact *art)
+update_art(struct dynamo_store *s, const struct reg_artifact *art, const char *grp)
 {
-    struct dynamo_store *s = reg_ddb_self(base);
     struct reg_arena a;
     struct json_object *old;
     struct reg_artifact before;
@@ -407,6 +463,9 @@ dy_update(struct reg_store *base, const struct reg_artifact *art)
     st = reg_ddb_get_item(s, &a, reg_ddb_artifact_pk(&a, art->id), "A", &old);
     if (st == REG_OK && !old)
         st = reg_errorf(REG_ENOTFOUND, "no artifact with id %s", art->id);
+    if (st == REG_OK && reg_ddb_get_s(old, "grp"))
+        st = reg_errorf(REG_ECONFLICT, "artifact %s is being written by package group %s", art->id,
+                        reg_ddb_get_s(old, "grp"));
     if (st == REG_OK) {
         artifact_head(&a, old, &before);
         moved = strcmp(before.url, art->url) != 0;
@@ -416,9 +475,13 @@ dy_update(struct reg_store *base, const struct reg_artifact *art)
     if (st == REG_OK)
         st = put_readme(s, &a, art->id, token, art->readme, &chunks);
     if (st == REG_OK)
-        st = rewrite_item(s, &a, art, token, chunks);
+        st = rewrite_item(s, &a, art, token, chunks, grp, old);
     if (st != REG_OK && moved)
         release_url(s, &a, art, token);
+    if (grp) {
+        reg_arena_cleanup(&a);
+        return st;
+    }
     /* The old README and URL claim are unreachable now; dropping them is housekeeping. */
     if (st == REG_OK)
         (void)drop_readme(s, &a, art->id, reg_ddb_get_s(old, "readme_token"),
@@ -427,6 +490,115 @@ dy_update(struct reg_store *base, const struct reg_artifact *art)
         release_url_of(s, &a, &before);
     if (st == REG_OK)
         st = reg_ddb_bump(s, &a, "ADD generation :one", 1, NULL, NULL);
+    reg_arena_cleanup(&a);
+    return st;
+}
+
+static enum reg_status
+dy_update(struct reg_store *base, const struct reg_artifact *art)
+{
+    return update_art(reg_ddb_self(base), art, NULL);
+}
+
+enum reg_status
+reg_ddb_mark_update(struct dynamo_store *s, const struct reg_artifact *art, const char *grp)
+{
+    return update_art(s, art, grp);
+}
+
+/* Removes the marks of package group grp from an update's item: kept (committed: the new
+ * version stays, the old README and URL claim go) or undone (the previous version returns). */
+static enum reg_status
+unmark_update(struct dynamo_store *s, struct reg_arena *a, struct json_object *item,
+              const char *grp, bool committed)
+{
+    struct json_object *req = reg_ddb_request(s, a);
+    struct reg_artifact now, prev;
+    const char *pm = reg_ddb_get_s(item, "prev_metadata");
+    enum reg_status st;
+
+    artifact_head(a, item, &now);
+    prev = now;
+    prev.url = reg_ddb_get_s(item, "prev_url") ? reg_ddb_get_s(item, "prev_url") : now.url;
+    json_object_object_add(req, "Key", reg_ddb_key(reg_ddb_artifact_pk(a, now.id), "A"));
+    if (committed)
+        reg_ddb_set_str(req, "UpdateExpression",
+                        "REMOVE grp, prev_url, prev_metadata, prev_readme_token, "
+                        "prev_readme_chunks");
+    else
+        reg_ddb_set_str(req, "UpdateExpression",
+                        pm ? "SET #u = prev_url, readme_token = prev_readme_token, readme_chunks = "
+                             "prev_readme_chunks, metadata = prev_metadata REMOVE grp, prev_url, "
+                             "prev_metadata, prev_readme_token, prev_readme_chunks"
+                           : "SET #u = prev_url, readme_token = prev_readme_token, readme_chunks = "
+                             "prev_readme_chunks REMOVE metadata, grp, prev_url, prev_metadata, "
+                             "prev_readme_token, prev_readme_chunks");
+    if (!committed)
+        reg_ddb_attr_name(req, "#u", "url");
+    reg_ddb_set_str(req, "ConditionExpression", "grp = :grp");
+    reg_ddb_value(req, ":grp", reg_ddb_attr_s(grp));
+    st = reg_ddb_call(s, a, "UpdateItem", req, NULL);
+    if (st != REG_OK)
+        return st == REG_ECONFLICT ? REG_OK : st; /* unmarked already (a retry or a sweep) */
+    /* What the surviving version does not use is unreachable now: housekeeping. */
+    if (committed) {
+        (void)drop_readme(s, a, now.id, reg_ddb_get_s(item, "prev_readme_token"),
+                          reg_ddb_get_n(item, "prev_readme_chunks"));
+        if (strcmp(prev.url, now.url) != 0)
+            release_url_of(s, a, &prev);
+    } else {
+        (void)drop_readme(s, a, now.id, reg_ddb_get_s(item, "readme_token"),
+                          reg_ddb_get_n(item, "readme_chunks"));
+        if (strcmp(prev.url, now.url) != 0)
+            release_url_of(s, a, &now);
+    }
+    return REG_OK;
+}
+
+/* Removes the marks of package group grp from an insert's item: kept, or the item deleted
+ * with its partition and URL claim. */
+static enum reg_status
+unmark_insert(struct dynamo_store *s, struct reg_arena *a, struct json_object *item,
+              const char *grp, bool committed)
+{
+    struct reg_artifact art;
+    enum reg_status st;
+
+    artifact_head(a, item, &art);
+    if (committed) {
+        struct json_object *req = reg_ddb_request(s, a);
+        json_object_object_add(req, "Key", reg_ddb_key(reg_ddb_artifact_pk(a, art.id), "A"));
+        reg_ddb_set_str(req, "UpdateExpression", "REMOVE grp");
+        reg_ddb_set_str(req, "ConditionExpression", "grp = :grp");
+        reg_ddb_value(req, ":grp", reg_ddb_attr_s(grp));
+        st = reg_ddb_call(s, a, "UpdateItem", req, NULL);
+        return st == REG_ECONFLICT ? REG_OK : st;
+    }
+    st = reg_ddb_delete_item(s, a, reg_ddb_artifact_pk(a, art.id), "A", "grp = :v",
+                             reg_ddb_attr_s(grp));
+    if (st == REG_ECONFLICT)
+        return REG_OK; /* undone already */
+    if (st == REG_OK)
+        st = reg_ddb_delete_partition(s, a, reg_ddb_artifact_pk(a, art.id));
+    if (st == REG_OK)
+        release_url_of(s, a, &art);
+    return st;
+}
+
+enum reg_status
+reg_ddb_unmark(struct dynamo_store *s, const char *id, const char *grp, bool committed)
+{
+    struct reg_arena a;
+    struct json_object *item;
+    const char *held;
+    enum reg_status st;
+
+    reg_arena_init(&a);
+    st = reg_ddb_get_item(s, &a, reg_ddb_artifact_pk(&a, id), "A", &item);
+    held = reg_ddb_get_s(item, "grp");
+    if (st == REG_OK && held && strcmp(held, grp) == 0)
+        st = reg_ddb_get_s(item, "prev_url") ? unmark_update(s, &a, item, grp, committed)
+                                             : unmark_insert(s, &a, item, grp, committed);
     reg_arena_cleanup(&a);
     return st;
 }
@@ -444,6 +616,9 @@ dy_remove(struct reg_store *base, const char *id)
     st = reg_ddb_get_item(s, &a, reg_ddb_artifact_pk(&a, id), "A", &item);
     if (st == REG_OK && !item)
         st = reg_errorf(REG_ENOTFOUND, "no artifact with id %s", id);
+    if (st == REG_OK && reg_ddb_get_s(item, "grp"))
+        st = reg_errorf(REG_ECONFLICT, "artifact %s is being written by package group %s", id,
+                        reg_ddb_get_s(item, "grp"));
     if (st == REG_OK) {
         artifact_head(&a, item, &art);
         st = reg_ddb_delete_item(s, &a, reg_ddb_artifact_pk(&a, id), "A", "attribute_exists(pk)",
@@ -515,6 +690,7 @@ list_one_name(struct dynamo_store *s, struct reg_arena *a, const struct reg_stor
               int64_t after, int limit, struct reg_store_page *out, int64_t *horizon)
 {
     struct json_object *req = reg_ddb_request(s, a);
+    struct json_object *groups = reg_arena_own_json(a, json_object_new_object());
     const char *filter = list_filter(a, req, f, 1);
     bool more = true;
     int got = 0;
@@ -532,8 +708,16 @@ list_one_name(struct dynamo_store *s, struct reg_arena *a, const struct reg_stor
         if (st != REG_OK)
             return st;
         json_object_object_get_ex(resp, "Items", &items);
-        for (size_t i = 0; items && i < json_object_array_length(items) && got <= limit; i++, got++)
-            artifact_head(a, json_object_array_get_idx(items, i), &out->items[out->count++]);
+        for (size_t i = 0; items && i < json_object_array_length(items) && got <= limit; i++) {
+            struct json_object *seen = NULL;
+            st = reg_ddb_visible(s, a, json_object_array_get_idx(items, i), groups, &seen);
+            if (st != REG_OK)
+                return st;
+            if (seen) {
+                artifact_head(a, seen, &out->items[out->count++]);
+                got++;
+            }
+        }
         more = json_object_object_get_ex(resp, "LastEvaluatedKey", &last);
         if (more)
             json_object_object_add(req, "ExclusiveStartKey", json_object_get(last));
@@ -583,6 +767,7 @@ dy_list(struct reg_store *base, struct reg_arena *a, const struct reg_store_filt
 {
     struct dynamo_store *s = reg_ddb_self(base);
     struct json_object *req = reg_ddb_request(s, a);
+    struct json_object *groups = reg_arena_own_json(a, json_object_new_object());
     const char *filter;
     int64_t examined = after;
     bool more = true;
@@ -611,8 +796,15 @@ dy_list(struct reg_store *base, struct reg_arena *a, const struct reg_store_filt
         if (st != REG_OK)
             return st;
         json_object_object_get_ex(resp, "Items", &items);
-        for (size_t i = 0; items && i < json_object_array_length(items) && out->count <= limit; i++)
-            artifact_head(a, json_object_array_get_idx(items, i), &out->items[out->count++]);
+        for (size_t i = 0; items && i < json_object_array_length(items) && out->count <= limit;
+             i++) {
+            struct json_object *seen = NULL;
+            st = reg_ddb_visible(s, a, json_object_array_get_idx(items, i), groups, &seen);
+            if (st != REG_OK)
+                return st;
+            if (seen)
+                artifact_head(a, seen, &out->items[out->count++]);
+        }
         more = json_object_object_get_ex(resp, "LastEvaluatedKey", &last);
         if (more) {
             examined = reg_ddb_get_n(last, "gsi1sk");
@@ -640,6 +832,8 @@ by_seq(const void *x, const void *y)
 }
 
 struct scanned {
+    struct dynamo_store *s;
+    struct json_object *groups;
     struct reg_arena *a;
     struct reg_artifact *arts;
     size_t count, cap;
@@ -649,7 +843,10 @@ static enum reg_status
 keep_artifact(void *ctx, struct json_object *item)
 {
     struct scanned *sc = ctx;
+    enum reg_status st = reg_ddb_visible(sc->s, sc->a, item, sc->groups, &item);
 
+    if (st != REG_OK || !item)
+        return st;
     if (sc->count == sc->cap) {
         size_t cap = sc->cap ? sc->cap * 2 : 64;
         struct reg_artifact *grown = reg_arena_alloc(sc->a, sizeof(*grown) * cap);
@@ -674,7 +871,7 @@ dy_scan(struct reg_store *base, reg_store_scan_fn fn, void *ctx)
     enum reg_status st;
 
     reg_arena_init(&a);
-    sc = (struct scanned){&a, NULL, 0, 0};
+    sc = (struct scanned){s, reg_arena_own_json(&a, json_object_new_object()), &a, NULL, 0, 0};
     req = reg_ddb_request(s, &a);
     json_object_object_add(req, "ConsistentRead", json_object_new_boolean(true));
     reg_ddb_set_str(req, "FilterExpression", "sk = :a");
@@ -694,6 +891,9 @@ dy_scan(struct reg_store *base, reg_store_scan_fn fn, void *ctx)
  * DynamoDB returns an artifact's items together, its item before its chunks, so a chunk waits
  * in pending only if that order does not hold. */
 struct feed {
+    struct dynamo_store *s;
+    struct reg_arena *a;
+    struct json_object *groups;
     size_t max;
     reg_store_readme_fn fn;
     void *ctx;
@@ -719,12 +919,18 @@ static enum reg_status
 feed_item(struct feed *f, struct json_object *item)
 {
     const char *pk = reg_ddb_get_s(item, "pk"), *sk = reg_ddb_get_s(item, "sk");
-    const char *token = reg_ddb_get_s(item, "readme_token");
     struct json_object *known;
 
     if (!pk || !sk || strncmp(pk, "A#", 2) != 0)
         return REG_OK;
     if (strcmp(sk, "A") == 0) {
+        /* An uncommitted group's insert has no README yet; its update, the previous one. */
+        struct json_object *seen = NULL;
+        const char *token;
+        enum reg_status st = reg_ddb_visible(f->s, f->a, item, f->groups, &seen);
+        if (st != REG_OK || !seen)
+            return st;
+        token = reg_ddb_get_s(seen, "readme_token");
         json_object_object_add(f->tokens, pk, json_object_new_string(token ? token : ""));
         return REG_OK;
     }
@@ -762,18 +968,21 @@ dy_readmes(struct reg_store *base, size_t max_bytes, reg_store_readme_fn fn, voi
 {
     struct dynamo_store *s = reg_ddb_self(base);
     struct reg_arena a;
-    struct feed f = {max_bytes, fn, ctx, NULL, NULL};
+    struct feed f = {s, NULL, NULL, max_bytes, fn, ctx, NULL, NULL};
     struct json_object *req, *known;
     enum reg_status st;
 
     reg_arena_init(&a);
+    f.a = &a;
+    f.groups = reg_arena_own_json(&a, json_object_new_object());
     f.tokens = reg_arena_own_json(&a, json_object_new_object());
     f.pending = reg_arena_own_json(&a, json_object_new_array());
     req = reg_ddb_request(s, &a);
     json_object_object_add(req, "ConsistentRead", json_object_new_boolean(true));
     reg_ddb_set_str(req, "FilterExpression",
                     "sk = :a OR (begins_with(sk, :b) AND contains(sk, :first))");
-    reg_ddb_set_str(req, "ProjectionExpression", "pk, sk, readme_token, #text");
+    reg_ddb_set_str(req, "ProjectionExpression",
+                    "pk, sk, readme_token, #text, grp, prev_url, prev_readme_token");
     reg_ddb_attr_name(req, "#text", "text");
     reg_ddb_value(req, ":a", reg_ddb_attr_s("A"));
     reg_ddb_value(req, ":b", reg_ddb_attr_s("B#"));
@@ -973,6 +1182,10 @@ static const struct reg_store_ops dynamo_ops = {
     .sensitive_remove = reg_ddb_sensitive_remove,
     .download_append = reg_ddb_download_append,
     .download_list = reg_ddb_download_list,
+    .group_put = reg_ddb_group_put,
+    .group_get = reg_ddb_group_get,
+    .group_commit = reg_ddb_group_commit,
+    .group_sweep = reg_ddb_group_sweep,
     .close = dy_close,
 };
 

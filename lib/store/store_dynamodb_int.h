@@ -20,6 +20,7 @@
 
 struct json_object;
 struct reg_dynamodb;
+struct reg_group;
 
 /* The store: one table on one DynamoDB client. */
 struct dynamo_store {
@@ -162,5 +163,31 @@ enum reg_status reg_ddb_download_append(struct reg_store *base, const struct reg
 enum reg_status reg_ddb_download_list(struct reg_store *base, struct reg_arena *a,
                                       const char *artifact_id, int64_t after, int limit,
                                       struct reg_download_page *out);
+
+/* ---- package groups (store_dynamodb_groups.c; the marked writes in store_dynamodb.c) -------- */
+
+enum reg_status reg_ddb_group_put(struct reg_store *base, const struct reg_group *g,
+                                  int64_t expect_version);
+enum reg_status reg_ddb_group_get(struct reg_store *base, struct reg_arena *a, const char *id,
+                                  struct reg_group *out);
+enum reg_status reg_ddb_group_commit(struct reg_store *base, const struct reg_group *g,
+                                     int64_t expect_version, struct reg_artifact *arts,
+                                     const bool *updated, int n);
+enum reg_status reg_ddb_group_sweep(struct reg_store *base, int64_t now);
+/* The item a reader sees for artifact item: *out is item itself, its previous version (an
+ * update of a package group not committed), or NULL (an insert of such a group). groups (a
+ * JSON object the caller owns) caches each group's answer for one read. */
+enum reg_status reg_ddb_visible(struct dynamo_store *s, struct reg_arena *a,
+                                struct json_object *item, struct json_object *groups,
+                                struct json_object **out);
+/* Inserts or updates art as package group grp's write (marked, invisible until it commits). */
+enum reg_status reg_ddb_mark_insert(struct dynamo_store *s, struct reg_artifact *art,
+                                    const char *grp);
+enum reg_status reg_ddb_mark_update(struct dynamo_store *s, const struct reg_artifact *art,
+                                    const char *grp);
+/* Takes group grp's mark off artifact id: committed keeps its write, otherwise it is undone.
+ * An item that no longer carries the mark is left alone. */
+enum reg_status reg_ddb_unmark(struct dynamo_store *s, const char *id, const char *grp,
+                               bool committed);
 
 #endif

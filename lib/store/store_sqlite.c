@@ -15,6 +15,9 @@
  *   sensitive(artifact_id PRIMARY KEY, program, marked_at)   -- sensitive models (trigger: they
  *   downloads(seq, artifact_id, user, date, refused, monitor)   go with the artifact); downloads
  *                                  is their download history, seq its order and page cursor
+ *   pkg_groups(id PRIMARY KEY, owner, state, created_at, expires_at, version, commands, result)
+ *                                  -- package groups (core/groups.h); a group's commit is one
+ *                                     transaction with its artifacts' writes
  * seq is the stable enumerate order and never reused (AUTOINCREMENT), so pagination by
  * "seq > cursor" has no duplicates or gaps. synchronous=FULL: an acknowledged write survives
  * a crash of the process and of the machine.
@@ -36,6 +39,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "core/audit.h"
+#include "core/groups.h"
 #include "core/sensitive.h"
 #include "store/store.h"
 
@@ -67,6 +71,10 @@ enum stmt_id {
     ST_SENSITIVE_DELETE,
     ST_DOWNLOAD_APPEND,
     ST_DOWNLOAD_LIST,
+    ST_GROUP_INSERT,
+    ST_GROUP_REPLACE,
+    ST_GROUP_GET,
+    ST_GROUP_SWEEP,
     ST_COUNT_ALL
 };
 
@@ -128,6 +136,15 @@ static const char *const stmt_sql[ST_COUNT_ALL] = {
                            "VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_DOWNLOAD_LIST] = "SELECT artifact_id, user, date, refused, monitor, seq FROM downloads "
                          "WHERE artifact_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    [ST_GROUP_INSERT] = "INSERT INTO pkg_groups(id, owner, state, created_at, expires_at, version, "
+                        "commands, result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    /* ?9: the version the caller read; a change made meanwhile leaves the row alone. */
+    [ST_GROUP_REPLACE] = "UPDATE pkg_groups SET owner = ?2, state = ?3, created_at = ?4, "
+                         "expires_at = ?5, version = ?6, commands = ?7, result = ?8 "
+                         "WHERE id = ?1 AND version = ?9",
+    [ST_GROUP_GET] = "SELECT id, owner, state, created_at, expires_at, version, commands, result "
+                     "FROM pkg_groups WHERE id = ?1",
+    [ST_GROUP_SWEEP] = "DELETE FROM pkg_groups WHERE expires_at < ?1",
 };
 
 /* The token counters' statements, on the counter connection (see the file comment): spend
@@ -211,6 +228,18 @@ static const char *const migrations[] = {
     "CREATE TRIGGER artifacts_del_sensitive AFTER DELETE ON artifacts BEGIN"
     "  DELETE FROM sensitive WHERE artifact_id = old.id;"
     "  DELETE FROM downloads WHERE artifact_id = old.id; END;",
+
+    /* Package groups (core/groups.h). */
+    "CREATE TABLE pkg_groups ("
+    "  id TEXT PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  state INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  commands TEXT NOT NULL,"
+    "  result TEXT);"
+    "CREATE INDEX pkg_groups_expiry ON pkg_groups(expires_at);",
 };
 
 struct sqlite_store {
@@ -565,6 +594,7 @@ sq_reset(struct reg_store *base)
                                    "DELETE FROM downloads;"
                                    "DELETE FROM tokens;"
                                    "DELETE FROM users;"
+                                   "DELETE FROM pkg_groups;"
                                    "COMMIT;";
     struct sqlite_store *s = self(base);
 
@@ -1068,6 +1098,114 @@ sq_download_list(struct reg_store *base, struct reg_arena *a, const char *artifa
                     out->items, sizeof(*out->items), 5, &out->count, &out->next_after);
 }
 
+/* ---- package groups ------------------------------------------------------------------------ */
+
+/* Runs ST_GROUP_INSERT (expect_version < 0) or ST_GROUP_REPLACE for g. */
+static enum reg_status
+write_group(struct sqlite_store *s, const struct reg_group *g, int64_t expect_version)
+{
+    sqlite3_stmt *st = stmt(s, expect_version < 0 ? ST_GROUP_INSERT : ST_GROUP_REPLACE);
+    enum reg_status rc;
+
+    bind_text(st, 1, g->id);
+    bind_text(st, 2, g->owner);
+    sqlite3_bind_int(st, 3, (int)g->state);
+    sqlite3_bind_int64(st, 4, g->created);
+    sqlite3_bind_int64(st, 5, g->expires);
+    sqlite3_bind_int64(st, 6, g->version);
+    bind_text(st, 7, g->commands);
+    bind_text(st, 8, g->result);
+    if (expect_version >= 0)
+        sqlite3_bind_int64(st, 9, expect_version);
+    rc = exec_stmt(s, st, "group write", expect_version >= 0);
+    if (rc == REG_ECONFLICT)
+        return reg_errorf(REG_ECONFLICT, "group id %s is taken", g->id);
+    if (rc == REG_ENOTFOUND) /* gone, or changed since the caller read it */
+        return reg_errorf(REG_ECONFLICT, "group %s changed meanwhile", g->id);
+    return rc;
+}
+
+static enum reg_status
+sq_group_put(struct reg_store *base, const struct reg_group *g, int64_t expect_version)
+{
+    return write_group(self(base), g, expect_version);
+}
+
+static enum reg_status
+sq_group_get(struct reg_store *base, struct reg_arena *a, const char *id, struct reg_group *out)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_GROUP_GET);
+    int rc;
+
+    bind_text(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        int state = sqlite3_column_int(st, 2); /* written from the enum */
+        memset(out, 0, sizeof(*out));
+        snprintf(out->id, sizeof(out->id), "%s", (const char *)sqlite3_column_text(st, 0));
+        out->owner = col_text(a, st, 1);
+        out->state = (enum reg_group_state)state;
+        out->created = sqlite3_column_int64(st, 3);
+        out->expires = sqlite3_column_int64(st, 4);
+        out->version = sqlite3_column_int64(st, 5);
+        out->commands = col_text(a, st, 6);
+        out->result = col_text(a, st, 7);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return REG_OK;
+    if (rc == SQLITE_DONE)
+        return reg_errorf(REG_ENOTFOUND, "no group with id %s", id);
+    return db_error(s, "group get");
+}
+
+/* Inserts art, drawing a fresh id while its id is taken (as reg_registry_insert_new does). */
+static enum reg_status
+insert_fresh(struct reg_store *base, struct reg_artifact *art)
+{
+    bool id_taken = true;
+    enum reg_status st = REG_OK;
+
+    for (int i = 0; i < 8 && id_taken; i++) {
+        st = sq_insert(base, art, &id_taken);
+        if (id_taken)
+            reg_artifact_id_new(art->id);
+    }
+    return st;
+}
+
+/* One write transaction: readers (other connections, WAL) see the state before it or after
+ * it, never between; any failure rolls all of it back. */
+static enum reg_status
+sq_group_commit(struct reg_store *base, const struct reg_group *g, int64_t expect_version,
+                struct reg_artifact *arts, const bool *updated, int n)
+{
+    struct sqlite_store *s = self(base);
+    enum reg_status st = REG_OK;
+
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(s, "begin group commit");
+    st = write_group(s, g, expect_version);
+    for (int i = 0; i < n && st == REG_OK; i++)
+        st = updated[i] ? sq_update(base, &arts[i]) : insert_fresh(base, &arts[i]);
+    if (st == REG_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        st = db_error(s, "commit group");
+    if (st != REG_OK)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+}
+
+static enum reg_status
+sq_group_sweep(struct reg_store *base, int64_t now)
+{
+    struct sqlite_store *s = self(base);
+    sqlite3_stmt *st = stmt(s, ST_GROUP_SWEEP);
+
+    sqlite3_bind_int64(st, 1, now);
+    return exec_stmt(s, st, "group sweep", false);
+}
+
 static void
 sq_close(struct reg_store *base)
 {
@@ -1112,6 +1250,10 @@ static const struct reg_store_ops sqlite_ops = {
     .sensitive_remove = sq_sensitive_remove,
     .download_append = sq_download_append,
     .download_list = sq_download_list,
+    .group_put = sq_group_put,
+    .group_get = sq_group_get,
+    .group_commit = sq_group_commit,
+    .group_sweep = sq_group_sweep,
     .close = sq_close,
 };
 

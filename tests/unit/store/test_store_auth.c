@@ -23,11 +23,12 @@
 #include "auth/token_uses.h"
 #include "auth/users.h"
 #include "core/audit.h"
+#include "core/groups.h"
 #include "store/sqlite_fixture.h"
 #include "store/store.h"
 #include "store/store_helpers.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 /* The uses column of token id, read with a connection of the test's own (-1 if no row). */
 static int64_t
@@ -198,6 +199,12 @@ test_migration_from_v1(void **state)
     /* version 4: the sensitive-model table */
     assert_int_equal(reg_store_sensitive_put(f->c.store, "old-1", "process.exit(0)", true, 1),
                      REG_OK);
+    /* version 5: package groups */
+    {
+        struct reg_group g = {
+            .id = "55", .owner = "alice", .expires = 9, .version = 1, .commands = "[]"};
+        assert_int_equal(reg_store_group_put(f->c.store, &g, -1), REG_OK);
+    }
     assert_int_equal(reg_store_remove(f->c.store, "old-1"), REG_OK);
     assert_int_equal(sc_audit_count(&f->c, "old-1"), 0);
     assert_int_equal(reg_store_user_remove(f->c.store, "alice"), REG_OK);

@@ -1,0 +1,392 @@
+/*
+ * groups.c - atomic package groups (core/groups.h): create, append a checked command, execute
+ * every command or none, and the lazy sweep of expired groups.
+ */
+#include "core/groups.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/json.h"
+#include "base/log.h"
+
+/* Attempts at drawing a group id that is not taken (63 random bits: one almost always). */
+#define ID_ATTEMPTS 4
+
+static const char *const state_names[] = {
+    [REG_GROUP_OPEN] = "open",
+    [REG_GROUP_EXECUTING] = "executing",
+    [REG_GROUP_COMMITTED] = "committed",
+    [REG_GROUP_FAILED] = "failed",
+};
+
+const char *
+reg_group_state_name(enum reg_group_state st)
+{
+    return st <= REG_GROUP_FAILED ? state_names[st] : "unknown";
+}
+
+/* Expired groups go before any group is created or read: no timer, and a registry nobody
+ * uses holds at most the groups of its last hour. A failed sweep is logged, not returned: the
+ * request at hand does not depend on it, and the next one sweeps again. */
+static void
+sweep(struct reg_store *store, int64_t now)
+{
+    if (reg_store_group_sweep(store, now) != REG_OK)
+        reg_log(REG_LOG_WARN, "expired package groups not swept: %s", reg_error_detail());
+}
+
+enum reg_status
+reg_group_create(struct reg_store *store, struct reg_arena *a,
+                 const struct reg_group_caller *caller, int64_t ttl, struct reg_group *out)
+{
+    int64_t now = (int64_t)time(NULL);
+    enum reg_status st = REG_ECONFLICT;
+
+    if (ttl == 0)
+        ttl = REG_GROUP_TTL_DEFAULT;
+    if (ttl < 1 || ttl > REG_GROUP_TTL_MAX)
+        return reg_errorf(REG_EINVAL, "ttl must be 1 to %d seconds", REG_GROUP_TTL_MAX);
+    sweep(store, now);
+    memset(out, 0, sizeof(*out));
+    out->owner = reg_arena_strdup(a, caller->name);
+    out->state = REG_GROUP_OPEN;
+    out->created = now;
+    out->expires = now + ttl;
+    out->version = 1;
+    out->commands = "[]";
+    for (int i = 0; i < ID_ATTEMPTS && st == REG_ECONFLICT; i++) {
+        reg_artifact_id_new(out->id);
+        st = reg_store_group_put(store, out, -1);
+    }
+    return st;
+}
+
+enum reg_status
+reg_group_get(struct reg_store *store, struct reg_arena *a, const struct reg_group_caller *caller,
+              const char *id, struct reg_group *out)
+{
+    int64_t now = (int64_t)time(NULL);
+    enum reg_status st = reg_artifact_id_check(id);
+
+    if (st != REG_OK)
+        return st;
+    sweep(store, now);
+    st = reg_store_group_get(store, a, id, out);
+    if (st == REG_OK && out->expires < now) /* the sweep of another host has not run yet */
+        st = reg_errorf(REG_ENOTFOUND, "no group with id %s", id);
+    if (st == REG_OK && !caller->is_admin && strcmp(out->owner, caller->name) != 0)
+        st = reg_errorf(REG_EFORBIDDEN, "group %s belongs to another user", id);
+    return st;
+}
+
+/* The group's commands: a JSON array the registry itself wrote. */
+static enum reg_status
+commands_of(struct reg_arena *a, const struct reg_group *g, struct json_object **out)
+{
+    enum reg_status st = reg_json_parse(a, g->commands, strlen(g->commands), out);
+
+    if (st == REG_OK && !json_object_is_type(*out, json_type_array))
+        st = reg_errorf(REG_EINTERNAL, "group %s: stored commands are not a list", g->id);
+    return st;
+}
+
+/* Prefixes the recorded detail of failure st with the command it concerns. */
+static enum reg_status
+blame(enum reg_status st, int index, const char *op)
+{
+    char why[REG_ERROR_DETAIL_MAX];
+
+    snprintf(why, sizeof(why), "%s", reg_error_detail());
+    return reg_errorf(st, "command %d (%s): %s", index + 1, op, why);
+}
+
+/* The fields of a command as the registry keeps them. */
+struct command {
+    const char *op, *type_name, *url, *name, *id;
+    enum reg_artifact_type type;
+    bool update;
+};
+
+static enum reg_status
+read_command(struct json_object *obj, struct command *c)
+{
+    enum reg_status st;
+
+    memset(c, 0, sizeof(*c));
+    st = reg_json_get_string(obj, "op", &c->op);
+    if (st == REG_OK && strcmp(c->op, "ingest") != 0 && strcmp(c->op, "update") != 0)
+        st = reg_errorf(REG_EINVAL, "op '%.32s' is not ingest or update", c->op);
+    if (st == REG_OK)
+        st = reg_json_get_string(obj, "type", &c->type_name);
+    if (st == REG_OK)
+        st = reg_artifact_type_parse(c->type_name, &c->type);
+    if (st == REG_OK)
+        st = reg_json_get_string(obj, "url", &c->url);
+    if (st == REG_OK)
+        st = reg_json_opt_string(obj, "name", &c->name);
+    if (st == REG_OK)
+        st = reg_json_opt_string(obj, "id", &c->id);
+    c->update = st == REG_OK && strcmp(c->op, "update") == 0;
+    if (st == REG_OK && c->update && !c->id)
+        st = reg_errorf(REG_EINVAL, "an update names the artifact's id");
+    if (st == REG_OK && !c->update && c->id)
+        st = reg_errorf(REG_EINVAL, "an ingest takes no id (the registry assigns it)");
+    return st;
+}
+
+/* Whether c touches what an earlier command of the group touches: one artifact, one URL. */
+static enum reg_status
+check_overlap(struct json_object *cmds, const struct command *c)
+{
+    size_t n = json_object_array_length(cmds);
+
+    for (size_t i = 0; i < n; i++) {
+        struct command o;
+        if (read_command(json_object_array_get_idx(cmds, i), &o) != REG_OK)
+            continue;
+        if (o.type == c->type && strcmp(o.url, c->url) == 0)
+            return reg_errorf(REG_EINVAL, "command %zu already names %s %.200s", i + 1,
+                              c->type_name, c->url);
+        if (o.update && c->update && strcmp(o.id, c->id) == 0)
+            return reg_errorf(REG_EINVAL, "command %zu already updates %s", i + 1, c->id);
+    }
+    return REG_OK;
+}
+
+/* Checks a command against the registry as it is now (execute checks again). */
+static enum reg_status
+check_command(struct reg_store *store, struct reg_arena *a, struct json_object *cmds,
+              const struct command *c)
+{
+    struct reg_source src;
+    struct reg_artifact art;
+    enum reg_status st = reg_artifact_source_parse(a, c->type, c->url, &src);
+
+    if (st == REG_OK && c->name)
+        st = reg_artifact_name_check(c->name);
+    if (st == REG_OK && c->update) {
+        st = reg_registry_get(store, a, c->type, c->id, &art);
+        if (st == REG_ENOTFOUND)
+            st = reg_errorf(REG_EINVAL, "no %s with id %.32s to update", c->type_name, c->id);
+    }
+    if (st == REG_OK && c->update && c->name && strcmp(c->name, art.name) != 0)
+        st = reg_errorf(REG_EINVAL, "name '%.100s' does not match the stored name", c->name);
+    return st == REG_OK ? check_overlap(cmds, c) : st;
+}
+
+/* The command as stored: only the fields the registry reads, nothing else the client sent. */
+static struct json_object *
+command_json(const struct command *c)
+{
+    struct json_object *obj = json_object_new_object();
+
+    json_object_object_add(obj, "op", json_object_new_string(c->op));
+    json_object_object_add(obj, "type", json_object_new_string(c->type_name));
+    json_object_object_add(obj, "url", json_object_new_string(c->url));
+    if (c->name)
+        json_object_object_add(obj, "name", json_object_new_string(c->name));
+    if (c->id)
+        json_object_object_add(obj, "id", json_object_new_string(c->id));
+    return obj;
+}
+
+static const char *
+to_text(struct reg_arena *a, struct json_object *obj)
+{
+    return reg_arena_strdup(a, json_object_to_json_string_ext(
+                                   obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* Replaces the stored group (read as *g) with *next, bumping the version. */
+static enum reg_status
+advance(struct reg_store *store, const struct reg_group *g, struct reg_group *next)
+{
+    next->version = g->version + 1;
+    return reg_store_group_put(store, next, g->version);
+}
+
+enum reg_status
+reg_group_append(struct reg_store *store, struct reg_arena *a,
+                 const struct reg_group_caller *caller, const char *id, struct json_object *command,
+                 struct reg_group *out)
+{
+    struct reg_group g;
+    struct json_object *cmds;
+    struct command c;
+    enum reg_status st = reg_group_get(store, a, caller, id, &g);
+
+    if (st == REG_OK && g.state != REG_GROUP_OPEN)
+        st = reg_errorf(REG_ECONFLICT, "group %s is %s: it takes no more commands", id,
+                        reg_group_state_name(g.state));
+    if (st == REG_OK)
+        st = commands_of(a, &g, &cmds);
+    if (st == REG_OK && json_object_array_length(cmds) >= REG_GROUP_MAX_COMMANDS)
+        st = reg_errorf(REG_EINVAL, "group %s holds %d commands, the most a group may", id,
+                        REG_GROUP_MAX_COMMANDS);
+    if (st != REG_OK)
+        return st;
+    st = read_command(command, &c);
+    if (st == REG_OK)
+        st = check_command(store, a, cmds, &c);
+    if (st != REG_OK)
+        return blame(st, (int)json_object_array_length(cmds), c.op ? c.op : "?");
+    json_object_array_add(cmds, command_json(&c));
+    *out = g;
+    out->commands = to_text(a, cmds);
+    return advance(store, &g, out);
+}
+
+/* Runs command c's ingest: *art is what the commit writes (a fresh id for an ingest). */
+static enum reg_status
+run_command(const struct reg_registry *r, struct reg_arena *a, const struct command *c,
+            struct reg_artifact *art)
+{
+    struct reg_source src;
+    struct reg_ingest_result got;
+    enum reg_status st;
+
+    memset(art, 0, sizeof(*art));
+    if (c->update) {
+        st = reg_registry_get(r->store, a, c->type, c->id, art);
+        if (st == REG_ENOTFOUND)
+            st = reg_errorf(REG_ECONFLICT, "%s %.32s was deleted meanwhile", c->type_name, c->id);
+    } else {
+        art->type = c->type;
+        reg_artifact_id_new(art->id);
+        st = REG_OK;
+    }
+    if (st == REG_OK)
+        st = reg_artifact_source_parse(a, c->type, c->url, &src);
+    if (st == REG_OK && !c->update)
+        art->name = c->name ? reg_arena_strdup(a, c->name) : src.name;
+    if (st == REG_OK)
+        st = reg_ingest_fetch(r->ingest, r->catalog, r->store, a, c->type, &src, art->name, &got);
+    if (st != REG_OK)
+        return st;
+    art->url = reg_arena_strdup(a, c->url);
+    art->readme = got.readme;
+    art->metadata = got.metadata;
+    return REG_OK;
+}
+
+/* Records why the group failed (the caller's error stays the one returned). */
+static void
+record_failure(struct reg_store *store, struct reg_arena *a, const struct reg_group *g,
+               enum reg_status why)
+{
+    struct reg_group next = *g;
+    struct json_object *res = json_object_new_object();
+
+    json_object_object_add(res, "error", json_object_new_string(reg_status_name(why)));
+    json_object_object_add(res, "detail", json_object_new_string(reg_error_detail()));
+    next.state = REG_GROUP_FAILED;
+    next.result = to_text(a, res);
+    json_object_put(res);
+    if (advance(store, g, &next) != REG_OK)
+        reg_log(REG_LOG_WARN, "group %s: failure not recorded: %s", g->id, reg_error_detail());
+}
+
+static struct json_object *
+result_json(const struct reg_artifact *arts, int n)
+{
+    struct json_object *res = json_object_new_object(), *list = json_object_new_array();
+
+    for (int i = 0; i < n; i++)
+        json_object_array_add(list, reg_artifact_metadata_json(&arts[i]));
+    json_object_object_add(res, "artifacts", list);
+    return res;
+}
+
+/* Runs every command's ingest; the first failure stops them, blamed on its command. */
+static enum reg_status
+run_all(const struct reg_registry *r, struct reg_arena *a, struct json_object *cmds,
+        struct reg_artifact *arts, bool *updated)
+{
+    int n = (int)json_object_array_length(cmds);
+
+    for (int i = 0; i < n; i++) {
+        struct command c;
+        enum reg_status st = read_command(json_object_array_get_idx(cmds, i), &c);
+        if (st == REG_OK)
+            st = run_command(r, a, &c, &arts[i]);
+        if (st != REG_OK)
+            return blame(st, i, c.op ? c.op : "?");
+        updated[i] = c.update;
+    }
+    return REG_OK;
+}
+
+/* Moves an open group to executing: of two executes, one wins and the other is refused. */
+static enum reg_status
+begin(struct reg_store *store, struct reg_arena *a, const struct reg_group_caller *caller,
+      const char *id, struct reg_group *g, struct json_object **cmds)
+{
+    struct reg_group read;
+    enum reg_status st = reg_group_get(store, a, caller, id, &read);
+
+    if (st == REG_OK && read.state != REG_GROUP_OPEN)
+        st = reg_errorf(REG_ECONFLICT, "group %s is %s: a group executes once", id,
+                        reg_group_state_name(read.state));
+    if (st == REG_OK)
+        st = commands_of(a, &read, cmds);
+    if (st == REG_OK && json_object_array_length(*cmds) == 0)
+        st = reg_errorf(REG_EINVAL, "group %s holds no commands", id);
+    if (st != REG_OK)
+        return st;
+    *g = read;
+    g->state = REG_GROUP_EXECUTING;
+    st = advance(store, &read, g);
+    if (st == REG_ECONFLICT)
+        return reg_errorf(REG_ECONFLICT, "group %s changed meanwhile (executed by another call?)",
+                          id);
+    return st;
+}
+
+enum reg_status
+reg_group_execute(const struct reg_registry *r, struct reg_arena *a,
+                  const struct reg_group_caller *caller, const char *id, struct reg_artifact **arts,
+                  bool **updated, int *n)
+{
+    struct reg_group g, done;
+    struct json_object *cmds, *res;
+    enum reg_status st = begin(r->store, a, caller, id, &g, &cmds);
+
+    if (st != REG_OK)
+        return st;
+    *n = (int)json_object_array_length(cmds);
+    *arts = reg_arena_alloc(a, sizeof(**arts) * (size_t)*n);
+    *updated = reg_arena_alloc(a, sizeof(**updated) * (size_t)*n);
+    st = run_all(r, a, cmds, *arts, *updated);
+    if (st == REG_OK) {
+        done = g;
+        done.state = REG_GROUP_COMMITTED;
+        res = result_json(*arts, *n);
+        done.result = to_text(a, res);
+        json_object_put(res);
+        done.version = g.version + 1;
+        st = reg_store_group_commit(r->store, &done, g.version, *arts, *updated, *n);
+    }
+    if (st != REG_OK)
+        record_failure(r->store, a, &g, st);
+    return st;
+}
+
+struct json_object *
+reg_group_json(const struct reg_group *g)
+{
+    struct json_object *obj = json_object_new_object();
+    struct json_object *cmds = json_tokener_parse(g->commands);
+    struct json_object *res = g->result ? json_tokener_parse(g->result) : NULL;
+
+    json_object_object_add(obj, "id", json_object_new_string(g->id));
+    json_object_object_add(obj, "state", json_object_new_string(reg_group_state_name(g->state)));
+    json_object_object_add(obj, "owner", json_object_new_string(g->owner));
+    json_object_object_add(obj, "created", json_object_new_int64(g->created));
+    json_object_object_add(obj, "expires", json_object_new_int64(g->expires));
+    json_object_object_add(obj, "commands", cmds ? cmds : json_object_new_array());
+    json_object_object_add(obj, "result", res);
+    return obj;
+}
