@@ -214,7 +214,7 @@ reg_group_append(struct reg_store *store, struct reg_arena *a,
                  struct reg_group *out)
 {
     struct reg_group g;
-    struct json_object *cmds;
+    struct json_object *cmds = NULL;
     struct command c;
     enum reg_status st = reg_group_get(store, a, caller, id, &g);
 
@@ -309,7 +309,7 @@ run_all(const struct reg_registry *r, struct reg_arena *a, struct json_object *c
 
     for (int i = 0; i < n; i++) {
         struct command c;
-        enum reg_status st = read_command(json_object_array_get_idx(cmds, i), &c);
+        enum reg_status st = read_command(json_object_array_get_idx(cmds, (size_t)i), &c);
         if (st == REG_OK)
             st = run_command(r, a, &c, &arts[i]);
         if (st != REG_OK)

@@ -13,6 +13,7 @@
 
 #include "auth/users.h"
 #include "core/audit.h"
+#include "core/groups.h"
 #include "core/sensitive.h"
 #include "store/store.h"
 #include "store/store_contract.h"
@@ -1693,6 +1694,162 @@ sc_case_close_null(struct contract *f)
 {
     (void)f;
     reg_store_close(NULL);
+}
+
+/* ------------------------------------------------------------------------- package groups */
+
+static struct reg_group
+sc_group(const char *id, enum reg_group_state state, int64_t expires, int64_t version)
+{
+    struct reg_group g;
+
+    memset(&g, 0, sizeof(g));
+    snprintf(g.id, sizeof(g.id), "%s", id);
+    g.owner = "alice";
+    g.state = state;
+    g.created = 1000;
+    g.expires = expires;
+    g.version = version;
+    g.commands = "[]";
+    return g;
+}
+
+/* group_put creates once and then replaces only at the version read; group_get reads it back. */
+static void
+sc_case_group_put_get(struct contract *f)
+{
+    struct reg_group g = sc_group("4242", REG_GROUP_OPEN, 5000, 1), got;
+
+    assert_int_equal(reg_store_group_get(f->store, &f->arena, "4242", &got), REG_ENOTFOUND);
+    assert_int_equal(reg_store_group_put(f->store, &g, -1), REG_OK);
+    assert_int_equal(reg_store_group_put(f->store, &g, -1), REG_ECONFLICT);
+    assert_int_equal(reg_store_group_get(f->store, &f->arena, "4242", &got), REG_OK);
+    assert_string_equal(got.id, "4242");
+    assert_string_equal(got.owner, "alice");
+    assert_int_equal(got.state, REG_GROUP_OPEN);
+    assert_int_equal(got.created, 1000);
+    assert_int_equal(got.expires, 5000);
+    assert_int_equal(got.version, 1);
+    assert_string_equal(got.commands, "[]");
+    assert_null(got.result);
+    g.version = 2;
+    g.state = REG_GROUP_FAILED;
+    g.commands = "[{\"op\":\"ingest\"}]";
+    g.result = "{\"error\":\"x\"}";
+    assert_int_equal(reg_store_group_put(f->store, &g, 7), REG_ECONFLICT); /* stale read */
+    assert_int_equal(reg_store_group_put(f->store, &g, 1), REG_OK);
+    assert_int_equal(reg_store_group_put(f->store, &g, 1), REG_ECONFLICT); /* lost race */
+    assert_int_equal(reg_store_group_get(f->store, &f->arena, "4242", &got), REG_OK);
+    assert_int_equal(got.state, REG_GROUP_FAILED);
+    assert_int_equal(got.version, 2);
+    assert_string_equal(got.commands, "[{\"op\":\"ingest\"}]");
+    assert_string_equal(got.result, "{\"error\":\"x\"}");
+}
+
+/* The artifacts of a commit: two inserts and an update of an artifact stored before. */
+static void
+sc_group_arts(struct contract *f, struct reg_artifact arts[3], bool updated[3])
+{
+    arts[0] = sc_make(f, "7001", REG_TYPE_MODEL, "g-one", "https://example/g-one");
+    arts[0].readme = "one readme";
+    arts[1] = sc_make(f, "7002", REG_TYPE_DATASET, "g-two", "https://example/g-two");
+    arts[2] = sc_make(f, "7000", REG_TYPE_MODEL, "g-base", "https://example/g-base-v2");
+    arts[2].metadata = "{\"v\":2}";
+    updated[0] = updated[1] = false;
+    updated[2] = true;
+}
+
+static void
+sc_case_group_commit(struct contract *f)
+{
+    struct reg_group g = sc_group("4343", REG_GROUP_EXECUTING, 5000, 3), got;
+    struct reg_artifact arts[3], art;
+    struct reg_store_filter all = {NULL, REG_TYPE_ALL};
+    struct reg_store_page page;
+    bool updated[3];
+    int64_t count;
+
+    sc_put(f, "7000", REG_TYPE_MODEL, "g-base");
+    assert_int_equal(reg_store_group_put(f->store, &g, -1), REG_OK);
+    sc_group_arts(f, arts, updated);
+    g.state = REG_GROUP_COMMITTED;
+    g.version = 4;
+    g.result = "{\"artifacts\":[]}";
+    assert_int_equal(reg_store_group_commit(f->store, &g, 3, arts, updated, 3), REG_OK);
+    assert_int_equal(reg_store_get(f->store, &f->arena, "7001", &art), REG_OK);
+    assert_string_equal(art.readme, "one readme");
+    assert_int_equal(reg_store_get(f->store, &f->arena, "7000", &art), REG_OK);
+    assert_string_equal(art.url, "https://example/g-base-v2");
+    assert_string_equal(art.metadata, "{\"v\":2}");
+    assert_int_equal(reg_store_list(f->store, &f->arena, &all, 1, 0, 10, &page), REG_OK);
+    assert_int_equal(page.count, 3);
+    assert_int_equal(reg_store_count(f->store, &count), REG_OK);
+    assert_int_equal(count, 3);
+    assert_int_equal(reg_store_group_get(f->store, &f->arena, "4343", &got), REG_OK);
+    assert_int_equal(got.state, REG_GROUP_COMMITTED);
+    assert_int_equal(got.version, 4);
+    /* a second commit of the same group (its version moved on) is refused */
+    assert_int_equal(reg_store_group_commit(f->store, &g, 3, arts, updated, 3), REG_ECONFLICT);
+}
+
+/* A commit whose second insert finds its URL taken writes nothing, the first insert and the
+ * update included, and leaves the group as it was. */
+static void
+sc_case_group_commit_conflict_leaves_nothing(struct contract *f)
+{
+    struct reg_group g = sc_group("4444", REG_GROUP_EXECUTING, 5000, 3), got;
+    struct reg_artifact arts[3], art, other;
+    struct reg_store_filter all = {NULL, REG_TYPE_ALL};
+    struct reg_store_page page;
+    bool updated[3], taken;
+
+    sc_put(f, "7000", REG_TYPE_MODEL, "g-base");
+    other = sc_make(f, "7999", REG_TYPE_DATASET, "other", "https://example/g-two");
+    assert_int_equal(reg_store_insert(f->store, &other, &taken), REG_OK);
+    assert_int_equal(reg_store_group_put(f->store, &g, -1), REG_OK);
+    sc_group_arts(f, arts, updated);
+    g.state = REG_GROUP_COMMITTED;
+    g.version = 4;
+    assert_int_equal(reg_store_group_commit(f->store, &g, 3, arts, updated, 3), REG_ECONFLICT);
+    assert_int_equal(reg_store_get(f->store, &f->arena, "7001", &art), REG_ENOTFOUND);
+    assert_int_equal(reg_store_get(f->store, &f->arena, "7000", &art), REG_OK);
+    assert_string_equal(art.url, "https://example/7000");
+    assert_int_equal(reg_store_list(f->store, &f->arena, &all, 1, 0, 10, &page), REG_OK);
+    assert_int_equal(page.count, 2);
+    assert_int_equal(reg_store_group_get(f->store, &f->arena, "4444", &got), REG_OK);
+    assert_int_equal(got.state, REG_GROUP_EXECUTING);
+    assert_int_equal(got.version, 3);
+    /* the URL the failed commit claimed first is free again */
+    art = sc_make(f, "7003", REG_TYPE_MODEL, "again", "https://example/g-one");
+    assert_int_equal(reg_store_insert(f->store, &art, &taken), REG_OK);
+}
+
+/* The sweep removes the groups that expired before now, whatever their state, and no other. */
+static void
+sc_case_group_sweep(struct contract *f)
+{
+    static const enum reg_group_state states[] = {REG_GROUP_OPEN, REG_GROUP_EXECUTING,
+                                                  REG_GROUP_COMMITTED, REG_GROUP_FAILED};
+    struct reg_group got;
+
+    for (int i = 0; i < 4; i++) {
+        char id[16];
+        struct reg_group old, young;
+        snprintf(id, sizeof(id), "10%d", i);
+        old = sc_group(id, states[i], 100, 1);
+        snprintf(id, sizeof(id), "20%d", i);
+        young = sc_group(id, states[i], 300, 1);
+        assert_int_equal(reg_store_group_put(f->store, &old, -1), REG_OK);
+        assert_int_equal(reg_store_group_put(f->store, &young, -1), REG_OK);
+    }
+    assert_int_equal(reg_store_group_sweep(f->store, 200), REG_OK);
+    for (int i = 0; i < 4; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "10%d", i);
+        assert_int_equal(reg_store_group_get(f->store, &f->arena, id, &got), REG_ENOTFOUND);
+        snprintf(id, sizeof(id), "20%d", i);
+        assert_int_equal(reg_store_group_get(f->store, &f->arena, id, &got), REG_OK);
+    }
 }
 
 #undef M

@@ -69,7 +69,11 @@
     X(sensitive_mark_and_program, a, b)                                                            \
     X(sensitive_unknown_artifact, a, b)                                                            \
     X(sensitive_goes_with_artifact, a, b)                                                          \
-    X(download_history_pages, a, b)
+    X(download_history_pages, a, b)                                                                \
+    X(group_put_get, a, b)                                                                         \
+    X(group_commit, a, b)                                                                          \
+    X(group_commit_conflict_leaves_nothing, a, b)                                                  \
+    X(group_sweep, a, b)
 
 /* store_contract_<name>(s): runs one case on s, a fresh, empty store. */
 #define STORE_CONTRACT_DECLARE_(name, a, b) static void store_contract_##name(struct reg_store *s);
