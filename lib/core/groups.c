@@ -369,6 +369,10 @@ reg_group_execute(const struct reg_registry *r, struct reg_arena *a,
         done.version = g.version + 1;
         st = reg_store_group_commit(r->store, &done, g.version, *arts, *updated, *n);
     }
+    /* Not the group (it is there): an artifact to update was deleted since its ingest. */
+    if (st == REG_ENOTFOUND)
+        st = reg_errorf(REG_ECONFLICT, "an artifact the group updates was deleted meanwhile (%s)",
+                        reg_error_detail());
     if (st != REG_OK)
         record_failure(r->store, a, &g, st);
     return st;

@@ -185,6 +185,20 @@ def test_url_registered_meanwhile_fails_the_group(registry):
     assert names(s) == ["model-2"]
 
 
+def test_artifact_deleted_after_its_update_was_appended_fails_the_group(registry):
+    s = registry
+    base = register(s, "model", model_url("gone", 0))
+    gid = make_group(s)
+    assert_json_status(append(s, gid, ingest("model", model_url("gone", 1))), 201)
+    upd = {"op": "update", "type": "model", "id": base["metadata"]["id"],
+           "url": model_url("gone", 9)}
+    assert_json_status(append(s, gid, upd), 201)
+    assert_json_status(call(s, "DELETE", f"/artifacts/model/{base['metadata']['id']}"), 200)
+    body = assert_error(execute(s, gid), "conflict", 409)
+    assert "command 2" in body["detail"] and "deleted meanwhile" in body["detail"], body
+    assert names(s) == []
+
+
 def test_auth(registry):
     s = registry
     assert new_group(s, token=None).status_code in (401, 403)
