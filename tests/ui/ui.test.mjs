@@ -867,6 +867,37 @@ test(`Lighthouse accessibility of the main pages scores at least ${LIGHTHOUSE_MI
   }
 });
 
+test('a package group on the register page: all registered together, or none with the reason in words', async () => {
+  await page.getByRole('link', {name: 'Register', exact: true}).click();
+  await page.getByRole('heading', {level: 1, name: 'Register an artifact'}).waitFor();
+  const lines = page.getByLabel('Sources, one per line');
+  const submit = page.getByRole('button', {name: 'Add all or none'});
+  await lines.fill('model https://huggingface.co/ui-lab/group-model\ndataset https://huggingface.co/datasets/ui-lab/group-corpus');
+  await submit.click();
+  const ok = await result('#group-section');
+  assert.equal(ok.kind, 'success', ok.text);
+  assert.match(ok.text, /Registered all 2 together/);
+  assert.match(ok.text, /group-model \(model\)/);
+  assert.match(ok.text, /group-corpus \(dataset\)/);
+
+  // a refused model fails the whole group: the first line's model is not registered either
+  await lines.fill('model https://huggingface.co/ui-lab/group-other\nmodel https://huggingface.co/parvk11/audience_classifier_model');
+  await submit.click();
+  const refused = await result('#group-section');
+  assert.equal(refused.kind, 'error', refused.text);
+  assert.match(refused.text, /None of them was registered/);
+  noRawJson(refused.text);
+  const token = await apiLogin();
+  assert.equal((await apiCall('GET', '/artifact/byName/group-other', {token})).status, 404);
+
+  await lines.fill('film https://example.com/x');
+  await submit.click();
+  const bad = await result('#group-section');
+  assert.equal(bad.kind, 'error');
+  assert.match(bad.text, /Line 1 is not a type/);
+  await axe('register with a package group');
+});
+
 test('reset the registry (admin) after a confirmation', async () => {
   await go('#/admin');
   await page.getByRole('button', {name: 'Reset the registry'}).click();

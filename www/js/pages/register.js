@@ -46,6 +46,64 @@ export function ingestFailure(err, type) {
   }
 }
 
+/** "model https://..." per line -> [{type, url}]; a line that is not "TYPE URL" is an error
+ *  naming it. */
+function groupLines(text) {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.map((line, i) => {
+    const m = /^(model|dataset|code)\s+(https?:\/\/\S+)$/i.exec(line);
+    if (!m) throw new Error(`Line ${i + 1} is not a type (model, dataset or code) followed by a URL.`);
+    return {op: 'ingest', type: m[1].toLowerCase(), url: m[2]};
+  });
+}
+
+/** The package-group section: every line registered, or none (POST /groups, its commands, then
+ *  execute). */
+function groupForm(signal) {
+  const msg = notice();
+  const lines = h('textarea', {name: 'group-lines', rows: 4, spellcheck: 'false', autocomplete: 'off'});
+  const submit = h('button', {type: 'button'}, 'Add all or none');
+  // A section, not a second form: the page's form stays the one "main form" names.
+  const form = h('section', {class: 'card stack', id: 'group-section', 'aria-labelledby': 'group-heading'},
+    h('h2', {id: 'group-heading'}, 'Several at once, all or none'),
+    field('Sources, one per line', lines, {hint: 'A type and a URL on each line, for example: model https://huggingface.co/google-bert/bert-base-uncased. Either every line is registered, or none is.'}),
+    h('div', {class: 'row'}, submit),
+    msg.el);
+
+  submit.addEventListener('click', async () => {
+    lines.removeAttribute('aria-invalid');
+    let commands;
+    try {
+      commands = groupLines(lines.value);
+      if (!commands.length) throw new Error('Enter at least one line.');
+    } catch (err) {
+      lines.setAttribute('aria-invalid', 'true');
+      msg.error(err.message);
+      lines.focus();
+      return;
+    }
+    msg.info(`Registering ${commands.length} artifacts together… Nothing appears until all of them pass.`);
+    await busy(submit, 'Registering…', async () => {
+      try {
+        const {data: group} = await api('POST', '/groups', {signal});
+        for (const cmd of commands) await api('POST', `/groups/${group.id}/commands`, {body: cmd, signal});
+        const {data: arts} = await api('POST', `/groups/${group.id}/execute`, {signal});
+        msg.success(
+          h('p', {class: 'msg-title'}, `Registered all ${arts.length} together.`),
+          h('ul', null, arts.map((a) => h('li', null,
+            h('a', {href: artifactHref(a.metadata.type, a.metadata.id)}, a.metadata.name),
+            ` (${typeLabel(a.metadata.type).toLowerCase()})`))));
+        lines.value = '';
+      } catch (err) {
+        if (err.name === 'AbortError') return;
+        msg.error(h('p', {class: 'msg-title'}, 'None of them was registered.'),
+          ...ingestFailure(err, 'model').slice(1));
+      }
+    });
+  });
+  return form;
+}
+
 export async function registerPage({root, query, signal, setTitle}) {
   setTitle('Register an artifact');
   const initial = TYPES.includes(query.get('type')) ? query.get('type') : 'model';
@@ -100,5 +158,6 @@ export async function registerPage({root, query, signal, setTitle}) {
   root.append(
     h('h1', null, 'Register an artifact'),
     h('p', {class: 'page-intro'}, 'Give the URL of a Hugging Face model or dataset, a Kaggle dataset or a GitHub repository. The registry fetches its metadata, rates a model for trustworthiness, and stores it; models rated too low are refused.'),
-    form);
+    form,
+    groupForm(signal));
 }
