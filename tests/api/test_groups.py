@@ -135,6 +135,8 @@ def test_overlapping_commands_and_limits(registry):
 
 def test_unknown_group_is_404(registry):
     s = registry
+    assert_error(call(s, "GET", "/groups/not%20an%20id"), "bad_request", 400)
+    assert_error(call(s, "POST", "/groups", data="[1]"), "bad_request", 400)
     assert_error(call(s, "GET", "/groups/12345678901"), "not_found", 404)
     assert_error(append(s, "12345678901", ingest("model", model_url("x", 1))), "not_found", 404)
     assert_error(execute(s, "12345678901"), "not_found", 404)
@@ -201,9 +203,13 @@ def test_artifact_deleted_after_its_update_was_appended_fails_the_group(registry
 
 def test_auth(registry):
     s = registry
-    assert new_group(s, token=None).status_code in (401, 403)
+    assert new_group(s, token=None).status_code == 403
     reader = user_token(s, "grp-reader", ["search"])
-    assert new_group(s, token=reader).status_code in (401, 403)
+    assert new_group(s, token=reader).status_code == 401
+    gid0 = make_group(s)
+    for method, path in (("GET", ""), ("POST", "/commands"), ("POST", "/execute")):
+        assert call(s, method, f"/groups/{gid0}{path}", token=None).status_code == 403
+        assert call(s, method, f"/groups/{gid0}{path}", token=reader).status_code == 401
     alice = user_token(s, "grp-alice", ["upload", "search"])
     bob = user_token(s, "grp-bob", ["upload", "search"])
     gid = assert_json_status(new_group(s, token=alice), 201)["id"]
