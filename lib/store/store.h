@@ -152,7 +152,7 @@ struct reg_store_ops {
     enum reg_status (*group_get)(struct reg_store *s, struct reg_arena *a, const char *id,
                                  struct reg_group *out);
     /* Writes the n artifacts (updated[i]: arts[i] replaces the stored artifact of its id, as
-     * update does; else it is inserted as insert does, under a fresh id if its id is taken) and
+     * update does; else it is inserted as insert does, a taken id being REG_ECONFLICT) and
      * replaces the group with g, if its version is still expect_version: all of it becomes
      * visible to every reader at once, or none of it does (a failure at any point, a crash
      * included). REG_ECONFLICT when a URL is registered or the group changed meanwhile. */

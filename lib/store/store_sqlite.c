@@ -1160,19 +1160,15 @@ sq_group_get(struct reg_store *base, struct reg_arena *a, const char *id, struct
     return db_error(s, "group get");
 }
 
-/* Inserts art, drawing a fresh id while its id is taken (as reg_registry_insert_new does). */
+/* Inserts art under its id. A taken id (63 random bits, so next to never) fails the commit
+ * rather than being redrawn: the group's result, written in the same transaction, names the
+ * ids the core drew. */
 static enum reg_status
-insert_fresh(struct reg_store *base, struct reg_artifact *art)
+insert_new(struct reg_store *base, struct reg_artifact *art)
 {
-    bool id_taken = true;
-    enum reg_status st = REG_OK;
+    bool id_taken = false;
 
-    for (int i = 0; i < 8 && id_taken; i++) {
-        st = sq_insert(base, art, &id_taken);
-        if (id_taken)
-            reg_artifact_id_new(art->id);
-    }
-    return st;
+    return sq_insert(base, art, &id_taken);
 }
 
 /* One write transaction: readers (other connections, WAL) see the state before it or after
@@ -1188,7 +1184,7 @@ sq_group_commit(struct reg_store *base, const struct reg_group *g, int64_t expec
         return db_error(s, "begin group commit");
     st = write_group(s, g, expect_version);
     for (int i = 0; i < n && st == REG_OK; i++)
-        st = updated[i] ? sq_update(base, &arts[i]) : insert_fresh(base, &arts[i]);
+        st = updated[i] ? sq_update(base, &arts[i]) : insert_new(base, &arts[i]);
     if (st == REG_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         st = db_error(s, "commit group");
     if (st != REG_OK)
