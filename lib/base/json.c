@@ -267,10 +267,21 @@ reg_json_decimal(double v, int decimals)
     char text[64];
     struct json_object *num;
 
-    v = isfinite(v) ? round(v * scale) / scale : 0.0;
+    /* From 2^53 / scale on, v has no digit left to round at that place, and v * scale could
+     * overflow to infinity ("inf" is no JSON) or "%.*f" need more than text holds (1e300 has
+     * 301 digits): such v is written whole, in exponent form where it needs one. */
+    bool roundable = fabs(v) < 0x1p53 / scale;
+
+    if (!isfinite(v))
+        v = 0.0;
+    else if (roundable)
+        v = round(v * scale) / scale;
     if (v == 0.0)
         v = 0.0; /* no "-0.00" */
-    snprintf(text, sizeof(text), "%.*f", decimals, v);
+    if (roundable)
+        snprintf(text, sizeof(text), "%.*f", decimals, v);
+    else
+        snprintf(text, sizeof(text), "%.17g", v);
     num = json_object_new_double_s(v, text);
     if (!num)
         reg_oom();

@@ -66,7 +66,8 @@ const char *reg_json_str_of(struct json_object *v);
 int64_t reg_json_int(struct json_object *obj, const char *key);
 
 /* v rounded to decimals (0..9) places, as a JSON number written exactly so ("0.95",
- * "416.326"); non-finite v is 0, and -0 is 0. A new reference owned by the caller. */
+ * "416.326"); non-finite v is 0, and -0 is 0. A v too large to have such places (2^53 /
+ * 10^decimals and over) is written whole ("1.5e+300"). A new reference owned by the caller. */
 struct json_object *reg_json_decimal(double v, int decimals);
 
 /* Compact serialisation without escaped slashes; owned by obj. */
