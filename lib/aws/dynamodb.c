@@ -148,6 +148,10 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
         if (len < sizeof(at->crc)) {
             memcpy(at->crc, v, len);
             at->crc[len] = '\0';
+        } else {
+            /* Too long to be a CRC32: dropping it would skip the check, so keep a value that
+             * fails it (crc_matches reads digits only). */
+            snprintf(at->crc, sizeof(at->crc), "invalid");
         }
     }
     return n;
