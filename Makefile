@@ -14,7 +14,8 @@
 #   make fuzz       libFuzzer on each harness of tests/fuzz/ for FUZZ_SECONDS (default 60)
 #   make layers     the header edges: who may include app.h, FastCGI, SQLite, libcurl
 #   make lint       clang with extra warnings (-Weverything minus the noise) and clang-tidy on
-#                   lib/, fcgi/ and the unit tests, one job per core (make tidy: clang-tidy only)
+#                   lib/, fcgi/, the unit tests and the fuzz harnesses, one job per core (make
+#                   tidy: clang-tidy only)
 #   make bench      wrk, latency, ingest and download benchmarks, then the performance-track
 #                   workload (print ratios, never assert; BENCH_QUICK=1: the workload on the
 #                   default configuration only)
@@ -59,6 +60,7 @@ UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c'))
 # make check replays every corpus through its harness without libFuzzer (replay_<name>, built
 # with the build's flags: the sanitizers on the asan build); make fuzz runs libFuzzer itself.
 FUZZ_NAMES := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
 FUZZ_REPLAY_BIN := $(FUZZ_NAMES:%=$(B)/tests/fuzz/replay_%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:%.c=$(B)/%)
@@ -81,8 +83,9 @@ CHECK_SUITES := asan-api-dynamodb asan-api-sqlite api-sqlite ui asan-unit unit f
 	asan-fuzz-replay
 CHECK_JOBS ?= $(shell echo $$(( $$(nproc) + 2 )))
 
-# make lint: each file of lib/, fcgi/ and the unit tests through clang with -Weverything minus
-# the warnings below (syntax only), and through clang-tidy (.clang-tidy, tests/unit/.clang-tidy),
+# make lint: each file of lib/, fcgi/, the unit tests and the fuzz harnesses through clang with
+# -Weverything minus the warnings below (syntax only), and through clang-tidy (.clang-tidy,
+# tests/unit/.clang-tidy, tests/fuzz/.clang-tidy),
 # both with every finding an error. One stamp per file and tool under build/lint/, so the files
 # are checked in parallel and a second run checks again only what changed.
 LINT_CC := clang
@@ -102,7 +105,7 @@ LINT_WARN += -Wno-c++98-compat
 LINT_WARN += -Wno-reserved-macro-identifier
 # Exact on purpose: the -1.0 "no repository" sentinel, and tests that recompute a score.
 LINT_WARN += -Wno-float-equal
-LINT_SRC := $(LIB_SRC) $(FCGI_SRC) $(TOOLS_SRC) $(UNIT_SRC)
+LINT_SRC := $(LIB_SRC) $(FCGI_SRC) $(TOOLS_SRC) $(UNIT_SRC) $(FUZZ_SRC)
 LINT_WARN_OK := $(LINT_SRC:%.c=build/lint/%.warn)
 LINT_TIDY_OK := $(LINT_SRC:%.c=build/lint/%.tidy)
 LINT_UNIT_OK := $(UNIT_SRC:%.c=build/lint/%.warn) $(UNIT_SRC:%.c=build/lint/%.tidy)
@@ -286,6 +289,7 @@ build/lint/%.tidy: %.c .clang-tidy Makefile
 
 $(LINT_UNIT_OK): LINT_CFLAGS += -Itests/unit
 $(UNIT_SRC:%.c=build/lint/%.tidy): tests/unit/.clang-tidy
+$(FUZZ_SRC:%.c=build/lint/%.tidy): tests/fuzz/.clang-tidy
 
 bench: deps
 	@$(MAKE) --no-print-directory all

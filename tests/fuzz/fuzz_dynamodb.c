@@ -39,7 +39,8 @@ feed_header(struct attempt *at, const char *line, size_t n)
 
     check(copy != NULL, "out of memory");
     memcpy(copy, line, n);
-    memcpy(copy + n, "\r\n", 2);
+    copy[n] = '\r';
+    copy[n + 1] = '\n';
     check(on_header(copy, 1, n + 2, at) == n + 2, "on_header refused a header line");
     free(copy);
 }
