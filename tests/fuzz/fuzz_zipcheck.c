@@ -13,6 +13,7 @@
  * Built with -fsanitize=fuzzer,address,undefined by `make fuzz`, and without libFuzzer by
  * tests/fuzz/replay.c (make check replays tests/fuzz/corpus/zipcheck).
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,7 +119,8 @@ check_name(const char *name, size_t len)
     if (!ok)
         return;
     check(len > 0 && len <= REG_ZIPCHECK_NAME_MAX && memchr(name, '\0', len) == NULL &&
-              memchr(name, '\\', len) == NULL && name[0] != '/' && !(len >= 2 && name[1] == ':'),
+              memchr(name, '\\', len) == NULL && name[0] != '/' &&
+              !(len >= 2 && isalpha((unsigned char)name[0]) && name[1] == ':'),
           "an accepted name is empty, absolute or holds NUL or a backslash");
     for (size_t i = 0; i < len; i++)
         check((unsigned char)name[i] >= 0x20 && name[i] != 0x7f, "an accepted name has a control");
