@@ -138,7 +138,10 @@ path_is_tricky(const char *path)
 {
     const char *p = path;
 
-    if (strstr(path, "%2f") || strstr(path, "%2F") || strchr(path, '\\'))
+    /* An encoded backslash too: a server that decodes it may take it for a separator, as it
+     * would a plain one ("a%5C..%5Cb"). */
+    if (strstr(path, "%2f") || strstr(path, "%2F") || strchr(path, '\\') || strstr(path, "%5c") ||
+        strstr(path, "%5C"))
         return true;
     while (*p == '/') {
         size_t n;

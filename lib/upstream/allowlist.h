@@ -3,7 +3,7 @@
  * lies under one of the configured bases: same scheme, host (case-insensitive) and port, and a
  * path that starts with the base's path followed by '/'. The check runs on the URL as curl
  * will send it (dot segments removed); user information, encoded dot segments ("%2e%2e"),
- * encoded slashes and backslashes are refused. upstream/http_client.c runs it before any
+ * slashes and backslashes encoded ("%2F", "%5C"), and plain backslashes are refused. upstream/http_client.c runs it before any
  * network activity and again for every redirect hop.
  *
  * Ownership: reg_allowlist_new returns a list the caller frees with reg_allowlist_free

@@ -180,6 +180,8 @@ test_url_allowed(void **state)
         {"http://127.0.0.1:8080/mirror/.%2E/secret", false},
         {"http://127.0.0.1:8080/mirror/a%2Fb", false},
         {"http://127.0.0.1:8080/mirror/a\\..\\b", false},
+        {"http://127.0.0.1:8080/mirror/a%5C..%5Cb", false},
+        {"http://127.0.0.1:8080/mirror/a%5c..%5cb", false},
         {"ftp://huggingface.co/api/models/gpt2", false},
         {"file:///etc/passwd", false},
         {"huggingface.co/api/models/gpt2", false},
