@@ -224,7 +224,10 @@ parse_code(struct reg_arena *a, const struct url_parts *u, struct reg_source *ou
         out->subdir = u->seg[4];
         for (int i = 5; i < u->nseg; i++)
             out->subdir = reg_arena_sprintf(a, "%s/%s", out->subdir, u->seg[i]);
-        out->name = u->seg[u->nseg - 1];
+        /* The directory's name, unless it is no artifact name (a GitHub directory may be
+         * called "*", the reserved name that enumerates everything): then the repository's. */
+        if (reg_artifact_name_check(u->seg[u->nseg - 1]) == REG_OK)
+            out->name = u->seg[u->nseg - 1];
     }
     return REG_OK;
 }

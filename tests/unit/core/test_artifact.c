@@ -100,6 +100,9 @@ static const struct source_case accepted[] = {
      REG_SOURCE_GITHUB, "google-research/bert", NULL, "some/subdir"},
     {REG_TYPE_CODE, "https://github.com/google-research/bert/tree/v1.0/docs", REG_SOURCE_GITHUB,
      "google-research/bert", NULL, "docs"},
+    /* A directory named like no artifact may be ("*" is reserved): the repository's name. */
+    {REG_TYPE_CODE, "https://github.com/openai/whisper/tree/main/*", REG_SOURCE_GITHUB,
+     "openai/whisper", "whisper", "*"},
     {REG_TYPE_CODE, "https://github.com/huggingface/transformers.js", REG_SOURCE_GITHUB,
      "huggingface/transformers.js", "transformers.js", NULL},
 };
