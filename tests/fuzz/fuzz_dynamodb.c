@@ -144,12 +144,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             n--;
         if (n == 0)
             break;
-        if (n > 12 && strncasecmp(p, "x-amz-crc32:", 12) == 0) {
-            size_t skip = 12;
+        if (n >= 12 && strncasecmp(p, "x-amz-crc32:", 12) == 0) {
+            size_t skip = 12, len;
             while (skip < n && p[skip] == ' ')
                 skip++;
+            /* The value ends at a CR, as on_header reads it (curl may pass a bare one on). */
+            for (len = 0; skip + len < n && p[skip + len] != '\r'; len++)
+                ;
             crc_headers++;
-            crc_value = reg_arena_strndup(&a, p + skip, n - skip);
+            crc_value = reg_arena_strndup(&a, p + skip, len);
         }
         feed_header(&at, p, n);
     }
