@@ -11,7 +11,8 @@
 #   make unit | api | api-sqlite | api-dynamodb | fixtures | ui   one suite
 #   make asan       only the sanitizer pass (asan-unit, asan-api-sqlite, asan-api-dynamodb,
 #                   asan-fuzz-replay: the fuzz corpora through their harnesses)
-#   make fuzz       libFuzzer on each harness of tests/fuzz/ for FUZZ_SECONDS (default 60)
+#   make fuzz       libFuzzer on each harness of tests/fuzz/ for FUZZ_SECONDS (default 60);
+#                   FUZZ=name: that harness only
 #   make layers     the header edges: who may include app.h, FastCGI, SQLite, libcurl
 #   make lint       clang with extra warnings (-Weverything minus the noise) and clang-tidy on
 #                   lib/, fcgi/, the unit tests and the fuzz harnesses, one job per core (make
