@@ -30,6 +30,13 @@ ifeq ($(VARIANT),asan)
 B := build/asan
 OPT := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDSAN := -fsanitize=address,undefined
+else ifeq ($(VARIANT),cov)
+# make coverage: gcov counters, no optimisation (lines map to code), and the error census's
+# call-site trace (status.h). _exit is wrapped so that forked children that end with it (the
+# bundler, lib/base/proc.c) write their counters too (tests/coverage/gcov_exit.c).
+B := build/cov
+OPT := -O0 -g --coverage -DREG_ERROR_TRACE
+LDSAN := --coverage -Wl,--wrap=_exit build/cov/gcov_exit.o
 else
 B := build
 OPT := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
@@ -227,6 +234,28 @@ fuzz: $(FUZZ:%=build/fuzz/fuzz_%)
 # the API suite (tests/api/conftest.py scans it).
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
+
+# make coverage: the coverage build (build/cov/), the unit tests alone and then every suite
+# that runs C code, line coverage of lib/ and fcgi/ after each (gcovr), the error census
+# (scripts/error_messages.py) and an HTML report in build/cov/html/; fails below the floors of
+# tests/coverage-floor.txt. make check runs coverage-floor (README, "Coverage").
+.PHONY: coverage coverage-build coverage-floor
+coverage: deps
+	@$(call timed,scripts/coverage.sh all)
+
+coverage-floor:
+	@$(call timed,scripts/coverage.sh unit)
+
+coverage-build:
+	@$(MAKE) --no-print-directory VARIANT=cov all
+
+build/cov/gcov_exit.o: tests/coverage/gcov_exit.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O0 -g -Wall -Wextra -Werror -c $< -o $@
+
+ifeq ($(VARIANT),cov)
+$(B)/registryd $(TOOLS_BIN) $(UNIT_BIN) $(FUZZ_REPLAY_BIN) $(BENCH_BIN): build/cov/gcov_exit.o
+endif
 
 asan-build:
 	@$(MAKE) --no-print-directory VARIANT=asan all

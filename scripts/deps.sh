@@ -20,6 +20,7 @@ if ! $runtime_only; then
     packages+=(
         clang-format clang clang-tidy libcmocka-dev
         python3 python3-pytest python3-requests python3-yaml
+        gcovr
         wrk curl procps
         chromium fonts-liberation fonts-dejavu-core
     )

@@ -48,6 +48,16 @@ const char *reg_status_name(enum reg_status st);
 enum reg_status reg_errorf(enum reg_status st, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The coverage build's error census (make coverage, -DREG_ERROR_TRACE): every reg_errorf also
+ * appends its call site "file:line" to the file named by REG_ERROR_TRACE_FILE, so that
+ * scripts/error_messages.py can tell which messages the tests produced. Other builds call
+ * reg_errorf directly. */
+enum reg_status reg_errorf_at(const char *file, int line, enum reg_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+#if defined(REG_ERROR_TRACE) && !defined(__clang_analyzer__)
+#define reg_errorf(...) reg_errorf_at(__FILE__, __LINE__, __VA_ARGS__)
+#endif
+
 #ifdef __clang_analyzer__
 /* For the static analyzer only (clang-tidy, make lint), which does not look into variadic
  * functions: spells out that reg_errorf returns st, so that `return reg_errorf(REG_EINVAL, ...)`
