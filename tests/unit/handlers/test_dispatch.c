@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/limits.h"
 #include "reg.h"
 
 #define ADMIN_BODY                                                                                 \
@@ -290,6 +291,14 @@ test_empty_registry(void **state)
     expect(w, &bad, 404, "POST", "/artifact/byRegEx", NULL, "{\"regex\":\"bert\"}", &a);
     expect(w, &bad, 400, "POST", "/artifact/byRegEx", NULL, "{\"regex\":\"(\"}", &a);
     expect(w, &bad, 400, "POST", "/artifact/byRegEx", NULL, "[]", &a);
+    {
+        static char long_regex[REG_REGEX_MAX_LEN + 32];
+        char body[sizeof(long_regex) + 16];
+
+        memset(long_regex, 'a', sizeof(long_regex) - 1);
+        snprintf(body, sizeof(body), "{\"regex\":\"%s\"}", long_regex);
+        expect(w, &bad, 400, "POST", "/artifact/byRegEx", NULL, body, &a);
+    }
     expect(w, &bad, 404, "GET", "/artifact/byName/nothing", NULL, NULL, &a);
     expect(w, &bad, 404, "GET", "/artifacts/model/123", NULL, NULL, &a);
     expect(w, &bad, 400, "GET", "/artifacts/spaceship/123", NULL, NULL, &a);
@@ -385,6 +394,10 @@ test_ingested_model(void **state)
     expect(w, &bad, 200, "POST", "/artifact/byRegEx", NULL, "{\"regex\":\"bert\"}", &a);
     expect(w, &bad, 200, "POST", "/artifacts", NULL, "[{\"name\":\"bert-base-uncased\"}]", &a);
     expect(w, &bad, 200, "GET", "/api/models/google-bert/bert-base-uncased", NULL, NULL, &a);
+    expect(w, &bad, 400, "POST", "/api/models/google-bert/bert-base-uncased/paths-info/main", NULL,
+           "{}", &a);
+    expect(w, &bad, 200, "POST", "/api/models/google-bert/bert-base-uncased/paths-info/main", NULL,
+           "{\"paths\":[\"config.json\"]}", &a);
     snprintf(path, sizeof(path), "/download/model/%s", idtext);
     expect(w, &bad, 200, "GET", path, NULL, NULL, &a);
     CHECK(&bad, a.streamed > 0, "download: %lld bytes", (long long)a.streamed);
@@ -488,6 +501,7 @@ test_upload(void **state)
     login(w);
     expect(w, &bad, 400, "POST", "/artifact/model/upload", NULL, "not a zip", &a);
     expect(w, &bad, 400, "POST", "/artifact/model/upload", "name=tiny", "not a zip", &a);
+    expect(w, &bad, 400, "POST", "/artifact/model/upload", "name=tiny", "", &a);
 
     /* A model must pass the trust gate: a README and a config are not enough (424). */
     CHECK(&bad, upload(w, "/artifact/model/upload", zip, len) == 424, "model upload");
