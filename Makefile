@@ -11,6 +11,8 @@
 #   make unit | api | api-sqlite | api-dynamodb | fixtures | ui   one suite
 #   make asan       only the sanitizer pass (asan-unit, asan-api-sqlite, asan-api-dynamodb,
 #                   asan-fuzz-replay: the fuzz corpora through their harnesses)
+#   make coverage   line coverage of lib/ and fcgi/ (unit tests alone, then every suite) and the
+#                   error census on the coverage build (build/cov/); README, "Coverage"
 #   make fuzz       libFuzzer on each harness of tests/fuzz/ for FUZZ_SECONDS (default 60);
 #                   FUZZ=name: that harness only
 #   make layers     the header edges: who may include app.h, FastCGI, SQLite, libcurl
@@ -88,7 +90,7 @@ ASAN_SUITES := asan-unit asan-api-sqlite asan-api-dynamodb asan-fuzz-replay
 # tests also drive). `make api-dynamodb` runs the release build on DynamoDB; leaving it out of
 # make check keeps it under 5 minutes on 2 cores.
 CHECK_SUITES := asan-api-dynamodb asan-api-sqlite api-sqlite ui asan-unit unit fixtures \
-	asan-fuzz-replay
+	asan-fuzz-replay coverage-floor
 CHECK_JOBS ?= $(shell echo $$(( $$(nproc) + 2 )))
 
 # make lint: each file of lib/, fcgi/, the unit tests and the fuzz harnesses through clang with
@@ -239,15 +241,12 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stac
 # that runs C code, line coverage of lib/ and fcgi/ after each (gcovr), the error census
 # (scripts/error_messages.py) and an HTML report in build/cov/html/; fails below the floors of
 # tests/coverage-floor.txt. make check runs coverage-floor (README, "Coverage").
-.PHONY: coverage coverage-build coverage-floor
+.PHONY: coverage coverage-floor
 coverage: deps
 	@$(call timed,scripts/coverage.sh all)
 
 coverage-floor:
 	@$(call timed,scripts/coverage.sh unit)
-
-coverage-build:
-	@$(MAKE) --no-print-directory VARIANT=cov all
 
 build/cov/gcov_exit.o: tests/coverage/gcov_exit.c
 	@mkdir -p $(dir $@)
