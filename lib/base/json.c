@@ -270,11 +270,12 @@ reg_json_decimal(double v, int decimals)
     /* From 2^53 / scale on, v has no digit left to round at that place, and v * scale could
      * overflow to infinity ("inf" is no JSON) or "%.*f" need more than text holds (1e300 has
      * 301 digits): such v is written whole, in exponent form where it needs one. */
-    bool roundable = fabs(v) < 0x1p53 / scale;
+    bool roundable;
 
     if (!isfinite(v))
-        v = 0.0;
-    else if (roundable)
+        v = 0.0; /* before the test below: NaN compares false, and 0 is written as 0.000 */
+    roundable = fabs(v) < 0x1p53 / scale;
+    if (roundable)
         v = round(v * scale) / scale;
     if (v == 0.0)
         v = 0.0; /* no "-0.00" */
