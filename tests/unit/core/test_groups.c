@@ -16,60 +16,18 @@
 #include "base/config.h"
 #include "core/groups.h"
 #include "core/registry.h"
+#include "registry_fixture.h"
 #include "store/store.h"
 #include "upstream/fixture_control.h"
 
 #define HF "https://huggingface.co/"
 
-struct fixture {
-    struct reg_store *store;
-    struct reg_catalog *catalog;
-    struct reg_ingest ingest;
-    struct reg_registry registry;
-    struct reg_arena arena;
-};
-
 static const struct reg_group_caller alice = {"alice", false};
 static const struct reg_group_caller bob = {"bob", false};
 static const struct reg_group_caller admin = {"root", true};
 
-static int
-setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    struct reg_config cfg = {0};
-
-    assert_non_null(f);
-    reset_fixture(state);
-    cfg.hf_endpoint = upstream;
-    cfg.github_api_url = upstream;
-    cfg.upstream_timeout_ms = 10000;
-    cfg.ingest_gate = "net";
-    reg_ingest_init(&f->ingest, &cfg);
-    f->ingest.http.max_attempts = 2;
-    f->ingest.http.max_retry_after_ms = 200;
-    assert_int_equal(reg_store_sqlite_open(":memory:", &f->store), REG_OK);
-    assert_int_equal(reg_catalog_new(&f->catalog), REG_OK);
-    f->registry = (struct reg_registry){f->store, f->catalog, &f->ingest};
-    reg_arena_init(&f->arena);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    reg_catalog_free(f->catalog);
-    reg_store_close(f->store);
-    reg_arena_cleanup(&f->arena);
-    free(f);
-    return reset_fixture(NULL);
-}
-
 static int64_t
-count(struct fixture *f)
+count(struct registry_fixture *f)
 {
     int64_t n = -1;
 
@@ -79,7 +37,8 @@ count(struct fixture *f)
 
 /* Appends the command (JSON text) to group id as caller; returns the status. */
 static enum reg_status
-append(struct fixture *f, const struct reg_group_caller *who, const char *id, const char *json)
+append(struct registry_fixture *f, const struct reg_group_caller *who, const char *id,
+       const char *json)
 {
     struct json_object *cmd = json_tokener_parse(json);
     struct reg_group g;
@@ -92,7 +51,7 @@ append(struct fixture *f, const struct reg_group_caller *who, const char *id, co
 }
 
 static const char *
-new_group(struct fixture *f, int64_t ttl)
+new_group(struct registry_fixture *f, int64_t ttl)
 {
     struct reg_group g;
 
@@ -103,7 +62,7 @@ new_group(struct fixture *f, int64_t ttl)
 static void
 test_create_and_json(void **state)
 {
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     struct reg_group g;
     struct json_object *obj, *v;
     int64_t now = (int64_t)time(NULL);
@@ -132,7 +91,7 @@ test_create_and_json(void **state)
 static void
 test_owner_admin_expiry(void **state)
 {
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     const char *id = new_group(f, 0);
     struct reg_group g;
 
@@ -169,7 +128,7 @@ test_bad_commands(void **state)
          "already names"},
         {"{\"op\":1,\"type\":\"model\",\"url\":\"" HF "a/b\"}", "op"},
     };
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     const char *id = new_group(f, 0);
     struct reg_group g;
 
@@ -192,7 +151,7 @@ test_bad_commands(void **state)
 static void
 test_update_name_must_match_and_limit(void **state)
 {
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     const char *id = new_group(f, 0);
     struct reg_artifact art;
     char cmd[512];
@@ -216,7 +175,7 @@ test_update_name_must_match_and_limit(void **state)
 }
 
 static enum reg_status
-execute(struct fixture *f, const struct reg_group_caller *who, const char *id, int *n)
+execute(struct registry_fixture *f, const struct reg_group_caller *who, const char *id, int *n)
 {
     struct reg_artifact *arts;
     bool *updated;
@@ -227,7 +186,7 @@ execute(struct fixture *f, const struct reg_group_caller *who, const char *id, i
 static void
 test_execute_all(void **state)
 {
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     const char *id = new_group(f, 0);
     struct reg_artifact base, *arts, got;
     struct reg_group g;
@@ -274,7 +233,7 @@ test_execute_all(void **state)
 static void
 test_execute_none(void **state)
 {
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     const char *refused = new_group(f, 0), *down = new_group(f, 0);
     struct reg_group g;
     int n = 0;
@@ -314,12 +273,13 @@ main(void)
 {
     const char *url = getenv(UPSTREAM_ENV);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_create_and_json, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_owner_admin_expiry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_commands, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_update_name_must_match_and_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_execute_all, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_execute_none, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_and_json, registry_setup, registry_teardown),
+        cmocka_unit_test_setup_teardown(test_owner_admin_expiry, registry_setup, registry_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_commands, registry_setup, registry_teardown),
+        cmocka_unit_test_setup_teardown(test_update_name_must_match_and_limit, registry_setup,
+                                        registry_teardown),
+        cmocka_unit_test_setup_teardown(test_execute_all, registry_setup, registry_teardown),
+        cmocka_unit_test_setup_teardown(test_execute_none, registry_setup, registry_teardown),
     };
 
     if (!url || !*url) {

@@ -16,16 +16,9 @@
 #include "base/config.h"
 #include "core/metadata.h"
 #include "core/registry.h"
+#include "registry_fixture.h"
 #include "store/store.h"
 #include "upstream/fixture_control.h"
-
-struct fixture {
-    struct reg_store *store;
-    struct reg_catalog *catalog;
-    struct reg_ingest ingest;
-    struct reg_registry registry;
-    struct reg_arena arena;
-};
 
 static void
 fixture_config(const char *json)
@@ -33,50 +26,15 @@ fixture_config(const char *json)
     json_object_put(control("POST", "/__fixture/config", json));
 }
 
-static int
-setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    struct reg_config cfg = {0};
-
-    assert_non_null(f);
-    reset_fixture(state);
-    cfg.hf_endpoint = upstream;
-    cfg.github_api_url = upstream;
-    cfg.hf_token = "test-token"; /* the gated gemma files need one */
-    cfg.upstream_timeout_ms = 10000;
-    cfg.ingest_gate = "net";
-    reg_ingest_init(&f->ingest, &cfg);
-    f->ingest.http.max_attempts = 2;
-    f->ingest.http.max_retry_after_ms = 200;
-    assert_int_equal(reg_store_sqlite_open(":memory:", &f->store), REG_OK);
-    assert_int_equal(reg_catalog_new(&f->catalog), REG_OK);
-    f->registry = (struct reg_registry){f->store, f->catalog, &f->ingest};
-    reg_arena_init(&f->arena);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    reg_catalog_free(f->catalog);
-    reg_store_close(f->store);
-    reg_arena_cleanup(&f->arena);
-    free(f);
-    return reset_fixture(NULL);
-}
-
 static enum reg_status
-create(struct fixture *f, enum reg_artifact_type t, const char *url, struct reg_artifact *out)
+create(struct registry_fixture *f, enum reg_artifact_type t, const char *url,
+       struct reg_artifact *out)
 {
     return reg_registry_create(&f->registry, &f->arena, t, url, NULL, out);
 }
 
 static int64_t
-count(struct fixture *f)
+count(struct registry_fixture *f)
 {
     int64_t n = -1;
 
@@ -86,7 +44,8 @@ count(struct fixture *f)
 
 /* The stored metadata of artifact id, read back from the store. */
 static void
-stored(struct fixture *f, const char *id, struct reg_artifact *art, struct reg_metadata *md)
+stored(struct registry_fixture *f, const char *id, struct reg_artifact *art,
+       struct reg_metadata *md)
 {
     assert_int_equal(reg_store_get(f->store, &f->arena, id, art), REG_OK);
     assert_int_equal(reg_metadata_read(&f->arena, art->metadata, md), REG_OK);
@@ -95,7 +54,7 @@ stored(struct fixture *f, const char *id, struct reg_artifact *art, struct reg_m
 static void
 test_model_stored_with_rating(void **state)
 {
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     struct reg_artifact art, back;
     struct reg_metadata md;
     struct reg_rating r;
@@ -121,7 +80,7 @@ test_model_stored_with_rating(void **state)
 static void
 test_parents_rating(void **state)
 {
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     struct reg_artifact base, child, back;
     struct reg_metadata md, base_md;
 
@@ -148,7 +107,7 @@ test_parents_rating(void **state)
 static void
 test_card_parents(void **state)
 {
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     struct reg_artifact art, back;
     struct reg_metadata md;
 
@@ -165,7 +124,7 @@ test_card_parents(void **state)
 static void
 test_unknown_repository(void **state)
 {
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     struct reg_artifact art;
 
     assert_int_equal(create(f, REG_TYPE_MODEL, "https://huggingface.co/org/missing-model", &art),
@@ -183,7 +142,7 @@ test_unknown_repository(void **state)
 static void
 test_gate(void **state)
 {
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     struct reg_artifact art;
 
     assert_int_equal(
@@ -207,7 +166,7 @@ test_gate(void **state)
 static void
 test_upstream_down(void **state)
 {
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     struct reg_artifact art;
 
     fixture_config("{\"fail\": \"500\"}");
@@ -222,7 +181,7 @@ test_upstream_down(void **state)
 static void
 test_linked_repository_down(void **state)
 {
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     struct reg_artifact art;
 
     fixture_config("{\"fail\": \"500\", \"fail_paths\": \"^/repos/\"}");
@@ -238,7 +197,7 @@ test_linked_repository_down(void **state)
 static void
 test_dataset_and_kaggle(void **state)
 {
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     struct reg_artifact art, back;
     struct reg_metadata md;
 
@@ -261,7 +220,7 @@ test_dataset_and_kaggle(void **state)
 static void
 test_code_subdir(void **state)
 {
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     struct reg_artifact whole, part, back;
     struct reg_metadata md, part_md;
 
@@ -281,7 +240,7 @@ test_code_subdir(void **state)
 static void
 test_update(void **state)
 {
-    struct fixture *f = *state;
+    struct registry_fixture *f = *state;
     struct reg_artifact art, upd, back;
     struct reg_metadata md;
     const char *before;
@@ -310,16 +269,18 @@ main(void)
 {
     const char *url = getenv(UPSTREAM_ENV);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_model_stored_with_rating, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_parents_rating, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_card_parents, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_repository, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_gate, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_upstream_down, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_linked_repository_down, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dataset_and_kaggle, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_code_subdir, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_stored_with_rating, registry_setup,
+                                        registry_teardown),
+        cmocka_unit_test_setup_teardown(test_parents_rating, registry_setup, registry_teardown),
+        cmocka_unit_test_setup_teardown(test_card_parents, registry_setup, registry_teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_repository, registry_setup, registry_teardown),
+        cmocka_unit_test_setup_teardown(test_gate, registry_setup, registry_teardown),
+        cmocka_unit_test_setup_teardown(test_upstream_down, registry_setup, registry_teardown),
+        cmocka_unit_test_setup_teardown(test_linked_repository_down, registry_setup,
+                                        registry_teardown),
+        cmocka_unit_test_setup_teardown(test_dataset_and_kaggle, registry_setup, registry_teardown),
+        cmocka_unit_test_setup_teardown(test_code_subdir, registry_setup, registry_teardown),
+        cmocka_unit_test_setup_teardown(test_update, registry_setup, registry_teardown),
     };
 
     if (!url || !*url) {
