@@ -7,6 +7,7 @@ registryd) on a free loopback port and a fresh data directory, and tears it down
   stack_factory  starts private stacks with extra environment: stack_factory(VAR=value, ...)
   module_stack_factory  the same, for stacks shared by the tests of one module
   scan_policy_stack  (policy, stack) under REGISTRY_SCAN_POLICY=flag, then off (module-scoped)
+  dynalite       a module's own dynalite, for stacks behind faulty_dynamo's proxy
 
 Every stack is logged in as the default admin (stack.token), which apiutil.call() sends as
 X-Authorization. Stacks run with TEST_ENV (a cheap PBKDF2 and a token that never runs out of
@@ -640,6 +641,20 @@ def module_stack_factory(store_server, upstream_server):
 @pytest.fixture
 def private_stack(stack_factory):
     return stack_factory()
+
+
+@pytest.fixture(scope="module")
+def dynalite():
+    """A dynalite of the module's own, for stacks behind faulty_dynamo's proxy (whatever
+    REGISTRY_TEST_STORE says): faulty_dynamo.faulty_stack(dynalite, factory, prefix)."""
+    server = faulty_dynamo.Dynalite()
+    try:
+        server.start()
+    except faulty_dynamo.DynaliteError as e:
+        server.cleanup()
+        pytest.fail(f"cannot start dynalite: {e}", pytrace=False)
+    yield server
+    server.cleanup()
 
 
 @pytest.fixture(scope="module", params=["flag", "off"])

@@ -21,6 +21,7 @@ Both run in the test process; the proxy is what registryd's AWS_ENDPOINT_URL_DYN
 at in tests/api/test_dynamodb_faults.py.
 """
 
+import itertools
 import http.client
 import http.server
 import json
@@ -398,3 +399,20 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             self._reply(status, data, crc=(zlib.crc32(data) + 1) & 0xFFFFFFFF)
             return
         self._reply(status, data, crc=int(crc) if crc and crc.isdigit() else None)
+
+
+_STACK_TABLES = itertools.count(1)
+
+
+def faulty_stack(dynalite, factory, prefix, workers=2):
+    """A stack (from a conftest stack factory) whose store is DynamoDB, a table of its own named
+    after prefix, behind a new proxy to dynalite: stack.proxy, which the caller stops."""
+    proxy = FaultyDynamo(dynalite.endpoint).start()
+    env = store_env(proxy.endpoint, f"{prefix}-{next(_STACK_TABLES)}")
+    try:
+        s = factory(workers=workers, **env)
+    except BaseException:
+        proxy.stop()
+        raise
+    s.proxy = proxy
+    return s

@@ -9,7 +9,6 @@ every request must answer within apiutil's client timeout.
 """
 
 import concurrent.futures
-import itertools
 
 import pytest
 
@@ -31,37 +30,11 @@ ARTIFACT_ITEM = '"write_token"'  # only the artifact item's PutItem carries a wr
 URL_CLAIM = '"U#'  # the URL claim's key
 ARTIFACT_KEY = '"sk":{"S":"A"}'  # the artifact item's sort key (request bodies are plain JSON)
 COUNT_BUMP = "#count :one"  # the counters update that ends a registration
-_TABLES = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def dynalite():
-    server = faulty_dynamo.Dynalite()
-    try:
-        server.start()
-    except faulty_dynamo.DynaliteError as e:
-        server.cleanup()
-        pytest.fail(f"cannot start dynalite: {e}", pytrace=False)
-    yield server
-    server.cleanup()
-
-
-def _faulty_stack(dynalite, factory):
-    """A stack whose store is DynamoDB (a table of its own) behind a new proxy: stack.proxy."""
-    proxy = faulty_dynamo.FaultyDynamo(dynalite.endpoint).start()
-    env = faulty_dynamo.store_env(proxy.endpoint, f"faults-{next(_TABLES)}")
-    try:
-        s = factory(workers=2, **env)
-    except BaseException:
-        proxy.stop()
-        raise
-    s.proxy = proxy
-    return s
 
 
 @pytest.fixture(scope="module")
 def shared(dynalite, module_stack_factory):
-    s = _faulty_stack(dynalite, module_stack_factory)
+    s = faulty_dynamo.faulty_stack(dynalite, module_stack_factory, "faults")
     yield s
     s.proxy.stop()
 
@@ -80,7 +53,7 @@ def faulty(shared):
 @pytest.fixture
 def private_faulty(dynalite, stack_factory):
     """A stack of its own behind a proxy of its own, for tests that leave it broken."""
-    s = _faulty_stack(dynalite, stack_factory)
+    s = faulty_dynamo.faulty_stack(dynalite, stack_factory, "faults")
     yield s
     s.proxy.stop()
 

@@ -10,7 +10,6 @@ by the sweep.
 """
 
 import concurrent.futures
-import itertools
 import threading
 import time
 
@@ -27,7 +26,6 @@ from apiutil import (
 )
 
 HF = "https://huggingface.co/"
-_TABLES = itertools.count(1)
 
 
 def model_url(tag, i):
@@ -277,30 +275,11 @@ def test_expired_group_is_swept(registry):
 # -- DynamoDB faults (behind faulty_dynamo's proxy, whatever REGISTRY_TEST_STORE says) ---------
 
 
-@pytest.fixture(scope="module")
-def dynalite():
-    server = faulty_dynamo.Dynalite()
-    try:
-        server.start()
-    except faulty_dynamo.DynaliteError as e:
-        server.cleanup()
-        pytest.fail(f"cannot start dynalite: {e}", pytrace=False)
-    yield server
-    server.cleanup()
-
-
 @pytest.fixture
 def faulty(dynalite, stack_factory):
-    proxy = faulty_dynamo.FaultyDynamo(dynalite.endpoint).start()
-    env = faulty_dynamo.store_env(proxy.endpoint, f"groups-{next(_TABLES)}")
-    try:
-        s = stack_factory(workers=2, **env)
-    except BaseException:
-        proxy.stop()
-        raise
-    s.proxy = proxy
+    s = faulty_dynamo.faulty_stack(dynalite, stack_factory, "groups")
     yield s
-    proxy.stop()
+    s.proxy.stop()
 
 
 def test_dynamodb_store_failing_after_first_write_leaves_nothing(faulty):
