@@ -183,6 +183,36 @@ reg_bundle_index_forget(struct reg_blobs *b, const char *id)
     return st;
 }
 
+struct id_lister {
+    reg_blobs_key_fn fn;
+    void *ctx;
+};
+
+/* Hands the id of record key "records/<id>/<aspect>.json" on. */
+static enum reg_status
+list_id(void *ctx, const char *key)
+{
+    const struct id_lister *l = ctx;
+    char id[REG_ID_MAX + 1];
+
+    if (sscanf(key, RECORDS "%32[A-Za-z0-9-]/", id) != 1)
+        return REG_OK;
+    return l->fn(l->ctx, id);
+}
+
+enum reg_status
+reg_bundle_index_ids(struct reg_blobs *b, const char *prefix, reg_blobs_key_fn fn, void *ctx)
+{
+    struct id_lister l = {fn, ctx};
+    struct reg_arena a;
+    enum reg_status st;
+
+    reg_arena_init(&a);
+    st = reg_blobs_meta_list(b, reg_arena_sprintf(&a, RECORDS "%s", prefix), list_id, &l);
+    reg_arena_cleanup(&a);
+    return st;
+}
+
 /* Removes a marker left without its record, and its blob. */
 static enum reg_status
 drop_ref(void *ctx, const char *key)

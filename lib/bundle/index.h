@@ -51,6 +51,11 @@ enum reg_status reg_bundle_index_drop_unused(struct reg_blobs *b, const char *sh
 /* Removes every record of artifact id and each blob no other record names (delete, update). */
 enum reg_status reg_bundle_index_forget(struct reg_blobs *b, const char *id);
 
+/* Calls fn with the id of every record whose id starts with prefix (once per aspect it has);
+ * a status other than REG_OK stops the listing and is returned. */
+enum reg_status reg_bundle_index_ids(struct reg_blobs *b, const char *prefix, reg_blobs_key_fn fn,
+                                     void *ctx);
+
 /* Removes every record, marker and marked blob (reset). */
 enum reg_status reg_bundle_index_forget_all(struct reg_blobs *b);
 

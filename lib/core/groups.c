@@ -9,11 +9,16 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/rand.h>
+
 #include "base/json.h"
 #include "base/log.h"
+#include "bundle/index.h"
 
 /* Attempts at drawing a group id that is not taken (63 random bits: one almost always). */
 #define ID_ATTEMPTS 4
+/* The ids staged zips are kept under in the bundle index (staged_id). */
+#define STAGED_PREFIX "g-"
 
 static const char *const state_names[] = {
     [REG_GROUP_OPEN] = "open",
@@ -103,11 +108,14 @@ blame(enum reg_status st, int index, const char *op)
     return reg_errorf(st, "command %d (%s): %s", index + 1, op, why);
 }
 
-/* The fields of a command as the registry keeps them. */
+/* The fields of a command as the registry keeps them. An upload's url is "upload://<sha256>"
+ * of its zip, staged is the id its blob is kept under until the execute (staged_id) and size
+ * the zip's. */
 struct command {
-    const char *op, *type_name, *url, *name, *id;
+    const char *op, *type_name, *url, *name, *id, *staged;
     enum reg_artifact_type type;
-    bool update;
+    int64_t size;
+    bool update, upload;
 };
 
 static enum reg_status
@@ -117,8 +125,9 @@ read_command(struct json_object *obj, struct command *c)
 
     memset(c, 0, sizeof(*c));
     st = reg_json_get_string(obj, "op", &c->op);
-    if (st == REG_OK && strcmp(c->op, "ingest") != 0 && strcmp(c->op, "update") != 0)
-        st = reg_errorf(REG_EINVAL, "op '%.32s' is not ingest or update", c->op);
+    if (st == REG_OK && strcmp(c->op, "ingest") != 0 && strcmp(c->op, "update") != 0 &&
+        strcmp(c->op, "upload") != 0)
+        st = reg_errorf(REG_EINVAL, "op '%.32s' is not ingest, update or upload", c->op);
     if (st == REG_OK)
         st = reg_json_get_string(obj, "type", &c->type_name);
     if (st == REG_OK)
@@ -129,7 +138,11 @@ read_command(struct json_object *obj, struct command *c)
         st = reg_json_opt_string(obj, "name", &c->name);
     if (st == REG_OK)
         st = reg_json_opt_string(obj, "id", &c->id);
+    if (st == REG_OK)
+        st = reg_json_opt_string(obj, "staged", &c->staged);
     c->update = st == REG_OK && strcmp(c->op, "update") == 0;
+    c->upload = st == REG_OK && strcmp(c->op, "upload") == 0;
+    c->size = c->upload ? reg_json_int(obj, "size") : 0;
     if (st == REG_OK && c->update && !c->id)
         st = reg_errorf(REG_EINVAL, "an update names the artifact's id");
     if (st == REG_OK && !c->update && c->id)
@@ -163,8 +176,13 @@ check_command(struct reg_store *store, struct reg_arena *a, struct json_object *
 {
     struct reg_source src;
     struct reg_artifact art;
-    enum reg_status st = reg_artifact_source_parse(a, c->type, c->url, &src);
+    enum reg_status st = REG_OK;
 
+    if (c->upload)
+        st = reg_errorf(REG_EINVAL, "an upload is appended by POST /groups/{id}/uploads, with "
+                                    "the zip as the body");
+    if (st == REG_OK)
+        st = reg_artifact_source_parse(a, c->type, c->url, &src);
     if (st == REG_OK && c->name)
         st = reg_artifact_name_check(c->name);
     if (st == REG_OK && c->update) {
@@ -190,6 +208,10 @@ command_json(const struct command *c)
         json_object_object_add(obj, "name", json_object_new_string(c->name));
     if (c->id)
         json_object_object_add(obj, "id", json_object_new_string(c->id));
+    if (c->upload) {
+        json_object_object_add(obj, "size", json_object_new_int64(c->size));
+        json_object_object_add(obj, "staged", json_object_new_string(c->staged));
+    }
     return obj;
 }
 
@@ -208,6 +230,35 @@ advance(struct reg_store *store, const struct reg_group *g, struct reg_group *ne
     return reg_store_group_put(store, next, g->version);
 }
 
+/* The open group id that takes one more command: *g as read, *cmds its commands. */
+static enum reg_status
+open_group(struct reg_store *store, struct reg_arena *a, const struct reg_group_caller *caller,
+           const char *id, struct reg_group *g, struct json_object **cmds)
+{
+    enum reg_status st = reg_group_get(store, a, caller, id, g);
+
+    if (st == REG_OK && g->state != REG_GROUP_OPEN)
+        st = reg_errorf(REG_ECONFLICT, "group %s is %s: it takes no more commands", id,
+                        reg_group_state_name(g->state));
+    if (st == REG_OK)
+        st = commands_of(a, g, cmds);
+    if (st == REG_OK && json_object_array_length(*cmds) >= REG_GROUP_MAX_COMMANDS)
+        st = reg_errorf(REG_EINVAL, "group %s holds %d commands, the most a group may", id,
+                        REG_GROUP_MAX_COMMANDS);
+    return st;
+}
+
+/* Stores group g (read as *g) with command c added; *out is the group after. */
+static enum reg_status
+add_command(struct reg_store *store, struct reg_arena *a, const struct reg_group *g,
+            struct json_object *cmds, const struct command *c, struct reg_group *out)
+{
+    json_object_array_add(cmds, command_json(c));
+    *out = *g;
+    out->commands = to_text(a, cmds);
+    return advance(store, g, out);
+}
+
 enum reg_status
 reg_group_append(struct reg_store *store, struct reg_arena *a,
                  const struct reg_group_caller *caller, const char *id, struct json_object *command,
@@ -216,16 +267,8 @@ reg_group_append(struct reg_store *store, struct reg_arena *a,
     struct reg_group g;
     struct json_object *cmds = NULL;
     struct command c;
-    enum reg_status st = reg_group_get(store, a, caller, id, &g);
+    enum reg_status st = open_group(store, a, caller, id, &g, &cmds);
 
-    if (st == REG_OK && g.state != REG_GROUP_OPEN)
-        st = reg_errorf(REG_ECONFLICT, "group %s is %s: it takes no more commands", id,
-                        reg_group_state_name(g.state));
-    if (st == REG_OK)
-        st = commands_of(a, &g, &cmds);
-    if (st == REG_OK && json_object_array_length(cmds) >= REG_GROUP_MAX_COMMANDS)
-        st = reg_errorf(REG_EINVAL, "group %s holds %d commands, the most a group may", id,
-                        REG_GROUP_MAX_COMMANDS);
     if (st != REG_OK)
         return st;
     st = read_command(command, &c);
@@ -233,16 +276,112 @@ reg_group_append(struct reg_store *store, struct reg_arena *a,
         st = check_command(store, a, cmds, &c);
     if (st != REG_OK)
         return blame(st, (int)json_object_array_length(cmds), c.op ? c.op : "?");
-    json_object_array_add(cmds, command_json(&c));
-    *out = g;
-    out->commands = to_text(a, cmds);
-    return advance(store, &g, out);
+    return add_command(store, a, &g, cmds, &c, out);
+}
+
+/* The id a staged zip's blob is kept under (bundle/index.h) until its group executes:
+ * "g-<group id>-<8 hex digits>", unique per append, so that two appends racing for one group
+ * never share it; the sweep reads the group id back from it. */
+static const char *
+staged_id(struct reg_arena *a, const char *group_id)
+{
+    unsigned char r[4];
+
+    if (RAND_bytes(r, sizeof(r)) != 1)
+        reg_oom(); /* as reg_artifact_id_new: the CSPRNG cannot fail short of a broken process */
+    return reg_arena_sprintf(a, STAGED_PREFIX "%s-%02x%02x%02x%02x", group_id, r[0], r[1], r[2],
+                             r[3]);
+}
+
+/* Releases the blob reference kept under id (a staged zip, or the record of an upload that
+ * did not commit); a failure is logged: the sweep retries staged ones. */
+static void
+release_record(struct reg_blobs *blobs, const char *id)
+{
+    if (reg_bundle_index_forget(blobs, id) != REG_OK)
+        reg_log(REG_LOG_WARN, "bundle record %s not released: %s", id, reg_error_detail());
+}
+
+enum reg_status
+reg_group_append_upload(struct reg_store *store, const struct reg_upload_place *place,
+                        struct reg_arena *a, const struct reg_group_caller *caller, const char *id,
+                        enum reg_artifact_type t, const char *name,
+                        const struct reg_upload_body *body, struct reg_group *out)
+{
+    struct reg_bundle_record rec;
+    struct reg_group g;
+    struct json_object *cmds = NULL;
+    struct command c = {.op = "upload", .name = name, .type = t, .upload = true};
+    int index;
+    enum reg_status st = open_group(store, a, caller, id, &g, &cmds);
+
+    if (st != REG_OK)
+        return st;
+    index = (int)json_object_array_length(cmds);
+    c.type_name = reg_artifact_type_name(t);
+    st = reg_artifact_name_check(name);
+    if (st == REG_OK)
+        st = reg_upload_stage(place, a, body, &rec);
+    if (st != REG_OK)
+        return blame(st, index, c.op);
+    c.url = rec.url;
+    c.size = rec.size;
+    c.staged = staged_id(a, id);
+    st = check_overlap(cmds, &c);
+    if (st == REG_OK)
+        st = reg_bundle_index_set(place->blobs, c.staged, REG_BUNDLE_FULL, &rec);
+    if (st != REG_OK) {
+        (void)reg_bundle_index_drop_unused(place->blobs, rec.sha256);
+        return blame(st, index, c.op);
+    }
+    st = add_command(store, a, &g, cmds, &c, out);
+    if (st != REG_OK)
+        release_record(place->blobs, c.staged);
+    return st;
+}
+
+struct staged_sweep {
+    struct reg_store *store;
+    struct reg_blobs *blobs;
+    int64_t now;
+};
+
+/* Releases staged zip id unless its group may still execute it: it is gone, expired,
+ * committed (the artifact holds its own reference) or failed. */
+static enum reg_status
+sweep_staged_one(void *ctx, const char *id)
+{
+    const struct staged_sweep *sw = ctx;
+    char group_id[REG_ID_MAX + 1];
+    struct reg_group g;
+    struct reg_arena a;
+    enum reg_status st;
+
+    if (sscanf(id, STAGED_PREFIX "%32[0-9]-", group_id) != 1)
+        return REG_OK;
+    reg_arena_init(&a);
+    st = reg_store_group_get(sw->store, &a, group_id, &g);
+    if (st == REG_ENOTFOUND ||
+        (st == REG_OK &&
+         (g.expires < sw->now || g.state == REG_GROUP_COMMITTED || g.state == REG_GROUP_FAILED)))
+        release_record(sw->blobs, id);
+    reg_arena_cleanup(&a);
+    return REG_OK; /* one group the store cannot read now does not stop the others */
+}
+
+void
+reg_group_sweep_staged(struct reg_store *store, struct reg_blobs *blobs)
+{
+    struct staged_sweep sw = {store, blobs, (int64_t)time(NULL)};
+
+    if (reg_bundle_index_ids(blobs, STAGED_PREFIX, sweep_staged_one, &sw) != REG_OK)
+        reg_log(REG_LOG_WARN, "staged uploads not swept: %s", reg_error_detail());
 }
 
 /* Runs command c's ingest: *art is what the commit writes (a fresh id for an ingest). */
 static enum reg_status
-run_command(const struct reg_registry *r, struct reg_arena *a, const struct command *c,
-            struct reg_artifact *art)
+run_ingest(const struct reg_registry *r, struct reg_arena *a, const struct command *c,
+           struct reg_artifact *art)
 {
     struct reg_source src;
     struct reg_ingest_result got;
@@ -270,6 +409,26 @@ run_command(const struct reg_registry *r, struct reg_arena *a, const struct comm
     art->readme = got.readme;
     art->metadata = got.metadata;
     return REG_OK;
+}
+
+/* Runs upload command c: its staged zip checked, scanned, rated and gated (core/upload.h), and
+ * recorded as the full bundle of *art's fresh id before the commit, so that the artifact has
+ * its zip from the moment it is visible (execute releases the record if the group fails). */
+static enum reg_status
+run_upload(const struct reg_registry *r, const struct reg_upload_place *place, struct reg_arena *a,
+           const struct command *c, struct reg_artifact *art)
+{
+    struct reg_bundle_record rec;
+    enum reg_status st = reg_bundle_index_get(place->blobs, c->staged, REG_BUNDLE_FULL, &rec);
+
+    if (st == REG_ENOTFOUND)
+        st = reg_errorf(REG_ECONFLICT, "the staged zip of %s was swept", c->name);
+    if (st == REG_OK)
+        st = reg_upload_staged(r, place, a, c->type, c->name, &rec, art, NULL);
+    if (st != REG_OK)
+        return st;
+    reg_artifact_id_new(art->id);
+    return reg_bundle_index_set(place->blobs, art->id, REG_BUNDLE_FULL, &rec);
 }
 
 /* Records why the group failed (the caller's error stays the one returned). */
@@ -300,23 +459,43 @@ result_json(const struct reg_artifact *arts, int n)
     return res;
 }
 
-/* Runs every command's ingest; the first failure stops them, blamed on its command. */
+/* Runs every command's ingest or upload; the first failure stops them, blamed on its command.
+ * *ran counts the commands that ran (the uploads among them hold bundle records). */
 static enum reg_status
-run_all(const struct reg_registry *r, struct reg_arena *a, struct json_object *cmds,
-        struct reg_artifact *arts, bool *updated)
+run_all(const struct reg_registry *r, const struct reg_upload_place *place, struct reg_arena *a,
+        struct json_object *cmds, struct reg_artifact *arts, bool *updated, int *ran)
 {
     int n = (int)json_object_array_length(cmds);
 
-    for (int i = 0; i < n; i++) {
+    for (*ran = 0; *ran < n; ++*ran) {
+        int i = *ran;
         struct command c;
         enum reg_status st = read_command(json_object_array_get_idx(cmds, (size_t)i), &c);
         if (st == REG_OK)
-            st = run_command(r, a, &c, &arts[i]);
+            st = c.upload ? run_upload(r, place, a, &c, &arts[i]) : run_ingest(r, a, &c, &arts[i]);
         if (st != REG_OK)
             return blame(st, i, c.op ? c.op : "?");
         updated[i] = c.update;
     }
     return REG_OK;
+}
+
+/* After the execute: the staged zips are released (a committed upload's artifact holds its
+ * own record); when the group failed, so are the records of the uploads that ran. */
+static void
+release_uploads(struct reg_blobs *blobs, struct json_object *cmds, const struct reg_artifact *arts,
+                int ran, bool committed)
+{
+    int n = (int)json_object_array_length(cmds);
+
+    for (int i = 0; i < n; i++) {
+        struct command c;
+        if (read_command(json_object_array_get_idx(cmds, (size_t)i), &c) != REG_OK || !c.upload)
+            continue;
+        release_record(blobs, c.staged);
+        if (!committed && i < ran)
+            release_record(blobs, arts[i].id);
+    }
 }
 
 /* Moves an open group to executing: of two executes, one wins and the other is refused. */
@@ -346,12 +525,14 @@ begin(struct reg_store *store, struct reg_arena *a, const struct reg_group_calle
 }
 
 enum reg_status
-reg_group_execute(const struct reg_registry *r, struct reg_arena *a,
-                  const struct reg_group_caller *caller, const char *id, struct reg_artifact **arts,
-                  bool **updated, int *n)
+reg_group_execute(const struct reg_registry *r, const struct reg_upload_place *place,
+                  struct reg_arena *a, const struct reg_group_caller *caller, const char *id,
+                  struct reg_artifact **arts, bool **updated, int *n)
 {
     struct reg_group g, done;
     struct json_object *cmds, *res;
+    char why[REG_ERROR_DETAIL_MAX];
+    int ran = 0;
     enum reg_status st = begin(r->store, a, caller, id, &g, &cmds);
 
     if (st != REG_OK)
@@ -359,7 +540,7 @@ reg_group_execute(const struct reg_registry *r, struct reg_arena *a,
     *n = (int)json_object_array_length(cmds);
     *arts = reg_arena_alloc(a, sizeof(**arts) * (size_t)*n);
     *updated = reg_arena_alloc(a, sizeof(**updated) * (size_t)*n);
-    st = run_all(r, a, cmds, *arts, *updated);
+    st = run_all(r, place, a, cmds, *arts, *updated, &ran);
     if (st == REG_OK) {
         done = g;
         done.state = REG_GROUP_COMMITTED;
@@ -375,7 +556,9 @@ reg_group_execute(const struct reg_registry *r, struct reg_arena *a,
                         reg_error_detail());
     if (st != REG_OK)
         record_failure(r->store, a, &g, st);
-    return st;
+    snprintf(why, sizeof(why), "%s", reg_error_detail());
+    release_uploads(place->blobs, cmds, *arts, ran, st == REG_OK);
+    return st == REG_OK ? REG_OK : reg_errorf(st, "%s", why);
 }
 
 struct json_object *

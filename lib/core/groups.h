@@ -3,7 +3,8 @@
  *
  *   create   an empty group (POST /groups): an id, its owner (the caller), an expiry.
  *   append   one command (POST /groups/{id}/commands): ingest (register a URL as a new
- *            artifact) or update (ingest a new URL for an artifact that exists). Each command is
+ *            artifact) or update (ingest a new URL for an artifact that exists); or an upload
+ *            (POST /groups/{id}/uploads, a zip body: core/upload.h). Each command is
  *            checked when it is appended (its type, URL, name, the artifact it updates, no two
  *            commands on one artifact or URL): a bad command is REG_EINVAL naming it, and the
  *            group is unchanged.
@@ -32,6 +33,16 @@
  * marked items removed (inserts) or restored (updates) first, and one committed whose marks
  * remain has them cleared. A group past its expiry answers 404 like one that never existed.
  *
+ * Uploads: the zip comes with the append request, so it is staged then: checked and put into
+ * the blob store under a bundle record of its own, "g-<group id>-<random>" (bundle/index.h), so
+ * that no other release removes the blob meanwhile. Its rating waits for the execute, like an
+ * ingest's. Before the commit each upload's zip is recorded as the full bundle of its new
+ * artifact, which can be downloaded from the moment it is visible; after the execute the staged
+ * records are released, and when the group failed the new ids' records too. The staged records
+ * of groups gone, expired or done (a worker that died midway) go with reg_group_sweep_staged. A
+ * crash between an upload's record and the commit leaves a record of an id never visible: its
+ * blob stays until a reset.
+ *
  * Ownership: strings of a group are allocated from the arena the caller passes.
  */
 #ifndef REG_CORE_GROUPS_H
@@ -44,6 +55,7 @@
 #include "base/status.h"
 #include "core/artifact.h"
 #include "core/registry.h"
+#include "core/upload.h"
 
 /* Commands one group may hold: its execute runs that many ingests in one request. */
 #define REG_GROUP_MAX_COMMANDS 16
@@ -98,12 +110,29 @@ enum reg_status reg_group_append(struct reg_store *store, struct reg_arena *a,
                                  const struct reg_group_caller *caller, const char *id,
                                  struct json_object *command, struct reg_group *out);
 
-/* Executes group id: every command or none (see the top of this file). *arts (count *n, from a)
+/* Appends an upload command: the zip body (a new artifact of type t named name) is checked
+ * (zip slip, bombs: REG_EINVAL) and staged in place's blob store (core/upload.h), kept under a
+ * bundle record of its own until the group executes, fails or expires. Its rating, scan and
+ * gate run at execute time, like an ingest's. REG_EINVAL when the same zip is in the group
+ * already; the rest as reg_group_append. */
+enum reg_status reg_group_append_upload(struct reg_store *store,
+                                        const struct reg_upload_place *place, struct reg_arena *a,
+                                        const struct reg_group_caller *caller, const char *id,
+                                        enum reg_artifact_type t, const char *name,
+                                        const struct reg_upload_body *body, struct reg_group *out);
+
+/* Releases the staged zips of groups that are gone, expired, committed or failed (a worker that
+ * died mid-append or mid-execute leaves them); lazy, like the sweep of expired groups. */
+void reg_group_sweep_staged(struct reg_store *store, struct reg_blobs *blobs);
+
+/* Executes group id: every command or none (see the top of this file). Upload commands read
+ * their staged zips from place's blob store. *arts (count *n, from a)
  * are the artifacts written, in command order, and (*updated)[i] says whether arts[i] was an
  * update. REG_ECONFLICT when the group is not open; REG_EINVAL when it is empty; a command's
  * failure is its status (REG_EDISQUALIFIED, REG_EUPSTREAM, REG_ECONFLICT...) with the detail
  * naming the command. */
-enum reg_status reg_group_execute(const struct reg_registry *r, struct reg_arena *a,
+enum reg_status reg_group_execute(const struct reg_registry *r,
+                                  const struct reg_upload_place *place, struct reg_arena *a,
                                   const struct reg_group_caller *caller, const char *id,
                                   struct reg_artifact **arts, bool **updated, int *n);
 

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "blob/blobs.h"
+#include "bundle/index.h"
 #include "core/registry.h"
 #include "core/security.h"
 
@@ -48,5 +49,25 @@ enum reg_status reg_upload(const struct reg_registry *r, const struct reg_upload
                            struct reg_arena *a, enum reg_artifact_type t, const char *name,
                            const struct reg_upload_body *body, struct reg_artifact *out,
                            struct reg_security_report *scanned);
+
+/*
+ * A package group's upload command (core/groups.h) in two steps, because the zip comes with the
+ * append and its rating waits for the execute:
+ *
+ * reg_upload_stage checks the zip (zip slip, bombs: 400) and puts it into the blob store; rec
+ * gets its sha256, size and url ("upload://<sha256>"). Nothing else is written: the caller
+ * records a reference to the blob (bundle/index.h) so that it is kept until the execute.
+ */
+enum reg_status reg_upload_stage(const struct reg_upload_place *place, struct reg_arena *a,
+                                 const struct reg_upload_body *body, struct reg_bundle_record *rec);
+
+/* reg_upload_staged reads the staged zip rec back into a temp file under place->tmp_dir and
+ * checks, scans, rates and gates it as reg_upload does, without writing anything: out is the
+ * artifact to write (type, name, url, readme, metadata; no id). scanned as reg_upload's. */
+enum reg_status reg_upload_staged(const struct reg_registry *r,
+                                  const struct reg_upload_place *place, struct reg_arena *a,
+                                  enum reg_artifact_type t, const char *name,
+                                  const struct reg_bundle_record *rec, struct reg_artifact *out,
+                                  struct reg_security_report *scanned);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * groups.c - atomic package groups (core/groups.h): POST /groups (create), GET /groups/{id},
- * POST /groups/{id}/commands (append one command) and POST /groups/{id}/execute.
+ * POST /groups/{id}/commands (append one command), POST /groups/{id}/uploads?type=&name= (append
+ * an upload: a zip body, stored by nginx like an artifact upload's) and
+ * POST /groups/{id}/execute.
  */
 #include <json-c/json.h>
 #include <string.h>
@@ -43,6 +45,8 @@ reg_handle_group_create(struct reg_app *app, struct reg_request *req, struct reg
         st = reg_json_opt_int(body, "ttl", 1, REG_GROUP_TTL_MAX, &ttl);
     if (st == REG_OK)
         st = reg_group_create(app->store, &req->arena, &who, ttl, &g);
+    if (st == REG_OK)
+        reg_group_sweep_staged(app->store, app->blobs);
     return st == REG_OK ? send_group(req, resp, 201, &g) : st;
 }
 
@@ -75,6 +79,26 @@ reg_handle_group_append(struct reg_app *app, struct reg_request *req, struct reg
     return st == REG_OK ? send_group(req, resp, 201, &g) : st;
 }
 
+enum reg_status
+reg_handle_group_upload(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
+{
+    struct reg_group_caller who = caller_of(req);
+    struct reg_upload_place place = reg_handler_upload_place(app, req);
+    struct reg_upload_body body = {req->body_file, req->body, req->body_len};
+    enum reg_artifact_type type = REG_TYPE_MODEL;
+    struct reg_group g;
+    const char *id;
+    char *name = NULL;
+    enum reg_status st = reg_handler_id_param(req, &id);
+
+    if (st == REG_OK)
+        st = reg_handler_upload_args(req, &type, &name);
+    if (st == REG_OK)
+        st = reg_group_append_upload(app->store, &place, &req->arena, &who, id, type, name, &body,
+                                     &g);
+    return st == REG_OK ? send_group(req, resp, 201, &g) : st;
+}
+
 /* What every committed command leaves besides its artifact: an audit entry, and for an
  * update its stored bundles dropped (the next download fetches the new source), as PUT does. */
 static void
@@ -90,6 +114,7 @@ enum reg_status
 reg_handle_group_execute(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
     struct reg_registry registry = reg_handler_registry(app);
+    struct reg_upload_place place = reg_handler_upload_place(app, req);
     struct reg_group_caller who = caller_of(req);
     struct reg_artifact *arts = NULL;
     bool *updated = NULL;
@@ -99,7 +124,7 @@ reg_handle_group_execute(struct reg_app *app, struct reg_request *req, struct re
     enum reg_status st = reg_handler_id_param(req, &id);
 
     if (st == REG_OK)
-        st = reg_group_execute(&registry, &req->arena, &who, id, &arts, &updated, &n);
+        st = reg_group_execute(&registry, &place, &req->arena, &who, id, &arts, &updated, &n);
     if (st != REG_OK)
         return st;
     list = reg_arena_own_json(&req->arena, json_object_new_array());

@@ -13,6 +13,7 @@
 #include "core/artifact.h"
 #include "core/audit.h"
 #include "core/registry.h"
+#include "core/upload.h"
 #include "http/router.h"
 
 /* reg_route.access: REG_PUBLIC needs no token; REG_ANY_USER any valid token (the handler
@@ -96,6 +97,13 @@ enum reg_status reg_handle_license_check(struct reg_app *, struct reg_request *,
 enum reg_status reg_handle_upload(struct reg_app *, struct reg_request *, struct reg_response *);
 enum reg_status reg_handle_upload_check(struct reg_app *, struct reg_request *,
                                         struct reg_response *);
+/* Where an upload of req goes (core/upload.h): the app's blob store, its data directory's
+ * tmp/, the upload cap and the scan policy; strings from req's arena. */
+struct reg_upload_place reg_handler_upload_place(struct reg_app *app, struct reg_request *req);
+/* An upload's arguments: its type (the {artifact_type} path parameter, or else the type query
+ * parameter), the required name query parameter (*name from req's arena), and a body. */
+enum reg_status reg_handler_upload_args(struct reg_request *req, enum reg_artifact_type *type,
+                                        char **name);
 
 /* download.c */
 enum reg_status reg_handle_download(struct reg_app *, struct reg_request *, struct reg_response *);
@@ -135,6 +143,8 @@ enum reg_status reg_handle_group_create(struct reg_app *, struct reg_request *,
                                         struct reg_response *);
 enum reg_status reg_handle_group_get(struct reg_app *, struct reg_request *, struct reg_response *);
 enum reg_status reg_handle_group_append(struct reg_app *, struct reg_request *,
+                                        struct reg_response *);
+enum reg_status reg_handle_group_upload(struct reg_app *, struct reg_request *,
                                         struct reg_response *);
 enum reg_status reg_handle_group_execute(struct reg_app *, struct reg_request *,
                                          struct reg_response *);

@@ -57,6 +57,7 @@ const struct reg_route reg_routes[] = {
     {"POST", "/groups", reg_handle_group_create, REG_PERM_UPLOAD, SMALL},
     {"GET", "/groups/{id}", reg_handle_group_get, REG_PERM_UPLOAD, SMALL},
     {"POST", "/groups/{id}/commands", reg_handle_group_append, REG_PERM_UPLOAD, SMALL},
+    {"POST", "/groups/{id}/uploads", reg_handle_group_upload, REG_PERM_UPLOAD, LARGE},
     {"POST", "/groups/{id}/execute", reg_handle_group_execute, REG_PERM_UPLOAD, SMALL},
     /* Sensitive models (sensitive.c): a monitor program is at most MONITOR bytes. */
     {"GET", "/artifact/model/{id}/sensitive", reg_handle_sensitive_get, REG_PERM_SEARCH, SMALL},

@@ -24,27 +24,46 @@
  * before it is read (conf/nginx.conf.in). */
 #define CHUNKED_LENGTH "chunked"
 
+struct reg_upload_place
+reg_handler_upload_place(struct reg_app *app, struct reg_request *req)
+{
+    return (struct reg_upload_place){app->blobs,
+                                     reg_arena_sprintf(&req->arena, "%s/tmp", app->config.data_dir),
+                                     app->config.upload_max_bytes, app->scan_policy};
+}
+
+enum reg_status
+reg_handler_upload_args(struct reg_request *req, enum reg_artifact_type *type, char **name)
+{
+    char *type_name = NULL;
+    enum reg_status st = REG_OK;
+
+    /* The artifact upload names the type in its path, a group's upload in its query. */
+    if (reg_request_param(req, "artifact_type"))
+        st = reg_handler_type_param(req, type);
+    else if ((st = reg_str_query_param(&req->arena, req->query, "type", &type_name)) == REG_OK)
+        st = reg_artifact_type_parse(type_name ? type_name : "", type);
+    if (st == REG_OK)
+        st = reg_str_query_param(&req->arena, req->query, "name", name);
+    if (st == REG_OK && (!*name || !**name))
+        st = reg_errorf(REG_EINVAL, "the name query parameter is required");
+    if (st == REG_OK && !req->body_file && req->body_len == 0)
+        st = reg_errorf(REG_EINVAL, "the body must be a zip file");
+    return st;
+}
+
 enum reg_status
 reg_handle_upload(struct reg_app *app, struct reg_request *req, struct reg_response *resp)
 {
     struct reg_registry registry = reg_handler_registry(app);
     struct reg_upload_body body = {req->body_file, req->body, req->body_len};
-    struct reg_upload_place place = {app->blobs,
-                                     reg_arena_sprintf(&req->arena, "%s/tmp", app->config.data_dir),
-                                     app->config.upload_max_bytes, app->scan_policy};
-    enum reg_artifact_type type;
+    struct reg_upload_place place = reg_handler_upload_place(app, req);
+    enum reg_artifact_type type = REG_TYPE_MODEL;
     struct reg_artifact art;
     struct reg_security_report scanned = {.nfiles = -1};
     char *name = NULL;
-    enum reg_status st;
+    enum reg_status st = reg_handler_upload_args(req, &type, &name);
 
-    st = reg_handler_type_param(req, &type);
-    if (st == REG_OK)
-        st = reg_str_query_param(&req->arena, req->query, "name", &name);
-    if (st == REG_OK && (!name || !*name))
-        st = reg_errorf(REG_EINVAL, "the name query parameter is required");
-    if (st == REG_OK && !body.path && body.len == 0)
-        st = reg_errorf(REG_EINVAL, "the body must be a zip file");
     if (st == REG_OK)
         st = reg_upload(&registry, &place, &req->arena, type, name, &body, &art, &scanned);
     if (app->pool && scanned.nfiles >= 0)

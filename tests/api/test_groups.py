@@ -1,27 +1,36 @@
 """Atomic package groups (core/groups.h): POST /groups, POST /groups/{id}/commands,
-POST /groups/{id}/execute, GET /groups/{id}.
+POST /groups/{id}/uploads, POST /groups/{id}/execute, GET /groups/{id}.
 
 Runs on the store REGISTRY_TEST_STORE names: the happy path, every error status, a reader
 polling enumerate and byName while a group of several artifacts executes (it sees all of them or
 none), an upstream failing for the third ingest (nothing visible), expiry, and, on DynamoDB
 behind the fault-injecting proxy (whatever the store, like test_dynamodb_faults.py), the store
 failing after the first artifact was written and a commit that dies before its flip, cleaned up
-by the sweep.
+by the sweep. Upload commands go through nginx as artifact uploads do (the body stored to a file,
+the upload check first): staged at append, visible and downloadable only after the execute, and
+their staged zips released when the group fails or expires.
 """
 
 import concurrent.futures
+import io
+import os
 import threading
 import time
+import urllib.parse
+import zipfile
 
 import pytest
 
 import faulty_dynamo
 from apiutil import (
+    MODEL_CARD,
     assert_error,
     assert_json_status,
     call,
     enumerate_all,
+    make_zip,
     register,
+    safetensors_bytes,
     user_token,
 )
 
@@ -58,6 +67,31 @@ def ingest(type_, url, name=None):
 
 def execute(s, gid, **kw):
     return call(s, "POST", f"/groups/{gid}/execute", **kw)
+
+
+def upload(s, gid, type_, data, name, **kw):
+    query = urllib.parse.urlencode({k: v for k, v in (("type", type_), ("name", name)) if v})
+    return call(s, "POST", f"/groups/{gid}/uploads?{query}", data=data,
+                headers={"Content-Type": "application/zip"}, **kw)
+
+
+def model_zip():
+    """A model zip the rating accepts (random weights: each call gives another zip); the card
+    names acme-sentiment, so it is uploaded under that name."""
+    return make_zip([("README.md", MODEL_CARD), ("config.json", '{"model_type": "bert"}'),
+                     ("model.safetensors", safetensors_bytes(200000))])
+
+
+def dataset_zip(tag):
+    return make_zip([("README.md", f"# {tag}\nRows for the group tests.\n"),
+                     ("train.csv", f"text,label\n{tag},1\n")])
+
+
+def blob_files(s):
+    """Files under the data directory's blobs/ (the disk blob store: zips, records, markers)."""
+    root = os.path.join(s.data_dir, "blobs")
+    return sorted(os.path.relpath(os.path.join(d, f), root)
+                  for d, _, files in os.walk(root) for f in files)
 
 
 def names(s):
@@ -270,6 +304,93 @@ def test_expired_group_is_swept(registry):
     make_group(s)  # creating a group sweeps the expired ones
     assert_error(call(s, "GET", f"/groups/{gid}"), "not_found", 404)
     assert_error(execute(s, gid), "not_found", 404)
+
+
+def test_upload_commands_commit_with_the_group(registry):
+    s = registry
+    gid = make_group(s)
+    model, data = model_zip(), dataset_zip("grp-up")
+    g = assert_json_status(upload(s, gid, "model", model, "acme-sentiment"), 201)
+    assert g["commands"][0]["op"] == "upload" and g["commands"][0]["size"] == len(model)
+    assert g["commands"][0]["url"].startswith("upload://")
+    assert_json_status(upload(s, gid, "dataset", data, "grp-rows"), 201)
+    assert_json_status(append(s, gid, ingest("model", model_url("up", 1))), 201)
+    # staged, not executed: nothing is visible
+    assert names(s) == []
+    arts = assert_json_status(execute(s, gid), 200)
+    assert [a["metadata"]["name"] for a in arts] == ["acme-sentiment", "grp-rows", "model-1"]
+    assert names(s) == ["acme-sentiment", "grp-rows", "model-1"]
+    # the uploads download as the zips sent; each rated and scanned like a single upload
+    for art, sent in ((arts[0], model), (arts[1], data)):
+        meta = art["metadata"]
+        r = call(s, "GET", f"/download/{meta['type']}/{meta['id']}")
+        assert r.status_code == 200 and r.content == sent
+    rating = assert_json_status(call(s, "GET", f"/artifact/model/{arts[0]['metadata']['id']}/rate"),
+                                200)
+    assert rating["net_score"] > 0
+    report = assert_json_status(
+        call(s, "GET", f"/artifact/model/{arts[0]['metadata']['id']}/security"), 200)
+    assert report["scanned"] is True
+    trail = assert_json_status(call(s, "GET", f"/artifact/dataset/{arts[1]['metadata']['id']}/audit"),
+                               200)
+    assert trail[0]["action"] == "CREATE"
+
+
+def test_upload_command_errors(registry):
+    s = registry
+    gid = make_group(s)
+    data = dataset_zip("grp-err")
+    slip = make_zip([("README.md", "# x\n"), ("../evil.txt", "x")])
+    for args, words in (((b"not a zip", "n1"), "command 1 (upload)"),
+                        ((slip, "n2"), "command 1 (upload)"),
+                        ((data, None), "name"),
+                        ((b"", "n3"), "zip")):
+        body = assert_error(upload(s, gid, "dataset", *args), "bad_request", 400)
+        assert words in body["detail"], body
+    assert_error(upload(s, gid, "film", data, "n4"), "bad_request", 400)
+    assert_json_status(upload(s, gid, "dataset", data, "rows"), 201)
+    body = assert_error(upload(s, gid, "dataset", data, "rows-again"), "bad_request", 400)
+    assert "already names" in body["detail"], body
+    # a client cannot name a staged zip in a JSON command
+    forged = {"op": "upload", "type": "dataset", "url": "upload://" + "0" * 64, "name": "x"}
+    body = assert_error(append(s, gid, forged), "bad_request", 400)
+    assert "/uploads" in body["detail"], body
+    assert_error(upload(s, "424242424242", "dataset", data, "rows"), "not_found", 404)
+    assert upload(s, gid, "dataset", data, "rows", token=None).status_code == 403
+    reader = user_token(s, "grp-up-reader", ["search"])
+    assert upload(s, gid, "dataset", data, "rows", token=reader).status_code == 401
+    bob = user_token(s, "grp-up-bob", ["upload", "search"])
+    assert_error(upload(s, gid, "dataset", dataset_zip("bob"), "rows", token=bob), "forbidden",
+                 403)
+    assert len(assert_json_status(call(s, "GET", f"/groups/{gid}"), 200)["commands"]) == 1
+    assert_json_status(execute(s, gid), 200)
+    assert_error(upload(s, gid, "dataset", dataset_zip("late"), "late"), "conflict", 409)
+
+
+def test_upload_refused_at_execute_leaves_nothing(registry):
+    s = registry
+    before = blob_files(s)
+    gid = make_group(s)
+    assert_json_status(upload(s, gid, "dataset", dataset_zip("grp-refused"), "rows"), 201)
+    weak = make_zip([("README.md", "# tiny\n"), ("config.json", '{"model_type": "bert"}')])
+    assert_json_status(upload(s, gid, "model", weak, "tiny"), 201)
+    assert len(blob_files(s)) > len(before)  # staged
+    body = assert_error(execute(s, gid), "disqualified", 424)
+    assert "command 2 (upload)" in body["detail"], body
+    assert names(s) == []
+    assert assert_json_status(call(s, "GET", f"/groups/{gid}"), 200)["state"] == "failed"
+    assert blob_files(s) == before  # the staged zips, and the records of the new ids, released
+
+
+def test_expired_group_releases_its_staged_zips(registry):
+    s = registry
+    before = blob_files(s)
+    gid = make_group(s, ttl=1)
+    assert_json_status(upload(s, gid, "dataset", dataset_zip("grp-ttl"), "rows"), 201)
+    assert len(blob_files(s)) > len(before)
+    time.sleep(2.1)
+    make_group(s)  # creating a group sweeps expired groups and their staged zips
+    assert blob_files(s) == before
 
 
 # -- DynamoDB faults (behind faulty_dynamo's proxy, whatever REGISTRY_TEST_STORE says) ---------

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import {createRequire} from 'node:module';
+import {execFileSync} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import {chromium} from 'playwright-core';
 import lighthouse from 'lighthouse';
@@ -867,6 +868,13 @@ test(`Lighthouse accessibility of the main pages scores at least ${LIGHTHOUSE_MI
   }
 });
 
+/** A zip of {name: text} files, written by Python's zipfile (the API tests' zips come from it
+ *  too). */
+function zipOf(files) {
+  const script = 'import io, json, sys, zipfile\nb = io.BytesIO()\nwith zipfile.ZipFile(b, "w") as z:\n    for n, t in json.load(sys.stdin).items(): z.writestr(n, t)\nsys.stdout.buffer.write(b.getvalue())';
+  return execFileSync('/usr/bin/python3', ['-c', script], {input: JSON.stringify(files)});
+}
+
 test('a package group on the register page: all registered together, or none with the reason in words', async () => {
   await page.getByRole('link', {name: 'Register', exact: true}).click();
   await page.getByRole('heading', {level: 1, name: 'Register an artifact'}).waitFor();
@@ -895,6 +903,24 @@ test('a package group on the register page: all registered together, or none wit
   const bad = await result('#group-section');
   assert.equal(bad.kind, 'error');
   assert.match(bad.text, /Line 1 is not a type/);
+
+  // a zip uploaded with a line: both registered together, the zip under its file name
+  await lines.fill('model https://huggingface.co/ui-lab/group-zip-mate');
+  await page.getByLabel('Upload the zips as').selectOption('dataset');
+  await page.getByLabel('Zip files to upload with them (optional)').setInputFiles(
+    {name: 'group-rows.zip', mimeType: 'application/zip', buffer: zipOf({'README.md': '# rows\n', 'train.csv': 'a,b\n1,2\n'})});
+  await submit.click();
+  const zipped = await result('#group-section');
+  assert.equal(zipped.kind, 'success', zipped.text);
+  assert.match(zipped.text, /group-zip-mate \(model\)/);
+  assert.match(zipped.text, /group-rows \(dataset\)/);
+  await page.getByLabel('Zip files to upload with them (optional)').setInputFiles(
+    {name: 'broken.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip')});
+  await submit.click();
+  const broken = await result('#group-section');
+  assert.equal(broken.kind, 'error', broken.text);
+  assert.match(broken.text, /A zip file was not accepted/);
+  noRawJson(broken.text);
   await axe('register with a package group');
 });
 

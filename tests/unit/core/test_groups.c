@@ -3,7 +3,9 @@
  * fixture server (REGISTRY_TEST_UPSTREAM_URL, started by scripts/run-unit.sh): create and its
  * ttl, who may use a group, expiry, every bad command refused naming it with the group
  * unchanged, and execute: all stored at once, or (a refused model, an upstream failing, an
- * empty group, a second execute) nothing.
+ * empty group, a second execute) nothing. Upload commands stage their zip in a disk blob store
+ * in a temp directory: kept until the execute, then the artifact's bundle; released when the
+ * group fails or expires.
  */
 #include "unit.h"
 
@@ -14,17 +16,47 @@
 
 #include "base/arena.h"
 #include "base/config.h"
+#include "blob/blobs.h"
+#include "bundle/index.h"
 #include "core/groups.h"
 #include "core/registry.h"
 #include "registry_fixture.h"
 #include "store/store.h"
+#include "tmpdir_fixture.h"
 #include "upstream/fixture_control.h"
+#include "zip_fixture.h"
 
 #define HF "https://huggingface.co/"
 
 static const struct reg_group_caller alice = {"alice", false};
 static const struct reg_group_caller bob = {"bob", false};
 static const struct reg_group_caller admin = {"root", true};
+
+/* Where uploads go: a disk blob store and a tmp directory under a temp root (groups_setup). */
+static char root[256];
+static struct reg_upload_place place;
+
+static int
+groups_setup(void **state)
+{
+    char dir[300];
+
+    tmpdir_make(root, sizeof(root), NULL, "groupstest");
+    snprintf(dir, sizeof(dir), "%s/blobs", root);
+    assert_int_equal(reg_blobs_disk_open(dir, &place.blobs), REG_OK);
+    place.tmp_dir = root;
+    place.max_bytes = 1 << 20;
+    place.scan_policy = REG_SCAN_POLICY_BLOCK;
+    return registry_setup(state);
+}
+
+static int
+groups_teardown(void **state)
+{
+    reg_blobs_free(place.blobs);
+    tmpdir_remove(root);
+    return registry_teardown(state);
+}
 
 static int64_t
 count(struct registry_fixture *f)
@@ -180,7 +212,7 @@ execute(struct registry_fixture *f, const struct reg_group_caller *who, const ch
     struct reg_artifact *arts;
     bool *updated;
 
-    return reg_group_execute(&f->registry, &f->arena, who, id, &arts, &updated, n);
+    return reg_group_execute(&f->registry, &place, &f->arena, who, id, &arts, &updated, n);
 }
 
 static void
@@ -213,8 +245,9 @@ test_execute_all(void **state)
     assert_int_equal(append(f, &alice, id, cmd), REG_OK);
     assert_int_equal(count(f), 1);
     assert_int_equal(execute(f, &bob, id, &n), REG_EFORBIDDEN);
-    assert_int_equal(reg_group_execute(&f->registry, &f->arena, &alice, id, &arts, &updated, &n),
-                     REG_OK);
+    assert_int_equal(
+        reg_group_execute(&f->registry, &place, &f->arena, &alice, id, &arts, &updated, &n),
+        REG_OK);
     assert_int_equal(n, 3);
     assert_false(updated[0] || updated[1]);
     assert_true(updated[2]);
@@ -268,6 +301,152 @@ test_execute_none(void **state)
     assert_int_equal(count(f), 0);
 }
 
+/* A dataset zip (no gate) and a model zip the gate refuses (a README and config only). */
+static const char *const dataset_files[][2] = {
+    {"README.md", "# corpus\nSentences for the group upload test.\n"},
+    {"data/train.csv", "text,label\nhello,1\n"},
+};
+static const char *const weak_model_files[][2] = {
+    {"README.md", "# tiny\n"},
+    {"config.json", "{\"model_type\": \"bert\"}\n"},
+};
+static char zip_a[16384], zip_b[16384];
+
+/* Appends an upload of the zip (len bytes) as type t named name to group id. */
+static enum reg_status
+upload(struct registry_fixture *f, const struct reg_group_caller *who, const char *id,
+       enum reg_artifact_type t, const char *name, const char *zip, size_t len)
+{
+    struct reg_upload_body body = {NULL, zip, len};
+    struct reg_group g;
+
+    return reg_group_append_upload(f->store, &place, &f->arena, who, id, t, name, &body, &g);
+}
+
+/* The staged id command i of group id recorded. */
+static const char *
+staged_of(struct registry_fixture *f, const char *id, int i)
+{
+    struct reg_group g;
+    struct json_object *cmds, *staged;
+    const char *out;
+
+    assert_int_equal(reg_group_get(f->store, &f->arena, &alice, id, &g), REG_OK);
+    cmds = json_tokener_parse(g.commands);
+    assert_non_null(cmds);
+    assert_true(
+        json_object_object_get_ex(json_object_array_get_idx(cmds, (size_t)i), "staged", &staged));
+    out = reg_arena_strdup(&f->arena, json_object_get_string(staged));
+    json_object_put(cmds);
+    return out;
+}
+
+static enum reg_status
+count_id(void *ctx, const char *id)
+{
+    (void)id;
+    ++*(int *)ctx;
+    return REG_OK;
+}
+
+/* Bundle records in the blob store, staged and artifacts' alike. */
+static int
+records(void)
+{
+    int n = 0;
+
+    assert_int_equal(reg_bundle_index_ids(place.blobs, "", count_id, &n), REG_OK);
+    return n;
+}
+
+static void
+test_upload_commands(void **state)
+{
+    struct registry_fixture *f = *state;
+    const char *id = new_group(f, 0), *staged;
+    size_t len = make_zip(zip_a, sizeof(zip_a), dataset_files, NELEMS(dataset_files));
+    struct reg_bundle_record rec, staged_rec;
+    struct reg_artifact *arts;
+    bool *updated;
+    int n = 0;
+
+    assert_int_equal(upload(f, &alice, id, REG_TYPE_DATASET, "corpus-zip", zip_a, len), REG_OK);
+    staged = staged_of(f, id, 0);
+    assert_int_equal(strncmp(staged, "g-", 2), 0);
+    assert_int_equal(reg_bundle_index_get(place.blobs, staged, REG_BUNDLE_FULL, &staged_rec),
+                     REG_OK);
+    /* refused, the group unchanged: the same zip again, not a zip, no name, another's group */
+    assert_int_equal(upload(f, &alice, id, REG_TYPE_DATASET, "again", zip_a, len), REG_EINVAL);
+    assert_non_null(strstr(reg_error_detail(), "command 1 already names"));
+    assert_int_equal(upload(f, &alice, id, REG_TYPE_DATASET, "junk", "not a zip", 9), REG_EINVAL);
+    assert_non_null(strstr(reg_error_detail(), "command 2 (upload)"));
+    assert_int_equal(upload(f, &alice, id, REG_TYPE_DATASET, "", zip_a, len), REG_EINVAL);
+    assert_int_equal(upload(f, &bob, id, REG_TYPE_DATASET, "corpus-b", zip_a, len), REG_EFORBIDDEN);
+    assert_int_equal(
+        append(f, &alice, id, "{\"op\":\"upload\",\"type\":\"dataset\",\"url\":\"upload://x\"}"),
+        REG_EINVAL);
+    assert_non_null(strstr(reg_error_detail(), "/uploads"));
+    assert_int_equal(records(), 1);
+
+    assert_int_equal(append(f, &alice, id,
+                            "{\"op\":\"ingest\",\"type\":\"model\",\"url\":\"" HF
+                            "openai/whisper-tiny\"}"),
+                     REG_OK);
+    assert_int_equal(
+        reg_group_execute(&f->registry, &place, &f->arena, &alice, id, &arts, &updated, &n),
+        REG_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(count(f), 2);
+    assert_string_equal(arts[0].name, "corpus-zip");
+    assert_string_equal(arts[0].url, staged_rec.url);
+    /* the artifact holds the zip; the staged record is released, the blob kept */
+    assert_int_equal(reg_bundle_index_get(place.blobs, arts[0].id, REG_BUNDLE_FULL, &rec), REG_OK);
+    assert_string_equal(rec.sha256, staged_rec.sha256);
+    assert_int_equal(reg_bundle_index_get(place.blobs, staged, REG_BUNDLE_FULL, &rec),
+                     REG_ENOTFOUND);
+    assert_int_equal(records(), 1);
+    assert_int_equal(upload(f, &alice, id, REG_TYPE_DATASET, "late", zip_a, len), REG_ECONFLICT);
+}
+
+static void
+test_upload_failing_group_and_sweep(void **state)
+{
+    struct registry_fixture *f = *state;
+    const char *failing = new_group(f, 0), *expired = new_group(f, 0), *open = new_group(f, 0);
+    size_t len_a = make_zip(zip_a, sizeof(zip_a), dataset_files, NELEMS(dataset_files));
+    size_t len_b = make_zip(zip_b, sizeof(zip_b), weak_model_files, NELEMS(weak_model_files));
+    struct reg_bundle_record staged_rec;
+    struct reg_group g;
+    int n = 0;
+
+    /* the model is refused at execute: nothing stored, every record and blob released */
+    assert_int_equal(upload(f, &alice, failing, REG_TYPE_DATASET, "corpus", zip_a, len_a), REG_OK);
+    assert_int_equal(upload(f, &alice, failing, REG_TYPE_MODEL, "tiny", zip_b, len_b), REG_OK);
+    assert_int_equal(
+        reg_bundle_index_get(place.blobs, staged_of(f, failing, 0), REG_BUNDLE_FULL, &staged_rec),
+        REG_OK);
+    assert_int_equal(execute(f, &alice, failing, &n), REG_EDISQUALIFIED);
+    assert_non_null(strstr(reg_error_detail(), "command 2 (upload)"));
+    assert_int_equal(count(f), 0);
+    assert_int_equal(records(), 0);
+    assert_int_equal(reg_blobs_stat(place.blobs, staged_rec.sha256, &(int64_t){0}), REG_ENOTFOUND);
+
+    /* an expired group's staged zip is swept; an open one's is kept */
+    assert_int_equal(upload(f, &alice, expired, REG_TYPE_DATASET, "corpus", zip_a, len_a), REG_OK);
+    assert_int_equal(upload(f, &alice, open, REG_TYPE_MODEL, "tiny", zip_b, len_b), REG_OK);
+    assert_int_equal(reg_store_group_get(f->store, &f->arena, expired, &g), REG_OK);
+    g.expires = (int64_t)time(NULL) - 5;
+    g.version++;
+    assert_int_equal(reg_store_group_put(f->store, &g, g.version - 1), REG_OK);
+    assert_int_equal(records(), 2);
+    reg_group_sweep_staged(f->store, place.blobs);
+    assert_int_equal(records(), 1);
+    assert_int_equal(reg_blobs_stat(place.blobs, staged_rec.sha256, &(int64_t){0}), REG_ENOTFOUND);
+    assert_int_equal(
+        reg_bundle_index_get(place.blobs, staged_of(f, open, 0), REG_BUNDLE_FULL, &staged_rec),
+        REG_OK);
+}
+
 int
 main(void)
 {
@@ -280,6 +459,9 @@ main(void)
                                         registry_teardown),
         cmocka_unit_test_setup_teardown(test_execute_all, registry_setup, registry_teardown),
         cmocka_unit_test_setup_teardown(test_execute_none, registry_setup, registry_teardown),
+        cmocka_unit_test_setup_teardown(test_upload_commands, groups_setup, groups_teardown),
+        cmocka_unit_test_setup_teardown(test_upload_failing_group_and_sweep, groups_setup,
+                                        groups_teardown),
     };
 
     if (!url || !*url) {

@@ -57,36 +57,53 @@ function groupLines(text) {
   });
 }
 
-/** The package-group section: every line registered, or none (POST /groups, its commands, then
- *  execute). */
+/** The name a zip registers under: its file name without ".zip". */
+function zipName(file) {
+  return file.name.replace(/\.zip$/i, '');
+}
+
+/** The package-group section: every line and zip registered, or none (POST /groups, its
+ *  commands and uploads, then execute). */
 function groupForm(signal) {
   const msg = notice();
   const lines = h('textarea', {name: 'group-lines', rows: 4, spellcheck: 'false', autocomplete: 'off'});
+  const zips = h('input', {type: 'file', name: 'group-zips', accept: '.zip,application/zip', multiple: true});
+  const zipType = h('select', {id: 'group-zip-type', name: 'group-zip-type'},
+    TYPES.map((t) => h('option', {value: t}, typeLabel(t))));
   const submit = h('button', {type: 'button'}, 'Add all or none');
   // A section, not a second form: the page's form stays the one "main form" names.
   const form = h('section', {class: 'card stack', id: 'group-section', 'aria-labelledby': 'group-heading'},
     h('h2', {id: 'group-heading'}, 'Several at once, all or none'),
     field('Sources, one per line', lines, {hint: 'A type and a URL on each line, for example: model https://huggingface.co/google-bert/bert-base-uncased. Either every line is registered, or none is.'}),
+    h('div', {class: 'row'},
+      field('Zip files to upload with them (optional)', zips, {hint: 'Your own files, laid out like a Hugging Face repository. Each zip is registered under its file name without .zip.'}),
+      h('div', {class: 'field'}, h('label', {for: 'group-zip-type'}, 'Upload the zips as'), zipType)),
     h('div', {class: 'row'}, submit),
     msg.el);
 
   submit.addEventListener('click', async () => {
     lines.removeAttribute('aria-invalid');
     let commands;
+    const files = [...zips.files];
     try {
       commands = groupLines(lines.value);
-      if (!commands.length) throw new Error('Enter at least one line.');
+      if (!commands.length && !files.length) throw new Error('Enter at least one line, or choose a zip file.');
     } catch (err) {
       lines.setAttribute('aria-invalid', 'true');
       msg.error(err.message);
       lines.focus();
       return;
     }
-    msg.info(`Registering ${commands.length} artifacts together… Nothing appears until all of them pass.`);
+    const total = commands.length + files.length;
+    msg.info(`Registering ${total} artifacts together… Nothing appears until all of them pass.`);
     await busy(submit, 'Registering…', async () => {
       try {
         const {data: group} = await api('POST', '/groups', {signal});
         for (const cmd of commands) await api('POST', `/groups/${group.id}/commands`, {body: cmd, signal});
+        for (const file of files) {
+          const query = new URLSearchParams({type: zipType.value, name: zipName(file)});
+          await api('POST', `/groups/${group.id}/uploads?${query}`, {text: file, textType: 'application/zip', signal});
+        }
         const {data: arts} = await api('POST', `/groups/${group.id}/execute`, {signal});
         msg.success(
           h('p', {class: 'msg-title'}, `Registered all ${arts.length} together.`),
@@ -94,10 +111,13 @@ function groupForm(signal) {
             h('a', {href: artifactHref(a.metadata.type, a.metadata.id)}, a.metadata.name),
             ` (${typeLabel(a.metadata.type).toLowerCase()})`))));
         lines.value = '';
+        zips.value = '';
       } catch (err) {
         if (err.name === 'AbortError') return;
         msg.error(h('p', {class: 'msg-title'}, 'None of them was registered.'),
-          ...ingestFailure(err, 'model').slice(1));
+          ...(err.status === 400 && /\(upload\)/.test(err.detail || '')
+            ? [h('p', null, `A zip file was not accepted. ${sentence(err.detail)}`)]
+            : ingestFailure(err, 'model').slice(1)));
       }
     });
   });
