@@ -382,6 +382,29 @@ def test_upload_refused_at_execute_leaves_nothing(registry):
     assert blob_files(s) == before  # the staged zips, and the records of the new ids, released
 
 
+def test_upload_commands_on_the_s3_blob_store(stack_factory, s3_server):
+    """The staged record, the artifact's record and their release, on S3 (a bucket listing
+    finds the staged records by prefix)."""
+    env = s3_server.env()
+    s = stack_factory(**env)
+    before = s3_server.keys(env["S3_BUCKET"])
+    failing = make_group(s)
+    assert_json_status(upload(s, failing, "dataset", dataset_zip("grp-s3-a"), "rows-a"), 201)
+    weak = make_zip([("README.md", "# tiny\n"), ("config.json", '{"model_type": "bert"}')])
+    assert_json_status(upload(s, failing, "model", weak, "tiny"), 201)
+    assert any("/g-" in k for k in s3_server.keys(env["S3_BUCKET"]))
+    assert_error(execute(s, failing), "disqualified", 424)
+    assert s3_server.keys(env["S3_BUCKET"]) == before
+    gid = make_group(s)
+    data = dataset_zip("grp-s3-b")
+    assert_json_status(upload(s, gid, "dataset", data, "rows-b"), 201)
+    art = assert_json_status(execute(s, gid), 200)[0]["metadata"]
+    keys = s3_server.keys(env["S3_BUCKET"])
+    assert not any("/g-" in k for k in keys) and any(art["id"] in k for k in keys), keys
+    r = call(s, "GET", f"/download/dataset/{art['id']}")
+    assert r.status_code == 200 and r.content == data
+
+
 def test_expired_group_releases_its_staged_zips(registry):
     s = registry
     before = blob_files(s)
