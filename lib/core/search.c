@@ -133,8 +133,7 @@ compile(struct reg_search *c, const char *pattern, pcre2_code **out)
     *out = NULL;
     if (len == 0)
         return reg_errorf(REG_EINVAL, "regex must not be empty");
-    if (len > REG_REGEX_MAX_LEN)
-        return reg_errorf(REG_EINVAL, "regex is longer than %d characters", REG_REGEX_MAX_LEN);
+    /* Not longer than REG_REGEX_MAX_LEN: reg_search_regex checked, and widening only shortens. */
     *out = pcre2_compile((PCRE2_SPTR)pattern, len, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &err, &off,
                          c->cctx);
     if (!*out) {

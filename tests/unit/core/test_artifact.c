@@ -340,6 +340,11 @@ test_source_out_is_reset(void **state)
                      REG_EINVAL);
     assert_null(src.name);
     assert_null(src.repo_id);
+    /* a value outside the enum (a caller's bug) is refused, not read as some type */
+    assert_int_equal(
+        reg_artifact_source_parse(a, (enum reg_artifact_type)7, "https://github.com/a/b", &src),
+        REG_EINVAL);
+    assert_string_equal(reg_error_detail(), "unknown artifact type");
 }
 
 struct check_case {

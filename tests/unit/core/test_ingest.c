@@ -73,6 +73,18 @@ test_model_stored_with_rating(void **state)
     assert_true(md.rating.reviewedness >= 0.0);
     assert_int_equal(reg_registry_rating(&f->arena, &back, &r), REG_OK);
     assert_true(fabs(r.net_score - md.rating.net_score) < 1e-9);
+    /* metadata without a rating (a store damaged, or written by hand) says how to mend it */
+    back.metadata = "{\"source\":{\"host\":\"huggingface\"}}";
+    assert_int_equal(reg_registry_rating(&f->arena, &back, &r), REG_EINTERNAL);
+    assert_non_null(strstr(reg_error_detail(), "PUT the artifact to rate it again"));
+    {
+        struct reg_source src = {0};
+        struct reg_ingest_result got;
+        assert_int_equal(reg_ingest_fetch(&f->ingest, f->catalog, f->store, &f->arena,
+                                          (enum reg_artifact_type)7, &src, "x", &got),
+                         REG_EINVAL);
+        assert_string_equal(reg_error_detail(), "unknown artifact type");
+    }
 }
 
 /* A fine-tune's tree_score is its registered parent's net_score; an unregistered parent

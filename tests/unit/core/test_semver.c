@@ -293,6 +293,13 @@ test_bad_versions(void **state)
               reg_error_detail(), cases[i].why);
     }
     assert_int_equal(reg_semver_parse(NULL, &(struct reg_semver){0}), REG_EINVAL);
+    {
+        char longer[REG_SEMVER_TEXT_MAX + 8];
+        memset(longer, '1', sizeof(longer) - 1);
+        longer[sizeof(longer) - 1] = '\0';
+        assert_int_equal(reg_semver_parse(longer, &(struct reg_semver){0}), REG_EINVAL);
+        assert_non_null(strstr(reg_error_detail(), "a version is at most"));
+    }
     assert_int_equal(bad, 0);
 }
 
