@@ -309,6 +309,16 @@ unlink(const char *path)
     return fails_path("unlink", path) ? -1 : next(path);
 }
 
+/* The path matched is the name relative to dirfd (fault.h: a part of the name). */
+int
+unlinkat(int dirfd, const char *path, int flags)
+{
+    static int (*next)(int, const char *, int);
+
+    NEXT(next, "unlinkat");
+    return fails_path("unlinkat", path) ? -1 : next(dirfd, path, flags);
+}
+
 int
 remove(const char *path)
 {
