@@ -551,6 +551,15 @@ posix_spawn(pid_t *restrict pid, const char *restrict path,
 }
 
 int
+pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
+{
+    static int (*next)(pthread_mutex_t *, const pthread_mutexattr_t *);
+
+    NEXT(next, "pthread_mutex_init");
+    return fails_path("pthread_mutex_init", NULL) ? errno : next(m, attr);
+}
+
+int
 pthread_mutex_lock(pthread_mutex_t *m)
 {
     static int (*next)(pthread_mutex_t *);
