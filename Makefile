@@ -155,12 +155,14 @@ $(B)/tests/unit/core/test_graph: UNIT_LDFLAGS := -Wl,--wrap=reg_catalog_find_rep
 # Fault injection: the tests named test_*_faults link the shim tests/unit/fault.c, whose
 # definitions of open, write, fsync, RAND_bytes, sqlite3_step, ... stand in for libc's,
 # OpenSSL's and SQLite's in libreg.a's calls and fail the call a test arms (tests/unit/fault.h).
-# The shim comes before libreg.a; -ldl for dlsym(RTLD_NEXT).
+# The shim comes before libreg.a; -ldl for dlsym(RTLD_NEXT). --no-as-needed: a library whose
+# only functions the test calls are the shim's (libcrypto's RAND_bytes in a test of
+# perf/workload.c) must still be loaded, for the shim to pass the call on to it.
 FAULT_BIN := $(filter %_faults,$(UNIT_BIN))
 $(FAULT_BIN): $(B)/tests/unit/%: tests/unit/%.c $(B)/tests/unit/fault.o $(B)/libreg.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -Itests/unit -o $@ $< $(B)/tests/unit/fault.o $(B)/libreg.a \
-		$(LDLIBS) $(LDSAN) -lcmocka -ldl
+		-Wl,--no-as-needed $(LDLIBS) $(LDSAN) -lcmocka -ldl
 # make lint checks the shim as unit-test code (-Itests/unit, tests/unit/.clang-tidy).
 FAULT_LINT := build/lint/tests/unit/fault.warn build/lint/tests/unit/fault.tidy
 LINT_WARN_OK += build/lint/tests/unit/fault.warn
