@@ -24,6 +24,12 @@
  * close and fclose still release the descriptor or stream, as the kernel does when close fails.
  * Unarmed, or armed with N = 0 (counting only), every call passes through.
  *
+ * Fidelity: a failing call is refused before it does anything. That is what the kernel and
+ * OpenSSL do, but not all of what SQLite does: a failed sqlite3_step leaves no error message on
+ * the connection (sqlite3_errmsg says "not an error"), and failing a statement's second step
+ * (after a first that returned a row of an UPDATE ... RETURNING) would keep the changes the first
+ * made, where SQLite rolls the statement back; sweep only a statement's first step.
+ *
  * Usage (a failure sweep):
  *     fault_count("write", "/meta/");
  *     operation();                       // succeeds
