@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,6 +281,54 @@ test_range_outside(void **state)
     assert_true(stored_after_filler(c));
 }
 
+/* Room: a zip over the cap, or one that would eat into the free-space reserve, is refused
+ * before a part file is made; statvfs failing is a store error. */
+static void
+test_room(void **state)
+{
+    struct ctx *c = *state;
+    struct reg_bundle_record rec;
+    enum reg_fill_how how;
+    struct reg_fill fill;
+
+    c->env.max_bytes = EMPTY_ZIP_SIZE - 1;
+    next_id(c);
+    assert_int_equal(reg_fill_open(&c->env, c->b, &c->plan, &how, &rec, &fill), REG_ENOSPACE);
+    assert_non_null(strstr(reg_error_detail(), "REGISTRY_BUNDLE_MAX_BYTES"));
+    c->env.max_bytes = 0;
+    c->env.reserve_bytes = INT64_MAX / 2;
+    assert_int_equal(reg_fill_check_room(&c->env, EMPTY_ZIP_SIZE), REG_ENOSPACE);
+    assert_non_null(strstr(reg_error_detail(), "REGISTRY_BLOB_RESERVE_BYTES"));
+    assert_int_equal(fills_with(c, "run", ".part"), 0);
+    c->env.reserve_bytes = 0;
+    fault_fail("statvfs", "/fills", 1, EIO);
+    assert_int_equal(reg_fill_check_room(&c->env, EMPTY_ZIP_SIZE), REG_ESTORE);
+    fault_off();
+    assert_non_null(strstr(reg_error_detail(), "statvfs"));
+    assert_int_equal(reg_fill_check_room(&c->env, EMPTY_ZIP_SIZE), REG_OK);
+}
+
+/* A filler that cannot fetch its one file (its URL is under no allowed upstream base: the
+ * plan's allow-list is empty) fails before the first byte: the download answers
+ * REG_EUNAVAILABLE with the filler's reason, and nothing is stored. */
+static void
+test_upstream_fails(void **state)
+{
+    struct ctx *c = *state;
+    struct reg_bundle_file file = {"a.bin", "http://127.0.0.1:9/a.bin", 3, NULL, NULL};
+
+    c->plan.files = &file;
+    c->plan.nfiles = 1;
+    c->plan.content_bytes = 3;
+    assert_int_equal(op_fill(c), REG_EUNAVAILABLE);
+    assert_non_null(strstr(reg_error_detail(), "no stored copy, and upstream failed"));
+    assert_non_null(strstr(reg_error_detail(), "cannot fetch 'a.bin'"));
+    assert_false(stored_after_filler(c));
+    c->plan.files = NULL;
+    c->plan.nfiles = 0;
+    c->plan.content_bytes = 0;
+}
+
 static int
 setup(void **state)
 {
@@ -325,6 +374,8 @@ main(void)
         TEST(test_filler_write_fails),
         TEST(test_filler_fsync_fails),
         TEST(test_range_outside),
+        TEST(test_room),
+        TEST(test_upstream_fails),
     };
 #undef TEST
 
