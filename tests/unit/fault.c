@@ -509,6 +509,24 @@ fwrite(const void *restrict p, size_t size, size_t n, FILE *restrict f)
     return fails_stream("fwrite", f) ? 0 : next(p, size, n, f);
 }
 
+int
+fseeko(FILE *f, off_t offset, int whence)
+{
+    static int (*next)(FILE *, off_t, int);
+
+    NEXT(next, "fseeko");
+    return fails_stream("fseeko", f) ? -1 : next(f, offset, whence);
+}
+
+off_t
+ftello(FILE *f)
+{
+    static off_t (*next)(FILE *);
+
+    NEXT(next, "ftello");
+    return fails_stream("ftello", f) ? -1 : next(f);
+}
+
 /* Like close: the stream is released even when the call fails. */
 int
 fclose(FILE *f)
