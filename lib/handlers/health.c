@@ -492,8 +492,12 @@ read_tail(struct reg_arena *a, const char *path, int64_t *end, char **text, int6
     int64_t size;
     size_t got;
 
+    /* Only a missing log is "not found": one that exists but cannot be opened is a fault of
+     * this host (permissions, descriptors), not of the request. */
     if (!f)
-        return reg_errorf(REG_ENOTFOUND, "no log file at %s", path);
+        return errno == ENOENT ? reg_errorf(REG_ENOTFOUND, "no log file at %s", path)
+                               : reg_errorf(REG_EINTERNAL, "cannot open the log file %s: %s", path,
+                                            strerror(errno));
     if (fseeko(f, 0, SEEK_END) != 0 || (size = (int64_t)ftello(f)) < 0) {
         fclose(f);
         return reg_errorf(REG_EINTERNAL, "cannot read the log file");

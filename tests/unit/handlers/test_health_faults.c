@@ -1,9 +1,9 @@
 /*
  * test_health_faults.c - GET /health/logs (lib/handlers/health.c) through reg_http_dispatch,
  * in process, when the log file cannot be opened or positioned, through the fault shim
- * (tests/unit/fault.h): 404 "no log file" when it cannot be opened, 500 "cannot read the log
- * file" when seeking or telling fails, both with the project's JSON error body, and 200 with
- * the log's lines again once the fault is gone.
+ * (tests/unit/fault.h): 404 "no log file" when it is missing, 500 when it exists but cannot be
+ * opened, or seeking or telling fails, each with the project's JSON error body, and 200 with the
+ * log's lines again once the fault is gone.
  */
 #include "unit.h"
 
@@ -136,18 +136,19 @@ test_log_faults(void **state)
     static const struct {
         const char *fn;
         long nth;
-        int status;
+        int err, status;
         const char *error, *detail;
     } cases[] = {
-        {"fopen", 1, 404, "not_found", "no log file at"},
-        {"fseeko", 1, 500, "internal_error", "cannot read the log file"},
-        {"ftello", 1, 500, "internal_error", "cannot read the log file"},
-        {"fseeko", 2, 500, "internal_error", "cannot read the log file"},
+        {"fopen", 1, ENOENT, 404, "not_found", "no log file at"},
+        {"fopen", 1, EACCES, 500, "internal_error", "cannot open the log file"},
+        {"fseeko", 1, EIO, 500, "internal_error", "cannot read the log file"},
+        {"ftello", 1, EIO, 500, "internal_error", "cannot read the log file"},
+        {"fseeko", 2, EIO, 500, "internal_error", "cannot read the log file"},
     };
     struct world *w = *state;
 
     for (int i = 0; i < NELEMS(cases); i++) {
-        fault_fail(cases[i].fn, "/log/registryd.log", cases[i].nth, EIO);
+        fault_fail(cases[i].fn, "/log/registryd.log", cases[i].nth, cases[i].err);
         call(w, "GET", "/health/logs", NULL, true);
         assert_true(fault_fired());
         fault_off();
