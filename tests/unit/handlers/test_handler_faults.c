@@ -1,9 +1,13 @@
 /*
- * test_health_faults.c - GET /health/logs (lib/handlers/health.c) through reg_http_dispatch,
- * in process, when the log file cannot be opened or positioned, through the fault shim
- * (tests/unit/fault.h): 404 "no log file" when it is missing, 500 when it exists but cannot be
- * opened, or seeking or telling fails, each with the project's JSON error body, and 200 with the
- * log's lines again once the fault is gone.
+ * test_handler_faults.c - handlers through reg_http_dispatch, in process, when the file system
+ * fails, through the fault shim (tests/unit/fault.h):
+ *   - GET /health/logs (lib/handlers/health.c): 404 "no log file" when it is missing, 500 when
+ *     it exists but cannot be opened, or seeking or telling fails, each with the project's JSON
+ *     error body, and 200 with the log's lines again once the fault is gone;
+ *   - nginx's upload check (lib/handlers/upload.c, GET /_internal/upload-check): statvfs of
+ *     the data directory failing refuses the upload with the store error nginx passes on (a 403
+ *     carrying X-Registry-Status 500 and the JSON error), and an upload to an internal route is
+ *     refused as no route.
  */
 #include "unit.h"
 
@@ -30,12 +34,38 @@ struct world {
     struct reg_config cfg;
     struct reg_app *app;
     char token[256];
-    int status;      /* of the last answer */
-    char body[8192]; /* of the last answer */
+    int status;        /* of the last answer */
+    char body[8192];   /* of the last answer */
+    char header[8192]; /* the header the last call asked for */
 };
+
+/* nginx's upload check subrequest: the client's method, URI and Content-Length. */
+struct original {
+    const char *method, *uri, *length;
+};
+
+/* The answer's header name, or "" (copied into the world, before the response goes). */
+static void
+keep_header(struct world *w, const struct reg_response *resp, const char *name)
+{
+    w->header[0] = '\0';
+    for (int i = 0; i < resp->nheaders; i++)
+        if (strcmp(resp->headers[i].name, name) == 0)
+            snprintf(w->header, sizeof(w->header), "%s", resp->headers[i].value);
+}
+
+static void call_original(struct world *w, const char *method, const char *path, const char *body,
+                          bool with_token, const struct original *orig, const char *header);
 
 static void
 call(struct world *w, const char *method, const char *path, const char *body, bool with_token)
+{
+    call_original(w, method, path, body, with_token, NULL, NULL);
+}
+
+static void
+call_original(struct world *w, const char *method, const char *path, const char *body,
+              bool with_token, const struct original *orig, const char *header)
 {
     struct reg_request req;
     struct reg_response resp;
@@ -43,6 +73,12 @@ call(struct world *w, const char *method, const char *path, const char *body, bo
 
     reg_request_init(&req);
     reg_response_init(&resp);
+    if (orig) {
+        req.internal = true;
+        req.original_method = orig->method;
+        req.original_uri = orig->uri;
+        req.original_length = orig->length;
+    }
     req.method = method;
     req.path = path;
     req.query = "";
@@ -59,6 +95,8 @@ call(struct world *w, const char *method, const char *path, const char *body, bo
     if (n)
         memcpy(w->body, resp.body.data, n);
     w->body[n] = '\0';
+    if (header)
+        keep_header(w, &resp, header);
     reg_response_cleanup(&resp);
     reg_request_cleanup(&req);
 }
@@ -75,7 +113,7 @@ setup(void **state)
     FILE *log;
 
     assert_non_null(w);
-    tmpdir_make(w->root, sizeof(w->root), NULL, "healthfaults");
+    tmpdir_make(w->root, sizeof(w->root), NULL, "handlerfaults");
     for (int i = 0; i < NELEMS(dirs); i++) {
         snprintf(path, sizeof(path), "%s/%s", w->root, dirs[i]);
         assert_int_equal(mkdir(path, 0700), 0);
@@ -160,12 +198,43 @@ test_log_faults(void **state)
     }
 }
 
+/* The upload check when the data directory's free space cannot be read, and for a route
+ * nginx should never ask about. */
+static void
+test_upload_check_faults(void **state)
+{
+    static const struct original upload = {"POST", "/artifact/dataset/upload?name=d", "1000"};
+    static const struct original internal = {"GET", "/_internal/upload-check", ""};
+    struct world *w = *state;
+
+    call_original(w, "GET", "/_internal/upload-check", NULL, true, &upload, "X-Registry-Status");
+    assert_int_equal(w->status, 204);
+    fault_fail("statvfs", w->root, 1, EIO);
+    call_original(w, "GET", "/_internal/upload-check", NULL, true, &upload, "X-Registry-Status");
+    assert_true(fault_fired());
+    fault_off();
+    assert_int_equal(w->status, 403);
+    assert_string_equal(w->header, "500");
+    call_original(w, "GET", "/_internal/upload-check", NULL, true, &upload, "X-Registry-Error");
+    assert_int_equal(w->status, 204);
+    fault_fail("statvfs", w->root, 1, EIO);
+    call_original(w, "GET", "/_internal/upload-check", NULL, true, &upload, "X-Registry-Error");
+    fault_off();
+    assert_non_null(strstr(w->header, "statvfs"));
+    assert_non_null(strstr(w->header, "Input/output error"));
+    /* nginx never asks about an internal route; if it did, there is no such route for it. */
+    call_original(w, "GET", "/_internal/upload-check", NULL, true, &internal, "X-Registry-Error");
+    assert_int_equal(w->status, 403);
+    assert_non_null(strstr(w->header, "no route for GET /_internal/upload-check"));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_log_faults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upload_check_faults, setup, teardown),
     };
 
-    return cmocka_run_group_tests_name("handlers/health_faults", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("handlers/handler_faults", tests, NULL, NULL);
 }
