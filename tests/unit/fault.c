@@ -13,6 +13,7 @@
 
 #include "fault.h"
 
+#include <curl/curl.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -657,6 +658,18 @@ PKCS5_PBKDF2_HMAC(const char *pass, int passlen, const unsigned char *salt, int 
     return fails_path("PKCS5_PBKDF2_HMAC", NULL)
                ? 0
                : next(pass, passlen, salt, saltlen, iter, digest, keylen, out);
+}
+
+/* ---------------------------------------------------------------- libcurl */
+
+/* A failing call returns NULL, as libcurl does when it cannot allocate the handle. */
+CURLM *
+curl_multi_init(void)
+{
+    static CURLM *(*next)(void);
+
+    NEXT(next, "curl_multi_init");
+    return fails_path("curl_multi_init", NULL) ? NULL : next();
 }
 
 /* ---------------------------------------------------------------- SQLite (err is the result) */

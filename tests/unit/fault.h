@@ -17,7 +17,8 @@
  *     descriptor is open on (/proc/self/fd);
  *   - sqlite3_step and sqlite3_prepare_*: the statement's SQL text; sqlite3_open_v2: the file;
  *   - calls without a path (RAND_bytes, EVP_*, HMAC, PKCS5_PBKDF2_HMAC, fork,
- *     pthread_mutex_init, pthread_mutex_lock): only a rule without a path part matches them.
+ *     pthread_mutex_init, pthread_mutex_lock, curl_multi_init): only a rule without a path
+ *     part matches them.
  * Matching calls are numbered from 1 after arming; the Nth fails (with FAULT_FROM, the Nth and
  * every later one), setting errno to err (sqlite3_* return err as their result code;
  * posix_spawn and pthread_mutex_* return it). A failing call has no effect, except that
