@@ -142,6 +142,17 @@ test_token_count_faults(void **state)
     for (int i = 0; i < NELEMS(rest); i++)
         fault_sweep(&rest[i], &take_op, c);
     fault_sweep(&give, &give_op, c);
+    /* The count moves under every compare-and-set (another host spending uses each time): the
+     * statement runs to SQLITE_DONE having matched no row, attempt after attempt. Simulated by
+     * answering SQLITE_DONE without running it, so the connection's change count stays the
+     * failed UPDATE's 0. */
+    c->want = 5;
+    fault_fail_mode("sqlite3_step", "uses = ?3 RETURNING", 1, SQLITE_DONE, FAULT_FROM);
+    assert_int_equal(op_take(c), REG_ESTORE);
+    assert_true(fault_calls() > 1);
+    fault_off();
+    assert_non_null(strstr(reg_error_detail(), "a token's count kept changing; try again"));
+    check_count(c);
 }
 
 static enum reg_status
