@@ -31,7 +31,7 @@
  * (after a first that returned a row of an UPDATE ... RETURNING) would keep the changes the first
  * made, where SQLite rolls the statement back; sweep only a statement's first step.
  *
- * Usage (a failure sweep):
+ * Usage (a failure sweep; fault_sweep below does this, with the checks):
  *     fault_count("write", "/meta/");
  *     operation();                       // succeeds
  *     long calls = fault_calls();
@@ -44,7 +44,13 @@
  *     }
  *
  * Thread use: the rule is set and read by the test's thread; calls from other threads match
- * and are counted too (atomically).
+ * and are counted too (atomically). Processes: a fork's child inherits the rule and the count
+ * so far, so a rule can fail a call in a filler or runner the operation forks (call N of the
+ * child's counting), but the child's calls are not counted in the test's process.
+ *
+ * Parts: choose one that names the files under test only. The shim sees every call of the test
+ * process, the census's own (REG_ERROR_TRACE_FILE, build/cov/errors.trace, written with open
+ * and write) and libgcov's at exit included.
  */
 #ifndef REG_TEST_FAULT_H
 #define REG_TEST_FAULT_H
