@@ -36,6 +36,7 @@
 
 #include "base/limits.h"
 #include "reg.h"
+#include "upstream/fixture_control.h"
 
 #define ADMIN_BODY                                                                                 \
     "{\"user\":{\"name\":\"ece30861defaultadminuser\",\"is_admin\":true},"                         \
@@ -217,7 +218,7 @@ static inline int
 open_world(void **state, bool aws)
 {
     struct world *w = calloc(1, sizeof(*w));
-    const char *upstream = getenv("REGISTRY_TEST_UPSTREAM_URL");
+    const char *up = getenv(UPSTREAM_ENV);
     static const char *const dirs[] = {"run", "log", "tmp"};
     char data[300];
     FILE *log;
@@ -257,10 +258,10 @@ open_world(void **state, bool aws)
     }
     setenv("REGISTRY_PBKDF2_ITERATIONS", "1000", 1);
     unsetenv("REGISTRY_ADMIN_PASSWORD");
-    w->upstream = upstream && upstream[0];
+    w->upstream = up && up[0];
     if (w->upstream) {
-        setenv("HF_ENDPOINT", upstream, 1);
-        setenv("GITHUB_API_URL", upstream, 1);
+        setenv("HF_ENDPOINT", up, 1);
+        setenv("GITHUB_API_URL", up, 1);
     }
     assert_int_equal(reg_config_load(&w->cfg), REG_OK);
     assert_int_equal(reg_app_new(&w->cfg, NULL, &w->app), REG_OK);
@@ -271,6 +272,19 @@ open_world(void **state, bool aws)
 static inline int
 setup(void **state)
 {
+    return open_world(state, false);
+}
+
+/* setup, with the upstream fixture's faults, delays and request log forgotten: for tests that
+ * configure it (control("POST", "/__fixture/config", ...)). */
+static inline int
+setup_fetching(void **state)
+{
+    const char *url = getenv(UPSTREAM_ENV);
+
+    snprintf(upstream, sizeof(upstream), "%s", url ? url : "");
+    if (upstream[0])
+        reset_fixture(NULL);
     return open_world(state, false);
 }
 

@@ -9,7 +9,6 @@
 #include "unit.h"
 
 #include "dispatch_fixture.h"
-#include "upstream/fixture_control.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -256,17 +255,6 @@ test_sensitive_downloads(void **state)
         CHECK(&bad, left == 0, "%d monitored download directories left", left);
     }
     assert_int_equal(bad, 0);
-}
-
-static int
-setup_fetching(void **state)
-{
-    const char *url = getenv(UPSTREAM_ENV);
-
-    snprintf(upstream, sizeof(upstream), "%s", url ? url : "");
-    if (upstream[0])
-        reset_fixture(NULL);
-    return setup(state);
 }
 
 int
