@@ -34,6 +34,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "auth/backoff.h"
+#include "auth/leases.h"
 #include "base/limits.h"
 #include "reg.h"
 #include "upstream/fixture_control.h"
@@ -52,6 +54,7 @@ struct world {
     struct reg_app *app;
     char token[256];
     bool upstream;
+    struct reg_pool_status *pool; /* shared memory as registryd's master maps it, or NULL */
 };
 
 /* What one request carries besides its method and path; zero fields are absent. */
@@ -212,10 +215,28 @@ expect_error(struct world *w, int *bad, int want, const char *error, const char 
           error, detail ? detail : "", a->body);
 }
 
+/* The worker pool's status as registryd's master sets it up (fcgi/main.c), for tests of what
+ * the workers count: two workers configured and alive, started now. The master maps it shared
+ * between its workers; one process needs only memory of its own. */
+static inline struct reg_pool_status *
+map_pool(void)
+{
+    struct reg_pool_status *p = calloc(1, sizeof(*p));
+
+    assert_non_null(p);
+    assert_int_equal(reg_backoff_init(&p->login_backoff), REG_OK);
+    assert_int_equal(reg_leases_init(&p->token_leases), REG_OK);
+    p->workers_configured = 2;
+    p->workers_alive = 2;
+    p->started_at = (int64_t)time(NULL);
+    return p;
+}
+
 /* A world on SQLite and the disk blob store, or (aws) on DynamoDB and S3: run-unit.sh's
- * dynalite and s3rver, a table and a bucket named after the temp directory. */
+ * dynalite and s3rver, a table and a bucket named after the temp directory; pooled: with the
+ * worker pool's shared status (map_pool), as in registryd, instead of none. */
 static inline int
-open_world(void **state, bool aws)
+open_world(void **state, bool aws, bool pooled)
 {
     struct world *w = calloc(1, sizeof(*w));
     const char *up = getenv(UPSTREAM_ENV);
@@ -264,7 +285,9 @@ open_world(void **state, bool aws)
         setenv("GITHUB_API_URL", up, 1);
     }
     assert_int_equal(reg_config_load(&w->cfg), REG_OK);
-    assert_int_equal(reg_app_new(&w->cfg, NULL, &w->app), REG_OK);
+    if (pooled)
+        w->pool = map_pool();
+    assert_int_equal(reg_app_new(&w->cfg, w->pool, &w->app), REG_OK);
     *state = w;
     return 0;
 }
@@ -272,20 +295,28 @@ open_world(void **state, bool aws)
 static inline int
 setup(void **state)
 {
-    return open_world(state, false);
+    return open_world(state, false, false);
 }
 
-/* setup, with the upstream fixture's faults, delays and request log forgotten: for tests that
- * configure it (control("POST", "/__fixture/config", ...)). */
-static inline int
-setup_fetching(void **state)
+/* Points fixture_control.h's controls at run-unit.sh's upstream fixture, if there is one, and
+ * forgets its faults, delays and request log: for tests that configure it
+ * (control("POST", "/__fixture/config", ...)). */
+static inline void
+use_upstream(void)
 {
     const char *url = getenv(UPSTREAM_ENV);
 
     snprintf(upstream, sizeof(upstream), "%s", url ? url : "");
     if (upstream[0])
         reset_fixture(NULL);
-    return open_world(state, false);
+}
+
+/* setup, after use_upstream. */
+static inline int
+setup_fetching(void **state)
+{
+    use_upstream();
+    return open_world(state, false, false);
 }
 
 /* Skips (cmocka: the tests of a failed setup) when run-unit.sh's servers are not there. */
@@ -299,7 +330,7 @@ setup_aws(void **state)
         *state = NULL;
         return 0;
     }
-    return open_world(state, true);
+    return open_world(state, true, false);
 }
 
 /* Waits (up to 30 s) for the pull-through fillers a download started: detached processes
@@ -337,6 +368,7 @@ teardown(void **state)
         return 0;
     wait_fillers(w->root);
     reg_app_free(w->app);
+    free(w->pool);
     tmpdir_remove(w->root);
     free(w);
     return 0;
