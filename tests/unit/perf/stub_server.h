@@ -5,7 +5,7 @@
  * holds every answer back until the test opens it, so a test can see a run while it is
  * still under way without waiting on a clock.
  *
- * Paths: /stored   200, X-Registry-Copy: stored, body_len bytes ('z')
+ * Paths: /stored   200, X-Registry-Copy: stored, body_len bytes ('z'); also /download/...
  *        /plain    200 without that header
  *        /gone     404
  *        /broken   500
@@ -88,9 +88,10 @@ stub_answer(struct stub_server *s, int c, const char *head)
 
     if (strncmp(head, "GET /cut ", 9) == 0)
         return;
-    if (strncmp(head, "GET /stored ", 12) == 0 || strncmp(head, "GET /plain ", 11) == 0) {
+    if (strncmp(head, "GET /stored ", 12) == 0 || strncmp(head, "GET /plain ", 11) == 0 ||
+        strncmp(head, "GET /download/", 14) == 0) {
         status = "200 OK";
-        extra = head[5] == 's' ? "X-Registry-Copy: stored\r\n" : "";
+        extra = head[5] != 'p' ? "X-Registry-Copy: stored\r\n" : "";
         len = s->body_len < sizeof(zeros) ? s->body_len : sizeof(zeros);
     } else if (strncmp(head, "GET /broken ", 12) == 0) {
         status = "500 Internal Server Error";
