@@ -374,19 +374,50 @@ teardown(void **state)
     return 0;
 }
 
+/* Authenticates with body (PUT /authenticate's) and keeps the token for the next calls. */
 static inline void
-login(struct world *w)
+login_as(struct world *w, const char *body)
 {
     struct answer a;
     struct json_object *tok;
 
-    call(w, "PUT", "/authenticate", NULL, ADMIN_BODY, false, &a);
+    call(w, "PUT", "/authenticate", NULL, body, false, &a);
     assert_int_equal(a.status, 200);
     tok = json_tokener_parse(a.body);
     assert_non_null(tok);
     assert_true(json_object_is_type(tok, json_type_string));
     snprintf(w->token, sizeof(w->token), "%s", json_object_get_string(tok));
     json_object_put(tok);
+}
+
+/* As the default admin. */
+static inline void
+login(struct world *w)
+{
+    login_as(w, ADMIN_BODY);
+}
+
+/* Creates user name (as the admin: the caller is logged in as one) with the permissions
+ * (a JSON array's text) and logs in as that user. */
+static inline void
+login_new_user(struct world *w, const char *name, const char *permissions)
+{
+    struct answer a;
+    char body[512];
+
+    snprintf(body, sizeof(body),
+             "{\"user\":{\"name\":\"%s\"},\"secret\":{\"password\":\"a long enough password 1\"},"
+             "\"permissions\":%s}",
+             name, permissions);
+    call(w, "POST", "/users", NULL, body, true, &a);
+    if (a.status != 201)
+        print_error("POST /users %s: %d %s\n", name, a.status, a.body);
+    assert_int_equal(a.status, 201);
+    snprintf(body, sizeof(body),
+             "{\"user\":{\"name\":\"%s\",\"is_admin\":false},"
+             "\"secret\":{\"password\":\"a long enough password 1\"}}",
+             name);
+    login_as(w, body);
 }
 
 /* Registers url as an artifact of type ("model", "dataset", "code") and writes its id to id
