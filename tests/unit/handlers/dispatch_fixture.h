@@ -64,7 +64,11 @@ struct call_spec {
     size_t body_len;
     const char *content_type; /* default: application/json when there is a body */
     const char *range;
-    bool anonymous; /* send no token even when logged in */
+    bool anonymous;        /* send no token even when logged in */
+    const char *body_file; /* an upload's body stored in a file, as nginx hands it over */
+    /* nginx's auth_request subrequest (GET /_internal/upload-check) and what it is about. */
+    bool internal;
+    const char *original_method, *original_uri, *original_length;
 };
 
 /* One answer: its status, headers, a copy of its body and of what a streamed body produced. */
@@ -144,6 +148,11 @@ dispatch(struct world *w, const char *method, const char *path, const struct cal
     req.scheme = "http";
     req.body = c->body ? c->body : "";
     req.body_len = c->body_len ? c->body_len : strlen(req.body);
+    req.body_file = c->body_file;
+    req.internal = c->internal;
+    req.original_method = c->original_method;
+    req.original_uri = c->original_uri;
+    req.original_length = c->original_length;
     reg_http_dispatch(w->app, &req, &resp);
     copy_answer(method, &resp, out);
     reg_response_cleanup(&resp);
@@ -443,9 +452,19 @@ register_url(struct world *w, const char *type, const char *url, char *id, size_
     json_object_put(doc);
 }
 
-/* A zip of the given files (name, text pairs) in memory, with libarchive; its length. */
+/* One entry of a zip: a regular file of len bytes of data (strlen(data) when len is 0), or a
+ * symbolic link to data (link). */
+struct zip_entry {
+    const char *name;
+    const char *data;
+    size_t len;
+    bool link;
+    bool size_unknown; /* written without its size up front (streamed, a data descriptor) */
+};
+
+/* A zip of the entries in memory, with libarchive (deflated); its length. */
 static inline size_t
-make_zip(char *out, size_t cap, const char *const files[][2], int n)
+make_zip_entries(char *out, size_t cap, const struct zip_entry *entries, int n)
 {
     struct archive *ar = archive_write_new();
     size_t used = 0;
@@ -455,19 +474,38 @@ make_zip(char *out, size_t cap, const char *const files[][2], int n)
     assert_int_equal(archive_write_open_memory(ar, out, cap, &used), ARCHIVE_OK);
     for (int i = 0; i < n; i++) {
         struct archive_entry *e = archive_entry_new();
-        size_t len = strlen(files[i][1]);
+        size_t len = entries[i].len ? entries[i].len : strlen(entries[i].data);
 
-        archive_entry_set_pathname(e, files[i][0]);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_entry_set_size(e, (la_int64_t)len);
+        archive_entry_set_pathname(e, entries[i].name);
+        archive_entry_set_perm(e, entries[i].link ? 0777 : 0644);
+        if (entries[i].link) {
+            archive_entry_set_filetype(e, AE_IFLNK);
+            archive_entry_set_symlink(e, entries[i].data);
+        } else {
+            archive_entry_set_filetype(e, AE_IFREG);
+            if (!entries[i].size_unknown)
+                archive_entry_set_size(e, (la_int64_t)len);
+        }
         assert_int_equal(archive_write_header(ar, e), ARCHIVE_OK);
-        assert_int_equal(archive_write_data(ar, files[i][1], len), (la_ssize_t)len);
+        if (!entries[i].link)
+            assert_int_equal(archive_write_data(ar, entries[i].data, len), (la_ssize_t)len);
         archive_entry_free(e);
     }
     assert_int_equal(archive_write_close(ar), ARCHIVE_OK);
     archive_write_free(ar);
     return used;
+}
+
+/* A zip of the given files (name, text pairs) in memory; its length. */
+static inline size_t
+make_zip(char *out, size_t cap, const char *const files[][2], int n)
+{
+    struct zip_entry entries[16];
+
+    assert_true(n <= NELEMS(entries));
+    for (int i = 0; i < n; i++)
+        entries[i] = (struct zip_entry){.name = files[i][0], .data = files[i][1]};
+    return make_zip_entries(out, cap, entries, n);
 }
 
 #endif
