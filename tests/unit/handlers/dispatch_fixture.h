@@ -188,7 +188,8 @@ header_of(const struct answer *a, const char *name)
     return NULL;
 }
 
-/* A string field of a JSON body, copied into out (cap bytes); "" when absent. */
+/* A field of a JSON body as text, copied into out (cap bytes): a string's value, an object or
+ * array as compact JSON; "" when absent. */
 static inline const char *
 body_field(const char *body, const char *key, char *out, size_t cap)
 {
@@ -196,7 +197,10 @@ body_field(const char *body, const char *key, char *out, size_t cap)
 
     out[0] = '\0';
     if (doc && json_object_object_get_ex(doc, key, &v))
-        snprintf(out, cap, "%s", json_object_get_string(v));
+        snprintf(out, cap, "%s",
+                 json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array)
+                     ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)
+                     : json_object_get_string(v));
     json_object_put(doc);
     return out;
 }
