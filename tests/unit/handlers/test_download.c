@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define HF "https://huggingface.co/"
 
@@ -257,6 +258,57 @@ test_sensitive_downloads(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* Every streaming slot held by a live process (this one's parent): what is not a stored copy
+ * cannot be streamed (503); the slots freed, it can. A first monitored download pulls the
+ * bundle through into the program's file. */
+static void
+test_busy_slots(void **state)
+{
+    struct world *w = *state;
+    struct answer a;
+    char id[64], path[128], monitor[128];
+    int bad = 0;
+
+    if (!w || !w->upstream)
+        skip();
+    login(w);
+    register_url(w, "model", HF "fixture-lab/bert-base-uncased-squad-onnx", id, sizeof(id));
+    snprintf(path, sizeof(path), "/download/model/%s", id);
+    for (int i = 0; i < REG_STREAM_SLOTS_MAX; i++)
+        w->pool->streaming[i] = (int)getppid();
+    expect_error(w, &bad, 503, "unavailable", "busy", "GET", path, NULL, NULL, &a);
+    CHECK(&bad, header_of(&a, "Retry-After") != NULL, "Retry-After");
+    expect_error(w, &bad, 503, "unavailable", "busy", "GET",
+                 "/fixture-lab/bert-base-uncased-squad-onnx/resolve/main/config.json", NULL, NULL,
+                 &a);
+    snprintf(monitor, sizeof(monitor), "/artifact/model/%s/sensitive", id);
+    expect(w, &bad, 200, "PUT", monitor, NULL, NULL, &a);
+    snprintf(monitor, sizeof(monitor), "/artifact/model/%s/monitor", id);
+    expect(w, &bad, 200, "PUT", monitor, NULL, "process.exit(0);\n", &a);
+    expect_error(w, &bad, 503, "unavailable", "monitored download is busy", "GET", path, NULL, NULL,
+                 &a);
+    CHECK(&bad, downloads_audited(w, "model", id) == 0, "nothing handed out");
+
+    /* Freed (a holder that is gone counts as free too): the monitored download runs, pulling
+     * the bundle through, and gives its slot back. */
+    for (int i = 0; i < REG_STREAM_SLOTS_MAX; i++)
+        w->pool->streaming[i] = i == 0 ? 0 : 999999999;
+    expect(w, &bad, 200, "GET", path, NULL, NULL, &a);
+    CHECK(&bad,
+          header_of(&a, "X-Registry-Copy") &&
+              strcmp(header_of(&a, "X-Registry-Copy"), "monitored") == 0 && a.streamed == a.length,
+          "monitored: %s", header_of(&a, "X-Registry-Copy"));
+    CHECK(&bad, w->pool->streaming[0] == 0, "the slot given back: %d", w->pool->streaming[0]);
+    assert_int_equal(bad, 0);
+}
+
+static int
+setup_pooled(void **state)
+{
+    use_upstream();
+    return open_world(state, false, true);
+}
+
 int
 main(void)
 {
@@ -265,6 +317,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_pull_through_then_stored, setup_fetching, teardown),
         cmocka_unit_test_setup_teardown(test_upstream_down, setup_fetching, teardown),
         cmocka_unit_test_setup_teardown(test_sensitive_downloads, setup_fetching, teardown),
+        cmocka_unit_test_setup_teardown(test_busy_slots, setup_pooled, teardown),
         cmocka_unit_test_setup_teardown(test_errors_and_stored_copy, setup_aws, teardown),
         cmocka_unit_test_setup_teardown(test_pull_through_then_stored, setup_aws, teardown),
     };
