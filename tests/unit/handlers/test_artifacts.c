@@ -135,6 +135,8 @@ test_queries(void **state)
     upload_dataset(w, "beta-data", "# beta\nThe second.\n", id, sizeof(id));
     expect(w, &bad, 200, "POST", "/artifacts", NULL, "[{\"name\":\"*\"}]", &a);
     CHECK(&bad, listed(&a) == 2, "all: %s", a.body);
+    expect_error(w, &bad, 404, "not_found", "has a version in that range", "GET",
+                 "/artifact/byName/beta-data", "version=%5E9.0.0", NULL, &a);
     expect(w, &bad, 200, "POST", "/artifacts", NULL, "[{\"name\":\"beta-data\"}]", &a);
     CHECK(&bad, listed(&a) == 1 && strstr(a.body, "beta-data"), "by name: %s", a.body);
     expect(w, &bad, 200, "POST", "/artifacts", NULL,

@@ -91,6 +91,8 @@ test_empty_registry(void **state)
     expect(w, &bad, 404, "GET", "/artifact/model/123/rate", NULL, NULL, &a);
     expect(w, &bad, 404, "GET", "/artifact/model/123/lineage", NULL, NULL, &a);
     expect(w, &bad, 404, "GET", "/artifact/model/123/cost", NULL, NULL, &a);
+    expect_error(w, &bad, 400, "bad_request", "dependency must be 'true' or 'false'", "GET",
+                 "/artifact/model/123/cost", "dependency=maybe", NULL, &a);
     expect(w, &bad, 404, "GET", "/artifact/model/123/audit", NULL, NULL, &a);
     expect(w, &bad, 404, "GET", "/artifact/model/123/security", NULL, NULL, &a);
     expect(w, &bad, 404, "GET", "/artifact/model/123/sensitive", NULL, NULL, &a);
@@ -131,6 +133,13 @@ test_users(void **state)
     expect(w, &bad, 400, "PUT", "/users/alice/permissions", NULL, "{}", &a);
     expect(w, &bad, 200, "DELETE", "/users/alice", NULL, NULL, &a);
     expect(w, &bad, 404, "DELETE", "/users/alice", NULL, NULL, &a);
+    /* Someone else's record is for that user or an admin only. */
+    login_new_user(w, "carol", "[\"search\"]");
+    expect(w, &bad, 200, "GET", "/users/carol", NULL, NULL, &a);
+    expect_error(w, &bad, 401, "not_permitted", "only 'ece30861defaultadminuser' or an admin",
+                 "GET", "/users/ece30861defaultadminuser", NULL, NULL, &a);
+    expect_error(w, &bad, 401, "not_permitted", NULL, "DELETE", "/users/ece30861defaultadminuser",
+                 NULL, NULL, &a);
     assert_int_equal(bad, 0);
 }
 

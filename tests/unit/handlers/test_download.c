@@ -242,6 +242,11 @@ test_sensitive_downloads(void **state)
     CHECK(&bad, count_in(a.body, "outcome", "downloaded") == 2, "two served: %s", a.body);
     CHECK(&bad, count_in(a.body, "outcome", "refused") == 1, "one refused: %s", a.body);
     CHECK(&bad, downloads_audited(w, "model", id) == 2, "refusals are not DOWNLOADs");
+    /* The history is for admins and the uploader. */
+    login_new_user(w, "snoop", "[\"search\",\"download\"]");
+    expect_error(w, &bad, 403, "forbidden", "only admins and the model's uploader", "GET", history,
+                 NULL, NULL, &a);
+    login(w);
     /* Each monitored zip is unlinked as soon as its program has run. */
     snprintf(dir, sizeof(dir), "%s/monitor", w->root);
     {
@@ -266,7 +271,7 @@ test_busy_slots(void **state)
 {
     struct world *w = *state;
     struct answer a;
-    char id[64], path[128], monitor[128];
+    char id[64], path[128], monitor[128], room[300];
     int bad = 0;
 
     if (!w || !w->upstream)
@@ -299,6 +304,18 @@ test_busy_slots(void **state)
               strcmp(header_of(&a, "X-Registry-Copy"), "monitored") == 0 && a.streamed == a.length,
           "monitored: %s", header_of(&a, "X-Registry-Copy"));
     CHECK(&bad, w->pool->streaming[0] == 0, "the slot given back: %d", w->pool->streaming[0]);
+    /* No room for the program's file (the monitor directory is a file): 500, slot given back. */
+    snprintf(room, sizeof(room), "%s/monitor", w->root);
+    tmpdir_remove(room);
+    {
+        FILE *f = fopen(room, "w");
+        assert_non_null(f);
+        fclose(f);
+    }
+    expect_error(w, &bad, 500, "store_error", "cannot create a directory under", "GET", path, NULL,
+                 NULL, &a);
+    CHECK(&bad, w->pool->streaming[0] == 0, "given back after the failure: %d",
+          w->pool->streaming[0]);
     assert_int_equal(bad, 0);
 }
 

@@ -272,6 +272,17 @@ test_upload_check(void **state)
     CHECK(&bad, check(w, "GET", "/_internal/upload-check", "0", true, &a) == 404,
           "the check itself is not a client's route: %d", a.status);
     CHECK(&bad, check(w, "POST", "/no/such/route", "0", true, &a) == 404, "no route: %d", a.status);
+    {
+        /* The data directory's file system cannot be asked: the check fails, saying so. */
+        const char *dir = w->app->config.data_dir;
+
+        w->app->config.data_dir = "/nonexistent/data-dir";
+        CHECK(&bad,
+              check(w, "POST", "/artifact/model/upload", "1000", true, &a) == 500 &&
+                  strstr(header_of(&a, "X-Registry-Error"), "statvfs"),
+              "statvfs: %d %s", a.status, header_of(&a, "X-Registry-Error"));
+        w->app->config.data_dir = dir;
+    }
     login_new_user(w, "reader", "[\"search\"]");
     CHECK(&bad, check(w, "POST", "/artifact/model/upload", "1000", true, &a) == 401,
           "no upload permission: %d", a.status);

@@ -215,6 +215,91 @@ test_prune(void **state)
     finish(&r);
 }
 
+/* Writes text to path. */
+static void
+write_text(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    fclose(f);
+}
+
+/* The files a run keeps, unusable: each refusal says which file and why. */
+static void
+test_file_failures(void **state)
+{
+    static char huge[REG_WORKLOAD_RECORD_MAX + 16];
+    struct reg_arena *a = *state;
+    struct reg_workload_lock lock;
+    struct json_object *rec;
+    char root[256], path[512], dir[300];
+
+    tmpdir_make(root, sizeof(root), NULL, "workload-files");
+    /* Its directory under a regular file; the lock file a directory. */
+    snprintf(path, sizeof(path), "%s/file", root);
+    write_text(path, "x", 1);
+    snprintf(dir, sizeof(dir), "%s/file/workloads", root);
+    assert_int_equal(reg_workload_lock(dir, &lock), REG_ESTORE);
+    assert_non_null(strstr(reg_error_detail(), "cannot create"));
+    assert_int_equal(lock.fd, -1);
+    snprintf(dir, sizeof(dir), "%s/workloads", root);
+    snprintf(path, sizeof(path), "%s/.lock", dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(reg_workload_lock(dir, &lock), REG_ESTORE);
+    assert_non_null(strstr(reg_error_detail(), "cannot open"));
+    /* A list of what is not a directory. */
+    snprintf(path, sizeof(path), "%s/file", root);
+    assert_int_equal(reg_workload_list(path, a, &rec), REG_ESTORE);
+    assert_non_null(strstr(reg_error_detail(), "cannot list"));
+    /* A record over its bound. */
+    snprintf(path, sizeof(path), "%s/1000000000000-00000001", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof(path), "%s/1000000000000-00000001/run.json", dir);
+    memset(huge, ' ', sizeof(huge));
+    write_text(path, huge, sizeof(huge));
+    assert_int_equal(reg_workload_get(dir, "1000000000000-00000001", a, &rec), REG_ESTORE);
+    assert_non_null(strstr(reg_error_detail(), "is larger than"));
+    assert_int_equal(reg_workload_list(dir, a, &rec), REG_ESTORE);
+    tmpdir_remove(root);
+}
+
+/* A stop whose file cannot be made is refused; the run goes on until one can. */
+static void
+test_stop_file(void **state)
+{
+    struct reg_arena *a = *state;
+    struct reg_workload_lock lock;
+    struct json_object *rec, *about = json_object_new_object();
+    struct run r;
+    const char *id;
+    char path[512];
+
+    if (!load_client[0])
+        skip();
+    prepare(&r, load_client, "/stored", false, 60);
+    r.spec.about = reg_arena_own_json(a, about);
+    assert_int_equal(reg_workload_lock(r.dir, &lock), REG_OK);
+    assert_int_equal(reg_workload_start(&lock, &r.spec, a, &rec), REG_OK);
+    id = reg_arena_strdup(a, reg_json_str(rec, "id"));
+    snprintf(path, sizeof(path), "%s/%s/stop", r.dir, id);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(reg_workload_stop(r.dir, id, a, &rec), REG_ESTORE);
+    assert_non_null(strstr(reg_error_detail(), "cannot create"));
+    assert_int_equal(rmdir(path), 0);
+    assert_int_equal(reg_workload_stop(r.dir, id, a, &rec), REG_OK);
+    for (int tries = 0; tries < 1200; tries++) {
+        assert_int_equal(reg_workload_get(r.dir, id, a, &rec), REG_OK);
+        if (strcmp(reg_json_str(rec, "status"), "running") != 0)
+            break;
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    assert_true(failed_with(rec, "stopped on request"));
+    finish(&r);
+}
+
 int
 main(void)
 {
@@ -222,6 +307,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_done, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_failures, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_prune, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_file_failures, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_stop_file, arena_setup, arena_teardown),
     };
 
     find_load_client();
