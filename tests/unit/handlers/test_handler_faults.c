@@ -12,160 +12,21 @@
 #include "unit.h"
 
 #include <errno.h>
-#include <json-c/json.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
+#include "dispatch_fixture.h"
 #include "fault.h"
-#include "reg.h"
-#include "tmpdir_fixture.h"
 
-/* The default admin's login (README, "Conventions"). */
-#define ADMIN_BODY                                                                                 \
-    "{\"user\":{\"name\":\"ece30861defaultadminuser\",\"is_admin\":true},"                         \
-    "\"secret\":{\"password\":\"correcthorsebatterystaple123(!__+@**(A'\\\"`;DROP TABLE "          \
-    "artifacts;\"}}"
-#define LOG_LINE "2026-01-01T00:00:00Z pid=1 INFO started"
-
-struct world {
-    char root[256];
-    struct reg_config cfg;
-    struct reg_app *app;
-    char token[256];
-    int status;        /* of the last answer */
-    char body[8192];   /* of the last answer */
-    char header[8192]; /* the header the last call asked for */
-};
-
-/* nginx's upload check subrequest: the client's method, URI and Content-Length. */
-struct original {
-    const char *method, *uri, *length;
-};
-
-/* The answer's header name, or "" (copied into the world, before the response goes). */
+/* nginx's upload check subrequest about the client's method, URI and Content-Length. */
 static void
-keep_header(struct world *w, const struct reg_response *resp, const char *name)
+check_upload(struct world *w, const char *method, const char *uri, const char *length,
+             struct answer *a)
 {
-    w->header[0] = '\0';
-    for (int i = 0; i < resp->nheaders; i++)
-        if (strcmp(resp->headers[i].name, name) == 0)
-            snprintf(w->header, sizeof(w->header), "%s", resp->headers[i].value);
-}
+    const struct call_spec c = {.internal = true,
+                                .original_method = method,
+                                .original_uri = uri,
+                                .original_length = length};
 
-static void call_original(struct world *w, const char *method, const char *path, const char *body,
-                          bool with_token, const struct original *orig, const char *header);
-
-static void
-call(struct world *w, const char *method, const char *path, const char *body, bool with_token)
-{
-    call_original(w, method, path, body, with_token, NULL, NULL);
-}
-
-static void
-call_original(struct world *w, const char *method, const char *path, const char *body,
-              bool with_token, const struct original *orig, const char *header)
-{
-    struct reg_request req;
-    struct reg_response resp;
-    size_t n;
-
-    reg_request_init(&req);
-    reg_response_init(&resp);
-    if (orig) {
-        req.internal = true;
-        req.original_method = orig->method;
-        req.original_uri = orig->uri;
-        req.original_length = orig->length;
-    }
-    req.method = method;
-    req.path = path;
-    req.query = "";
-    req.authorization = with_token && w->token[0] ? w->token : NULL;
-    req.content_type = body ? "application/json" : NULL;
-    req.remote_addr = "127.0.0.1";
-    req.host = "127.0.0.1";
-    req.scheme = "http";
-    req.body = body ? body : "";
-    req.body_len = strlen(req.body);
-    reg_http_dispatch(w->app, &req, &resp);
-    w->status = resp.status;
-    n = resp.body.len < sizeof(w->body) - 1 ? resp.body.len : sizeof(w->body) - 1;
-    if (n)
-        memcpy(w->body, resp.body.data, n);
-    w->body[n] = '\0';
-    if (header)
-        keep_header(w, &resp, header);
-    reg_response_cleanup(&resp);
-    reg_request_cleanup(&req);
-}
-
-/* A world on SQLite in a temp directory, with the log GET /health/logs reads, logged in as the
- * default admin. */
-static int
-setup(void **state)
-{
-    struct world *w = calloc(1, sizeof(*w));
-    static const char *const dirs[] = {"run", "log", "tmp"};
-    char path[400];
-    struct json_object *tok;
-    FILE *log;
-
-    assert_non_null(w);
-    tmpdir_make(w->root, sizeof(w->root), NULL, "handlerfaults");
-    for (int i = 0; i < NELEMS(dirs); i++) {
-        snprintf(path, sizeof(path), "%s/%s", w->root, dirs[i]);
-        assert_int_equal(mkdir(path, 0700), 0);
-    }
-    snprintf(path, sizeof(path), "%s/log/registryd.log", w->root);
-    log = fopen(path, "w");
-    assert_non_null(log);
-    fputs(LOG_LINE "\n", log);
-    assert_int_equal(fclose(log), 0);
-    setenv("REGISTRY_DATA_DIR", w->root, 1);
-    setenv("REGISTRY_STORE", "sqlite", 1);
-    setenv("REGISTRY_BLOBS", "disk", 1);
-    setenv("REGISTRY_PBKDF2_ITERATIONS", "1000", 1);
-    unsetenv("REGISTRY_ADMIN_PASSWORD");
-    assert_int_equal(reg_config_load(&w->cfg), REG_OK);
-    assert_int_equal(reg_app_new(&w->cfg, NULL, &w->app), REG_OK);
-    call(w, "PUT", "/authenticate", ADMIN_BODY, false);
-    assert_int_equal(w->status, 200);
-    tok = json_tokener_parse(w->body);
-    assert_non_null(tok);
-    snprintf(w->token, sizeof(w->token), "%s", json_object_get_string(tok));
-    json_object_put(tok);
-    *state = w;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    struct world *w = *state;
-
-    reg_app_free(w->app);
-    tmpdir_remove(w->root);
-    free(w);
-    return 0;
-}
-
-/* The answer's JSON error body: its "error" name and a part of its "detail". */
-static void
-expect_error(struct world *w, int status, const char *error, const char *detail)
-{
-    struct json_object *body = json_tokener_parse(w->body), *v;
-
-    if (w->status != status)
-        fail_msg("got %d %s, want %d", w->status, w->body, status);
-    assert_non_null(body);
-    assert_true(json_object_object_get_ex(body, "error", &v));
-    assert_string_equal(json_object_get_string(v), error);
-    assert_true(json_object_object_get_ex(body, "detail", &v));
-    if (!strstr(json_object_get_string(v), detail))
-        fail_msg("detail '%s', want '%s' in it", json_object_get_string(v), detail);
-    json_object_put(body);
+    dispatch(w, "GET", "/_internal/upload-check", &c, a);
 }
 
 static void
@@ -184,18 +45,22 @@ test_log_faults(void **state)
         {"fseeko", 2, EIO, 500, "internal_error", "cannot read the log file"},
     };
     struct world *w = *state;
+    struct answer a;
+    int bad = 0;
 
+    login(w);
     for (int i = 0; i < NELEMS(cases); i++) {
         fault_fail(cases[i].fn, "/log/registryd.log", cases[i].nth, cases[i].err);
-        call(w, "GET", "/health/logs", NULL, true);
+        call(w, "GET", "/health/logs", NULL, NULL, true, &a);
         assert_true(fault_fired());
         fault_off();
-        expect_error(w, cases[i].status, cases[i].error, cases[i].detail);
+        CHECK(&bad, a.status == cases[i].status && is_error(&a, cases[i].error, cases[i].detail),
+              "%s #%ld failing: got %d %s", cases[i].fn, cases[i].nth, a.status, a.body);
         /* Unarmed, the log reads again. */
-        call(w, "GET", "/health/logs", NULL, true);
-        assert_int_equal(w->status, 200);
-        assert_non_null(strstr(w->body, "INFO started"));
+        expect(w, &bad, 200, "GET", "/health/logs", NULL, NULL, &a);
+        CHECK(&bad, strstr(a.body, "INFO started") != NULL, "log lines: %s", a.body);
     }
+    assert_int_equal(bad, 0);
 }
 
 /* The upload check when the data directory's free space cannot be read, and for a route
@@ -203,29 +68,28 @@ test_log_faults(void **state)
 static void
 test_upload_check_faults(void **state)
 {
-    static const struct original upload = {"POST", "/artifact/dataset/upload?name=d", "1000"};
-    static const struct original internal = {"GET", "/_internal/upload-check", ""};
+    static const char *const upload = "/artifact/dataset/upload?name=d";
     struct world *w = *state;
+    struct answer a;
 
-    call_original(w, "GET", "/_internal/upload-check", NULL, true, &upload, "X-Registry-Status");
-    assert_int_equal(w->status, 204);
+    login(w);
+    check_upload(w, "POST", upload, "1000", &a);
+    assert_int_equal(a.status, 204);
     fault_fail("statvfs", w->root, 1, EIO);
-    call_original(w, "GET", "/_internal/upload-check", NULL, true, &upload, "X-Registry-Status");
+    check_upload(w, "POST", upload, "1000", &a);
     assert_true(fault_fired());
     fault_off();
-    assert_int_equal(w->status, 403);
-    assert_string_equal(w->header, "500");
-    call_original(w, "GET", "/_internal/upload-check", NULL, true, &upload, "X-Registry-Error");
-    assert_int_equal(w->status, 204);
-    fault_fail("statvfs", w->root, 1, EIO);
-    call_original(w, "GET", "/_internal/upload-check", NULL, true, &upload, "X-Registry-Error");
-    fault_off();
-    assert_non_null(strstr(w->header, "statvfs"));
-    assert_non_null(strstr(w->header, "Input/output error"));
+    assert_int_equal(a.status, 403);
+    assert_string_equal(header_of(&a, "X-Registry-Status"), "500");
+    assert_non_null(strstr(header_of(&a, "X-Registry-Error"), "statvfs"));
+    assert_non_null(strstr(header_of(&a, "X-Registry-Error"), "Input/output error"));
+    check_upload(w, "POST", upload, "1000", &a);
+    assert_int_equal(a.status, 204);
     /* nginx never asks about an internal route; if it did, there is no such route for it. */
-    call_original(w, "GET", "/_internal/upload-check", NULL, true, &internal, "X-Registry-Error");
-    assert_int_equal(w->status, 403);
-    assert_non_null(strstr(w->header, "no route for GET /_internal/upload-check"));
+    check_upload(w, "GET", "/_internal/upload-check", "", &a);
+    assert_int_equal(a.status, 403);
+    assert_non_null(
+        strstr(header_of(&a, "X-Registry-Error"), "no route for GET /_internal/upload-check"));
 }
 
 int
