@@ -1078,6 +1078,132 @@ test_cut_short(void **state)
     assert_int_equal(s.nrequests, 1 + REG_S3_MAX_ATTEMPTS);
 }
 
+/* Multipart answers that lack what the next step needs: no UploadId (nothing to abort), a part
+ * without an ETag (the upload is aborted), an UploadId with a bad entity. */
+static void
+test_multipart_malformed(void **state)
+{
+    static const struct rule rules[] = {
+        {"POST /fake/noid?uploads", "200 OK", NULL,
+         "<InitiateMultipartUploadResult><Key>noid</Key></InitiateMultipartUploadResult>", 0},
+        {"POST /fake/badid?uploads", "200 OK", NULL,
+         "<InitiateMultipartUploadResult><UploadId>a&bogus;b</UploadId>"
+         "</InitiateMultipartUploadResult>",
+         0},
+        {"POST /fake/noetag?uploads", "200 OK", NULL,
+         "<InitiateMultipartUploadResult><UploadId>up-2</UploadId>"
+         "</InitiateMultipartUploadResult>",
+         0},
+        {"PUT /fake/noetag?partNumber=", "200 OK", NULL, "", 0},
+        {"DELETE /fake/noetag?uploadId=up-2 ", ABORTED},
+    };
+    struct script s;
+    struct reg_s3 *s3;
+    char *path = pattern_file(2 * REG_S3_PART_SIZE_MIN);
+
+    (void)state;
+    script_start(&s, rules, NELEMS(rules));
+    s3 = script_client(&s);
+    expect_status(reg_s3_put_file(s3, "noid", path), REG_ESTORE, "no UploadId");
+    assert_non_null(strstr(reg_error_detail(), "CreateMultipartUpload fake/noid: no UploadId"));
+    expect_status(reg_s3_put_file(s3, "badid", path), REG_ESTORE, "bad UploadId");
+    assert_non_null(strstr(reg_error_detail(), "malformed XML: bad entity in 'a&bogus;b'"));
+    expect_status(reg_s3_put_file(s3, "noetag", path), REG_ESTORE, "no ETag");
+    assert_non_null(strstr(reg_error_detail(), "UploadPart fake/noetag part 1: no ETag"));
+    reg_s3_free(s3);
+    script_stop(&s);
+    unlink(path);
+    free(path);
+    assert_int_equal(count_requests(&s, "PUT /fake/noid"), 0);
+    assert_int_equal(count_requests(&s, "DELETE /fake/noid"), 0);
+    assert_int_equal(count_requests(&s, "PUT /fake/noetag?partNumber=2"), 0);
+    assert_int_equal(count_requests(&s, "DELETE /fake/noetag?uploadId=up-2 "), 1);
+}
+
+static enum reg_status
+count_key(void *ctx, const char *key, int64_t size)
+{
+    (void)key;
+    (void)size;
+    (*(int *)ctx)++;
+    return REG_OK;
+}
+
+/* ListObjectsV2 pages S3 would not send: an entry without a Key, without a Size, with a Size
+ * that is no number, a truncated page without a continuation token. The entries before the
+ * bad one have reached the caller; none after it. */
+static void
+test_list_malformed(void **state)
+{
+#define LIST "GET /fake?list-type=2&max-keys=5&prefix="
+#define GOOD "<Contents><Key>ok</Key><Size>1</Size></Contents>"
+    static const struct rule rules[] = {
+        {LIST "nokey ", "200 OK", NULL,
+         "<ListBucketResult>" GOOD "<Contents><Size>3</Size>"
+         "</Contents>" GOOD "</ListBucketResult>",
+         0},
+        {LIST "nosize ", "200 OK", NULL,
+         "<ListBucketResult><Contents><Key>a</Key></Contents></ListBucketResult>", 0},
+        {LIST "badsize ", "200 OK", NULL,
+         "<ListBucketResult><Contents><Key>a</Key><Size>-4x</Size></Contents>"
+         "</ListBucketResult>",
+         0},
+        {LIST "notoken ", "200 OK", NULL,
+         "<ListBucketResult><IsTruncated>true</IsTruncated>" GOOD "</ListBucketResult>", 0},
+    };
+#undef LIST
+#undef GOOD
+    struct script s;
+    struct reg_s3 *s3;
+    int seen = 0;
+
+    (void)state;
+    script_start(&s, rules, NELEMS(rules));
+    s3 = script_client(&s);
+    expect_status(reg_s3_list(s3, "nokey", count_key, &seen), REG_ESTORE, "no Key");
+    assert_string_equal(reg_error_detail(), "S3 ListObjectsV2: an entry without a Key");
+    assert_int_equal(seen, 1);
+    expect_status(reg_s3_list(s3, "nosize", count_key, &seen), REG_ESTORE, "no Size");
+    assert_string_equal(reg_error_detail(), "S3 ListObjectsV2: a without a Size");
+    expect_status(reg_s3_list(s3, "badsize", count_key, &seen), REG_ESTORE, "bad Size");
+    assert_string_equal(reg_error_detail(), "S3 ListObjectsV2: a has Size '-4x'");
+    assert_int_equal(seen, 1);
+    expect_status(reg_s3_list(s3, "notoken", count_key, &seen), REG_ESTORE, "no token");
+    assert_non_null(strstr(reg_error_detail(), "truncated without a continuation token"));
+    assert_int_equal(seen, 2);
+    reg_s3_free(s3);
+    script_stop(&s);
+    assert_int_equal(s.nrequests, 4);
+}
+
+/* A ranged GET answered from another offset is refused before any byte reaches the sink; an
+ * answer that ignores the Range header (200, the whole object) is cut to the range. */
+static void
+test_range_mismatch(void **state)
+{
+    static const struct rule rules[] = {
+        {"GET /fake/shifted ", "206 Partial Content", "Content-Range: bytes 0-3/10\r\n", "0123", 0},
+        {"GET /fake/whole ", "200 OK", NULL, "0123456789", 0},
+    };
+    struct script s;
+    struct reg_s3 *s3;
+    struct reg_buf b;
+
+    (void)state;
+    script_start(&s, rules, NELEMS(rules));
+    s3 = script_client(&s);
+    reg_buf_init(&b, 100);
+    expect_status(reg_s3_get_range(s3, "shifted", 4, 4, collect, &b), REG_ESTORE, "shifted");
+    assert_non_null(strstr(reg_error_detail(), "asked for bytes from 4, got 0"));
+    assert_int_equal(b.len, 0);
+    expect_status(reg_s3_get_range(s3, "whole", 4, 3, collect, &b), REG_OK, "whole");
+    assert_int_equal(b.len, 3);
+    assert_memory_equal(b.data, "456", 3);
+    reg_buf_cleanup(&b);
+    reg_s3_free(s3);
+    script_stop(&s);
+}
+
 int
 main(void)
 {
@@ -1106,6 +1232,9 @@ main(void)
         cmocka_unit_test(test_complete_error_in_200),
         cmocka_unit_test(test_slow_down),
         cmocka_unit_test(test_cut_short),
+        cmocka_unit_test(test_multipart_malformed),
+        cmocka_unit_test(test_list_malformed),
+        cmocka_unit_test(test_range_mismatch),
     };
     int failed;
 
