@@ -17,6 +17,9 @@
 #include "arena_fixture.h"
 #include "scan/scan.h"
 
+/* lib/scan/scan_int.h's SCAN_ZIP_ENTRIES_MAX: entries a zip walk remembers. */
+#define SCAN_ENTRIES_MAX 65536
+
 /* ---- builders ---- */
 
 struct bytes {
@@ -652,6 +655,181 @@ test_zip_corrupt_entry_before_pickle(void **state)
     free(pk.b);
 }
 
+/* ---- zips that break the format ---- */
+
+/* A checkpoint zip: archive/data.pkl (the benign pickle, deflated when asked) and
+ * archive/version, both with their sizes in the local headers. */
+static void
+base_zip(struct bytes *o, bool deflated)
+{
+    struct bytes pk = {0};
+
+    checkpoint_pickle(&pk);
+    {
+        const struct zentry e[] = {
+            {"archive/data.pkl", pk.b, pk.n, deflated, false, false},
+            {"archive/version", "3\n", 2, false, false, false},
+        };
+        zip(o, e, 2);
+    }
+    free(pk.b);
+}
+
+/* The offset of the n-th (0-based) occurrence of the 4-byte signature sig in o. */
+static size_t
+find_sig(const struct bytes *o, const char *sig, int n)
+{
+    for (size_t i = 0; i + 4 <= o->n; i++)
+        if (memcmp(o->b + i, sig, 4) == 0 && n-- == 0)
+            return i;
+    fail_msg("signature %d not found", n);
+    return 0;
+}
+
+static void
+set_le(struct bytes *o, size_t at, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        o->b[at + (size_t)i] = (uint8_t)(v >> (8 * i));
+}
+
+/* One field of a header overwritten: where (the signature and its occurrence, an offset in
+ * the record), with what, and the note the scanner must give. */
+struct zpatch {
+    const char *sig;
+    int occurrence;
+    size_t field;
+    uint64_t value;
+    int width;
+    bool deflated;
+    const char *detail;
+};
+
+/* Each header field that lies makes the zip unknown, with a note that says which entry and
+ * why; never safe, whatever the pickle inside. */
+static void
+test_zip_patched_headers(void **state)
+{
+    static const char local[] = "PK\x03\x04", central[] = "PK\x01\x02";
+    static const struct zpatch cases[] = {
+        {local, 0, 6, 1, 2, false, "('archive/data.pkl' at byte 0): encrypted"},
+        {local, 0, 8, 99, 2, false, "compression method the scanner does not read"},
+        {local, 0, 22, 5, 4, false, "('archive/data.pkl' at byte 0): sizes differ from the data"},
+        {local, 0, 26, 0, 2, false, "zip entry 0 ('' at byte 0): name empty or too long"},
+        {local, 0, 26, 2000, 2, false, "name empty or too long"},
+        {local, 0, 31, 0, 1, false, "NUL in the name"},
+        {local, 0, 18, 2, 4, true, "deflate data ends before its stream does"},
+        {local, 1, 0, 0x58585858, 4, false, "no zip record where one should start"},
+        {central, 0, 28, 0, 2, false, "zip central directory entry 0"},
+        {central, 1, 42, 0, 4, false, "differs from the local header it should describe"},
+    };
+    int bad = 0;
+
+    for (int i = 0; i < NELEMS(cases); i++) {
+        const struct zpatch *c = &cases[i];
+        struct bytes o = {0};
+        struct reg_scan_result r;
+
+        base_zip(&o, c->deflated);
+        set_le(&o, find_sig(&o, c->sig, c->occurrence) + c->field, c->value, c->width);
+        r = scan(*state, "model.pt", o.b, o.n);
+        CHECK(&bad, r.verdict == REG_SCAN_UNKNOWN && strstr(r.detail, c->detail),
+              "case %d: %s (%s), want unknown with '%s'", i, reg_scan_verdict_name(r.verdict),
+              r.detail, c->detail);
+        free(o.b);
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* Directories that disagree with the entries: one record too many, one too few, the end record
+ * missing; a checkpoint without a pickle and a Keras zip without its config. */
+static void
+test_zip_directory_mismatch(void **state)
+{
+    struct bytes pk = {0}, o = {0}, cd = {0}, cd2 = {0};
+    uint64_t at;
+
+    checkpoint_pickle(&pk);
+    {
+        const struct zentry a = {"archive/data.pkl", pk.b, pk.n, false, false, false};
+        const struct zentry b = {"archive/version", "3\n", 2, false, false, false};
+
+        /* Two central records for one entry. */
+        zip_entry(&o, &cd, &a);
+        at = o.n;
+        put(&cd2, cd.b, cd.n);
+        put(&cd, cd2.b, cd2.n);
+        end_of_zip(&o, &cd, 2, at);
+        expect(scan(*state, "model.pt", o.b, o.n), REG_SCAN_UNKNOWN,
+               "an entry the local headers do not have");
+        free(o.b);
+        free(cd.b);
+        free(cd2.b);
+
+        /* Two entries, one central record. */
+        memset(&o, 0, sizeof(o));
+        memset(&cd, 0, sizeof(cd));
+        memset(&cd2, 0, sizeof(cd2));
+        zip_entry(&o, &cd, &a);
+        zip_entry(&o, &cd2, &b);
+        at = o.n;
+        end_of_zip(&o, &cd, 1, at);
+        expect(scan(*state, "model.pt", o.b, o.n), REG_SCAN_UNKNOWN,
+               "the central directory lists fewer entries than the file holds");
+        free(o.b);
+        free(cd.b);
+        free(cd2.b);
+    }
+    memset(&o, 0, sizeof(o));
+    base_zip(&o, false);
+    expect(scan(*state, "model.pt", o.b, o.n - 22), REG_SCAN_UNKNOWN,
+           "the file ends before the zip's end record (truncated)");
+    free(o.b);
+
+    memset(&o, 0, sizeof(o));
+    {
+        const struct zentry e[] = {{"archive/version", "3\n", 2, false, false, false}};
+        zip(&o, e, 1);
+    }
+    expect(scan(*state, "model.pt", o.b, o.n), REG_SCAN_UNKNOWN,
+           "zip: no pickle (*.pkl) in the checkpoint");
+    free(o.b);
+
+    memset(&o, 0, sizeof(o));
+    {
+        const struct zentry e[] = {{"model.weights.h5", "\x89HDF", 4, false, false, false}};
+        zip(&o, e, 1);
+    }
+    expect(scan(*state, "model.keras", o.b, o.n), REG_SCAN_UNKNOWN,
+           "keras: no config.json in the zip");
+    free(o.b);
+    free(pk.b);
+}
+
+/* More entries than the scanner remembers for the central directory: unknown, not a crash and
+ * not a pass. */
+static void
+test_zip_too_many_entries(void **state)
+{
+    struct bytes o = {0}, cd = {0};
+    struct reg_scan_result r;
+    char name[32];
+    uint64_t at;
+
+    for (int i = 0; i <= SCAN_ENTRIES_MAX; i++) {
+        const struct zentry e = {name, "x", 1, false, false, false};
+
+        snprintf(name, sizeof(name), "w/%d", i);
+        zip_entry(&o, &cd, &e);
+    }
+    at = o.n;
+    end_of_zip(&o, &cd, 0xffff, at);
+    assert_int_equal(reg_scan_buffer("model.pt", o.b, o.n, *state, &r), REG_OK);
+    expect(r, REG_SCAN_UNKNOWN, "more entries than the scanner checks");
+    free(o.b);
+    free(cd.b);
+}
+
 /* ---- files scanned where they lie (reg_scan_remote) ---- */
 
 /* A file in memory read by range, in pieces of 7 bytes (the sink sees arbitrary cuts). */
@@ -1146,6 +1324,9 @@ main(void)
         T(test_legacy_torch),
         T(test_torch_zip),
         T(test_zip_corrupt_entry_before_pickle),
+        T(test_zip_patched_headers),
+        T(test_zip_directory_mismatch),
+        T(test_zip_too_many_entries),
         T(test_zip_confusion),
         T(test_remote_torch_zip),
         T(test_remote_stops_early),
