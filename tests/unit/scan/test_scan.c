@@ -445,6 +445,61 @@ test_truncated_and_unknown_opcode(void **state)
     free(o.b);
 }
 
+/* Pickles no pickler writes: each stops the walk as unknown, with the reason and where. */
+static void
+test_pickle_malformed(void **state)
+{
+    static const struct {
+        const char *bytes;
+        size_t len;
+        const char *detail;
+    } cases[] = {
+#define C(lit, detail) {lit, sizeof(lit) - 1, detail}
+        C("\x80\x02t.", "no MARK on the stack at byte 2"),
+        C("\x80\x04\x94.", "memo store of an empty stack at byte 2"),
+        C("\x80\x02"
+          "2.",
+          "stack underflow at byte 2"),
+        C("(2.", "stack underflow at byte 1"),
+        C("}K\x01s.", "stack underflow at byte 4"),
+        C("Sabc\n.", "STRING argument not quoted at byte 0"),
+        C("S'a\n.", "STRING argument not quoted"),
+        C("gx\n.", "bad memo index at byte 0"),
+        C("g1234567890123456789\n.", "bad memo index"),
+        C("\x80\x06.", "unsupported protocol at byte 0"),
+#undef C
+    };
+    int bad = 0;
+
+    for (int i = 0; i < NELEMS(cases); i++) {
+        struct reg_scan_result r = scan(*state, "m.pkl", cases[i].bytes, cases[i].len);
+
+        CHECK(&bad, r.verdict == REG_SCAN_UNKNOWN && strstr(r.detail, cases[i].detail),
+              "case %d: %s (%s), want unknown with '%s'", i, reg_scan_verdict_name(r.verdict),
+              r.detail, cases[i].detail);
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* Names on the modelled stack are kept (SCAN_POOL_MAX bytes, 256 KiB, in all): 1100 strings
+ * of 250 bytes are past it, and the file is unknown rather than walked on unbounded. */
+static void
+test_pickle_string_pool(void **state)
+{
+    struct bytes o = {0};
+    char text[251];
+
+    memset(text, 'a', 250);
+    text[250] = '\0';
+    LIT(&o, "\x80\x04(");
+    for (int i = 0; i < 1100; i++)
+        pstr(&o, text);
+    LIT(&o, "t.");
+    expect(scan(*state, "m.pkl", o.b, o.n), REG_SCAN_UNKNOWN,
+           "strings on the stack exceed the scanner's bound");
+    free(o.b);
+}
+
 static void
 test_suspicious_import(void **state)
 {
@@ -1173,6 +1228,89 @@ max_rss_kb(void)
 
 /* 100 MB through the scanner in 1 MiB pieces: a BINBYTES8 argument in a raw pickle, and a
  * stored entry of a PyTorch zip. The peak memory grows by far less than the file. */
+/* safetensors headers that describe no valid tensor layout: unknown, naming the tensor and
+ * the fault. */
+static void
+test_safetensors_malformed(void **state)
+{
+#define F32(offsets) "{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":" offsets "}"
+    static const struct {
+        const char *header;
+        size_t data;
+        const char *detail;
+    } cases[] = {
+        {"{\"t\":\"x\"}", 0, "tensor 't': no dtype"},
+        {"{\"t\":{\"dtype\":\"Q8\"}}", 0, "tensor 't': unknown dtype"},
+        {"{\"t\":{\"dtype\":\"F32\"}}", 0, "tensor 't': no shape"},
+        {"{\"t\":{\"dtype\":\"F32\",\"shape\":[-1]}}", 0,
+         "a dimension is not a non-negative integer"},
+        {"{\"t\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,4]}}", 0, "shape overflows"},
+        {"{\"t\":" F32("[4,0]") "}", 4, "data_offsets is not [begin, end] with begin <= end"},
+        {"{\"a\":" F32("[0,4]") ",\"b\":" F32("[8,12]") "}", 12,
+         "tensor 'b': a gap in the data section before it"},
+        {"{\"__metadata__\":[1]}", 0, "tensor '__metadata__': not an object"},
+        {"{\"__metadata__\":{\"a\":1}}", 0, "'__metadata__': a value is not a string"},
+        {"[1]", 0, "the header is not a JSON object (another JSON type)"},
+        {"{\"a\":", 0, "the header is not a JSON object"},
+    };
+#undef F32
+    int bad = 0;
+
+    for (int i = 0; i < NELEMS(cases); i++) {
+        struct bytes o = {0};
+        struct reg_scan_result r;
+
+        safetensors(&o, cases[i].header, cases[i].data);
+        r = scan(*state, "model.safetensors", o.b, o.n);
+        CHECK(&bad, r.verdict == REG_SCAN_UNKNOWN && strstr(r.detail, cases[i].detail),
+              "case %d: %s (%s), want unknown with '%s'", i, reg_scan_verdict_name(r.verdict),
+              r.detail, cases[i].detail);
+        free(o.b);
+    }
+    /* The header's length says more than the file holds. */
+    expect(scan(*state, "model.safetensors", "\x64\0\0\0\0\0\0\0{\"a\"", 12), REG_SCAN_UNKNOWN,
+           "safetensors: file ends inside the header at byte 12");
+    assert_int_equal(bad, 0);
+}
+
+/* numpy files with a bad preamble or header, and a version 2 header (4-byte length) read
+ * right. */
+static void
+test_numpy_malformed(void **state)
+{
+    static const char dict[] = "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n";
+    struct bytes o = {0};
+
+    expect(scan(*state, "a.npy", "\x93NUMPX\x01\x00\x04\x00{  \n", 14), REG_SCAN_UNKNOWN,
+           "no numpy magic or an unknown version");
+    expect(scan(*state, "a.npy", "\x93NUMPY\x04\x00\x04\x00{  \n", 14), REG_SCAN_UNKNOWN,
+           "no numpy magic or an unknown version");
+    expect(scan(*state, "a.npy", "\x93NUMPY\x01\x00\x00\x00", 10), REG_SCAN_UNKNOWN,
+           "header length out of bounds");
+    expect(scan(*state, "a.npy", "\x93NUMPY\x01\x00\x04\x00[1]\n", 14), REG_SCAN_UNKNOWN,
+           "header is not a dict of descr, fortran_order and shape");
+
+    LIT(&o, "\x93NUMPY\x02\x00");
+    le(&o, sizeof(dict) - 1, 4);
+    LIT(&o, dict);
+    LIT(&o, "\0\0\0\0");
+    expect(scan(*state, "a.npy", o.b, o.n), REG_SCAN_SAFE, NULL);
+    /* Cut inside the header. */
+    expect(scan(*state, "a.npy", o.b, 20), REG_SCAN_UNKNOWN,
+           "file ends inside the header (truncated)");
+    free(o.b);
+}
+
+/* A config.json that is empty, not an object, or followed by more than blanks is unknown. */
+static void
+test_config_json_malformed(void **state)
+{
+    expect(scan(*state, "config.json", "", 0), REG_SCAN_UNKNOWN, "empty or larger than");
+    expect(scan(*state, "config.json", "[1, 2]", 6), REG_SCAN_UNKNOWN, "not a JSON object");
+    expect(scan(*state, "config.json", "{\"a\": 1} x", 10), REG_SCAN_UNKNOWN, "not a JSON object");
+    expect(scan(*state, "config.json", "{\"a\": 1}\n \t", 11), REG_SCAN_SAFE, NULL);
+}
+
 static void
 test_bounded_memory_100mb(void **state)
 {
@@ -1320,6 +1458,8 @@ main(void)
         T(test_benign_checkpoint),
         T(test_truncated_and_unknown_opcode),
         T(test_suspicious_import),
+        T(test_pickle_malformed),
+        T(test_pickle_string_pool),
         T(test_bounds),
         T(test_legacy_torch),
         T(test_torch_zip),
@@ -1334,6 +1474,9 @@ main(void)
         T(test_config_json),
         T(test_numpy),
         T(test_safetensors),
+        T(test_safetensors_malformed),
+        T(test_numpy_malformed),
+        T(test_config_json_malformed),
         T(test_bounded_memory_100mb),
         T(test_formats_and_table),
         T(test_policy),
