@@ -998,6 +998,48 @@ test_remote_torch_zip(void **state)
     free(data);
 }
 
+/* A zip read by its central directory (reg_scan_remote on a file larger than whole_max), whose
+ * directory, end record or local headers lie: unknown, with the reason, and never safe. */
+static void
+test_remote_zip_malformed(void **state)
+{
+    static const char local[] = "PK\x03\x04", central[] = "PK\x01\x02", end[] = "PK\x05\x06";
+    static const struct zpatch cases[] = {
+        {central, 0, 42, 4, 4, false, "no local header where the central directory says"},
+        {local, 0, 8, 8, 2, false, "the local header's method differs from the central"},
+        {local, 0, 26, 5, 2, false, "the local header names another entry"},
+        {local, 0, 30, 'X', 1, false, "the local header names another entry"},
+        {central, 0, 8, 1, 2, false, "zip entry 'archive/data.pkl': encrypted"},
+        {central, 0, 10, 99, 2, false, "compression method the scanner does not read"},
+        {central, 0, 16, 7, 4, false, "(read by the central directory): CRC-32 mismatch"},
+        {central, 0, 24, 5, 4, false, "sizes differ from the data"},
+        {central, 0, 20, 2, 4, true, "deflate data ends before its stream does"},
+        {central, 0, 42, 0x7fffffff, 4, false, "its header lies past the end of the file"},
+        {central, 1, 28, 60000, 2, false, "1 of its 2 entries readable"},
+        {end, 0, 0, 0x58585858, 4, false, "zip: no end record at the end of the file"},
+        {end, 0, 10, 0xffff, 2, false, "a Zip64 end record is needed and missing"},
+        {end, 0, 16, 0x7ffffff0, 4, false, "zip: a central directory of"},
+    };
+    int bad = 0;
+
+    for (int i = 0; i < NELEMS(cases); i++) {
+        const struct zpatch *c = &cases[i];
+        struct bytes o = {0};
+        struct reg_scan_source src;
+        struct reg_scan_result r;
+
+        base_zip(&o, c->deflated);
+        set_le(&o, find_sig(&o, c->sig, c->occurrence) + c->field, c->value, c->width);
+        r = scan_remote(*state, "model.pt", o.b, o.n, 64, &src);
+        CHECK(&bad,
+              src.by_directory && r.verdict == REG_SCAN_UNKNOWN && strstr(r.detail, c->detail),
+              "case %d: %s (%s), want unknown with '%s'", i, reg_scan_verdict_name(r.verdict),
+              r.detail, c->detail);
+        free(o.b);
+    }
+    assert_int_equal(bad, 0);
+}
+
 /* Files that are not big zips are read from their start until the verdict is in. */
 static void
 test_remote_stops_early(void **state)
@@ -1470,6 +1512,7 @@ main(void)
         T(test_zip_confusion),
         T(test_remote_torch_zip),
         T(test_remote_stops_early),
+        T(test_remote_zip_malformed),
         T(test_keras),
         T(test_config_json),
         T(test_numpy),
