@@ -572,6 +572,108 @@ test_damaged(void **state)
     reg_arena_cleanup(&a);
 }
 
+/* The offset of the local header of the entry called name, or -1. */
+static long
+local_header(const struct reg_buf *z, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (size_t i = 0; i + 30 + n <= z->len; i++)
+        if (memcmp(z->data + i, "PK\3\4", 4) == 0 && memcmp(z->data + i + 30, name, n) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* One lie in a record: which record ('E' the end record, 'C' the central header of
+ * harmless.txt, 'L' its local header), the field's offset in it, the value written (little
+ * endian, width bytes; a 4-byte write at the end record's count fields sets both), the detail. */
+struct lie {
+    char record;
+    int field, width;
+    uint32_t value;
+    const char *detail;
+};
+
+/* Directories and headers that lie about the zip, patched into a clean one: each refused with
+ * the reason, before any entry is trusted. */
+static void
+test_directory_lies(void **state)
+{
+    const struct spec entries[] = {
+        {"README.md", 0, readme_text, 0, NULL},
+        {"harmless.txt", 0, "x", 0, NULL},
+    };
+    static const struct lie lies[] = {
+        {'E', 4, 2, 1, "not an acceptable zip: a multi-disk zip"},
+        {'E', 8, 4, 0xffffffffu, "a Zip64 end record is announced but missing"},
+        {'E', 8, 4, 0x000a000au, "the central directory is shorter than its entry count"},
+        {'E', 8, 4, 0x00010001u, "the central directory holds more than its entry count"},
+        {'E', 16, 4, 0, "the central directory does not end where the end record starts"},
+        {'C', 0, 4, 0x58585858u, "a damaged central directory"},
+        {'C', 42, 4, 5, "'harmless.txt': its local header is missing"},
+        {'L', 6, 2, 1, "'harmless.txt': it is encrypted"},
+    };
+    struct reg_zip_report r;
+    struct reg_arena a;
+    struct reg_buf z;
+    int bad = 0;
+
+    (void)state;
+    reg_arena_init(&a);
+    for (int i = 0; i < NELEMS(lies); i++) {
+        const struct lie *l = &lies[i];
+        long at;
+
+        make_zip(&z, entries, NELEMS(entries), NULL, NULL, true);
+        assert_int_equal(check_buf(&a, &z, 0, 0, &r), REG_OK);
+        at = l->record == 'E'   ? (long)z.len - 22
+             : l->record == 'C' ? central_header(&z, "harmless.txt")
+                                : local_header(&z, "harmless.txt");
+        assert_true(at > 0);
+        for (int k = 0; k < l->width; k++)
+            z.data[at + l->field + k] = (char)(l->value >> (8 * k));
+        CHECK(&bad,
+              check_buf(&a, &z, 0, 0, &r) == REG_EINVAL && strstr(reg_error_detail(), l->detail),
+              "lie %d: '%s', want '%s'", i, reg_error_detail(), l->detail);
+        reg_buf_cleanup(&z);
+    }
+    reg_arena_cleanup(&a);
+    assert_int_equal(bad, 0);
+}
+
+/* What is not a zip at all, a missing buffer or file, and names the rule refuses outright. */
+static void
+test_not_zips(void **state)
+{
+    static char junk[200], long_name[REG_ZIPCHECK_NAME_MAX + 2];
+    struct reg_zip_report r;
+    struct reg_arena a;
+
+    (void)state;
+    reg_arena_init(&a);
+    assert_int_equal(reg_zipcheck_memory(&a, "PK\5\6", 4, NULL, &r), REG_EINVAL);
+    assert_string_equal(reg_error_detail(), "not an acceptable zip: too short");
+    memset(junk, 'x', sizeof(junk));
+    assert_int_equal(reg_zipcheck_memory(&a, junk, sizeof(junk), NULL, &r), REG_EINVAL);
+    assert_string_equal(reg_error_detail(),
+                        "not an acceptable zip: no end of central directory record");
+    assert_int_equal(reg_zipcheck_memory(&a, NULL, 5, NULL, &r), REG_EINVAL);
+    assert_string_equal(reg_error_detail(), "reg_zipcheck_memory: no data");
+
+    assert_int_equal(reg_zipcheck_file(&a, "/nonexistent/x.zip", NULL, &r), REG_EINVAL);
+    assert_non_null(strstr(reg_error_detail(), "cannot open the zip /nonexistent/x.zip"));
+    assert_int_equal(reg_zipcheck_file(&a, "/", NULL, &r), REG_EINVAL);
+    assert_string_equal(reg_error_detail(), "the zip / is not a regular file");
+
+    assert_int_equal(reg_zipcheck_name("", 0), REG_EINVAL);
+    assert_non_null(strstr(reg_error_detail(), "an empty name"));
+    memset(long_name, 'a', sizeof(long_name) - 1);
+    assert_int_equal(reg_zipcheck_name(long_name, strlen(long_name)), REG_EINVAL);
+    assert_non_null(strstr(reg_error_detail(), "a name longer than the limit of the registry"));
+    assert_non_null(strstr(reg_error_detail(), "aaa...")); /* shown cut */
+    reg_arena_cleanup(&a);
+}
+
 /* The name rule on its own, as lib/bundle/bundle.c uses it. */
 static void
 test_name_rule(void **state)
@@ -699,7 +801,8 @@ main(void)
         cmocka_unit_test(test_patched_names),    cmocka_unit_test(test_encrypted),
         cmocka_unit_test(test_too_many_entries), cmocka_unit_test(test_zip_bomb),
         cmocka_unit_test(test_damaged),          cmocka_unit_test(test_name_rule),
-        cmocka_unit_test(test_observer),
+        cmocka_unit_test(test_observer),         cmocka_unit_test(test_directory_lies),
+        cmocka_unit_test(test_not_zips),
     };
 
     return cmocka_run_group_tests_name("bundle/zipcheck", tests, NULL, NULL);
