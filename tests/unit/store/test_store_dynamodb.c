@@ -15,7 +15,9 @@
 #include "unit.h"
 
 #include <arpa/inet.h>
+#include <json-c/json.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -865,6 +867,82 @@ test_same_url_across_processes(void **state)
     assert_int_equal(sc_count(&f->c), 1);
 }
 
+/* ------------------------------------------------------------------------ URL claims */
+
+/* Puts the URL claim an insert of (type, url) as id leaves before its artifact item is
+ * written, claimed `ago` seconds ago: what a registration in progress, or one that died
+ * midway, leaves in the table. The key is store_dynamodb.c's: "U#<type>#<sha256 of url>", "U". */
+static void
+put_claim(struct fixture *f, enum reg_artifact_type type, const char *url, const char *id,
+          int64_t ago)
+{
+    struct reg_dynamodb_config dc = {endpoint, "us-east-1", "AKIDUNITTEST", "unit/test/secret/key",
+                                     NULL};
+    struct reg_dynamodb *c;
+    struct reg_arena a;
+    unsigned char digest[32];
+    unsigned int dlen = 0;
+    char hex[65], pk[100], when[32];
+    struct json_object *req, *item, *resp;
+
+    EVP_Digest(url, strlen(url), digest, &dlen, EVP_sha256(), NULL);
+    reg_str_hex(digest, sizeof(digest), hex);
+    snprintf(pk, sizeof(pk), "U#%d#%s", (int)type, hex);
+    snprintf(when, sizeof(when), "%lld", (long long)time(NULL) - (long long)ago);
+    assert_int_equal(reg_dynamodb_new(&dc, &c), REG_OK);
+    reg_arena_init(&a);
+    req = reg_arena_own_json(&a, json_object_new_object());
+    item = json_object_new_object();
+#define S(v) json_object_new_string(v)
+    json_object_object_add(item, "pk", json_object_new_object());
+    json_object_object_add(json_object_object_get(item, "pk"), "S", S(pk));
+    json_object_object_add(item, "sk", json_object_new_object());
+    json_object_object_add(json_object_object_get(item, "sk"), "S", S("U"));
+    json_object_object_add(item, "id", json_object_new_object());
+    json_object_object_add(json_object_object_get(item, "id"), "S", S(id));
+    json_object_object_add(item, "url", json_object_new_object());
+    json_object_object_add(json_object_object_get(item, "url"), "S", S(url));
+    json_object_object_add(item, "claim_token", json_object_new_object());
+    json_object_object_add(json_object_object_get(item, "claim_token"), "S", S("0123456789abcdef"));
+    json_object_object_add(item, "claimed_at", json_object_new_object());
+    json_object_object_add(json_object_object_get(item, "claimed_at"), "N", S(when));
+#undef S
+    json_object_object_add(req, "TableName", json_object_new_string(f->table));
+    json_object_object_add(req, "Item", item);
+    assert_int_equal(reg_dynamodb_call(c, &a, "PutItem", req, &resp), REG_OK);
+    reg_arena_cleanup(&a);
+    reg_dynamodb_free(c);
+}
+
+/* A URL claimed by a registration in progress (no artifact yet, claimed just now) is refused as
+ * registered; a claim left long ago by one that never finished is taken over. */
+static void
+test_url_claims(void **state)
+{
+    struct fixture *f = *state;
+    static const char url[] = "https://huggingface.co/org/claimed";
+    struct reg_artifact art = sc_make(&f->c, "late", REG_TYPE_MODEL, "claimed", url), got;
+    bool taken = true;
+
+    put_claim(f, REG_TYPE_MODEL, url, "ghost", 0);
+    assert_int_equal(reg_store_insert(f->c.store, &art, &taken), REG_ECONFLICT);
+    assert_false(taken);
+    assert_non_null(strstr(reg_error_detail(),
+                           "a model with url "
+                           "https://huggingface.co/org/claimed is already registered"));
+    assert_int_equal(reg_store_get(f->c.store, &f->c.arena, "late", &got), REG_ENOTFOUND);
+
+    put_claim(f, REG_TYPE_MODEL, url, "ghost", 3600);
+    assert_int_equal(reg_store_insert(f->c.store, &art, &taken), REG_OK);
+    assert_int_equal(reg_store_get(f->c.store, &f->c.arena, "late", &got), REG_OK);
+    assert_string_equal(got.url, url);
+    assert_int_equal(sc_count(&f->c), 1);
+
+    /* The same URL under another type is another claim. */
+    art = sc_make(&f->c, "other", REG_TYPE_DATASET, "claimed", url);
+    assert_int_equal(reg_store_insert(f->c.store, &art, &taken), REG_OK);
+}
+
 #define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -878,6 +956,7 @@ main(void)
         TEST(test_longest_url),
         TEST(test_shared_generation_and_secret),
         TEST(test_token_is_its_users),
+        TEST(test_url_claims),
     };
     const struct CMUnitTest open_tests[] = {
         cmocka_unit_test(test_open_creates_table),
