@@ -5,7 +5,8 @@
  * fixture upstream, scripts/run-unit.sh), GitHub code cut to its subdirectory, a model's
  * datasets aspect from the registered datasets its card names; and the refusals: Kaggle,
  * uploads, an aspect without a file, a listing with a file without a size or twice, metadata
- * that is not a document, a repository upstream does not have.
+ * that is not a document, a repository upstream does not have. And the Hub-compatible view of
+ * a registered repository (lib/bundle/hubrepo.c) made from such a plan.
  */
 #include "unit.h"
 
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bundle/hubrepo.h"
 #include "bundle/plan.h"
 #include "reg.h"
 #include "store/store.h"
@@ -270,6 +272,72 @@ test_datasets_aspect(void **state)
     assert_non_null(strstr(reg_error_detail(), "has no file in its datasets aspect"));
 }
 
+/* A registered Hugging Face model as the Hub-compatible API sees it: its revision and file
+ * ids (its own, when the listing has none), each file's place in the full bundle, lookups by
+ * path and directory; a repository not registered from the Hub is not one. */
+static void
+test_hub_repo(void **state)
+{
+    struct fixture *f = *state;
+    static const char oid[] = "0123456789abcdef0123456789abcdef01234567";
+    static const char sha[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    char md[1024];
+    struct reg_artifact art, code;
+    struct reg_hub_repo r, again;
+    bool taken = false;
+
+    snprintf(md, sizeof(md),
+             "{\"format\":1,\"source\":{\"host\":\"huggingface\",\"kind\":\"model\",\"repo_id\":"
+             "\"acme/hub\"},\"file_count\":3,\"files\":[{\"path\":\"weights/a.bin\",\"size\":10,"
+             "\"oid\":\"%s\",\"lfs_sha256\":\"%s\"},{\"path\":\"README.md\",\"size\":4,\"oid\":"
+             "\"NOT-HEX\"},{\"path\":\"config.json\",\"size\":2}]}",
+             oid, sha);
+    art = artifact("h1", REG_TYPE_MODEL, "https://huggingface.co/acme/hub", md);
+    art.name = "hub";
+    assert_int_equal(reg_store_insert(f->app->store, &art, &taken), REG_OK);
+    code = artifact("h2", REG_TYPE_CODE, "https://github.com/acme/hub",
+                    "{\"format\":1,\"source\":{\"host\":\"github\",\"kind\":\"code\",\"repo_id\":"
+                    "\"acme/hub\"},\"file_count\":0,\"files\":[]}");
+    code.name = "hubcode";
+    assert_int_equal(reg_store_insert(f->app->store, &code, &taken), REG_OK);
+
+    assert_int_equal(reg_hub_repo_open(f->app, &f->arena, REG_TYPE_MODEL, "acme/hub", &r), REG_OK);
+    assert_string_equal(r.repo_id, "acme/hub");
+    assert_int_equal(strlen(r.revision), 40);
+    assert_true(reg_hub_repo_revision_ok(&r, "main"));
+    assert_true(reg_hub_repo_revision_ok(&r, r.revision));
+    assert_false(reg_hub_repo_revision_ok(&r, oid));
+    assert_false(reg_hub_repo_revision_ok(&r, NULL));
+    assert_int_equal(r.nfiles, 3);
+    assert_string_equal(r.files[0].path, "README.md");
+    assert_int_equal(strlen(r.files[0].oid), 40);
+    assert_null(r.files[0].lfs_sha256);
+    assert_string_equal(r.files[2].path, "weights/a.bin");
+    assert_string_equal(r.files[2].oid, oid);
+    assert_string_equal(r.files[2].lfs_sha256, sha);
+    assert_true(r.files[0].zip_offset > 0);
+    assert_true(r.files[1].zip_offset > r.files[0].zip_offset + r.files[0].size);
+    assert_true(r.files[2].zip_offset > r.files[1].zip_offset + r.files[1].size);
+    assert_ptr_equal(reg_hub_repo_file(&r, "config.json"), &r.files[1]);
+    assert_null(reg_hub_repo_file(&r, "weights"));
+    assert_null(reg_hub_repo_file(&r, NULL));
+    assert_true(reg_hub_repo_is_dir(&r, "weights"));
+    assert_false(reg_hub_repo_is_dir(&r, "weight"));
+    assert_false(reg_hub_repo_is_dir(&r, "README.md"));
+
+    /* The ids made up for what the listing lacks are the same at every open. */
+    assert_int_equal(reg_hub_repo_open(f->app, &f->arena, REG_TYPE_MODEL, "acme/hub", &again),
+                     REG_OK);
+    assert_string_equal(again.revision, r.revision);
+    assert_string_equal(again.files[0].oid, r.files[0].oid);
+
+    assert_int_equal(reg_hub_repo_open(f->app, &f->arena, REG_TYPE_DATASET, "acme/hub", &r),
+                     REG_ENOTFOUND);
+    assert_string_equal(reg_error_detail(), "no registered dataset is the repository acme/hub");
+    assert_int_equal(reg_hub_repo_open(f->app, &f->arena, REG_TYPE_MODEL, "acme/none", &r),
+                     REG_ENOTFOUND);
+}
+
 int
 main(void)
 {
@@ -280,6 +348,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_code_subdir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listed_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_datasets_aspect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hub_repo, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
