@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -79,6 +80,32 @@ log_config_warnings(const struct reg_config *cfg)
         reg_log(REG_LOG_WARN, "%s", warnings[i]);
 }
 
+/* The FastCGI socket at path, group-writable for nginx; -1 (logged) when it cannot listen.
+ * libfcgi exits the whole process (status 1000, seen as 232) on a path too long for a unix
+ * socket's address instead of failing the open: that case is refused here first. */
+static int
+open_socket(const char *path)
+{
+    struct sockaddr_un sa;
+    int fd;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        reg_log(REG_LOG_ERROR,
+                "cannot listen on %s: longer than the %zu bytes a unix socket's "
+                "path may have",
+                path, sizeof(sa.sun_path) - 1);
+        return -1;
+    }
+    unlink(path);
+    fd = FCGX_OpenSocket(path, LISTEN_BACKLOG);
+    if (fd < 0) {
+        reg_log(REG_LOG_ERROR, "cannot listen on %s", path);
+        return -1;
+    }
+    chmod(path, 0660);
+    return fd;
+}
+
 int
 main(void)
 {
@@ -113,13 +140,9 @@ main(void)
         reg_log(REG_LOG_ERROR, "FCGX_Init failed");
         return 1;
     }
-    unlink(sock_path);
-    fd = FCGX_OpenSocket(sock_path, LISTEN_BACKLOG);
-    if (fd < 0) {
-        reg_log(REG_LOG_ERROR, "cannot listen on %s", sock_path);
+    fd = open_socket(sock_path);
+    if (fd < 0)
         return 1;
-    }
-    chmod(sock_path, 0660);
     rc = reg_master_run(fd, &cfg, pool);
     close(fd);
     unlink(sock_path);
