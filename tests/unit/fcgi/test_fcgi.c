@@ -504,10 +504,10 @@ test_worker_requests(void **state)
     fcgi_answer_free(&a);
     free(huge);
 
-    /* "Authorization: Bearer hf_<token>" stands for the registry's own token on the Hub's
+    /* "Authorization: Bearer  hf_<token>" stands for the registry's own token on the Hub's
      * routes: past the permission check, the unknown repository is a 404. */
     login(w);
-    snprintf(auth, sizeof(auth), "Bearer hf_%s", w->token + strlen("bearer "));
+    snprintf(auth, sizeof(auth), "Bearer  hf_%s", w->token + strlen("bearer "));
     {
         const char *const params[][2] = {{"REQUEST_METHOD", "GET"},
                                          {"REQUEST_URI", "/api/models/nobody/nothing"},
@@ -560,6 +560,79 @@ test_worker_upload(void **state)
     assert_int_equal(a.status, 409);
     fcgi_answer_free(&a);
     reg_buf_cleanup(&zip);
+    assert_int_equal(stop(pid), 0);
+}
+
+/* What nginx's own locations pass (conf/nginx.conf.in): an upload's body as a file it wrote
+ * (REQUEST_BODY_FILE, no stdin), and the internal upload check (REGISTRY_INTERNAL and the
+ * original request), which answers 204 or a 403 carrying the API's answer in headers; the check
+ * asked from outside is no route. */
+static void
+test_worker_nginx_params(void **state)
+{
+    struct world *w = *state;
+    pid_t pid = start_worker(w);
+    struct reg_buf zip;
+    struct fcgi_answer a;
+    char file[400], value[300];
+    FILE *fp;
+
+    make_dataset_zip(&zip);
+    snprintf(file, sizeof(file), "%s/tmp/body.zip", w->root);
+    fp = fopen(file, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(zip.data, 1, zip.len, fp), zip.len);
+    fclose(fp);
+    login(w);
+    {
+        const char *const params[][2] = {{"REQUEST_METHOD", "POST"},
+                                         {"REQUEST_URI", "/artifact/dataset/upload?name=by-file"},
+                                         {"QUERY_STRING", "name=by-file"},
+                                         {"REMOTE_ADDR", "127.0.0.1"},
+                                         {"CONTENT_TYPE", "application/zip"},
+                                         {"HTTP_X_AUTHORIZATION", w->token},
+                                         {"REQUEST_BODY_FILE", file},
+                                         {NULL, NULL}};
+
+        fcgi_call(w->sock, params, NULL, 0, &a);
+        if (a.status != 201)
+            fail_msg("upload by file: %d %.300s", a.status, a.body);
+        assert_non_null(strstr(a.body, "by-file"));
+        fcgi_answer_free(&a);
+    }
+    /* The same bytes inline are the same zip. */
+    request(w->sock, "POST", "/artifact/dataset/upload?name=inline", w->token, zip.data, zip.len,
+            &a);
+    assert_int_equal(a.status, 409);
+    fcgi_answer_free(&a);
+    reg_buf_cleanup(&zip);
+
+    for (int with_token = 1; with_token >= 0; with_token--) {
+        const char *const params[][2] = {{"REQUEST_METHOD", "GET"},
+                                         {"REQUEST_URI", "/_internal/upload-check"},
+                                         {"REMOTE_ADDR", "127.0.0.1"},
+                                         {"HTTP_X_AUTHORIZATION", with_token ? w->token : ""},
+                                         {"REGISTRY_INTERNAL", "1"},
+                                         {"REGISTRY_ORIGINAL_METHOD", "POST"},
+                                         {"REGISTRY_ORIGINAL_URI", "/artifact/model/upload?name=x"},
+                                         {"REGISTRY_ORIGINAL_LENGTH", "1000"},
+                                         {NULL, NULL}};
+
+        fcgi_call(w->sock, params, NULL, 0, &a);
+        if (with_token) {
+            assert_int_equal(a.status, 204);
+        } else {
+            assert_int_equal(a.status, 403);
+            assert_true(fcgi_header(&a, "X-Registry-Status", value, sizeof(value)));
+            assert_string_equal(value, "403");
+            assert_true(fcgi_header(&a, "X-Registry-Error", value, sizeof(value)));
+            assert_non_null(strstr(value, "X-Authorization is required"));
+        }
+        fcgi_answer_free(&a);
+    }
+    request(w->sock, "GET", "/_internal/upload-check", w->token, NULL, 0, &a);
+    assert_error(&a, 404, "no route for GET /_internal/upload-check");
+    fcgi_answer_free(&a);
     assert_int_equal(stop(pid), 0);
 }
 
@@ -795,12 +868,12 @@ test_registryd(void **state)
 }
 
 /* A malformed configuration: exit 2 before anything is created; a data directory that cannot
- * be made, or a store that cannot open: exit 1, and no socket. */
+ * be made, a store that cannot open, a socket that cannot listen: exit 1, and no socket. */
 static void
 test_registryd_refuses(void **state)
 {
     struct world *w = *state;
-    char sock[300];
+    char sock[300], deep[400];
     struct stat st;
 
     snprintf(sock, sizeof(sock), "%s/run/registryd.sock", w->root);
@@ -818,6 +891,16 @@ test_registryd_refuses(void **state)
     assert_int_equal(exit_code(start_registryd(w)), 1);
     assert_true(log_has(w, "cannot start the application"));
     assert_int_equal(stat(sock, &st), -1);
+    setenv("REGISTRY_STORE", "sqlite", 1);
+
+    /* A data directory whose socket path does not fit a unix socket's address: the store is
+     * ready, the listen fails, exit 1. */
+    snprintf(deep, sizeof(deep), "%s/%0120d", w->root, 0);
+    assert_int_equal(mkdir(deep, 0755), 0);
+    setenv("REGISTRY_DATA_DIR", deep, 1);
+    assert_int_equal(exit_code(start_registryd(w)), 1);
+    assert_true(log_has(w, "cannot listen on"));
+    setenv("REGISTRY_DATA_DIR", w->root, 1);
 }
 
 int
@@ -826,6 +909,7 @@ main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_worker_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worker_upload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_worker_nginx_params, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worker_streams, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worker_cannot_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_master, setup, teardown),
