@@ -1204,6 +1204,40 @@ test_range_mismatch(void **state)
     script_stop(&s);
 }
 
+/* Arguments refused before any request: data missing for a length, a file that cannot be
+ * opened or is no regular file, a bad range or sink, a prefix that is no UTF-8. */
+static void
+test_argument_refusals(void **state)
+{
+    struct script s;
+    struct reg_s3 *s3;
+    struct reg_buf b;
+    int seen = 0;
+
+    (void)state;
+    script_start(&s, NULL, 0);
+    s3 = script_client(&s);
+    expect_status(reg_s3_put_object(s3, "k", NULL, 5, NULL), REG_EINVAL, "no data");
+    assert_string_equal(reg_error_detail(), "S3 PutObject k: a length but no data");
+    expect_status(reg_s3_put_file(s3, "k", "/nonexistent/file"), REG_ESTORE, "missing file");
+    assert_non_null(strstr(reg_error_detail(), "S3 upload of k: cannot open /nonexistent/file"));
+    expect_status(reg_s3_put_file(s3, "k", "/"), REG_EINVAL, "a directory");
+    assert_string_equal(reg_error_detail(), "S3 upload of k: not a regular file");
+    reg_buf_init(&b, 100);
+    expect_status(reg_s3_get_range(s3, "k", -1, 5, collect, &b), REG_EINVAL, "negative offset");
+    assert_string_equal(reg_error_detail(), "S3 GET k: bad range -1+5");
+    expect_status(reg_s3_get_range(s3, "k", 0, -2, collect, &b), REG_EINVAL, "bad length");
+    expect_status(reg_s3_get_range(s3, "k", 0, 5, NULL, &b), REG_EINVAL, "no sink");
+    reg_buf_cleanup(&b);
+    expect_status(reg_s3_list(s3, "bad\xff", count_key, &seen), REG_EINVAL, "bad prefix");
+    assert_non_null(strstr(reg_error_detail(), "S3 ListObjectsV2: bad prefix"));
+    expect_status(reg_s3_list(s3, "", NULL, &seen), REG_EINVAL, "no callback");
+    reg_s3_free(s3);
+    script_stop(&s);
+    assert_int_equal(s.nrequests, 0);
+    assert_int_equal(seen, 0);
+}
+
 int
 main(void)
 {
@@ -1235,6 +1269,7 @@ main(void)
         cmocka_unit_test(test_multipart_malformed),
         cmocka_unit_test(test_list_malformed),
         cmocka_unit_test(test_range_mismatch),
+        cmocka_unit_test(test_argument_refusals),
     };
     int failed;
 
