@@ -7,6 +7,8 @@
  */
 #include "unit.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1040,6 +1042,72 @@ test_remote_zip_malformed(void **state)
     assert_int_equal(bad, 0);
 }
 
+static la_ssize_t
+to_bytes(struct archive *ar, void *ctx, const void *data, size_t n)
+{
+    (void)ar;
+    put(ctx, data, n);
+    return (la_ssize_t)n;
+}
+
+/* A checkpoint zip as libarchive writes it with Zip64 forced (zip:zip64): Zip64 extra fields,
+ * data descriptors, the Zip64 end record and its locator; stored or deflated. */
+static void
+zip64_checkpoint(struct bytes *o, const struct bytes *pk, bool deflate)
+{
+    struct archive *w = archive_write_new();
+    struct archive_entry *e = archive_entry_new();
+
+    assert_int_equal(archive_write_set_format_zip(w), ARCHIVE_OK);
+    assert_int_equal(archive_write_set_options(w, "zip:zip64"), ARCHIVE_OK);
+    if (!deflate)
+        assert_int_equal(archive_write_zip_set_compression_store(w), ARCHIVE_OK);
+    assert_int_equal(archive_write_set_bytes_in_last_block(w, 1), ARCHIVE_OK);
+    assert_int_equal(archive_write_open(w, o, NULL, to_bytes, NULL), ARCHIVE_OK);
+    archive_entry_set_pathname(e, "archive/data.pkl");
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, (la_int64_t)pk->n);
+    assert_int_equal(archive_write_header(w, e), ARCHIVE_OK);
+    assert_int_equal(archive_write_data(w, pk->b, pk->n), (la_ssize_t)pk->n);
+    archive_entry_free(e);
+    assert_int_equal(archive_write_close(w), ARCHIVE_OK);
+    archive_write_free(w);
+}
+
+/* Zip64 checkpoints are read as such, streamed and by their central directory: the pickle
+ * inside decides, safe or dangerous. */
+static void
+test_zip64(void **state)
+{
+    struct bytes pk = {0}, evil = {0};
+    struct reg_scan_source src;
+    struct reg_scan_result r;
+
+    checkpoint_pickle(&pk);
+    LIT(&evil, "cos\nsystem\n(S'id'\ntR.");
+    for (int deflate = 0; deflate <= 1; deflate++) {
+        struct bytes o = {0};
+
+        zip64_checkpoint(&o, &pk, deflate);
+        assert_true(find_sig(&o, "PK\x06\x06", 0) > 0); /* the Zip64 end record */
+        expect(scan(*state, "model.pt", o.b, o.n), REG_SCAN_SAFE, NULL);
+        r = scan_remote(*state, "model.pt", o.b, o.n, 64, &src);
+        expect(r, REG_SCAN_SAFE, "read by its central directory");
+        assert_true(src.by_directory);
+        free(o.b);
+
+        memset(&o, 0, sizeof(o));
+        zip64_checkpoint(&o, &evil, deflate);
+        expect(scan(*state, "model.pt", o.b, o.n), REG_SCAN_DANGEROUS, "os.system");
+        expect(scan_remote(*state, "model.pt", o.b, o.n, 64, &src), REG_SCAN_DANGEROUS,
+               "os.system");
+        free(o.b);
+    }
+    free(pk.b);
+    free(evil.b);
+}
+
 /* Files that are not big zips are read from their start until the verdict is in. */
 static void
 test_remote_stops_early(void **state)
@@ -1513,6 +1581,7 @@ main(void)
         T(test_remote_torch_zip),
         T(test_remote_stops_early),
         T(test_remote_zip_malformed),
+        T(test_zip64),
         T(test_keras),
         T(test_config_json),
         T(test_numpy),
