@@ -641,6 +641,62 @@ test_directory_lies(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* The offset of the first occurrence of the 4-byte signature sig in z, or -1. */
+static long
+find_sig(const struct reg_buf *z, const char *sig)
+{
+    for (size_t i = 0; i + 4 <= z->len; i++)
+        if (memcmp(z->data + i, sig, 4) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Zip64 end records and locators that lie, patched into a clean Zip64 zip. */
+static void
+test_zip64_lies(void **state)
+{
+    const struct spec entries[] = {
+        {"README.md", 0, readme_text, 0, NULL},
+        {"harmless.txt", 0, "x", 0, NULL},
+    };
+    static const struct {
+        const char *sig; /* the record: "PK\6\6" the end record, "PK\6\7" its locator */
+        int field, width;
+        uint32_t value;
+        const char *detail;
+    } lies[] = {
+        {"PK\6\7", 4, 4, 1, "a Zip64 end record is announced but missing"},
+        {"PK\6\7", 16, 4, 2, "a Zip64 end record is announced but missing"},
+        {"PK\6\6", 4, 4, 100, "data between the Zip64 end record and its locator"},
+        {"PK\6\6", 16, 4, 1, "a multi-disk zip"},
+        {"PK\6\6", 48, 4, 0, "the central directory does not end where the Zip64 end record"},
+    };
+    struct reg_zip_report r;
+    struct reg_arena a;
+    struct reg_buf z;
+    int bad = 0;
+
+    (void)state;
+    reg_arena_init(&a);
+    for (int i = 0; i < NELEMS(lies); i++) {
+        long at;
+
+        make_zip(&z, entries, NELEMS(entries), "zip:zip64", NULL, true);
+        assert_int_equal(check_buf(&a, &z, 0, 0, &r), REG_OK);
+        at = find_sig(&z, lies[i].sig);
+        assert_true(at > 0);
+        for (int k = 0; k < lies[i].width; k++)
+            z.data[at + lies[i].field + k] = (char)(lies[i].value >> (8 * k));
+        CHECK(&bad,
+              check_buf(&a, &z, 0, 0, &r) == REG_EINVAL &&
+                  strstr(reg_error_detail(), lies[i].detail),
+              "lie %d: '%s', want '%s'", i, reg_error_detail(), lies[i].detail);
+        reg_buf_cleanup(&z);
+    }
+    reg_arena_cleanup(&a);
+    assert_int_equal(bad, 0);
+}
+
 /* What is not a zip at all, a missing buffer or file, and names the rule refuses outright. */
 static void
 test_not_zips(void **state)
@@ -802,7 +858,7 @@ main(void)
         cmocka_unit_test(test_too_many_entries), cmocka_unit_test(test_zip_bomb),
         cmocka_unit_test(test_damaged),          cmocka_unit_test(test_name_rule),
         cmocka_unit_test(test_observer),         cmocka_unit_test(test_directory_lies),
-        cmocka_unit_test(test_not_zips),
+        cmocka_unit_test(test_zip64_lies),       cmocka_unit_test(test_not_zips),
     };
 
     return cmocka_run_group_tests_name("bundle/zipcheck", tests, NULL, NULL);
