@@ -117,6 +117,53 @@ test_newer_schema_refused(void **state)
     assert_int_equal(user_version(f->path), 999);
 }
 
+/* A file that is not a SQLite database (a registry.db overwritten, or another file put in its
+ * place): the open fails with SQLite's reason, and the file is left as it was. */
+static void
+test_not_a_database(void **state)
+{
+    struct fixture *f = *state;
+    static struct reg_store dummy;
+    struct reg_store *s = &dummy;
+    char junk[4096], back[4096];
+    FILE *fp;
+
+    reg_store_close(f->c.store);
+    f->c.store = NULL;
+    memset(junk, 'x', sizeof(junk));
+    fp = fopen(f->path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(junk, 1, sizeof(junk), fp), sizeof(junk));
+    fclose(fp);
+    assert_int_equal(reg_store_sqlite_open(f->path, &s), REG_ESTORE);
+    assert_null(s);
+    assert_non_null(strstr(reg_error_detail(), "file is not a database"));
+    fp = fopen(f->path, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fread(back, 1, sizeof(back), fp), sizeof(back));
+    fclose(fp);
+    assert_memory_equal(back, junk, sizeof(junk));
+}
+
+/* A database whose tables clash with the schema the migrations make: the migration fails
+ * with the reason and is rolled back whole (the schema version stays 0). */
+static void
+test_migration_fails(void **state)
+{
+    struct fixture *f = *state;
+    static struct reg_store dummy;
+    struct reg_store *s = &dummy;
+
+    reg_store_close(f->c.store);
+    f->c.store = NULL;
+    unlink(f->path);
+    exec_sql(f->path, "CREATE TABLE artifacts(unrelated TEXT)");
+    assert_int_equal(reg_store_sqlite_open(f->path, &s), REG_ESTORE);
+    assert_null(s);
+    assert_non_null(strstr(reg_error_detail(), "store failure during migration: "));
+    assert_int_equal(user_version(f->path), 0);
+}
+
 static void
 test_open_failure(void **state)
 {
@@ -346,6 +393,8 @@ main(void)
         ON_FILE(test_list_pages_full),
         ON_FILE(test_reopen_keeps_data_and_schema),
         ON_FILE(test_newer_schema_refused),
+        ON_FILE(test_not_a_database),
+        ON_FILE(test_migration_fails),
         ON_FILE(test_two_connections),
         ON_FILE(test_open_waits_for_writer_wal),
         ON_FILE(test_open_waits_for_writer_new_file),
