@@ -408,6 +408,24 @@ test_upload_commands(void **state)
     assert_int_equal(upload(f, &alice, id, REG_TYPE_DATASET, "late", zip_a, len), REG_ECONFLICT);
 }
 
+/* A staged zip released under a group still open (a sweep on a host whose clock runs ahead):
+ * the execute fails the group, naming the upload, and stores nothing. */
+static void
+test_upload_swept_before_execute(void **state)
+{
+    struct registry_fixture *f = *state;
+    const char *id = new_group(f, 0);
+    size_t len = make_zip(zip_a, sizeof(zip_a), dataset_files, NELEMS(dataset_files));
+    int n = 0;
+
+    assert_int_equal(upload(f, &alice, id, REG_TYPE_DATASET, "corpus", zip_a, len), REG_OK);
+    assert_int_equal(reg_bundle_index_forget(place.blobs, staged_of(f, id, 0)), REG_OK);
+    assert_int_equal(execute(f, &alice, id, &n), REG_ECONFLICT);
+    assert_non_null(strstr(reg_error_detail(), "command 1 (upload): the staged zip of corpus"));
+    assert_int_equal(count(f), 0);
+    assert_int_equal(records(), 0);
+}
+
 static void
 test_upload_failing_group_and_sweep(void **state)
 {
@@ -461,6 +479,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_execute_none, registry_setup, registry_teardown),
         cmocka_unit_test_setup_teardown(test_upload_commands, groups_setup, groups_teardown),
         cmocka_unit_test_setup_teardown(test_upload_failing_group_and_sweep, groups_setup,
+                                        groups_teardown),
+        cmocka_unit_test_setup_teardown(test_upload_swept_before_execute, groups_setup,
                                         groups_teardown),
     };
 
