@@ -51,6 +51,8 @@
 #include "aws/s3.h"
 #include "aws/sigv4.h"
 #include "base/str.h"
+#include "loopback_fixture.h"
+#include "script_server.h"
 
 #define ENDPOINT_ENV "REGISTRY_TEST_S3_ENDPOINT"
 /* s3rver's built-in account. */
@@ -787,157 +789,13 @@ test_unreachable(void **state)
     reg_s3_free(s3);
 }
 
-/* ---- a scripted server ----------------------------------------------------------------- */
-
-/* One rule: the first whose prefix starts the request line "METHOD target" answers it, with
- * Content-Length the body's length (or declared, when not 0: a body cut short), then closes
- * the connection. */
-struct rule {
-    const char *prefix;
-    const char *status;  /* "200 OK" */
-    const char *headers; /* extra header lines, each ending in CRLF */
-    const char *body;
-    size_t declared;
-};
-
-#define SCRIPT_MAX_REQUESTS 64
-
-struct script {
-    const struct rule *rules;
-    int nrules;
-    int fd;
-    int port;
-    atomic_int stop;
-    pthread_t thread;
-    int nrequests;
-    char requests[SCRIPT_MAX_REQUESTS][256]; /* request lines, in order */
-};
-
-/* Reads one request's head into buf (NUL-terminated); false if the peer closed. */
-static bool
-read_head(int fd, char *buf, size_t cap)
-{
-    size_t n = 0;
-
-    while (n + 1 < cap) {
-        ssize_t got = read(fd, buf + n, 1);
-        if (got <= 0)
-            return false;
-        n++;
-        buf[n] = '\0';
-        if (n >= 4 && memcmp(buf + n - 4, "\r\n\r\n", 4) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* Discards the request body (Content-Length bytes), after a 100 Continue if asked. head is
- * lowercased first. */
-static void
-drain_body(int fd, char *head)
-{
-    const char *cl;
-    long long left;
-    char chunk[65536];
-
-    for (char *p = head; *p; p++)
-        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-    cl = strstr(head, "\r\ncontent-length:");
-    left = cl ? atoll(cl + 17) : 0;
-    if (strstr(head, "\r\nexpect: 100-continue"))
-        (void)!write(fd, "HTTP/1.1 100 Continue\r\n\r\n", 25);
-    while (left > 0) {
-        ssize_t got =
-            read(fd, chunk, left < (long long)sizeof(chunk) ? (size_t)left : sizeof(chunk));
-        if (got <= 0)
-            return;
-        left -= got;
-    }
-}
-
-static void
-serve_one(struct script *s, int conn)
-{
-    static const char not_impl[] = "HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\n\r\n";
-    char head[8192];
-    size_t line;
-
-    if (!read_head(conn, head, sizeof(head)))
-        return;
-    line = strcspn(head, "\r");
-    if (s->nrequests < SCRIPT_MAX_REQUESTS)
-        snprintf(s->requests[s->nrequests++], sizeof(s->requests[0]), "%.*s", (int)line, head);
-    for (int i = 0; i < s->nrules; i++) {
-        const struct rule *r = &s->rules[i];
-        if (strncmp(head, r->prefix, strlen(r->prefix)) == 0) {
-            char out[1024];
-            int n = snprintf(out, sizeof(out),
-                             "HTTP/1.1 %s\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                             r->status, r->headers ? r->headers : "",
-                             r->declared ? r->declared : strlen(r->body), r->body);
-            drain_body(conn, head);
-            (void)!write(conn, out, (size_t)n);
-            return;
-        }
-    }
-    drain_body(conn, head);
-    (void)!write(conn, not_impl, strlen(not_impl));
-}
-
-static void *
-serve(void *arg)
-{
-    struct script *s = arg;
-
-    while (!atomic_load(&s->stop)) {
-        struct pollfd p = {.fd = s->fd, .events = POLLIN};
-        int conn;
-        if (poll(&p, 1, 50) <= 0)
-            continue;
-        conn = accept(s->fd, NULL, NULL);
-        if (conn < 0)
-            continue;
-        serve_one(s, conn);
-        shutdown(conn, SHUT_WR);
-        close(conn);
-    }
-    return NULL;
-}
-
-static void
-script_start(struct script *s, const struct rule *rules, int nrules)
-{
-    struct sockaddr_in addr = {.sin_family = AF_INET};
-    socklen_t alen = sizeof(addr);
-
-    memset(s, 0, sizeof(*s));
-    s->rules = rules;
-    s->nrules = nrules;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    s->fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(s->fd >= 0);
-    assert_int_equal(bind(s->fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
-    assert_int_equal(listen(s->fd, 16), 0);
-    assert_int_equal(getsockname(s->fd, (struct sockaddr *)&addr, &alen), 0);
-    s->port = ntohs(addr.sin_port);
-    assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
-}
-
-static void
-script_stop(struct script *s)
-{
-    atomic_store(&s->stop, 1);
-    pthread_join(s->thread, NULL);
-    close(s->fd);
-}
-
 static struct reg_s3 *
 script_client(const struct script *s)
 {
     char ep[64];
     struct reg_s3_config cfg;
 
-    snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", s->port);
+    snprintf(ep, sizeof(ep), "%s", s->base);
     config(&cfg, ep, "fake");
     return open_client(&cfg);
 }

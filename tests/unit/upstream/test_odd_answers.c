@@ -16,76 +16,31 @@
 #include "arena_fixture.h"
 #include "base/arena.h"
 #include "loopback_fixture.h"
+#include "script_server.h"
 #include "upstream/github.h"
 #include "upstream/huggingface.h"
 
-/* The server: every request gets status and body; the request lines are counted. */
+/* A server that answers every request with status and a JSON body (script_server.h). */
 struct server {
-    int fd;
-    char base[64];
-    const char *status; /* "200 OK" */
-    const char *body;
-    int requests;
-    pthread_t thread;
+    struct rule rule[1];
+    struct script script;
+    const char *base;
+    int requests; /* after server_stop */
 };
-
-static void
-answer(struct server *s, int c)
-{
-    char buf[8192], head[256];
-    size_t got = 0;
-
-    while (got < sizeof(buf) - 1) {
-        ssize_t n = read(c, buf + got, sizeof(buf) - 1 - got);
-
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-        buf[got] = '\0';
-        if (strstr(buf, "\r\n\r\n"))
-            break; /* the clients send GETs: no body */
-    }
-    snprintf(head, sizeof(head),
-             "HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-             "Connection: close\r\n\r\n",
-             s->status, strlen(s->body));
-    (void)!write(c, head, strlen(head));
-    (void)!write(c, s->body, strlen(s->body));
-}
-
-static void *
-serve(void *arg)
-{
-    struct server *s = arg;
-
-    for (;;) {
-        int c = accept(s->fd, NULL, NULL);
-
-        if (c < 0)
-            break; /* shut down */
-        __atomic_fetch_add(&s->requests, 1, __ATOMIC_RELAXED);
-        answer(s, c);
-        close(c);
-    }
-    return NULL;
-}
 
 static void
 server_start(struct server *s, const char *status, const char *body)
 {
-    memset(s, 0, sizeof(*s));
-    s->status = status;
-    s->body = body;
-    s->fd = loopback_listen(16, s->base, sizeof(s->base));
-    assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+    s->rule[0] = (struct rule){"", status, "Content-Type: application/json\r\n", body, 0};
+    script_start(&s->script, s->rule, 1);
+    s->base = s->script.base;
 }
 
 static void
 server_stop(struct server *s)
 {
-    shutdown(s->fd, SHUT_RDWR); /* wakes the accept */
-    pthread_join(s->thread, NULL);
-    close(s->fd);
+    script_stop(&s->script);
+    s->requests = s->script.nrequests;
 }
 
 /* Client settings for the server at s: one attempt, no retry waits. */
