@@ -489,10 +489,14 @@ run_runner(void *ctx)
     why = warm_up(r, &warmup);
     if (!why)
         why = run_load(r, "load", s->clients, s->requests, &result);
-    finish(r, warmup, result, why);
     unlink(run_path(&r->a, s->dir, r->id, HEADERS));
     unlink(run_path(&r->a, s->dir, r->id, CLIENT_HEADERS));
-    _exit(0); /* the locks go with the process */
+    /* The host lock goes before the record says the run ended, not with the process: a client
+     * that reads "done" may start the next run at once, and is not refused with 409 while
+     * this process is still exiting. The run directory's lock stays to the end. */
+    close(r->lock_fd);
+    finish(r, warmup, result, why);
+    _exit(0);
 }
 
 /* ---------------------------------------------------------------- starting a run */

@@ -6,8 +6,9 @@
  *
  * Files, under $REGISTRY_DATA_DIR/workloads/ (the host's own: the lock is per host, and the
  * figures measure the host that ran them):
- *   .lock                the host lock: held (flock) by the runner for as long as it runs, so a
- *                        runner that crashed holds nothing; holds the running run's id
+ *   .lock                the host lock: held (flock) by the runner for as long as it runs (it
+ *                        lets go just before the record says the run ended), so a runner
+ *                        that crashed holds nothing; holds the running run's id
  *   <id>/run.json        the record (below), replaced whole (write, then rename) at each change
  *   <id>/warmup.json     registry-load's figures of the warm-up download, and .err its stderr
  *   <id>/load.json       registry-load's figures of the measured run, and .err its stderr
