@@ -218,8 +218,7 @@ command_json(const struct command *c)
 static const char *
 to_text(struct reg_arena *a, struct json_object *obj)
 {
-    return reg_arena_strdup(a, json_object_to_json_string_ext(
-                                   obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    return reg_arena_strdup(a, reg_json_text(obj, NULL));
 }
 
 /* Replaces the stored group (read as *g) with *next, bumping the version. */

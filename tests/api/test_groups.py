@@ -367,6 +367,23 @@ def test_upload_command_errors(registry):
     assert_error(upload(s, gid, "dataset", dataset_zip("late"), "late"), "conflict", 409)
 
 
+def test_upload_command_too_large_or_no_room(stack_factory):
+    """nginx's limits apply to a group's upload as to an artifact's: a body over
+    REGISTRY_UPLOAD_MAX_BYTES is 413, and one that would eat into the disk's reserve is 507 (the
+    upload check, before the body is read); the group takes neither."""
+    small = stack_factory(REGISTRY_UPLOAD_MAX_BYTES=str(1024 * 1024))
+    gid = make_group(small)
+    big = dataset_zip("grp-big") + os.urandom(2 * 1024 * 1024)
+    assert_error(upload(small, gid, "dataset", big, "big"), "too_large", 413)
+    full = stack_factory(REGISTRY_BLOB_RESERVE_BYTES=str(2**62))
+    gid2 = make_group(full)
+    body = assert_error(upload(full, gid2, "dataset", dataset_zip("grp-full"), "rows"),
+                        "insufficient_storage", 507)
+    assert "REGISTRY_BLOB_RESERVE_BYTES" in body["detail"], body
+    for s, g in ((small, gid), (full, gid2)):
+        assert assert_json_status(call(s, "GET", f"/groups/{g}"), 200)["commands"] == []
+
+
 def test_upload_refused_at_execute_leaves_nothing(registry):
     s = registry
     before = blob_files(s)

@@ -10,6 +10,7 @@
 #define REG_TEST_CORE_STORE_FIXTURE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,6 +63,30 @@ store_fixture_insert(struct store_fixture *f, struct reg_artifact *art)
 
     assert_int_equal(reg_store_insert(f->store, art, &taken), REG_OK);
     return reg_arena_strdup(&f->arena, art->id);
+}
+
+/* Inserts an artifact of type t named name with readme (both borrowed), its url
+ * https://example/<id>; returns its id (arena). */
+static inline const char *
+store_fixture_add(struct store_fixture *f, enum reg_artifact_type t, const char *name,
+                  const char *readme)
+{
+    struct reg_artifact art;
+
+    store_fixture_artifact(f, &art, t, name);
+    art.url = reg_arena_sprintf(&f->arena, "https://example/%s", art.id);
+    art.readme = readme;
+    return store_fixture_insert(f, &art);
+}
+
+/* The store's generation (the count of its changes). */
+static inline uint64_t
+store_fixture_generation(struct reg_store *store)
+{
+    uint64_t gen;
+
+    assert_int_equal(reg_store_generation(store, &gen), REG_OK);
+    return gen;
 }
 
 #endif

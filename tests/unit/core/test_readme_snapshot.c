@@ -53,26 +53,6 @@ teardown(void **state)
     return 0;
 }
 
-static const char *
-add(struct fixture *f, const char *name, const char *readme)
-{
-    struct reg_artifact art;
-
-    store_fixture_artifact(&f->s, &art, REG_TYPE_MODEL, name);
-    art.url = reg_arena_sprintf(&f->s.arena, "https://example/%s", art.id);
-    art.readme = readme;
-    return store_fixture_insert(&f->s, &art);
-}
-
-static uint64_t
-generation(struct reg_store *store)
-{
-    uint64_t gen;
-
-    assert_int_equal(reg_store_generation(store, &gen), REG_OK);
-    return gen;
-}
-
 /* The README prefix of id in the mapping, or NULL. */
 static const char *
 find(const struct reg_readme_snapshot *snap, const char *id, size_t *len)
@@ -130,10 +110,10 @@ test_build_map_and_find(void **state)
     assert_non_null(big);
     memset(big, 'x', REG_SEARCH_README_MAX + 99);
     big[REG_SEARCH_README_MAX + 99] = '\0';
-    with = add(f, "with", "hello README");
-    without = add(f, "without", NULL);
-    large = add(f, "large", big);
-    gen = generation(f->s.store);
+    with = store_fixture_add(&f->s, REG_TYPE_MODEL, "with", "hello README");
+    without = store_fixture_add(&f->s, REG_TYPE_MODEL, "without", NULL);
+    large = store_fixture_add(&f->s, REG_TYPE_MODEL, "large", big);
+    gen = store_fixture_generation(f->s.store);
     assert_false(reg_readme_snapshot_ready(f->snap, gen));
     assert_int_equal(reg_readme_snapshot_sync(f->snap, f->s.store, gen), REG_OK);
     assert_true(reg_readme_snapshot_ready(f->snap, gen));
@@ -156,14 +136,14 @@ static void
 test_generation_change(void **state)
 {
     struct fixture *f = *state;
-    const char *first = add(f, "first", "one"), *second;
-    uint64_t gen1 = generation(f->s.store), gen2;
+    const char *first = store_fixture_add(&f->s, REG_TYPE_MODEL, "first", "one"), *second;
+    uint64_t gen1 = store_fixture_generation(f->s.store), gen2;
     size_t len;
 
     assert_int_equal(reg_readme_snapshot_sync(f->snap, f->s.store, gen1), REG_OK);
-    second = add(f, "second", "two");
+    second = store_fixture_add(&f->s, REG_TYPE_MODEL, "second", "two");
     assert_int_equal(reg_store_remove(f->s.store, first), REG_OK);
-    gen2 = generation(f->s.store);
+    gen2 = store_fixture_generation(f->s.store);
     assert_true(gen2 != gen1);
     assert_false(reg_readme_snapshot_ready(f->snap, gen2));
     assert_int_equal(reg_readme_snapshot_sync(f->snap, f->s.store, gen2), REG_OK);
@@ -178,8 +158,9 @@ static void
 test_picks_up_another_process_file(void **state)
 {
     struct fixture *f = *state;
-    const char *id = add(f, "shared", "built by the first worker");
-    uint64_t gen = generation(f->s.store);
+    const char *id =
+        store_fixture_add(&f->s, REG_TYPE_MODEL, "shared", "built by the first worker");
+    uint64_t gen = store_fixture_generation(f->s.store);
     struct reg_store *empty;
     struct reg_readme_snapshot *other;
     size_t len;
@@ -234,7 +215,7 @@ test_concurrent_builders(void **state)
         art.readme = reg_arena_sprintf(&f->s.arena, "README of dataset %d", i);
         assert_int_equal(reg_store_insert(store, &art, &taken), REG_OK);
     }
-    gen = generation(store);
+    gen = store_fixture_generation(store);
     for (int i = 0; i < CHILDREN; i++) {
         pids[i] = fork();
         assert_true(pids[i] >= 0);
@@ -263,8 +244,8 @@ test_unusable_directory_is_an_error(void **state)
     uint64_t gen;
     int fd;
 
-    add(f, "a", "text");
-    gen = generation(f->s.store);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "a", "text");
+    gen = store_fixture_generation(f->s.store);
     fd = open(file, O_WRONLY | O_CREAT, 0600);
     assert_true(fd >= 0);
     close(fd);
@@ -290,8 +271,8 @@ test_cap_is_an_error_and_leaves_no_file(void **state)
 
     memset(text, 'r', sizeof(text) - 1);
     text[sizeof(text) - 1] = '\0';
-    add(f, "a", text);
-    gen = generation(f->s.store);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "a", text);
+    gen = store_fixture_generation(f->s.store);
     assert_int_equal(reg_readme_snapshot_new(f->dir, 2048, &small), REG_OK);
     assert_int_equal(reg_readme_snapshot_sync(small, f->s.store, gen), REG_ETOOLARGE);
     assert_string_equal(files(f), "");
@@ -332,8 +313,8 @@ test_damaged_file_is_refused_and_rebuilt(void **state)
     const char *cases[] = {
         "truncated header",        "truncated by a byte", "bad magic", "other generation", "empty",
         "text offset past the end"};
-    const char *id = add(f, "a", "original text");
-    uint64_t gen = generation(f->s.store);
+    const char *id = store_fixture_add(&f->s, REG_TYPE_MODEL, "a", "original text");
+    uint64_t gen = store_fixture_generation(f->s.store);
     const char *path =
         reg_arena_sprintf(&f->s.arena, "%s/readmes-%llu.snap", f->dir, (unsigned long long)gen);
     struct reg_store *empty;
@@ -367,8 +348,10 @@ test_purge(void **state)
     const char *leftover = reg_arena_sprintf(&f->s.arena, "%s/readmes-9.snap.tmp-1", f->dir);
     int fd;
 
-    add(f, "a", "text");
-    assert_int_equal(reg_readme_snapshot_sync(f->snap, f->s.store, generation(f->s.store)), REG_OK);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "a", "text");
+    assert_int_equal(
+        reg_readme_snapshot_sync(f->snap, f->s.store, store_fixture_generation(f->s.store)),
+        REG_OK);
     fd = open(leftover, O_WRONLY | O_CREAT, 0600);
     assert_true(fd >= 0);
     close(fd);

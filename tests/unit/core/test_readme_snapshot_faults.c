@@ -38,26 +38,6 @@ struct fixture {
     const char *ids[3];
 };
 
-static const char *
-add(struct fixture *f, const char *name, const char *readme)
-{
-    struct reg_artifact art;
-
-    store_fixture_artifact(&f->s, &art, REG_TYPE_MODEL, name);
-    art.url = reg_arena_sprintf(&f->s.arena, "https://example/%s", art.id);
-    art.readme = readme;
-    return store_fixture_insert(&f->s, &art);
-}
-
-static uint64_t
-generation(struct reg_store *store)
-{
-    uint64_t gen;
-
-    assert_int_equal(reg_store_generation(store, &gen), REG_OK);
-    return gen;
-}
-
 /* Two READMEs mapped at one generation, then a third added (the next generation). */
 static int
 setup(void **state)
@@ -67,13 +47,13 @@ setup(void **state)
     assert_non_null(f);
     store_fixture_init(&f->s, 1000);
     tmpdir_make(f->dir, sizeof(f->dir), NULL, "reg-test-snapfaults");
-    f->ids[0] = add(f, "a", "first readme");
-    f->ids[1] = add(f, "b", "second readme");
-    f->gen_old = generation(f->s.store);
+    f->ids[0] = store_fixture_add(&f->s, REG_TYPE_MODEL, "a", "first readme");
+    f->ids[1] = store_fixture_add(&f->s, REG_TYPE_MODEL, "b", "second readme");
+    f->gen_old = store_fixture_generation(f->s.store);
     assert_int_equal(reg_readme_snapshot_new(f->dir, REG_README_SNAPSHOT_MAX, &f->old), REG_OK);
     assert_int_equal(reg_readme_snapshot_sync(f->old, f->s.store, f->gen_old), REG_OK);
-    f->ids[2] = add(f, "c", "third readme");
-    f->gen_new = generation(f->s.store);
+    f->ids[2] = store_fixture_add(&f->s, REG_TYPE_MODEL, "c", "third readme");
+    f->gen_new = store_fixture_generation(f->s.store);
     *state = f;
     return 0;
 }

@@ -86,18 +86,6 @@ teardown(void **state)
     return 0;
 }
 
-/* Inserts an artifact and returns its id (arena). */
-static const char *
-add(struct fixture *f, enum reg_artifact_type t, const char *name, const char *readme)
-{
-    struct reg_artifact art;
-
-    store_fixture_artifact(&f->s, &art, t, name);
-    art.url = reg_arena_sprintf(&f->s.arena, "https://example/%s", art.id);
-    art.readme = readme;
-    return store_fixture_insert(&f->s, &art);
-}
-
 /* Runs the search; the names found are joined with ',' into out (arena). */
 static enum reg_status
 search(struct fixture *f, const char *pattern, const char **out)
@@ -132,14 +120,16 @@ expect(struct fixture *f, const char *pattern, const char *want)
 static void
 seed(struct fixture *f)
 {
-    add(f, REG_TYPE_MODEL, "bert-base-uncased", "# BERT\nA transformers model for masked LM.");
-    add(f, REG_TYPE_MODEL, "whisper-tiny", "Speech recognition by OpenAI.\nLicense: MIT");
-    add(f, REG_TYPE_DATASET, "bookcorpus", "Books used to pretrain BERT.");
-    add(f, REG_TYPE_CODE, "whisper", NULL);
-    add(f, REG_TYPE_MODEL, "distilbert-base", "");
-    add(f, REG_TYPE_DATASET, "caf\xc3\xa9-reviews",
-        "Reviews in fran\xc3\xa7"
-        "ais.");
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "bert-base-uncased",
+                      "# BERT\nA transformers model for masked LM.");
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "whisper-tiny",
+                      "Speech recognition by OpenAI.\nLicense: MIT");
+    store_fixture_add(&f->s, REG_TYPE_DATASET, "bookcorpus", "Books used to pretrain BERT.");
+    store_fixture_add(&f->s, REG_TYPE_CODE, "whisper", NULL);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "distilbert-base", "");
+    store_fixture_add(&f->s, REG_TYPE_DATASET, "caf\xc3\xa9-reviews",
+                      "Reviews in fran\xc3\xa7"
+                      "ais.");
 }
 
 static void
@@ -177,8 +167,8 @@ static void
 test_result_fields(void **state)
 {
     struct fixture *f = *state;
-    const char *id1 = add(f, REG_TYPE_CODE, "alpha", NULL);
-    const char *id2 = add(f, REG_TYPE_DATASET, "beta", "alpha inside");
+    const char *id1 = store_fixture_add(&f->s, REG_TYPE_CODE, "alpha", NULL);
+    const char *id2 = store_fixture_add(&f->s, REG_TYPE_DATASET, "beta", "alpha inside");
     struct reg_artifact *items;
     int count;
 
@@ -246,7 +236,7 @@ test_pattern_length(void **state)
     /* A README holding REG_REGEX_MAX_LEN 'a's, found by a pattern of that length. */
     memset(name, 'a', REG_REGEX_MAX_LEN);
     name[REG_REGEX_MAX_LEN] = '\0';
-    add(f, REG_TYPE_MODEL, "long", name);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "long", name);
     memset(pattern, 'a', REG_REGEX_MAX_LEN);
     pattern[REG_REGEX_MAX_LEN] = '\0';
     expect(f, pattern, "long");
@@ -263,8 +253,8 @@ test_oversized_bounds(void **state)
 {
     struct fixture *f = *state;
 
-    add(f, REG_TYPE_MODEL, "aaa", NULL);
-    add(f, REG_TYPE_MODEL, "lit-x{1,99999}", NULL);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "aaa", NULL);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "lit-x{1,99999}", NULL);
     /* {n,m} with m past PCRE2's limit is read as {n,}. */
     expect(f, "^a{2,70000}$", "aaa");
     expect(f, "^a{4,70000}$", "");
@@ -279,10 +269,10 @@ test_character_classes(void **state)
 {
     struct fixture *f = *state;
 
-    add(f, REG_TYPE_MODEL, "abc", NULL);
-    add(f, REG_TYPE_MODEL, "xyz", NULL);
-    add(f, REG_TYPE_MODEL, "a]b", NULL);
-    add(f, REG_TYPE_MODEL, "[x", NULL);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "abc", NULL);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "xyz", NULL);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "a]b", NULL);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "[x", NULL);
     expect(f, "^[ab]", "abc,a]b");
     expect(f, "^[a-c]+$", "abc");
     expect(f, "\\[", "[x");
@@ -333,7 +323,7 @@ test_catastrophic_names(void **state)
     memset(subject, 'a', 40);
     strcpy(subject + 40, "b");
     for (int i = 0; i < 16; i++)
-        add(f, REG_TYPE_MODEL, subject, NULL);
+        store_fixture_add(&f->s, REG_TYPE_MODEL, subject, NULL);
     for (int i = 0; i < NELEMS(catastrophic); i++)
         expect_prompt(f, catastrophic[i], "");
 }
@@ -350,8 +340,8 @@ test_catastrophic_readme(void **state)
     memset(readme, 'a', n);
     readme[n] = 'b';
     readme[n + 1] = '\0';
-    add(f, REG_TYPE_MODEL, "big-readme", readme);
-    add(f, REG_TYPE_DATASET, "big-readme-2", readme);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "big-readme", readme);
+    store_fixture_add(&f->s, REG_TYPE_DATASET, "big-readme-2", readme);
     for (int i = 0; i < NELEMS(catastrophic); i++)
         expect_prompt(f, catastrophic[i], "");
     free(readme);
@@ -365,10 +355,10 @@ test_catastrophic_keeps_true_matches(void **state)
 
     memset(subject, 'a', 40);
     strcpy(subject + 40, "b");
-    add(f, REG_TYPE_MODEL, subject, NULL);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, subject, NULL);
     /* Ends in 'a': every pattern below truly matches it. */
-    add(f, REG_TYPE_MODEL, "model-aaaa", NULL);
-    add(f, REG_TYPE_MODEL, subject, NULL);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "model-aaaa", NULL);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, subject, NULL);
     expect_prompt(f, "(a{1,99999}){1,99999}$", "model-aaaa");
     expect_prompt(f, "(a|aa)+$", "model-aaaa");
     expect_prompt(f, "(a+)+$", "model-aaaa");
@@ -383,7 +373,7 @@ test_many_artifacts(void **state)
 
     for (int i = 0; i < 600; i++) {
         snprintf(name, sizeof(name), "m-%04d", i);
-        add(f, REG_TYPE_MODEL, name, i % 100 == 7 ? "needle" : "hay");
+        store_fixture_add(&f->s, REG_TYPE_MODEL, name, i % 100 == 7 ? "needle" : "hay");
     }
     expect(f, "needle", "m-0007,m-0107,m-0207,m-0307,m-0407,m-0507");
     expect(f, "^m-059[89]$", "m-0598,m-0599");
@@ -402,7 +392,7 @@ test_cache_follows_store(void **state)
     expect(f, "fresh", "");
     assert_int_equal(reg_store_generation(f->s.store, &gen0), REG_OK);
     /* Insert: seen by the next search. */
-    id = add(f, REG_TYPE_MODEL, "fresh-model", "first readme");
+    id = store_fixture_add(&f->s, REG_TYPE_MODEL, "fresh-model", "first readme");
     assert_int_equal(reg_store_generation(f->s.store, &gen1), REG_OK);
     assert_true(gen1 != gen0);
     expect(f, "fresh", "fresh-model");
@@ -417,7 +407,7 @@ test_cache_follows_store(void **state)
     expect(f, "first readme", "");
     expect(f, "second readme", "renamed-model");
     /* Delete. */
-    add(f, REG_TYPE_CODE, "other-model", NULL);
+    store_fixture_add(&f->s, REG_TYPE_CODE, "other-model", NULL);
     expect(f, "model", "renamed-model,other-model");
     assert_int_equal(reg_store_remove(f->s.store, id), REG_OK);
     expect(f, "model", "other-model");
@@ -425,7 +415,7 @@ test_cache_follows_store(void **state)
     /* Reset. */
     assert_int_equal(reg_store_reset(f->s.store), REG_OK);
     expect(f, "model", "");
-    add(f, REG_TYPE_MODEL, "after-reset-model", NULL);
+    store_fixture_add(&f->s, REG_TYPE_MODEL, "after-reset-model", NULL);
     expect(f, "model", "after-reset-model");
 }
 
